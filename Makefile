@@ -1,0 +1,41 @@
+# d6lab — see README.md.
+GO      ?= go
+BIN     := bin/d6lab
+OUT     ?= out
+# Protocol packages run again under the race detector.
+RACE_PKGS := ./transport/... ./server/... ./clientsim/... ./reports/...
+
+.PHONY: all build setup test test-unit vet fuzz demo clean-lab clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/d6lab
+
+setup:
+	./scripts/setup.sh
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+# Everything CI runs: install what the tests need, then every test
+# (root-only specs run when root; they skip with a reason otherwise).
+test: setup vet build
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+# Seed corpora run in `make test`; this target fuzzes each target for FUZZTIME.
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./server -run '^$$' -fuzz FuzzHandle -fuzztime $(FUZZTIME)
+
+demo: build
+	./$(BIN) compare --clients 1000 --out $(OUT)/demo
+
+# Remove namespaces, links and processes a crashed run left behind.
+clean-lab: build
+	./$(BIN) clean
+
+clean:
+	rm -rf bin $(OUT)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what d6lab's tests need on a Debian machine, only when missing.
+# Run as root (make test calls it). Safe to run again.
+set -euo pipefail
+
+# Debian package -> a command or file that proves it is installed.
+declare -A want=(
+	[iproute2]=/usr/sbin/ip
+	[nftables]=/usr/sbin/nft
+	[isc-dhcp-client]=/usr/sbin/dhclient
+	[kea-admin]=/usr/sbin/perfdhcp
+)
+
+missing=()
+for pkg in "${!want[@]}"; do
+	[ -e "${want[$pkg]}" ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup: all packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: missing ${missing[*]}; run as root to install them" >&2
+	exit 0
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

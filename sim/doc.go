@@ -1,0 +1,9 @@
+// Package sim holds d6lab's engines. Its sub-packages are:
+//
+//   - netns: the network-namespace topology (namespaces, a bridge, veth
+//     pairs, addresses, processes, faults) built with netlink;
+//   - lab: a scenario run on that topology with real server processes
+//     and the simulated client population, recorded as a history;
+//   - virtual: the same protocol cores on an in-memory link driven by a
+//     virtual clock, seeded and deterministic, for tests and large runs.
+package sim

@@ -1,0 +1,24 @@
+// Package netns is d6lab's network-namespace lab: it builds a simulated link
+// out of real Linux network namespaces, a bridge and veth pairs, starts real
+// processes inside those namespaces, and injects faults (cut a node off the
+// link, freeze or kill its process, drop a share of its UDP traffic).
+//
+// Topology for a run with prefix P (see NewPrefix):
+//
+//	namespace P-link     holds the bridge P-br (multicast snooping off, IPv6
+//	                     off) and one port P-b<i> per node;
+//	namespace P-<node>   holds the node's end of the veth pair, P-n<i>, with a
+//	                     deterministic MAC (so its fe80:: address is stable),
+//	                     the node's global addresses (no DAD), and lo.
+//
+// Nothing is ever created in, or changed in, the caller's (host) namespace:
+// veth pairs are created directly in the lab's namespaces through netlink
+// handles bound to them. Every namespace, link and process the lab makes
+// carries the prefix, so Teardown and Clean (for a crashed run) remove
+// exactly those and nothing else. Addresses must come from 2001:db8::/32 or
+// fd00::/8.
+//
+// The library talks to the kernel through netlink (vishvananda/netlink,
+// vishvananda/netns) and nftables (google/nftables); it never shells out.
+// It needs CAP_NET_ADMIN (root).
+package netns

@@ -1,0 +1,167 @@
+package netns
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+)
+
+// Spec describes a lab: its run prefix, the link prefix and the nodes.
+type Spec struct {
+	// Prefix names every namespace, link and nftables table the lab
+	// makes. It must match ^d6l[a-z0-9]{0,5}$ (interface names are at most
+	// 15 bytes). NewPrefix makes a random one.
+	Prefix string
+	// Link is the client link's prefix, a /64 inside an allowed range.
+	Link netip.Prefix
+	// Nodes are the server (and relay) namespaces.
+	Nodes []NodeSpec
+	// Clients is the client population's namespace.
+	Clients NodeSpec
+}
+
+// NodeSpec is one namespace attached to the link.
+type NodeSpec struct {
+	// Name is at most 8 characters, ^[a-z][a-z0-9]{0,7}$, and not "link".
+	Name string
+	// Addrs are global addresses on the node's link interface, such as
+	// 2001:db8::1/64. A link-local address is always there as well.
+	Addrs []netip.Prefix
+}
+
+// PrefixBase starts every run prefix.
+const PrefixBase = "d6l"
+
+// MaxNodes bounds the number of namespaces on one link (clients included):
+// indexes must fit the interface names.
+const MaxNodes = 999
+
+// linkNode is the reserved name of the namespace that holds the bridge.
+const linkNode = "link"
+
+var (
+	prefixRE = regexp.MustCompile(`^d6l[a-z0-9]{0,5}$`)
+	nodeRE   = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
+
+	// allowed are the only ranges a lab may put on an interface.
+	allowed = []netip.Prefix{
+		netip.MustParsePrefix("2001:db8::/32"),
+		netip.MustParsePrefix("fd00::/8"),
+	}
+)
+
+// ErrBadPrefix is returned for a run prefix that is not d6lab's.
+var ErrBadPrefix = errors.New("netns: run prefix must match ^d6l[a-z0-9]{0,5}$")
+
+// ErrBadSpec is wrapped by every validation error of a Spec.
+var ErrBadSpec = errors.New("netns: invalid lab spec")
+
+// NewPrefix returns "d6l" followed by 4 random hex digits.
+func NewPrefix() string {
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("netns: crypto/rand: %v", err))
+	}
+	return PrefixBase + hex.EncodeToString(b[:])
+}
+
+// ValidPrefix reports whether p can be a run prefix.
+func ValidPrefix(p string) bool { return prefixRE.MatchString(p) }
+
+// AllowedAddr reports whether a is in 2001:db8::/32 or fd00::/8.
+func AllowedAddr(a netip.Addr) bool {
+	if !a.Is6() || a.Is4In6() || a.Zone() != "" {
+		return false
+	}
+	for _, p := range allowed {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the spec: prefix, names, uniqueness and address ranges.
+func (s Spec) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadSpec, fmt.Sprintf(format, args...))
+	}
+	if !ValidPrefix(s.Prefix) {
+		return bad("prefix %q must match ^d6l[a-z0-9]{0,5}$", s.Prefix)
+	}
+	if !s.Link.IsValid() || s.Link.Bits() != 64 || !AllowedAddr(s.Link.Addr()) {
+		return bad("link prefix %v must be a /64 inside 2001:db8::/32 or fd00::/8", s.Link)
+	}
+	if len(s.Nodes)+1 > MaxNodes {
+		return bad("%d nodes: at most %d", len(s.Nodes), MaxNodes-1)
+	}
+	seen := map[string]bool{}
+	addrs := map[netip.Addr]string{}
+	for _, n := range append([]NodeSpec{s.Clients}, s.Nodes...) {
+		if !nodeRE.MatchString(n.Name) || n.Name == linkNode {
+			return bad("node name %q must match ^[a-z][a-z0-9]{0,7}$ and not be %q", n.Name, linkNode)
+		}
+		if seen[n.Name] {
+			return bad("node name %q used twice", n.Name)
+		}
+		seen[n.Name] = true
+		for _, a := range n.Addrs {
+			if !a.IsValid() || !AllowedAddr(a.Addr()) {
+				return bad("node %s: address %v is not inside 2001:db8::/32 or fd00::/8", n.Name, a)
+			}
+			if other, dup := addrs[a.Addr()]; dup {
+				return bad("address %v on both %s and %s", a.Addr(), other, n.Name)
+			}
+			addrs[a.Addr()] = n.Name
+		}
+	}
+	return nil
+}
+
+// Names of things, all derived from the prefix.
+func nsName(prefix, node string) string { return prefix + "-" + node }
+func bridgeName(prefix string) string   { return prefix + "-br" }
+func portName(prefix string, i int) string {
+	return fmt.Sprintf("%s-b%d", prefix, i)
+}
+func nodeIfName(prefix string, i int) string {
+	return fmt.Sprintf("%s-n%d", prefix, i)
+}
+func probeName(prefix string) string { return prefix + "-nq" }
+
+// Deterministic, locally administered unicast MACs: 02:d6:<kind>:00:<i+1>.
+func mac(kind byte, i int) net.HardwareAddr {
+	n := i + 1
+	return net.HardwareAddr{0x02, 0xd6, kind, 0x00, byte(n >> 8), byte(n)}
+}
+
+const (
+	macNode   = 0x00
+	macPort   = 0x01
+	macBridge = 0xff
+)
+
+// linkLocalOf is the EUI-64 link-local address (RFC 4291 §2.5.1) of a MAC.
+func linkLocalOf(hw net.HardwareAddr) netip.Addr {
+	var b [16]byte
+	b[0], b[1] = 0xfe, 0x80
+	b[8] = hw[0] ^ 0x02
+	b[9], b[10] = hw[1], hw[2]
+	b[11], b[12] = 0xff, 0xfe
+	b[13], b[14], b[15] = hw[3], hw[4], hw[5]
+	return netip.AddrFrom16(b)
+}
+
+// ownedBy reports whether a namespace or link name belongs to prefix: the
+// prefix itself followed by "-". The bare base "d6l" owns every d6l* name
+// (that is what `d6lab clean` without a run uses).
+func ownedBy(prefix, name string) bool {
+	if prefix == PrefixBase {
+		return len(name) >= len(PrefixBase) && name[:len(PrefixBase)] == PrefixBase
+	}
+	return len(name) > len(prefix) && name[:len(prefix)] == prefix && name[len(prefix)] == '-'
+}

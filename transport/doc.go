@@ -1,0 +1,12 @@
+// Package transport is the seam between d6lab's protocol cores and the
+// network. Conn is shaped like net.PacketConn (netip addresses, plus whether a
+// datagram arrived on a multicast group), with two implementations:
+//
+//   - UDP: a real IPv6 UDP socket bound to one interface, joined to
+//     ff02::1:2 when it serves, used inside the lab's network namespaces;
+//   - Mem: an in-memory link (a hub) whose endpoints exchange datagrams
+//     through channels, so protocol tests need neither root nor sockets.
+//
+// The server's UDP loop and the client population take a Conn and never
+// know which one they have.
+package transport
