@@ -1,0 +1,142 @@
+package client
+
+import (
+	"net"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/reports/history"
+)
+
+// Option Request option contents (§21.7). Preference is not requested: it
+// is not an option a client may put in an ORO (§21.8, §24). SOL_MAX_RT
+// and INF_MAX_RT MUST be requested in the messages that may carry them
+// (§18.2.1, §18.2.2, §18.2.4-§18.2.6), and an Information-request asks
+// for the Information Refresh Time (§21.23).
+var (
+	oroStateful  = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer, dhcpv6.OptionSolMaxRT)
+	oroStateless = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer,
+		dhcpv6.OptionInformationRefreshTime, dhcpv6.OptionInfMaxRT)
+	optRapidCommit = &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit}
+)
+
+func iaidBytes(id uint32) [4]byte {
+	return [4]byte{byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+}
+
+func iaidOf(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// build makes the exchange's option template. Every message carries the
+// Client Identifier (§18.2: the client MUST include it, §21.2), the
+// Elapsed Time (§21.9: MUST be included) and an Option Request.
+func (c *Client) build() {
+	t := c.ex.tmpl[:0]
+	t = append(t, c.cidOpt)
+	switch c.ex.kind {
+	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew,
+		dhcpv6.MessageTypeRelease, dhcpv6.MessageTypeDecline:
+		// §18.2.2, §18.2.4, §18.2.7, §18.2.8: the client MUST include
+		// the Server Identifier of the server it talks to. Solicit,
+		// Confirm, Rebind and Information-request go to all servers
+		// without one (§18.2.1, §18.2.3, §18.2.5, §18.2.6).
+		if c.sidOpt != nil {
+			t = append(t, c.sidOpt)
+		}
+	}
+	c.ex.elapsedIdx = len(t)
+	t = append(t, dhcpv6.OptElapsedTime(0))
+	if c.ex.kind == dhcpv6.MessageTypeInformationRequest {
+		t = append(t, oroStateless)
+	} else {
+		t = append(t, oroStateful)
+	}
+	switch c.ex.kind {
+	case dhcpv6.MessageTypeSolicit:
+		// §18.2.1: an IA option for each IA the client wants.
+		for i := range c.ias {
+			t = append(t, iaOption(&c.ias[i], nil))
+		}
+		if c.cfg.RapidCommit {
+			t = append(t, optRapidCommit) // §18.2.1, §21.14
+		}
+	case dhcpv6.MessageTypeRequest:
+		// §18.2.2: the IAs, with the advertised leases as hints (or the
+		// held ones when a Renew was answered NoBinding, §18.2.10.1).
+		for i := range c.ias {
+			hints := c.ias[i].leases
+			if c.reqFromOffer {
+				hints = c.offerHints(&c.ias[i])
+			}
+			t = append(t, iaOption(&c.ias[i], hints))
+		}
+	case dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
+		// §18.2.4, §18.2.5: the IAs with the leases to extend.
+		for i := range c.ias {
+			t = append(t, iaOption(&c.ias[i], c.ias[i].leases))
+		}
+	case dhcpv6.MessageTypeConfirm:
+		// §18.2.3: the IA_NAs with all the addresses to confirm.
+		for i := range c.ias {
+			if c.ias[i].kind == history.IANA && len(c.ias[i].leases) > 0 {
+				t = append(t, iaOption(&c.ias[i], c.ias[i].leases))
+			}
+		}
+	case dhcpv6.MessageTypeRelease:
+		// §18.2.7: the IAs with the leases released.
+		t = c.appendIAsFor(t, c.releasing)
+	case dhcpv6.MessageTypeDecline:
+		// §18.2.8: the IA_NA with the addresses declined.
+		t = c.appendIAsFor(t, c.declining)
+	}
+	c.ex.tmpl = t
+}
+
+func (c *Client) offerHints(a *ia) []Lease {
+	var out []Lease
+	for _, l := range c.offer.hints {
+		if l.IA == a.kind && l.IAID == a.iaid {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// appendIAsFor adds one IA option per IA that has leases in ls.
+func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []Lease) []dhcpv6.Option {
+	for i := range c.ias {
+		a := &c.ias[i]
+		var mine []Lease
+		for _, l := range ls {
+			if l.IA == a.kind && l.IAID == a.iaid {
+				mine = append(mine, l)
+			}
+		}
+		if len(mine) > 0 {
+			t = append(t, iaOption(a, mine))
+		}
+	}
+	return t
+}
+
+// iaOption builds an IA_NA or IA_PD with the given leases. T1, T2 and the
+// lifetimes are 0: in messages from a client they SHOULD be 0 and servers
+// MUST ignore them (§21.4, §21.6, §21.21, §21.22).
+func iaOption(a *ia, leases []Lease) dhcpv6.Option {
+	if a.kind == history.IAPD {
+		o := &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
+		for _, l := range leases {
+			o.Options.Add(&dhcpv6.OptIAPrefix{Prefix: &net.IPNet{
+				IP:   net.IP(l.Prefix.Addr().AsSlice()),
+				Mask: net.CIDRMask(l.Prefix.Bits(), 128),
+			}})
+		}
+		return o
+	}
+	o := &dhcpv6.OptIANA{IaId: iaidBytes(a.iaid)}
+	for _, l := range leases {
+		o.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.IP(l.Prefix.Addr().AsSlice())})
+	}
+	return o
+}

@@ -1,0 +1,668 @@
+package client
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/reports/history"
+	"d6lab/transport"
+)
+
+// Datagram is a message the client wants sent, and where to.
+type Datagram struct {
+	Msg *dhcpv6.Message
+	Dst netip.AddrPort
+}
+
+// Output is what one call on a Client produced: the messages to send, the
+// history events of the transitions made, and the time at which the
+// client wants Timer called (zero: it wants no timer).
+//
+// The slices belong to the Client and are reused: they are valid until
+// the next call on the same Client. Copy what must outlive that.
+type Output struct {
+	Send   []Datagram
+	Events []history.Event
+	Timer  time.Time
+}
+
+// XIDClaimer lets the owner of many clients keep their transaction IDs
+// apart. The client draws an ID from its random source and calls ClaimXID;
+// on false it draws again. A successful claim replaces the client's
+// previous one.
+type XIDClaimer interface {
+	ClaimXID(client int, xid dhcpv6.TransactionID) bool
+}
+
+// Config describes one client.
+type Config struct {
+	Index       int        // index in the population, copied into history events
+	DUID        []byte     // raw client DUID (e.g. DUID-LL: 00 03 00 01 + MAC)
+	IANA        bool       // ask for an IA_NA (IAID 1)
+	IAPD        bool       // ask for an IA_PD (IAID 2); neither: stateless Information-request
+	RapidCommit bool       // put Rapid Commit in Solicit (§18.2.1, §21.14)
+	Timescale   float64    // multiplies every RFC constant (0.1: ten times shorter); 0 means 1
+	Rand        *rand.Rand // seeded source; nil: one seeded from the DUID and Index
+	// Dst is where messages go; zero means transport.AllServersPort.
+	// A Reply with status UseMulticast switches a client back to that.
+	Dst  netip.AddrPort
+	XIDs XIDClaimer // optional transaction ID registry (a population)
+}
+
+// Errors of New.
+var (
+	ErrNoDUID = errors.New("client: DUID missing or shorter than 3 bytes")
+)
+
+// Client is one DHCPv6 client. It is not safe for concurrent use.
+type Client struct {
+	cfg     Config
+	rng     *rand.Rand
+	duid    dhcpv6.DUID
+	duidHex string
+	dst     netip.AddrPort
+
+	solMaxRT   time.Duration // SOL_MAX_RT, scaled; a server may change it (§21.24)
+	infMaxRT   time.Duration // INF_MAX_RT, scaled (§21.25)
+	irtDefault time.Duration // IRT_DEFAULT, scaled (§21.23)
+	irtMin     time.Duration // IRT_MINIMUM, scaled
+
+	state State
+	ex    exchange
+	ias   []ia // the IAs asked for: IA_NA first, then IA_PD
+
+	server    dhcpv6.DUID // the server that granted the binding (Renew goes there, §18.2.4)
+	serverHex string
+
+	offer        offer  // best Advertise while soliciting (§18.2.1, §18.2.9)
+	reqFromOffer bool   // the Request carries the offer's leases as hints (else the held ones)
+	notOnLink    bool   // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
+	notOnLinkBy  string // the server that said so
+	declining    []Lease
+	releasing    []Lease
+	refreshAt    time.Time // stateless: next Information-request (§21.23)
+
+	cidOpt dhcpv6.Option
+	sidOpt dhcpv6.Option
+
+	drops   Drops
+	out     Output
+	entries []entry
+	cand    []Lease
+}
+
+type offer struct {
+	ok        bool
+	pref      int
+	server    dhcpv6.DUID
+	serverHex string
+	hints     []Lease
+}
+
+// New returns an idle client; call Start.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.DUID) < 3 {
+		return nil, ErrNoDUID
+	}
+	duid, err := dhcpv6.DUIDFromBytes(cfg.DUID)
+	if err != nil {
+		return nil, fmt.Errorf("client %d: DUID %x: %w", cfg.Index, cfg.DUID, err)
+	}
+	if cfg.Timescale <= 0 {
+		cfg.Timescale = 1
+	}
+	cfg.DUID = append([]byte(nil), cfg.DUID...)
+	c := &Client{
+		cfg:        cfg,
+		rng:        cfg.Rand,
+		duid:       duid,
+		duidHex:    hex.EncodeToString(cfg.DUID),
+		dst:        cfg.Dst,
+		solMaxRT:   scale(SolMaxRT, cfg.Timescale),
+		infMaxRT:   scale(InfMaxRT, cfg.Timescale),
+		irtDefault: scale(IRTDefault, cfg.Timescale),
+		irtMin:     scale(IRTMinimum, cfg.Timescale),
+		cidOpt:     dhcpv6.OptClientID(duid),
+	}
+	if c.rng == nil {
+		h := fnv.New64a()
+		h.Write(cfg.DUID)
+		c.rng = rand.New(rand.NewPCG(h.Sum64(), uint64(cfg.Index)))
+	}
+	if !c.dst.IsValid() {
+		c.dst = transport.AllServersPort
+	}
+	if cfg.IANA {
+		c.ias = append(c.ias, ia{kind: history.IANA, iaid: IAIDNA})
+	}
+	if cfg.IAPD {
+		c.ias = append(c.ias, ia{kind: history.IAPD, iaid: IAIDPD})
+	}
+	return c, nil
+}
+
+// Index is the client's index in its population.
+func (c *Client) Index() int { return c.cfg.Index }
+
+// DUID is the client's raw DUID.
+func (c *Client) DUID() []byte { return c.cfg.DUID }
+
+// DUIDHex is the client's DUID in hex, as in its history events.
+func (c *Client) DUIDHex() string { return c.duidHex }
+
+// State is where the client stands.
+func (c *Client) State() State { return c.state }
+
+// Server is the DUID (hex) of the server that granted the binding, or "".
+func (c *Client) Server() string { return c.serverHex }
+
+// XID is the transaction ID of the running (or last) exchange.
+func (c *Client) XID() dhcpv6.TransactionID { return c.ex.xid }
+
+// Drops counts the messages the client discarded, by reason.
+func (c *Client) Drops() Drops { return c.drops }
+
+// Stateless reports whether the client only asks for configuration
+// (Information-request), no addresses or prefixes.
+func (c *Client) Stateless() bool { return len(c.ias) == 0 }
+
+// Leases returns a copy of the leases the client holds.
+func (c *Client) Leases() []Lease { return c.AppendLeases(nil) }
+
+// AppendLeases appends the leases the client holds to dst.
+func (c *Client) AppendLeases(dst []Lease) []Lease {
+	for i := range c.ias {
+		dst = append(dst, c.ias[i].leases...)
+	}
+	return dst
+}
+
+func (c *Client) leaseCount() int {
+	n := 0
+	for i := range c.ias {
+		n += len(c.ias[i].leases)
+	}
+	return n
+}
+
+// Start begins the client: a random delay in [0, SOL_MAX_DELAY] and then
+// Solicit (§18.2.1), or for a stateless client a delay in [0,
+// INF_MAX_DELAY] and then Information-request (§18.2.6). Start on a client
+// that is not idle does nothing.
+func (c *Client) Start(now time.Time) Output {
+	c.begin()
+	if c.state == Idle {
+		if c.Stateless() {
+			c.startInfo(now, true)
+		} else {
+			c.startSolicit(now, true)
+		}
+	}
+	return c.finish()
+}
+
+// Timer runs whatever is due at now: initial delays, retransmissions,
+// ends of exchanges, T1, T2, lease expiry and information refresh.
+func (c *Client) Timer(now time.Time) Output {
+	c.begin()
+	c.expire(now)
+	if c.ex.active() && !now.Before(c.ex.next) {
+		c.exchangeTimer(now)
+	}
+	switch c.state {
+	case Bound:
+		// §18.2.4: at T1 the client sends Renew (and Rebind at T2).
+		if at := c.renewAt(); !at.IsZero() && !now.Before(at) {
+			c.startRenew(now)
+		}
+	case Informed:
+		// §21.23: refresh the configuration at the Information Refresh Time.
+		if !c.refreshAt.IsZero() && !now.Before(c.refreshAt) {
+			c.startInfo(now, false)
+		}
+	}
+	return c.finish()
+}
+
+// Stop releases every lease the client holds (§18.2.7) and then stops;
+// a client holding nothing stops at once.
+func (c *Client) Stop(now time.Time) Output {
+	c.begin()
+	switch c.state {
+	case Stopped, Releasing:
+		return c.finish()
+	}
+	c.releasing = c.AppendLeases(c.releasing[:0])
+	if len(c.releasing) == 0 {
+		c.ex.kind = dhcpv6.MessageTypeNone
+		c.state = Stopped
+		return c.finish()
+	}
+	// §18.2.7: the client MUST stop using all of the leases being
+	// released before it begins the Release message exchange.
+	for i := range c.ias {
+		a := &c.ias[i]
+		for _, l := range a.leases {
+			c.leaseEvent(now, history.Released, a, l, "")
+		}
+		a.leases = a.leases[:0]
+	}
+	c.state = Releasing
+	c.newExchange(dhcpv6.MessageTypeRelease, ReleaseParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.launch(now, false)
+	return c.finish()
+}
+
+// Decline tells the client that addr, one of its IA_NA addresses, is a
+// duplicate: the client stops using it and declines it to the server
+// (§18.2.8). An address the client does not hold is ignored.
+func (c *Client) Decline(now time.Time, addr netip.Addr) Output {
+	c.begin()
+	if !c.state.HoldsLeases() {
+		return c.finish()
+	}
+	p := netip.PrefixFrom(addr, 128)
+	for i := range c.ias {
+		a := &c.ias[i]
+		if a.kind != history.IANA {
+			continue
+		}
+		j := a.find(p)
+		if j < 0 {
+			continue
+		}
+		// §18.2.8: the client MUST NOT use the declined address any more.
+		l := a.remove(j)
+		c.leaseEvent(now, history.Declined, a, l, "")
+		c.declining = append(c.declining, l)
+		c.state = Declining
+		c.newExchange(dhcpv6.MessageTypeDecline, DeclineParams.Scaled(c.cfg.Timescale), time.Time{})
+		c.launch(now, false)
+		break
+	}
+	return c.finish()
+}
+
+// LinkChanged tells the client it may have moved to another link. With a
+// delegated prefix it Rebinds with Confirm's parameters (§18.2.12); with
+// addresses only it Confirms them (§18.2.3); a stateless client asks for
+// its configuration again. Other states are left alone.
+func (c *Client) LinkChanged(now time.Time) Output {
+	c.begin()
+	switch c.state {
+	case Informing, Informed:
+		c.startInfo(now, true)
+	case Bound, Renewing, Rebinding, Confirming:
+		pd, na := false, false
+		for i := range c.ias {
+			if len(c.ias[i].leases) == 0 {
+				continue
+			}
+			if c.ias[i].kind == history.IAPD {
+				pd = true
+			} else {
+				na = true
+			}
+		}
+		switch {
+		case pd:
+			c.startRebind(now, true)
+		case na:
+			c.startConfirm(now)
+		}
+	}
+	return c.finish()
+}
+
+func (c *Client) begin() {
+	c.out.Send = c.out.Send[:0]
+	c.out.Events = c.out.Events[:0]
+	c.out.Timer = time.Time{}
+}
+
+func (c *Client) finish() Output {
+	c.out.Timer = c.nextTimer()
+	return c.out
+}
+
+// nextTimer is the earliest of the exchange's timer, lease expiry, T1 (when
+// bound) and the information refresh time.
+func (c *Client) nextTimer() time.Time {
+	var t time.Time
+	upd := func(x time.Time) {
+		if !x.IsZero() && (t.IsZero() || x.Before(t)) {
+			t = x
+		}
+	}
+	if c.ex.active() {
+		upd(c.ex.next)
+	}
+	if c.state.HoldsLeases() {
+		for i := range c.ias {
+			for j := range c.ias[i].leases {
+				upd(c.ias[i].leases[j].Until)
+			}
+		}
+	}
+	switch c.state {
+	case Bound:
+		upd(c.renewAt())
+	case Informed:
+		upd(c.refreshAt)
+	}
+	return t
+}
+
+// renewAt is the earliest T1 among the IAs that hold leases.
+func (c *Client) renewAt() time.Time {
+	var t time.Time
+	for i := range c.ias {
+		a := &c.ias[i]
+		if len(a.leases) > 0 && (t.IsZero() || a.t1At.Before(t)) {
+			t = a.t1At
+		}
+	}
+	return t
+}
+
+// rebindAt is the earliest T2 among the IAs that hold leases.
+func (c *Client) rebindAt() time.Time {
+	var t time.Time
+	for i := range c.ias {
+		a := &c.ias[i]
+		if len(a.leases) > 0 && (t.IsZero() || a.t2At.Before(t)) {
+			t = a.t2At
+		}
+	}
+	return t
+}
+
+// lastUntil is the end of the longest valid lifetime held.
+func (c *Client) lastUntil() time.Time {
+	var t time.Time
+	for i := range c.ias {
+		for _, l := range c.ias[i].leases {
+			if l.Until.After(t) {
+				t = l.Until
+			}
+		}
+	}
+	return t
+}
+
+// expire drops the leases whose valid lifetime ended by now; when none is
+// left, the client starts over with Solicit (§18.2.5).
+func (c *Client) expire(now time.Time) {
+	if !c.state.HoldsLeases() {
+		return
+	}
+	n := 0
+	for i := range c.ias {
+		a := &c.ias[i]
+		for j := 0; j < len(a.leases); {
+			if now.Before(a.leases[j].Until) {
+				j++
+				continue
+			}
+			l := a.remove(j)
+			c.leaseEvent(now, history.Expired, a, l, "")
+			n++
+		}
+	}
+	if n > 0 && c.leaseCount() == 0 {
+		switch c.state {
+		case Bound, Renewing, Rebinding, Confirming:
+			c.startSolicit(now, false)
+		}
+	}
+}
+
+// exchangeTimer handles the exchange's timer at now.
+func (c *Client) exchangeTimer(now time.Time) {
+	e := &c.ex
+	if e.count == 0 { // the initial random delay is over
+		c.transmit(now)
+		return
+	}
+	switch e.kind {
+	case dhcpv6.MessageTypeSolicit:
+		// §18.2.1: at the end of the first RT, Request from the best
+		// server that advertised (highest preference, first received).
+		if c.offer.ok {
+			c.startRequest(now)
+			return
+		}
+	case dhcpv6.MessageTypeConfirm:
+		if c.notOnLink {
+			c.confirmNotOnLink(now)
+			return
+		}
+	}
+	if e.exhausted(now) {
+		c.fail(now)
+		return
+	}
+	c.transmit(now)
+}
+
+// fail ends an exchange that ran out of transmissions or time (§15).
+func (c *Client) fail(now time.Time) {
+	kind, link := c.ex.kind, c.ex.linkChange
+	c.ex.kind = dhcpv6.MessageTypeNone
+	switch kind {
+	case dhcpv6.MessageTypeRequest:
+		// §18.2.2: the exchange failed; start over with Solicit (or go
+		// on with the leases still held after a NoBinding).
+		c.gaveUp(now, "request")
+		if c.leaseCount() > 0 {
+			c.state = Bound
+		} else {
+			c.startSolicit(now, false)
+		}
+	case dhcpv6.MessageTypeRenew:
+		// §18.2.4: Renew runs until T2, then the client Rebinds.
+		c.startRebind(now, false)
+	case dhcpv6.MessageTypeRebind:
+		if link {
+			// §18.2.12 with §18.2.3: no answer, keep the leases.
+			c.gaveUp(now, "rebind")
+			c.state = Bound
+			return
+		}
+		// §18.2.5: Rebind ends when the valid lifetimes do (expire
+		// normally got there first).
+		for i := range c.ias {
+			a := &c.ias[i]
+			for _, l := range a.leases {
+				c.leaseEvent(now, history.Expired, a, l, "")
+			}
+			a.leases = a.leases[:0]
+		}
+		c.startSolicit(now, false)
+	case dhcpv6.MessageTypeConfirm:
+		// §18.2.3: no answer to Confirm, continue using the leases.
+		c.gaveUp(now, "confirm")
+		c.state = Bound
+	case dhcpv6.MessageTypeDecline:
+		c.gaveUp(now, "decline")
+		c.afterDecline(now)
+	case dhcpv6.MessageTypeRelease:
+		// §18.2.7: after REL_MAX_RC the client abandons the exchange.
+		c.gaveUp(now, "release")
+		c.state = Stopped
+	}
+}
+
+func (c *Client) gaveUp(now time.Time, what string) {
+	e := c.event(now, history.GaveUp)
+	e.Detail = what
+	c.out.Events = append(c.out.Events, e)
+}
+
+func (c *Client) setServer(d dhcpv6.DUID, h string) {
+	if c.serverHex != h || c.server == nil {
+		c.server, c.serverHex = d, h
+		c.sidOpt = dhcpv6.OptServerID(d)
+	}
+}
+
+func (c *Client) startSolicit(now time.Time, delay bool) {
+	c.state = Soliciting
+	c.offer.ok, c.offer.pref, c.offer.server, c.offer.serverHex = false, -1, nil, ""
+	c.offer.hints = c.offer.hints[:0]
+	c.server, c.serverHex, c.sidOpt = nil, "", nil
+	p := SolicitParams.Scaled(c.cfg.Timescale)
+	p.MRT = c.solMaxRT
+	c.newExchange(dhcpv6.MessageTypeSolicit, p, time.Time{})
+	c.launch(now, delay)
+}
+
+func (c *Client) startRequest(now time.Time) {
+	c.setServer(c.offer.server, c.offer.serverHex)
+	c.reqFromOffer = true
+	c.state = Requesting
+	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.launch(now, false)
+	c.offer.ok = false
+}
+
+func (c *Client) startRenew(now time.Time) {
+	// §18.2.4: Renew's MRD is the time left until T2.
+	t2 := c.rebindAt()
+	if !now.Before(t2) {
+		c.startRebind(now, false)
+		return
+	}
+	c.state = Renewing
+	c.newExchange(dhcpv6.MessageTypeRenew, RenewParams.Scaled(c.cfg.Timescale), t2)
+	c.launch(now, false)
+}
+
+func (c *Client) startRebind(now time.Time, link bool) {
+	c.state = Rebinding
+	if link {
+		// §18.2.12: after a link change, Rebind with Confirm's parameters.
+		c.newExchange(dhcpv6.MessageTypeRebind, LinkRebindParams.Scaled(c.cfg.Timescale), time.Time{})
+		c.ex.linkChange = true
+		c.launch(now, true)
+		return
+	}
+	// §18.2.5: Rebind's MRD is the time left until the valid lifetimes end.
+	c.newExchange(dhcpv6.MessageTypeRebind, RebindParams.Scaled(c.cfg.Timescale), c.lastUntil())
+	c.launch(now, false)
+}
+
+func (c *Client) startConfirm(now time.Time) {
+	c.notOnLink, c.notOnLinkBy = false, ""
+	c.state = Confirming
+	c.newExchange(dhcpv6.MessageTypeConfirm, ConfirmParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.launch(now, true)
+}
+
+func (c *Client) startInfo(now time.Time, delay bool) {
+	c.state = Informing
+	c.refreshAt = time.Time{}
+	p := InfoParams.Scaled(c.cfg.Timescale)
+	p.MRT = c.infMaxRT
+	c.newExchange(dhcpv6.MessageTypeInformationRequest, p, time.Time{})
+	c.launch(now, delay)
+}
+
+func (c *Client) afterDecline(now time.Time) {
+	c.ex.kind = dhcpv6.MessageTypeNone
+	c.declining = c.declining[:0]
+	if c.leaseCount() == 0 {
+		c.startSolicit(now, false)
+		return
+	}
+	c.state = Bound
+}
+
+// newExchange sets up a new exchange with a fresh transaction ID (§15:
+// a new ID per exchange, kept across its retransmissions) and builds its
+// message.
+func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Time) {
+	tmpl := c.ex.tmpl[:0]
+	c.ex = exchange{
+		kind:          kind,
+		p:             p,
+		deadline:      deadline,
+		positiveFirst: kind == dhcpv6.MessageTypeSolicit,
+		tmpl:          tmpl,
+	}
+	c.ex.xid = c.newXID()
+	c.build()
+}
+
+// launch sends the exchange's first message now, or after a random delay
+// in [0, MaxDelay] when delay is set and the parameters have one.
+func (c *Client) launch(now time.Time, delay bool) {
+	if delay && c.ex.p.MaxDelay > 0 {
+		d := time.Duration(c.rng.Int64N(int64(c.ex.p.MaxDelay) + 1))
+		if d > 0 {
+			c.ex.next = now.Add(d)
+			return
+		}
+	}
+	c.transmit(now)
+}
+
+func (c *Client) newXID() dhcpv6.TransactionID {
+	for i := 0; ; i++ {
+		v := c.rng.Uint32()
+		x := dhcpv6.TransactionID{byte(v >> 16), byte(v >> 8), byte(v)}
+		if c.cfg.XIDs == nil || c.cfg.XIDs.ClaimXID(c.cfg.Index, x) {
+			return x
+		}
+		if i > 1<<20 {
+			panic("client: no free transaction ID")
+		}
+	}
+}
+
+// transmit sends (or resends) the exchange's message at now.
+func (c *Client) transmit(now time.Time) {
+	first := c.ex.count == 0
+	opts := make(dhcpv6.Options, len(c.ex.tmpl))
+	copy(opts, c.ex.tmpl)
+	opts[c.ex.elapsedIdx] = dhcpv6.OptElapsedTime(c.ex.elapsed(now))
+	m := &dhcpv6.Message{
+		MessageType:   c.ex.kind,
+		TransactionID: c.ex.xid,
+		Options:       dhcpv6.MessageOptions{Options: opts},
+	}
+	c.out.Send = append(c.out.Send, Datagram{Msg: m, Dst: c.dst})
+	c.ex.sent(now, c.rng)
+	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
+		c.out.Events = append(c.out.Events, c.event(now, history.Solicited))
+	}
+}
+
+func (c *Client) event(now time.Time, k history.Kind) history.Event {
+	return history.Event{At: now, Kind: k, Client: c.cfg.Index, DUID: c.duidHex, Server: c.serverHex}
+}
+
+func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause string) {
+	c.out.Events = append(c.out.Events, history.Event{
+		At:        now,
+		Kind:      k,
+		Client:    c.cfg.Index,
+		DUID:      c.duidHex,
+		Server:    l.Server,
+		IA:        a.kind,
+		IAID:      a.iaid,
+		Lease:     l.Prefix,
+		T1:        l.T1,
+		T2:        l.T2,
+		Preferred: l.Preferred,
+		Valid:     l.Valid,
+		Cause:     cause,
+	})
+}

@@ -1,0 +1,430 @@
+package client
+
+import (
+	"encoding/hex"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	"github.com/insomniacslk/dhcp/iana"
+
+	"d6lab/reports/history"
+	"d6lab/transport"
+)
+
+// Receive hands the client a message addressed to it. Messages that fail
+// validation (§16) or that no exchange waits for are dropped silently and
+// counted in Drops.
+func (c *Client) Receive(now time.Time, m *dhcpv6.Message) Output {
+	c.begin()
+	c.expire(now)
+	c.receive(now, m)
+	return c.finish()
+}
+
+func (c *Client) drop(r DropReason) { c.drops[r]++ }
+
+func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
+	if m == nil || !c.ex.active() || c.ex.count == 0 {
+		c.drop(DropIdle)
+		return
+	}
+	// §16.1: the transaction ID MUST match the exchange's.
+	if m.TransactionID != c.ex.xid {
+		c.drop(DropXID)
+		return
+	}
+	switch {
+	case m.MessageType == dhcpv6.MessageTypeAdvertise && c.ex.kind == dhcpv6.MessageTypeSolicit:
+	case m.MessageType == dhcpv6.MessageTypeReply && c.ex.kind != dhcpv6.MessageTypeSolicit:
+	case m.MessageType == dhcpv6.MessageTypeReply && c.cfg.RapidCommit &&
+		m.GetOneOption(dhcpv6.OptionRapidCommit) != nil:
+		// §18.2.1: a Reply to Solicit is only taken with Rapid Commit.
+	default:
+		c.drop(DropType)
+		return
+	}
+	// §16.3, §16.10: the client MUST discard an Advertise or Reply that
+	// has no Client Identifier matching its own, or no Server Identifier.
+	cid := m.Options.ClientID()
+	if cid == nil || !c.duid.Equal(cid) {
+		c.drop(DropClientID)
+		return
+	}
+	sid := m.Options.ServerID()
+	if sid == nil {
+		c.drop(DropServerID)
+		return
+	}
+	shex := hex.EncodeToString(sid.ToBytes())
+	c.maxRT(m)
+	switch c.ex.kind {
+	case dhcpv6.MessageTypeSolicit:
+		if m.MessageType == dhcpv6.MessageTypeAdvertise {
+			c.advertise(now, m, sid, shex)
+		} else {
+			c.requestReply(now, m, sid, shex, true)
+		}
+	case dhcpv6.MessageTypeRequest:
+		c.requestReply(now, m, sid, shex, false)
+	case dhcpv6.MessageTypeRenew:
+		c.extendReply(now, m, sid, shex, ctxRenew)
+	case dhcpv6.MessageTypeRebind:
+		c.extendReply(now, m, sid, shex, ctxRebind)
+	case dhcpv6.MessageTypeConfirm:
+		c.confirmReply(now, m, shex)
+	case dhcpv6.MessageTypeDecline:
+		// §18.2.10.1: a valid Reply to Decline completes the exchange,
+		// whatever its status.
+		c.afterDecline(now)
+	case dhcpv6.MessageTypeRelease:
+		// §18.2.10.1: likewise for Release.
+		c.ex.kind = dhcpv6.MessageTypeNone
+		c.state = Stopped
+	case dhcpv6.MessageTypeInformationRequest:
+		c.infoReply(now, m, shex)
+	}
+}
+
+func status(m *dhcpv6.Message) iana.StatusCode {
+	if s := m.Options.Status(); s != nil {
+		return s.StatusCode
+	}
+	return iana.StatusSuccess // §21.13: no Status Code option means Success
+}
+
+// maxRT applies SOL_MAX_RT and INF_MAX_RT options (§18.2.9, §18.2.10: the
+// client MUST process them; §21.24, §21.25: values outside [60, 86400]
+// MUST be ignored). They replace RFC constants, so Timescale scales them.
+func (c *Client) maxRT(m *dhcpv6.Message) {
+	for _, code := range [2]dhcpv6.OptionCode{dhcpv6.OptionSolMaxRT, dhcpv6.OptionInfMaxRT} {
+		o, ok := m.GetOneOption(code).(*dhcpv6.OptionGeneric)
+		if !ok || len(o.OptionData) != 4 {
+			continue
+		}
+		d := o.OptionData
+		v := time.Duration(uint32(d[0])<<24|uint32(d[1])<<16|uint32(d[2])<<8|uint32(d[3])) * time.Second
+		if v < MaxRTOptionMin || v > MaxRTOptionMax {
+			continue
+		}
+		v = scale(v, c.cfg.Timescale)
+		if code == dhcpv6.OptionSolMaxRT {
+			c.solMaxRT = v
+			if c.ex.kind == dhcpv6.MessageTypeSolicit {
+				c.ex.p.MRT = v
+			}
+		} else {
+			c.infMaxRT = v
+			if c.ex.kind == dhcpv6.MessageTypeInformationRequest {
+				c.ex.p.MRT = v
+			}
+		}
+	}
+}
+
+// advertise handles a valid Advertise while soliciting (§18.2.9).
+func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string) {
+	// §18.2.9: the client MUST ignore an Advertise with NoAddrsAvail, and
+	// one with no address and no prefix in the IAs it asked for.
+	if status(m) == iana.StatusNoAddrsAvail {
+		c.drop(DropNoAddrs)
+		return
+	}
+	c.cand = c.cand[:0]
+	for i := range c.ias {
+		a := &c.ias[i]
+		c.entries = iaEntries(m, a, c.entries[:0], nil)
+		for _, e := range c.entries {
+			if e.valid > 0 {
+				c.cand = append(c.cand, Lease{IA: a.kind, IAID: a.iaid, Prefix: e.p})
+			}
+		}
+	}
+	if len(c.cand) == 0 {
+		c.drop(DropNoAddrs)
+		return
+	}
+	pref := int(m.Options.Preference()) // §21.8: no Preference option means 0
+	ev := c.event(now, history.Advertised)
+	ev.Server = shex
+	ev.Detail = "preference=" + strconv.Itoa(pref)
+	c.out.Events = append(c.out.Events, ev)
+	// §18.2.1: keep the highest preference; between equals the first
+	// received stays.
+	if !c.offer.ok || pref > c.offer.pref {
+		c.offer.ok, c.offer.pref, c.offer.server, c.offer.serverHex = true, pref, sid, shex
+		c.offer.hints, c.cand = c.cand, c.offer.hints
+	}
+	// §18.2.1, §18.2.9: Preference 255 makes the client Request at once;
+	// after the first RT the first valid Advertise is taken.
+	if pref == 255 || c.ex.count > 1 {
+		c.startRequest(now)
+	}
+}
+
+// requestReply handles the Reply to a Request, or a Rapid Commit Reply to
+// a Solicit (§18.2.10, §18.2.10.1).
+func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string, rapid bool) {
+	switch status(m) {
+	case iana.StatusSuccess:
+	case iana.StatusUseMulticast:
+		c.useMulticast(now)
+		return
+	case iana.StatusNotOnLink:
+		// §18.2.10.1: NotOnLink to a Request: start over with Solicit.
+		if !rapid {
+			c.startSolicit(now, false)
+			return
+		}
+		c.drop(DropStatus)
+		return
+	case iana.StatusNoAddrsAvail:
+		if !rapid {
+			c.startSolicit(now, false)
+			return
+		}
+		c.drop(DropNoAddrs)
+		return
+	default:
+		// §18.2.10: UnspecFail and the like: keep retransmitting (the
+		// retransmission timer limits the rate).
+		c.drop(DropStatus)
+		return
+	}
+	if rapid && !c.offersLeases(m) {
+		// §18.2.1 with §18.2.9: nothing usable, keep soliciting.
+		c.drop(DropNoAddrs)
+		return
+	}
+	c.apply(now, m, ctxRequest, shex)
+	if c.leaseCount() == 0 {
+		// §18.2.10.1: NoAddrsAvail for every IA: keep soliciting.
+		c.startSolicit(now, false)
+		return
+	}
+	c.setServer(sid, shex)
+	c.ex.kind = dhcpv6.MessageTypeNone
+	c.state = Bound
+}
+
+func (c *Client) offersLeases(m *dhcpv6.Message) bool {
+	for i := range c.ias {
+		c.entries = iaEntries(m, &c.ias[i], c.entries[:0], nil)
+		for _, e := range c.entries {
+			if e.valid > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// extendReply handles the Reply to a Renew or Rebind (§18.2.10.1).
+func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string, ctx replyCtx) {
+	switch status(m) {
+	case iana.StatusSuccess:
+	case iana.StatusUseMulticast:
+		c.useMulticast(now)
+		return
+	default:
+		c.drop(DropStatus)
+		return
+	}
+	res := c.apply(now, m, ctx, shex)
+	if ctx == ctxRenew && res.noBinding {
+		// §18.2.10.1: NoBinding for an IA in a Reply to Renew: the
+		// client sends a Request for it (to the same server).
+		c.reqFromOffer = false
+		c.state = Requesting
+		c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
+		c.launch(now, false)
+		return
+	}
+	if c.leaseCount() == 0 {
+		// Every lease refused (NoBinding or zero lifetimes): start over
+		// with Solicit. (§18.2.10.1 would also allow a Request to the
+		// answering server; the lab follows its DESIGN: Solicit.)
+		c.startSolicit(now, false)
+		return
+	}
+	if res.missing {
+		// §18.2.10.1: an IA missing from the Reply: go on as if no
+		// Reply had come for it, at the normal retransmission pace.
+		return
+	}
+	// The answering server now holds the binding: Renew goes there.
+	c.setServer(sid, shex)
+	c.ex.kind = dhcpv6.MessageTypeNone
+	c.state = Bound
+}
+
+// confirmReply handles the Reply to a Confirm (§18.2.10.1).
+func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
+	switch status(m) {
+	case iana.StatusSuccess:
+		// §18.2.10.1: any Success lets the client keep its addresses,
+		// ignoring NotOnLink answers.
+		for i := range c.ias {
+			a := &c.ias[i]
+			if a.kind != history.IANA {
+				continue
+			}
+			for _, l := range a.leases {
+				l.Server = shex
+				c.leaseEvent(now, history.Confirmed, a, l, "")
+			}
+		}
+		c.notOnLink = false
+		c.ex.kind = dhcpv6.MessageTypeNone
+		c.state = Bound
+	case iana.StatusNotOnLink:
+		// Wait for the end of the current RT in case another server
+		// answers Success.
+		if !c.notOnLink {
+			c.notOnLink, c.notOnLinkBy = true, shex
+		}
+	default:
+		c.drop(DropStatus)
+	}
+}
+
+// confirmNotOnLink acts on a NotOnLink answer (§18.2.10.1): the addresses
+// are not for this link; the client drops them and solicits.
+func (c *Client) confirmNotOnLink(now time.Time) {
+	for i := range c.ias {
+		a := &c.ias[i]
+		if a.kind != history.IANA {
+			continue
+		}
+		for _, l := range a.leases {
+			l.Server = c.notOnLinkBy
+			c.leaseEvent(now, history.Confirmed, a, l, history.CauseNotOnLink)
+		}
+		a.leases = a.leases[:0]
+	}
+	c.notOnLink = false
+	c.ex.kind = dhcpv6.MessageTypeNone
+	if c.leaseCount() == 0 {
+		c.startSolicit(now, false)
+		return
+	}
+	c.state = Bound
+}
+
+// infoReply handles the Reply to an Information-request (§18.2.10.1,
+// §21.23).
+func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
+	if status(m) != iana.StatusSuccess {
+		c.drop(DropStatus)
+		return
+	}
+	// §21.23: no option means IRT_DEFAULT; less than IRT_MINIMUM means
+	// IRT_MINIMUM. A server's value is not scaled; the defaults are.
+	refresh := c.irtDefault
+	if o := m.GetOneOption(dhcpv6.OptionInformationRefreshTime); o != nil {
+		refresh = m.Options.InformationRefreshTime(c.irtDefault)
+	}
+	if refresh < c.irtMin {
+		refresh = c.irtMin
+	}
+	ev := c.event(now, history.Informed)
+	ev.Server = shex
+	ev.Detail = "refresh=" + refresh.String()
+	c.out.Events = append(c.out.Events, ev)
+	c.refreshAt = now.Add(refresh)
+	c.ex.kind = dhcpv6.MessageTypeNone
+	c.state = Informed
+}
+
+// useMulticast handles a UseMulticast status (§18.2.10): send to the
+// servers' multicast address from now on, and resend the message now.
+func (c *Client) useMulticast(now time.Time) {
+	c.dst = transport.AllServersPort
+	c.transmit(now)
+}
+
+// entry is one address or prefix as a server's message gives it.
+type entry struct {
+	p           netip.Prefix
+	pref, valid time.Duration
+}
+
+// iaEntries appends the usable leases of the IA in m that matches a (same
+// type and IAID). info, when not nil, receives T1, T2, the IA's status and
+// whether it was found. Leases with a non-Success status, or whose
+// preferred lifetime exceeds the valid one, are skipped (§21.6, §21.22:
+// the client MUST discard them).
+func iaEntries(m *dhcpv6.Message, a *ia, dst []entry, info *iaInfo) []entry {
+	if a.kind == history.IAPD {
+		for _, o := range m.Options.Options {
+			pd, ok := o.(*dhcpv6.OptIAPD)
+			if !ok || iaidOf(pd.IaId) != a.iaid {
+				continue
+			}
+			if info != nil {
+				info.found, info.t1, info.t2 = true, pd.T1, pd.T2
+				if s := pd.Options.Status(); s != nil {
+					info.status = s.StatusCode
+				}
+			}
+			for _, so := range pd.Options.Options {
+				p, ok := so.(*dhcpv6.OptIAPrefix)
+				if !ok || p.Prefix == nil {
+					continue
+				}
+				if s := p.Options.Status(); s != nil && s.StatusCode != iana.StatusSuccess {
+					continue
+				}
+				if p.PreferredLifetime > p.ValidLifetime {
+					continue
+				}
+				addr, ok := netip.AddrFromSlice(p.Prefix.IP.To16())
+				bits, _ := p.Prefix.Mask.Size()
+				if !ok {
+					continue
+				}
+				dst = append(dst, entry{p: netip.PrefixFrom(addr, bits).Masked(), pref: p.PreferredLifetime, valid: p.ValidLifetime})
+			}
+			return dst
+		}
+		return dst
+	}
+	for _, o := range m.Options.Options {
+		na, ok := o.(*dhcpv6.OptIANA)
+		if !ok || iaidOf(na.IaId) != a.iaid {
+			continue
+		}
+		if info != nil {
+			info.found, info.t1, info.t2 = true, na.T1, na.T2
+			if s := na.Options.Status(); s != nil {
+				info.status = s.StatusCode
+			}
+		}
+		for _, so := range na.Options.Options {
+			ad, ok := so.(*dhcpv6.OptIAAddress)
+			if !ok {
+				continue
+			}
+			if s := ad.Options.Status(); s != nil && s.StatusCode != iana.StatusSuccess {
+				continue
+			}
+			if ad.PreferredLifetime > ad.ValidLifetime {
+				continue
+			}
+			addr, ok := netip.AddrFromSlice(ad.IPv6Addr.To16())
+			if !ok {
+				continue
+			}
+			dst = append(dst, entry{p: netip.PrefixFrom(addr, 128), pref: ad.PreferredLifetime, valid: ad.ValidLifetime})
+		}
+		return dst
+	}
+	return dst
+}
+
+type iaInfo struct {
+	found  bool
+	t1, t2 time.Duration
+	status iana.StatusCode
+}

@@ -1,0 +1,115 @@
+package client
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+)
+
+// exchange is one client-initiated message exchange (RFC 9915 §15): one
+// transaction ID, its first transmission time, the retransmission timeout
+// and counters. The message template is rebuilt only when the exchange
+// starts; retransmissions differ in their Elapsed Time option alone.
+type exchange struct {
+	kind dhcpv6.MessageType // MessageTypeNone when no exchange runs
+	xid  dhcpv6.TransactionID
+	p    Params
+
+	tmpl       []dhcpv6.Option // options of the message; tmpl[elapsedIdx] is replaced per transmission
+	elapsedIdx int
+
+	start    time.Time     // first transmission (zero while waiting out the initial delay)
+	count    int           // transmissions so far
+	rt       time.Duration // the current retransmission timeout
+	next     time.Time     // when the exchange's timer fires
+	deadline time.Time     // end of MRD (zero: none)
+
+	positiveFirst bool // Solicit: the first RT uses RAND > 0 (§18.2.1)
+	linkChange    bool // Rebind started by LinkChanged (Confirm's parameters, §18.2.12)
+}
+
+func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
+
+// jitter returns RAND uniform in [-0.1, 0.1) (§15).
+func jitter(r *rand.Rand) float64 { return (r.Float64()*2 - 1) * 0.1 }
+
+// positiveJitter returns RAND uniform in (0, 0.1] (§18.2.1: the first
+// Solicit RT MUST be strictly greater than IRT).
+func positiveJitter(r *rand.Rand) float64 { return (1 - r.Float64()) * 0.1 }
+
+func frac(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
+
+// nextRT computes the timeout that follows the transmission just made
+// (RFC 9915 §15):
+//
+//	RT = IRT + RAND*IRT            for the first transmission
+//	RT = 2*RTprev + RAND*RTprev    for the following ones
+//	RT = MRT + RAND*MRT            if MRT is set and RT > MRT
+func (e *exchange) nextRT(r *rand.Rand) time.Duration {
+	var rt time.Duration
+	if e.count <= 1 {
+		if e.positiveFirst {
+			rt = e.p.IRT + frac(e.p.IRT, positiveJitter(r))
+			if rt <= e.p.IRT { // a RAND so small it truncated to nothing
+				rt = e.p.IRT + 1
+			}
+		} else {
+			rt = e.p.IRT + frac(e.p.IRT, jitter(r))
+		}
+	} else {
+		rt = 2*e.rt + frac(e.rt, jitter(r))
+	}
+	if e.p.MRT > 0 && rt > e.p.MRT {
+		rt = e.p.MRT + frac(e.p.MRT, jitter(r))
+	}
+	if rt <= 0 {
+		rt = 1
+	}
+	return rt
+}
+
+// sent records a transmission at now and sets the timer: the next
+// retransmission, or the end of the exchange when MRC transmissions were
+// made (the last one still gets its RT to be answered) or MRD would pass.
+func (e *exchange) sent(now time.Time, r *rand.Rand) {
+	if e.count == 0 {
+		e.start = now
+		if e.deadline.IsZero() && e.p.MRD > 0 {
+			e.deadline = now.Add(e.p.MRD) // §15: MRD counts from the first transmission
+		}
+	}
+	e.count++
+	e.rt = e.nextRT(r)
+	e.next = now.Add(e.rt)
+	if !e.deadline.IsZero() && e.next.After(e.deadline) {
+		e.next = e.deadline
+	}
+}
+
+// exhausted reports whether, at now, the exchange has run out of
+// transmissions (MRC) or time (MRD) and so has failed (§15).
+func (e *exchange) exhausted(now time.Time) bool {
+	if e.p.MRC > 0 && e.count >= e.p.MRC {
+		return true
+	}
+	return !e.deadline.IsZero() && !now.Before(e.deadline)
+}
+
+// elapsed is the Elapsed Time option's value for a transmission at now
+// (§21.9): hundredths of a second since the exchange's first
+// transmission, 0 for that one, 0xffff for anything longer than 655.35 s.
+func (e *exchange) elapsed(now time.Time) time.Duration {
+	if e.count == 0 || e.start.IsZero() {
+		return 0
+	}
+	d := now.Sub(e.start)
+	if d < 0 {
+		return 0
+	}
+	cs := d / (10 * time.Millisecond)
+	if cs > 0xffff {
+		cs = 0xffff
+	}
+	return cs * 10 * time.Millisecond
+}

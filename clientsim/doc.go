@@ -1,0 +1,9 @@
+// Package clientsim is the room of d6lab's simulated DHCPv6 clients. It
+// holds no code of its own: see its sub-packages.
+//
+//   - client: one RFC 9915 client as a sans-IO state machine (now and
+//     messages in; messages, one timer and history events out);
+//   - population: thousands of clients with deterministic DUIDs multiplexed
+//     over one socket, demultiplexed by transaction ID, with a timer heap
+//     and an adapter (Run) over a transport.Conn and a clock.
+package clientsim

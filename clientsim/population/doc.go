@@ -1,0 +1,16 @@
+// Package population multiplexes many DHCPv6 clients (package client) over
+// one socket. Each client gets a distinct deterministic DUID-LL derived
+// from the population's seed and its index, and its own seeded random
+// source. Replies are demultiplexed by transaction ID: the population
+// keeps a map from ID to client and makes a client draw again when the ID
+// it drew is held by another one.
+//
+// Like the client, the core is sans-IO: Deliver hands it a datagram,
+// Advance runs every timer due by a given time (a min-heap with one entry
+// per client, so a hundred thousand clients stay cheap), NextTimer says
+// when to call Advance next and Outbox drains the encoded datagrams to
+// send. Run adapts that core to a transport.Conn and a clock: it sleeps
+// until the next timer or the next datagram, never polling.
+//
+// A Population is not safe for concurrent use; Run owns it while it runs.
+package population

@@ -1,0 +1,525 @@
+package check
+
+import (
+	"cmp"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"d6lab/reports/history"
+)
+
+// endReason says why a binding interval ended.
+type endReason uint8
+
+const (
+	endOpen       endReason = iota // still valid at End
+	endLifetime                    // the valid lifetime ran out (computed, no event)
+	endExpired                     // an Expired event
+	endReleased                    // a Released event
+	endDeclined                    // a Declined event
+	endRefused                     // a Refused event (cause kept)
+	endRenumbered                  // a Renumbered event naming it as Old
+)
+
+// noSeq marks an interval end that no event caused (lifetime or End).
+const noSeq = math.MaxInt32
+
+// grant is one event that gave or extended a lease.
+type grant struct {
+	at  time.Time
+	seq int32 // position of the event in time order
+	srv int32 // server id
+}
+
+// interval is one binding interval (see the package doc).
+type interval struct {
+	client     int
+	ia         string
+	lease      netip.Prefix
+	start, end time.Time // end is clipped to the run's End
+	expiry     time.Time // last grant + Valid; zero when unknown
+	grants     []grant   // in time order; grants[0].at == start
+	reason     endReason
+	cause      string // Refused cause
+	endSeq     int32  // seq of the closing event, or noSeq
+}
+
+// segEnd is the end of the k-th grant segment: the next grant, or the end.
+func (iv *interval) segEnd(k int) time.Time {
+	if k+1 < len(iv.grants) {
+		return iv.grants[k+1].at
+	}
+	return iv.end
+}
+
+// serverAt returns the server id whose grant covers t (the latest grant at
+// or before t), or the first grant's server when t precedes them all.
+func (iv *interval) serverAt(t time.Time) int32 {
+	k, found := slices.BinarySearchFunc(iv.grants, t, func(g grant, t time.Time) int { return g.at.Compare(t) })
+	if !found {
+		k--
+	}
+	if k < 0 {
+		k = 0
+	}
+	// several grants may share an instant: take the last of them
+	for k+1 < len(iv.grants) && !iv.grants[k+1].at.After(t) {
+		k++
+	}
+	return iv.grants[k].srv
+}
+
+type window struct{ from, to time.Time } // [from, to); zero to: never came back
+
+type server struct {
+	name                string
+	killed, frozen, cut bool
+	downSince           time.Time
+	down                []window
+}
+
+func (s *server) isDown() bool { return s.killed || s.frozen || s.cut }
+
+type leaseKey struct {
+	client int
+	lease  netip.Prefix
+}
+
+type analyzer struct {
+	start, end time.Time
+	events     int
+
+	servers []server
+	byName  map[string]int32
+	byDUID  map[string]int32 // normalized DUID -> id
+	rawDUID map[string]int32 // as spelled in events -> id
+
+	ivs    []interval
+	open   map[leaseKey]int32
+	openBy [][]int32 // per dense client id: its open intervals
+	ids    clientIDs
+
+	faultFound   bool
+	faultAt      time.Time
+	faultSeq     int32
+	faultKind    history.Kind
+	faultServers map[int32]bool
+}
+
+// Analyze computes the report of one history. It does not modify events.
+func Analyze(events []history.Event, lab Lab) *Report {
+	order := timeOrder(events)
+	a := &analyzer{
+		byName:       map[string]int32{},
+		byDUID:       map[string]int32{},
+		rawDUID:      map[string]int32{},
+		ids:          clientIDs{sparse: map[int]int32{}},
+		faultServers: map[int32]bool{},
+	}
+	for _, s := range lab.Servers {
+		id := a.addServer(s.Name)
+		if s.DUID != "" {
+			a.byDUID[NormalizeDUID(s.DUID)] = id
+		}
+	}
+	a.bounds(events, order, lab)
+	grants := 0
+	for i := range events {
+		switch events[i].Kind {
+		case history.Bound, history.Renumbered:
+			grants++
+		}
+	}
+	a.ivs = make([]interval, 0, grants)
+	a.open = make(map[leaseKey]int32, grants/4)
+
+	for seq, idx := range order {
+		e := &events[idx]
+		if e.At.After(a.end) {
+			break
+		}
+		a.events++
+		if isLab(e.Kind) {
+			a.labEvent(e, int32(seq))
+		} else {
+			a.clientEvent(e, int32(seq))
+		}
+	}
+	a.finish()
+
+	r := &Report{
+		Scenario:  lab.Scenario,
+		Model:     lab.Model,
+		Engine:    lab.Engine,
+		Timescale: lab.Timescale,
+		Started:   a.start,
+		Ended:     a.end,
+		Servers:   append([]ServerInfo{}, lab.Servers...),
+		DurationS: seconds(a.end.Sub(a.start)),
+		Events:    a.events,
+		Clients:   a.ids.n,
+		Expect:    []ExpectResult{},
+	}
+	if r.Timescale == 0 {
+		r.Timescale = 1
+	}
+	r.Bound = a.boundAtEnd()
+	a.failover(r)
+	a.duplicates(r)
+	a.share(r, lab.Step)
+	return r
+}
+
+// timeOrder returns the indices of events in stable time order.
+func timeOrder(events []history.Event) []int32 {
+	order := make([]int32, len(events))
+	sorted := true
+	for i := range order {
+		order[i] = int32(i)
+		if i > 0 && events[i].At.Before(events[i-1].At) {
+			sorted = false
+		}
+	}
+	if sorted {
+		return order
+	}
+	// sort (time, index) keys: unstable sort on a total order is stable
+	type key struct {
+		t int64
+		i int32
+	}
+	keys := make([]key, len(events))
+	for i := range events {
+		keys[i] = key{events[i].At.UnixNano(), int32(i)}
+	}
+	slices.SortFunc(keys, func(x, y key) int {
+		if x.t != y.t {
+			return cmp.Compare(x.t, y.t)
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	for k := range keys {
+		order[k] = keys[k].i
+	}
+	return order
+}
+
+func (a *analyzer) bounds(events []history.Event, order []int32, lab Lab) {
+	a.start, a.end = lab.Start, lab.End
+	if len(order) == 0 {
+		if a.end.Before(a.start) {
+			a.end = a.start
+		}
+		return
+	}
+	first, last := events[order[0]].At, events[order[len(order)-1]].At
+	if a.start.IsZero() {
+		a.start = first
+		for _, i := range order {
+			if events[i].Kind == history.RunStarted {
+				a.start = events[i].At
+				break
+			}
+		}
+	}
+	if a.end.IsZero() {
+		a.end = last
+		for k := len(order) - 1; k >= 0; k-- {
+			if events[order[k]].Kind == history.RunEnded {
+				a.end = events[order[k]].At
+				break
+			}
+		}
+	}
+	if a.end.Before(a.start) {
+		a.end = a.start
+	}
+}
+
+func isLab(k history.Kind) bool {
+	switch k {
+	case history.ServerStarted, history.ServerKilled, history.ServerFrozen, history.ServerThawed,
+		history.ServerRestarted, history.LinkCut, history.LinkHealed, history.LinkImpaired,
+		history.RunStarted, history.RunEnded:
+		return true
+	}
+	return false
+}
+
+func isFault(k history.Kind) bool {
+	return k == history.ServerKilled || k == history.ServerFrozen || k == history.LinkCut
+}
+
+func (a *analyzer) addServer(name string) int32 {
+	if id, ok := a.byName[name]; ok {
+		return id
+	}
+	id := int32(len(a.servers))
+	a.servers = append(a.servers, server{name: name})
+	a.byName[name] = id
+	return id
+}
+
+// serverByDUID maps a client event's Server (a DUID in hex) to an id,
+// creating a server named by its DUID when the lab does not know it.
+func (a *analyzer) serverByDUID(raw string) int32 {
+	if id, ok := a.rawDUID[raw]; ok {
+		return id
+	}
+	n := NormalizeDUID(raw)
+	id, ok := a.byDUID[n]
+	if !ok {
+		name := n
+		if name == "" {
+			name = "unknown"
+		}
+		id = a.addServer(name)
+		a.byDUID[n] = id
+	}
+	a.rawDUID[raw] = id
+	return id
+}
+
+// serverByName maps a lab event's Server (a name; a DUID is accepted too).
+func (a *analyzer) serverByName(name string) int32 {
+	if id, ok := a.byName[name]; ok {
+		return id
+	}
+	if id, ok := a.byDUID[NormalizeDUID(name)]; ok {
+		return id
+	}
+	return a.addServer(name)
+}
+
+func (a *analyzer) labEvent(e *history.Event, seq int32) {
+	var targets []int32
+	switch {
+	case e.Server != "":
+		targets = []int32{a.serverByName(e.Server)}
+	case e.Kind == history.LinkCut || e.Kind == history.LinkHealed:
+		for id := range a.servers {
+			targets = append(targets, int32(id))
+		}
+	}
+	for _, id := range targets {
+		s := &a.servers[id]
+		was := s.isDown()
+		switch e.Kind {
+		case history.ServerKilled:
+			s.killed = true
+		case history.ServerFrozen:
+			s.frozen = true
+		case history.LinkCut:
+			s.cut = true
+		case history.ServerStarted, history.ServerRestarted:
+			s.killed, s.frozen = false, false
+		case history.ServerThawed:
+			s.frozen = false
+		case history.LinkHealed:
+			s.cut = false
+		}
+		now := s.isDown()
+		switch {
+		case !was && now:
+			s.downSince = e.At
+		case was && !now:
+			s.down = append(s.down, window{from: s.downSince, to: e.At})
+		}
+	}
+	if !isFault(e.Kind) || len(targets) == 0 {
+		return
+	}
+	if !a.faultFound {
+		a.faultFound, a.faultAt, a.faultSeq, a.faultKind = true, e.At, seq, e.Kind
+	}
+	if e.At.Equal(a.faultAt) {
+		for _, id := range targets {
+			a.faultServers[id] = true
+		}
+	}
+}
+
+func (a *analyzer) clientEvent(e *history.Event, seq int32) {
+	if id := a.ids.get(e.Client); int(id) == len(a.openBy) {
+		a.openBy = append(a.openBy, nil)
+	}
+	switch e.Kind {
+	case history.Bound, history.Renewed, history.Rebound:
+		if e.Lease.IsValid() {
+			a.grant(e, seq, e.Lease)
+		}
+	case history.Renumbered:
+		if e.Old.IsValid() && e.Old != e.Lease {
+			if i, ok := a.open[leaseKey{e.Client, e.Old}]; ok {
+				a.close(i, e.At, endRenumbered, "", seq)
+			}
+		}
+		if e.Lease.IsValid() {
+			a.grant(e, seq, e.Lease)
+		}
+	case history.Refused:
+		a.closeLease(e, seq, endRefused, e.Cause)
+	case history.Expired:
+		a.closeLease(e, seq, endExpired, "")
+	case history.Released:
+		a.closeLease(e, seq, endReleased, "")
+	case history.Declined:
+		a.closeLease(e, seq, endDeclined, "")
+	}
+}
+
+// grant opens or extends the interval of (client, lease).
+func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
+	srv := a.serverByDUID(e.Server)
+	var expiry time.Time
+	if e.Valid > 0 {
+		expiry = e.At.Add(e.Valid)
+	}
+	key := leaseKey{e.Client, lease}
+	if i, ok := a.open[key]; ok {
+		iv := &a.ivs[i]
+		if iv.expiry.IsZero() || iv.expiry.After(e.At) {
+			iv.grants = append(iv.grants, grant{at: e.At, seq: seq, srv: srv})
+			iv.expiry = expiry
+			return
+		}
+		a.close(i, e.At, endLifetime, "", seq) // ran out before this grant
+	}
+	i := int32(len(a.ivs))
+	a.ivs = append(a.ivs, interval{
+		client: e.Client,
+		ia:     e.IA,
+		lease:  lease,
+		start:  e.At,
+		expiry: expiry,
+		grants: []grant{{at: e.At, seq: seq, srv: srv}},
+		endSeq: noSeq,
+	})
+	a.open[key] = i
+	id := a.ids.get(e.Client)
+	a.openBy[id] = append(a.openBy[id], i)
+}
+
+// closeLease ends the event's lease, or every open lease of the client (of
+// the event's IA type, if given) when the event names no lease.
+func (a *analyzer) closeLease(e *history.Event, seq int32, why endReason, cause string) {
+	if e.Lease.IsValid() {
+		if i, ok := a.open[leaseKey{e.Client, e.Lease}]; ok {
+			a.close(i, e.At, why, cause, seq)
+		}
+		return
+	}
+	open := slices.Clone(a.openBy[a.ids.get(e.Client)])
+	for _, i := range open {
+		if e.IA == "" || a.ivs[i].ia == e.IA {
+			a.close(i, e.At, why, cause, seq)
+		}
+	}
+}
+
+// close ends interval i at t, or at its expiry if that came first.
+func (a *analyzer) close(i int32, t time.Time, why endReason, cause string, seq int32) {
+	iv := &a.ivs[i]
+	if !iv.expiry.IsZero() && !iv.expiry.After(t) {
+		iv.end, iv.endSeq = iv.expiry, noSeq
+		if why != endExpired {
+			why, cause = endLifetime, ""
+		}
+	} else {
+		iv.end, iv.endSeq = t, seq
+	}
+	iv.reason, iv.cause = why, cause
+	delete(a.open, leaseKey{iv.client, iv.lease})
+	id := a.ids.get(iv.client)
+	if k := slices.Index(a.openBy[id], i); k >= 0 {
+		a.openBy[id] = slices.Delete(a.openBy[id], k, k+1)
+	}
+}
+
+// finish ends the intervals still open: at their expiry if it came by End,
+// else at End (still bound).
+func (a *analyzer) finish() {
+	for _, i := range a.open {
+		iv := &a.ivs[i]
+		if !iv.expiry.IsZero() && !iv.expiry.After(a.end) {
+			iv.end, iv.reason = iv.expiry, endLifetime
+		} else {
+			iv.end, iv.reason = a.end, endOpen
+		}
+		iv.endSeq = noSeq
+	}
+	a.open, a.openBy = nil, nil
+	for id := range a.servers {
+		s := &a.servers[id]
+		if s.isDown() {
+			s.down = append(s.down, window{from: s.downSince})
+		}
+	}
+}
+
+func (a *analyzer) boundAtEnd() int {
+	seen := map[int]struct{}{}
+	for i := range a.ivs {
+		if a.ivs[i].reason == endOpen {
+			seen[a.ivs[i].client] = struct{}{}
+		}
+	}
+	return len(seen)
+}
+
+// upFrom returns the first instant in [from, to) at which server id is up.
+func (a *analyzer) upFrom(id int32, from, to time.Time) (time.Time, bool) {
+	t := from
+	for _, w := range a.servers[id].down {
+		if !w.to.IsZero() && !w.to.After(t) {
+			continue
+		}
+		if w.from.After(t) {
+			break
+		}
+		if w.to.IsZero() {
+			return time.Time{}, false
+		}
+		t = w.to
+	}
+	return t, t.Before(to)
+}
+
+func (a *analyzer) upAt(id int32, t time.Time) bool {
+	_, ok := a.upFrom(id, t, t.Add(1))
+	return ok
+}
+
+// clientIDs numbers clients densely in the order they are first seen:
+// through a slice for the usual small non-negative indices, a map otherwise.
+type clientIDs struct {
+	dense  []int32 // client -> id+1, 0 when unseen
+	sparse map[int]int32
+	n      int
+}
+
+const denseClients = 1 << 24
+
+func (c *clientIDs) get(client int) int32 {
+	if client >= 0 && client < denseClients {
+		if client >= len(c.dense) {
+			c.dense = append(c.dense, make([]int32, client+1-len(c.dense))...)
+			c.dense = c.dense[:cap(c.dense)]
+		}
+		if v := c.dense[client]; v != 0 {
+			return v - 1
+		}
+		c.dense[client] = int32(c.n) + 1
+	} else {
+		if v, ok := c.sparse[client]; ok {
+			return v
+		}
+		c.sparse[client] = int32(c.n)
+	}
+	c.n++
+	return int32(c.n - 1)
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }

@@ -1,0 +1,159 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Bound is one `expect:` line: the metric at Path compared with Op to Value.
+// Path is the dotted JSON path of the metric in the Report
+// ("rebind.failure_rate", "reacquire_s.p99", "duplicates.addresses"); Raw
+// is the bound as the scenario wrote it, kept for display.
+type Bound struct {
+	Path  string
+	Op    string // < <= > >= == !=
+	Value float64
+	Raw   string
+}
+
+// Ops lists the comparison operators a Bound may use.
+var Ops = []string{"<", "<=", ">", ">=", "==", "!="}
+
+// Evaluate checks each bound against the report and replaces r.Expect with
+// the results, in the order given. Metrics are looked up by their JSON path
+// in the report's own JSON, so the names in `expect:` are exactly the names
+// in report.json.
+func (r *Report) Evaluate(bounds []Bound) {
+	r.Expect = make([]ExpectResult, 0, len(bounds))
+	var doc map[string]any
+	b, err := json.Marshal(r)
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	for _, bd := range bounds {
+		res := ExpectResult{Name: bd.Path, Bound: bd.Raw}
+		if res.Bound == "" {
+			res.Bound = bd.Op + " " + strconv.FormatFloat(bd.Value, 'g', -1, 64)
+		}
+		if err != nil {
+			res.Error = fmt.Sprintf("encode report: %v", err)
+			r.Expect = append(r.Expect, res)
+			continue
+		}
+		v, lerr := lookup(doc, bd.Path)
+		if lerr != nil {
+			res.Error = lerr.Error()
+			r.Expect = append(r.Expect, res)
+			continue
+		}
+		res.Value = v
+		ok, cerr := compare(v, bd.Op, bd.Value)
+		if cerr != nil {
+			res.Error = cerr.Error()
+		}
+		res.OK = ok
+		r.Expect = append(r.Expect, res)
+	}
+}
+
+// OK reports whether every evaluated bound holds. Duplicates are a safety
+// violation ("zero is the only good value"): unless a bound names a
+// duplicates.* metric itself, any duplicate makes the report fail.
+func (r *Report) OK() bool {
+	guarded := false
+	for _, x := range r.Expect {
+		if !x.OK {
+			return false
+		}
+		if strings.HasPrefix(x.Name, "duplicates.") {
+			guarded = true
+		}
+	}
+	return guarded || r.Duplicates.Addresses == 0
+}
+
+// MetricError tells why a metric path could not be read.
+type MetricError struct {
+	Path   string
+	Reason string
+	Valid  []string // the names valid at the point where the lookup stopped
+}
+
+func (e *MetricError) Error() string {
+	msg := fmt.Sprintf("metric %q: %s", e.Path, e.Reason)
+	if len(e.Valid) > 0 {
+		msg += " (valid: " + strings.Join(e.Valid, ", ") + ")"
+	}
+	return msg
+}
+
+func lookup(doc map[string]any, path string) (float64, error) {
+	var cur any = doc
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		switch node := cur.(type) {
+		case map[string]any:
+			next, ok := node[p]
+			if !ok {
+				keys := make([]string, 0, len(node))
+				for k := range node {
+					keys = append(keys, k)
+				}
+				slices.Sort(keys)
+				return 0, &MetricError{Path: path, Reason: fmt.Sprintf("no %q", strings.Join(parts[:i+1], ".")), Valid: keys}
+			}
+			cur = next
+		case []any:
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 0 || n >= len(node) {
+				return 0, &MetricError{Path: path, Reason: fmt.Sprintf("index %q out of range [0,%d)", p, len(node))}
+			}
+			cur = node[n]
+		default:
+			return 0, &MetricError{Path: path, Reason: fmt.Sprintf("%q is not an object", strings.Join(parts[:i], "."))}
+		}
+	}
+	switch v := cur.(type) {
+	case float64:
+		return v, nil
+	case bool:
+		if v {
+			return 1, nil
+		}
+		return 0, nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, path+"."+k)
+		}
+		slices.Sort(keys)
+		return 0, &MetricError{Path: path, Reason: "is a group, not a number", Valid: keys}
+	default:
+		return 0, &MetricError{Path: path, Reason: fmt.Sprintf("is not a number (%T)", cur)}
+	}
+}
+
+// Tolerance used by == and != (metrics are computed in float64).
+const eqTolerance = 1e-9
+
+func compare(v float64, op string, bound float64) (bool, error) {
+	switch op {
+	case "<":
+		return v < bound, nil
+	case "<=":
+		return v <= bound, nil
+	case ">":
+		return v > bound, nil
+	case ">=":
+		return v >= bound, nil
+	case "==", "=":
+		return math.Abs(v-bound) <= eqTolerance, nil
+	case "!=":
+		return math.Abs(v-bound) > eqTolerance, nil
+	}
+	return false, fmt.Errorf("unknown operator %q (valid: %s)", op, strings.Join(Ops, " "))
+}

@@ -1,0 +1,65 @@
+package check
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Lab describes the run a history came from: what Analyze cannot read from
+// the events themselves. Faults are read from the history's lab events.
+type Lab struct {
+	Scenario  string  // copied to the report
+	Model     string  // split | unique | identical, copied to the report
+	Engine    string  // netns | virtual, copied to the report
+	Timescale float64 // copied to the report; 0 means 1
+
+	// Servers maps the lab's server names (used by lab events) to their
+	// DUIDs (used by client events).
+	Servers []ServerInfo
+
+	// Start and End bound the run. Zero Start: the RunStarted event, else
+	// the first event. Zero End: the last RunEnded event, else the last
+	// event. Events after End are ignored.
+	Start, End time.Time
+
+	// Step is the sampling step of the binding share series. Zero picks 1s,
+	// or a whole number of seconds giving at most 600 samples.
+	Step time.Duration
+}
+
+// ServerInfo names one server of the lab.
+type ServerInfo struct {
+	Name   string       `json:"name"`
+	DUID   string       `json:"duid"`            // hex; case and ':' or '-' separators are ignored
+	Prefix netip.Prefix `json:"prefix,omitzero"` // the server's prefix (informational)
+}
+
+// NormalizeDUID returns the canonical spelling of a hex DUID used to match
+// client events to lab servers: lower case, without ':', '-' or spaces.
+func NormalizeDUID(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ':' || c == '-' || c == ' ' || (c >= 'A' && c <= 'F') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ':' || c == '-' || c == ' ':
+		case c >= 'A' && c <= 'F':
+			b.WriteByte(c + 'a' - 'A')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

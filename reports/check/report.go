@@ -1,0 +1,133 @@
+package check
+
+import (
+	"time"
+)
+
+// Verdicts, in the Jepsen style.
+const (
+	VerdictOK       = "ok"
+	VerdictViolated = "violated"
+	VerdictUnknown  = "unknown" // nothing to judge (no binding in the history)
+)
+
+// Report is what Analyze finds in one history. Its JSON names are the
+// metric names scenarios bound in `expect:` (see Evaluate).
+type Report struct {
+	Scenario  string    `json:"scenario"`
+	Model     string    `json:"model"`
+	Engine    string    `json:"engine"`
+	Timescale float64   `json:"timescale"`
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended"`
+	DurationS float64   `json:"duration_s"`
+	Events    int       `json:"events"` // events analysed (up to End)
+
+	// Servers is the lab's server list, kept so that Lab can rebuild the
+	// report from history.jsonl without re-running.
+	Servers []ServerInfo `json:"servers"`
+
+	Clients int `json:"clients"` // distinct clients seen
+	Bound   int `json:"bound"`   // clients holding a valid binding at End
+
+	Fault       *Fault      `json:"fault,omitempty"` // nil: the history has no fault
+	Affected    int         `json:"affected"`
+	Rebind      Rebind      `json:"rebind"`
+	ReacquireS  Percentiles `json:"reacquire_s"`
+	OutageS     Percentiles `json:"outage_s"`
+	Continuity  float64     `json:"continuity"` // 0..1; 1 when nobody was affected
+	Unrecovered int         `json:"unrecovered"`
+
+	Duplicates   Duplicates   `json:"duplicates"`
+	BindingShare BindingShare `json:"binding_share"`
+
+	Expect []ExpectResult `json:"expect"`
+}
+
+// Lab returns the lab description the report was made with, so that
+// Analyze(history, r.Lab()) rebuilds it from a saved history.
+func (r *Report) Lab() Lab {
+	return Lab{
+		Scenario:  r.Scenario,
+		Model:     r.Model,
+		Engine:    r.Engine,
+		Timescale: r.Timescale,
+		Servers:   append([]ServerInfo(nil), r.Servers...),
+		Start:     r.Started,
+		End:       r.Ended,
+		Step:      time.Duration(r.BindingShare.StepS * float64(time.Second)),
+	}
+}
+
+// Fault is the event the failover metrics are measured from.
+type Fault struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`    // server_killed | server_frozen | link_cut
+	Servers []string  `json:"servers"` // names of the servers it hit
+}
+
+// Rebind counts the first outcome of each affected client after the fault.
+type Rebind struct {
+	Extended         int     `json:"extended"`
+	Renumbered       int     `json:"renumbered"`
+	Refused          int     `json:"refused"` // all causes
+	RefusedNoBinding int     `json:"refused_nobinding"`
+	RefusedZero      int     `json:"refused_zero"`
+	Silent           int     `json:"silent"`
+	Undecided        int     `json:"undecided"`    // no outcome by End, or released
+	FailureRate      float64 `json:"failure_rate"` // (affected - extended) / affected; 0 when none affected
+}
+
+// Percentiles summarises a distribution in seconds (HdrHistogram, recorded
+// in milliseconds with 4 significant digits; percentiles report the lowest
+// value of their bucket, Max is exact).
+type Percentiles struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// Duplicates is the duplicate-assignment verdict with its evidence.
+type Duplicates struct {
+	Verdict   string     `json:"verdict"`   // ok | violated | unknown
+	Addresses int        `json:"addresses"` // distinct leases held twice (the more specific one for prefixes)
+	Pairs     int        `json:"pairs"`     // distinct client pairs
+	OverlapS  float64    `json:"overlap_s"` // total over all overlapping interval pairs
+	Evidence  []Evidence `json:"evidence"`  // the first EvidenceCap overlaps; the counts cover all
+	Truncated bool       `json:"truncated,omitempty"`
+}
+
+// EvidenceCap bounds Duplicates.Evidence.
+const EvidenceCap = 100
+
+// Evidence is one overlap of two clients' intervals.
+type Evidence struct {
+	Address  string    `json:"address"`          // the lease (bare address for a /128)
+	Within   string    `json:"within,omitempty"` // the other client's enclosing prefix, when different
+	ClientA  int       `json:"client_a"`
+	ClientB  int       `json:"client_b"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	OverlapS float64   `json:"overlap_s"`
+	ServerA  string    `json:"server_a"` // granting server of each side at From
+	ServerB  string    `json:"server_b"`
+}
+
+// BindingShare is the number of valid bindings per server over time.
+type BindingShare struct {
+	StepS  float64          `json:"step_s"`
+	AtS    []float64        `json:"at_s"`   // sample times, seconds since Started
+	Series map[string][]int `json:"series"` // server name -> bindings at each sample
+	Last   map[string]int   `json:"last"`   // server name -> bindings still valid at End
+}
+
+// ExpectResult is one evaluated bound.
+type ExpectResult struct {
+	Name  string  `json:"name"`  // the metric path, e.g. rebind.failure_rate
+	Bound string  `json:"bound"` // as written, e.g. "<= 0.05"
+	Value float64 `json:"value"`
+	OK    bool    `json:"ok"`
+	Error string  `json:"error,omitempty"` // the metric could not be read
+}

@@ -1,0 +1,98 @@
+package history
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// maxLine bounds one JSON line when reading (a Detail can be long).
+const maxLine = 16 << 20
+
+// Writer appends events to a JSON-lines stream (history.jsonl), one event
+// per line. It buffers: call Flush (or Close on the underlying file after
+// Flush) when done.
+type Writer struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer) *Writer {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &Writer{bw: bw, enc: enc}
+}
+
+// Write appends one event.
+func (w *Writer) Write(e Event) error {
+	if err := w.enc.Encode(e); err != nil {
+		return fmt.Errorf("history: write %s event: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// Flush writes buffered events to the underlying writer.
+func (w *Writer) Flush() error {
+	if err := w.bw.Flush(); err != nil {
+		return fmt.Errorf("history: flush: %w", err)
+	}
+	return nil
+}
+
+// WriteJSONL writes events as JSON lines.
+func WriteJSONL(w io.Writer, events []Event) error {
+	jw := NewWriter(w)
+	for i := range events {
+		if err := jw.Write(events[i]); err != nil {
+			return err
+		}
+	}
+	return jw.Flush()
+}
+
+// LineError is a line of a JSON-lines history that could not be decoded.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("history: line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ReadJSONL reads a JSON-lines history. Blank lines are skipped; a line
+// that is not an event fails with a *LineError naming it.
+func ReadJSONL(r io.Reader) ([]Event, error) {
+	var events []Event
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(trimSpace(b)) == 0 {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			return events, &LineError{Line: line, Err: err}
+		}
+		events = append(events, e)
+	}
+	if err := sc.Err(); err != nil {
+		return events, &LineError{Line: line + 1, Err: err}
+	}
+	return events, nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

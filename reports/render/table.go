@@ -1,0 +1,235 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"d6lab/reports/check"
+)
+
+// MaxEvidence bounds the duplicate evidence lines Table prints.
+const MaxEvidence = 5
+
+// Table writes one report as an aligned two-column table, followed by the
+// expect results and the verdict.
+func Table(w io.Writer, r *check.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+
+	row("scenario", dash(r.Scenario))
+	row("model", dash(r.Model))
+	row("engine", dash(r.Engine))
+	row("duration", sec(r.DurationS)+timescale(r.Timescale))
+	row("clients", strconv.Itoa(r.Clients))
+	row("bound at end", strconv.Itoa(r.Bound))
+	if f := r.Fault; f != nil {
+		row("fault", fmt.Sprintf("%s %s at +%s", f.Kind, strings.Join(f.Servers, ","), sec(f.At.Sub(r.Started).Seconds())))
+	} else {
+		row("fault", "none")
+	}
+	row("affected", strconv.Itoa(r.Affected))
+	rb := r.Rebind
+	row("rebind extended", strconv.Itoa(rb.Extended))
+	row("rebind renumbered", strconv.Itoa(rb.Renumbered))
+	row("rebind refused", fmt.Sprintf("%d (nobinding %d, zero %d)", rb.Refused, rb.RefusedNoBinding, rb.RefusedZero))
+	row("rebind silent", strconv.Itoa(rb.Silent))
+	row("rebind undecided", strconv.Itoa(rb.Undecided))
+	row("rebind failure", pct(rb.FailureRate))
+	row("re-acquisition p50/p95/p99/max", percentiles(r.ReacquireS, true))
+	row("outage p50/p99/max", percentiles(r.OutageS, false))
+	row("continuity", pct(r.Continuity))
+	row("unrecovered", strconv.Itoa(r.Unrecovered))
+	row("duplicates", duplicates(r.Duplicates))
+	row("binding share at end", share(r.BindingShare.Last))
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+
+	var b strings.Builder
+	ev := r.Duplicates.Evidence
+	for i, e := range ev {
+		if i == MaxEvidence {
+			fmt.Fprintf(&b, "  ... %d more overlaps\n", r.Duplicates.Pairs-MaxEvidence)
+			break
+		}
+		within := ""
+		if e.Within != "" {
+			within = " within " + e.Within
+		}
+		fmt.Fprintf(&b, "  %s%s: client %d (%s) and client %d (%s) for %s from +%s\n",
+			e.Address, within, e.ClientA, e.ServerA, e.ClientB, e.ServerB,
+			sec(e.OverlapS), sec(e.From.Sub(r.Started).Seconds()))
+	}
+	if len(r.Expect) > 0 {
+		b.WriteString("expect\n")
+		for _, x := range r.Expect {
+			mark := "PASS"
+			if !x.OK {
+				mark = "FAIL"
+			}
+			if x.Error != "" {
+				fmt.Fprintf(&b, "  %s  %s %s  (%s)\n", mark, x.Name, x.Bound, x.Error)
+				continue
+			}
+			fmt.Fprintf(&b, "  %s  %s %s  (got %s)\n", mark, x.Name, x.Bound, num(x.Value))
+		}
+	}
+	verdict := "PASS"
+	if !r.OK() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(&b, "verdict  %s\n", verdict)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+	return nil
+}
+
+// Compare writes several reports side by side: one column per run, named
+// by its model (with the scenario when models repeat).
+func Compare(w io.Writer, runs []*check.Report) error {
+	// right-aligned cells; the row names are padded to one width so that
+	// they read left-aligned, and each value cell carries its own gap
+	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
+	width := len("re-acquisition p50") // the longest row name
+	line := func(name string, f func(r *check.Report) string) {
+		cells := []string{fmt.Sprintf("%-*s", width, name)}
+		for _, r := range runs {
+			cells = append(cells, "  "+f(r))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	fmt.Fprintln(tw, strings.Repeat(" ", width)+"\t  "+strings.Join(columnNames(runs), "\t  ")+"\t")
+	line("rebind failure", func(r *check.Report) string { return pct(r.Rebind.FailureRate) })
+	line("re-acquisition p50", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P50) })
+	line("re-acquisition p95", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P95) })
+	line("re-acquisition p99", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P99) })
+	line("outage p99", func(r *check.Report) string { return opt(r.OutageS, r.OutageS.P99) })
+	line("continuity", func(r *check.Report) string { return pct(r.Continuity) })
+	line("duplicates", func(r *check.Report) string { return strconv.Itoa(r.Duplicates.Addresses) })
+	line("unrecovered", func(r *check.Report) string { return strconv.Itoa(r.Unrecovered) })
+	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
+	line("bound", func(r *check.Report) string { return strconv.Itoa(r.Bound) })
+	line("verdict", func(r *check.Report) string {
+		if r.OK() {
+			return "PASS"
+		}
+		return "FAIL"
+	})
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("render compare: %w", err)
+	}
+	return nil
+}
+
+func columnNames(runs []*check.Report) []string {
+	names := make([]string, len(runs))
+	count := map[string]int{}
+	for i, r := range runs {
+		names[i] = r.Model
+		if names[i] == "" {
+			names[i] = r.Scenario
+		}
+		if names[i] == "" {
+			names[i] = "run " + strconv.Itoa(i+1)
+		}
+		count[names[i]]++
+	}
+	seen := map[string]int{}
+	for i, r := range runs {
+		n := names[i]
+		if count[n] < 2 {
+			continue
+		}
+		seen[n]++
+		if r.Scenario != "" && r.Scenario != n {
+			names[i] = n + " (" + r.Scenario + ")"
+		}
+		if seen[n] > 1 || r.Scenario == "" || r.Scenario == n {
+			names[i] += " #" + strconv.Itoa(seen[n])
+		}
+	}
+	return names
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func timescale(t float64) string {
+	if t == 0 || t == 1 {
+		return ""
+	}
+	return " (timescale " + num(t) + ")"
+}
+
+// sec formats seconds compactly: 0s, 0.25s, 2.5s, 16s, 990s.
+func sec(v float64) string {
+	switch {
+	case v == 0:
+		return "0s"
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64) + "s"
+	case math.Abs(v) >= 10:
+		return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) + "s"
+	default:
+		return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64) + "s"
+	}
+}
+
+func pct(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+
+func num(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+}
+
+// opt shows a percentile, or "-" when the distribution is empty.
+func opt(p check.Percentiles, v float64) string {
+	if p.Count == 0 {
+		return "-"
+	}
+	return sec(v)
+}
+
+func percentiles(p check.Percentiles, p95 bool) string {
+	if p.Count == 0 {
+		return "-"
+	}
+	parts := []string{sec(p.P50)}
+	if p95 {
+		parts = append(parts, sec(p.P95))
+	}
+	parts = append(parts, sec(p.P99), sec(p.Max))
+	return strings.Join(parts, " / ") + fmt.Sprintf("  (n=%d)", p.Count)
+}
+
+func duplicates(d check.Duplicates) string {
+	if d.Verdict != check.VerdictViolated {
+		return d.Verdict
+	}
+	return fmt.Sprintf("%s: %d addresses, %d client pairs, %s overlap", d.Verdict, d.Addresses, d.Pairs, sec(d.OverlapS))
+}
+
+func share(last map[string]int) string {
+	if len(last) == 0 {
+		return "-"
+	}
+	names := make([]string, 0, len(last))
+	for n := range last {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, last[n])
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,142 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MetricPaths lists the JSON paths of a run report that an `expect:` block
+// may name. The reports package produces exactly these (see DESIGN.md
+// "Metrics" for their definitions); durations are in seconds, shares in
+// 0..1, the rest are counts. "scenario" and "model" are text and cannot
+// carry a numeric bound.
+var MetricPaths = []string{
+	"scenario",             // scenario name (text)
+	"model",                // deployment model (text)
+	"clients",              // clients in the run
+	"affected",             // clients whose binding was last granted/extended by a faulted server
+	"rebind.extended",      // affected clients that kept their address
+	"rebind.renumbered",    // ... that got a new address in the Rebind's Reply
+	"rebind.refused",       // ... that got NoBinding or zero lifetimes and no new address
+	"rebind.silent",        // ... that got no answer before expiry
+	"rebind.failure_rate",  // share of affected clients whose Rebind did not extend their address
+	"reacquire_s.p50",      // seconds from the fault to holding a valid binding from a live server
+	"reacquire_s.p95",      //
+	"reacquire_s.p99",      //
+	"reacquire_s.max",      //
+	"outage_s.p50",         // seconds of that time with no valid address at all
+	"outage_s.p95",         //
+	"outage_s.p99",         //
+	"outage_s.max",         //
+	"continuity",           // share of affected clients that kept their address across the failover
+	"duplicates.addresses", // addresses held by two clients at once
+	"duplicates.pairs",     // client pairs involved
+	"duplicates.overlap_s", // total seconds of overlap
+	"unrecovered",          // affected clients that never held a valid binding again
+	"bound",                // clients holding a valid binding at the end of the run
+}
+
+// textMetrics are the MetricPaths that are not numbers.
+var textMetrics = []string{"scenario", "model"}
+
+// IsMetricPath reports whether path is one of MetricPaths.
+func IsMetricPath(path string) bool { return slices.Contains(MetricPaths, path) }
+
+// NumericMetric reports whether path is a metric path with a numeric value.
+func NumericMetric(path string) bool {
+	return IsMetricPath(path) && !slices.Contains(textMetrics, path)
+}
+
+// numericMetricPaths is MetricPaths without the text ones, for error lists.
+func numericMetricPaths() []string {
+	var out []string
+	for _, p := range MetricPaths {
+		if !slices.Contains(textMetrics, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Operators are the comparison operators a bound may use.
+var Operators = []string{"==", "!=", "<", "<=", ">", ">="}
+
+// Expect is one bound on a report metric: the run passes when the metric at
+// Path satisfies "value Op Value".
+type Expect struct {
+	Path  string  // one of MetricPaths
+	Op    string  // one of Operators
+	Value float64 // the bound
+	Raw   string  // the bound as written, normalised: "< 40"
+	Line  int     // line in the scenario file; 0 when built in code
+}
+
+// ParseBound parses "OP NUMBER" (spaces optional), such as "== 0", "<40" or
+// ">= 0.95".
+func ParseBound(s string) (op string, v float64, err error) {
+	op, _, v, err = parseBound(s)
+	return op, v, err
+}
+
+// parseBound also returns the number as written.
+func parseBound(s string) (op, num string, v float64, err error) {
+	t := strings.TrimSpace(s)
+	for _, o := range []string{"==", "!=", "<=", ">=", "<", ">"} { // two-character operators first
+		if strings.HasPrefix(t, o) {
+			op = o
+			break
+		}
+	}
+	if op == "" {
+		return "", "", 0, fmt.Errorf("bound %q does not start with an operator; write it like \"<= 40\"", short(s))
+	}
+	num = strings.TrimSpace(t[len(op):])
+	if num == "" {
+		return "", "", 0, fmt.Errorf("bound %q has no number after %s", short(s), op)
+	}
+	v, err = strconv.ParseFloat(num, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return "", "", 0, fmt.Errorf("bound %q: %q is not a finite number", short(s), short(num))
+	}
+	return op, num, v, nil
+}
+
+// NewExpect builds an Expect from a path and a bound string.
+func NewExpect(path, bound string) (Expect, error) {
+	if !NumericMetric(path) {
+		return Expect{}, fmt.Errorf("%q is not a numeric metric path", path)
+	}
+	op, num, v, err := parseBound(bound)
+	if err != nil {
+		return Expect{}, err
+	}
+	return Expect{Path: path, Op: op, Value: v, Raw: op + " " + num}, nil
+}
+
+// Holds reports whether v satisfies the bound. A NaN never does.
+func (e Expect) Holds(v float64) bool {
+	if math.IsNaN(v) {
+		return false
+	}
+	switch e.Op {
+	case "==":
+		return v == e.Value
+	case "!=":
+		return v != e.Value
+	case "<":
+		return v < e.Value
+	case "<=":
+		return v <= e.Value
+	case ">":
+		return v > e.Value
+	case ">=":
+		return v >= e.Value
+	}
+	return false
+}
+
+// String writes "path op value", e.g. "reacquire_s.p99 < 40".
+func (e Expect) String() string { return e.Path + " " + e.Raw }

@@ -1,0 +1,205 @@
+package scenarios
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Scenario is a resolved scenario: every default filled, every pool derived,
+// every value checked. Engines read it and never see the YAML.
+type Scenario struct {
+	Name        string
+	Description string
+	Model       Model
+	Link        netip.Prefix // the link's /64
+	Lifetimes   Lifetimes
+	Servers     []Server
+	Clients     Clients
+	Timeline    []Action // in time order
+	Duration    time.Duration
+	Expect      []Expect // in file order
+	File        string   // where it was loaded from; "" when built in code
+}
+
+// Server returns the server with the given name.
+func (s *Scenario) Server(name string) (*Server, bool) {
+	for i := range s.Servers {
+		if s.Servers[i].Name == name {
+			return &s.Servers[i], true
+		}
+	}
+	return nil, false
+}
+
+// Model is one of RFC 6853 §6's three deployment models.
+type Model string
+
+// The deployment models (RFC 6853 §6.1, §6.2, §6.3).
+const (
+	Split     Model = "split"     // one /64, each server a disjoint slice of it
+	Unique    Model = "unique"    // each server its own /64, pool = that /64
+	Identical Model = "identical" // one /64, the same pool on every server
+)
+
+// Models lists the valid models.
+var Models = []Model{Split, Unique, Identical}
+
+// Lifetimes are the timers the servers grant (RFC 9915 §7.6 / §21.4, §21.6,
+// §21.21, §21.22). DHCPv6 carries them as 32-bit seconds, so they are whole
+// seconds here.
+type Lifetimes struct {
+	T1, T2, Preferred, Valid time.Duration
+}
+
+// DefaultLifetimes are seconds long so that a lab run sees renewals, rebinds
+// and expiry within a minute: T1 10s, T2 16s (0.8 of preferred, as RFC 9915
+// §21.4 recommends for T2), preferred 20s, valid 30s.
+var DefaultLifetimes = Lifetimes{T1: 10 * time.Second, T2: 16 * time.Second, Preferred: 20 * time.Second, Valid: 30 * time.Second}
+
+// Kind is the server implementation a scenario asks for.
+type Kind string
+
+// Server kinds. Only Builtin runs today; the others are accepted so that
+// scenarios can be written ahead of their adapters.
+const (
+	Builtin  Kind = "builtin"
+	Kea      Kind = "kea"
+	Dhcpd    Kind = "dhcpd"
+	Dnsmasq  Kind = "dnsmasq"
+	Wide     Kind = "wide"
+	CoreDHCP Kind = "coredhcp"
+)
+
+// Kinds lists the valid server kinds.
+var Kinds = []Kind{Builtin, Kea, Dhcpd, Dnsmasq, Wide, CoreDHCP}
+
+// Allocator is how a server picks an address (or prefix) from its pool.
+type Allocator string
+
+// Allocators. AllocHash is deterministic: the same (DUID, IAID) gets the same
+// address on every server with the same pool, with no shared state, which is
+// what RFC 6853 §7 asks of the identical model.
+const (
+	AllocHash       Allocator = "hash"
+	AllocSequential Allocator = "sequential"
+	AllocRandom     Allocator = "random"
+)
+
+// Allocators lists the valid allocators.
+var Allocators = []Allocator{AllocHash, AllocSequential, AllocRandom}
+
+// RebindPolicy is what a server does with a Rebind for a binding it does not
+// have (see DESIGN.md "Protocol facts").
+type RebindPolicy string
+
+// Rebind policies.
+const (
+	RebindCreate    RebindPolicy = "create"    // make a binding: same address if in pool and free, else a new one (old one at lifetime 0)
+	RebindZero      RebindPolicy = "zero"      // return the IA's addresses with lifetimes 0
+	RebindNoBinding RebindPolicy = "nobinding" // status NoBinding
+	RebindSilent    RebindPolicy = "silent"    // no answer
+)
+
+// RebindPolicies lists the valid rebind policies.
+var RebindPolicies = []RebindPolicy{RebindCreate, RebindZero, RebindNoBinding, RebindSilent}
+
+// Server is one resolved DHCPv6 server.
+type Server struct {
+	Name        string // [a-z0-9-], at most 8 characters: it goes into interface names
+	Kind        Kind
+	Preference  uint8 // RFC 9915 §21.8
+	Allocator   Allocator
+	Rebind      RebindPolicy
+	RapidCommit bool         // RFC 9915 §21.14: answer a Rapid Commit Solicit with a Reply
+	Prefix      netip.Prefix // the /64 the server serves (configured on the link)
+	Pool        Pool         // addresses it hands out; inside Prefix
+	PDPool      netip.Prefix // prefixes it delegates from; zero when it delegates none
+	PDLen       int          // length of each delegated prefix; 0 when PDPool is zero
+}
+
+// IA is an identity association type a client asks for.
+type IA string
+
+// IA types (RFC 9915 §21.4 IA_NA, §21.21 IA_PD). The values match
+// reports/history's IANA and IAPD.
+const (
+	NA IA = "na"
+	PD IA = "pd"
+)
+
+// IATypes lists the valid IA types.
+var IATypes = []IA{NA, PD}
+
+// Clients describes the simulated client population.
+type Clients struct {
+	Count int
+	// Ramp spreads the clients' start times evenly over [0, Ramp): client i
+	// (0-based) starts at i*Ramp/Count. Zero starts them all at once.
+	Ramp time.Duration
+	// IA lists what each client asks for, one IA of each listed type.
+	// Empty means stateless (Information-Request only, RFC 9915 §18.2.6).
+	IA []IA
+	// Timescale multiplies the client's RFC 9915 §7.6 transmission and
+	// retransmission constants (SOL_TIMEOUT, REN_TIMEOUT, REB_TIMEOUT, the
+	// MRTs and MRDs, ...). 1 keeps the RFC values; 0.1 makes them ten times
+	// shorter, to fit seconds-long lifetimes. Lifetimes are never scaled.
+	Timescale float64
+	// Seed seeds the population's random source (DUIDs, IAIDs, jitter).
+	Seed uint64
+	// RapidCommit makes clients put Rapid Commit in their Solicits
+	// (RFC 9915 §18.2.1).
+	RapidCommit bool
+}
+
+// Stateless reports whether the clients ask for no IA at all.
+func (c Clients) Stateless() bool { return len(c.IA) == 0 }
+
+// Wants reports whether the clients ask for an IA of type ia.
+func (c Clients) Wants(ia IA) bool {
+	for _, x := range c.IA {
+		if x == ia {
+			return true
+		}
+	}
+	return false
+}
+
+// ActionKind is what a timeline action does to its target server.
+type ActionKind string
+
+// Timeline actions.
+const (
+	Kill    ActionKind = "kill"    // stop the server abruptly (SIGKILL); its state survives only if the server persists it
+	Freeze  ActionKind = "freeze"  // suspend it (SIGSTOP): packets queue, nothing is answered
+	Thaw    ActionKind = "thaw"    // resume a frozen server (SIGCONT)
+	Restart ActionKind = "restart" // stop it if running and start it again, keeping or wiping its lease state
+	Cut     ActionKind = "cut"     // drop every packet to and from the server's link
+	Heal    ActionKind = "heal"    // undo a cut or an impairment
+	Impair  ActionKind = "impair"  // drop a share of the server's packets and/or delay them
+)
+
+// ActionKinds lists the valid timeline actions.
+var ActionKinds = []ActionKind{Kill, Freeze, Thaw, Restart, Cut, Heal, Impair}
+
+// RestartState says whether a restarted server keeps its leases.
+type RestartState string
+
+// Restart states.
+const (
+	Keep RestartState = "keep" // the server comes back with its lease store
+	Wipe RestartState = "wipe" // the server comes back with no leases (and fresh allocator state)
+)
+
+// RestartStates lists the valid restart states.
+var RestartStates = []RestartState{Keep, Wipe}
+
+// Action is one timeline step.
+type Action struct {
+	At     time.Duration // from the start of the run
+	Kind   ActionKind
+	Target string        // a server name
+	State  RestartState  // Restart only (default Keep); "" otherwise
+	Loss   float64       // Impair only: share of packets dropped, 0..1
+	Delay  time.Duration // Impair only: added one-way delay
+	Line   int           // line in the scenario file; 0 when built in code
+}
