@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"d6lab/server"
+	"d6lab/server/alloc"
+	"d6lab/server/lease"
+	"d6lab/transport"
+)
+
+func serveCmd() *cobra.Command {
+	cfg := server.DefaultConfig()
+	var (
+		iface, prefix, duid, leases, allocator string
+		pdPool                                 string
+		pdLen                                  int
+		preference                             int
+	)
+	c := &cobra.Command{
+		Use:   "serve --iface IF --pool POOL [flags]",
+		Short: "Run the builtin DHCPv6 server on one interface",
+		Long: `serve runs d6lab's builtin DHCPv6 server on one interface: UDP port 547, joined to
+ff02::1:2 (All_DHCP_Relay_Agents_and_Servers) on that interface, also answering relays
+that send to it by unicast. On SIGTERM or SIGINT it prints its counters (received,
+answered, dropped by reason) and exits 0. Bad flags exit 2.
+
+POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-2001:db8:1:1::1ff).`,
+		Example: `  d6lab serve --iface eth0 --prefix 2001:db8:1:1::/64 --pool 2001:db8:1:1::/65 --preference 255 \
+      --t1 10s --t2 16s --preferred 20s --valid 30s --allocator hash --rebind create`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if iface == "" {
+				return badInput("--iface is required")
+			}
+			if cfg.Pool.IsZero() {
+				return badInput("--pool is required (a prefix or first-last range)")
+			}
+			if preference < 0 || preference > 255 {
+				return badInput("--preference %d: want 0..255", preference)
+			}
+			cfg.Preference = uint8(preference)
+			if prefix != "" {
+				p, err := netip.ParsePrefix(prefix)
+				if err != nil {
+					return badInput("--prefix: %v", err)
+				}
+				cfg.Prefix = p.Masked()
+			}
+			if _, err := alloc.ParseStrategy(allocator); err != nil {
+				return badInput("--allocator: %v", err)
+			}
+			cfg.Allocator = allocator
+			if duid != "" {
+				d, err := server.ParseDUID(duid)
+				if err != nil {
+					return badInput("--duid: %v", err)
+				}
+				cfg.DUID = d
+			}
+			if pdPool != "" {
+				p, err := netip.ParsePrefix(pdPool)
+				if err != nil {
+					return badInput("--pd-pool: %v", err)
+				}
+				pp, err := alloc.NewPrefixPool(p, pdLen)
+				if err != nil {
+					return badInput("--pd-pool/--pd-len: %v", err)
+				}
+				cfg.PDPool = pp
+			}
+			if cfg.Name == "" {
+				cfg.Name = iface
+			}
+			if err := cfg.Validate(); err != nil {
+				return badInput("%v", err)
+			}
+			srv, err := server.New(cfg, lease.NewMemory())
+			if err != nil {
+				return badInput("%v", err)
+			}
+			conn, err := transport.ListenUDP(iface, transport.ServerPort, transport.AllServers)
+			if err != nil {
+				return &exitError{code: exitBadInput, err: err}
+			}
+			out := cmd.OutOrStdout()
+			if leases != "" {
+				fmt.Fprintf(out, "d6lab serve: leases are kept in memory; %s is reserved for the durable store\n", leases)
+			}
+			// The lab waits for this line (sim/lab.ReadyLine).
+			fmt.Fprintf(out, "d6lab serve: listening on %s [%s]:%d and %s, DUID %s, pool %s, preference %d\n",
+				iface, conn.LocalAddr().Addr(), transport.ServerPort, transport.AllServers,
+				server.FormatDUID(srv.DUID()), cfg.Pool, cfg.Preference)
+
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			err = server.Serve(ctx, conn, srv, time.Now)
+			printCounters(cmd, srv.Counters())
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&iface, "iface", "", "interface to serve (required)")
+	f.StringVar(&prefix, "prefix", "", "on-link prefix, for Confirm and appropriateness (default: the /64 of the pool)")
+	f.Var(&cfg.Pool, "pool", "address pool: a prefix or a first-last range (required)")
+	f.IntVar(&preference, "preference", 0, "Preference option value sent in every Advertise (0..255)")
+	f.DurationVar(&cfg.T1, "t1", 30*time.Minute, "T1: when clients Renew")
+	f.DurationVar(&cfg.T2, "t2", 48*time.Minute, "T2: when clients Rebind")
+	f.DurationVar(&cfg.Preferred, "preferred", time.Hour, "preferred lifetime")
+	f.DurationVar(&cfg.Valid, "valid", 2*time.Hour, "valid lifetime")
+	f.StringVar(&allocator, "allocator", "hash", "address allocator: hash|sequential|random")
+	f.Var(&cfg.Rebind, "rebind", "answer to a Rebind for a binding this server lacks: create|zero|nobinding|silent")
+	f.StringVar(&pdPool, "pd-pool", "", "prefix-delegation pool, e.g. 2001:db8:100::/40 (default: none)")
+	f.IntVar(&pdLen, "pd-len", 56, "length of each delegated prefix")
+	f.StringVar(&duid, "duid", "", "server DUID in hex (default: a DUID-LL derived from the interface name)")
+	f.StringVar(&leases, "leases", "", "lease file (reserved for the durable store)")
+	f.BoolVar(&cfg.RapidCommit, "rapid-commit", false, "answer Rapid Commit Solicits with a Reply (RFC 9915 §18.3.1)")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
+	return c
+}
+
+// printCounters writes the server's counters, one per line.
+func printCounters(cmd *cobra.Command, c server.Counters) {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "received %d\nanswered %d\n", c.Received, c.Answered)
+	reasons := make([]string, 0, len(c.Dropped))
+	by := map[string]uint64{}
+	for r, n := range c.Dropped {
+		reasons = append(reasons, r.String())
+		by[r.String()] = n
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(out, "dropped %s %d\n", r, by[r])
+	}
+	fmt.Fprintf(out, "dropped total %d\n", c.DroppedTotal())
+}
