@@ -1,0 +1,22 @@
+// Package server is d6lab's builtin DHCPv6 server core, written to RFC 9915
+// (which keeps RFC 8415's section numbers for the parts used here).
+//
+// It is sans-IO: Server.Handle takes the time, a datagram, its source and
+// whether it arrived by multicast, and returns the answer and where to send
+// it; Server.HandleMessage does the same on decoded messages (for the
+// virtual engine). Serve is the thin loop that couples a Server to a
+// transport.Conn with a clock.
+//
+// A message goes through a pipeline of stages (the contract is on the
+// verdict type): lazy reclaim of expired bindings and Decline holds,
+// message-type and identifier validation (§16), the unicast policy, and
+// the answer for its type (§18.3): Solicit (Advertise, or Reply under Rapid
+// Commit), Request, Renew, Rebind (with a configurable policy for IAs the
+// server holds no binding for), Release, Decline, Confirm and
+// Information-request, each possibly inside nested Relay-forward messages
+// (§19.3). IA_NA and IA_PD are served, several per message. Each dropped
+// message is counted under a DropReason.
+//
+// Sub-packages: alloc (pools and allocation strategies) and lease (the
+// binding store).
+package server

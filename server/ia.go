@@ -1,0 +1,561 @@
+package server
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	"github.com/insomniacslk/dhcp/iana"
+
+	"d6lab/server/alloc"
+	"d6lab/server/lease"
+)
+
+type statusCode = iana.StatusCode
+
+const (
+	statusSuccess       = iana.StatusSuccess
+	statusNoAddrsAvail  = iana.StatusNoAddrsAvail
+	statusNoBinding     = iana.StatusNoBinding
+	statusNotOnLink     = iana.StatusNotOnLink
+	statusUseMulticast  = iana.StatusUseMulticast
+	statusNoPrefixAvail = iana.StatusNoPrefixAvail
+)
+
+var statusText = map[statusCode]string{
+	statusSuccess:       "success",
+	statusNoAddrsAvail:  "no addresses available",
+	statusNoBinding:     "no binding for this IA",
+	statusNotOnLink:     "not on link",
+	statusUseMulticast:  "use multicast",
+	statusNoPrefixAvail: "no prefixes available",
+}
+
+func status(c statusCode, msg string) *dhcpv6.OptStatusCode {
+	if msg == "" {
+		msg = statusText[c]
+	}
+	return &dhcpv6.OptStatusCode{StatusCode: c, StatusMessage: msg}
+}
+
+// iaIn is one IA (IA_NA or IA_PD) of a client message; IA_TA is obsoleted
+// by RFC 9915 and ignored.
+type iaIn struct {
+	sp     *space
+	iaid   [4]byte
+	leases []netip.Prefix // addresses (as /128) or delegated prefixes the client listed
+}
+
+// iaOut is one IA of an answer.
+type iaOut struct {
+	sp     *space
+	iaid   [4]byte
+	t1, t2 time.Duration
+	leases []leaseOut
+	status statusCode
+	hasSt  bool
+}
+
+type leaseOut struct {
+	p                netip.Prefix
+	preferred, valid time.Duration
+}
+
+func (o *iaOut) setStatus(c statusCode) { o.status, o.hasSt = c, true }
+
+// grant adds a lease with the configured lifetimes and T1/T2 (RFC 9915
+// §18.1: the same T1/T2 in every IA of a Reply).
+func (s *Server) grant(o *iaOut, l netip.Prefix) {
+	o.t1, o.t2 = s.cfg.T1, s.cfg.T2
+	o.leases = append(o.leases, leaseOut{l, s.cfg.Preferred, s.cfg.Valid})
+}
+
+// zero adds a lease with lifetimes 0: an explicit notice that the client
+// must stop using it (§18.3.4, §18.3.5).
+func zero(o *iaOut, l netip.Prefix) {
+	for _, lo := range o.leases {
+		if lo.p == l {
+			return
+		}
+	}
+	o.leases = append(o.leases, leaseOut{p: l})
+}
+
+// ias lists the IA_NA and IA_PD options of m in message order.
+func (s *Server) ias(m *dhcpv6.Message) []iaIn {
+	var out []iaIn
+	for _, o := range m.Options.Options {
+		switch ia := o.(type) {
+		case *dhcpv6.OptIANA:
+			in := iaIn{sp: &s.na, iaid: ia.IaId}
+			for _, so := range ia.Options.Options {
+				if a, ok := so.(*dhcpv6.OptIAAddress); ok {
+					if addr, ok := netip.AddrFromSlice(a.IPv6Addr); ok && addr.Is6() {
+						in.leases = append(in.leases, netip.PrefixFrom(addr, 128))
+					}
+				}
+			}
+			out = append(out, in)
+		case *dhcpv6.OptIAPD:
+			in := iaIn{sp: &s.pd, iaid: ia.IaId}
+			for _, so := range ia.Options.Options {
+				p, ok := so.(*dhcpv6.OptIAPrefix)
+				if !ok || p.Prefix == nil {
+					continue
+				}
+				ones, bits := p.Prefix.Mask.Size()
+				addr, ok := netip.AddrFromSlice(p.Prefix.IP)
+				if !ok || bits != 128 || !addr.Is6() || addr.IsUnspecified() { // :: with a length is only a length hint
+					continue
+				}
+				in.leases = append(in.leases, netip.PrefixFrom(addr, ones).Masked())
+			}
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func iaid(b [4]byte) uint32 { return binary.BigEndian.Uint32(b[:]) }
+
+func (s *Server) key(x *exchange, in iaIn) lease.Key {
+	return lease.KeyOf(x.duid, iaid(in.iaid), in.sp.typ)
+}
+
+func (s *Server) isPending(p netip.Prefix) bool {
+	for _, q := range s.pending {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// usable reports whether the client (key) may have lease l: it lies in the
+// pool, is not reserved, not held after a Decline, not offered to another
+// IA of this message and not bound to another client.
+func (s *Server) usable(sp *space, l netip.Prefix, k lease.Key) bool {
+	i, ok := sp.index(l)
+	if !ok || sp.reserved(i) {
+		return false
+	}
+	if _, held := s.declined[l]; held || s.isPending(l) {
+		return false
+	}
+	if b, ok := s.store.GetByLease(l); ok {
+		return b.Type == k.Type && b.IAID == k.IAID && string(b.DUID) == k.DUID
+	}
+	return true
+}
+
+// pick chooses a lease for a client IA: the one it is bound to, else the
+// first usable one it listed (a hint, §18.3.1, §18.3.9), else one from the
+// allocator.
+func (s *Server) pick(x *exchange, in iaIn, k lease.Key) (netip.Prefix, bool) {
+	sp := in.sp
+	if b, ok := s.store.Get(k); ok {
+		if _, inPool := sp.index(b.Lease); inPool {
+			return b.Lease, true
+		}
+	}
+	for _, h := range in.leases {
+		if s.usable(sp, h, k) {
+			return h, true
+		}
+	}
+	i, err := sp.alloc.Allocate(alloc.Key{DUID: x.duid, IAID: iaid(in.iaid)})
+	if err != nil { // alloc.ErrPoolExhausted
+		return netip.Prefix{}, false
+	}
+	return sp.at(i), true
+}
+
+// bind records (or extends) the binding of k to l.
+func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error {
+	old, had := s.store.Get(k)
+	b := lease.Binding{
+		DUID: x.duid, IAID: k.IAID, Type: sp.typ, Lease: l,
+		T1: s.cfg.T1, T2: s.cfg.T2, Preferred: s.cfg.Preferred, Valid: s.cfg.Valid,
+		Granted: x.now, Expires: x.now.Add(s.cfg.Valid),
+	}
+	if err := s.store.Put(b); err != nil {
+		return storeErr("put", err)
+	}
+	if had && old.Lease != l {
+		s.free(sp, old.Lease)
+	}
+	return nil
+}
+
+// unbind deletes the binding of k and frees its lease.
+func (s *Server) unbind(sp *space, k lease.Key, l netip.Prefix) error {
+	if err := s.store.Delete(k); err != nil {
+		return storeErr("delete", err)
+	}
+	s.free(sp, l)
+	return nil
+}
+
+// assign answers one IA of a Solicit or Request. commit binds the lease
+// (Request, Rapid Commit); otherwise it is only offered (Advertise).
+func (s *Server) assign(x *exchange, in iaIn, commit, checkLink bool) (iaOut, error) {
+	out := iaOut{sp: in.sp, iaid: in.iaid}
+	if checkLink && in.sp.typ == lease.NA {
+		for _, l := range in.leases {
+			if !in.sp.onLink(l) {
+				// §18.3.2: MUST return the IA with status NotOnLink.
+				out.setStatus(statusNotOnLink)
+				return out, nil
+			}
+		}
+	}
+	k := s.key(x, in)
+	l, ok := s.pick(x, in, k)
+	if !ok {
+		// §18.3.2, §18.3.9: no addresses (prefixes) in the IA and status
+		// NoAddrsAvail (NoPrefixAvail) inside the IA.
+		out.setStatus(in.sp.none)
+		return out, nil
+	}
+	if commit {
+		if err := s.bind(x, in.sp, k, l); err != nil {
+			return out, err
+		}
+	} else {
+		s.pending = append(s.pending, l)
+	}
+	s.grant(&out, l)
+	return out, nil
+}
+
+// extend answers one IA of a Renew or Rebind for which a binding exists:
+// the bound lease gets new lifetimes; listed leases not bound to the IA,
+// and a bound lease no longer appropriate to the link, get lifetimes 0
+// (§18.3.4, §18.3.5). found is false when there is no binding.
+func (s *Server) extend(x *exchange, in iaIn) (out iaOut, found bool, err error) {
+	out = iaOut{sp: in.sp, iaid: in.iaid}
+	k := s.key(x, in)
+	b, found := s.store.Get(k)
+	if !found {
+		return out, false, nil
+	}
+	_, inPool := in.sp.index(b.Lease)
+	if inPool && in.sp.onLink(b.Lease) {
+		if err := s.bind(x, in.sp, k, b.Lease); err != nil {
+			return out, true, err
+		}
+		s.grant(&out, b.Lease)
+	} else {
+		if err := s.unbind(in.sp, k, b.Lease); err != nil {
+			return out, true, err
+		}
+		zero(&out, b.Lease)
+	}
+	for _, l := range in.leases {
+		if l != b.Lease {
+			zero(&out, l)
+		}
+	}
+	return out, true, nil
+}
+
+// zeroOffLink adds, with lifetimes 0, the listed leases that are not
+// appropriate to the link (§18.3.4, §18.3.5).
+func zeroOffLink(out *iaOut, in iaIn) {
+	for _, l := range in.leases {
+		if !in.sp.onLink(l) {
+			zero(out, l)
+		}
+	}
+}
+
+// create answers a Rebind IA without a binding under RebindCreate: the
+// client's own lease if it is in the pool and free, else a new one; the
+// listed leases not granted go back with lifetimes 0.
+func (s *Server) create(x *exchange, in iaIn) (iaOut, error) {
+	out := iaOut{sp: in.sp, iaid: in.iaid}
+	k := s.key(x, in)
+	var l netip.Prefix
+	ok := false
+	for _, h := range in.leases {
+		if s.usable(in.sp, h, k) {
+			l, ok = h, true
+			break
+		}
+	}
+	if !ok {
+		if i, err := in.sp.alloc.Allocate(alloc.Key{DUID: x.duid, IAID: iaid(in.iaid)}); err == nil {
+			l, ok = in.sp.at(i), true
+		}
+	}
+	if !ok {
+		// §18.3.5: configured to create but no lease to assign.
+		out.setStatus(in.sp.none)
+		zeroOffLink(&out, in)
+		return out, nil
+	}
+	if err := s.bind(x, in.sp, k, l); err != nil {
+		return out, err
+	}
+	s.grant(&out, l)
+	for _, h := range in.leases {
+		if h != l {
+			zero(&out, h)
+		}
+	}
+	return out, nil
+}
+
+// addIAs appends the IA options to the answer.
+func addIAs(r *dhcpv6.Message, outs []iaOut) {
+	for _, o := range outs {
+		if o.sp.typ == lease.PD {
+			ia := &dhcpv6.OptIAPD{IaId: o.iaid, T1: o.t1, T2: o.t2}
+			for _, l := range o.leases {
+				ia.Options.Add(&dhcpv6.OptIAPrefix{
+					PreferredLifetime: l.preferred,
+					ValidLifetime:     l.valid,
+					Prefix:            &net.IPNet{IP: net.IP(l.p.Addr().AsSlice()), Mask: net.CIDRMask(l.p.Bits(), 128)},
+				})
+			}
+			if o.hasSt {
+				ia.Options.Add(status(o.status, ""))
+			}
+			r.AddOption(ia)
+			continue
+		}
+		ia := &dhcpv6.OptIANA{IaId: o.iaid, T1: o.t1, T2: o.t2}
+		for _, l := range o.leases {
+			ia.Options.Add(&dhcpv6.OptIAAddress{
+				IPv6Addr:          net.IP(l.p.Addr().AsSlice()),
+				PreferredLifetime: l.preferred,
+				ValidLifetime:     l.valid,
+			})
+		}
+		if o.hasSt {
+			ia.Options.Add(status(o.status, ""))
+		}
+		r.AddOption(ia)
+	}
+}
+
+// rapidCommit is the Rapid Commit option (RFC 9915 §21.14): no data.
+var rapidCommit = &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit}
+
+// solicit answers a Solicit (RFC 9915 §18.3.1, §18.3.9).
+func (s *Server) solicit(x *exchange) error {
+	// §18.3.1: a Reply only if the client asked for Rapid Commit and the
+	// server is configured for it; the server MUST commit before replying.
+	rapid := s.cfg.RapidCommit && x.msg.GetOneOption(dhcpv6.OptionRapidCommit) != nil
+	t := dhcpv6.MessageTypeAdvertise
+	if rapid {
+		t = dhcpv6.MessageTypeReply
+	}
+	x.reply = s.newReply(x, t)
+	var outs []iaOut
+	for _, in := range s.ias(x.msg) {
+		out, err := s.assign(x, in, rapid, false)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, out)
+	}
+	addIAs(x.reply, outs)
+	if rapid {
+		x.reply.AddOption(rapidCommit) // §18.3.1: says the Reply answers a Solicit
+	} else {
+		// §18.3.9 MAY add a Preference option and §21.8 lets a server
+		// leave it out when the preference is 0. d6lab always sends it,
+		// so that preference 0 is explicit in every capture.
+		x.reply.AddOption(dhcpv6.OptPreference(s.cfg.Preference))
+	}
+	return nil
+}
+
+// request answers a Request (RFC 9915 §18.3.2).
+func (s *Server) request(x *exchange) error {
+	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	var outs []iaOut
+	for _, in := range s.ias(x.msg) {
+		out, err := s.assign(x, in, true, true)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, out)
+	}
+	addIAs(x.reply, outs)
+	return nil
+}
+
+// renew answers a Renew (RFC 9915 §18.3.4): bound IAs are extended; an IA
+// without a binding gets status NoBinding (this server does not create
+// bindings on Renew), plus its leases that are not appropriate to the link
+// with lifetimes 0.
+func (s *Server) renew(x *exchange) error {
+	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	var outs []iaOut
+	for _, in := range s.ias(x.msg) {
+		out, found, err := s.extend(x, in)
+		if err != nil {
+			return err
+		}
+		if !found {
+			out.setStatus(statusNoBinding)
+			zeroOffLink(&out, in)
+		}
+		outs = append(outs, out)
+	}
+	addIAs(x.reply, outs)
+	return nil
+}
+
+// rebind answers a Rebind (RFC 9915 §18.3.5): bound IAs are extended; IAs
+// without a binding follow the RebindPolicy. When the Reply would hold no
+// IA at all the server does not send it.
+func (s *Server) rebind(x *exchange) (verdict, error) {
+	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	ins := s.ias(x.msg)
+	var outs []iaOut
+	silenced := false
+	for _, in := range ins {
+		out, found, err := s.extend(x, in)
+		if err != nil {
+			return drop, err
+		}
+		if !found {
+			switch s.cfg.Rebind {
+			case RebindCreate:
+				// §18.3.5 says a server SHOULD create bindings on Rebind
+				// only if it is configured for Rapid Commit; d6lab makes
+				// the policy an explicit lab setting instead.
+				if out, err = s.create(x, in); err != nil {
+					return drop, err
+				}
+			case RebindZero:
+				for _, l := range in.leases {
+					zero(&out, l)
+				}
+				if len(out.leases) == 0 {
+					continue // nothing to say about this IA
+				}
+			case RebindNoBinding:
+				out.setStatus(statusNoBinding)
+				zeroOffLink(&out, in)
+			case RebindSilent:
+				silenced = true
+				continue
+			}
+		}
+		outs = append(outs, out)
+	}
+	if len(ins) > 0 && len(outs) == 0 {
+		// §18.3.5: no IA with leases or status codes: no Reply.
+		x.drop = DropRebindEmpty
+		if silenced {
+			x.drop = DropRebindSilent
+		}
+		return drop, nil
+	}
+	addIAs(x.reply, outs)
+	return answer, nil
+}
+
+// release answers a Release (RFC 9915 §18.3.7): leases bound to the IAs
+// are deleted and freed, others ignored; an IA without a binding comes back
+// with status NoBinding and nothing else; the Reply carries Success.
+func (s *Server) release(x *exchange) error {
+	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	var outs []iaOut
+	for _, in := range s.ias(x.msg) {
+		k := s.key(x, in)
+		b, found := s.store.Get(k)
+		if !found {
+			out := iaOut{sp: in.sp, iaid: in.iaid}
+			out.setStatus(statusNoBinding)
+			outs = append(outs, out)
+			continue
+		}
+		for _, l := range in.leases {
+			if l == b.Lease {
+				if err := s.unbind(in.sp, k, l); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	addIAs(x.reply, outs)
+	x.reply.AddOption(status(statusSuccess, "released"))
+	return nil
+}
+
+// decline answers a Decline (RFC 9915 §18.3.8): addresses bound to the
+// IAs are deleted and held out of the pool for DeclineHold; an IA without a
+// binding comes back with status NoBinding; the Reply carries Success.
+// Decline is about addresses: IA_PDs are ignored.
+func (s *Server) decline(x *exchange) error {
+	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	var outs []iaOut
+	for _, in := range s.ias(x.msg) {
+		if in.sp.typ != lease.NA {
+			continue
+		}
+		k := s.key(x, in)
+		b, found := s.store.Get(k)
+		if !found {
+			out := iaOut{sp: in.sp, iaid: in.iaid}
+			out.setStatus(statusNoBinding)
+			outs = append(outs, out)
+			continue
+		}
+		for _, l := range in.leases {
+			if l != b.Lease {
+				continue
+			}
+			if err := s.store.Delete(k); err != nil {
+				return storeErr("delete", err)
+			}
+			// §18.3.8: SHOULD mark the address so that it is not assigned
+			// to other clients; local policy says for how long.
+			until := x.now.Add(s.cfg.DeclineHold)
+			s.declined[l] = until
+			s.declineQ = append(s.declineQ, held{l, until})
+			break
+		}
+	}
+	addIAs(x.reply, outs)
+	x.reply.AddOption(status(statusSuccess, "declined"))
+	return nil
+}
+
+// confirm answers a Confirm (RFC 9915 §18.3.3): Success if every address
+// is appropriate to the link, NotOnLink otherwise, no Reply at all when
+// the IAs hold no address.
+func (s *Server) confirm(x *exchange) verdict {
+	var n int
+	onLink := true
+	for _, in := range s.ias(x.msg) {
+		if in.sp.typ != lease.NA {
+			continue
+		}
+		for _, l := range in.leases {
+			n++
+			if !in.sp.onLink(l) {
+				onLink = false
+			}
+		}
+	}
+	if n == 0 {
+		x.drop = DropConfirmNoAddresses // §18.3.3: MUST NOT send a Reply
+		return drop
+	}
+	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	if onLink {
+		x.reply.AddOption(status(statusSuccess, "all addresses on link"))
+	} else {
+		x.reply.AddOption(status(statusNotOnLink, ""))
+	}
+	return answer
+}

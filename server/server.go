@@ -1,0 +1,519 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/server/alloc"
+	"d6lab/server/lease"
+	"d6lab/transport"
+)
+
+// HopCountLimit is HOP_COUNT_LIMIT (RFC 9915 §7.6). A relay discards a
+// Relay-forward whose hop-count is already at the limit (§19.1.2), so the
+// outermost Relay-forward a server can receive has hop-count 8 and wraps
+// nine levels; the server accepts no more than that.
+const HopCountLimit = 8
+
+// Server is the builtin DHCPv6 server core: it turns a received message
+// (and the time) into an answer or a counted drop, and keeps the bindings
+// in a lease.Store. It never reads the clock or a socket.
+//
+// Handle, HandleMessage and Serve must be called from one goroutine at a
+// time. Counters may be called from any goroutine at any time.
+type Server struct {
+	cfg   Config
+	duid  []byte
+	sid   dhcpv6.Option // this server's Server Identifier option, shared by every answer
+	store lease.Store
+
+	na, pd space
+
+	declined map[netip.Prefix]time.Time // held declined addresses, until when
+	declineQ []held                     // the same, in expiry order (one hold time: FIFO)
+
+	pending []netip.Prefix // leases offered (not bound) in the exchange at hand
+
+	expireFn func(lease.Binding)
+	stages   []stage
+	ctr      counters
+}
+
+type held struct {
+	lease netip.Prefix
+	until time.Time
+}
+
+// space is one kind of lease (addresses or delegated prefixes) with its
+// pool and allocator.
+type space struct {
+	typ      lease.IAType
+	alloc    alloc.Allocator
+	index    func(netip.Prefix) (uint64, bool) // lease -> pool index
+	at       func(uint64) netip.Prefix         // pool index -> lease
+	reserved func(uint64) bool
+	onLink   func(netip.Prefix) bool // "appropriate to the link" (RFC 9915 §4.2)
+	none     statusCode              // NoAddrsAvail or NoPrefixAvail
+}
+
+// New returns a server for cfg keeping its bindings in store (a new
+// lease.Memory if nil). Bindings already in store are honoured.
+func New(cfg Config, store lease.Store) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil {
+		store = lease.NewMemory()
+	}
+	if !cfg.Prefix.IsValid() {
+		cfg.Prefix = netip.PrefixFrom(cfg.Pool.First(), 64).Masked()
+	}
+	if cfg.Allocator == "" {
+		cfg.Allocator = string(alloc.Hash)
+	}
+	if cfg.DeclineHold == 0 {
+		cfg.DeclineHold = cfg.Valid
+	}
+	s := &Server{cfg: cfg, store: store, declined: make(map[netip.Prefix]time.Time)}
+	s.duid = append([]byte(nil), cfg.DUID...)
+	if len(s.duid) == 0 {
+		d, err := DeriveDUID(cfg.Name, cfg.DUIDType)
+		if err != nil {
+			return nil, &ConfigError{Field: "DUIDType", Msg: err.Error()}
+		}
+		s.duid = d
+	}
+	duid, err := dhcpv6.DUIDFromBytes(s.duid)
+	if err != nil {
+		return nil, &ConfigError{Field: "DUID", Msg: err.Error()}
+	}
+	s.sid = dhcpv6.OptServerID(duid)
+	s.cfg.DUID = s.duid
+
+	strategy := alloc.Strategy(cfg.Allocator)
+	pool := cfg.Pool
+	s.na = space{
+		typ:      lease.NA,
+		index:    func(p netip.Prefix) (uint64, bool) { return poolIndex(pool, p) },
+		at:       func(i uint64) netip.Prefix { return netip.PrefixFrom(pool.Addr(i), 128) },
+		reserved: pool.Reserved,
+		onLink: func(p netip.Prefix) bool {
+			return p.Bits() == 128 && (cfg.Prefix.Contains(p.Addr()) || pool.Contains(p.Addr()))
+		},
+		none: statusNoAddrsAvail,
+	}
+	if s.na.alloc, err = alloc.New(strategy, pool, cfg.Seed, s.takenFunc(&s.na)); err != nil {
+		return nil, &ConfigError{Field: "Allocator", Msg: err.Error()}
+	}
+	pd := cfg.PDPool
+	s.pd = space{
+		typ:      lease.PD,
+		index:    pd.Index,
+		at:       pd.Prefix,
+		reserved: pd.Reserved,
+		onLink: func(p netip.Prefix) bool {
+			// Without a PD pool the server has no explicit information
+			// about delegated prefixes (§18.3.5) and calls none wrong.
+			return pd.IsZero() || pd.Contains(p)
+		},
+		none: statusNoPrefixAvail,
+	}
+	if s.pd.alloc, err = alloc.New(strategy, pd, cfg.Seed^0x7064, s.takenFunc(&s.pd)); err != nil {
+		return nil, &ConfigError{Field: "Allocator", Msg: err.Error()}
+	}
+	s.expireFn = s.expired
+	s.stages = []stage{(*Server).sweep, (*Server).checkType, (*Server).checkIDs, (*Server).checkUnicast, (*Server).answer}
+	return s, nil
+}
+
+func poolIndex(p alloc.Pool, l netip.Prefix) (uint64, bool) {
+	if l.Bits() != 128 {
+		return 0, false
+	}
+	return p.Index(l.Addr())
+}
+
+// takenFunc reports whether a pool index is bound in the store or held
+// after a Decline. The store is the source of truth.
+func (s *Server) takenFunc(sp *space) func(uint64) bool {
+	return func(i uint64) bool {
+		p := sp.at(i)
+		if _, ok := s.store.GetByLease(p); ok {
+			return true
+		}
+		_, ok := s.declined[p]
+		return ok || s.isPending(p)
+	}
+}
+
+// Config returns the server's config with defaults filled (Prefix, DUID,
+// Allocator, DeclineHold).
+func (s *Server) Config() Config {
+	c := s.cfg
+	c.DUID = s.DUID()
+	return c
+}
+
+// DUID returns the server's raw DUID.
+func (s *Server) DUID() []byte { return append([]byte(nil), s.duid...) }
+
+// Store returns the server's lease store.
+func (s *Server) Store() lease.Store { return s.store }
+
+// Counters returns a snapshot of the message counters. It is safe to call
+// from any goroutine; while a message is being handled Received may run
+// one ahead of Answered plus Dropped.
+func (s *Server) Counters() Counters { return s.ctr.snapshot() }
+
+// Handle runs the whole pipeline on one datagram: decode, validate,
+// answer. src is the datagram's source and multicast whether it was sent
+// to a multicast group. ok is false when the message is dropped (the
+// counters say why). dst is ReplyAddr(src, the message).
+func (s *Server) Handle(now time.Time, pkt []byte, src netip.AddrPort, multicast bool) (reply []byte, dst netip.AddrPort, ok bool) {
+	s.ctr.received.Add(1)
+	defer func() {
+		if r := recover(); r != nil { // a decoder or encoder bug: drop, never crash
+			s.ctr.dropped[DropPanic].Add(1)
+			if ok {
+				s.ctr.answered.Add(^uint64(0)) // it was counted as answered
+			}
+			reply, dst, ok = nil, netip.AddrPort{}, false
+		}
+	}()
+	msg, err := dhcpv6.FromBytes(pkt)
+	if err != nil {
+		s.ctr.dropped[DropMalformed].Add(1)
+		return nil, netip.AddrPort{}, false
+	}
+	out, ok := s.handle(now, msg, multicast)
+	if !ok {
+		return nil, netip.AddrPort{}, false
+	}
+	return out.ToBytes(), ReplyAddr(src, msg), true
+}
+
+// ReplyAddr is where the answer to req, received from src, goes: back to
+// the source address (RFC 9915 §18.3.10), on port 546 for a client message
+// and 547 for a Relay-reply (§7.2: servers MUST send to these ports), or on
+// the relay's source port when the Relay-forward carries a Relay Source
+// Port option (RFC 8357).
+func ReplyAddr(src netip.AddrPort, req dhcpv6.DHCPv6) netip.AddrPort {
+	port := uint16(transport.ClientPort)
+	if r, isRelay := req.(*dhcpv6.RelayMessage); isRelay && r != nil {
+		port = transport.ServerPort
+		if r.GetOneOption(dhcpv6.OptionRelayPort) != nil {
+			port = src.Port()
+		}
+	}
+	return netip.AddrPortFrom(src.Addr(), port)
+}
+
+// HandleMessage is Handle without the encoding, for the virtual engine and
+// tests: it takes a decoded message (a client message or a Relay-forward)
+// and returns the answer (a client message or a Relay-reply). The answer
+// shares option values with msg and with the server: treat it as read-only.
+func (s *Server) HandleMessage(now time.Time, msg dhcpv6.DHCPv6, multicast bool) (dhcpv6.DHCPv6, bool) {
+	s.ctr.received.Add(1)
+	return s.handle(now, msg, multicast)
+}
+
+// exchange is one message going through the pipeline.
+type exchange struct {
+	now       time.Time
+	msg       *dhcpv6.Message        // the client message (innermost)
+	relays    []*dhcpv6.RelayMessage // Relay-forward levels, outermost first
+	multicast bool                   // how the outermost datagram arrived
+	cid       dhcpv6.Option          // the Client Identifier option, nil if absent
+	duid      []byte                 // raw client DUID
+	reply     *dhcpv6.Message        // the answer, when a stage answers
+	drop      DropReason             // why, when a stage drops
+}
+
+// verdict is what a pipeline stage decides.
+type verdict uint8
+
+// The pipeline contract (after coredhcp's handler chain). Stages run in
+// order on an exchange:
+//
+//   - next: the stage has done its part (it may have filled in state on
+//     the exchange); the following stage runs.
+//   - answer: stop; x.reply is the answer and later stages do not run.
+//   - drop: stop; nothing is sent and x.drop names the reason, which is
+//     counted.
+//
+// A stage that stops must set x.reply (answer) or x.drop (drop). A stage
+// must not keep x after it returns. The last stage always stops.
+const (
+	next verdict = iota
+	answer
+	drop
+)
+
+type stage func(s *Server, x *exchange) verdict
+
+func (s *Server) handle(now time.Time, m dhcpv6.DHCPv6, multicast bool) (out dhcpv6.DHCPv6, ok bool) {
+	defer func() {
+		if r := recover(); r != nil { // never let one message take the server down
+			s.ctr.dropped[DropPanic].Add(1)
+			out, ok = nil, false
+		}
+	}()
+	x := exchange{now: now, multicast: multicast}
+	s.pending = s.pending[:0]
+	if reason, ok := s.unwrap(&x, m); !ok {
+		s.ctr.dropped[reason].Add(1)
+		return nil, false
+	}
+	v := next
+	for _, st := range s.stages {
+		if v = st(s, &x); v != next {
+			break
+		}
+	}
+	switch {
+	case v == drop:
+		s.ctr.dropped[x.drop].Add(1)
+		return nil, false
+	case v != answer || x.reply == nil: // a stage broke the contract: a bug
+		s.ctr.dropped[DropPanic].Add(1)
+		return nil, false
+	}
+	s.ctr.answered.Add(1)
+	return s.wrap(&x), true
+}
+
+// unwrap peels Relay-forward levels off m (RFC 9915 §19.3: the server
+// records each level to build the Relay-reply).
+func (s *Server) unwrap(x *exchange, m dhcpv6.DHCPv6) (DropReason, bool) {
+	for {
+		switch v := m.(type) {
+		case *dhcpv6.Message:
+			if v == nil {
+				return DropMalformed, false
+			}
+			x.msg = v
+			return 0, true
+		case *dhcpv6.RelayMessage:
+			if v == nil {
+				return DropMalformed, false
+			}
+			if v.MessageType != dhcpv6.MessageTypeRelayForward {
+				return DropNotForServer, false // §16.14
+			}
+			if v.HopCount > HopCountLimit || len(x.relays) > HopCountLimit {
+				return DropHopLimit, false
+			}
+			x.relays = append(x.relays, v)
+			if m = v.Options.RelayMessage(); m == nil {
+				return DropRelayNoMessage, false
+			}
+		default:
+			return DropMalformed, false
+		}
+	}
+}
+
+// wrap builds the answer: the reply itself, or one Relay-reply per
+// Relay-forward level, innermost first, each copying its level's hop-count,
+// link-address, peer-address and Interface-Id option (RFC 9915 §18.3.10,
+// §19.3).
+func (s *Server) wrap(x *exchange) dhcpv6.DHCPv6 {
+	var out dhcpv6.DHCPv6 = x.reply
+	for i := len(x.relays) - 1; i >= 0; i-- {
+		r := x.relays[i]
+		rr := &dhcpv6.RelayMessage{
+			MessageType: dhcpv6.MessageTypeRelayReply,
+			HopCount:    r.HopCount,
+			LinkAddr:    r.LinkAddr,
+			PeerAddr:    r.PeerAddr,
+		}
+		if iid := r.GetOneOption(dhcpv6.OptionInterfaceID); iid != nil {
+			rr.AddOption(iid)
+		}
+		rr.AddOption(dhcpv6.OptRelayMessage(out))
+		out = rr
+	}
+	return out
+}
+
+// sweep reclaims expired bindings and lapsed Decline holds, lazily, with
+// the time of the message at hand.
+func (s *Server) sweep(x *exchange) verdict {
+	for len(s.declineQ) > 0 && !x.now.Before(s.declineQ[0].until) {
+		h := s.declineQ[0]
+		s.declineQ = s.declineQ[1:]
+		if until, ok := s.declined[h.lease]; ok && until.Equal(h.until) {
+			delete(s.declined, h.lease)
+			s.free(&s.na, h.lease)
+		}
+	}
+	if len(s.declineQ) == 0 {
+		s.declineQ = nil // let the backing array go
+	}
+	if _, err := s.store.Expire(x.now, s.expireFn); err != nil {
+		x.drop = DropStoreError
+		return drop
+	}
+	return next
+}
+
+func (s *Server) expired(b lease.Binding) {
+	if b.Type == lease.PD {
+		s.free(&s.pd, b.Lease)
+	} else {
+		s.free(&s.na, b.Lease)
+	}
+}
+
+// free tells sp's allocator that lease l is free again.
+func (s *Server) free(sp *space, l netip.Prefix) {
+	if i, ok := sp.index(l); ok {
+		sp.alloc.Free(i)
+	}
+}
+
+// checkType discards what a server must not answer (RFC 9915 §16).
+func (s *Server) checkType(x *exchange) verdict {
+	switch x.msg.MessageType {
+	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeConfirm,
+		dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind, dhcpv6.MessageTypeRelease,
+		dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeInformationRequest:
+		return next
+	case dhcpv6.MessageTypeAdvertise, dhcpv6.MessageTypeReply, dhcpv6.MessageTypeReconfigure,
+		dhcpv6.MessageTypeRelayForward, dhcpv6.MessageTypeRelayReply:
+		// §16.3, §16.10, §16.11, §16.14: servers MUST discard these. (A
+		// Relay-forward type inside a plain message cannot be unwrapped.)
+		x.drop = DropNotForServer
+	default:
+		x.drop = DropUnknownType // §16: MUST discard unknown message types
+	}
+	return drop
+}
+
+// checkIDs applies RFC 9915 §16's Client and Server Identifier rules.
+func (s *Server) checkIDs(x *exchange) verdict {
+	opts := x.msg.Options
+	if d := opts.ClientID(); d != nil {
+		x.cid = opts.GetOne(dhcpv6.OptionClientID)
+		x.duid = d.ToBytes()
+	}
+	sid := opts.ServerID()
+	ours := sid != nil && string(sid.ToBytes()) == string(s.duid)
+	switch x.msg.MessageType {
+	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeConfirm, dhcpv6.MessageTypeRebind:
+		// §16.2, §16.5, §16.7: MUST discard without a Client Identifier
+		// or with a Server Identifier.
+		if x.cid == nil {
+			x.drop = DropNoClientID
+			return drop
+		}
+		if sid != nil {
+			x.drop = DropServerID
+			return drop
+		}
+	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeRelease:
+		// §16.4, §16.6, §16.8, §16.9: MUST discard without a Server
+		// Identifier, with another server's, or without a Client
+		// Identifier.
+		switch {
+		case sid == nil:
+			x.drop = DropNoServerID
+		case !ours:
+			x.drop = DropOtherServer
+		case x.cid == nil:
+			x.drop = DropNoClientID
+		default:
+			return next
+		}
+		return drop
+	case dhcpv6.MessageTypeInformationRequest:
+		// §16.12: MUST discard with another server's Server Identifier or
+		// with an IA option.
+		if sid != nil && !ours {
+			x.drop = DropOtherServer
+			return drop
+		}
+		for _, o := range opts.Options {
+			switch o.Code() {
+			case dhcpv6.OptionIANA, dhcpv6.OptionIATA, dhcpv6.OptionIAPD:
+				x.drop = DropIAInInformationRequest
+				return drop
+			}
+		}
+	}
+	return next
+}
+
+// checkUnicast applies the UnicastPolicy to client messages that reached
+// the server directly by unicast. Relayed messages are exempt: relays
+// unicast to servers by design (§19).
+func (s *Server) checkUnicast(x *exchange) verdict {
+	if x.multicast || len(x.relays) > 0 || s.cfg.Unicast == UnicastAccept {
+		return next
+	}
+	if s.cfg.Unicast == UnicastUseMulticast {
+		switch x.msg.MessageType {
+		case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRelease, dhcpv6.MessageTypeDecline:
+			// RFC 8415 §18.4 (obsoleted by RFC 9915): Reply with only
+			// Server ID, Client ID and status UseMulticast.
+			x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+			x.reply.AddOption(status(statusUseMulticast, "use multicast"))
+			return answer
+		}
+	}
+	x.drop = DropUnicast // RFC 9915 §16: servers SHOULD NOT accept unicast from clients
+	return drop
+}
+
+// answer builds the answer for the message type (RFC 9915 §18.3).
+func (s *Server) answer(x *exchange) verdict {
+	var err error
+	v := answer
+	switch x.msg.MessageType {
+	case dhcpv6.MessageTypeSolicit:
+		err = s.solicit(x)
+	case dhcpv6.MessageTypeRequest:
+		err = s.request(x)
+	case dhcpv6.MessageTypeRenew:
+		err = s.renew(x)
+	case dhcpv6.MessageTypeRebind:
+		v, err = s.rebind(x)
+	case dhcpv6.MessageTypeRelease:
+		err = s.release(x)
+	case dhcpv6.MessageTypeDecline:
+		err = s.decline(x)
+	case dhcpv6.MessageTypeConfirm:
+		v = s.confirm(x)
+	case dhcpv6.MessageTypeInformationRequest:
+		x.reply = s.newReply(x, dhcpv6.MessageTypeReply) // §18.3.6
+	default:
+		x.drop = DropUnknownType
+		return drop
+	}
+	if err != nil {
+		x.drop = DropStoreError
+		return drop
+	}
+	return v
+}
+
+// newReply starts an answer: transaction ID copied, the client's Client
+// Identifier option (if any) and this server's Server Identifier (RFC 9915
+// §18.3: MUST always contain both).
+func (s *Server) newReply(x *exchange, t dhcpv6.MessageType) *dhcpv6.Message {
+	r := &dhcpv6.Message{MessageType: t, TransactionID: x.msg.TransactionID}
+	r.Options.Options = make(dhcpv6.Options, 0, 4+len(x.msg.Options.Options))
+	if x.cid != nil {
+		r.AddOption(x.cid)
+	}
+	r.AddOption(s.sid)
+	return r
+}
+
+var errStore = errors.New("server: lease store")
+
+func storeErr(op string, err error) error { return fmt.Errorf("%w: %s: %w", errStore, op, err) }
