@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
+	"d6lab/server"
+	"d6lab/sim"
 	"d6lab/sim/netns"
 	"d6lab/transport"
 )
@@ -77,11 +78,11 @@ func (r *recorder) snapshot() []history.Event {
 	return append([]history.Event(nil), r.events...)
 }
 
-// server is one running server of the run.
-type server struct {
+// runServer is one running server of the run.
+type runServer struct {
 	spec   scenarios.Server
 	node   string
-	duid   []byte
+	cfg    server.Config
 	argv   []string
 	log    string
 	leases string
@@ -117,9 +118,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	}
 
 	spec := netns.Spec{Prefix: opt.Prefix, Link: sc.Link, Clients: netns.NodeSpec{Name: "clients"}}
-	servers := make([]*server, len(sc.Servers))
+	servers := make([]*runServer, len(sc.Servers))
 	for i, s := range sc.Servers {
-		srv := &server{spec: s, node: fmt.Sprintf("srv%d", i+1), duid: serverDUID(i)}
+		cfg, err := sim.ServerConfig(sc, i)
+		if err != nil {
+			return nil, fmt.Errorf("lab: %w", err)
+		}
+		srv := &runServer{spec: s, node: fmt.Sprintf("srv%d", i+1), cfg: cfg}
 		srv.log = filepath.Join(opt.OutDir, "servers", s.Name+".log")
 		srv.leases = filepath.Join(opt.OutDir, "servers", s.Name+".leases")
 		servers[i] = srv
@@ -144,12 +149,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	rec := &recorder{}
 	res = &Result{Prefix: opt.Prefix}
 	for _, srv := range servers {
-		srv.argv = serveArgv(opt.Binary, lab.IfName(srv.node), srv, sc)
+		srv.argv = serveArgv(opt.Binary, lab.IfName(srv.node), srv.leases, srv.cfg)
 		if err := start(ctx, lab, srv); err != nil {
 			return nil, err
 		}
 		rec.lab(history.ServerStarted, srv.spec.Name, fmt.Sprintf("pid %d", srv.proc.PID))
-		res.Servers = append(res.Servers, Server{Name: srv.spec.Name, DUID: hex.EncodeToString(srv.duid), Prefix: srv.spec.Prefix})
+		res.Servers = append(res.Servers, Server{Name: srv.spec.Name, DUID: server.FormatDUID(srv.cfg.DUID), Prefix: srv.spec.Prefix})
 	}
 
 	var conn *transport.UDP
@@ -160,7 +165,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	}); err != nil {
 		return nil, fmt.Errorf("lab: client socket: %w", err)
 	}
-	pop, err := population.New(populationConfig(sc, rec.add))
+	pop, err := population.New(sim.PopulationConfig(sc, rec.add))
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lab: client population: %w", err)
@@ -182,7 +187,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	go func() { popDone <- population.Run(popCtx, pop, conn, time.Now) }()
 	defer stopPop()
 
-	byName := map[string]*server{}
+	byName := map[string]*runServer{}
 	for _, s := range servers {
 		byName[s.spec.Name] = s
 	}
@@ -212,7 +217,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 }
 
 // act applies one timeline action to srv.
-func act(ctx context.Context, lab *netns.Lab, srv *server, a scenarios.Action, rec *recorder) error {
+func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action, rec *recorder) error {
 	name := srv.spec.Name
 	switch a.Kind {
 	case scenarios.Kill:
@@ -272,7 +277,7 @@ func act(ctx context.Context, lab *netns.Lab, srv *server, a scenarios.Action, r
 }
 
 // start launches srv's process and waits until it listens.
-func start(ctx context.Context, lab *netns.Lab, srv *server) error {
+func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
 	before := logSize(srv.log)
 	p, err := lab.Start(srv.node, srv.argv, srv.log)
 	if err != nil {
@@ -332,49 +337,26 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-// serverDUID is a stable DUID-LL (RFC 9915 §11.4) for server i of a run:
-// hardware type 1, MAC 02:d6:1a:b0:00:i.
-func serverDUID(i int) []byte {
-	return []byte{0, 3, 0, 1, 0x02, 0xd6, 0x1a, 0xb0, byte(i >> 8), byte(i + 1)}
-}
-
-// serveArgv is the `d6lab serve` command line for srv.
-func serveArgv(bin, ifname string, srv *server, sc *scenarios.Scenario) []string {
-	s := srv.spec
-	lt := sc.Lifetimes
+// serveArgv is the `d6lab serve` command line that runs cfg on ifname.
+func serveArgv(bin, ifname, leases string, cfg server.Config) []string {
 	argv := []string{bin, "serve",
 		"--iface", ifname,
-		"--prefix", s.Prefix.String(),
-		"--pool", s.Pool.First.String() + "-" + s.Pool.Last.String(),
-		"--preference", strconv.Itoa(int(s.Preference)),
-		"--t1", lt.T1.String(), "--t2", lt.T2.String(),
-		"--preferred", lt.Preferred.String(), "--valid", lt.Valid.String(),
-		"--allocator", string(s.Allocator),
-		"--rebind", string(s.Rebind),
-		"--duid", hex.EncodeToString(srv.duid),
-		"--leases", srv.leases,
+		"--prefix", cfg.Prefix.String(),
+		"--pool", cfg.Pool.String(),
+		"--preference", strconv.Itoa(int(cfg.Preference)),
+		"--t1", cfg.T1.String(), "--t2", cfg.T2.String(),
+		"--preferred", cfg.Preferred.String(), "--valid", cfg.Valid.String(),
+		"--allocator", cfg.Allocator,
+		"--rebind", cfg.Rebind.String(),
+		"--duid", server.FormatDUID(cfg.DUID),
+		"--seed", strconv.FormatUint(cfg.Seed, 10),
+		"--leases", leases,
 	}
-	if s.PDPool.IsValid() {
-		argv = append(argv, "--pd-pool", s.PDPool.String(), "--pd-len", strconv.Itoa(s.PDLen))
+	if !cfg.PDPool.IsZero() {
+		argv = append(argv, "--pd-pool", cfg.PDPool.Base().String(), "--pd-len", strconv.Itoa(cfg.PDPool.Delegated()))
 	}
-	if s.RapidCommit {
+	if cfg.RapidCommit {
 		argv = append(argv, "--rapid-commit")
 	}
 	return argv
-}
-
-// populationConfig turns the scenario's clients into the population's
-// configuration.
-func populationConfig(sc *scenarios.Scenario, sink func(history.Event)) population.Config {
-	c := sc.Clients
-	return population.Config{
-		Count:       c.Count,
-		Seed:        c.Seed,
-		IANA:        c.Wants(scenarios.NA),
-		IAPD:        c.Wants(scenarios.PD),
-		Ramp:        c.Ramp,
-		Timescale:   c.Timescale,
-		RapidCommit: c.RapidCommit,
-		Sink:        sink,
-	}
 }

@@ -1,0 +1,65 @@
+package sim
+
+import (
+	"fmt"
+
+	"d6lab/clientsim/population"
+	"d6lab/reports/history"
+	"d6lab/scenarios"
+	"d6lab/server"
+	"d6lab/server/alloc"
+)
+
+// ServerDUID is the stable DUID-LL (RFC 9915 §11.4) every engine gives
+// server i (0-based) of a scenario: hardware type 1 (Ethernet), MAC
+// 02:d6:1a:b0:HH:LL with HHLL = i+1. The checkers map it back to the name.
+func ServerDUID(i int) []byte {
+	n := i + 1
+	return []byte{0, 3, 0, 1, 0x02, 0xd6, 0x1a, 0xb0, byte(n >> 8), byte(n)}
+}
+
+// ServerConfig is the builtin server configuration for server i of sc: the
+// one mapping from a resolved scenario to the server core, used by the
+// netns engine (as `d6lab serve` flags) and the virtual engine alike.
+func ServerConfig(sc *scenarios.Scenario, i int) (server.Config, error) {
+	s := sc.Servers[i]
+	cfg := server.DefaultConfig()
+	cfg.Name = s.Name
+	cfg.DUID = ServerDUID(i)
+	cfg.Prefix = s.Prefix
+	pool, err := alloc.NewPool(s.Pool.First, s.Pool.Last)
+	if err != nil {
+		return cfg, fmt.Errorf("server %s: pool: %w", s.Name, err)
+	}
+	cfg.Pool = pool
+	if s.PDPool.IsValid() {
+		if cfg.PDPool, err = alloc.NewPrefixPool(s.PDPool, s.PDLen); err != nil {
+			return cfg, fmt.Errorf("server %s: pd pool: %w", s.Name, err)
+		}
+	}
+	cfg.Preference = s.Preference
+	lt := sc.Lifetimes
+	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = lt.T1, lt.T2, lt.Preferred, lt.Valid
+	cfg.Allocator = string(s.Allocator)
+	if cfg.Rebind, err = server.ParseRebindPolicy(string(s.Rebind)); err != nil {
+		return cfg, fmt.Errorf("server %s: %w", s.Name, err)
+	}
+	cfg.RapidCommit = s.RapidCommit
+	cfg.Seed = sc.Clients.Seed + uint64(i)
+	return cfg, cfg.Validate()
+}
+
+// PopulationConfig is the client population of sc, with events to sink.
+func PopulationConfig(sc *scenarios.Scenario, sink func(history.Event)) population.Config {
+	c := sc.Clients
+	return population.Config{
+		Count:       c.Count,
+		Seed:        c.Seed,
+		IANA:        c.Wants(scenarios.NA),
+		IAPD:        c.Wants(scenarios.PD),
+		Ramp:        c.Ramp,
+		Timescale:   c.Timescale,
+		RapidCommit: c.RapidCommit,
+		Sink:        sink,
+	}
+}

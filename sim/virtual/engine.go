@@ -1,0 +1,304 @@
+package virtual
+
+import (
+	"container/heap"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"d6lab/clientsim/population"
+	"d6lab/reports/history"
+	"d6lab/server"
+	"d6lab/server/lease"
+	"d6lab/transport"
+)
+
+// Epoch is where virtual time starts unless New is given another start.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// clientAddr is the population's source address on the virtual link.
+var clientAddr = netip.AddrPortFrom(netip.MustParseAddr("fe80::c"), transport.ClientPort)
+
+// State is a server's condition on the link.
+type State uint8
+
+// Server states.
+const (
+	Up     State = iota // answering
+	Frozen              // alive, answering nothing; datagrams queue until Thaw
+	Killed              // gone, state lost unless Restart keeps it
+	Cut                 // alive, but its link is down: datagrams are lost
+)
+
+func (s State) String() string {
+	return [...]string{"up", "frozen", "killed", "cut"}[s]
+}
+
+// Server is one in-memory server on the virtual link.
+type Server struct {
+	Name  string
+	Addr  netip.AddrPort
+	cfg   server.Config
+	core  *server.Server
+	store lease.Store
+	state State
+	queue []queued // datagrams received while frozen
+}
+
+type queued struct {
+	pkt       []byte
+	src       netip.AddrPort
+	multicast bool
+}
+
+// Core is the server's protocol core (its counters, its store).
+func (s *Server) Core() *server.Server { return s.core }
+
+// State is the server's condition.
+func (s *Server) State() State { return s.state }
+
+// Engine is one virtual link with servers and a client population.
+type Engine struct {
+	now     time.Time
+	servers []*Server
+	byName  map[string]*Server
+	pop     *population.Population
+	events  []history.Event
+	actions actionHeap
+	seq     int
+	out     []population.Outgoing
+}
+
+// New returns an engine whose clock starts at start (zero: Epoch).
+func New(start time.Time) *Engine {
+	if start.IsZero() {
+		start = Epoch
+	}
+	return &Engine{now: start, byName: map[string]*Server{}}
+}
+
+// Now is the engine's virtual time.
+func (e *Engine) Now() time.Time { return e.now }
+
+// Events is the history so far (client and lab events, in time order).
+func (e *Engine) Events() []history.Event { return e.events }
+
+// Servers lists the servers in the order they were added.
+func (e *Engine) Servers() []*Server { return e.servers }
+
+// Server returns the named server, or nil.
+func (e *Engine) Server(name string) *Server { return e.byName[name] }
+
+// Population is the client population, nil before SetPopulation.
+func (e *Engine) Population() *population.Population { return e.pop }
+
+// AddServer puts a builtin server with an in-memory lease store on the link.
+func (e *Engine) AddServer(name string, cfg server.Config) (*Server, error) {
+	if _, dup := e.byName[name]; dup {
+		return nil, fmt.Errorf("virtual: server %q added twice", name)
+	}
+	s := &Server{
+		Name: name,
+		Addr: netip.AddrPortFrom(netip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 14: 0x5e, 15: byte(len(e.servers) + 1)}), transport.ServerPort),
+		cfg:  cfg,
+	}
+	if err := s.boot(lease.NewMemory()); err != nil {
+		return nil, err
+	}
+	e.servers = append(e.servers, s)
+	e.byName[name] = s
+	e.lab(history.ServerStarted, name, "")
+	return s, nil
+}
+
+func (s *Server) boot(store lease.Store) error {
+	core, err := server.New(s.cfg, store)
+	if err != nil {
+		return fmt.Errorf("virtual: server %s: %w", s.Name, err)
+	}
+	s.core, s.store, s.state, s.queue = core, store, Up, nil
+	return nil
+}
+
+// SetPopulation puts the clients on the link; they start at the engine's
+// current time. Events go to the engine's history (and cfg.Sink, if set).
+func (e *Engine) SetPopulation(cfg population.Config) error {
+	sink := cfg.Sink
+	cfg.Sink = func(ev history.Event) {
+		e.events = append(e.events, ev)
+		if sink != nil {
+			sink(ev)
+		}
+	}
+	p, err := population.New(cfg)
+	if err != nil {
+		return err
+	}
+	e.pop = p
+	p.Start(e.now)
+	return nil
+}
+
+func (e *Engine) lab(kind history.Kind, server, detail string) {
+	e.events = append(e.events, history.Event{At: e.now, Kind: kind, Client: -1, Server: server, Detail: detail})
+}
+
+// At schedules fn at offset d from now (in virtual time). Actions due at the
+// same instant as client timers run first, in the order they were added.
+func (e *Engine) At(d time.Duration, fn func()) {
+	e.seq++
+	heap.Push(&e.actions, action{at: e.now.Add(d), seq: e.seq, fn: fn})
+}
+
+// Kill drops the server: it answers nothing, and its leases are gone unless
+// a Restart keeps them.
+func (e *Engine) Kill(name string) { e.setState(name, Killed, history.ServerKilled) }
+
+// Freeze stops the server answering; what reaches it queues until Thaw.
+func (e *Engine) Freeze(name string) { e.setState(name, Frozen, history.ServerFrozen) }
+
+// CutLink drops everything to and from the server until Heal.
+func (e *Engine) CutLink(name string) { e.setState(name, Cut, history.LinkCut) }
+
+// Heal brings a cut server's link back.
+func (e *Engine) Heal(name string) { e.setState(name, Up, history.LinkHealed) }
+
+// Thaw resumes a frozen server, which then answers its queued datagrams.
+func (e *Engine) Thaw(name string) {
+	s := e.must(name)
+	q := s.queue
+	e.setState(name, Up, history.ServerThawed)
+	for _, d := range q {
+		e.toServer(s, d.pkt, d.src, d.multicast)
+	}
+}
+
+// Restart brings the server back, with its leases (keep) or without (wipe:
+// a new store and fresh allocator state).
+func (e *Engine) Restart(name string, keep bool) error {
+	s := e.must(name)
+	store := s.store
+	detail := "state keep"
+	if !keep {
+		store, detail = lease.NewMemory(), "state wipe"
+	}
+	if err := s.boot(store); err != nil {
+		return err
+	}
+	e.lab(history.ServerRestarted, name, detail)
+	return nil
+}
+
+func (e *Engine) must(name string) *Server {
+	s, ok := e.byName[name]
+	if !ok {
+		panic(fmt.Sprintf("virtual: no server %q", name))
+	}
+	return s
+}
+
+func (e *Engine) setState(name string, st State, kind history.Kind) {
+	s := e.must(name)
+	s.state = st
+	if st != Frozen {
+		s.queue = nil
+	}
+	e.lab(kind, name, "")
+}
+
+// RunFor advances virtual time by d, running every timer and action due.
+func (e *Engine) RunFor(d time.Duration) { e.RunUntil(e.now.Add(d)) }
+
+// RunUntil advances virtual time to end.
+func (e *Engine) RunUntil(end time.Time) {
+	for {
+		next, ok := e.next()
+		if !ok || next.After(end) {
+			break
+		}
+		e.now = next
+		for len(e.actions) > 0 && !e.actions[0].at.After(e.now) {
+			a := heap.Pop(&e.actions).(action)
+			a.fn()
+		}
+		if e.pop != nil {
+			e.pop.Advance(e.now)
+		}
+		e.flush()
+	}
+	if end.After(e.now) {
+		e.now = end
+	}
+}
+
+func (e *Engine) next() (time.Time, bool) {
+	var t time.Time
+	ok := false
+	if e.pop != nil {
+		t, ok = e.pop.NextTimer()
+	}
+	if len(e.actions) > 0 && (!ok || e.actions[0].at.Before(t)) {
+		return e.actions[0].at, true
+	}
+	return t, ok
+}
+
+// flush carries the population's datagrams to the servers and the answers
+// back, until nobody has anything left to send.
+func (e *Engine) flush() {
+	if e.pop == nil {
+		return
+	}
+	for {
+		e.out = e.pop.Outbox(e.out[:0])
+		if len(e.out) == 0 {
+			return
+		}
+		for _, o := range e.out {
+			mc := o.Dst.Addr().IsMulticast()
+			for _, s := range e.servers {
+				if mc && o.Dst.Port() == transport.ServerPort || o.Dst == s.Addr {
+					e.toServer(s, o.Payload, clientAddr, mc)
+				}
+			}
+		}
+	}
+}
+
+func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
+	switch s.state {
+	case Killed, Cut:
+		return
+	case Frozen:
+		s.queue = append(s.queue, queued{pkt: append([]byte(nil), pkt...), src: src, multicast: mc})
+		return
+	}
+	reply, dst, ok := s.core.Handle(e.now, pkt, src, mc)
+	if ok && dst.Addr() == clientAddr.Addr() {
+		e.pop.Deliver(e.now, reply, s.Addr)
+	}
+}
+
+type action struct {
+	at  time.Time
+	seq int
+	fn  func()
+}
+
+type actionHeap []action
+
+func (h actionHeap) Len() int { return len(h) }
+func (h actionHeap) Less(i, j int) bool {
+	if h[i].at.Equal(h[j].at) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].at.Before(h[j].at)
+}
+func (h actionHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *actionHeap) Push(x any)   { *h = append(*h, x.(action)) }
+func (h *actionHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
