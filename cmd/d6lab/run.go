@@ -9,21 +9,24 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"d6lab/reports/check"
+	"d6lab/reports/history"
 	"d6lab/reports/render"
 	"d6lab/scenarios"
+	"d6lab/server"
+	"d6lab/sim"
 	"d6lab/sim/lab"
+	"d6lab/sim/virtual"
 )
 
 // exitInterrupted is the conventional code of a run stopped by SIGINT.
 const exitInterrupted = 130
 
 func runCmd() *cobra.Command {
-	var out string
+	var out, engine string
 	c := &cobra.Command{
 		Use:   "run SCENARIO.yaml...",
 		Short: "Run scenario files in network namespaces and report each (needs root)",
@@ -48,7 +51,7 @@ history.jsonl. It exits 1 when an expect: bound of any scenario is broken.`,
 			broken := 0
 			for _, sc := range scs {
 				dir := filepath.Join(out, sc.Name)
-				rep, err := runOne(ctx, sc, dir, cmd.ErrOrStderr())
+				rep, err := runOne(ctx, sc, engine, dir, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -67,13 +70,14 @@ history.jsonl. It exits 1 when an expect: bound of any scenario is broken.`,
 		},
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
+	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	return c
 }
 
 func compareCmd() *cobra.Command {
 	var (
-		out     string
-		clients int
+		out, engine string
+		clients     int
 	)
 	c := &cobra.Command{
 		Use:   "compare",
@@ -92,7 +96,7 @@ history under DIR/<model>/. It exits 1 when a model broke what RFC 6853 predicts
 			var reps []*check.Report
 			for _, m := range scenarios.Models {
 				sc := scenarios.Compare(m, clients)
-				rep, err := runOne(ctx, sc, filepath.Join(out, string(m)), cmd.ErrOrStderr())
+				rep, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -115,36 +119,48 @@ history under DIR/<model>/. It exits 1 when a model broke what RFC 6853 predicts
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model")
+	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	return c
 }
 
 // runOne plays sc in the netns engine, analyses the history, evaluates the
 // scenario's expectations and saves report.json and history.jsonl in dir.
-func runOne(ctx context.Context, sc *scenarios.Scenario, dir string, progress io.Writer) (*check.Report, error) {
-	if os.Geteuid() != 0 {
-		return nil, badInput("the netns engine needs root (CAP_NET_ADMIN) to create network namespaces")
-	}
-	res, err := lab.Run(ctx, sc, lab.Options{OutDir: dir, Log: progress})
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return nil, &exitError{code: exitInterrupted, err: fmt.Errorf("%s: interrupted; the lab was torn down", sc.Name)}
-		}
-		return nil, &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", sc.Name, err)}
-	}
+func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, progress io.Writer) (*check.Report, error) {
 	l := check.Lab{
 		Scenario:  sc.Name,
 		Model:     string(sc.Model),
-		Engine:    "netns",
+		Engine:    engine,
 		Timescale: sc.Clients.Timescale,
-		Start:     res.Start,
-		End:       res.End,
 	}
-	for _, s := range res.Servers {
-		l.Servers = append(l.Servers, check.ServerInfo{Name: s.Name, DUID: s.DUID, Prefix: s.Prefix})
+	for i, s := range sc.Servers {
+		l.Servers = append(l.Servers, check.ServerInfo{Name: s.Name, DUID: server.FormatDUID(sim.ServerDUID(i)), Prefix: s.Prefix})
 	}
-	rep := check.Analyze(res.Events, l)
+	var events []history.Event
+	switch engine {
+	case "netns":
+		if os.Geteuid() != 0 {
+			return nil, badInput("the netns engine needs root (CAP_NET_ADMIN) to create network namespaces; --engine virtual does not")
+		}
+		res, err := lab.Run(ctx, sc, lab.Options{OutDir: dir, Log: progress, Terminal: isTerminal(progress)})
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, &exitError{code: exitInterrupted, err: fmt.Errorf("%s: interrupted; the lab was torn down", sc.Name)}
+			}
+			return nil, &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", sc.Name, err)}
+		}
+		events, l.Start, l.End = res.Events, res.Start, res.End
+	case "virtual":
+		e, err := virtual.RunScenario(sc)
+		if err != nil {
+			return nil, &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", sc.Name, err)}
+		}
+		events = e.Events()
+	default:
+		return nil, badInput("--engine %q: want netns or virtual", engine)
+	}
+	rep := check.Analyze(events, l)
 	rep.Evaluate(bounds(sc.Expect))
-	if err := render.SaveRun(dir, rep, res.Events); err != nil {
+	if err := render.SaveRun(dir, rep, events); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -159,4 +175,16 @@ func bounds(ex []scenarios.Expect) []check.Bound {
 	return out
 }
 
-var _ = time.Second
+// isTerminal reports whether w is a terminal that a progress bar may redraw
+// (never under CI=true).
+func isTerminal(w io.Writer) bool {
+	if os.Getenv("CI") == "true" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

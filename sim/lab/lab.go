@@ -35,6 +35,9 @@ type Options struct {
 	Prefix string
 	// Log receives progress lines (phases, bound clients); nil: silent.
 	Log io.Writer
+	// Terminal redraws the progress line in place with a bar; otherwise a
+	// plain line is written every 10 s.
+	Terminal bool
 }
 
 // Server is what a run tells the checkers about one server.
@@ -110,6 +113,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	}
 	logf := func(format string, a ...any) {
 		if opt.Log != nil {
+			if opt.Terminal {
+				fmt.Fprint(opt.Log, "\r\033[K") // over the progress line
+			}
 			fmt.Fprintf(opt.Log, format+"\n", a...)
 		}
 	}
@@ -165,7 +171,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	}); err != nil {
 		return nil, fmt.Errorf("lab: client socket: %w", err)
 	}
-	pop, err := population.New(sim.PopulationConfig(sc, rec.add))
+	held := &holding{}
+	pop, err := population.New(sim.PopulationConfig(sc, func(e history.Event) {
+		rec.add(e)
+		held.observe(e)
+	}))
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lab: client population: %w", err)
@@ -186,6 +196,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	logf("lab %s: %d clients starting over %s; run lasts %s", opt.Prefix, sc.Clients.Count, sc.Clients.Ramp, sc.Duration)
 	go func() { popDone <- population.Run(popCtx, pop, conn, time.Now) }()
 	defer stopPop()
+	if opt.Log != nil {
+		prog := startProgress(opt.Log, opt.Terminal, res.Start, sc.Duration, sc.Clients.Count, held)
+		defer prog.end()
+	}
 
 	byName := map[string]*runServer{}
 	for _, s := range servers {
