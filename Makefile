@@ -28,7 +28,9 @@ test: setup vet build
 # Seed corpora run in `make test`; this target fuzzes each target for FUZZTIME.
 FUZZTIME ?= 10m
 fuzz:
-	$(GO) test ./server -run '^$$' -fuzz FuzzHandle -fuzztime $(FUZZTIME)
+	$(GO) test ./server -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./clientsim/population -run '^$$' -fuzz '^FuzzDeliver$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 demo: build
 	./$(BIN) compare --clients 1000 --out $(OUT)/demo

@@ -152,6 +152,15 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		}
 	}()
 
+	for _, a := range sc.Timeline {
+		if a.Kind == scenarios.Impair && a.Delay > 0 {
+			// Refuse before any server starts rather than at the action.
+			if err := lab.NetemAvailable(); err != nil {
+				return nil, fmt.Errorf("lab: t=%s impair %s delay %s: %w", a.At, a.Target, a.Delay, err)
+			}
+		}
+	}
+
 	rec := &recorder{}
 	res = &Result{Prefix: opt.Prefix}
 	for _, srv := range servers {
