@@ -32,6 +32,14 @@ fuzz:
 	$(GO) test ./clientsim/population -run '^$$' -fuzz '^FuzzDeliver$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
+# The crash test at full count: the builtin server under load SIGKILLed
+# CRASH_KILLS times and restarted on its lease file (needs root); the CI
+# run of the same spec (`make test`) kills it 10 times.
+CRASH_KILLS ?= 100
+.PHONY: crash
+crash:
+	D6LAB_CRASH_KILLS=$(CRASH_KILLS) $(GO) test -count=1 -v -timeout 60m ./sim/lab -args -ginkgo.label-filter=crash -ginkgo.v
+
 demo: build
 	./$(BIN) compare --clients 1000 --out $(OUT)/demo
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"syscall"
 	"time"
@@ -85,17 +86,32 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			if err := cfg.Validate(); err != nil {
 				return badInput("%v", err)
 			}
-			srv, err := server.New(cfg, lease.NewMemory())
+			out := cmd.OutOrStdout()
+			var store lease.Store = lease.NewMemory()
+			if leases != "" {
+				// A binding is committed (fsynced) to the file before the
+				// Reply that acknowledges it is sent: Serve writes a reply
+				// only after Handle, and so the store's Put, has returned.
+				if err := os.MkdirAll(filepath.Dir(leases), 0o755); err != nil {
+					return &exitError{code: exitBadInput, err: fmt.Errorf("--leases: %w", err)}
+				}
+				db, err := lease.OpenBolt(leases)
+				if err != nil {
+					return &exitError{code: exitBadInput, err: fmt.Errorf("--leases: %w", err)}
+				}
+				defer db.Close()
+				store = db
+				fmt.Fprintf(out, "d6lab serve: leases in %s (%d bindings restored)\n", leases, db.Len())
+			} else {
+				fmt.Fprintln(out, "d6lab serve: leases kept in memory (lost when the process ends; --leases PATH keeps them)")
+			}
+			srv, err := server.New(cfg, store)
 			if err != nil {
 				return badInput("%v", err)
 			}
 			conn, err := transport.ListenUDP(iface, transport.ServerPort, transport.AllServers)
 			if err != nil {
 				return &exitError{code: exitBadInput, err: err}
-			}
-			out := cmd.OutOrStdout()
-			if leases != "" {
-				fmt.Fprintf(out, "d6lab serve: leases are kept in memory; %s is reserved for the durable store\n", leases)
 			}
 			// The lab waits for this line (sim/lab.ReadyLine).
 			fmt.Fprintf(out, "d6lab serve: listening on %s [%s]:%d and %s, DUID %s, pool %s, preference %d\n",
@@ -126,7 +142,7 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 	f.StringVar(&pdPool, "pd-pool", "", "prefix-delegation pool, e.g. 2001:db8:100::/40 (default: none)")
 	f.IntVar(&pdLen, "pd-len", 56, "length of each delegated prefix")
 	f.StringVar(&duid, "duid", "", "server DUID in hex (default: a DUID-LL derived from the interface name)")
-	f.StringVar(&leases, "leases", "", "lease file (reserved for the durable store)")
+	f.StringVar(&leases, "leases", "", "lease file (bbolt; created if absent): bindings survive restarts and crashes (default: in memory)")
 	f.BoolVar(&cfg.RapidCommit, "rapid-commit", false, "answer Rapid Commit Solicits with a Reply (RFC 9915 §18.3.1)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
 	return c
