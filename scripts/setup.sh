@@ -9,6 +9,10 @@ declare -A want=(
 	[nftables]=/usr/sbin/nft
 	[isc-dhcp-client]=/usr/sbin/dhclient
 	[kea-admin]=/usr/sbin/perfdhcp
+	# the browser spec opens report.html in headless Chromium; the charts
+	# name Liberation Sans (a Recommends of chromium, which we skip)
+	[chromium]=/usr/bin/chromium
+	[fonts-liberation]=/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf
 )
 
 missing=()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,8 +33,11 @@ func runCmd() *cobra.Command {
 		Short: "Run scenario files in network namespaces and report each (needs root)",
 		Long: `run loads each scenario (exit 2 naming file, line and field if one is malformed, before
 anything is created), plays it in a fresh lab of network namespaces with real server
-processes, prints the report table and writes DIR/<scenario>/report.json and
-history.jsonl. It exits 1 when an expect: bound of any scenario is broken.`,
+processes, prints the report table and writes DIR/<scenario>/: report.json,
+history.jsonl, report.html (charts, works offline), report.md and junit.xml.
+It exits 0 when every expect: bound of every scenario holds, 1 when one is
+broken (junit.xml and the table say which), 2 on bad input or a lab that
+could not be set up or run.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Load everything first: a bad file stops the command before
@@ -48,25 +52,21 @@ history.jsonl. It exits 1 when an expect: bound of any scenario is broken.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			broken := 0
+			var broken []string
 			for _, sc := range scs {
 				dir := filepath.Join(out, sc.Name)
-				rep, err := runOne(ctx, sc, engine, dir, cmd.ErrOrStderr())
+				run, err := runOne(ctx, sc, engine, dir, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
-				if err := render.Table(cmd.OutOrStdout(), rep); err != nil {
+				if err := render.Table(cmd.OutOrStdout(), run.Report); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n\n", filepath.Join(dir, "report.json"))
-				if !rep.OK() {
-					broken++
-				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/{%s,%s,%s,%s,%s}\n\n", dir,
+					render.ReportFile, render.HTMLFile, render.MarkdownFile, render.JUnitFile, render.HistoryFile)
+				broken = append(broken, brokenBounds(run.Report, filepath.Join(dir, render.JUnitFile))...)
 			}
-			if broken > 0 {
-				return &exitError{code: exitBroken, err: fmt.Errorf("%d of %d scenarios broke an expectation", broken, len(scs))}
-			}
-			return nil
+			return brokenError(broken)
 		},
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
@@ -84,8 +84,10 @@ func compareCmd() *cobra.Command {
 		Short: "Run the three RFC 6853 models against the same fault and print them side by side (needs root)",
 		Long: `compare runs split, unique and identical (hash allocators) with two builtin servers,
 Preference 255 and 0, kills the preferred server mid-lease, and prints one table.
-It writes DIR/compare.json ({"runs": [report, ...]}) and each model's report and
-history under DIR/<model>/. It exits 1 when a model broke what RFC 6853 predicts for it.`,
+It writes DIR/compare.json ({"runs": [report, ...]}), DIR/report.html (every model
+on shared charts), DIR/report.md and DIR/junit.xml (one test suite per model),
+and each model's files under DIR/<model>/. It exits 0 when every model did what
+RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if clients < 1 || clients > 100000 {
@@ -93,28 +95,16 @@ history under DIR/<model>/. It exits 1 when a model broke what RFC 6853 predicts
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var reps []*check.Report
+			var runs []*render.Run
 			for _, m := range scenarios.Models {
 				sc := scenarios.Compare(m, clients)
-				rep, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), cmd.ErrOrStderr())
+				run, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
-				reps = append(reps, rep)
+				runs = append(runs, run)
 			}
-			if err := render.Compare(cmd.OutOrStdout(), reps); err != nil {
-				return err
-			}
-			if err := render.SaveCompare(out, reps); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", filepath.Join(out, "compare.json"))
-			for _, r := range reps {
-				if !r.OK() {
-					return &exitError{code: exitBroken, err: fmt.Errorf("model %s broke an expectation (see %s)", r.Model, filepath.Join(out, r.Model, "report.json"))}
-				}
-			}
-			return nil
+			return finishCompare(cmd.OutOrStdout(), out, runs)
 		},
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
@@ -123,9 +113,10 @@ history under DIR/<model>/. It exits 1 when a model broke what RFC 6853 predicts
 	return c
 }
 
-// runOne plays sc in the netns engine, analyses the history, evaluates the
-// scenario's expectations and saves report.json and history.jsonl in dir.
-func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, progress io.Writer) (*check.Report, error) {
+// runOne plays sc in the chosen engine, analyses the history, evaluates the
+// scenario's expectations and saves every output in dir (report.json,
+// history.jsonl, report.html, report.md, junit.xml).
+func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, progress io.Writer) (*render.Run, error) {
 	l := check.Lab{
 		Scenario:  sc.Name,
 		Model:     string(sc.Model),
@@ -146,24 +137,88 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pro
 			if errors.Is(err, context.Canceled) {
 				return nil, &exitError{code: exitInterrupted, err: fmt.Errorf("%s: interrupted; the lab was torn down", sc.Name)}
 			}
-			return nil, &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", sc.Name, err)}
+			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
 		events, l.Start, l.End = res.Events, res.Start, res.End
 	case "virtual":
 		e, err := virtual.RunScenario(sc)
 		if err != nil {
-			return nil, &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", sc.Name, err)}
+			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
 		events = e.Events()
 	default:
 		return nil, badInput("--engine %q: want netns or virtual", engine)
 	}
-	rep := check.Analyze(events, l)
+	rep, samples := check.AnalyzeSamples(events, l)
 	rep.Evaluate(bounds(sc.Expect))
-	if err := render.SaveRun(dir, rep, events); err != nil {
+	run := render.NewRun(rep, samples, events)
+	if err := saveRun(dir, run, events); err != nil {
 		return nil, err
 	}
-	return rep, nil
+	return run, nil
+}
+
+// saveRun writes every output of one run into dir; events nil keeps the
+// history.jsonl already there.
+func saveRun(dir string, run *render.Run, events []history.Event) error {
+	if err := render.SaveRun(dir, run.Report, events); err != nil {
+		return outputFailed(err)
+	}
+	if err := render.SaveRunPages(dir, run); err != nil {
+		return outputFailed(err)
+	}
+	return nil
+}
+
+// finishCompare prints the side-by-side table, writes compare.json and the
+// comparison's pages into dir, and returns the error for broken
+// expectations, if any.
+func finishCompare(w io.Writer, dir string, runs []*render.Run) error {
+	reps := make([]*check.Report, len(runs))
+	for i, r := range runs {
+		reps[i] = r.Report
+	}
+	if err := render.Compare(w, reps); err != nil {
+		return err
+	}
+	if err := render.SaveCompare(dir, reps); err != nil {
+		return outputFailed(err)
+	}
+	if err := render.SaveComparePages(dir, runs); err != nil {
+		return outputFailed(err)
+	}
+	fmt.Fprintf(w, "wrote %s/{%s,%s,%s,%s}\n", dir, render.CompareFile, render.HTMLFile, render.MarkdownFile, render.JUnitFile)
+	var broken []string
+	for _, r := range reps {
+		broken = append(broken, brokenBounds(r, filepath.Join(dir, render.JUnitFile))...)
+	}
+	return brokenError(broken)
+}
+
+// brokenBounds names each expectation of r that does not hold, for the
+// exit message: "split-kill: reacquire_s.p99 = 12.5, want < 5 (see DIR/junit.xml)".
+func brokenBounds(r *check.Report, junit string) []string {
+	var out []string
+	for _, e := range render.Expectations(r) {
+		if e.OK {
+			continue
+		}
+		what := fmt.Sprintf("%s = %s, want %s", e.Name, e.Measured, e.Bound)
+		if e.Error != "" {
+			what = fmt.Sprintf("%s %s: %s", e.Name, e.Bound, e.Error)
+		}
+		out = append(out, fmt.Sprintf("%s: %s (see %s)", r.Scenario, what, junit))
+	}
+	return out
+}
+
+// brokenError is nil when nothing is broken, else the exit-1 error listing
+// what is.
+func brokenError(broken []string) error {
+	if len(broken) == 0 {
+		return nil
+	}
+	return &exitError{code: exitBroken, err: errors.New(strings.Join(broken, "\n  "))}
 }
 
 // bounds converts the scenario's expectations to the checker's.

@@ -106,10 +106,19 @@ type analyzer struct {
 	faultSeq     int32
 	faultKind    history.Kind
 	faultServers map[int32]bool
+
+	reacqMs []int64 // re-acquisition time of each recovered affected client
 }
 
 // Analyze computes the report of one history. It does not modify events.
 func Analyze(events []history.Event, lab Lab) *Report {
+	r, _ := AnalyzeSamples(events, lab)
+	return r
+}
+
+// AnalyzeSamples is Analyze that also returns the per-client samples the
+// report's percentiles summarise (for plotting their distribution).
+func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 	order := timeOrder(events)
 	a := &analyzer{
 		byName:       map[string]int32{},
@@ -169,7 +178,7 @@ func Analyze(events []history.Event, lab Lab) *Report {
 	a.failover(r)
 	a.duplicates(r)
 	a.share(r, lab.Step)
-	return r
+	return r, a.samples()
 }
 
 // timeOrder returns the indices of events in stable time order.

@@ -104,6 +104,7 @@ func (a *analyzer) failover(r *Report) {
 	}
 	r.Rebind.FailureRate = float64(r.Affected-r.Rebind.Extended) / float64(r.Affected)
 	r.Continuity = float64(kept) / float64(r.Affected)
+	a.reacqMs = reacq
 	r.ReacquireS = summarize(reacq)
 	r.OutageS = summarize(outage)
 }

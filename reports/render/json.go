@@ -16,6 +16,10 @@ const (
 	ReportFile  = "report.json"
 	CompareFile = "compare.json"
 	HistoryFile = "history.jsonl"
+	// The readable outputs (see pages.go).
+	HTMLFile     = "report.html"
+	MarkdownFile = "report.md"
+	JUnitFile    = "junit.xml"
 )
 
 // CompareDoc is the shape of compare.json.

@@ -15,23 +15,21 @@ import (
 // MaxEvidence bounds the duplicate evidence lines Table prints.
 const MaxEvidence = 5
 
-// Table writes one report as an aligned two-column table, followed by the
-// expect results and the verdict.
-func Table(w io.Writer, r *check.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+// Row is one line of a summary: a name and its formatted value.
+type Row struct{ Name, Value string }
 
+// Summary returns the rows of one report's summary, as Table prints them
+// (the HTML and Markdown pages show the same rows).
+func Summary(r *check.Report) []Row {
+	var rows []Row
+	row := func(k, v string) { rows = append(rows, Row{k, v}) }
 	row("scenario", dash(r.Scenario))
 	row("model", dash(r.Model))
 	row("engine", dash(r.Engine))
 	row("duration", sec(r.DurationS)+timescale(r.Timescale))
 	row("clients", strconv.Itoa(r.Clients))
 	row("bound at end", strconv.Itoa(r.Bound))
-	if f := r.Fault; f != nil {
-		row("fault", fmt.Sprintf("%s %s at +%s", f.Kind, strings.Join(f.Servers, ","), sec(f.At.Sub(r.Started).Seconds())))
-	} else {
-		row("fault", "none")
-	}
+	row("fault", FaultText(r))
 	row("affected", strconv.Itoa(r.Affected))
 	rb := r.Rebind
 	row("rebind extended", strconv.Itoa(rb.Extended))
@@ -46,6 +44,26 @@ func Table(w io.Writer, r *check.Report) error {
 	row("unrecovered", strconv.Itoa(r.Unrecovered))
 	row("duplicates", duplicates(r.Duplicates))
 	row("binding share at end", share(r.BindingShare.Last))
+	return rows
+}
+
+// FaultText describes the report's fault: "server_killed s1 at +5s", or
+// "none".
+func FaultText(r *check.Report) string {
+	f := r.Fault
+	if f == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s %s at +%s", f.Kind, strings.Join(f.Servers, ","), sec(f.At.Sub(r.Started).Seconds()))
+}
+
+// Table writes one report as an aligned two-column table, followed by the
+// expect results and the verdict.
+func Table(w io.Writer, r *check.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, x := range Summary(r) {
+		fmt.Fprintf(tw, "%s\t%s\n", x.Name, x.Value)
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("render table: %w", err)
 	}
@@ -79,32 +97,30 @@ func Table(w io.Writer, r *check.Report) error {
 			fmt.Fprintf(&b, "  %s  %s %s  (got %s)\n", mark, x.Name, x.Bound, num(x.Value))
 		}
 	}
-	verdict := "PASS"
-	if !r.OK() {
-		verdict = "FAIL"
-	}
-	fmt.Fprintf(&b, "verdict  %s\n", verdict)
+	fmt.Fprintf(&b, "verdict  %s\n", Verdict(r))
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("render table: %w", err)
 	}
 	return nil
 }
 
-// Compare writes several reports side by side: one column per run, named
-// by its model (with the scenario when models repeat).
-func Compare(w io.Writer, runs []*check.Report) error {
-	// right-aligned cells; the row names are padded to one width so that
-	// they read left-aligned, and each value cell carries its own gap
-	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
-	width := len("re-acquisition p50") // the longest row name
+// CompareRow is one line of a comparison: a name and one value per run.
+type CompareRow struct {
+	Name   string
+	Values []string
+}
+
+// CompareRows returns the rows Compare prints: the first is the header,
+// naming each run by its model (with the scenario when models repeat).
+func CompareRows(runs []*check.Report) []CompareRow {
+	rows := []CompareRow{{Name: "", Values: columnNames(runs)}}
 	line := func(name string, f func(r *check.Report) string) {
-		cells := []string{fmt.Sprintf("%-*s", width, name)}
-		for _, r := range runs {
-			cells = append(cells, "  "+f(r))
+		v := make([]string, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+		rows = append(rows, CompareRow{name, v})
 	}
-	fmt.Fprintln(tw, strings.Repeat(" ", width)+"\t  "+strings.Join(columnNames(runs), "\t  ")+"\t")
 	line("rebind failure", func(r *check.Report) string { return pct(r.Rebind.FailureRate) })
 	line("re-acquisition p50", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P50) })
 	line("re-acquisition p95", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P95) })
@@ -115,12 +131,33 @@ func Compare(w io.Writer, runs []*check.Report) error {
 	line("unrecovered", func(r *check.Report) string { return strconv.Itoa(r.Unrecovered) })
 	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
 	line("bound", func(r *check.Report) string { return strconv.Itoa(r.Bound) })
-	line("verdict", func(r *check.Report) string {
-		if r.OK() {
-			return "PASS"
+	line("verdict", func(r *check.Report) string { return Verdict(r) })
+	return rows
+}
+
+// Verdict is "PASS" when every expectation holds (check.Report.OK), else
+// "FAIL".
+func Verdict(r *check.Report) string {
+	if r.OK() {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// Compare writes several reports side by side: one column per run, named
+// by its model (with the scenario when models repeat).
+func Compare(w io.Writer, runs []*check.Report) error {
+	// right-aligned cells; the row names are padded to one width so that
+	// they read left-aligned, and each value cell carries its own gap
+	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
+	width := len("re-acquisition p50") // the longest row name
+	for _, row := range CompareRows(runs) {
+		cells := []string{fmt.Sprintf("%-*s", width, row.Name)}
+		for _, v := range row.Values {
+			cells = append(cells, "  "+v)
 		}
-		return "FAIL"
-	})
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("render compare: %w", err)
 	}

@@ -1,0 +1,229 @@
+package render
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"d6lab/reports/chart"
+	"d6lab/reports/check"
+)
+
+//go:embed page.html.tmpl
+var pageSource string
+
+var pageTemplate = template.Must(template.New("page").Parse(pageSource))
+
+// page is what page.html.tmpl shows.
+type page struct {
+	Title, Subtitle, Verdict string
+	Compare                  bool
+
+	Summary     []Row        // one run
+	CompareHead []string     // compare: the run names
+	CompareRows []CompareRow // compare: the rows without the header
+
+	Expect     []expectGroup
+	Figures    []figure
+	Duplicates []dupGroup
+	Files      []string // relative links to the other outputs
+}
+
+type expectGroup struct {
+	Name string
+	Held int
+	Rows []Expectation
+}
+
+type dupGroup struct {
+	Name, Summary string
+	Rows, Rest    []dupRow // the first shownEvidence rows, then the others
+	More, Kept    int
+}
+
+type dupRow struct {
+	Address, ServerA, ServerB string
+	ClientA, ClientB          int
+	From, To, Overlap         string
+}
+
+// shownEvidence is how many duplicate evidence rows a page shows before
+// folding the others under a <details> element.
+const shownEvidence = 15
+
+// HTML writes the self-contained report.html of one run: summary,
+// expectations, figures (inline SVG) and duplicate evidence. It needs no
+// network and no script.
+func HTML(w io.Writer, run *Run) error {
+	r := run.Report
+	p := page{
+		Title:    "d6lab · " + dash(r.Scenario),
+		Subtitle: subtitle(r),
+		Verdict:  Verdict(r),
+		Summary:  Summary(r),
+		Expect:   []expectGroup{group(r.Scenario, r)},
+		Files:    []string{ReportFile, MarkdownFile, JUnitFile, HistoryFile},
+	}
+	names := []string{dash(r.Model)}
+	figs := []struct {
+		make func() (figure, error)
+		wide bool
+	}{
+		{func() (figure, error) {
+			return boundFigure(run, "Bound clients per server", chart.WideWidth, chart.WideHeight)
+		}, true},
+		{func() (figure, error) {
+			return cdfFigure([]*Run{run}, names, chart.HalfWidth, chart.HalfHeight)
+		}, false},
+		{func() (figure, error) {
+			return outcomeFigure([]*Run{run}, names, chart.HalfWidth, chart.HalfHeight)
+		}, false},
+		{func() (figure, error) {
+			return driftFigure(run, "Binding share drift", chart.WideWidth, chart.WideHeight*0.85)
+		}, true},
+	}
+	for _, f := range figs {
+		fig, err := f.make()
+		if err != nil {
+			return fmt.Errorf("render html %s: %w", r.Scenario, err)
+		}
+		fig.Wide = f.wide
+		p.Figures = append(p.Figures, fig)
+	}
+	p.Duplicates = []dupGroup{dups(r.Scenario, r)}
+	return execute(w, p)
+}
+
+// HTMLCompare writes the self-contained report.html of a comparison: the
+// side-by-side summary, each run's expectations, the re-acquisition
+// distributions and rebind outcomes of all runs on shared charts, then
+// each run's bindings per server and share drift.
+func HTMLCompare(w io.Writer, runs []*Run) error {
+	reps := make([]*check.Report, len(runs))
+	verdict := "PASS"
+	for i, run := range runs {
+		reps[i] = run.Report
+		if !run.Report.OK() {
+			verdict = "FAIL"
+		}
+	}
+	rows := CompareRows(reps)
+	names := rows[0].Values
+	p := page{
+		Title:       "d6lab compare · " + strings.Join(names, " vs "),
+		Subtitle:    compareSubtitle(reps),
+		Verdict:     verdict,
+		Compare:     true,
+		CompareHead: names,
+		CompareRows: rows[1:],
+		Files:       []string{CompareFile, MarkdownFile, JUnitFile},
+	}
+	for i, r := range reps {
+		p.Expect = append(p.Expect, group(names[i], r))
+		p.Duplicates = append(p.Duplicates, dups(names[i], r))
+		dir := r.Model
+		if dir == "" {
+			dir = r.Scenario
+		}
+		p.Files = append(p.Files, path.Join(dir, HTMLFile))
+	}
+	add := func(wide bool) func(figure, error) error {
+		return func(f figure, err error) error {
+			if err != nil {
+				return fmt.Errorf("render compare html: %w", err)
+			}
+			f.Wide = wide
+			p.Figures = append(p.Figures, f)
+			return nil
+		}
+	}
+	half := add(false)
+	if err := half(cdfFigure(runs, names, chart.HalfWidth, chart.HalfHeight)); err != nil {
+		return err
+	}
+	if err := half(outcomeFigure(runs, names, chart.HalfWidth, chart.HalfHeight)); err != nil {
+		return err
+	}
+	for i, run := range runs {
+		if err := half(boundFigure(run, names[i]+": bound clients per server", chart.HalfWidth, chart.HalfHeight)); err != nil {
+			return err
+		}
+		if err := half(driftFigure(run, names[i]+": binding share drift", chart.HalfWidth, chart.HalfHeight)); err != nil {
+			return err
+		}
+	}
+	return execute(w, p)
+}
+
+func execute(w io.Writer, p page) error {
+	if err := pageTemplate.Execute(w, p); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	return nil
+}
+
+func group(name string, r *check.Report) expectGroup {
+	ex := Expectations(r)
+	return expectGroup{Name: name, Held: held(ex), Rows: ex}
+}
+
+func dups(name string, r *check.Report) dupGroup {
+	d := r.Duplicates
+	g := dupGroup{Name: name, Kept: len(d.Evidence)}
+	if d.Addresses == 0 {
+		g.Summary = "No address was held by two clients at once (verdict " + d.Verdict + ")."
+		return g
+	}
+	g.Summary = fmt.Sprintf("%d addresses were held by two clients at once: %d client pairs, %s of overlap in total (verdict %s).",
+		d.Addresses, d.Pairs, sec(d.OverlapS), d.Verdict)
+	for _, e := range d.Evidence {
+		addr := e.Address
+		if e.Within != "" {
+			addr += " within " + e.Within
+		}
+		g.Rows = append(g.Rows, dupRow{
+			Address: addr, ClientA: e.ClientA, ClientB: e.ClientB, ServerA: e.ServerA, ServerB: e.ServerB,
+			From: "+" + sec(e.From.Sub(r.Started).Seconds()), To: "+" + sec(e.To.Sub(r.Started).Seconds()), Overlap: sec(e.OverlapS),
+		})
+	}
+	if len(g.Rows) > shownEvidence {
+		g.Rows, g.Rest = g.Rows[:shownEvidence], g.Rows[shownEvidence:]
+	}
+	// evidence is capped per overlap; Pairs counts client pairs, so the
+	// overlaps not shown are at least Pairs minus those kept
+	if more := d.Pairs - len(d.Evidence); d.Truncated && more > 0 {
+		g.More = more
+	}
+	return g
+}
+
+func subtitle(r *check.Report) string {
+	parts := []string{
+		dash(r.Model) + " model",
+		dash(r.Engine) + " engine",
+		strconv.Itoa(r.Clients) + " clients",
+		sec(r.DurationS) + timescale(r.Timescale),
+		"fault: " + FaultText(r),
+		"started " + r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
+	}
+	return strings.Join(parts, " · ")
+}
+
+func compareSubtitle(reps []*check.Report) string {
+	if len(reps) == 0 {
+		return "no runs"
+	}
+	r := reps[0]
+	parts := []string{
+		dash(r.Engine) + " engine",
+		strconv.Itoa(r.Clients) + " clients per model",
+		sec(r.DurationS) + " each",
+		"fault: " + FaultText(r),
+		"started " + r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
+	}
+	return strings.Join(parts, " · ")
+}
