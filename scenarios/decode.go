@@ -50,9 +50,10 @@ type rawScenario struct {
 	timeline          []rawAction
 	duration          opt[time.Duration]
 	expect            []Expect
+	relay             opt[Relay]
 }
 
-type rawLifetimes struct{ t1, t2, preferred, valid opt[time.Duration] }
+type rawLifetimes struct{ t1, t2, preferred, valid, infoRefresh opt[time.Duration] }
 
 type rawServer struct {
 	name        opt[string]
@@ -83,16 +84,19 @@ type rawAction struct {
 	state  opt[RestartState]
 	loss   opt[float64]
 	delay  opt[time.Duration]
+	count  opt[int]
+	ramp   opt[time.Duration]
+	addr   opt[netip.Addr]
 	line   int
 }
 
 // The keys each mapping accepts, in the order the README documents them.
 var (
-	scenarioKeys = []string{"name", "description", "model", "link", "lifetimes", "servers", "clients", "timeline", "duration", "expect"}
-	lifetimeKeys = []string{"t1", "t2", "preferred", "valid"}
+	scenarioKeys = []string{"name", "description", "model", "link", "lifetimes", "servers", "clients", "timeline", "duration", "expect", "relay"}
+	lifetimeKeys = []string{"t1", "t2", "preferred", "valid", "info_refresh"}
 	serverKeys   = []string{"name", "kind", "preference", "allocator", "rebind", "rapid_commit", "prefix", "pool", "pd_pool", "pd_len"}
 	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit"}
-	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay"}
+	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay", "count", "ramp", "address"}
 )
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -401,6 +405,19 @@ func (d decoder) duration(n *yaml.Node, field string) opt[time.Duration] {
 	return some(v)
 }
 
+func (d decoder) address(n *yaml.Node, field string) opt[netip.Addr] {
+	if !d.scalar(n, field, "an IPv6 address") {
+		return opt[netip.Addr]{}
+	}
+	n = d.deref(n)
+	a, err := netip.ParseAddr(strings.TrimSpace(n.Value))
+	if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+		d.errAt(n, field, nil, "%q is not an IPv6 address", short(n.Value))
+		return opt[netip.Addr]{}
+	}
+	return some(a)
+}
+
 func (d decoder) prefix(n *yaml.Node, field string) opt[netip.Prefix] {
 	if !d.scalar(n, field, "an IPv6 prefix") {
 		return opt[netip.Prefix]{}
@@ -475,6 +492,8 @@ func (d decoder) scenario(root *yaml.Node) *rawScenario {
 			r.duration = d.duration(e.v, e.field)
 		case "expect":
 			d.expect(e.v, e.field, r)
+		case "relay":
+			r.relay = enum(d, e.v, e.field, Relays)
 		}
 	}
 	return r
@@ -493,6 +512,8 @@ func (d decoder) lifetimes(n *yaml.Node, field string, l *rawLifetimes) {
 			l.preferred = v
 		case "valid":
 			l.valid = v
+		case "info_refresh":
+			l.infoRefresh = v
 		}
 	}
 }
@@ -607,9 +628,9 @@ func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {
 		a := rawAction{line: item.Line}
 		es, ok := d.mapping(item, f, actionKeys)
 		if ok {
-			d.required(item, f, es, "at", "action", "target")
+			d.required(item, f, es, "at", "action")
 		}
-		var state, loss, delay *entry
+		var state, loss, delay, target, count, ramp, address *entry
 		for j, e := range es {
 			switch e.key {
 			case "at":
@@ -617,7 +638,17 @@ func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {
 			case "action":
 				a.kind = enum(d, e.v, e.field, ActionKinds)
 			case "target":
+				target = &es[j]
 				a.target = d.str(e.v, e.field)
+			case "count":
+				count = &es[j]
+				a.count = d.integer(e.v, e.field, 1, 1_000_000)
+			case "ramp":
+				ramp = &es[j]
+				a.ramp = d.duration(e.v, e.field)
+			case "address":
+				address = &es[j]
+				a.addr = d.address(e.v, e.field)
 			case "state":
 				state = &es[j]
 				a.state = enum(d, e.v, e.field, RestartStates)
@@ -640,6 +671,34 @@ func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {
 			}
 			if a.kind.V == Impair && loss == nil && delay == nil {
 				d.errAt(item, f, nil, "impair needs loss, delay or both")
+			}
+			if a.kind.V.ClientAction() {
+				if target != nil {
+					d.errAt(target.k, target.field, nil, "action %s acts on clients and takes no target", a.kind.V)
+				}
+				needCount := a.kind.V == Join || a.kind.V == Leave
+				if count == nil && needCount {
+					d.errAt(item, f+".count", nil, "action %s needs count", a.kind.V)
+				}
+				if count != nil && !needCount {
+					d.errAt(count.k, count.field, nil, "only with action join or leave, not %s", a.kind.V)
+				}
+			} else {
+				if target == nil && ok {
+					d.errAt(item, f+".target", nil, "required")
+				}
+				if count != nil {
+					d.errAt(count.k, count.field, nil, "only with action join or leave, not %s", a.kind.V)
+				}
+			}
+			if ramp != nil && a.kind.V != Join {
+				d.errAt(ramp.k, ramp.field, nil, "only with action join, not %s", a.kind.V)
+			}
+			if a.kind.V == Occupy && address == nil {
+				d.errAt(item, f+".address", nil, "action occupy needs address")
+			}
+			if address != nil && a.kind.V != Occupy {
+				d.errAt(address.k, address.field, nil, "only with action occupy, not %s", a.kind.V)
 			}
 		}
 		r.timeline = append(r.timeline, a)

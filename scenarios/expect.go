@@ -37,6 +37,25 @@ var MetricPaths = []string{
 	"duplicates.overlap_s", // total seconds of overlap
 	"unrecovered",          // affected clients that never held a valid binding again
 	"bound",                // clients holding a valid binding at the end of the run
+
+	"pd.pool_prefixes",           // distinct delegable prefixes configured across the servers
+	"pd.clients",                 // clients that asked for a prefix (IA_PD)
+	"pd.delegated_peak",          // most prefixes delegated at one instant
+	"pd.pool_per_client",         // pd.pool_prefixes / pd.clients: PD space spent per client
+	"pd.survivor_share",          // smallest server's PD pool / pd.clients: >= 1 when any one server can serve everyone
+	"pd.pool_use",                // pd.delegated_peak / pd.pool_prefixes
+	"stateless.clients",          // clients configured by Information-request
+	"stateless.refreshes",        // refresh times that fell due in the run
+	"stateless.refresh_failures", // ... not answered within the tolerance (check.StatelessTolerance)
+	"stateless.affected",         // stateless clients with at least one refresh failure
+	"stateless.outage_s.p50",     // per affected client: seconds past its refresh times without a Reply
+	"stateless.outage_s.p95",     //
+	"stateless.outage_s.p99",     //
+	"stateless.outage_s.max",     //
+	"life.released",              // leases released (clients leaving)
+	"life.declined",              // leases declined: another host uses the address
+	"life.confirmed",             // Confirms answered Success
+	"life.notonlink",             // Confirms answered NotOnLink
 }
 
 // textMetrics are the MetricPaths that are not numbers.

@@ -107,7 +107,7 @@ var _ = Describe("Load", func() {
 
 		It("are all there", func() {
 			Expect(files).To(ContainElements("split-kill.yaml", "unique-kill.yaml", "identical-kill.yaml",
-				"identical-sequential-wipe.yaml", "freeze-thaw.yaml", "cut-link.yaml", "split-10k.yaml"))
+				"identical-sequential-restart-wipe.yaml", "identical-sequential-restart-keep.yaml", "freeze-thaw.yaml", "cut-link.yaml", "split-10k.yaml"))
 		})
 
 		for _, f := range files {
@@ -121,27 +121,34 @@ var _ = Describe("Load", func() {
 			})
 		}
 
-		It("makes identical-sequential-wipe's clients arrive after the wiping restart and expects duplicates", func() {
-			s, err := scenarios.Load("identical-sequential-wipe.yaml")
-			Expect(err).NotTo(HaveOccurred())
-			Expect(s.Model).To(Equal(scenarios.Identical))
-			for _, sv := range s.Servers {
-				Expect(sv.Allocator).To(Equal(scenarios.AllocSequential))
-			}
-			Expect(s.Timeline).To(HaveLen(1))
-			a := s.Timeline[0]
-			Expect(a.Kind).To(Equal(scenarios.Restart))
-			Expect(a.State).To(Equal(scenarios.Wipe))
-			Expect(a.Target).To(Equal(s.Servers[0].Name))
-			Expect(s.Clients.Ramp).To(BeNumerically(">", a.At), "clients must keep arriving after the restart")
-			Expect(s.Expect).To(ContainElement(HaveField("Path", "duplicates.addresses")))
-			for _, e := range s.Expect {
-				if e.Path == "duplicates.addresses" {
-					Expect(e.Holds(0)).To(BeFalse())
-					Expect(e.Holds(1)).To(BeTrue())
+		DescribeTable("makes the identical-sequential restart pair's new clients join after s1's restart",
+			func(file string, state scenarios.RestartState, dupsHold0 bool) {
+				s, err := scenarios.Load(file)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(s.Model).To(Equal(scenarios.Identical))
+				for _, sv := range s.Servers {
+					Expect(sv.Allocator).To(Equal(scenarios.AllocSequential))
 				}
-			}
-		})
+				Expect(s.Timeline).To(HaveLen(2))
+				r, j := s.Timeline[0], s.Timeline[1]
+				Expect(r.Kind).To(Equal(scenarios.Restart))
+				Expect(r.State).To(Equal(state))
+				Expect(r.Target).To(Equal(s.Servers[0].Name))
+				Expect(s.Clients.Ramp).To(BeNumerically("<", r.At), "the first clients bind before the restart")
+				Expect(j.Kind).To(Equal(scenarios.Join))
+				Expect(j.At).To(BeNumerically(">=", r.At+2*time.Second), "nobody solicits in the restart window")
+				Expect(s.TotalClients()).To(Equal(s.Clients.Count + j.Count))
+				Expect(s.Expect).To(ContainElement(HaveField("Path", "duplicates.addresses")))
+				for _, e := range s.Expect {
+					if e.Path == "duplicates.addresses" {
+						Expect(e.Holds(0)).To(Equal(dupsHold0))
+						Expect(e.Holds(1)).To(Equal(!dupsHold0))
+					}
+				}
+			},
+			Entry("wipe expects duplicates", "identical-sequential-restart-wipe.yaml", scenarios.Wipe, false),
+			Entry("keep expects none", "identical-sequential-restart-keep.yaml", scenarios.Keep, true),
+		)
 
 		It("has split-10k with 10,000 clients", func() {
 			s, err := scenarios.Load("split-10k.yaml")

@@ -64,14 +64,16 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 		Description: r.description.V,
 		Model:       r.model.V,
 		Link:        r.link.or(DefaultLink),
+		Relay:       r.relay.or(NoRelay),
 		Duration:    r.duration.V,
 		File:        c.file,
 	}
 	s.Lifetimes = Lifetimes{
-		T1:        r.lifetimes.t1.or(DefaultLifetimes.T1),
-		T2:        r.lifetimes.t2.or(DefaultLifetimes.T2),
-		Preferred: r.lifetimes.preferred.or(DefaultLifetimes.Preferred),
-		Valid:     r.lifetimes.valid.or(DefaultLifetimes.Valid),
+		T1:          r.lifetimes.t1.or(DefaultLifetimes.T1),
+		T2:          r.lifetimes.t2.or(DefaultLifetimes.T2),
+		Preferred:   r.lifetimes.preferred.or(DefaultLifetimes.Preferred),
+		Valid:       r.lifetimes.valid.or(DefaultLifetimes.Valid),
+		InfoRefresh: r.lifetimes.infoRefresh.V,
 	}
 	s.Clients = Clients{
 		Count:       r.clients.count.V,
@@ -96,16 +98,16 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 			RapidCommit: rs.rapidCommit.V,
 		})
 	}
-	deriveAddresses(s, raws, c)
-	derivePD(s, raws, c)
-
 	for _, a := range r.timeline {
-		act := Action{At: a.at.V, Kind: a.kind.V, Target: a.target.V, State: a.state.V, Loss: a.loss.V, Delay: a.delay.V, Line: a.line}
+		act := Action{At: a.at.V, Kind: a.kind.V, Target: a.target.V, State: a.state.V, Loss: a.loss.V, Delay: a.delay.V, Count: a.count.V, Ramp: a.ramp.V, Address: a.addr.V, Line: a.line}
 		if act.Kind == Restart && act.State == "" {
 			act.State = Keep
 		}
 		s.Timeline = append(s.Timeline, act)
 	}
+	deriveAddresses(s, raws, c)
+	derivePD(s, raws, c)
+
 	s.Expect = append(s.Expect, r.expect...)
 	return s
 }
@@ -241,12 +243,12 @@ func derivePD(s *Scenario, raws []rawServer, c *collector) {
 			sv.PDLen = rs.pdLen.V
 		case !sv.PDPool.IsValid():
 		default:
-			need := sv.PDPool.Bits() + sliceBits(s.Clients.Count)
+			need := sv.PDPool.Bits() + sliceBits(s.TotalClients())
 			sv.PDLen = max(DefaultPDLen, need)
 			if sv.PDLen > 64 {
 				if !reported { // once: the same holds for the other servers
 					reported = true
-					c.field(field+".pd_len", nil, "no default fits: %s cannot hold %d delegated prefixes of /64 or shorter; give pd_len or a larger pd_pool", sv.PDPool, s.Clients.Count)
+					c.field(field+".pd_len", nil, "no default fits: %s cannot hold %d delegated prefixes of /64 or shorter; give pd_len or a larger pd_pool", sv.PDPool, s.TotalClients())
 				}
 				sv.PDLen = 64
 			}

@@ -12,6 +12,7 @@ type Scenario struct {
 	Description string
 	Model       Model
 	Link        netip.Prefix // the link's /64
+	Relay       Relay        // how clients reach the servers (relay.go)
 	Lifetimes   Lifetimes
 	Servers     []Server
 	Clients     Clients
@@ -49,6 +50,11 @@ var Models = []Model{Split, Unique, Identical}
 // seconds here.
 type Lifetimes struct {
 	T1, T2, Preferred, Valid time.Duration
+	// InfoRefresh is the Information Refresh Time the servers send to
+	// stateless clients (RFC 9915 §21.23); zero: none (clients use
+	// IRT_DEFAULT, one day). Clients never refresh sooner than
+	// IRT_MINIMUM (600 s) times their timescale.
+	InfoRefresh time.Duration
 }
 
 // DefaultLifetimes are seconds long so that a lab run sees renewals, rebinds
@@ -151,6 +157,18 @@ type Clients struct {
 	RapidCommit bool
 }
 
+// TotalClients is the number of clients a run may ever start: the
+// initial Count plus every join action's Count.
+func (s *Scenario) TotalClients() int {
+	n := s.Clients.Count
+	for _, a := range s.Timeline {
+		if a.Kind == Join {
+			n += a.Count
+		}
+	}
+	return n
+}
+
 // Stateless reports whether the clients ask for no IA at all.
 func (c Clients) Stateless() bool { return len(c.IA) == 0 }
 
@@ -176,10 +194,32 @@ const (
 	Cut     ActionKind = "cut"     // drop every packet to and from the server's link
 	Heal    ActionKind = "heal"    // undo a cut or an impairment
 	Impair  ActionKind = "impair"  // drop a share of the server's packets and/or delay them
+
+	// Client actions: they take no target.
+	Join  ActionKind = "join"  // Count new clients start, spread over Ramp
+	Leave ActionKind = "leave" // Count running clients (bound ones first) release (RFC 9915 §18.2.7) and stop
+	// Flap takes the clients' link down and up: every client Confirms its
+	// addresses (§18.2.3), Rebinds its prefixes (§18.2.12) or asks for its
+	// configuration again.
+	Flap ActionKind = "flap"
+	// Occupy puts a host using Address on the link, from At to the end of
+	// the run: a client holding it, or given it later, detects the
+	// duplicate and Declines it (§18.2.8).
+	Occupy ActionKind = "occupy"
 )
 
 // ActionKinds lists the valid timeline actions.
-var ActionKinds = []ActionKind{Kill, Freeze, Thaw, Restart, Cut, Heal, Impair}
+var ActionKinds = []ActionKind{Kill, Freeze, Thaw, Restart, Cut, Heal, Impair, Join, Leave, Flap, Occupy}
+
+// ClientAction reports whether k acts on the client population rather than
+// on a server (and so takes no target).
+func (k ActionKind) ClientAction() bool {
+	switch k {
+	case Join, Leave, Flap, Occupy:
+		return true
+	}
+	return false
+}
 
 // RestartState says whether a restarted server keeps its leases.
 type RestartState string
@@ -197,9 +237,13 @@ var RestartStates = []RestartState{Keep, Wipe}
 type Action struct {
 	At     time.Duration // from the start of the run
 	Kind   ActionKind
-	Target string        // a server name
+	Target string        // a server name; "" for client actions
 	State  RestartState  // Restart only (default Keep); "" otherwise
 	Loss   float64       // Impair only: share of packets dropped, 0..1
 	Delay  time.Duration // Impair only: added one-way delay
-	Line   int           // line in the scenario file; 0 when built in code
+	Count  int           // Join, Leave: how many clients
+	Ramp   time.Duration // Join only: the new clients' starts spread over [At, At+Ramp)
+	// Address is Occupy's address; zero otherwise.
+	Address netip.Addr
+	Line    int // line in the scenario file; 0 when built in code
 }

@@ -113,6 +113,16 @@ func validateLifetimes(s *Scenario, c *collector) {
 		}
 		ok = false
 	}
+	if ir := s.Lifetimes.InfoRefresh; ir != 0 {
+		switch {
+		case ir < 0:
+			c.field("lifetimes.info_refresh", nil, "must not be negative, got %s", ir)
+		case ir%time.Second != 0:
+			c.field("lifetimes.info_refresh", nil, "%s is not whole seconds (DHCPv6 carries it in seconds, RFC 9915 §21.23)", ir)
+		case ir > maxLifetime:
+			c.field("lifetimes.info_refresh", nil, "%s is longer than the largest finite value %s (RFC 9915 §7.7)", ir, maxLifetime)
+		}
+	}
 	if !ok {
 		return
 	}
@@ -336,6 +346,19 @@ const (
 	linkImpaired linkState = "impaired"
 )
 
+// onSomeLink reports whether addr lies in the link or a server's prefix.
+func onSomeLink(s *Scenario, addr netip.Addr) bool {
+	if s.Link.Contains(addr) {
+		return true
+	}
+	for _, sv := range s.Servers {
+		if sv.Prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
 // validateTimeline checks each action and that the sequence makes sense:
 // one cannot thaw a server that is not frozen, kill one already dead, or
 // heal a link that is neither cut nor impaired.
@@ -371,6 +394,49 @@ func validateTimeline(s *Scenario, c *collector) {
 		if !slices.Contains(ActionKinds, a.Kind) {
 			pos(f+".action", names(ActionKinds), "unknown value %q", a.Kind)
 			good = false
+		}
+		if a.Kind.ClientAction() {
+			if a.Target != "" {
+				pos(f+".target", nil, "action %s acts on clients and takes no target", a.Kind)
+			}
+			switch {
+			case a.Kind != Join && a.Kind != Leave:
+				if a.Count != 0 {
+					pos(f+".count", nil, "only with action join or leave, not %s", a.Kind)
+				}
+			case a.Count < 1 || a.Count > 1_000_000:
+				pos(f+".count", nil, "action %s needs a count in 1..1000000, got %d", a.Kind, a.Count)
+			}
+			switch {
+			case a.Kind != Occupy:
+				if a.Address.IsValid() {
+					pos(f+".address", nil, "only with action occupy, not %s", a.Kind)
+				}
+			case !a.Address.IsValid():
+				pos(f+".address", nil, "action occupy needs address")
+			case !onSomeLink(s, a.Address):
+				pos(f+".address", nil, "%s is on no server's prefix: no client could be given it", a.Address)
+			}
+			if a.State != "" {
+				pos(f+".state", nil, "only with action restart, not %s", a.Kind)
+			}
+			if a.Loss != 0 || a.Delay != 0 {
+				pos(f+".loss", nil, "loss and delay only with action impair, not %s", a.Kind)
+			}
+			if a.Ramp < 0 {
+				pos(f+".ramp", nil, "must not be negative, got %s", a.Ramp)
+			} else if a.Kind != Join && a.Ramp != 0 {
+				pos(f+".ramp", nil, "only with action join, not %s", a.Kind)
+			} else if s.Duration > 0 && a.At+a.Ramp > s.Duration {
+				pos(f+".ramp", nil, "join at %s with ramp %s ends after the run (duration %s)", a.At, a.Ramp, s.Duration)
+			}
+			continue
+		}
+		if a.Count != 0 {
+			pos(f+".count", nil, "only with action join or leave, not %s", a.Kind)
+		}
+		if a.Ramp != 0 {
+			pos(f+".ramp", nil, "only with action join, not %s", a.Kind)
 		}
 		if _, ok := srv[a.Target]; !ok {
 			pos(f+".target", serverNames, "no server named %q", a.Target)

@@ -9,6 +9,9 @@ declare -A want=(
 	[nftables]=/usr/sbin/nft
 	[isc-dhcp-client]=/usr/sbin/dhclient
 	[kea-admin]=/usr/sbin/perfdhcp
+	# the relay scenarios (relay: dhcrelay) put ISC dhcrelay -6 between the
+	# client link and the server network
+	[isc-dhcp-relay]=/usr/sbin/dhcrelay
 	# the browser spec opens report.html in headless Chromium; the charts
 	# name Liberation Sans (a Recommends of chromium, which we skip)
 	[chromium]=/usr/bin/chromium

@@ -177,6 +177,12 @@ type Config struct {
 	// DeclineHold is how long a declined address stays out of the pool
 	// (RFC 9915 §18.3.8 leaves it to local policy). Zero means Valid.
 	DeclineHold time.Duration
+	// InfoRefresh is the Information Refresh Time sent in every Reply to
+	// an Information-request (RFC 9915 §21.23); zero sends no option, and
+	// clients fall back to IRT_DEFAULT (one day). Clients raise a value
+	// below IRT_MINIMUM (600 s) to it; the lab's clients scale that floor
+	// with their timescale.
+	InfoRefresh time.Duration
 	// Unicast is what to do with a client message received by unicast.
 	Unicast UnicastPolicy
 }
@@ -260,6 +266,9 @@ func (c Config) Validate() error {
 	}
 	if int(c.Unicast) >= len(unicastNames) {
 		return cfgErr("Unicast", "unknown policy %d", c.Unicast)
+	}
+	if c.InfoRefresh < 0 || c.InfoRefresh > maxLifetime || c.InfoRefresh%time.Second != 0 {
+		return cfgErr("InfoRefresh", "%v is not a whole number of seconds in 0..%v", c.InfoRefresh, maxLifetime)
 	}
 	if c.DeclineHold < 0 {
 		return cfgErr("DeclineHold", "%v is negative", c.DeclineHold)

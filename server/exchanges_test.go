@@ -361,6 +361,29 @@ var _ = Describe("Information-request", func() {
 		rep = send(s, t0, newMsg(dhcpv6.MessageTypeInformationRequest, sidOf(s)))
 		Expect(rep).NotTo(BeNil())
 	})
+
+	It("sends the configured Information Refresh Time, and none by default (§21.23)", func() {
+		s := newServer(testConfig("s1"))
+		rep := send(s, t0, newMsg(dhcpv6.MessageTypeInformationRequest, cid(1)))
+		Expect(rep.GetOneOption(dhcpv6.OptionInformationRefreshTime)).To(BeNil())
+		cfg := testConfig("s2")
+		cfg.InfoRefresh = 6 * time.Second
+		s = newServer(cfg)
+		rep = send(s, t0, newMsg(dhcpv6.MessageTypeInformationRequest, cid(1)))
+		Expect(rep.GetOneOption(dhcpv6.OptionInformationRefreshTime)).NotTo(BeNil())
+		Expect(rep.Options.InformationRefreshTime(time.Hour)).To(Equal(6 * time.Second))
+		// only to Information-request
+		rep = send(s, t0, newMsg(dhcpv6.MessageTypeSolicit, cid(2), naOpt(1)))
+		Expect(rep.GetOneOption(dhcpv6.OptionInformationRefreshTime)).To(BeNil())
+	})
+
+	It("refuses a negative or fractional Information Refresh Time", func() {
+		cfg := testConfig("s1")
+		cfg.InfoRefresh = 1500 * time.Millisecond
+		Expect(cfg.Validate()).To(MatchError(ContainSubstring("InfoRefresh")))
+		cfg.InfoRefresh = -time.Second
+		Expect(cfg.Validate()).To(MatchError(ContainSubstring("InfoRefresh")))
+	})
 })
 
 var _ = Describe("Expiry", func() {

@@ -490,6 +490,10 @@ func (s *Server) answer(x *exchange) verdict {
 		v = s.confirm(x)
 	case dhcpv6.MessageTypeInformationRequest:
 		x.reply = s.newReply(x, dhcpv6.MessageTypeReply) // §18.3.6
+		if s.cfg.InfoRefresh > 0 {
+			// §21.23: only in a Reply to an Information-request.
+			x.reply.AddOption(dhcpv6.OptInformationRefreshTime(s.cfg.InfoRefresh))
+		}
 	default:
 		x.drop = DropUnknownType
 		return drop

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"d6lab/clientsim/population"
+	"d6lab/reports/check"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
 	"d6lab/server"
@@ -40,6 +41,7 @@ func ServerConfig(sc *scenarios.Scenario, i int) (server.Config, error) {
 	cfg.Preference = s.Preference
 	lt := sc.Lifetimes
 	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = lt.T1, lt.T2, lt.Preferred, lt.Valid
+	cfg.InfoRefresh = lt.InfoRefresh
 	cfg.Allocator = string(s.Allocator)
 	if cfg.Rebind, err = server.ParseRebindPolicy(string(s.Rebind)); err != nil {
 		return cfg, fmt.Errorf("server %s: %w", s.Name, err)
@@ -62,4 +64,23 @@ func PopulationConfig(sc *scenarios.Scenario, sink func(history.Event)) populati
 		RapidCommit: c.RapidCommit,
 		Sink:        sink,
 	}
+}
+
+// CheckLab describes sc's servers to the checkers (names, the DUIDs every
+// engine gives them, prefixes and PD pools) for a run on engine. The
+// caller fills Start and End when the engine knows them.
+func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
+	l := check.Lab{
+		Scenario:  sc.Name,
+		Model:     string(sc.Model),
+		Engine:    engine,
+		Timescale: sc.Clients.Timescale,
+	}
+	for i, s := range sc.Servers {
+		l.Servers = append(l.Servers, check.ServerInfo{
+			Name: s.Name, DUID: server.FormatDUID(ServerDUID(i)), Prefix: s.Prefix,
+			PDPool: s.PDPool, PDLen: s.PDLen,
+		})
+	}
+	return l
 }

@@ -12,5 +12,11 @@
 // send. Run adapts that core to a transport.Conn and a clock: it sleeps
 // until the next timer or the next datagram, never polling.
 //
+// The lab changes a population while it runs: AddClients (a join wave),
+// StopSome (clients leaving, releasing their leases, chosen from the
+// seed), Occupy and Decline (an address another host uses, RFC 9915
+// §18.2.8) and LinkChanged (a link flap: Confirm, §18.2.3). Both engines
+// call them; RunControlled executes them as Commands on its goroutine.
+//
 // A Population is not safe for concurrent use; Run owns it while it runs.
 package population

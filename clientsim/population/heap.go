@@ -23,6 +23,14 @@ func newTimers(n int) *timers {
 	return t
 }
 
+// grow makes room for n more clients, without timers.
+func (t *timers) grow(n int) {
+	for range n {
+		t.at = append(t.at, time.Time{})
+		t.pos = append(t.pos, -1)
+	}
+}
+
 func (t *timers) Len() int { return len(t.idx) }
 
 func (t *timers) Less(a, b int) bool {

@@ -23,7 +23,12 @@ type Config struct {
 	RapidCommit bool
 	Sink        func(history.Event) // receives every client event, in order; may be nil
 	// Dst is where clients send; zero means transport.AllServersPort.
+	// Ignored in relay mode.
 	Dst netip.AddrPort
+	// Relay, when set, puts the population behind its own relay agent
+	// (see RelayConfig): the socket then talks to the servers, not to
+	// the client link.
+	Relay *RelayConfig
 
 	// For Run: when its context ends, release every lease (StopAll) and
 	// keep running until all clients have stopped or StopGrace (default
@@ -41,10 +46,24 @@ type Outgoing struct {
 
 // Reasons the population drops a datagram before any client sees it.
 const (
-	DropMalformed  = "malformed"   // not a decodable DHCPv6 client/server message
-	DropRelay      = "relay"       // a relay message: this population is not a relay
-	DropUnknownXID = "unknown-xid" // no client holds the transaction ID
+	DropMalformed     = "malformed"      // not a decodable DHCPv6 client/server message
+	DropRelay         = "relay"          // a relay message: this population is not a relay
+	DropUnknownXID    = "unknown-xid"    // no client holds the transaction ID
+	DropNotRelayed    = "not-relayed"    // relay mode: anything but a Relay-reply
+	DropRelayMismatch = "relay-mismatch" // relay mode: Interface-ID or peer-address not ours
 )
+
+// Indexes of Population.dropped, in dropNames order.
+const (
+	dropMalformed = iota
+	dropRelay
+	dropUnknownXID
+	dropNotRelayed
+	dropRelayMismatch
+	dropKinds
+)
+
+var dropNames = [dropKinds]string{DropMalformed, DropRelay, DropUnknownXID, DropNotRelayed, DropRelayMismatch}
 
 // Stats is a snapshot of the population's counters.
 type Stats struct {
@@ -68,6 +87,10 @@ type Population struct {
 	xids    map[uint32]int32 // transaction ID -> client
 	cur     []uint32         // per client: its claimed ID | 1<<24, 0 when none
 
+	churn    *rand.Rand          // StopSome's choices
+	occupied map[netip.Addr]bool // addresses another host uses (Occupy)
+	declines []pendingDecline    // leases granted on occupied addresses, to decline
+
 	started bool
 	start   time.Time
 	stopped int // clients in state Stopped
@@ -75,7 +98,7 @@ type Population struct {
 	outbox     []Outgoing
 	sent, recv uint64
 	sendErrors uint64
-	dropped    [3]uint64
+	dropped    [dropKinds]uint64
 }
 
 // New builds the clients; none starts before Start.
@@ -86,6 +109,11 @@ func New(cfg Config) (*Population, error) {
 	if cfg.Timescale <= 0 {
 		cfg.Timescale = 1
 	}
+	if cfg.Relay != nil {
+		if err := cfg.Relay.validate(); err != nil {
+			return nil, err
+		}
+	}
 	p := &Population{
 		cfg:     cfg,
 		clients: make([]*client.Client, cfg.Count),
@@ -94,25 +122,176 @@ func New(cfg Config) (*Population, error) {
 		xids:    make(map[uint32]int32, cfg.Count),
 		cur:     make([]uint32, cfg.Count),
 	}
-	rs := splitmix64(cfg.Seed ^ 0x5eed5eed5eed5eed)
+	p.churn = rand.New(rand.NewPCG(cfg.Seed, 0xc4a7e))
 	for i := range p.clients {
-		c, err := client.New(client.Config{
-			Index:       i,
-			DUID:        DUID(cfg.Seed, i),
-			IANA:        cfg.IANA,
-			IAPD:        cfg.IAPD,
-			RapidCommit: cfg.RapidCommit,
-			Timescale:   cfg.Timescale,
-			Rand:        rand.New(rand.NewPCG(rs, uint64(i))),
-			Dst:         cfg.Dst,
-			XIDs:        p,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("population: client %d: %w", i, err)
+		if err := p.build(i); err != nil {
+			return nil, err
 		}
-		p.clients[i] = c
 	}
 	return p, nil
+}
+
+// build makes client i; its random source depends only on the seed and i,
+// so a client added later is the one a larger Count would have made.
+func (p *Population) build(i int) error {
+	rs := splitmix64(p.cfg.Seed ^ 0x5eed5eed5eed5eed)
+	c, err := client.New(client.Config{
+		Index:       i,
+		DUID:        DUID(p.cfg.Seed, i),
+		IANA:        p.cfg.IANA,
+		IAPD:        p.cfg.IAPD,
+		RapidCommit: p.cfg.RapidCommit,
+		Timescale:   p.cfg.Timescale,
+		Rand:        rand.New(rand.NewPCG(rs, uint64(i))),
+		Dst:         p.cfg.Dst,
+		XIDs:        p,
+	})
+	if err != nil {
+		return fmt.Errorf("population: client %d: %w", i, err)
+	}
+	p.clients[i] = c
+	return nil
+}
+
+// AddClients adds n clients (churn: a join wave) and schedules their
+// starts spread evenly over [now, now+ramp). They take the next indexes;
+// AddClients returns the first. It may be called before or after Start.
+func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first int, err error) {
+	if n <= 0 {
+		return len(p.clients), ErrCount
+	}
+	first = len(p.clients)
+	p.clients = append(p.clients, make([]*client.Client, n)...)
+	p.begun = append(p.begun, make([]bool, n)...)
+	p.cur = append(p.cur, make([]uint32, n)...)
+	p.timers.grow(n)
+	for i := first; i < first+n; i++ {
+		if err := p.build(i); err != nil {
+			p.clients, p.begun, p.cur = p.clients[:first], p.begun[:first], p.cur[:first]
+			p.timers.at, p.timers.pos = p.timers.at[:first], p.timers.pos[:first]
+			return first, err
+		}
+	}
+	for k := range n {
+		off := time.Duration(float64(ramp) * float64(k) / float64(n))
+		p.timers.set(first+k, now.Add(off))
+	}
+	return first, nil
+}
+
+// StopSome stops n clients (churn: clients leaving the link) and returns
+// their indexes. Those holding leases are chosen first, then the other
+// running clients, then those not started yet; within each group the
+// choice is drawn from the population's seeded source, so a run with the
+// same seed and the same history picks the same clients. A chosen client
+// releases its leases (RFC 9915 §18.2.7) and stops; one not started never
+// starts. Fewer than n are stopped when fewer remain.
+func (p *Population) StopSome(now time.Time, n int) []int {
+	var holding, running, pending []int
+	for i, c := range p.clients {
+		switch st := c.State(); {
+		case st == client.Stopped || st == client.Releasing:
+		case !p.begun[i]:
+			pending = append(pending, i)
+		case st.HoldsLeases() && len(c.Leases()) > 0:
+			holding = append(holding, i)
+		default:
+			running = append(running, i)
+		}
+	}
+	var chosen []int
+	for _, group := range [][]int{holding, running, pending} {
+		for len(chosen) < n && len(group) > 0 {
+			j := p.churn.IntN(len(group))
+			chosen = append(chosen, group[j])
+			group[j] = group[len(group)-1]
+			group = group[:len(group)-1]
+		}
+	}
+	for _, i := range chosen {
+		p.begun[i] = true
+		c := p.clients[i]
+		prev := c.State()
+		p.handle(i, prev, c.Stop(now), now)
+	}
+	return chosen
+}
+
+// Decline tells client i that addr is in use by someone else on the link:
+// the client declines it (RFC 9915 §18.2.8). It reports whether client i
+// held addr.
+func (p *Population) Decline(now time.Time, i int, addr netip.Addr) bool {
+	if i < 0 || i >= len(p.clients) {
+		return false
+	}
+	c := p.clients[i]
+	held := false
+	for _, l := range c.Leases() {
+		if l.Prefix.Bits() == 128 && l.Prefix.Addr() == addr {
+			held = true
+		}
+	}
+	if !held {
+		return false
+	}
+	prev := c.State()
+	p.handle(i, prev, c.Decline(now, addr), now)
+	return true
+}
+
+type pendingDecline struct {
+	client int
+	addr   netip.Addr
+}
+
+// Occupy records that a host outside the population uses addr on the
+// link from now on, as duplicate address detection would tell the
+// clients (RFC 9915 §18.2.8 leaves the detection to the client; the lab
+// knows). The client holding addr, if any, declines it now, and any
+// client given it later declines it as soon as it is granted. It
+// returns the number of clients that declined it now.
+func (p *Population) Occupy(now time.Time, addr netip.Addr) int {
+	if p.occupied == nil {
+		p.occupied = map[netip.Addr]bool{}
+	}
+	p.occupied[addr] = true
+	n := 0
+	for i := p.Holder(addr); i >= 0; i = p.Holder(addr) {
+		if !p.Decline(now, i, addr) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// Holder returns the index of a client holding addr as an IA_NA address,
+// or -1.
+func (p *Population) Holder(addr netip.Addr) int {
+	for i, c := range p.clients {
+		if !c.State().HoldsLeases() {
+			continue
+		}
+		for _, l := range c.Leases() {
+			if l.Prefix.Bits() == 128 && l.Prefix.Addr() == addr {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// LinkChanged tells every started client that the link went down and up
+// (a link flap): each confirms its addresses, rebinds its prefixes or asks
+// for its configuration again (RFC 9915 §18.2.3, §18.2.12).
+func (p *Population) LinkChanged(now time.Time) {
+	for i, c := range p.clients {
+		if !p.begun[i] {
+			continue
+		}
+		prev := c.State()
+		p.handle(i, prev, c.LinkChanged(now), now)
+	}
 }
 
 // Len is the number of clients.
@@ -144,15 +323,16 @@ func (p *Population) ClaimXID(c int, xid dhcpv6.TransactionID) bool {
 	return true
 }
 
-// Start schedules every client's start, spread evenly over Ramp from now.
+// Start schedules the start of the Count clients New made, spread evenly
+// over Ramp from now.
 // Calling it again does nothing.
 func (p *Population) Start(now time.Time) {
 	if p.started {
 		return
 	}
 	p.started, p.start = true, now
-	n := len(p.clients)
-	for i := range p.clients {
+	n := p.cfg.Count // clients added later have their own start times
+	for i := range n {
 		off := time.Duration(float64(p.cfg.Ramp) * float64(i) / float64(n))
 		p.timers.set(i, now.Add(off))
 	}
@@ -196,19 +376,23 @@ func (p *Population) Advance(now time.Time) {
 // (counted) when it cannot be decoded or no client holds the ID.
 func (p *Population) Deliver(now time.Time, pkt []byte, src netip.AddrPort) {
 	p.recv++
+	if p.cfg.Relay != nil {
+		p.deliverRelayed(now, pkt)
+		return
+	}
 	m, err := decode(pkt)
 	if err != nil {
 		if errors.Is(err, errRelay) {
-			p.dropped[1]++
+			p.dropped[dropRelay]++
 		} else {
-			p.dropped[0]++
+			p.dropped[dropMalformed]++
 		}
 		return
 	}
 	k := uint32(m.TransactionID[0])<<16 | uint32(m.TransactionID[1])<<8 | uint32(m.TransactionID[2])
 	i, ok := p.xids[k]
 	if !ok {
-		p.dropped[2]++
+		p.dropped[dropUnknownXID]++
 		return
 	}
 	c := p.clients[i]
@@ -264,12 +448,27 @@ func (p *Population) CountSendError() { p.sendErrors++ }
 // at now: a client's clock never goes back.
 func (p *Population) handle(i int, prev client.State, out client.Output, now time.Time) {
 	for _, d := range out.Send {
+		if p.cfg.Relay != nil {
+			p.relayForward(i, d.Msg)
+			p.sent += uint64(len(p.cfg.Relay.Servers))
+			continue
+		}
 		p.outbox = append(p.outbox, Outgoing{Payload: d.Msg.ToBytes(), Dst: d.Dst, Client: i})
+		p.sent++
 	}
-	p.sent += uint64(len(out.Send))
 	if p.cfg.Sink != nil {
 		for _, e := range out.Events {
 			p.cfg.Sink(e)
+		}
+	}
+	if len(p.occupied) > 0 {
+		for _, e := range out.Events {
+			switch e.Kind {
+			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
+				if e.Lease.Bits() == 128 && p.occupied[e.Lease.Addr()] {
+					p.declines = append(p.declines, pendingDecline{i, e.Lease.Addr()})
+				}
+			}
 		}
 	}
 	t := out.Timer
@@ -285,6 +484,14 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 			p.stopped++
 		}
 	}
+	// A lease on an occupied address fails duplicate address detection:
+	// decline it (its Declined event ends it; no recursion comes back here
+	// with a grant).
+	for len(p.declines) > 0 {
+		d := p.declines[0]
+		p.declines = p.declines[1:]
+		p.Decline(now, d.client, d.addr)
+	}
 }
 
 // Stats returns the population's counters, with the clients' drop
@@ -298,7 +505,7 @@ func (p *Population) Stats() Stats {
 		Dropped:    map[string]uint64{},
 		States:     map[string]int{},
 	}
-	for j, name := range [3]string{DropMalformed, DropRelay, DropUnknownXID} {
+	for j, name := range dropNames {
 		if p.dropped[j] != 0 {
 			s.Dropped[name] = p.dropped[j]
 		}

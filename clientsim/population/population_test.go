@@ -31,12 +31,12 @@ type sim struct {
 	now    time.Time
 	out    []population.Outgoing
 	events map[history.Kind]int
-	bound  []bool
+	bound  map[int]bool
 	nbound int
 }
 
 func newSim(cfg population.Config) *sim {
-	s := &sim{r: newResponder(), now: t0, events: map[history.Kind]int{}, bound: make([]bool, cfg.Count)}
+	s := &sim{r: newResponder(), now: t0, events: map[history.Kind]int{}, bound: map[int]bool{}}
 	cfg.Sink = func(e history.Event) {
 		s.events[e.Kind]++
 		if e.Kind == history.Bound && !s.bound[e.Client] {

@@ -76,7 +76,12 @@ func (r *responder) answer(pkt []byte) []byte {
 		out.AddOption(ia())
 	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 		out.AddOption(ia())
-	case dhcpv6.MessageTypeRelease, dhcpv6.MessageTypeDecline:
+	case dhcpv6.MessageTypeDecline:
+		// §18.3.8: a declined address is not offered again; the client
+		// gets the next one.
+		delete(r.addrs, hex.EncodeToString(cid.ToBytes()))
+		out.AddOption(&dhcpv6.OptStatusCode{StatusCode: iana.StatusSuccess})
+	case dhcpv6.MessageTypeRelease:
 		out.AddOption(&dhcpv6.OptStatusCode{StatusCode: iana.StatusSuccess})
 	default:
 		return nil

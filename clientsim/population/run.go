@@ -23,6 +23,18 @@ type packet struct {
 // Config.ReleaseOnStop) and an error when conn fails. Run does not close
 // conn; its reader goroutine ends when the caller closes it.
 func Run(ctx context.Context, p *Population, conn transport.Conn, now func() time.Time) error {
+	return RunControlled(ctx, p, conn, now, nil)
+}
+
+// Command is a change to a running population (a join or leave wave, a
+// Decline, a link flap), executed by RunControlled on its own goroutine
+// with the current time: it may call any method of the Population.
+type Command func(p *Population, now time.Time)
+
+// RunControlled is Run that also executes the commands received on ctl,
+// in order, on Run's goroutine (so they need no locking), then sends what
+// they made the clients send. A nil ctl is never ready.
+func RunControlled(ctx context.Context, p *Population, conn transport.Conn, now func() time.Time, ctl <-chan Command) error {
 	if now == nil {
 		now = time.Now
 	}
@@ -102,6 +114,8 @@ func Run(ctx context.Context, p *Population, conn transport.Conn, now func() tim
 					break drain
 				}
 			}
+		case cmd := <-ctl:
+			cmd(p, now())
 		case err := <-readErr:
 			return fmt.Errorf("population: read from %s: %w", conn.LocalAddr(), err)
 		case <-timer.C:

@@ -88,10 +88,10 @@ func expectImpossibleFailure(code int, stderr, dir string) {
 var _ = Describe("Exit codes and reports (virtual engine)", func() {
 	It("run exits 0 when every bound holds and writes every output", func() {
 		out := GinkgoT().TempDir()
-		code, stdout, stderr := d6("run", "--engine", "virtual", "--out", out, "../../scenarios/identical-sequential-wipe.yaml")
+		code, stdout, stderr := d6("run", "--engine", "virtual", "--out", out, "../../scenarios/identical-sequential-restart-wipe.yaml")
 		Expect(code).To(Equal(0), "stderr: %s", stderr)
 		Expect(stdout).To(ContainSubstring("verdict  PASS"))
-		expectRunFiles(filepath.Join(out, "identical-sequential-wipe"))
+		expectRunFiles(filepath.Join(out, "identical-sequential-restart-wipe"))
 	})
 
 	It("run exits 1 on an impossible expect, and junit.xml says why", func() {
@@ -165,9 +165,9 @@ var _ = Describe("Exit codes and reports (virtual engine)", func() {
 
 		It("rebuilds a run's outputs from its history, byte for byte", func() {
 			out := GinkgoT().TempDir()
-			code, _, stderr := d6("run", "--engine", "virtual", "--out", out, "../../scenarios/identical-sequential-wipe.yaml")
+			code, _, stderr := d6("run", "--engine", "virtual", "--out", out, "../../scenarios/identical-sequential-restart-wipe.yaml")
 			Expect(code).To(Equal(0), "stderr: %s", stderr)
-			rebuilds(filepath.Join(out, "identical-sequential-wipe"), []string{"report.json", "report.html", "report.md", "junit.xml"})
+			rebuilds(filepath.Join(out, "identical-sequential-restart-wipe"), []string{"report.json", "report.html", "report.md", "junit.xml"})
 			By("and from run's --out directory, one run directory per scenario")
 			code, _, stderr = d6("report", out)
 			Expect(code).To(Equal(0), "stderr: %s", stderr)

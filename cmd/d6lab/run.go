@@ -17,7 +17,6 @@ import (
 	"d6lab/reports/history"
 	"d6lab/reports/render"
 	"d6lab/scenarios"
-	"d6lab/server"
 	"d6lab/sim"
 	"d6lab/sim/lab"
 	"d6lab/sim/virtual"
@@ -117,15 +116,7 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 // scenario's expectations and saves every output in dir (report.json,
 // history.jsonl, report.html, report.md, junit.xml).
 func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, progress io.Writer) (*render.Run, error) {
-	l := check.Lab{
-		Scenario:  sc.Name,
-		Model:     string(sc.Model),
-		Engine:    engine,
-		Timescale: sc.Clients.Timescale,
-	}
-	for i, s := range sc.Servers {
-		l.Servers = append(l.Servers, check.ServerInfo{Name: s.Name, DUID: server.FormatDUID(sim.ServerDUID(i)), Prefix: s.Prefix})
-	}
+	l := sim.CheckLab(sc, engine)
 	var events []history.Event
 	switch engine {
 	case "netns":
@@ -150,7 +141,7 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pro
 		return nil, badInput("--engine %q: want netns or virtual", engine)
 	}
 	rep, samples := check.AnalyzeSamples(events, l)
-	rep.Evaluate(bounds(sc.Expect))
+	rep.Evaluate(lab.Bounds(sc.Expect))
 	run := render.NewRun(rep, samples, events)
 	if err := saveRun(dir, run, events); err != nil {
 		return nil, err
@@ -219,15 +210,6 @@ func brokenError(broken []string) error {
 		return nil
 	}
 	return &exitError{code: exitBroken, err: errors.New(strings.Join(broken, "\n  "))}
-}
-
-// bounds converts the scenario's expectations to the checker's.
-func bounds(ex []scenarios.Expect) []check.Bound {
-	out := make([]check.Bound, len(ex))
-	for i, e := range ex {
-		out[i] = check.Bound{Path: e.Path, Op: e.Op, Value: e.Value, Raw: e.Raw}
-	}
-	return out
 }
 
 // isTerminal reports whether w is a terminal that a progress bar may redraw

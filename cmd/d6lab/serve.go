@@ -145,6 +145,7 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 	f.StringVar(&leases, "leases", "", "lease file (bbolt; created if absent): bindings survive restarts and crashes (default: in memory)")
 	f.BoolVar(&cfg.RapidCommit, "rapid-commit", false, "answer Rapid Commit Solicits with a Reply (RFC 9915 §18.3.1)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
+	f.DurationVar(&cfg.InfoRefresh, "info-refresh", 0, "Information Refresh Time sent to Information-request clients (RFC 9915 §21.23; 0: none, clients use IRT_DEFAULT)")
 	return c
 }
 

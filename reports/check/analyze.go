@@ -177,6 +177,9 @@ func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 	r.Bound = a.boundAtEnd()
 	a.failover(r)
 	a.duplicates(r)
+	a.pd(r, lab, events)
+	a.stateless(r, events, order)
+	a.life(r, events)
 	a.share(r, lab.Step)
 	return r, a.samples()
 }

@@ -33,6 +33,10 @@ type ServerInfo struct {
 	Name   string       `json:"name"`
 	DUID   string       `json:"duid"`            // hex; case and ':' or '-' separators are ignored
 	Prefix netip.Prefix `json:"prefix,omitzero"` // the server's prefix (informational)
+	// PDPool and PDLen are the server's delegated-prefix pool and the
+	// length of each prefix it delegates (PD metrics); zero: no PD.
+	PDPool netip.Prefix `json:"pd_pool,omitzero"`
+	PDLen  int          `json:"pd_len,omitempty"`
 }
 
 // NormalizeDUID returns the canonical spelling of a hex DUID used to match

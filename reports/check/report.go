@@ -41,6 +41,10 @@ type Report struct {
 	Duplicates   Duplicates   `json:"duplicates"`
 	BindingShare BindingShare `json:"binding_share"`
 
+	PD        PD        `json:"pd"`        // prefix delegation's pool cost (pd.go)
+	Stateless Stateless `json:"stateless"` // stateless clients' configuration outage (stateless.go)
+	Life      Life      `json:"life"`      // releases, declines, confirms (life.go)
+
 	Expect []ExpectResult `json:"expect"`
 }
 

@@ -44,6 +44,20 @@ func Summary(r *check.Report) []Row {
 	row("unrecovered", strconv.Itoa(r.Unrecovered))
 	row("duplicates", duplicates(r.Duplicates))
 	row("binding share at end", share(r.BindingShare.Last))
+	// Rows for what only some runs have: prefix delegation, stateless
+	// clients, churn and Decline/Confirm.
+	if pd := r.PD; pd.Servers > 0 {
+		row("pd pool prefixes / clients", fmt.Sprintf("%.0f / %d (%.3g per client)", pd.PoolPrefixes, pd.Clients, pd.PoolPerClient))
+		row("pd survivor share / peak", fmt.Sprintf("%.3g / %d delegated (pool use %s)", pd.SurvivorShare, pd.DelegatedPeak, pct(pd.PoolUse)))
+	}
+	if st := r.Stateless; st.Clients > 0 {
+		row("stateless refreshes", fmt.Sprintf("%d clients, %d refreshes, %d failed (%d clients)", st.Clients, st.Refreshes, st.RefreshFailures, st.Affected))
+		row("stateless outage p50/p99/max", percentiles(st.OutageS, false))
+	}
+	if l := r.Life; l != (check.Life{}) {
+		row("released / declined", fmt.Sprintf("%d / %d", l.Released, l.Declined))
+		row("confirmed / notonlink", fmt.Sprintf("%d / %d", l.Confirmed, l.NotOnLink))
+	}
 	return rows
 }
 

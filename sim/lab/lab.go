@@ -137,6 +137,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		spec.Nodes = append(spec.Nodes, netns.NodeSpec{Name: srv.node})
 	}
 
+	if sc.Relayed() {
+		relayTopology(sc, &spec)
+	}
+
 	if err := claim(opt.Prefix); err != nil {
 		return nil, err
 	}
@@ -172,19 +176,36 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		res.Servers = append(res.Servers, Server{Name: srv.spec.Name, DUID: server.FormatDUID(srv.cfg.DUID), Prefix: srv.spec.Prefix})
 	}
 
+	if sc.Relay == scenarios.Dhcrelay {
+		p, err := startDhcrelay(ctx, sc, lab, opt.OutDir)
+		if err != nil {
+			return nil, err
+		}
+		logf("lab %s: dhcrelay -6 relaying to %d servers (pid %d)", opt.Prefix, len(servers), p.PID)
+	}
+
 	var conn *transport.UDP
-	if err := lab.Do("clients", func() error {
-		var err error
-		conn, err = transport.ListenUDP(lab.IfName("clients"), transport.ClientPort)
-		return err
-	}); err != nil {
+	if sc.Relay == scenarios.OwnRelay {
+		conn, err = listenOwnRelay(lab)
+	} else {
+		err = lab.Do("clients", func() error {
+			var err error
+			conn, err = transport.ListenUDP(lab.IfName("clients"), transport.ClientPort)
+			return err
+		})
+	}
+	if err != nil {
 		return nil, fmt.Errorf("lab: client socket: %w", err)
 	}
 	held := &holding{}
-	pop, err := population.New(sim.PopulationConfig(sc, func(e history.Event) {
+	pcfg := sim.PopulationConfig(sc, func(e history.Event) {
 		rec.add(e)
 		held.observe(e)
-	}))
+	})
+	if sc.Relay == scenarios.OwnRelay {
+		pcfg.Relay = sim.OwnRelay(sc, lab.IfName(relayNode))
+	}
+	pop, err := population.New(pcfg)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lab: client population: %w", err)
@@ -203,10 +224,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	res.Start = time.Now()
 	rec.add(history.Event{At: res.Start, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	logf("lab %s: %d clients starting over %s; run lasts %s", opt.Prefix, sc.Clients.Count, sc.Clients.Ramp, sc.Duration)
-	go func() { popDone <- population.Run(popCtx, pop, conn, time.Now) }()
+	ctl := make(chan population.Command, len(sc.Timeline))
+	go func() { popDone <- population.RunControlled(popCtx, pop, conn, time.Now, ctl) }()
 	defer stopPop()
 	if opt.Log != nil {
-		prog := startProgress(opt.Log, opt.Terminal, res.Start, sc.Duration, sc.Clients.Count, held)
+		prog := startProgress(opt.Log, opt.Terminal, res.Start, sc.Duration, sc.TotalClients(), held)
 		defer prog.end()
 	}
 
@@ -217,6 +239,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	for _, a := range sc.Timeline {
 		if err := sleepUntil(ctx, res.Start.Add(a.At)); err != nil {
 			return nil, err
+		}
+		if a.Kind.ClientAction() {
+			logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, clientActionDetail(a))
+			ctl <- clientCommand(a)
+			continue
 		}
 		srv := byName[a.Target]
 		logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, a.Target)
@@ -237,6 +264,33 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	res.ClientStats = pop.Stats()
 	logf("lab %s: done, %d events; tearing down", opt.Prefix, len(res.Events))
 	return res, nil
+}
+
+func clientActionDetail(a scenarios.Action) string {
+	switch a.Kind {
+	case scenarios.Join, scenarios.Leave:
+		return fmt.Sprintf("%d clients", a.Count)
+	case scenarios.Occupy:
+		return a.Address.String()
+	}
+	return "every client"
+}
+
+// clientCommand turns a client action into a command the population's
+// goroutine executes (population.RunControlled).
+func clientCommand(a scenarios.Action) population.Command {
+	return func(p *population.Population, now time.Time) {
+		switch a.Kind {
+		case scenarios.Join:
+			_, _ = p.AddClients(now, a.Count, a.Ramp) // Count >= 1: validated
+		case scenarios.Leave:
+			p.StopSome(now, a.Count)
+		case scenarios.Flap:
+			p.LinkChanged(now)
+		case scenarios.Occupy:
+			p.Occupy(now, a.Address)
+		}
+	}
 }
 
 // act applies one timeline action to srv.
@@ -271,10 +325,13 @@ func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action
 				return fmt.Errorf("wipe leases: %w", err)
 			}
 		}
+		// Recorded before the start: the new process may answer clients
+		// before start sees its ready line, and no grant of it may come
+		// earlier in the history than its restart.
+		rec.lab(history.ServerRestarted, name, "state "+string(a.State))
 		if err := start(ctx, lab, srv); err != nil {
 			return err
 		}
-		rec.lab(history.ServerRestarted, name, "state "+string(a.State))
 	case scenarios.Cut:
 		if err := lab.Cut(srv.node); err != nil {
 			return err
@@ -380,6 +437,9 @@ func serveArgv(bin, ifname, leases string, cfg server.Config) []string {
 	}
 	if cfg.RapidCommit {
 		argv = append(argv, "--rapid-commit")
+	}
+	if cfg.InfoRefresh > 0 {
+		argv = append(argv, "--info-refresh", cfg.InfoRefresh.String())
 	}
 	return argv
 }

@@ -11,6 +11,12 @@
 //	                     deterministic MAC (so its fe80:: address is stable),
 //	                     the node's global addresses (no DAD), and lo.
 //
+// With Spec.Upstream or Spec.Relay there is a second link, the server
+// network: bridge P-bu in P-link, whose ports belong to the Upstream nodes
+// and to the relay. The relay namespace has two interfaces, P-n<i> on the
+// client link and P-n<i+1> on the server network; nothing routes between
+// them, so clients reach the servers only through a relay agent.
+//
 // Nothing is ever created in, or changed in, the caller's (host) namespace:
 // veth pairs are created directly in the lab's namespaces through netlink
 // handles bound to them. Every namespace, link and process the lab makes

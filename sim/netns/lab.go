@@ -30,19 +30,30 @@ var ErrTornDown = errors.New("netns: lab torn down")
 // one: see Clean). Create never touches it.
 var ErrNamespaceExists = errors.New("netns: namespace already exists")
 
-// node is one namespace of the lab.
+// node is one namespace of the lab. Its (first) interface is leg; a relay
+// has a second one, up, on the server network.
 type node struct {
-	name      string
+	name string
+	ns   string // namespace name, prefix-name
+	fd   netns.NsHandle
+	nl   *netlink.Handle
+	leg
+	up *leg
+}
+
+// leg is one veth pair: an interface in a node and its port on a bridge.
+type leg struct {
 	index     int
-	ns        string // namespace name, prefix-name
-	fd        netns.NsHandle
-	nl        *netlink.Handle
 	ifName    string // in the node's namespace
 	portName  string // the bridge-side end, in the link namespace
 	ifIndex   int
 	mac       net.HardwareAddr
 	linkLocal netip.Addr
 	addrs     []netip.Prefix
+}
+
+func newLeg(prefix string, index int, addrs []netip.Prefix) leg {
+	return leg{index: index, ifName: nodeIfName(prefix, index), portName: portName(prefix, index), mac: mac(macNode, index), addrs: addrs}
 }
 
 // Lab is a running topology. Its methods are safe for concurrent use.
@@ -53,7 +64,7 @@ type Lab struct {
 	torn     bool
 	link     *node // the namespace that holds the bridge
 	nodes    map[string]*node
-	order    []*node  // clients first, then spec.Nodes
+	order    []*node  // clients first, then spec.Nodes, spec.Upstream, the relay
 	created  []string // namespaces this lab made, in creation order
 	procs    []*Process
 	netem    *bool // nil until probed
@@ -92,44 +103,80 @@ func Create(spec Spec) (lab *Lab, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	br := &netlink.Bridge{
-		LinkAttrs:         netlink.LinkAttrs{Name: bridgeName(spec.Prefix), HardwareAddr: mac(macBridge, 0)},
-		MulticastSnooping: ptr(false), // ff02::1:2 must reach every port
-	}
-	if err = l.link.nl.LinkAdd(br); err != nil {
-		return nil, fmt.Errorf("netns: add bridge %s in %s: %w", br.Name, l.link.ns, err)
-	}
-	brLink, err := l.link.nl.LinkByName(br.Name)
+	brIndex, err := l.addBridge(bridgeName(spec.Prefix), 0)
 	if err != nil {
-		return nil, fmt.Errorf("netns: find bridge %s: %w", br.Name, err)
+		return nil, err
 	}
-	if err = l.link.nl.LinkSetUp(brLink); err != nil {
-		return nil, fmt.Errorf("netns: bridge %s up: %w", br.Name, err)
+	upIndex := 0
+	if len(spec.Upstream) > 0 || spec.Relay != nil {
+		if upIndex, err = l.addBridge(upBridgeName(spec.Prefix), 1); err != nil {
+			return nil, err
+		}
 	}
 
-	for i, ns := range append([]NodeSpec{spec.Clients}, spec.Nodes...) {
+	i := 0
+	add := func(ns NodeSpec, bridge int) (*node, error) {
 		n, err := l.newNode(ns.Name, i, ns.Addrs)
+		i++
 		if err != nil {
 			return nil, err
 		}
 		l.nodes[n.name] = n
 		l.order = append(l.order, n)
-		if err := l.attach(n, brLink.Attrs().Index); err != nil {
+		return n, l.attach(n, &n.leg, bridge)
+	}
+	for _, ns := range append([]NodeSpec{spec.Clients}, spec.Nodes...) {
+		if _, err := add(ns, brIndex); err != nil {
+			return nil, err
+		}
+	}
+	for _, ns := range spec.Upstream {
+		if _, err := add(ns, upIndex); err != nil {
+			return nil, err
+		}
+	}
+	if r := spec.Relay; r != nil {
+		n, err := add(NodeSpec{Name: r.Name, Addrs: r.Down}, brIndex)
+		if err != nil {
+			return nil, err
+		}
+		up := newLeg(spec.Prefix, i, r.Up)
+		n.up = &up
+		if err := l.attach(n, n.up, upIndex); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
 }
 
+// addBridge makes a bridge in the link namespace, up, and returns its
+// index. k numbers the lab's bridges (for their MACs).
+func (l *Lab) addBridge(name string, k int) (int, error) {
+	br := &netlink.Bridge{
+		LinkAttrs:         netlink.LinkAttrs{Name: name, HardwareAddr: mac(macBridge, k)},
+		MulticastSnooping: ptr(false), // ff02::1:2 must reach every port
+	}
+	if err := l.link.nl.LinkAdd(br); err != nil {
+		return 0, fmt.Errorf("netns: add bridge %s in %s: %w", br.Name, l.link.ns, err)
+	}
+	brLink, err := l.link.nl.LinkByName(br.Name)
+	if err != nil {
+		return 0, fmt.Errorf("netns: find bridge %s: %w", br.Name, err)
+	}
+	if err = l.link.nl.LinkSetUp(brLink); err != nil {
+		return 0, fmt.Errorf("netns: bridge %s up: %w", br.Name, err)
+	}
+	return brLink.Attrs().Index, nil
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // newNode creates the named namespace prefix-name and a netlink handle in it.
 func (l *Lab) newNode(name string, index int, addrs []netip.Prefix) (*node, error) {
-	n := &node{name: name, index: index, ns: nsName(l.spec.Prefix, name), fd: netns.None(), addrs: addrs}
+	n := &node{name: name, ns: nsName(l.spec.Prefix, name), fd: netns.None()}
+	n.leg.index, n.leg.addrs = index, addrs
 	if index >= 0 {
-		n.ifName = nodeIfName(l.spec.Prefix, index)
-		n.portName = portName(l.spec.Prefix, index)
-		n.mac = mac(macNode, index)
+		n.leg = newLeg(l.spec.Prefix, index, addrs)
 	}
 	fd, err := l.newNamed(n.ns)
 	if err != nil {
@@ -199,9 +246,9 @@ func (l *Lab) newNamed(name string) (netns.NsHandle, error) {
 	return r.h, nil
 }
 
-// attach makes n's veth pair, its port on the bridge, its sysctls and
-// addresses, and waits for its link-local address to be usable.
-func (l *Lab) attach(n *node, bridgeIndex int) error {
+// attach makes the veth pair of n's leg g, its port on the bridge, its
+// sysctls and addresses, and waits for its link-local address to be usable.
+func (l *Lab) attach(n *node, g *leg, bridgeIndex int) error {
 	// Sysctls for interfaces born in this namespace: no DAD, EUI-64
 	// link-locals (stable, from the deterministic MAC), IPv6 on.
 	if err := inNamespace(n.fd, func() error {
@@ -222,29 +269,29 @@ func (l *Lab) attach(n *node, bridgeIndex int) error {
 	}
 	veth := &netlink.Veth{
 		LinkAttrs: netlink.LinkAttrs{
-			Name:         n.portName,
-			HardwareAddr: mac(macPort, n.index),
+			Name:         g.portName,
+			HardwareAddr: mac(macPort, g.index),
 			MasterIndex:  bridgeIndex,
 		},
-		PeerName:         n.ifName,
-		PeerHardwareAddr: n.mac,
+		PeerName:         g.ifName,
+		PeerHardwareAddr: g.mac,
 		PeerNamespace:    netlink.NsFd(n.fd),
 	}
 	if err := l.link.nl.LinkAdd(veth); err != nil {
-		return fmt.Errorf("netns: add veth %s/%s for %s: %w", n.portName, n.ifName, n.ns, err)
+		return fmt.Errorf("netns: add veth %s/%s for %s: %w", g.portName, g.ifName, n.ns, err)
 	}
-	ifl, err := n.nl.LinkByName(n.ifName)
+	ifl, err := n.nl.LinkByName(g.ifName)
 	if err != nil {
-		return fmt.Errorf("netns: find %s in %s: %w", n.ifName, n.ns, err)
+		return fmt.Errorf("netns: find %s in %s: %w", g.ifName, n.ns, err)
 	}
-	n.ifIndex = ifl.Attrs().Index
+	g.ifIndex = ifl.Attrs().Index
 	if err := inNamespace(n.fd, func() error {
 		for _, kv := range [][2]string{
 			{"accept_dad", "0"},
 			{"addr_gen_mode", "0"},
 			{"disable_ipv6", "0"},
 		} {
-			if err := writeSysctl("net/ipv6/conf/"+n.ifName+"/"+kv[0], kv[1]); err != nil {
+			if err := writeSysctl("net/ipv6/conf/"+g.ifName+"/"+kv[0], kv[1]); err != nil {
 				return err
 			}
 		}
@@ -260,25 +307,25 @@ func (l *Lab) attach(n *node, bridgeIndex int) error {
 		return fmt.Errorf("netns: lo up in %s: %w", n.ns, err)
 	}
 	if err := n.nl.LinkSetUp(ifl); err != nil {
-		return fmt.Errorf("netns: %s up in %s: %w", n.ifName, n.ns, err)
+		return fmt.Errorf("netns: %s up in %s: %w", g.ifName, n.ns, err)
 	}
-	port, err := l.link.nl.LinkByName(n.portName)
+	port, err := l.link.nl.LinkByName(g.portName)
 	if err != nil {
-		return fmt.Errorf("netns: find port %s: %w", n.portName, err)
+		return fmt.Errorf("netns: find port %s: %w", g.portName, err)
 	}
 	if err := l.link.nl.LinkSetUp(port); err != nil {
-		return fmt.Errorf("netns: port %s up: %w", n.portName, err)
+		return fmt.Errorf("netns: port %s up: %w", g.portName, err)
 	}
-	if n.linkLocal, err = waitLinkLocal(n.nl, ifl, readyTimeout); err != nil {
-		return fmt.Errorf("netns: %s in %s: %w", n.ifName, n.ns, err)
+	if g.linkLocal, err = waitLinkLocal(n.nl, ifl, readyTimeout); err != nil {
+		return fmt.Errorf("netns: %s in %s: %w", g.ifName, n.ns, err)
 	}
-	for _, a := range n.addrs {
+	for _, a := range g.addrs {
 		addr := &netlink.Addr{
 			IPNet: &net.IPNet{IP: net.IP(a.Addr().AsSlice()), Mask: net.CIDRMask(a.Bits(), 128)},
 			Flags: unix.IFA_F_NODAD, // usable at once
 		}
 		if err := n.nl.AddrAdd(ifl, addr); err != nil {
-			return fmt.Errorf("netns: add %v to %s in %s: %w", a, n.ifName, n.ns, err)
+			return fmt.Errorf("netns: add %v to %s in %s: %w", a, g.ifName, n.ns, err)
 		}
 	}
 	return nil
@@ -348,7 +395,7 @@ func (l *Lab) Spec() Spec { return l.spec }
 func (l *Lab) Prefix() string { return l.spec.Prefix }
 
 // Nodes returns the node names: the clients first, then the servers in
-// spec order.
+// spec order, then the server network's nodes, then the relay.
 func (l *Lab) Nodes() []string {
 	out := make([]string, 0, len(l.order))
 	for _, n := range l.order {
@@ -427,4 +474,30 @@ func (l *Lab) Do(node string, fn func() error) error {
 		release()
 		return fn()
 	})
+}
+
+// UpIfName returns the name of a relay's server-network interface inside
+// its namespace, or "" for a node without one.
+func (l *Lab) UpIfName(node string) string {
+	if n, ok := l.nodes[node]; ok && n.up != nil {
+		return n.up.ifName
+	}
+	return ""
+}
+
+// UpIfIndex returns the index of a relay's server-network interface (0 for
+// a node without one).
+func (l *Lab) UpIfIndex(node string) int {
+	if n, ok := l.nodes[node]; ok && n.up != nil {
+		return n.up.ifIndex
+	}
+	return 0
+}
+
+// UpAddrs returns a relay's global addresses on the server network.
+func (l *Lab) UpAddrs(node string) []netip.Prefix {
+	if n, ok := l.nodes[node]; ok && n.up != nil {
+		return append([]netip.Prefix(nil), n.up.addrs...)
+	}
+	return nil
 }

@@ -22,6 +22,27 @@ type Spec struct {
 	Nodes []NodeSpec
 	// Clients is the client population's namespace.
 	Clients NodeSpec
+
+	// ServerNet is the server network's prefix, a /64 inside an allowed
+	// range; required when Upstream or Relay is set. It is a second bridge,
+	// apart from the client link, that only a relay joins to it.
+	ServerNet netip.Prefix
+	// Upstream are namespaces attached to the server network only (servers
+	// behind a relay).
+	Upstream []NodeSpec
+	// Relay, when set, is one namespace attached to both links: its first
+	// interface on the client link, its second on the server network.
+	Relay *RelaySpec
+}
+
+// RelaySpec is the namespace of a relay agent, attached to both links.
+type RelaySpec struct {
+	// Name follows NodeSpec's rules.
+	Name string
+	// Down are global addresses on its client-link interface (a DHCPv6
+	// relay needs one there: it becomes the link-address, RFC 9915
+	// §19.1.1); Up those on its server-network interface.
+	Down, Up []netip.Prefix
 }
 
 // NodeSpec is one namespace attached to the link.
@@ -96,12 +117,24 @@ func (s Spec) Validate() error {
 	if !s.Link.IsValid() || s.Link.Bits() != 64 || !AllowedAddr(s.Link.Addr()) {
 		return bad("link prefix %v must be a /64 inside 2001:db8::/32 or fd00::/8", s.Link)
 	}
-	if len(s.Nodes)+1 > MaxNodes {
-		return bad("%d nodes: at most %d", len(s.Nodes), MaxNodes-1)
+	if len(s.Upstream) > 0 || s.Relay != nil {
+		if !s.ServerNet.IsValid() || s.ServerNet.Bits() != 64 || !AllowedAddr(s.ServerNet.Addr()) {
+			return bad("server network prefix %v must be a /64 inside 2001:db8::/32 or fd00::/8", s.ServerNet)
+		}
+		if s.ServerNet.Masked() == s.Link.Masked() {
+			return bad("server network %v is the client link", s.ServerNet)
+		}
+	}
+	all := append(append([]NodeSpec{s.Clients}, s.Nodes...), s.Upstream...)
+	if s.Relay != nil {
+		all = append(all, NodeSpec{Name: s.Relay.Name, Addrs: append(append([]netip.Prefix(nil), s.Relay.Down...), s.Relay.Up...)})
+	}
+	if s.interfaces() > MaxNodes {
+		return bad("%d interfaces: at most %d", s.interfaces(), MaxNodes)
 	}
 	seen := map[string]bool{}
 	addrs := map[netip.Addr]string{}
-	for _, n := range append([]NodeSpec{s.Clients}, s.Nodes...) {
+	for _, n := range all {
 		if !nodeRE.MatchString(n.Name) || n.Name == linkNode {
 			return bad("node name %q must match ^[a-z][a-z0-9]{0,7}$ and not be %q", n.Name, linkNode)
 		}
@@ -122,9 +155,19 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// interfaces counts the lab's veth pairs: one per node, two for a relay.
+func (s Spec) interfaces() int {
+	n := 1 + len(s.Nodes) + len(s.Upstream)
+	if s.Relay != nil {
+		n += 2
+	}
+	return n
+}
+
 // Names of things, all derived from the prefix.
 func nsName(prefix, node string) string { return prefix + "-" + node }
 func bridgeName(prefix string) string   { return prefix + "-br" }
+func upBridgeName(prefix string) string { return prefix + "-bu" }
 func portName(prefix string, i int) string {
 	return fmt.Sprintf("%s-b%d", prefix, i)
 }

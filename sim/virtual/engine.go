@@ -189,6 +189,40 @@ func (e *Engine) Restart(name string, keep bool) error {
 	return nil
 }
 
+// Join adds n clients to the population, starting over [now, now+ramp).
+func (e *Engine) Join(n int, ramp time.Duration) error {
+	if e.pop == nil {
+		return fmt.Errorf("virtual: join before the population is set")
+	}
+	if _, err := e.pop.AddClients(e.now, n, ramp); err != nil {
+		return fmt.Errorf("virtual: join %d: %w", n, err)
+	}
+	return nil
+}
+
+// Leave makes n clients release their leases and stop (population.StopSome).
+func (e *Engine) Leave(n int) []int {
+	if e.pop == nil {
+		return nil
+	}
+	return e.pop.StopSome(e.now, n)
+}
+
+// Flap takes the clients' link down and up: each client confirms,
+// rebinds or asks for its configuration again (population.LinkChanged).
+func (e *Engine) Flap() {
+	if e.pop != nil {
+		e.pop.LinkChanged(e.now)
+	}
+}
+
+// Occupy puts a host using addr on the link (population.Occupy).
+func (e *Engine) Occupy(addr netip.Addr) {
+	if e.pop != nil {
+		e.pop.Occupy(e.now, addr)
+	}
+}
+
 func (e *Engine) must(name string) *Server {
 	s, ok := e.byName[name]
 	if !ok {

@@ -2,10 +2,12 @@ package virtual
 
 import (
 	"fmt"
+	"net/netip"
 
 	"d6lab/reports/history"
 	"d6lab/scenarios"
 	"d6lab/sim"
+	"d6lab/transport"
 )
 
 // RunScenario plays sc on a fresh engine from Epoch and returns the engine
@@ -17,6 +19,9 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 			return nil, fmt.Errorf("virtual: t=%s impair %s: the virtual engine has no impairment; use the netns engine", a.At, a.Target)
 		}
 	}
+	if sc.Relay == scenarios.Dhcrelay {
+		return nil, fmt.Errorf("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")
+	}
 	e := New(Epoch)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	for i, s := range sc.Servers {
@@ -24,8 +29,14 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := e.AddServer(s.Name, cfg); err != nil {
+		srv, err := e.AddServer(s.Name, cfg)
+		if err != nil {
 			return nil, err
+		}
+		if sc.Relay == scenarios.OwnRelay {
+			// Behind the population's own relay the servers sit on the
+			// server network, at the addresses the netns engine gives them.
+			srv.Addr = netip.AddrPortFrom(sim.ServerAddr(sc.Link, i), transport.ServerPort)
 		}
 	}
 	var actErr error
@@ -43,6 +54,16 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 				e.CutLink(a.Target)
 			case scenarios.Heal:
 				e.Heal(a.Target)
+			case scenarios.Join:
+				if err := e.Join(a.Count, a.Ramp); err != nil && actErr == nil {
+					actErr = err
+				}
+			case scenarios.Leave:
+				e.Leave(a.Count)
+			case scenarios.Flap:
+				e.Flap()
+			case scenarios.Occupy:
+				e.Occupy(a.Address)
 			case scenarios.Restart:
 				if err := e.Restart(a.Target, a.State != scenarios.Wipe); err != nil && actErr == nil {
 					actErr = err
@@ -50,7 +71,11 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 			}
 		})
 	}
-	if err := e.SetPopulation(sim.PopulationConfig(sc, nil)); err != nil {
+	pcfg := sim.PopulationConfig(sc, nil)
+	if sc.Relay == scenarios.OwnRelay {
+		pcfg.Relay = sim.OwnRelay(sc, "virtual")
+	}
+	if err := e.SetPopulation(pcfg); err != nil {
 		return nil, err
 	}
 	e.RunFor(sc.Duration)
