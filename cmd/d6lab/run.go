@@ -27,18 +27,23 @@ const exitInterrupted = 130
 
 func runCmd() *cobra.Command {
 	var out, engine string
+	var pcapMax int64
 	c := &cobra.Command{
 		Use:   "run SCENARIO.yaml...",
 		Short: "Run scenario files in network namespaces and report each (needs root)",
 		Long: `run loads each scenario (exit 2 naming file, line and field if one is malformed, before
 anything is created), plays it in a fresh lab of network namespaces with real server
 processes, prints the report table and writes DIR/<scenario>/: report.json,
-history.jsonl, report.html (charts, works offline), report.md and junit.xml.
+history.jsonl, report.html (charts, works offline), report.md and junit.xml, and
+with the netns engine clients.pcap, the clients' DHCPv6 traffic (--pcap-max).
 It exits 0 when every expect: bound of every scenario holds, 1 when one is
 broken (junit.xml and the table say which), 2 on bad input or a lab that
 could not be set up or run.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if pcapMax < 0 {
+				return badInput("--pcap-max %d: want a size in bytes, or 0 for no capture", pcapMax)
+			}
 			// Load everything first: a bad file stops the command before
 			// any namespace exists.
 			var scs []*scenarios.Scenario
@@ -54,7 +59,7 @@ could not be set up or run.`,
 			var broken []string
 			for _, sc := range scs {
 				dir := filepath.Join(out, sc.Name)
-				run, err := runOne(ctx, sc, engine, dir, cmd.ErrOrStderr())
+				run, err := runOne(ctx, sc, engine, dir, pcapMax, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -70,6 +75,7 @@ could not be set up or run.`,
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
+	pcapFlag(c, &pcapMax)
 	return c
 }
 
@@ -77,6 +83,7 @@ func compareCmd() *cobra.Command {
 	var (
 		out, engine string
 		clients     int
+		pcapMax     int64
 	)
 	c := &cobra.Command{
 		Use:   "compare",
@@ -92,12 +99,15 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			if clients < 1 || clients > 100000 {
 				return badInput("--clients %d: want 1..100000", clients)
 			}
+			if pcapMax < 0 {
+				return badInput("--pcap-max %d: want a size in bytes, or 0 for no capture", pcapMax)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var runs []*render.Run
 			for _, m := range scenarios.Models {
 				sc := scenarios.Compare(m, clients)
-				run, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), cmd.ErrOrStderr())
+				run, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), pcapMax, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -109,13 +119,20 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model")
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
+	pcapFlag(c, &pcapMax)
 	return c
+}
+
+// pcapFlag adds --pcap-max: the size cap of DIR/<scenario>/clients.pcap.
+func pcapFlag(c *cobra.Command, max *int64) {
+	c.Flags().Int64Var(max, "pcap-max", lab.DefaultPcapMax, "size cap in bytes of clients.pcap, the capture of the clients' DHCPv6 traffic (netns engine); 0: no capture")
 }
 
 // runOne plays sc in the chosen engine, analyses the history, evaluates the
 // scenario's expectations and saves every output in dir (report.json,
-// history.jsonl, report.html, report.md, junit.xml).
-func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, progress io.Writer) (*render.Run, error) {
+// history.jsonl, report.html, report.md, junit.xml; with the netns engine
+// also clients.pcap, capped at pcapMax bytes, none when 0).
+func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pcapMax int64, progress io.Writer) (*render.Run, error) {
 	l := sim.CheckLab(sc, engine)
 	var events []history.Event
 	switch engine {
@@ -123,7 +140,11 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pro
 		if os.Geteuid() != 0 {
 			return nil, badInput("the netns engine needs root (CAP_NET_ADMIN) to create network namespaces; --engine virtual does not")
 		}
-		res, err := lab.Run(ctx, sc, lab.Options{OutDir: dir, Log: progress, Terminal: isTerminal(progress)})
+		opt := lab.Options{OutDir: dir, Log: progress, Terminal: isTerminal(progress), PcapMax: pcapMax}
+		if pcapMax == 0 {
+			opt.PcapMax = -1 // the flag's 0 means no capture
+		}
+		res, err := lab.Run(ctx, sc, opt)
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return nil, &exitError{code: exitInterrupted, err: fmt.Errorf("%s: interrupted; the lab was torn down", sc.Name)}
@@ -131,7 +152,23 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pro
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
 		events, l.Start, l.End = res.Events, res.Start, res.End
+		if res.Pcap != "" {
+			st := res.PcapStats
+			fmt.Fprintf(progress, "capture %s: %d packets, %d bytes", res.Pcap, st.Packets, st.Bytes)
+			if st.DroppedByCap > 0 {
+				fmt.Fprintf(progress, "; %d more not written: the file reached --pcap-max", st.DroppedByCap)
+			}
+			if st.KernelDrops > 0 {
+				fmt.Fprintf(progress, "; %d lost by the kernel (socket buffer full)", st.KernelDrops)
+			}
+			fmt.Fprintln(progress)
+		}
 	case "virtual":
+		// No capture here: a clients.pcap of an earlier netns run in dir
+		// would be linked as this run's.
+		if err := os.Remove(filepath.Join(dir, lab.PcapFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, outputFailed(err)
+		}
 		e, err := virtual.RunScenario(sc)
 		if err != nil {
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))

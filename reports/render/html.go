@@ -58,7 +58,11 @@ const shownEvidence = 15
 // HTML writes the self-contained report.html of one run: summary,
 // expectations, figures (inline SVG) and duplicate evidence. It needs no
 // network and no script.
-func HTML(w io.Writer, run *Run) error {
+func HTML(w io.Writer, run *Run) error { return htmlRun(w, run, nil) }
+
+// htmlRun is HTML with extra files of the run directory (clients.pcap)
+// added to the footer's links.
+func htmlRun(w io.Writer, run *Run, extra []string) error {
 	r := run.Report
 	p := page{
 		Title:    "d6lab · " + dash(r.Scenario),
@@ -66,7 +70,7 @@ func HTML(w io.Writer, run *Run) error {
 		Verdict:  Verdict(r),
 		Summary:  Summary(r),
 		Expect:   []expectGroup{group(r.Scenario, r)},
-		Files:    []string{ReportFile, MarkdownFile, JUnitFile, HistoryFile},
+		Files:    append([]string{ReportFile, MarkdownFile, JUnitFile, HistoryFile}, extra...),
 	}
 	names := []string{dash(r.Model)}
 	figs := []struct {

@@ -15,7 +15,11 @@ const MarkdownEvidence = 5
 // Markdown writes report.md: a summary of one run that reads well in a
 // pull-request comment (the summary table, the expectations, the duplicate
 // count with the first evidence rows).
-func Markdown(w io.Writer, r *check.Report) error {
+func Markdown(w io.Writer, r *check.Report) error { return markdownRun(w, r, nil) }
+
+// markdownRun is Markdown with a closing line linking extra files of the
+// run directory (clients.pcap), when there are any.
+func markdownRun(w io.Writer, r *check.Report, extra []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s d6lab · %s: %s\n\n", mark(r.OK()), mdText(dash(r.Scenario)), Verdict(r))
 	fmt.Fprintf(&b, "%s\n\n", mdText(subtitle(r)))
@@ -26,6 +30,13 @@ func Markdown(w io.Writer, r *check.Report) error {
 	b.WriteString("\n")
 	mdExpect(&b, []string{""}, []*check.Report{r})
 	mdDuplicates(&b, "", r)
+	if len(extra) > 0 {
+		links := make([]string, len(extra))
+		for i, f := range extra {
+			links[i] = fmt.Sprintf("[%s](%s)", mdText(f), f)
+		}
+		fmt.Fprintf(&b, "\nAlso in this directory: %s\n", strings.Join(links, " · "))
+	}
 	return writeString(w, b.String(), "render markdown")
 }
 

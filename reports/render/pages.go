@@ -9,19 +9,29 @@ import (
 	"d6lab/reports/check"
 )
 
+// PcapFile is the capture of the clients' DHCPv6 traffic that a netns run
+// leaves in its directory (sim/lab writes it; its size is capped, and it is
+// absent when the capture was off or the engine was virtual).
+const PcapFile = "clients.pcap"
+
 // SaveRunPages writes the readable outputs of one run into dir (created if
 // needed): report.html, report.md and junit.xml. SaveRun writes the JSON.
+// The pages link clients.pcap when dir holds one.
 func SaveRunPages(dir string, run *Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save pages: %w", err)
 	}
 	r := run.Report
+	var extra []string
+	if fi, err := os.Stat(filepath.Join(dir, PcapFile)); err == nil && fi.Mode().IsRegular() {
+		extra = append(extra, PcapFile)
+	}
 	for _, f := range []struct {
 		name  string
 		write func(io.Writer) error
 	}{
-		{HTMLFile, func(w io.Writer) error { return HTML(w, run) }},
-		{MarkdownFile, func(w io.Writer) error { return Markdown(w, r) }},
+		{HTMLFile, func(w io.Writer) error { return htmlRun(w, run, extra) }},
+		{MarkdownFile, func(w io.Writer) error { return markdownRun(w, r, extra) }},
 		{JUnitFile, func(w io.Writer) error { return JUnit(w, r) }},
 	} {
 		if err := saveFile(filepath.Join(dir, f.name), f.write); err != nil {

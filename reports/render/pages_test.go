@@ -222,3 +222,25 @@ var _ = Describe("Saving the pages", func() {
 		}
 	})
 })
+
+var _ = Describe("Linking the packet capture", func() {
+	It("links clients.pcap from report.html and report.md only when the run directory holds one", func() {
+		dir := GinkgoT().TempDir()
+		with, without := filepath.Join(dir, "with"), filepath.Join(dir, "without")
+		Expect(os.MkdirAll(with, 0o755)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(with, render.PcapFile), []byte("pcap"), 0o644)).To(Succeed())
+		Expect(render.SaveRunPages(with, failing())).To(Succeed())
+		Expect(render.SaveRunPages(without, failing())).To(Succeed())
+
+		read := func(d, f string) string {
+			b, err := os.ReadFile(filepath.Join(d, f))
+			Expect(err).NotTo(HaveOccurred())
+			return string(b)
+		}
+		Expect(read(with, render.HTMLFile)).To(ContainSubstring(`<a href="clients.pcap">clients.pcap</a>`))
+		Expect(read(with, render.MarkdownFile)).To(ContainSubstring("[clients.pcap](clients.pcap)"))
+		Expect(read(without, render.HTMLFile)).NotTo(ContainSubstring("clients.pcap"))
+		Expect(read(without, render.MarkdownFile)).NotTo(ContainSubstring("clients.pcap"))
+		Expect(read(without, render.HTMLFile)).To(ContainSubstring(`<a href="history.jsonl">history.jsonl</a>`))
+	})
+})

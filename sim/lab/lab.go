@@ -16,9 +16,11 @@ import (
 
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
+	"d6lab/reports/render"
 	"d6lab/scenarios"
 	"d6lab/server"
 	"d6lab/sim"
+	"d6lab/sim/capture"
 	"d6lab/sim/netns"
 	"d6lab/transport"
 )
@@ -38,7 +40,19 @@ type Options struct {
 	// Terminal redraws the progress line in place with a bar; otherwise a
 	// plain line is written every 10 s.
 	Terminal bool
+	// PcapMax caps the size of <OutDir>/clients.pcap, the capture of the
+	// clients' DHCPv6 traffic on the client link (sim/capture): 0 means
+	// DefaultPcapMax, a negative value means no capture.
+	PcapMax int64
 }
+
+// DefaultPcapMax is the size cap of the clients' capture when
+// Options.PcapMax is 0.
+const DefaultPcapMax = 64 << 20
+
+// PcapFile is the name of the clients' capture in the output directory,
+// the name the reports link.
+const PcapFile = render.PcapFile
 
 // Server is what a run tells the checkers about one server.
 type Server struct {
@@ -56,6 +70,10 @@ type Result struct {
 	// ClientStats are the population's counters (sent, received,
 	// dropped by reason).
 	ClientStats population.Stats
+	// Pcap is the path of the clients' capture ("" when disabled) and
+	// PcapStats its counters (packets written, bytes, dropped by the cap).
+	Pcap      string
+	PcapStats capture.Stats
 }
 
 // recorder is the run's append-only history, shared by the population's
@@ -165,8 +183,38 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		}
 	}
 
+	// The capture starts before any server, so it holds the whole run, and
+	// stops before the teardown above (deferred calls run last-in first-out).
+	var pcapPath string
+	if opt.PcapMax < 0 {
+		// No capture: a file left by an earlier run in OutDir would be
+		// mistaken for this run's (the report links it).
+		if err := os.Remove(filepath.Join(opt.OutDir, PcapFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("lab: %w", err)
+		}
+	} else {
+		limit := opt.PcapMax
+		if limit == 0 {
+			limit = DefaultPcapMax
+		}
+		pcapPath = filepath.Join(opt.OutDir, PcapFile)
+		c, err := capture.Start(lab, "clients", pcapPath, limit)
+		if err != nil {
+			return nil, fmt.Errorf("lab: %w", err)
+		}
+		defer func() {
+			st, serr := c.Stop()
+			if serr != nil {
+				err = errors.Join(err, fmt.Errorf("lab: %w", serr))
+			}
+			if res != nil {
+				res.PcapStats = st
+			}
+		}()
+	}
+
 	rec := &recorder{}
-	res = &Result{Prefix: opt.Prefix}
+	res = &Result{Prefix: opt.Prefix, Pcap: pcapPath}
 	for _, srv := range servers {
 		srv.argv = serveArgv(opt.Binary, lab.IfName(srv.node), srv.leases, srv.cfg)
 		if err := start(ctx, lab, srv); err != nil {
