@@ -5,5 +5,10 @@
 //   - lab: a scenario run on that topology with real server processes
 //     and the simulated client population, recorded as a history;
 //   - virtual: the same protocol cores on an in-memory link driven by a
-//     virtual clock, seeded and deterministic, for tests and large runs.
+//     virtual clock, seeded and deterministic, for tests and large runs;
+//   - capture: the client link's DHCPv6 traffic written to a pcap file.
+//
+// The package itself maps a resolved scenario to what every engine needs:
+// each server's configuration and DUID, the client population, and the
+// checkers' description of the lab.
 package sim
