@@ -354,15 +354,9 @@ func (s *Server) solicit(x *exchange) error {
 		t = dhcpv6.MessageTypeReply
 	}
 	x.reply = s.newReply(x, t)
-	var outs []iaOut
-	for _, in := range s.ias(x.msg) {
-		out, err := s.assign(x, in, rapid, false)
-		if err != nil {
-			return err
-		}
-		outs = append(outs, out)
+	if err := s.assignAll(x, rapid, false); err != nil {
+		return err
 	}
-	addIAs(x.reply, outs)
 	if rapid {
 		x.reply.AddOption(rapidCommit) // §18.3.1: says the Reply answers a Solicit
 	} else {
@@ -377,9 +371,15 @@ func (s *Server) solicit(x *exchange) error {
 // request answers a Request (RFC 9915 §18.3.2).
 func (s *Server) request(x *exchange) error {
 	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	return s.assignAll(x, true, true)
+}
+
+// assignAll answers every IA of the message with assign and adds them to
+// the reply.
+func (s *Server) assignAll(x *exchange, commit, checkLink bool) error {
 	var outs []iaOut
 	for _, in := range s.ias(x.msg) {
-		out, err := s.assign(x, in, true, true)
+		out, err := s.assign(x, in, commit, checkLink)
 		if err != nil {
 			return err
 		}
