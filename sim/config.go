@@ -84,3 +84,31 @@ func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
 	}
 	return l
 }
+
+// ClientActionDetail describes a client timeline action for logs and the
+// history: "100 clients", an address, or "every client".
+func ClientActionDetail(a scenarios.Action) string {
+	switch a.Kind {
+	case scenarios.Join, scenarios.Leave:
+		return fmt.Sprintf("%d clients", a.Count)
+	case scenarios.Occupy:
+		return a.Address.String()
+	}
+	return "every client"
+}
+
+// ClientActionKind is the history kind that records a client timeline
+// action (join, leave, flap, occupy) in every engine.
+func ClientActionKind(k scenarios.ActionKind) history.Kind {
+	switch k {
+	case scenarios.Join:
+		return history.ClientsJoined
+	case scenarios.Leave:
+		return history.ClientsLeft
+	case scenarios.Flap:
+		return history.LinkFlapped
+	case scenarios.Occupy:
+		return history.AddressOccupied
+	}
+	return history.Kind(k)
+}

@@ -254,7 +254,8 @@ func isLab(k history.Kind) bool {
 	switch k {
 	case history.ServerStarted, history.ServerKilled, history.ServerFrozen, history.ServerThawed,
 		history.ServerRestarted, history.LinkCut, history.LinkHealed, history.LinkImpaired,
-		history.RunStarted, history.RunEnded:
+		history.RunStarted, history.RunEnded, history.ClientsJoined, history.ClientsLeft,
+		history.LinkFlapped, history.AddressOccupied:
 		return true
 	}
 	return false

@@ -38,6 +38,10 @@ const (
 	LinkImpaired    Kind = "link_impaired"
 	RunStarted      Kind = "run_started"
 	RunEnded        Kind = "run_ended"
+	ClientsJoined   Kind = "clients_joined"   // a join wave started (Detail: how many)
+	ClientsLeft     Kind = "clients_left"     // clients told to Release and stop (Detail: how many)
+	LinkFlapped     Kind = "link_flapped"     // the clients' link went down and up
+	AddressOccupied Kind = "address_occupied" // a foreign host took an address (Detail: which)
 )
 
 // IA types of a lease.

@@ -42,6 +42,10 @@ func (e LabEvent) Label() string {
 		history.LinkCut:         "cut",
 		history.LinkHealed:      "heal",
 		history.LinkImpaired:    "impair",
+		history.ClientsJoined:   "join",
+		history.ClientsLeft:     "leave",
+		history.LinkFlapped:     "flap",
+		history.AddressOccupied: "occupy",
 	}[e.Kind]
 	if verb == "" {
 		verb = string(e.Kind)
@@ -79,7 +83,8 @@ func NewRun(r *check.Report, s check.Samples, events []history.Event) *Run {
 	for _, e := range events {
 		switch e.Kind {
 		case history.ServerKilled, history.ServerFrozen, history.ServerThawed, history.ServerRestarted,
-			history.LinkCut, history.LinkHealed, history.LinkImpaired:
+			history.LinkCut, history.LinkHealed, history.LinkImpaired,
+			history.ClientsJoined, history.ClientsLeft, history.LinkFlapped, history.AddressOccupied:
 		case history.ServerStarted:
 			if !e.At.After(r.Started) {
 				continue // the lab's own start

@@ -289,8 +289,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 			return nil, err
 		}
 		if a.Kind.ClientAction() {
-			logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, clientActionDetail(a))
+			logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, sim.ClientActionDetail(a))
 			ctl <- clientCommand(a)
+			rec.lab(sim.ClientActionKind(a.Kind), "", sim.ClientActionDetail(a))
 			continue
 		}
 		srv := byName[a.Target]
@@ -312,16 +313,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	res.ClientStats = pop.Stats()
 	logf("lab %s: done, %d events; tearing down", opt.Prefix, len(res.Events))
 	return res, nil
-}
-
-func clientActionDetail(a scenarios.Action) string {
-	switch a.Kind {
-	case scenarios.Join, scenarios.Leave:
-		return fmt.Sprintf("%d clients", a.Count)
-	case scenarios.Occupy:
-		return a.Address.String()
-	}
-	return "every client"
 }
 
 // clientCommand turns a client action into a command the population's

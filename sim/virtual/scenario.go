@@ -69,6 +69,9 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 					actErr = err
 				}
 			}
+			if a.Kind.ClientAction() {
+				e.lab(sim.ClientActionKind(a.Kind), "", sim.ClientActionDetail(a))
+			}
 		})
 	}
 	pcfg := sim.PopulationConfig(sc, nil)
