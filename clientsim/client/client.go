@@ -361,24 +361,18 @@ func (c *Client) nextTimer() time.Time {
 }
 
 // renewAt is the earliest T1 among the IAs that hold leases.
-func (c *Client) renewAt() time.Time {
-	var t time.Time
-	for i := range c.ias {
-		a := &c.ias[i]
-		if len(a.leases) > 0 && (t.IsZero() || a.t1At.Before(t)) {
-			t = a.t1At
-		}
-	}
-	return t
-}
+func (c *Client) renewAt() time.Time { return c.earliest(func(a *ia) time.Time { return a.t1At }) }
 
 // rebindAt is the earliest T2 among the IAs that hold leases.
-func (c *Client) rebindAt() time.Time {
+func (c *Client) rebindAt() time.Time { return c.earliest(func(a *ia) time.Time { return a.t2At }) }
+
+// earliest is the earliest of at(a) over the IAs that hold leases.
+func (c *Client) earliest(at func(*ia) time.Time) time.Time {
 	var t time.Time
 	for i := range c.ias {
 		a := &c.ias[i]
-		if len(a.leases) > 0 && (t.IsZero() || a.t2At.Before(t)) {
-			t = a.t2At
+		if len(a.leases) > 0 && (t.IsZero() || at(a).Before(t)) {
+			t = at(a)
 		}
 	}
 	return t

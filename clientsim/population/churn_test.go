@@ -2,7 +2,6 @@ package population_test
 
 import (
 	"context"
-	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
-	"d6lab/transport"
 )
 
 var _ = Describe("Churn", func() {
@@ -118,26 +116,7 @@ var _ = Describe("Churn", func() {
 
 var _ = Describe("RunControlled", func() {
 	It("runs commands on its own goroutine: a join wave and a leave wave over an in-memory link", func() {
-		link := transport.NewLink()
-		srv, err := link.Attach(serverAddr, 4096, transport.AllServers)
-		Expect(err).NotTo(HaveOccurred())
-		cli, err := link.Attach(netip.MustParseAddrPort("[fe80::2]:546"), 4096)
-		Expect(err).NotTo(HaveOccurred())
-		defer srv.Close()
-		defer cli.Close()
-		r := newResponder()
-		go func() {
-			buf := make([]byte, 4096)
-			for {
-				n, src, _, err := srv.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				if a := r.answer(buf[:n]); a != nil {
-					_, _ = srv.WriteTo(a, src)
-				}
-			}
-		}()
+		cli := respondingLink()
 		var bound, released atomic.Int64
 		p, err := population.New(population.Config{
 			Count: 50, Seed: 9, IANA: true, Ramp: 50 * time.Millisecond, Timescale: 0.01,

@@ -296,26 +296,7 @@ var _ = Describe("Population", func() {
 
 	Describe("Run", func() {
 		It("drives clients over an in-memory link and releases them when stopped", func() {
-			link := transport.NewLink()
-			srv, err := link.Attach(serverAddr, 4096, transport.AllServers)
-			Expect(err).NotTo(HaveOccurred())
-			cli, err := link.Attach(netip.MustParseAddrPort("[fe80::2]:546"), 4096)
-			Expect(err).NotTo(HaveOccurred())
-			defer srv.Close()
-			defer cli.Close()
-			r := newResponder()
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					n, src, _, err := srv.ReadFrom(buf)
-					if err != nil {
-						return
-					}
-					if a := r.answer(buf[:n]); a != nil {
-						_, _ = srv.WriteTo(a, src)
-					}
-				}
-			}()
+			cli := respondingLink()
 
 			const n = 200
 			var bound, released atomic.Int64

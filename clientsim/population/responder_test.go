@@ -8,6 +8,10 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/transport"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -87,4 +91,30 @@ func (r *responder) answer(pkt []byte) []byte {
 		return nil
 	}
 	return out.ToBytes()
+}
+
+// respondingLink is the client end of an in-memory link whose server end a
+// scripted responder answers; both ends close when the spec ends.
+func respondingLink() *transport.MemConn {
+	link := transport.NewLink()
+	srv, err := link.Attach(serverAddr, 4096, transport.AllServers)
+	Expect(err).NotTo(HaveOccurred())
+	cli, err := link.Attach(netip.MustParseAddrPort("[fe80::2]:546"), 4096)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(srv.Close)
+	DeferCleanup(cli.Close)
+	r := newResponder()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, src, _, err := srv.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if a := r.answer(buf[:n]); a != nil {
+				_, _ = srv.WriteTo(a, src)
+			}
+		}
+	}()
+	return cli
 }
