@@ -56,6 +56,12 @@ var MetricPaths = []string{
 	"life.declined",              // leases declined: another host uses the address
 	"life.confirmed",             // Confirms answered Success
 	"life.notonlink",             // Confirms answered NotOnLink
+	"acquire.bind_s.p50",         // first Solicit to first binding, per client
+	"acquire.bind_s.p95",
+	"acquire.bind_s.p99",
+	"acquire.bind_s.max",
+	"acquire.last_s", // when the last first binding came, since the run started
+	"acquire.never",  // clients that solicited and never bound
 }
 
 // textMetrics are the MetricPaths that are not numbers.

@@ -180,6 +180,7 @@ func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 	a.pd(r, lab, events)
 	a.stateless(r, events, order)
 	a.life(r, events)
+	a.acquire(r, events, order)
 	a.share(r, lab.Step)
 	return r, a.samples()
 }

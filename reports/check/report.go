@@ -44,6 +44,7 @@ type Report struct {
 	PD        PD        `json:"pd"`        // prefix delegation's pool cost (pd.go)
 	Stateless Stateless `json:"stateless"` // stateless clients' configuration outage (stateless.go)
 	Life      Life      `json:"life"`      // releases, declines, confirms (life.go)
+	Acquire   Acquire   `json:"acquire"`   // first bindings: how fast (acquire.go)
 
 	Expect []ExpectResult `json:"expect"`
 }

@@ -29,6 +29,10 @@ func Summary(r *check.Report) []Row {
 	row("duration", sec(r.DurationS)+timescale(r.Timescale))
 	row("clients", strconv.Itoa(r.Clients))
 	row("bound at end", strconv.Itoa(r.Bound))
+	if ac := r.Acquire; ac.BindS.Count > 0 || ac.Never > 0 {
+		row("first binding p50/p99/max", percentiles(ac.BindS, false))
+		row("last first binding", fmt.Sprintf("+%s (never bound: %d)", sec(ac.LastS), ac.Never))
+	}
 	row("fault", FaultText(r))
 	row("affected", strconv.Itoa(r.Affected))
 	rb := r.Rebind
