@@ -65,8 +65,11 @@ var DefaultLifetimes = Lifetimes{T1: 10 * time.Second, T2: 16 * time.Second, Pre
 // Kind is the server implementation a scenario asks for.
 type Kind string
 
-// Server kinds. Only Builtin runs today; the others are accepted so that
-// scenarios can be written ahead of their adapters.
+// Server kinds. Each runs in the netns engine through its adapter in
+// server/daemon (the third-party ones from their Debian packages, coredhcp
+// from a cached build); the virtual engine runs every server as the builtin
+// core. A kind that cannot honour a setting (allocator, rebind policy,
+// Preference, ...) says so in its notes, printed at the start of a run.
 const (
 	Builtin  Kind = "builtin"
 	Kea      Kind = "kea"

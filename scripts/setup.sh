@@ -16,6 +16,12 @@ declare -A want=(
 	# name Liberation Sans (a Recommends of chromium, which we skip)
 	[chromium]=/usr/bin/chromium
 	[fonts-liberation]=/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf
+	# third-party DHCPv6 servers the lab runs (server/daemon): kind kea,
+	# dhcpd, dnsmasq and wide
+	[kea-dhcp6-server]=/usr/sbin/kea-dhcp6
+	[isc-dhcp-server]=/usr/sbin/dhcpd
+	[dnsmasq]=/usr/sbin/dnsmasq
+	[wide-dhcpv6-server]=/usr/sbin/dhcp6s
 )
 
 missing=()
@@ -33,5 +39,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's maintainer scripts start a package's service right after
+# installing it: dnsmasq would become a DNS server on this host, and
+# kea-dhcp6, dhcpd and dhcp6s would answer DHCPv6 on the host's own
+# interfaces. The lab runs these programs only inside its namespaces, so no
+# service may start: a policy-rc.d that exits 101 ("action forbidden")
+# tells invoke-rc.d to start nothing. It exists only for the install and
+# is removed afterwards (trap), and an existing one is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# d6lab setup: no service starts during the install\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -106,9 +106,12 @@ var _ = Describe("Serve", func() {
 	})
 })
 
-// failingConn fails every write to one address.
+// failingConn fails every write to one address. It embeds the Conn
+// interface, not the MemConn, so that it does not inherit MemConn's
+// WriteBatch (which would bypass this WriteTo): Serve then batches it
+// through transport.Batch's one-by-one adapter.
 type failingConn struct {
-	*transport.MemConn
+	transport.Conn
 	bad netip.Addr
 }
 
@@ -116,7 +119,7 @@ func (c failingConn) WriteTo(b []byte, dst netip.AddrPort) (int, error) {
 	if dst.Addr() == c.bad {
 		return 0, errors.New("no route")
 	}
-	return c.MemConn.WriteTo(b, dst)
+	return c.Conn.WriteTo(b, dst)
 }
 
 var _ = Describe("Serve's exit", func() {

@@ -38,6 +38,10 @@ type Server struct {
 
 	pending []netip.Prefix // leases offered (not bound) in the exchange at hand
 
+	sidPayload []byte        // sid's encoded payload (encode.go)
+	cid        dhcpv6.Option // the last Client ID option seen, and
+	cidPayload []byte        // its encoded payload (encode.go)
+
 	expireFn func(lease.Binding)
 	stages   []stage
 	ctr      counters
@@ -92,6 +96,7 @@ func New(cfg Config, store lease.Store) (*Server, error) {
 		return nil, &ConfigError{Field: "DUID", Msg: err.Error()}
 	}
 	s.sid = dhcpv6.OptServerID(duid)
+	s.sidPayload = s.sid.ToBytes()
 	s.cfg.DUID = s.duid
 
 	strategy := alloc.Strategy(cfg.Allocator)
@@ -193,7 +198,7 @@ func (s *Server) Handle(now time.Time, pkt []byte, src netip.AddrPort, multicast
 	if !ok {
 		return nil, netip.AddrPort{}, false
 	}
-	return out.ToBytes(), ReplyAddr(src, msg), true
+	return s.encode(out), ReplyAddr(src, msg), true
 }
 
 // ReplyAddr is where the answer to req, received from src, goes: back to
@@ -400,6 +405,7 @@ func (s *Server) checkIDs(x *exchange) verdict {
 	if d := opts.ClientID(); d != nil {
 		x.cid = opts.GetOne(dhcpv6.OptionClientID)
 		x.duid = d.ToBytes()
+		s.cid, s.cidPayload = x.cid, x.duid // for encode: the option's payload is the DUID
 	}
 	sid := opts.ServerID()
 	ours := sid != nil && string(sid.ToBytes()) == string(s.duid)

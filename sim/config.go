@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net"
 
 	"d6lab/clientsim/population"
 	"d6lab/reports/check"
@@ -18,6 +19,11 @@ func ServerDUID(i int) []byte {
 	n := i + 1
 	return []byte{0, 3, 0, 1, 0x02, 0xd6, 0x1a, 0xb0, byte(n >> 8), byte(n)}
 }
+
+// ServerMAC is the hardware address in server i's DUID-LL (ServerDUID):
+// third-party servers are configured with a DUID-LL of it
+// (daemon.Spec.MAC), so that they carry the same DUID as the builtin one.
+func ServerMAC(i int) net.HardwareAddr { return net.HardwareAddr(ServerDUID(i)[4:]) }
 
 // ServerConfig is the builtin server configuration for server i of sc: the
 // one mapping from a resolved scenario to the server core, used by the

@@ -71,3 +71,64 @@ func TestMemCloseUnblocksAndDetaches(t *testing.T) {
 		t.Fatalf("WriteTo after Close: %v", err)
 	}
 }
+
+// ReadBatch on a MemConn returns the first datagram and every one already
+// queued behind it, in order, up to the batch length; WriteBatch delivers
+// each to its destination.
+func TestMemBatch(t *testing.T) {
+	l := NewLink()
+	cli, _ := l.Attach(netip.MustParseAddrPort("[fe80::1]:546"), 8)
+	srv, _ := l.Attach(netip.MustParseAddrPort("[fe80::a]:547"), 8, AllServers)
+	for _, s := range []string{"a", "b", "c"} {
+		if _, err := cli.WriteTo([]byte(s), AllServersPort); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := make([]Packet, 2)
+	for i := range ps {
+		ps[i].Buf = make([]byte, 16)
+	}
+	bc := Batch(srv)
+	for _, want := range [][]string{{"a", "b"}, {"c"}} {
+		n, err := bc.ReadBatch(ps)
+		if err != nil || n != len(want) {
+			t.Fatalf("ReadBatch = %d, %v; want %d", n, err, len(want))
+		}
+		for i, w := range want {
+			if got := string(ps[i].Buf[:ps[i].N]); got != w || ps[i].Addr != cli.LocalAddr() || !ps[i].Multicast {
+				t.Fatalf("packet %d = %q from %s mc=%v, want %q", i, got, ps[i].Addr, ps[i].Multicast, w)
+			}
+		}
+	}
+	out := []Packet{{Buf: []byte("x"), N: 1, Addr: cli.LocalAddr()}, {Buf: []byte("yz"), N: 2, Addr: cli.LocalAddr()}}
+	if n, err := bc.WriteBatch(out); n != 2 || err != nil {
+		t.Fatalf("WriteBatch = %d, %v", n, err)
+	}
+	for _, want := range []string{"x", "yz"} {
+		b := make([]byte, 4)
+		n, src, mc, err := cli.ReadFrom(b)
+		if err != nil || string(b[:n]) != want || src != srv.LocalAddr() || mc {
+			t.Fatalf("client got %q from %s mc=%v err=%v, want %q", b[:n], src, mc, err, want)
+		}
+	}
+}
+
+// Batch adapts a plain Conn: one datagram per ReadBatch.
+func TestBatchAdapter(t *testing.T) {
+	l := NewLink()
+	cli, _ := l.Attach(netip.MustParseAddrPort("[fe80::1]:546"), 8)
+	srv, _ := l.Attach(netip.MustParseAddrPort("[fe80::a]:547"), 8)
+	bc := Batch(struct{ Conn }{srv})
+	if _, ok := bc.(*MemConn); ok {
+		t.Fatal("the adapter should hide the MemConn")
+	}
+	cli.WriteTo([]byte("1"), srv.LocalAddr())
+	cli.WriteTo([]byte("2"), srv.LocalAddr())
+	ps := []Packet{{Buf: make([]byte, 4)}, {Buf: make([]byte, 4)}}
+	if n, err := bc.ReadBatch(ps); n != 1 || err != nil || string(ps[0].Buf[:ps[0].N]) != "1" {
+		t.Fatalf("ReadBatch = %d, %v, %q", n, err, ps[0].Buf[:ps[0].N])
+	}
+	if n, err := bc.WriteBatch([]Packet{{Buf: []byte("r"), N: 1, Addr: cli.LocalAddr()}}); n != 1 || err != nil {
+		t.Fatalf("WriteBatch = %d, %v", n, err)
+	}
+}

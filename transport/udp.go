@@ -17,6 +17,9 @@ type UDP struct {
 	iface *net.Interface
 	local netip.AddrPort
 	zone  string // the interface index, as a zone
+
+	batch   batchState // ReadBatch/WriteBatch buffers
+	pktinfo []byte     // IPV6_PKTINFO naming iface, for WriteBatch
 }
 
 var _ Conn = (*UDP)(nil)

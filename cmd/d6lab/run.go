@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -17,6 +18,7 @@ import (
 	"d6lab/reports/history"
 	"d6lab/reports/render"
 	"d6lab/scenarios"
+	"d6lab/server/daemon"
 	"d6lab/sim"
 	"d6lab/sim/lab"
 	"d6lab/sim/virtual"
@@ -82,14 +84,16 @@ could not be set up or run.`,
 func compareCmd() *cobra.Command {
 	var (
 		out, engine string
+		kind        string
 		clients     int
 		pcapMax     int64
 	)
 	c := &cobra.Command{
 		Use:   "compare",
 		Short: "Run the three RFC 6853 models against the same fault and print them side by side (needs root)",
-		Long: `compare runs split, unique and identical (hash allocators) with two builtin servers,
-Preference 255 and 0, kills the preferred server mid-lease, and prints one table.
+		Long: `compare runs split, unique and identical (hash allocators) with two servers of one
+kind (--server, builtin by default; a third-party kind keeps its own allocator and
+rebind behaviour, which the run's log notes), Preference 255 and 0, kills the preferred server mid-lease, and prints one table.
 It writes DIR/compare.json ({"runs": [report, ...]}), DIR/report.html (every model
 on shared charts), DIR/report.md and DIR/junit.xml (one test suite per model),
 and each model's files under DIR/<model>/. It exits 0 when every model did what
@@ -102,11 +106,17 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			if pcapMax < 0 {
 				return badInput("--pcap-max %d: want a size in bytes, or 0 for no capture", pcapMax)
 			}
+			if _, err := daemon.Lookup(daemon.Kind(kind)); err != nil || !slices.Contains(scenarios.Kinds, scenarios.Kind(kind)) {
+				return badInput("--server %q: want one of %v", kind, daemon.Kinds())
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var runs []*render.Run
 			for _, m := range scenarios.Models {
 				sc := scenarios.Compare(m, clients)
+				for i := range sc.Servers {
+					sc.Servers[i].Kind = scenarios.Kind(kind)
+				}
 				run, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), pcapMax, cmd.ErrOrStderr())
 				if err != nil {
 					return err
@@ -118,9 +128,19 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model")
+	c.Flags().StringVar(&kind, "server", string(daemon.Builtin), "server kind every model runs: "+serverKinds())
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	pcapFlag(c, &pcapMax)
 	return c
+}
+
+// serverKinds names the server kinds for compare's help.
+func serverKinds() string {
+	var ks []string
+	for _, k := range daemon.Kinds() {
+		ks = append(ks, string(k))
+	}
+	return strings.Join(ks, ", ")
 }
 
 // pcapFlag adds --pcap-max: the size cap of DIR/<scenario>/clients.pcap.
@@ -151,7 +171,8 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 			}
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
-		events, l.Start, l.End = res.Events, res.Start, res.End
+		// The DUIDs the servers really sent (dnsmasq picks its own).
+		l, events = lab.CheckLab(sc, res), res.Events
 		if res.Pcap != "" {
 			st := res.PcapStats
 			fmt.Fprintf(progress, "capture %s: %d packets, %d bytes", res.Pcap, st.Packets, st.Bytes)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 	"time"
@@ -26,6 +28,7 @@ func serveCmd() *cobra.Command {
 		iface, prefix, duid, leases, allocator string
 		pdPool                                 string
 		pdLen                                  int
+		cpuProfile                             string
 		preference                             int
 	)
 	c := &cobra.Command{
@@ -83,6 +86,9 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			if cfg.Name == "" {
 				cfg.Name = iface
 			}
+			// The interface's own addresses are never handed out (a
+			// client given one would collide with the server itself).
+			cfg.Pool = cfg.Pool.Exclude(interfaceAddrs(iface)...)
 			if err := cfg.Validate(); err != nil {
 				return badInput("%v", err)
 			}
@@ -90,12 +96,13 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			var store lease.Store = lease.NewMemory()
 			if leases != "" {
 				// A binding is committed (fsynced) to the file before the
-				// Reply that acknowledges it is sent: Serve writes a reply
-				// only after Handle, and so the store's Put, has returned.
+				// Reply that acknowledges it is sent: the store defers its
+				// writes and Serve syncs them, once per group of answers,
+				// before it sends the Replies that depend on them.
 				if err := os.MkdirAll(filepath.Dir(leases), 0o755); err != nil {
 					return &exitError{code: exitBadInput, err: fmt.Errorf("--leases: %w", err)}
 				}
-				db, err := lease.OpenBolt(leases)
+				db, err := lease.OpenBoltWith(leases, lease.BoltOptions{Deferred: true})
 				if err != nil {
 					return &exitError{code: exitBadInput, err: fmt.Errorf("--leases: %w", err)}
 				}
@@ -113,11 +120,25 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			if err != nil {
 				return &exitError{code: exitBadInput, err: err}
 			}
+			if ex := cfg.Pool.Excluded(); len(ex) > 0 {
+				fmt.Fprintf(out, "d6lab serve: never hands out %v: configured on %s\n", ex, iface)
+			}
 			// The lab waits for this line (sim/lab.ReadyLine).
 			fmt.Fprintf(out, "d6lab serve: listening on %s [%s]:%d and %s, DUID %s, pool %s, preference %d\n",
 				iface, conn.LocalAddr().Addr(), transport.ServerPort, transport.AllServers,
 				server.FormatDUID(srv.DUID()), cfg.Pool, cfg.Preference)
 
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return &exitError{code: exitBadInput, err: fmt.Errorf("--cpuprofile: %w", err)}
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return &exitError{code: exitBadInput, err: fmt.Errorf("--cpuprofile: %w", err)}
+				}
+				defer pprof.StopCPUProfile()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			err = server.Serve(ctx, conn, srv, time.Now)
@@ -146,6 +167,8 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 	f.BoolVar(&cfg.RapidCommit, "rapid-commit", false, "answer Rapid Commit Solicits with a Reply (RFC 9915 §18.3.1)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
 	f.DurationVar(&cfg.InfoRefresh, "info-refresh", 0, "Information Refresh Time sent to Information-request clients (RFC 9915 §21.23; 0: none, clients use IRT_DEFAULT)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
+	_ = f.MarkHidden("cpuprofile")
 	return c
 }
 
@@ -164,4 +187,26 @@ func printCounters(cmd *cobra.Command, c server.Counters) {
 		fmt.Fprintf(out, "dropped %s %d\n", r, by[r])
 	}
 	fmt.Fprintf(out, "dropped total %d\n", c.DroppedTotal())
+}
+
+// interfaceAddrs lists the IPv6 addresses configured on the interface
+// named ifname (none when it cannot be read: ListenUDP reports that).
+func interfaceAddrs(ifname string) []netip.Addr {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Is6() && !ip.Is4In6() {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
 }

@@ -1,11 +1,13 @@
 package alloc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -113,6 +115,9 @@ type Pool struct {
 	last   netip.Addr
 	size   uint64
 	prefix netip.Prefix // set when the pool was given as a prefix
+	// excluded holds the addresses Exclude took out of the pool, 16 bytes
+	// each in ascending order: a string keeps Pool comparable.
+	excluded string
 }
 
 var _ Space = Pool{}
@@ -227,10 +232,60 @@ func (p Pool) Contains(a netip.Addr) bool {
 }
 
 // Reserved reports whether the address at index i is a reserved anycast
-// address of its /64 (see ReservedIID). Only the interface identifier
-// matters, so this holds for pools that span several /64s too.
+// address of its /64 (see ReservedIID) or one that Exclude took out. Only
+// the interface identifier matters for the anycast addresses, so this holds
+// for pools that span several /64s too.
 func (p Pool) Reserved(i uint64) bool {
-	return ReservedIID(fromAddr(p.first).lo + i)
+	if ReservedIID(fromAddr(p.first).lo + i) {
+		return true
+	}
+	if p.excluded == "" {
+		return false
+	}
+	b := p.Addr(i).As16()
+	for k := 0; k+16 <= len(p.excluded); k += 16 {
+		if p.excluded[k:k+16] == string(b[:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Exclude returns p with addrs never handed out: Reserved reports them.
+// A server excludes the addresses configured on its own interface, which
+// no client may be given. Addresses outside the pool are ignored. The
+// exclusions are not part of String: they come from where the server runs,
+// not from its configuration.
+func (p Pool) Exclude(addrs ...netip.Addr) Pool {
+	set := map[[16]byte]bool{}
+	for _, a := range p.Excluded() {
+		set[a.As16()] = true
+	}
+	for _, a := range addrs {
+		if p.Contains(a) {
+			set[a.WithZone("").As16()] = true
+		}
+	}
+	keys := make([][16]byte, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y [16]byte) int { return bytes.Compare(x[:], y[:]) })
+	var sb strings.Builder
+	for _, k := range keys {
+		sb.Write(k[:])
+	}
+	p.excluded = sb.String()
+	return p
+}
+
+// Excluded lists the addresses Exclude took out of the pool, in order.
+func (p Pool) Excluded() []netip.Addr {
+	var out []netip.Addr
+	for k := 0; k+16 <= len(p.excluded); k += 16 {
+		out = append(out, netip.AddrFrom16([16]byte([]byte(p.excluded[k:k+16]))))
+	}
+	return out
 }
 
 // String returns the pool in the form ParsePool reads.

@@ -30,6 +30,31 @@ type Bolt struct {
 	db   *bolt.DB
 	mem  *Memory
 	path string
+
+	// Deferred mode (OpenBoltWith with Deferred set); see Sync.
+	deferred bool
+	queue    map[Key]queued // the latest unsynced change of each key
+	undo     map[Key]queued // each queued key's state at the last Sync
+	written  uint64         // changes queued since open (Written)
+	failed   error          // set by a failed Sync; every later write returns it
+
+	syncMu                sync.Mutex // serialises Syncs; held without mu while the log is written
+	spareQueue, spareUndo map[Key]queued
+
+	// The write-ahead log (wal.go) and its checkpoints.
+	log      *wal
+	ckpt     map[Key]queued // synced to the log since the last checkpoint began
+	frozen   map[Key]queued // being checkpointed (read-only), nil when none is
+	ckptDone chan struct{}  // closed when the running checkpoint ends
+	ckptErr  error          // a background checkpoint failed
+
+	syncHook func() error // tests: runs in Sync instead of nothing, before the log write
+}
+
+// queued is one key's state: a binding, or none (del).
+type queued struct {
+	b   Binding
+	del bool
 }
 
 var _ Store = (*Bolt)(nil)
@@ -54,15 +79,45 @@ var ErrCorrupt = errors.New("lease: corrupt lease file")
 // every binding into memory. Expired bindings are loaded too; the server's
 // next Expire removes them. It waits up to 5 s for another process's lock
 // on the file to go away.
-func OpenBolt(path string) (*Bolt, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType})
+func OpenBolt(path string) (*Bolt, error) { return OpenBoltWith(path, BoltOptions{}) }
+
+// BoltOptions tune OpenBoltWith.
+type BoltOptions struct {
+	// Deferred turns group commit on: Put, Delete and Expire change the
+	// cache at once and queue the change; Sync writes every queued change
+	// in one bbolt transaction (one fsync). A caller that acknowledges a
+	// binding must Sync first (server.Serve does, once per batch of
+	// datagrams).
+	Deferred bool
+}
+
+// OpenBoltWith is OpenBolt with options.
+func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
+	// NoFreelistSync: a commit does not rewrite the free-page list (one
+	// page fewer per fsync); Open rebuilds it by scanning the file.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second,
+		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
 	}
-	s := &Bolt{db: db, mem: NewMemory(), path: path}
+	s := &Bolt{db: db, mem: NewMemory(), path: path, deferred: opt.Deferred}
+	// A deferred Bolt that stopped without Close left its log: fold it in.
+	if _, err := replayLogs(db, path); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("lease: open %s: %w", path, err)
+	}
 	if err := s.load(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
+	}
+	if opt.Deferred {
+		s.queue, s.spareQueue = make(map[Key]queued), make(map[Key]queued)
+		s.undo, s.spareUndo = make(map[Key]queued), make(map[Key]queued)
+		s.ckpt = make(map[Key]queued)
+		if s.log, err = openWAL(path + walSuffix); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("lease: open %s: %w", path, err)
+		}
 	}
 	// bbolt fsyncs the file, not its directory: make a new file's name
 	// durable too, or a power loss could take the whole file away.
@@ -120,13 +175,113 @@ func (s *Bolt) load() error {
 // Path is the lease file's path.
 func (s *Bolt) Path() string { return s.path }
 
-// Close closes the file. The Bolt must not be used afterwards.
+// Close closes the file. In deferred mode it first syncs the queued
+// changes (unless a Sync failed) and returns that error, if any. The Bolt
+// must not be used afterwards.
 func (s *Bolt) Close() error {
 	s.mu.Lock()
+	failed := s.failed != nil
+	s.mu.Unlock()
+	var err error
+	if s.deferred {
+		if !failed { // a failed store's error was reported by its Sync
+			err = s.Sync()
+		}
+		s.mu.Lock()
+		done := s.ckptDone
+		s.mu.Unlock()
+		if done != nil {
+			<-done
+		}
+		_ = s.log.close()
+		s.mu.Lock()
+		failed = s.failed != nil
+		s.mu.Unlock()
+		if err == nil && !failed {
+			// Fold the log into the file: a closed file needs no log.
+			if err = s.checkpoint(s.ckpt); err == nil {
+				if err = os.Remove(s.path + walSuffix); err == nil {
+					err = syncDir(filepath.Dir(s.path))
+				}
+			}
+		}
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.db.Close(); err != nil {
+	if cerr := s.db.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("lease: close %s: %w", s.path, err)
 	}
+	return nil
+}
+
+// checkpoint writes m's changes to the bbolt file in one transaction.
+func (s *Bolt) checkpoint(m map[Key]queued) error {
+	if len(m) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		bs := tx.Bucket(bucketBindings)
+		for k, q := range m {
+			if q.del {
+				if err := bs.Delete(encodeKey(k)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := bs.Put(encodeKey(k), encodeBinding(q.b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// rotate starts a checkpoint: the log becomes PATH.wal.old, a new log
+// starts, and a goroutine writes what the old one holds to the bbolt file
+// and then removes it. Called with s.mu and s.syncMu held, when no
+// checkpoint runs.
+func (s *Bolt) rotate() error {
+	dir := filepath.Dir(s.path)
+	if err := s.log.close(); err != nil {
+		return err
+	}
+	if err := os.Rename(s.path+walSuffix, s.path+walOldSuffix); err != nil {
+		return err
+	}
+	w, err := openWAL(s.path + walSuffix)
+	if err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		_ = w.close()
+		return err
+	}
+	s.log = w
+	frozen := s.ckpt
+	s.frozen, s.ckpt = frozen, make(map[Key]queued, len(frozen))
+	done := make(chan struct{})
+	s.ckptDone = done
+	go func() {
+		defer close(done)
+		err := s.checkpoint(frozen)
+		if err == nil {
+			// The old log must be gone for good before a later
+			// checkpoint writes newer states: replaying it over them
+			// would bring older ones back.
+			if err = os.Remove(s.path + walOldSuffix); err == nil {
+				err = syncDir(dir)
+			}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil {
+			s.ckptErr = fmt.Errorf("checkpoint: %w", err)
+		}
+		s.frozen, s.ckptDone = nil, nil
+	}()
 	return nil
 }
 
@@ -151,8 +306,21 @@ func (s *Bolt) Put(b Binding) error {
 	k := b.Key()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
 	if other, ok := s.mem.GetByLease(b.Lease); ok && other.Key() != k {
 		return ErrConflict
+	}
+	if s.deferred {
+		s.remember(k)
+		if err := s.mem.Put(b); err != nil {
+			return err
+		}
+		b, _ = s.mem.Get(k) // the cache's copy, which owns its DUID bytes
+		s.queue[k] = queued{b: b}
+		s.written++
+		return nil
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBindings).Put(encodeKey(k), encodeBinding(b))
@@ -168,8 +336,17 @@ func (s *Bolt) Put(b Binding) error {
 func (s *Bolt) Delete(k Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
 	if _, ok := s.mem.Get(k); !ok {
 		return nil
+	}
+	if s.deferred {
+		s.remember(k)
+		s.queue[k] = queued{del: true}
+		s.written++
+		return s.mem.Delete(k)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBindings).Delete(encodeKey(k))
@@ -189,9 +366,22 @@ func (s *Bolt) Delete(k Key) error {
 func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 	var gone []Binding
 	s.mu.Lock()
+	if s.failed != nil {
+		s.mu.Unlock()
+		return 0, s.failed
+	}
 	n, _ := s.mem.Expire(now, func(b Binding) { gone = append(gone, b) })
 	var err error
-	if n > 0 {
+	if s.deferred {
+		for _, b := range gone {
+			k := b.Key()
+			if _, ok := s.undo[k]; !ok {
+				s.undo[k] = queued{b: b} // its state before this change
+			}
+			s.queue[k] = queued{del: true}
+			s.written++
+		}
+	} else if n > 0 {
 		err = s.db.Update(func(tx *bolt.Tx) error {
 			bs := tx.Bucket(bucketBindings)
 			for _, b := range gone {
@@ -214,13 +404,182 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 	return n, err
 }
 
+// remember records k's synced state before its first change since the
+// last Sync, so that a failed Sync can put it back. Called with s.mu held.
+func (s *Bolt) remember(k Key) {
+	if _, ok := s.undo[k]; ok {
+		return
+	}
+	if b, ok := s.mem.Get(k); ok {
+		s.undo[k] = queued{b: b}
+	} else {
+		s.undo[k] = queued{del: true}
+	}
+}
+
+// ErrFailed: an earlier Sync failed. The store then refuses every write,
+// since after a failed fsync what the file holds is unknown (the page
+// cache may have dropped the dirty pages): reopen the file.
+var ErrFailed = errors.New("lease: store failed")
+
+// Syncer is a Store whose changes become durable only when Sync returns
+// nil: Bolt in deferred mode (OpenBoltWith).
+type Syncer interface {
+	Store
+	// Sync commits every change made since the last Sync.
+	Sync() error
+	// Written counts the changes made since the store was opened; a
+	// caller compares two readings to tell whether a step wrote.
+	Written() uint64
+}
+
+var _ Syncer = (*Bolt)(nil)
+
+// Deferred reports whether the store is in deferred (group commit) mode.
+func (s *Bolt) Deferred() bool { return s.deferred }
+
+// Written implements Syncer: changes queued since open (0 when not
+// deferred: every change is durable when Put or Delete returns).
+func (s *Bolt) Written() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written
+}
+
+// Pending is the number of keys with unsynced changes.
+func (s *Bolt) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
+
+// Sync implements Syncer: it writes every queued change in one bbolt
+// transaction, which fsyncs the file, and returns after the commit.
+// Outside deferred mode it does nothing. Writers are not blocked while the
+// transaction runs: what they change meanwhile waits for the next Sync.
+//
+// On failure the cache is rolled back to what the last successful Sync
+// left in the file, the queued changes are dropped, and the store fails
+// every later Put, Delete, Expire and Sync with ErrFailed: a caller must
+// not acknowledge any change of the failed batch, and should stop (reopen
+// the file to go on).
+func (s *Bolt) Sync() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.Lock()
+	if s.failed != nil {
+		s.mu.Unlock()
+		return s.failed
+	}
+	if len(s.queue) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	// Take the queue and let writers go on while the transaction runs:
+	// their changes queue up for the next Sync.
+	queue, undo := s.queue, s.undo
+	s.queue, s.undo = s.spareQueue, s.spareUndo
+	s.mu.Unlock()
+	var err error
+	if s.syncHook != nil {
+		err = s.syncHook()
+	}
+	if err == nil {
+		err = s.log.append(queue)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		// Changes made since the queue was taken sit on top of the failed
+		// ones: undo both, each key to its state at the last good Sync.
+		for k, u := range s.undo {
+			if _, ok := undo[k]; !ok {
+				undo[k] = u
+			}
+		}
+		s.undo = undo
+		s.rollback()
+		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, len(queue), s.path, err)
+		clear(s.queue)
+		clear(s.undo)
+		return s.failed
+	}
+	for k, q := range queue {
+		s.ckpt[k] = q
+	}
+	clear(queue)
+	clear(undo)
+	s.spareQueue, s.spareUndo = queue, undo
+	if s.ckptErr != nil {
+		s.failed = fmt.Errorf("%w: %s: %w", ErrFailed, s.path, s.ckptErr)
+		return s.failed
+	}
+	if s.log.size >= walLimit && s.ckptDone == nil {
+		if err := s.rotate(); err != nil {
+			s.failed = fmt.Errorf("%w: rotate the log of %s: %w", ErrFailed, s.path, err)
+			return s.failed
+		}
+	}
+	return nil
+}
+
+// Durable returns the binding of k as the lease files hold it (the bbolt
+// file and, in deferred mode, the log of what was synced since its last
+// checkpoint): what a reopen would restore. It never reads the cache.
+func (s *Bolt) Durable(k Key) (Binding, bool, error) {
+	s.mu.Lock()
+	q, ok := s.ckpt[k]
+	if !ok {
+		q, ok = s.frozen[k]
+	}
+	s.mu.Unlock()
+	if ok { // synced to the log, not checkpointed yet
+		if q.del {
+			return Binding{}, false, nil
+		}
+		return q.b, true, nil
+	}
+	var b Binding
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		key := encodeKey(k)
+		v := tx.Bucket(bucketBindings).Get(key)
+		if v == nil {
+			return nil
+		}
+		var err error
+		b, err = decodeBinding(key, v)
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return Binding{}, false, fmt.Errorf("lease: read %s: %w", s.path, err)
+	}
+	return b, found, nil
+}
+
+// rollback puts every changed key back to its synced state: first every
+// such key leaves the cache, then the synced bindings return (they were
+// consistent together, so no lease conflicts). Called with s.mu held.
+func (s *Bolt) rollback() {
+	for k := range s.undo {
+		_ = s.mem.Delete(k)
+	}
+	for _, u := range s.undo {
+		if !u.del {
+			_ = s.mem.Put(u.b)
+		}
+	}
+}
+
 // encodeKey lays a Key out as type (1 byte), IAID (4, big endian), DUID.
-func encodeKey(k Key) []byte {
-	out := make([]byte, 5+len(k.DUID))
-	out[0] = byte(k.Type)
-	binary.BigEndian.PutUint32(out[1:5], k.IAID)
-	copy(out[5:], k.DUID)
-	return out
+func encodeKey(k Key) []byte { return appendKey(make([]byte, 0, 5+len(k.DUID)), k) }
+
+// appendKey appends encodeKey(k) to out.
+func appendKey(out []byte, k Key) []byte {
+	out = append(out, byte(k.Type))
+	out = binary.BigEndian.AppendUint32(out, k.IAID)
+	return append(out, k.DUID...)
 }
 
 // recordLen is the size of an encoded binding: lease address (16) and
@@ -232,13 +591,18 @@ const recordLen = 16 + 1 + 6*8
 // time), so a reloaded binding compares Equal, not ==, to the stored one.
 func encodeBinding(b Binding) []byte {
 	out := make([]byte, recordLen)
+	putRecord(out, b)
+	return out
+}
+
+// putRecord writes encodeBinding(b) into out (recordLen bytes).
+func putRecord(out []byte, b Binding) {
 	a := b.Lease.Addr().As16()
 	copy(out, a[:])
 	out[16] = byte(b.Lease.Bits())
 	for i, v := range [6]int64{int64(b.T1), int64(b.T2), int64(b.Preferred), int64(b.Valid), unixNano(b.Granted), unixNano(b.Expires)} {
 		binary.BigEndian.PutUint64(out[17+8*i:], uint64(v))
 	}
-	return out
 }
 
 func decodeBinding(k, v []byte) (Binding, error) {

@@ -27,6 +27,7 @@ import (
 	"d6lab/scenarios"
 	"d6lab/server"
 	"d6lab/server/alloc"
+	"d6lab/server/daemon"
 	"d6lab/server/lease"
 	"d6lab/sim"
 	"d6lab/sim/netns"
@@ -199,7 +200,7 @@ func crashRun(ctx context.Context, cc crashConfig) (res *crashResult, err error)
 	cfg := crashServerConfig(link, cc.Seed)
 	srv := &runServer{spec: scenarios.Server{Name: "srv1"}, node: "srv1", cfg: cfg,
 		log: filepath.Join(cc.Dir, "srv1.log"), leases: filepath.Join(cc.Dir, "srv1.leases")}
-	srv.argv = serveArgv(cc.Bin, lab.IfName(srv.node), srv.leases, cfg)
+	srv.argv = daemon.ServeArgv(cc.Bin, lab.IfName(srv.node), srv.leases, cfg)
 	if !cc.Durable {
 		i := slices.Index(srv.argv, "--leases")
 		srv.argv = slices.Delete(srv.argv, i, i+2)

@@ -9,9 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"d6lab/clientsim/population"
@@ -19,6 +19,8 @@ import (
 	"d6lab/reports/render"
 	"d6lab/scenarios"
 	"d6lab/server"
+	"d6lab/server/daemon"
+	"d6lab/server/lease"
 	"d6lab/sim"
 	"d6lab/sim/capture"
 	"d6lab/sim/netns"
@@ -54,11 +56,22 @@ const DefaultPcapMax = 64 << 20
 // the name the reports link.
 const PcapFile = render.PcapFile
 
-// Server is what a run tells the checkers about one server.
+// Server is what a run tells the checkers and the reports about one server.
 type Server struct {
 	Name   string
-	DUID   string // hex
+	DUID   string // hex; sim.ServerDUID's unless the server chose its own
 	Prefix netip.Prefix
+	// Kind, Version and Notes describe the implementation that ran
+	// (daemon.Instance): Notes name what it could not be told.
+	Kind    string
+	Version string
+	Notes   []string
+	// Bindings are the server's own bindings read from its lease file
+	// after the run (daemon.Instance.Leases), its processes stopped;
+	// LeasesError says why there are none when they could not be read
+	// (a server without a lease file, say).
+	Bindings    []lease.Binding
+	LeasesError string
 }
 
 // Result is what a run recorded.
@@ -108,7 +121,16 @@ type runServer struct {
 	log    string
 	leases string
 	proc   *netns.Process
+	inst   *daemon.Instance // nil in tests that start d6lab serve by hand
 }
+
+// ServerAddrIID is the interface identifier, plus the server's index, of
+// the address a third-party server gets on the client link in its own
+// prefix: dhcpd and dnsmasq serve only a subnet that one of the
+// interface's addresses lies in. It is one of the RFC 2526 reserved
+// anycast identifiers (fdff:ffff:ffff:ff81, ...), which no pool leases
+// (alloc.ReservedIID). The builtin server needs none and gets none.
+const ServerAddrIID = 0xfdff_ffff_ffff_ff81
 
 // Run plays sc in a fresh lab and returns its history. The lab is torn down
 // before Run returns, whatever happens.
@@ -117,8 +139,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, errors.New("lab: no output directory")
 	}
 	for _, s := range sc.Servers {
-		if s.Kind != scenarios.Builtin {
-			return nil, fmt.Errorf("lab: server %s: kind %q has no adapter yet (only %q runs)", s.Name, s.Kind, scenarios.Builtin)
+		a, err := daemon.Lookup(daemon.Kind(s.Kind))
+		if err != nil {
+			return nil, fmt.Errorf("lab: server %s: %w", s.Name, err)
+		}
+		if err := a.Installed(); err != nil {
+			return nil, fmt.Errorf("lab: server %s: %w", s.Name, err)
 		}
 	}
 	if opt.Binary == "" {
@@ -150,9 +176,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		}
 		srv := &runServer{spec: s, node: fmt.Sprintf("srv%d", i+1), cfg: cfg}
 		srv.log = filepath.Join(opt.OutDir, "servers", s.Name+".log")
-		srv.leases = filepath.Join(opt.OutDir, "servers", s.Name+".leases")
 		servers[i] = srv
-		spec.Nodes = append(spec.Nodes, netns.NodeSpec{Name: srv.node})
+		n := netns.NodeSpec{Name: srv.node}
+		if s.Kind != scenarios.Builtin {
+			n.Addrs = []netip.Prefix{sim.WithIID(s.Prefix, ServerAddrIID+uint64(i))}
+		}
+		spec.Nodes = append(spec.Nodes, n)
 	}
 
 	if sc.Relayed() {
@@ -215,14 +244,43 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 
 	rec := &recorder{}
 	res = &Result{Prefix: opt.Prefix, Pcap: pcapPath}
-	for _, srv := range servers {
-		srv.argv = serveArgv(opt.Binary, lab.IfName(srv.node), srv.leases, srv.cfg)
+	for i, srv := range servers {
+		if err := prepare(lab, srv, i, opt); err != nil {
+			return nil, err
+		}
 		if err := start(ctx, lab, srv); err != nil {
 			return nil, err
 		}
 		rec.lab(history.ServerStarted, srv.spec.Name, fmt.Sprintf("pid %d", srv.proc.PID))
-		res.Servers = append(res.Servers, Server{Name: srv.spec.Name, DUID: server.FormatDUID(srv.cfg.DUID), Prefix: srv.spec.Prefix})
+		duid := srv.cfg.DUID
+		if srv.inst.DUID != nil {
+			duid = srv.inst.DUID
+		}
+		a, _ := daemon.Lookup(srv.inst.Kind)
+		res.Servers = append(res.Servers, Server{
+			Name: srv.spec.Name, DUID: server.FormatDUID(duid), Prefix: srv.spec.Prefix,
+			Kind: string(srv.inst.Kind), Version: a.Version(), Notes: srv.inst.Notes,
+		})
+		if srv.inst.Kind != daemon.Builtin {
+			logf("lab %s: server %s is %s (%s)", opt.Prefix, srv.spec.Name, srv.inst.Kind, a.Version())
+			for _, n := range srv.inst.Notes {
+				logf("lab %s:   note: %s", opt.Prefix, n)
+			}
+		}
 	}
+	// After the run, before the teardown: stop the servers and read their
+	// lease files (deferred calls run last-in first-out, so this runs
+	// before the capture stops and the lab is torn down).
+	defer func() {
+		if res == nil || err != nil {
+			return
+		}
+		for i, srv := range servers {
+			if i < len(res.Servers) {
+				collectBindings(lab, srv, &res.Servers[i])
+			}
+		}
+	}()
 
 	if sc.Relay == scenarios.Dhcrelay {
 		p, err := startDhcrelay(ctx, sc, lab, opt.OutDir)
@@ -360,7 +418,8 @@ func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action
 			}
 		}
 		if a.State == scenarios.Wipe {
-			if err := os.Remove(srv.leases); err != nil && !errors.Is(err, os.ErrNotExist) {
+			// A restarted server keeps its identity: only its bindings go.
+			if err := srv.wipe(); err != nil {
 				return fmt.Errorf("wipe leases: %w", err)
 			}
 		}
@@ -395,7 +454,76 @@ func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action
 	return nil
 }
 
-// start launches srv's process and waits until it listens.
+// prepare renders server i's configuration through its kind's adapter
+// (daemon.Prepare) into OutDir/servers/<name>/ and clears the state an
+// earlier run in the same directory left.
+func prepare(lab *netns.Lab, srv *runServer, i int, opt Options) error {
+	inst, err := daemon.Prepare(daemon.Kind(srv.spec.Kind), daemon.Spec{
+		Name:   srv.spec.Name,
+		Dir:    filepath.Join(opt.OutDir, "servers", srv.spec.Name),
+		IfName: lab.IfName(srv.node),
+		Addrs:  lab.Addrs(srv.node),
+		MAC:    sim.ServerMAC(i),
+		Config: srv.cfg,
+		Binary: opt.Binary,
+	})
+	if err != nil {
+		return fmt.Errorf("lab: server %s: %w", srv.spec.Name, err)
+	}
+	if err := inst.Wipe(true); err != nil {
+		return fmt.Errorf("lab: server %s: clear an earlier run's leases: %w", srv.spec.Name, err)
+	}
+	srv.inst, srv.argv, srv.leases = inst, inst.Command(), inst.LeaseFile
+	return nil
+}
+
+// wipe removes the server's bindings, keeping its DUID.
+func (srv *runServer) wipe() error {
+	if srv.inst != nil {
+		return srv.inst.Wipe(true)
+	}
+	if err := os.Remove(srv.leases); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// stopGrace is how long a server has to exit on SIGTERM at the end of a
+// run before it is killed.
+const stopGrace = 2 * time.Second
+
+// collectBindings stops srv (SIGTERM, SIGKILL after stopGrace) so that its
+// lease file is complete and unlocked, then reads it into out. A failure is
+// recorded in out, never returned: the run itself succeeded.
+func collectBindings(lab *netns.Lab, srv *runServer, out *Server) {
+	if p := srv.proc; p != nil && !p.Exited() {
+		_ = lab.Thaw(p) // a frozen server cannot act on SIGTERM
+		if err := p.Signal(syscall.SIGTERM); err == nil {
+			select {
+			case <-p.Done():
+			case <-time.After(stopGrace):
+			}
+		}
+		if err := lab.Kill(p); err != nil {
+			out.LeasesError = fmt.Sprintf("stop %s: %v", srv.spec.Name, err)
+			return
+		}
+	}
+	if srv.inst == nil {
+		return
+	}
+	b, err := srv.inst.Leases()
+	if err != nil {
+		out.LeasesError = err.Error()
+		return
+	}
+	out.Bindings = b
+}
+
+// start launches srv's process and waits until it listens: a UDP socket
+// on port 547 in its namespace (daemon.Listening), polled every 20 ms for
+// up to 10 s. A process that exits first fails the start at once, quoting
+// what it logged.
 func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
 	before := logSize(srv.log)
 	p, err := lab.Start(srv.node, srv.argv, srv.log)
@@ -405,14 +533,19 @@ func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
 	srv.proc = p
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if out := readFrom(srv.log, before); strings.Contains(out, ReadyLine) {
+		ok, lerr := daemon.Listening(p.PID)
+		if ok {
 			return nil
 		}
 		if p.Exited() {
 			return fmt.Errorf("lab: server %s exited at start (see %s): %s", srv.spec.Name, srv.log, strings.TrimSpace(readFrom(srv.log, before)))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("lab: server %s not listening after 10s (see %s)", srv.spec.Name, srv.log)
+			why := ""
+			if lerr != nil {
+				why = ": " + lerr.Error()
+			}
+			return fmt.Errorf("lab: server %s not listening on port 547 after 10s (see %s)%s", srv.spec.Name, srv.log, why)
 		}
 		select {
 		case <-ctx.Done():
@@ -421,9 +554,6 @@ func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
 		}
 	}
 }
-
-// ReadyLine is what `d6lab serve` prints once its socket is open.
-const ReadyLine = "listening on"
 
 func logSize(path string) int64 {
 	fi, err := os.Stat(path)
@@ -454,31 +584,4 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-tm.C:
 		return nil
 	}
-}
-
-// serveArgv is the `d6lab serve` command line that runs cfg on ifname.
-func serveArgv(bin, ifname, leases string, cfg server.Config) []string {
-	argv := []string{bin, "serve",
-		"--iface", ifname,
-		"--prefix", cfg.Prefix.String(),
-		"--pool", cfg.Pool.String(),
-		"--preference", strconv.Itoa(int(cfg.Preference)),
-		"--t1", cfg.T1.String(), "--t2", cfg.T2.String(),
-		"--preferred", cfg.Preferred.String(), "--valid", cfg.Valid.String(),
-		"--allocator", cfg.Allocator,
-		"--rebind", cfg.Rebind.String(),
-		"--duid", server.FormatDUID(cfg.DUID),
-		"--seed", strconv.FormatUint(cfg.Seed, 10),
-		"--leases", leases,
-	}
-	if !cfg.PDPool.IsZero() {
-		argv = append(argv, "--pd-pool", cfg.PDPool.Base().String(), "--pd-len", strconv.Itoa(cfg.PDPool.Delegated()))
-	}
-	if cfg.RapidCommit {
-		argv = append(argv, "--rapid-commit")
-	}
-	if cfg.InfoRefresh > 0 {
-		argv = append(argv, "--info-refresh", cfg.InfoRefresh.String())
-	}
-	return argv
 }

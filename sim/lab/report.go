@@ -10,11 +10,26 @@ import (
 // scenario's expect: bounds against it. The command line and the scenario
 // suite both judge a run through it, so they cannot disagree.
 func Report(sc *scenarios.Scenario, res *Result) *check.Report {
-	l := sim.CheckLab(sc, "netns")
-	l.Start, l.End = res.Start, res.End
+	l := CheckLab(sc, res)
 	rep := check.Analyze(res.Events, l)
 	rep.Evaluate(Bounds(sc.Expect))
 	return rep
+}
+
+// CheckLab describes sc's servers to the checkers as the run saw them:
+// sim.CheckLab with the run's times and the DUID each server actually sent
+// (a server that cannot be told a DUID-LL, such as dnsmasq, has its own).
+func CheckLab(sc *scenarios.Scenario, res *Result) check.Lab {
+	l := sim.CheckLab(sc, "netns")
+	l.Start, l.End = res.Start, res.End
+	for i := range l.Servers {
+		for _, s := range res.Servers {
+			if s.Name == l.Servers[i].Name && s.DUID != "" {
+				l.Servers[i].DUID = s.DUID
+			}
+		}
+	}
+	return l
 }
 
 // Bounds converts a scenario's expectations to the checker's bounds.

@@ -1,0 +1,149 @@
+package load
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	"golang.org/x/net/ipv6"
+)
+
+func testEngine(t testing.TB, cfg Config) *engine {
+	t.Helper()
+	if cfg.Rate == 0 {
+		cfg.Rate = 1000
+	}
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEncodeAllocs(t *testing.T) {
+	e := testEngine(t, Config{Exchange: FourMessage, NA: true, PD: true, Relay: true, Server: netip6("[2001:db8::547]:547"), LinkAddr: linkAddr})
+	buf := make([]byte, maxMsg)
+	l := &grant{pdLen: 56}
+	n := uint32(0)
+	for k := kind(0); k < nKinds; k++ {
+		if a := testing.AllocsPerRun(1000, func() {
+			n++
+			e.t.encode(buf, k, n&0xffffff, n, l, testSID, true)
+		}); a != 0 {
+			t.Errorf("encode %v: %v allocations", k, a)
+		}
+	}
+}
+
+func TestDecodeAllocs(t *testing.T) {
+	msgs := [][]byte{
+		answer(dhcpv6.MessageTypeAdvertise, 1, true, true),
+		relayed(answer(dhcpv6.MessageTypeReply, 2, true, true)),
+		{0x07, 1, 2}, // malformed: the error path must not allocate either
+	}
+	var r reply
+	for i, b := range msgs {
+		if a := testing.AllocsPerRun(1000, func() { _ = parseReply(b, &r) }); a != 0 {
+			t.Errorf("parseReply #%d: %v allocations", i, a)
+		}
+	}
+}
+
+// TestStepAllocs runs whole SARR exchanges with Renew, Rebind and
+// Release follow-ups in memory: start, the Advertise, the Reply, the
+// follow-up Replies and a sweep, with pre-encoded answers whose
+// transaction IDs are patched.
+func TestStepAllocs(t *testing.T) {
+	for _, relay := range []bool{false, true} {
+		e := testEngine(t, Config{Clients: 100, Exchange: FourMessage, NA: true, PD: true, Renew: 1, Rebind: 1, Release: 1,
+			Relay: relay, Server: netip6("[2001:db8::547]:547"), LinkAddr: linkAddr})
+		adv := answer(dhcpv6.MessageTypeAdvertise, 0, true, true)
+		rep := answer(dhcpv6.MessageTypeReply, 0, true, true)
+		if relay {
+			adv, rep = relayed(adv), relayed(rep)
+		}
+		out := make([]byte, maxMsg)
+		var r reply
+		now := int64(0)
+		xidOf := func(b []byte) uint32 {
+			var q reply
+			if err := parseReply(b, &q); err != nil {
+				t.Fatal(err)
+			}
+			return q.xid
+		}
+		step := func() {
+			now += int64(time.Millisecond)
+			n := e.start(now, out)
+			for _, ans := range [][]byte{adv, rep, rep, rep, rep} {
+				if n == 0 {
+					t.Fatal("exchange ended early")
+				}
+				setXID(ans, xidOf(out[:n]))
+				n = e.onReply(ans, now, &r, out)
+			}
+			if n != 0 {
+				t.Fatal("exchange did not end")
+			}
+			e.sweep(now)
+		}
+		step() // interns the Server Identifier: the one allocation per server
+		// AllocsPerRun warms up with one more run: 1002 exchanges in all.
+		if a := testing.AllocsPerRun(1000, step); a != 0 {
+			t.Errorf("relay=%v: %v allocations per exchange", relay, a)
+		}
+		if e.c.completed != 1002 || e.c.kind[kRelease].Completed != 1002 || e.c.dropped != 0 || e.c.malformed+e.c.unexpected != 0 {
+			t.Errorf("relay=%v: counters %+v", relay, e.c)
+		}
+	}
+}
+
+// TestSocketBatchAllocs sends a batch with the writer (WriteBatch,
+// sendmmsg) and receives it with the reader (recvmmsg) over ::1.
+func TestSocketBatchAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation of x/net batch I/O allocates; run without -race")
+	}
+	a, b := clientConn(t), clientConn(t)
+	w := newWriter(ipv6.NewPacketConn(a), b.LocalAddr().(*net.UDPAddr), 16)
+	rd, err := newReader(b, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	round := func() {
+		for !w.full() {
+			buf := w.next()
+			buf[0] = 7
+			w.commit(100)
+		}
+		if f := w.flush(); f != 0 {
+			t.Fatalf("%d send errors", f)
+		}
+		for n := 0; n < 16; {
+			k, err := rd.read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < k; i++ {
+				if m, trunc := rd.msg(i); len(m) != 100 || trunc {
+					t.Fatalf("datagram of %d bytes (truncated %v)", len(m), trunc)
+				}
+			}
+			n += k
+			got += k
+		}
+	}
+	round()
+	if allocs := testing.AllocsPerRun(100, round); allocs != 0 {
+		t.Errorf("%v allocations per 16-datagram round trip", allocs)
+	}
+	if got != 16*102 {
+		t.Errorf("received %d datagrams, want %d", got, 16*102)
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	loadgen "d6lab/clientsim/load"
+	"d6lab/server/daemon"
+	"d6lab/sim/bench"
+	"d6lab/sim/netns"
+)
+
+func benchCmd() *cobra.Command {
+	var (
+		opt     bench.Options
+		server  string
+		out     string
+		exch    = loadgen.FourMessage
+		na, pd  bool
+		maxDrop float64
+	)
+	c := &cobra.Command{
+		Use:   "bench --server KIND (--rate N | --search)",
+		Short: "Measure a DHCPv6 server's exchanges/s, drops and latency, optionally against perfdhcp (needs root)",
+		Long: `bench builds a two-namespace lab, starts one server (builtin, kea, dhcpd, dnsmasq or
+wide) with durable leases, a /80 pool and day-long lifetimes, and drives it from the
+clients namespace with d6lab's load generator: at --rate for --duration, or with
+--search finds the highest rate whose drops stay within --max-drops (0.1 %): an
+exponential ramp then a bisection, steps of --step after a --settle pause, until the
+bracket is within 5 %. --vs perfdhcp then runs Kea's perfdhcp the same way against the
+same server, restarted on a wiped lease file, and prints both with their ratio.
+
+It prints a table and a line per step on stderr (with a bar on a terminal), and with
+--out DIR writes DIR/bench.json and keeps the server's configuration, lease file and
+log in DIR/server/ and perfdhcp's output in DIR/perfdhcp/. Exit 0 when the benchmark
+ran, 1 when it failed, 2 on bad flags or when root or a program is missing (before
+anything is created), 130 when interrupted (the lab is torn down).`,
+		Example: `  d6lab bench --server builtin --rate 2000 --duration 10s
+  d6lab bench --server kea --search --vs perfdhcp --out out/bench/kea
+  d6lab bench --server builtin --exchange rapid --pd --renew 0.2 --rate 5000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if server == "" {
+				return badInput("--server: required (one of %v)", daemon.Kinds())
+			}
+			opt.Server = daemon.Kind(server)
+			opt.Exchange, opt.NA, opt.PD = exch, na, pd
+			if cmd.Flags().Changed("max-drops") {
+				if maxDrop <= 0 {
+					return badInput("--max-drops %g: want a fraction in (0, 1)", maxDrop)
+				}
+				opt.MaxDrops = maxDrop
+			}
+			if opt.Search && cmd.Flags().Changed("duration") {
+				return badInput("--duration is for a fixed --rate; a search's steps last --step")
+			}
+			if opt.Prefix != "" && !netns.ValidPrefix(opt.Prefix) {
+				return badInput("--prefix %q: want d6l followed by up to 5 of [a-z0-9]", opt.Prefix)
+			}
+			opt.SetDefaults()
+			if err := bench.Check(opt); err != nil {
+				var oe *bench.OptionError
+				if errors.As(err, &oe) {
+					return badInput("--%s", oe.Error())
+				}
+				return &exitError{code: exitBadInput, err: err}
+			}
+			opt.Log = cmd.ErrOrStderr()
+			opt.Terminal = isTerminal(opt.Log)
+			opt.OutDir = out
+
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			rep, err := bench.Run(ctx, opt)
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return &exitError{code: exitInterrupted, err: errors.New("bench interrupted; the lab was torn down")}
+				}
+				return &exitError{code: exitBroken, kind: "bench failed", err: err}
+			}
+			w := cmd.OutOrStdout()
+			if err := rep.WriteTable(w); err != nil {
+				return err
+			}
+			if out != "" {
+				if err := rep.Save(out); err != nil {
+					return &exitError{code: exitBroken, kind: "cannot write the outputs", err: err}
+				}
+				fmt.Fprintf(w, "wrote %s\n", filepath.Join(out, bench.ReportFile))
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&server, "server", "", fmt.Sprintf("server kind: %v", daemon.Kinds()))
+	f.Float64Var(&opt.Rate, "rate", 0, "offered exchanges/s (with --search: the first step's rate, default 500)")
+	f.BoolVar(&opt.Search, "search", false, "search for the highest rate with drops <= --max-drops")
+	f.DurationVar(&opt.Duration, "duration", bench.DefaultDuration, "length of a fixed-rate run")
+	f.DurationVar(&opt.Step, "step", bench.DefaultStep, "length of each search step")
+	f.DurationVar(&opt.Settle, "settle", bench.DefaultSettle, "pause before each step after the first")
+	f.IntVar(&opt.Clients, "clients", bench.DefaultClients, "distinct client DUIDs")
+	f.Var(&exch, "exchange", "sarr (Solicit-Advertise-Request-Reply), sa (Solicit-Advertise) or rapid (Rapid Commit)")
+	f.BoolVar(&na, "na", false, "ask for IA_NA (the default when neither --na nor --pd is given)")
+	f.BoolVar(&pd, "pd", false, "ask for IA_PD")
+	f.Float64Var(&opt.Renew, "renew", 0, "fraction of exchanges followed by a Renew")
+	f.Float64Var(&opt.Rebind, "rebind", 0, "fraction of exchanges followed by a Rebind (perfdhcp cannot)")
+	f.Float64Var(&opt.Release, "release", 0, "fraction of exchanges followed by a Release")
+	f.BoolVar(&opt.Relay, "relay", false, "act as a relay agent: Relay-forward by unicast to the server")
+	f.StringVar(&opt.Vs, "vs", "", "also run this tool against the same server: perfdhcp")
+	f.Float64Var(&maxDrop, "max-drops", bench.DefaultMaxDrops, "drop fraction a search step may have and pass")
+	f.DurationVar(&opt.Timeout, "timeout", bench.DefaultTimeout, "an exchange not answered within this is a drop (perfdhcp -d too)")
+	f.Uint64Var(&opt.Seed, "seed", 1, "seed of the client DUIDs and the mix")
+	f.StringVarP(&out, "out", "o", "", "write DIR/bench.json and keep the server's files in DIR/server")
+	f.StringVar(&opt.Prefix, "prefix", "", "run prefix of the lab's namespaces and links (default: a random d6l....)")
+	_ = f.MarkHidden("prefix") // for tests that check the teardown
+	return c
+}

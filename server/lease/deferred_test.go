@@ -1,0 +1,440 @@
+package lease
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openDeferred(t *testing.T, path string) *Bolt {
+	t.Helper()
+	s, err := OpenBoltWith(path, BoltOptions{Deferred: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// crash closes the file without syncing what is queued or folding the
+// log in: what a SIGKILL between two Syncs leaves behind. (It lets a
+// running checkpoint finish first: in a real crash it dies with the
+// process, here it would race the reopen.)
+func crash(t *testing.T, s *Bolt) {
+	t.Helper()
+	s.mu.Lock()
+	done := s.ckptDone
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	_ = s.log.close()
+	if err := s.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func nb(i, lease int, valid time.Duration) Binding {
+	return bind(fmt.Sprintf("\x00\x03\x00\x01duid%03d", i), 1, NA, fmt.Sprintf("2001:db8::%x/128", lease+1), valid)
+}
+
+// Until Sync, deferred changes live only in the cache; Sync commits every
+// queued Put, Delete and Expire at once, and a reopened file holds exactly
+// the synced bindings.
+func TestDeferredSyncCommitsEverythingQueued(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.leases")
+	s := openDeferred(t, path)
+	model := NewMemory()
+	for i := 0; i < 10; i++ {
+		b := nb(i, i, time.Minute)
+		if i%2 == 1 {
+			b = nb(i, i, time.Second) // expires below
+		}
+		if err := s.Put(b); err != nil {
+			t.Fatal(err)
+		}
+		_ = model.Put(b)
+	}
+	if w := s.Written(); w != 10 {
+		t.Fatalf("Written = %d after 10 Puts, want 10", w)
+	}
+	if err := s.Delete(nb(0, 0, 0).Key()); err != nil {
+		t.Fatal(err)
+	}
+	_ = model.Delete(nb(0, 0, 0).Key())
+	if n, err := s.Expire(t0.Add(2*time.Second), nil); err != nil || n != 5 {
+		t.Fatalf("Expire = %d, %v; want 5", n, err)
+	}
+	_, _ = model.Expire(t0.Add(2*time.Second), nil)
+	// A key moved to another lease twice in one batch: the last state wins.
+	for _, l := range []int{100, 101} {
+		b := nb(2, l, time.Minute)
+		if err := s.Put(b); err != nil {
+			t.Fatal(err)
+		}
+		_ = model.Put(b)
+	}
+	if p := s.Pending(); p != 10 {
+		t.Fatalf("Pending = %d, want 10 (one per key changed)", p)
+	}
+	sameContents(t, "cache before Sync", s, model)
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Pending(); p != 0 {
+		t.Fatalf("Pending = %d after Sync", p)
+	}
+	// Changed after the Sync, never synced: lost by the crash.
+	if err := s.Put(nb(50, 50, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(nb(4, 4, 0).Key()); err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
+
+	again := openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "file reopened after a crash", again, model)
+}
+
+// A model check: random Puts, Deletes and Expires with a Sync at random
+// points; after each Sync and after a crash, the file matches the model as
+// of the last Sync.
+func TestDeferredModel(t *testing.T) {
+	for _, limit := range []int64{walLimit, 2048} {
+		t.Run(fmt.Sprint("log-limit-", limit), func(t *testing.T) {
+			old := walLimit
+			walLimit = limit
+			defer func() { walLimit = old }()
+			deferredModel(t)
+		})
+	}
+}
+
+func deferredModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.leases")
+	s := openDeferred(t, path)
+	rng := rand.New(rand.NewPCG(6, 3))
+	cache, synced := NewMemory(), NewMemory()
+	now := t0
+	copyStore := func(from Store) *Memory {
+		m := NewMemory()
+		for b := range from.All() {
+			_ = m.Put(b)
+		}
+		return m
+	}
+	for i := 0; i < 2000; i++ {
+		k, l := rng.IntN(40), rng.IntN(60)
+		switch r := rng.IntN(10); {
+		case r < 6:
+			b := nb(k, l, time.Duration(1+rng.IntN(60))*time.Second)
+			b.Granted, b.Expires = now, now.Add(b.Valid)
+			err, want := s.Put(b), cache.Put(b)
+			if !errors.Is(err, want) {
+				t.Fatalf("op %d: Put = %v, model %v", i, err, want)
+			}
+		case r < 8:
+			_ = cache.Delete(nb(k, 0, 0).Key())
+			if err := s.Delete(nb(k, 0, 0).Key()); err != nil {
+				t.Fatal(err)
+			}
+		case r < 9:
+			now = now.Add(time.Duration(rng.IntN(5)) * time.Second)
+			n1, err := s.Expire(now, nil)
+			n2, _ := cache.Expire(now, nil)
+			if err != nil || n1 != n2 {
+				t.Fatalf("op %d: Expire = %d, %v; model %d", i, n1, err, n2)
+			}
+		default:
+			if err := s.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			synced = copyStore(cache)
+		}
+	}
+	sameContents(t, "cache", s, cache)
+	crash(t, s)
+	again := openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "file after a crash", again, synced)
+}
+
+// A failed Sync rolls the cache back to the last synced state, drops the
+// queue and fails every later write; the file keeps the last synced state.
+func TestDeferredSyncFailureRollsBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.leases")
+	s := openDeferred(t, path)
+	synced := NewMemory()
+	for i := 0; i < 5; i++ {
+		_ = s.Put(nb(i, i, time.Minute))
+		_ = synced.Put(nb(i, i, time.Minute))
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// The failing batch: a new key, a moved key taking a lease another
+	// key freed, a deletion and an expiry.
+	_ = s.Delete(nb(1, 1, 0).Key())
+	if err := s.Put(nb(2, 1, time.Minute)); err != nil { // key 2 moves to lease 1
+		t.Fatal(err)
+	}
+	if err := s.Put(nb(3, 2, time.Minute)); err != nil { // key 3 takes key 2's old lease
+		t.Fatal(err)
+	}
+	_ = s.Put(nb(9, 9, time.Second))
+	if _, err := s.Expire(t0.Add(2*time.Second), nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Put(nb(10, 10, time.Minute))
+	boom := errors.New("disk on fire")
+	s.syncHook = func() error { return boom }
+	err := s.Sync()
+	if !errors.Is(err, ErrFailed) || !errors.Is(err, boom) {
+		t.Fatalf("Sync = %v, want ErrFailed wrapping the cause", err)
+	}
+	sameContents(t, "cache after the failed Sync", s, synced)
+	if err := s.Put(nb(20, 20, time.Minute)); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Put after a failed Sync = %v, want ErrFailed", err)
+	}
+	if err := s.Delete(nb(0, 0, 0).Key()); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Delete after a failed Sync = %v, want ErrFailed", err)
+	}
+	if err := s.Sync(); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Sync after a failed Sync = %v, want ErrFailed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close after a failed Sync: %v", err)
+	}
+	again := openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "file after the failed Sync", again, synced)
+}
+
+// Close syncs what is queued: a clean shutdown loses nothing.
+func TestDeferredCloseSyncs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.leases")
+	s := openDeferred(t, path)
+	want := NewMemory()
+	for i := 0; i < 3; i++ {
+		_ = s.Put(nb(i, i, time.Minute))
+		_ = want.Put(nb(i, i, time.Minute))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "file after Close", again, want)
+}
+
+// BenchmarkDeferredSync measures one Sync of a batch of Puts to a file
+// already holding 10k bindings: the cost group commit spreads over a batch.
+func BenchmarkDeferredSync(b *testing.B) {
+	for _, batch := range []int{1, 16, 64, 256} {
+		b.Run(fmt.Sprint("batch", batch), func(b *testing.B) {
+			s, err := OpenBoltWith(filepath.Join(b.TempDir(), "b.leases"), BoltOptions{Deferred: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			const held = 10000
+			for i := 0; i < held; i++ {
+				_ = s.Put(nb(i, i, time.Hour))
+			}
+			if err := s.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < batch; j++ {
+					k := rng.IntN(held)
+					bb := nb(k, k, time.Hour)
+					bb.Granted = t0.Add(time.Duration(i) * time.Second)
+					if err := s.Put(bb); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.Sync(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "puts/s")
+		})
+	}
+}
+
+// Writers go on while a Sync's transaction runs: their changes wait for
+// the next Sync; if the transaction fails, they are rolled back too.
+func TestDeferredWritesDuringSync(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprint("fail=", fail), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "w.leases")
+			s := openDeferred(t, path)
+			synced := NewMemory()
+			_ = s.Put(nb(1, 1, time.Minute))
+			_ = synced.Put(nb(1, 1, time.Minute))
+			if err := s.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			_ = s.Put(nb(2, 2, time.Minute)) // in the Sync below
+			s.syncHook = func() error {
+				// Meanwhile: key 1 moves again and key 3 arrives.
+				if err := s.Put(nb(1, 5, time.Minute)); err != nil {
+					t.Error(err)
+				}
+				if err := s.Put(nb(3, 3, time.Minute)); err != nil {
+					t.Error(err)
+				}
+				if fail {
+					return errors.New("io error")
+				}
+				return nil
+			}
+			err := s.Sync()
+			s.syncHook = nil
+			if fail {
+				if !errors.Is(err, ErrFailed) {
+					t.Fatalf("Sync = %v", err)
+				}
+				sameContents(t, "cache after the failed Sync", s, synced)
+				_ = s.Close()
+				again := openBolt(t, path)
+				defer again.Close()
+				sameContents(t, "file", again, synced)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, _ := s.Durable(nb(2, 0, 0).Key()); !ok {
+				t.Fatal("key 2, queued before the Sync, is not in the file")
+			}
+			if _, ok, _ := s.Durable(nb(3, 0, 0).Key()); ok {
+				t.Fatal("key 3, written during the transaction, is in the file already")
+			}
+			if b, _, _ := s.Durable(nb(1, 0, 0).Key()); b.Lease != nb(1, 1, 0).Lease {
+				t.Fatalf("key 1 in the file: %s, want its synced lease", b.Lease)
+			}
+			if p := s.Pending(); p != 2 {
+				t.Fatalf("Pending = %d, want 2 (keys 1 and 3)", p)
+			}
+			if err := s.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			crash(t, s)
+			again := openBolt(t, path)
+			defer again.Close()
+			want := NewMemory()
+			for _, b := range []Binding{nb(1, 5, time.Minute), nb(2, 2, time.Minute), nb(3, 3, time.Minute)} {
+				_ = want.Put(b)
+			}
+			sameContents(t, "file", again, want)
+		})
+	}
+}
+
+// A torn last frame (a crash in the middle of a log write) is ignored on
+// reopen; the frames before it are replayed, and the log is folded into
+// the bbolt file so that no log is left.
+func TestDeferredTornLogTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.leases")
+	s := openDeferred(t, path)
+	want := NewMemory()
+	for i := 0; i < 3; i++ {
+		_ = s.Put(nb(i, i, time.Minute))
+		_ = want.Put(nb(i, i, time.Minute))
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Put(nb(7, 7, time.Minute))
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
+	// Tear the last frame: zero its last 10 bytes.
+	log := path + walSuffix
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := logEnd(b)
+	clear(b[end-10 : end])
+	if err := os.WriteFile(log, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := openBolt(t, path)
+	sameContents(t, "file after a torn log write", again, want)
+	if _, err := os.Stat(log); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("log left after replay: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A flipped bit fails the CRC the same way.
+	s = openDeferred(t, path)
+	_ = s.Put(nb(8, 8, time.Minute))
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
+	b, _ = os.ReadFile(log)
+	b[logEnd(b)-1] ^= 1
+	_ = os.WriteFile(log, b, 0o600)
+	again = openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "file after a corrupt log frame", again, want)
+}
+
+// Close folds the log into the bbolt file and removes it; a deferred
+// store's log grows by one frame per Sync, never per Put.
+func TestDeferredLogFrames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.leases")
+	s := openDeferred(t, path)
+	for i := 0; i < 100; i++ {
+		_ = s.Put(nb(i, i, time.Minute))
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path + walSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for len(b) >= walHeader && binary.BigEndian.Uint32(b) != 0 {
+		frames++
+		b = b[walHeader+int(binary.BigEndian.Uint32(b)):]
+	}
+	if frames != 1 {
+		t.Fatalf("%d frames for one Sync", frames)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{walSuffix, walOldSuffix} {
+		if _, err := os.Stat(path + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s left after Close: %v", suffix, err)
+		}
+	}
+}
+
+// logEnd is the end of the last frame in a log's bytes.
+func logEnd(b []byte) int {
+	end := 0
+	for end+walHeader <= len(b) {
+		n := int(binary.BigEndian.Uint32(b[end:]))
+		if n == 0 {
+			break
+		}
+		end += walHeader + n
+	}
+	return end
+}

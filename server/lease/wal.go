@@ -1,0 +1,196 @@
+package lease
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The write-ahead log of a deferred Bolt (group commit). Profiling showed
+// a bbolt commit costing two fsyncs and a rewrite of every B+tree page a
+// batch touches (a 64-binding batch into a 10k-binding file: ~3 ms); an
+// append of the batch's records to a log file and one fdatasync costs a
+// fraction of that and does not grow with the file. The log is folded into
+// the bbolt file (a checkpoint) in the background when it grows past
+// walLimit, at Close, and at every open, so that the bbolt file plus its
+// log always hold every synced change, and OpenBolt alone reads them back.
+//
+// Files: PATH.wal (the log being written) and PATH.wal.old (a log being
+// checkpointed; replayed first). Frame: payload length (4 bytes, big
+// endian), CRC-32C of the payload (4), payload: records, each an op byte
+// (walPut or walDelete), the key's length (2) and key (encodeKey), and for
+// walPut the record (encodeBinding). Replay stops at the first frame that
+// is short or fails its CRC: a torn tail from a crash in the middle of a
+// write, whose changes no caller was told were synced.
+
+const (
+	walSuffix    = ".wal"
+	walOldSuffix = ".wal.old"
+	walPut       = 1
+	walDelete    = 2
+	walHeader    = 8
+)
+
+// walLimit is the log size past which a Sync starts a checkpoint.
+var walLimit int64 = 64 << 20
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+type wal struct {
+	f     *os.File
+	size  int64 // end of the last frame
+	zeros int64 // end of the zeros written ahead of it
+	buf   []byte
+}
+
+// walChunk is how far ahead of the frames the log is filled with zeros.
+// Measured here (ext4): an fdatasync after overwriting blocks already
+// written costs a third of one after an append, which must also commit
+// the new file size and block allocation to the journal. A zero length
+// ends replay, so the zeros read as the log's end.
+const walChunk = 1 << 20
+
+var zeroChunk = make([]byte, walChunk)
+
+func openWAL(path string) (*wal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &wal{f: f}, nil
+}
+
+// append writes the queued changes as one frame and fdatasyncs the log.
+func (w *wal) append(queue map[Key]queued) error {
+	b := append(w.buf[:0], make([]byte, walHeader)...)
+	for k, q := range queue {
+		op := byte(walPut)
+		if q.del {
+			op = walDelete
+		}
+		b = append(b, op)
+		b = binary.BigEndian.AppendUint16(b, uint16(5+len(k.DUID)))
+		b = appendKey(b, k)
+		if !q.del {
+			at := len(b)
+			b = append(b, make([]byte, recordLen)...)
+			putRecord(b[at:], q.b)
+		}
+	}
+	binary.BigEndian.PutUint32(b[0:], uint32(len(b)-walHeader))
+	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[walHeader:], crcTable))
+	w.buf = b
+	for w.size+int64(len(b)) > w.zeros {
+		if _, err := w.f.WriteAt(zeroChunk, w.zeros); err != nil {
+			return fmt.Errorf("extend log: %w", err)
+		}
+		w.zeros += walChunk
+	}
+	if _, err := w.f.WriteAt(b, w.size); err != nil {
+		return fmt.Errorf("write log: %w", err)
+	}
+	if err := fdatasync(w.f); err != nil {
+		return fmt.Errorf("fdatasync log: %w", err)
+	}
+	w.size += int64(len(b))
+	return nil
+}
+
+func (w *wal) close() error { return w.f.Close() }
+
+// replayLogs applies PATH.wal.old and then PATH.wal to the bbolt file in
+// one transaction and removes them. It returns how many records it applied.
+func replayLogs(db *bolt.DB, path string) (int, error) {
+	logs := []string{path + walOldSuffix, path + walSuffix}
+	var data [][]byte
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		data = append(data, b)
+	}
+	if len(data) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := db.Update(func(tx *bolt.Tx) error {
+		bs, err := tx.CreateBucketIfNotExists(bucketBindings)
+		if err != nil {
+			return err
+		}
+		for _, b := range data {
+			k, err := applyFrames(b, func(op byte, key, val []byte) error {
+				if op == walDelete {
+					return bs.Delete(key)
+				}
+				return bs.Put(key, val)
+			})
+			n += k
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("replay log: %w", err)
+	}
+	for _, p := range logs {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, err
+		}
+	}
+	return n, syncDir(filepath.Dir(path))
+}
+
+// applyFrames calls fn for each record of each whole, intact frame of b.
+// The slices passed to fn stay valid (they are b's).
+func applyFrames(b []byte, fn func(op byte, key, val []byte) error) (int, error) {
+	n := 0
+	for len(b) >= walHeader {
+		size := int(binary.BigEndian.Uint32(b[0:]))
+		if size == 0 || walHeader+size > len(b) || crc32.Checksum(b[walHeader:walHeader+size], crcTable) != binary.BigEndian.Uint32(b[4:]) {
+			break // a torn tail
+		}
+		p := b[walHeader : walHeader+size]
+		b = b[walHeader+size:]
+		for len(p) > 0 {
+			if len(p) < 3 {
+				return n, fmt.Errorf("%w: short log record", ErrCorrupt)
+			}
+			op, kl := p[0], int(binary.BigEndian.Uint16(p[1:]))
+			p = p[3:]
+			if kl < 6 || kl > len(p) {
+				return n, fmt.Errorf("%w: log key of %d bytes", ErrCorrupt, kl)
+			}
+			key := p[:kl:kl]
+			p = p[kl:]
+			var val []byte
+			switch op {
+			case walPut:
+				if len(p) < recordLen {
+					return n, fmt.Errorf("%w: short log record", ErrCorrupt)
+				}
+				val = p[:recordLen:recordLen]
+				p = p[recordLen:]
+			case walDelete:
+			default:
+				return n, fmt.Errorf("%w: log op %d", ErrCorrupt, op)
+			}
+			if err := fn(op, key, val); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,747 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+
+	"d6lab/clientsim/load"
+	"d6lab/server"
+	"d6lab/server/alloc"
+	"d6lab/server/daemon"
+	"d6lab/sim/lab"
+	"d6lab/sim/netns"
+	"d6lab/transport"
+)
+
+// The lab's addresses: one /64 link, the server at ::1, the clients' node
+// at ::2 (a relay's link-address), the address pool a /80 (2^48
+// addresses: no client space exhausts it), delegated prefixes /56 out of a
+// /34 (4 Mi prefixes).
+var (
+	LinkPrefix = netip.MustParsePrefix("2001:db8:be::/64")
+	ServerAddr = netip.MustParseAddr("2001:db8:be::1")
+	ClientAddr = netip.MustParseAddr("2001:db8:be::2")
+	PoolPrefix = netip.MustParsePrefix("2001:db8:be:0:1::/80")
+	PDPrefix   = netip.MustParsePrefix("2001:db8:8000::/34")
+	PDLen      = 56
+)
+
+// Nodes of the lab.
+const (
+	clientsNode = "clients"
+	serverNode  = "srv1"
+)
+
+// ErrNeedRoot is returned when the process cannot create namespaces.
+var ErrNeedRoot = errors.New("bench: needs root (CAP_NET_ADMIN) to build the lab's network namespaces")
+
+// Check tells, before anything is created, whether the options can run
+// here: valid, root, the server and (with Vs) perfdhcp installed. Call it
+// after SetDefaults.
+func Check(opt Options) error {
+	if err := opt.Validate(); err != nil {
+		return err
+	}
+	a, err := daemon.Lookup(opt.Server)
+	if err != nil {
+		return err
+	}
+	if err := a.Installed(); err != nil {
+		return err
+	}
+	if opt.Vs == "perfdhcp" {
+		if _, err := os.Stat(opt.Perfdhcp); err != nil {
+			return fmt.Errorf("bench: --vs perfdhcp needs %s (Debian package kea-admin): %w", opt.Perfdhcp, err)
+		}
+	}
+	if os.Geteuid() != 0 {
+		return ErrNeedRoot
+	}
+	return nil
+}
+
+// bench is one Run's state.
+type bench struct {
+	opt   Options
+	lab   *netns.Lab
+	inst  *daemon.Instance
+	proc  *netns.Process
+	log   string // the server's log
+	dir   string // working directory
+	rep   *Report
+	steps int // steps run so far, all tools
+	prog  *progress
+
+	perfArgv      []string                       // perfdhcp's last command line
+	perfExchanges map[float64][]PerfdhcpExchange // perfdhcp's blocks by offered rate
+}
+
+// Run builds the lab, runs the benchmark and tears the lab down before it
+// returns, whatever happens. A cancelled ctx stops it between or inside
+// steps and returns ctx's error.
+func Run(ctx context.Context, opt Options) (rep *Report, err error) {
+	opt.SetDefaults()
+	if err := Check(opt); err != nil {
+		return nil, err
+	}
+	if opt.Binary == "" && opt.Server == daemon.Builtin {
+		if opt.Binary, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("bench: find the d6lab binary: %w", err)
+		}
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = netns.NewPrefix()
+	}
+	b := &bench{opt: opt, prog: &progress{w: opt.Log, terminal: opt.Terminal}}
+	if opt.OutDir == "" {
+		if b.dir, err = os.MkdirTemp("", "d6lab-bench-"); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(b.dir)
+	} else {
+		b.dir = opt.OutDir
+		if err := os.MkdirAll(b.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	adapter, _ := daemon.Lookup(opt.Server)
+	b.rep = &Report{
+		Server: string(opt.Server), Version: adapter.Version(), Mode: "rate",
+		Params: Params{
+			Exchange: opt.Exchange.String(), NA: opt.NA, PD: opt.PD, Clients: opt.Clients,
+			Renew: opt.Renew, Rebind: opt.Rebind, Release: opt.Release, Relay: opt.Relay,
+			DurationS: opt.Duration.Seconds(), TimeoutS: opt.Timeout.Seconds(), MaxDrops: opt.MaxDrops, Seed: opt.Seed,
+		},
+		Machine: thisMachine(), Prefix: opt.Prefix, Start: time.Now(), Steps: []Step{},
+	}
+	if opt.Search {
+		b.rep.Mode = "search"
+		b.rep.Params.DurationS = opt.Step.Seconds()
+	}
+	defer func() { b.rep.ElapsedS = time.Since(b.rep.Start).Seconds() }()
+
+	if err := claim(opt.Prefix); err != nil {
+		return nil, err
+	}
+	defer lab.Forget(opt.Prefix)
+	b.logf("lab %s: building the clients and %s namespaces", opt.Prefix, serverNode)
+	b.lab, err = netns.Create(netns.Spec{
+		Prefix:  opt.Prefix,
+		Link:    LinkPrefix,
+		Clients: netns.NodeSpec{Name: clientsNode, Addrs: []netip.Prefix{netip.PrefixFrom(ClientAddr, 64)}},
+		Nodes:   []netns.NodeSpec{{Name: serverNode, Addrs: []netip.Prefix{netip.PrefixFrom(ServerAddr, 64)}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: build the lab: %w", err)
+	}
+	defer func() {
+		b.prog.stop()
+		if terr := b.lab.Teardown(); terr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: teardown: %w", terr))
+		}
+	}()
+
+	if err := b.prepare(); err != nil {
+		return nil, err
+	}
+	if err := b.startServer(ctx); err != nil {
+		return nil, err
+	}
+	b.logf("%s %s listening (pid %d); %s", opt.Server, b.rep.Version, b.proc.PID, b.describe())
+
+	if err := b.phase(ctx, "d6lab", b.generatorStep); err != nil {
+		return nil, err
+	}
+	if opt.Vs == "perfdhcp" {
+		// Fairness: perfdhcp meets the server as the generator did, freshly
+		// started on an empty lease file.
+		b.logf("restarting %s on a wiped lease file for perfdhcp", opt.Server)
+		if err := b.restartServer(ctx); err != nil {
+			return nil, err
+		}
+		if err := b.phase(ctx, "perfdhcp", b.perfdhcpStep); err != nil {
+			return nil, err
+		}
+	}
+	b.noteMaxRSS()
+	b.summarize()
+	return b.rep, nil
+}
+
+func (b *bench) describe() string {
+	if b.opt.Search {
+		return fmt.Sprintf("searching for the highest rate with drops <= %s, steps of %s", pct(b.opt.MaxDrops), b.opt.Step)
+	}
+	return fmt.Sprintf("%.0f exchanges/s for %s", b.opt.Rate, b.opt.Duration)
+}
+
+// claim records this process as the owner of the lab's prefix (as
+// sim/lab does), so that `d6lab clean` leaves the running benchmark alone.
+func claim(prefix string) error {
+	if err := os.MkdirAll(lab.OwnerDir, 0o755); err != nil {
+		return fmt.Errorf("bench: owner dir: %w", err)
+	}
+	path := filepath.Join(lab.OwnerDir, prefix+".pid")
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+func (b *bench) logf(format string, a ...any) {
+	b.prog.line(fmt.Sprintf(format, a...))
+}
+
+// serverConfig is the server's protocol configuration: a pool far larger
+// than the client space, day-long lifetimes (no client comes back within
+// a run), Preference 255 and Rapid Commit when the exchange asks for it.
+func (b *bench) serverConfig() (server.Config, error) {
+	cfg := server.DefaultConfig()
+	cfg.Name = "bench-" + serverNode
+	duid, err := server.DeriveDUID(cfg.Name, "ll")
+	if err != nil {
+		return cfg, err
+	}
+	cfg.DUID = duid
+	cfg.Prefix = LinkPrefix
+	if cfg.Pool, err = alloc.PoolFromPrefix(PoolPrefix); err != nil {
+		return cfg, err
+	}
+	if b.opt.PD {
+		if cfg.PDPool, err = alloc.NewPrefixPool(PDPrefix, PDLen); err != nil {
+			return cfg, err
+		}
+	}
+	cfg.Preference = 255
+	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = 12*time.Hour, 19*time.Hour, 24*time.Hour, 48*time.Hour
+	cfg.RapidCommit = b.opt.Exchange == load.RapidCommit
+	return cfg, cfg.Validate()
+}
+
+// prepare renders the server's configuration through its adapter, with
+// its lease file in dir/server (durable: the builtin server's bbolt file,
+// Kea's memfile with persist).
+func (b *bench) prepare() error {
+	cfg, err := b.serverConfig()
+	if err != nil {
+		return fmt.Errorf("bench: server config: %w", err)
+	}
+	var mac net.HardwareAddr
+	ifname := b.lab.IfName(serverNode)
+	if err := b.lab.Do(serverNode, func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err == nil {
+			mac = ifi.HardwareAddr
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("bench: server interface: %w", err)
+	}
+	dir := filepath.Join(b.dir, "server")
+	b.log = filepath.Join(dir, "server.log")
+	b.inst, err = daemon.Prepare(b.opt.Server, daemon.Spec{
+		Name: serverNode, Dir: dir, IfName: ifname, MAC: mac,
+		Addrs:  []netip.Prefix{netip.PrefixFrom(ServerAddr, 64)},
+		Config: cfg, Binary: b.opt.Binary,
+	})
+	if err != nil {
+		return fmt.Errorf("bench: prepare %s: %w", b.opt.Server, err)
+	}
+	// A previous benchmark in the same --out must not hand its bindings on.
+	if err := b.inst.Wipe(true); err != nil {
+		return fmt.Errorf("bench: wipe %s's leases: %w", b.opt.Server, err)
+	}
+	b.rep.Notes = append(b.rep.Notes, b.inst.Notes...)
+	return nil
+}
+
+// startServer starts the prepared server in its namespace and waits until
+// it listens on port 547.
+func (b *bench) startServer(ctx context.Context) error {
+	argv := b.inst.Argv
+	if len(b.inst.Env) > 0 {
+		// lab.Start passes this process's environment; env(1) adds the
+		// adapter's and execs the server, which keeps env's PID.
+		argv = append(append([]string{"/usr/bin/env"}, b.inst.Env...), argv...)
+	}
+	p, err := b.lab.Start(serverNode, argv, b.log)
+	if err != nil {
+		return fmt.Errorf("bench: start %s: %w", b.opt.Server, err)
+	}
+	b.proc = p
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if p.Exited() {
+			return fmt.Errorf("bench: %s exited at start (see %s): %s", b.opt.Server, b.log, tail(readFile(b.log), 800))
+		}
+		ok, err := daemon.Listening(p.PID)
+		if err == nil && ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: %s not listening on port 547 after 20s (see %s)", b.opt.Server, b.log)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stopServer stops the server gracefully (SIGTERM, then SIGKILL after 5 s)
+// and records its peak memory first.
+func (b *bench) stopServer() error {
+	if b.proc == nil || b.proc.Exited() {
+		return nil
+	}
+	b.noteMaxRSS()
+	if err := b.proc.Signal(syscall.SIGTERM); err == nil {
+		select {
+		case <-b.proc.Done():
+			return nil
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return b.lab.Kill(b.proc)
+}
+
+func (b *bench) restartServer(ctx context.Context) error {
+	if err := b.stopServer(); err != nil {
+		return fmt.Errorf("bench: stop %s: %w", b.opt.Server, err)
+	}
+	if err := b.inst.Wipe(true); err != nil {
+		return fmt.Errorf("bench: wipe %s's leases: %w", b.opt.Server, err)
+	}
+	return b.startServer(ctx)
+}
+
+func (b *bench) noteMaxRSS() {
+	if b.proc == nil || b.proc.Exited() {
+		return
+	}
+	if kb, err := procMaxRSS(b.proc.PID); err == nil && kb > b.rep.CPU.ServerMaxRSSKiB {
+		b.rep.CPU.ServerMaxRSSKiB = kb
+	}
+}
+
+// stepFunc measures one step of a tool at an offered rate for d.
+type stepFunc func(ctx context.Context, rate float64, d time.Duration) (Step, error)
+
+// phase runs one tool: a single run at Rate, or a search. Steps go into
+// the report (rep.Steps or rep.Perfdhcp.Steps).
+func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
+	var steps *[]Step
+	if tool == "d6lab" {
+		steps = &b.rep.Steps
+	} else {
+		b.rep.Perfdhcp = &PerfdhcpSummary{Steps: []Step{}}
+		steps = &b.rep.Perfdhcp.Steps
+	}
+	first := true
+	measure := func(ctx context.Context, rate float64) (bool, error) {
+		d := b.opt.Duration
+		if b.opt.Search {
+			d = b.opt.Step
+		}
+		if !first {
+			if err := sleep(ctx, b.opt.Settle); err != nil {
+				return false, err
+			}
+		}
+		first = false
+		if b.proc.Exited() {
+			b.logf("%s had exited (see %s); restarting it on its lease file", b.opt.Server, b.log)
+			if err := b.startServer(ctx); err != nil {
+				return false, err
+			}
+		}
+		b.steps++
+		b.prog.begin(tool, len(*steps)+1, rate, d)
+		cpu0, t0 := procCPU(b.proc.PID)
+		start := time.Now()
+		s, err := run(ctx, rate, d)
+		b.prog.end()
+		if err != nil {
+			return false, err
+		}
+		if cpu1, t1 := procCPU(b.proc.PID); t0 == nil && t1 == nil {
+			s.ServerCPU = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
+		}
+		s.Tool, s.Offered = tool, rate
+		s.Limited = float64(s.Started) < 0.95*rate*math.Ceil(d.Seconds()*1000)/1000
+		s.Pass = !s.Limited && s.Drops <= b.opt.MaxDrops
+		*steps = append(*steps, s)
+		b.logf("%s", stepLine(len(*steps), s))
+		b.noteMaxRSS()
+		return s.Pass, nil
+	}
+	if !b.opt.Search {
+		_, err := measure(ctx, math.Round(b.opt.Rate))
+		return err
+	}
+	res, err := Search(ctx, b.opt.SearchConfig, measure)
+	if tool == "d6lab" {
+		b.rep.Search = &res
+	} else {
+		b.rep.Perfdhcp.Search = &res
+	}
+	if err != nil {
+		return err
+	}
+	b.logf("%s search %s after %d steps: highest passing rate %.0f/s (lowest failing %.0f/s)", tool, res.Outcome, res.Steps, res.Pass, res.Fail)
+	return nil
+}
+
+// best picks the reported step: the highest passing offered rate, or with
+// none passing the last step.
+func best(steps []Step) (Step, bool) {
+	var b Step
+	found := false
+	for _, s := range steps {
+		if s.Pass && (!found || s.Offered > b.Offered) {
+			b, found = s, true
+		}
+	}
+	if !found && len(steps) > 0 {
+		return steps[len(steps)-1], false
+	}
+	return b, found
+}
+
+func (b *bench) summarize() {
+	r := b.rep
+	if s, ok := best(r.Steps); len(r.Steps) > 0 {
+		r.Rate, r.Drops, r.MeanMs = s.Rate, s.Drops, s.MeanMs
+		if s.LatencyMs != nil {
+			r.LatencyMs = *s.LatencyMs
+		}
+		r.CPU.ServerCores, r.CPU.GeneratorCores = s.ServerCPU, s.ToolCPU
+		if !ok && r.Mode == "search" {
+			r.Rate = 0
+			r.Notes = append(r.Notes, "the generator passed at no rate: the figures are those of its last step")
+		}
+		if s.Limited {
+			r.Notes = append(r.Notes, "the generator could not keep the offered rate at its reported step: the harness, not the server, was the limit there")
+		}
+	}
+	if p := r.Perfdhcp; p != nil {
+		if s, ok := best(p.Steps); len(p.Steps) > 0 {
+			p.Rate, p.Drops, p.AvgMs = s.Rate, s.Drops, s.MeanMs
+			p.Exchanges = b.perfExchanges[s.Offered]
+			r.CPU.PerfdhcpServerCores, r.CPU.PerfdhcpCores = s.ServerCPU, s.ToolCPU
+			if !ok && r.Mode == "search" {
+				p.Rate = 0
+			}
+		}
+		p.Argv = b.perfArgv
+		if p.Rate > 0 {
+			r.Ratio = r.Rate / p.Rate
+		}
+		if b.opt.Rebind > 0 {
+			r.Notes = append(r.Notes, "perfdhcp cannot Rebind: its runs have no Rebind mix")
+		}
+	}
+}
+
+// clientConn opens the generator's socket in the clients namespace: port
+// 546 (547 as a relay, where servers send Relay-replies), multicast out of
+// the link interface, large buffers.
+func (b *bench) clientConn() (*net.UDPConn, error) {
+	port := transport.ClientPort
+	if b.opt.Relay {
+		port = transport.ServerPort
+	}
+	ifname := b.lab.IfName(clientsNode)
+	var c *net.UDPConn
+	err := b.lab.Do(clientsNode, func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		c, err = net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified, Port: port, Zone: ifname})
+		if err != nil {
+			return err
+		}
+		pc := ipv6.NewPacketConn(c)
+		if err := pc.SetMulticastInterface(ifi); err != nil {
+			c.Close()
+			return err
+		}
+		_ = pc.SetMulticastLoopback(false)
+		_ = pc.SetMulticastHopLimit(1)
+		forceBuffers(c, 8<<20)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: client socket on %s port %d: %w", ifname, port, err)
+	}
+	return c, nil
+}
+
+// forceBuffers sets the socket buffers past net.core.[rw]mem_max (root
+// may), falling back to the capped setters.
+func forceBuffers(c *net.UDPConn, n int) {
+	raw, err := c.SyscallConn()
+	if err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) != nil {
+				_ = c.SetReadBuffer(n)
+			}
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, n) != nil {
+				_ = c.SetWriteBuffer(n)
+			}
+		})
+	}
+}
+
+// generatorStep runs clientsim/load for d at rate on a fresh socket.
+func (b *bench) generatorStep(ctx context.Context, rate float64, d time.Duration) (Step, error) {
+	conn, err := b.clientConn()
+	if err != nil {
+		return Step{}, err
+	}
+	defer conn.Close()
+	cfg := load.Config{
+		Clients: b.opt.Clients, Seed: b.opt.Seed, Exchange: b.opt.Exchange, NA: b.opt.NA, PD: b.opt.PD,
+		Renew: b.opt.Renew, Rebind: b.opt.Rebind, Release: b.opt.Release,
+		Rate: rate, Duration: d, Timeout: b.opt.Timeout,
+	}
+	if b.opt.Relay {
+		cfg.Relay, cfg.LinkAddr = true, ClientAddr
+		cfg.Server = netip.AddrPortFrom(ServerAddr, transport.ServerPort)
+	} else {
+		zone := strconv.Itoa(b.lab.IfIndex(clientsNode))
+		cfg.Server = netip.AddrPortFrom(transport.AllServersPort.Addr().WithZone(zone), transport.ServerPort)
+	}
+	cpu0 := rusage(unix.RUSAGE_SELF)
+	start := time.Now()
+	res, err := load.Run(ctx, conn, cfg, func(s load.Snapshot) { b.prog.update(s.Elapsed, s.Completed, s.Dropped) })
+	el := time.Since(start)
+	if err != nil {
+		return Step{}, fmt.Errorf("bench: load generator at %.0f/s: %w", rate, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Step{}, err
+	}
+	st := res.Stats
+	lost, tried := st.Dropped+st.Skipped, st.Started+st.Skipped
+	s := Step{
+		Rate: res.Rate, Started: int64(tried), Completed: int64(st.Completed),
+		ElapsedS: el.Seconds(), ToolCPU: (rusage(unix.RUSAGE_SELF) - cpu0).Seconds() / el.Seconds(),
+		LatencyMs: &Latency{
+			P50: ms(res.Percentile(50)), P90: ms(res.Percentile(90)), P99: ms(res.Percentile(99)),
+			P999: ms(res.Percentile(99.9)), Max: ms(res.Max()),
+		},
+	}
+	if tried > 0 {
+		s.Drops = float64(lost) / float64(tried)
+	}
+	if res.Latency != nil && res.Latency.TotalCount() > 0 {
+		s.MeanMs = res.Latency.Mean() / 1000
+	}
+	var extra []string
+	if st.Skipped > 0 {
+		extra = append(extra, fmt.Sprintf("%d not started (no free slot)", st.Skipped))
+	}
+	if st.SendErrors > 0 {
+		extra = append(extra, fmt.Sprintf("%d send errors", st.SendErrors))
+	}
+	if st.Malformed+st.Unexpected > 0 {
+		extra = append(extra, fmt.Sprintf("%d malformed, %d unexpected answers", st.Malformed, st.Unexpected))
+	}
+	s.Detail = strings.Join(extra, "; ")
+	return s, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// perfdhcpStep runs perfdhcp in the clients namespace for d at rate.
+func (b *bench) perfdhcpStep(ctx context.Context, rate float64, d time.Duration) (Step, error) {
+	args := PerfdhcpArgs{
+		IfName: b.lab.IfName(clientsNode), Clients: b.opt.Clients, Rate: rate, Period: d,
+		Exchange: b.opt.Exchange, NA: b.opt.NA, PD: b.opt.PD,
+		Renew: b.opt.Renew, Release: b.opt.Release, Relay: b.opt.Relay,
+		Seed: b.opt.Seed + 1, DropTime: b.opt.Timeout,
+	}
+	if b.opt.Relay {
+		args.Server = ServerAddr
+	}
+	argv := args.Argv(b.opt.Perfdhcp)
+	b.perfArgv = argv
+	log := filepath.Join(b.dir, "perfdhcp", fmt.Sprintf("step%02d-%.0f.log", len(b.rep.Perfdhcp.Steps)+1, rate))
+	cpu0 := rusage(unix.RUSAGE_CHILDREN)
+	start := time.Now()
+	p, err := b.lab.Start(clientsNode, argv, log)
+	if err != nil {
+		return Step{}, fmt.Errorf("bench: start perfdhcp: %w", err)
+	}
+	period := time.Duration(math.Ceil(d.Seconds())) * time.Second
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(period + 60*time.Second)
+wait:
+	for {
+		select {
+		case <-p.Done():
+			break wait
+		case <-ctx.Done():
+			_ = b.lab.Kill(p)
+			return Step{}, ctx.Err()
+		case <-limit:
+			_ = b.lab.Kill(p)
+			return Step{}, fmt.Errorf("bench: perfdhcp still running %s after its %s period (see %s)", time.Minute, period, log)
+		case <-tick.C:
+			b.prog.update(time.Since(start), 0, 0)
+		}
+	}
+	el := time.Since(start)
+	out := readFile(log)
+	// Exit 0: every exchange completed; 3: some did not. Anything else is
+	// a failure to run.
+	if werr := p.Wait(); werr != nil {
+		var ee *exec.ExitError
+		if !errors.As(werr, &ee) || ee.ExitCode() != 3 {
+			return Step{}, fmt.Errorf("bench: perfdhcp %s: %v:\n%s", strings.Join(argv[1:], " "), werr, tail(out, 800))
+		}
+	}
+	po, err := ParsePerfdhcp(out)
+	if err != nil {
+		return Step{}, fmt.Errorf("bench: perfdhcp at %.0f/s (see %s): %w", rate, log, err)
+	}
+	if b.perfExchanges == nil {
+		b.perfExchanges = map[float64][]PerfdhcpExchange{}
+	}
+	b.perfExchanges[rate] = po.Exchanges
+	last := po.Exchanges[len(po.Exchanges)-1]
+	for _, e := range po.Exchanges {
+		if e.Name == "REQUEST-REPLY" {
+			last = e
+		}
+	}
+	s := Step{
+		Rate: po.Rate, Drops: po.Drops(), Started: po.Started(), Completed: last.Received,
+		MeanMs: po.AvgMs(), ElapsedS: el.Seconds(),
+		ToolCPU: (rusage(unix.RUSAGE_CHILDREN) - cpu0).Seconds() / el.Seconds(),
+	}
+	if po.Malformed > 0 {
+		s.Detail = fmt.Sprintf("%d malformed answers", po.Malformed)
+	}
+	return s, nil
+}
+
+func readFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// progress writes the phase and step lines and, on a terminal, a bar for
+// the step under way, redrawn in place.
+type progress struct {
+	w        io.Writer
+	terminal bool
+
+	mu      sync.Mutex
+	active  bool
+	tool    string
+	n       int
+	rate    float64
+	d       time.Duration
+	drawn   bool
+	lastBar time.Time
+}
+
+func (p *progress) line(s string) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+	fmt.Fprintln(p.w, s)
+}
+
+func (p *progress) begin(tool string, n int, rate float64, d time.Duration) {
+	p.mu.Lock()
+	p.active, p.tool, p.n, p.rate, p.d = true, tool, n, rate, d
+	p.mu.Unlock()
+}
+
+func (p *progress) update(el time.Duration, completed, dropped uint64) {
+	if p.w == nil || !p.terminal {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.active {
+		return
+	}
+	const width = 30
+	done := width
+	if p.d > 0 {
+		done = min(int(float64(width)*float64(el)/float64(p.d)), width)
+	}
+	bar := strings.Repeat("#", done) + strings.Repeat(".", width-done)
+	extra := ""
+	if completed+dropped > 0 {
+		extra = fmt.Sprintf("  completed %d  dropped %d", completed, dropped)
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%s] %s step %d at %.0f/s  t=%s/%s%s", bar, p.tool, p.n, p.rate,
+		el.Truncate(100*time.Millisecond), p.d, extra)
+	p.drawn = true
+}
+
+func (p *progress) end() {
+	p.mu.Lock()
+	p.active = false
+	p.mu.Unlock()
+}
+
+func (p *progress) stop() {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.active = false
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+}

@@ -1,0 +1,9 @@
+package bench
+
+// Internals the external specs (package bench_test) exercise.
+var (
+	Best         = best
+	ParseStatCPU = parseStatCPU
+	ProcMaxRSS   = procMaxRSS
+	StepLine     = stepLine
+)
