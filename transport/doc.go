@@ -8,5 +8,7 @@
 //     through channels, so protocol tests need neither root nor sockets.
 //
 // The server's UDP loop and the client population take a Conn and never
-// know which one they have.
+// know which one they have. BatchConn adds ReadBatch and WriteBatch, several
+// datagrams per system call (recvmmsg/sendmmsg on UDP); Batch adapts any
+// Conn to it.
 package transport

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/net/ipv6"
 )
@@ -99,3 +100,28 @@ func (u *UDP) Close() error { return u.conn.Close() }
 
 // Interface is the interface the socket is bound to.
 func (u *UDP) Interface() *net.Interface { return u.iface }
+
+// SetReadBuffer asks for a receive buffer of n bytes, past the system's
+// rmem_max when the process may (SO_RCVBUFFORCE needs CAP_NET_ADMIN),
+// so that a server rides out bursts and scheduling gaps without drops.
+// It returns the size the kernel granted (which counts its overhead).
+func (u *UDP) SetReadBuffer(n int) (int, error) {
+	rc, err := u.conn.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var got int
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		if serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, n); serr != nil {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+		}
+		got, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+	}); err != nil {
+		return 0, err
+	}
+	if serr != nil {
+		return got, fmt.Errorf("transport: receive buffer of %d bytes: %w", n, serr)
+	}
+	return got, nil
+}

@@ -47,8 +47,10 @@ func (w *writer) full() bool { return w.n == len(w.ms) }
 func (w *writer) flush() (failed uint64) {
 	for off := 0; off < w.n; {
 		n, err := w.pc.WriteBatch(w.ms[off:w.n], 0)
-		off += n
-		if err != nil {
+		off += max(n, 0) // x/net passes on sendmmsg's -1
+		if err != nil || n == 0 {
+			// sendmmsg(2) reports an error only for the first datagram
+			// of a call: skip that one and go on with the rest.
 			failed++
 			off++
 		}

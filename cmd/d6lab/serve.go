@@ -22,6 +22,9 @@ import (
 	"d6lab/transport"
 )
 
+// readBuffer is the server socket's receive buffer (bytes).
+const readBuffer = 4 << 20
+
 func serveCmd() *cobra.Command {
 	cfg := server.DefaultConfig()
 	var (
@@ -119,6 +122,11 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			conn, err := transport.ListenUDP(iface, transport.ServerPort, transport.AllServers)
 			if err != nil {
 				return &exitError{code: exitBadInput, err: err}
+			}
+			// Room for a few thousand queued datagrams: bursts and the
+			// moments the scheduler takes the server off the CPU.
+			if _, err := conn.SetReadBuffer(readBuffer); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "d6lab serve: %v (going on with the default)\n", err)
 			}
 			if ex := cfg.Pool.Excluded(); len(ex) > 0 {
 				fmt.Fprintf(out, "d6lab serve: never hands out %v: configured on %s\n", ex, iface)

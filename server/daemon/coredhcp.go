@@ -88,7 +88,7 @@ func buildCoreDHCP(bin string) error {
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(out.String())
 		if strings.Contains(msg, "403") {
-			msg = "the Go module proxy refuses the module (403 Forbidden): " + lastLine(msg)
+			msg = "the Go module proxy refuses the module (403 Forbidden): " + strings.TrimSpace(lastLine(msg))
 		}
 		return fmt.Errorf("%w: coredhcp: go install %s: %v: %s", ErrNotInstalled, pkg, err, msg)
 	}

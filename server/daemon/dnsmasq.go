@@ -27,7 +27,14 @@ var dnsmasqVersion versionCache
 func (dnsmasqAdapter) Kind() Kind       { return Dnsmasq }
 func (dnsmasqAdapter) Installed() error { return installed(DnsmasqBinary, "dnsmasq") }
 func (dnsmasqAdapter) Version() string {
-	return dnsmasqVersion.get(firstLine, DnsmasqBinary, "--version")
+	// "Dnsmasq version 2.90  Copyright (c) ..." -> "dnsmasq 2.90"
+	return dnsmasqVersion.get(func(out string) string {
+		f := strings.Fields(firstLine(out))
+		if len(f) >= 3 && f[1] == "version" {
+			return "dnsmasq " + f[2]
+		}
+		return firstLine(out)
+	}, DnsmasqBinary, "--version")
 }
 
 // DnsmasqEnterprise is the enterprise number of the DUID-EN d6lab gives

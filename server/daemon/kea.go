@@ -27,7 +27,12 @@ var keaVersion versionCache
 func (keaAdapter) Kind() Kind       { return Kea }
 func (keaAdapter) Installed() error { return installed(KeaBinary, "kea-dhcp6-server") }
 func (keaAdapter) Version() string {
-	return keaVersion.get(firstLine, KeaBinary, "-v")
+	return keaVersion.get(func(out string) string {
+		if v := firstLine(out); v != "" {
+			return "kea-dhcp6 " + v
+		}
+		return ""
+	}, KeaBinary, "-v")
 }
 
 // KeaLeaseFile is the memfile lease file's name in the instance directory.
@@ -66,7 +71,7 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 		}}
 	}
 	dhcp6 := map[string]any{
-		"interfaces-config": map[string]any{"interfaces": []string{spec.IfName}},
+		"interfaces-config": map[string]any{"interfaces": keaInterfaces(spec)},
 		"data-directory":    spec.Dir,
 		// A DUID-LL of spec.MAC: stable across restarts and wipes, and
 		// never written to a file (persist false).
@@ -113,6 +118,20 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 		DUID:      duid,
 		Notes:     notes,
 	}, nil
+}
+
+// keaInterfaces names spec's interface, and with it its first global
+// address: Kea binds to the link-local address and ff02::1:2 only, unless
+// told one unicast address ("if/addr"), which a relay's Relay-forward
+// messages are sent to.
+func keaInterfaces(spec Spec) []string {
+	ifs := []string{spec.IfName}
+	for _, a := range spec.Addrs {
+		if a.Addr().Is6() && !a.Addr().IsLinkLocalUnicast() {
+			return append(ifs, spec.IfName+"/"+a.Addr().String())
+		}
+	}
+	return ifs
 }
 
 func keaNotes(spec Spec) []string {

@@ -113,7 +113,7 @@ func TestRenderGolden(t *testing.T) {
 			// Kea checks that the interface exists: validate a copy
 			// rendered for the loopback interface.
 			spec := fixedSpec(t, t.TempDir(), tc.pd)
-			spec.IfName = "lo"
+			spec.IfName, spec.Addrs = "lo", nil
 			lo, err := a.Prepare(spec)
 			if err != nil {
 				t.Fatal(err)
@@ -202,5 +202,24 @@ func TestCommandAddsEnv(t *testing.T) {
 	i.Env = nil
 	if got := strings.Join(i.Command(), " "); got != "/x -c y" {
 		t.Errorf("Command() without Env = %q", got)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	for k, prefix := range map[Kind]string{
+		Kea: "kea-dhcp6 2.", Dhcpd: "isc-dhcpd-4.", Dnsmasq: "dnsmasq 2.", Wide: "wide-dhcpv6-server ",
+	} {
+		a, _ := Lookup(k)
+		if err := a.Installed(); err != nil {
+			t.Logf("%s: %v", k, err)
+			continue
+		}
+		if v := a.Version(); !strings.HasPrefix(v, prefix) {
+			t.Errorf("%s: Version() = %q, want %q...", k, v, prefix)
+		}
+	}
+	a, _ := Lookup(Builtin)
+	if a.Version() == "" {
+		t.Error("builtin: empty version")
 	}
 }

@@ -5,7 +5,12 @@
 // Store is the interface the server's handler uses; Memory is the
 // in-memory implementation and Bolt the durable one (a bbolt file with a
 // Memory in front as a read cache): its Put and Delete return only once the
-// change is committed and fsynced, which is why they return errors. The
+// change is committed and fsynced, which is why they return errors. In
+// deferred mode (OpenBoltWith, BoltOptions.Deferred: group commit) they
+// change the cache and queue the change, and Sync makes every queued change
+// durable with one append to a write-ahead log (PATH.wal) and one
+// fdatasync; the log is folded into the bbolt file in the background, at
+// Close and at every open, so OpenBolt alone reads everything synced. The
 // store is the source of truth about what is bound: allocators ask it,
 // through the server, whether an address is taken.
 //
