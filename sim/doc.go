@@ -6,7 +6,11 @@
 //     and the simulated client population, recorded as a history;
 //   - virtual: the same protocol cores on an in-memory link driven by a
 //     virtual clock, seeded and deterministic, for tests and large runs;
-//   - capture: the client link's DHCPv6 traffic written to a pcap file.
+//   - capture: the client link's DHCPv6 traffic written to a pcap file;
+//   - conform: `d6lab conform`, one server kind checked against what
+//     RFC 6853 and RFC 9915 require of it, with packets as evidence;
+//   - bench: `d6lab bench`, one server driven by the load generator (and
+//     perfdhcp beside it) at a rate or up to its highest drop-free rate.
 //
 // The package itself maps a resolved scenario to what every engine needs:
 // each server's configuration and DUID, the client population, and the

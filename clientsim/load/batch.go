@@ -3,32 +3,57 @@ package load
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"syscall"
 	"unsafe"
 
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
 // writer batches outgoing datagrams to one destination and sends them
-// with ipv6.PacketConn.WriteBatch (sendmmsg). Its buffers, messages and
-// destination are allocated once; WriteBatch itself reuses pooled
-// headers, so a flush does not allocate (see TestSendReceiveAllocs).
+// with sendmmsg(2) through the socket's RawConn (so it waits in the
+// runtime poller when the socket buffer is full). Its buffers, headers and
+// destination sockaddr are built once, so a flush does not allocate.
+//
+// It does not use ipv6.PacketConn.WriteBatch, which marshals the
+// destination per call and resolves a zone name (or, failing that, a
+// numeric zone after a forced refresh of its interface cache: a netlink
+// dump per call) in the namespace of the calling thread, which for the lab
+// is not the socket's.
 type writer struct {
-	pc   *ipv6.PacketConn
-	ms   []ipv6.Message
+	rc   syscall.RawConn
+	hs   []unix.Mmsghdr
+	iovs []unix.Iovec
 	bufs [][]byte
+	sa   unix.RawSockaddrInet6
+	fn   func(fd uintptr) bool // w.send, bound once so Write does not allocate
 	n    int
+	off  int
+	sent int
+	err  unix.Errno
 }
 
-func newWriter(pc *ipv6.PacketConn, dst *net.UDPAddr, batch int) *writer {
-	w := &writer{pc: pc, ms: make([]ipv6.Message, batch), bufs: make([][]byte, batch)}
-	for i := range w.ms {
-		w.bufs[i] = make([]byte, maxMsg)
-		w.ms[i].Buffers = make([][]byte, 1)
-		w.ms[i].Addr = dst
+func newWriter(c *net.UDPConn, dst netip.AddrPort, scope uint32, batch int) (*writer, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("load: raw conn: %w", err)
 	}
-	return w
+	w := &writer{rc: rc, hs: make([]unix.Mmsghdr, batch), iovs: make([]unix.Iovec, batch), bufs: make([][]byte, batch)}
+	w.sa.Family = unix.AF_INET6
+	p := dst.Port()
+	w.sa.Port = p>>8 | p<<8 // network byte order
+	w.sa.Addr = dst.Addr().As16()
+	w.sa.Scope_id = scope
+	for i := range w.hs {
+		w.bufs[i] = make([]byte, maxMsg)
+		w.iovs[i].Base = &w.bufs[i][0]
+		w.hs[i].Hdr.Iov = &w.iovs[i]
+		w.hs[i].Hdr.SetIovlen(1)
+		w.hs[i].Hdr.Name = (*byte)(unsafe.Pointer(&w.sa))
+		w.hs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
+	}
+	w.fn = w.send
+	return w, nil
 }
 
 // next returns the buffer for the next datagram.
@@ -36,23 +61,42 @@ func (w *writer) next() []byte { return w.bufs[w.n] }
 
 // commit queues the first l bytes of next's buffer.
 func (w *writer) commit(l int) {
-	w.ms[w.n].Buffers[0] = w.bufs[w.n][:l]
+	w.iovs[w.n].SetLen(l)
 	w.n++
 }
 
-func (w *writer) full() bool { return w.n == len(w.ms) }
+func (w *writer) full() bool { return w.n == len(w.hs) }
+
+func (w *writer) send(fd uintptr) bool {
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hs[w.off])), uintptr(w.n-w.off), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			w.sent, w.err = int(n), 0
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		w.sent, w.err = 0, e
+		return true
+	}
+}
 
 // flush sends the queued datagrams and returns how many the kernel
-// refused (each skipped after its error; its exchange will time out).
+// refused. sendmmsg(2) reports an error only for the first datagram of a
+// call: that one is skipped (its exchange will time out) and the rest go on.
 func (w *writer) flush() (failed uint64) {
-	for off := 0; off < w.n; {
-		n, err := w.pc.WriteBatch(w.ms[off:w.n], 0)
-		off += max(n, 0) // x/net passes on sendmmsg's -1
-		if err != nil || n == 0 {
-			// sendmmsg(2) reports an error only for the first datagram
-			// of a call: skip that one and go on with the rest.
+	for w.off = 0; w.off < w.n; {
+		if err := w.rc.Write(w.fn); err != nil {
+			failed += uint64(w.n - w.off) // the socket is closed
+			break
+		}
+		w.off += w.sent
+		if w.err != 0 || w.sent == 0 {
 			failed++
-			off++
+			w.off++
 		}
 	}
 	w.n = 0

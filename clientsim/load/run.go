@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,9 +80,11 @@ func withDefaults(cfg Config) (Config, error) {
 	return cfg, nil
 }
 
-// destination resolves cfg.Server (default ff02::1:2%zone:547, the zone
-// taken from conn's local address).
-func destination(conn *net.UDPConn, cfg *Config) (*net.UDPAddr, *net.Interface, error) {
+// destination resolves cfg.Server (default ff02::1:2%Interface:547) to
+// an address and a scope (interface index). A numeric zone is used as is;
+// a zone name is looked up in the calling thread's network namespace, so
+// a caller outside the socket's namespace must give the index.
+func destination(conn *net.UDPConn, cfg *Config) (netip.AddrPort, uint32, error) {
 	zone := cfg.Interface
 	if zone == "" {
 		if la, _ := conn.LocalAddr().(*net.UDPAddr); la != nil {
@@ -93,33 +94,49 @@ func destination(conn *net.UDPConn, cfg *Config) (*net.UDPAddr, *net.Interface, 
 	dst := cfg.Server
 	if !dst.IsValid() {
 		if zone == "" {
-			return nil, nil, fmt.Errorf("%w: neither Server nor Interface set", ErrConfig)
+			return dst, 0, fmt.Errorf("%w: neither Server nor Interface set", ErrConfig)
 		}
 		dst = netip.AddrPortFrom(AllServers.WithZone(zone), 547)
 		cfg.Server = dst
 	}
-	ua := net.UDPAddrFromAddrPort(dst)
-	if !dst.Addr().IsMulticast() {
-		return ua, nil, nil
+	if !dst.Addr().Is6() || dst.Addr().Is4In6() {
+		return dst, 0, fmt.Errorf("%w: Server %s is not IPv6", ErrConfig, dst)
 	}
 	if z := dst.Addr().Zone(); z != "" {
 		zone = z
+	} else if !dst.Addr().IsMulticast() && !dst.Addr().IsLinkLocalUnicast() {
+		return dst, 0, nil
 	}
 	if zone == "" {
-		return nil, nil, fmt.Errorf("%w: multicast Server %s without a zone and no Interface", ErrConfig, dst)
+		return dst, 0, fmt.Errorf("%w: link-scoped Server %s without a zone and no Interface", ErrConfig, dst)
 	}
-	var ifi *net.Interface
-	var err error
-	if idx, aerr := strconv.Atoi(zone); aerr == nil {
-		ifi, err = net.InterfaceByIndex(idx)
-	} else {
-		ifi, err = net.InterfaceByName(zone)
+	if idx, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return dst, uint32(idx), nil
 	}
+	ifi, err := net.InterfaceByName(zone)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load: multicast interface %q: %w", zone, err)
+		return dst, 0, fmt.Errorf("load: interface %q (give its index when the socket lives in another namespace): %w", zone, err)
 	}
-	ua.Zone = ifi.Name
-	return ua, ifi, nil
+	return dst, uint32(ifi.Index), nil
+}
+
+// multicastOut sets the socket's multicast interface and hop limit 1
+// (RFC 9915 §7.1: ff02::1:2 is link-scoped).
+func multicastOut(conn *net.UDPConn, scope uint32) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, int(scope))
+		if serr == nil {
+			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 1)
+		}
+	}); err != nil {
+		return err
+	}
+	return serr
 }
 
 func run(ctx context.Context, conn *net.UDPConn, cfg Config, progress func(Snapshot)) (*Result, error) {
@@ -130,16 +147,14 @@ func run(ctx context.Context, conn *net.UDPConn, cfg Config, progress func(Snaps
 	if err != nil {
 		return nil, err
 	}
-	dst, ifi, err := destination(conn, &cfg)
+	dst, scope, err := destination(conn, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	pc := ipv6.NewPacketConn(conn)
-	if ifi != nil {
-		if err := pc.SetMulticastInterface(ifi); err != nil {
-			return nil, fmt.Errorf("load: multicast interface %s: %w", ifi.Name, err)
+	if dst.Addr().IsMulticast() {
+		if err := multicastOut(conn, scope); err != nil {
+			return nil, fmt.Errorf("load: multicast interface %d: %w", scope, err)
 		}
-		_ = pc.SetMulticastHopLimit(1)
 	}
 	growBuffers(conn)
 	e, err := newEngine(cfg)
@@ -150,7 +165,14 @@ func run(ctx context.Context, conn *net.UDPConn, cfg Config, progress func(Snaps
 	if err != nil {
 		return nil, err
 	}
-	sw, rw := newWriter(pc, dst, cfg.Batch), newWriter(pc, dst, cfg.Batch)
+	sw, err := newWriter(conn, dst, scope, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	rw, err := newWriter(conn, dst, scope, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
 
 	start := time.Now()
 	now := func() int64 { return int64(time.Since(start)) }

@@ -125,8 +125,10 @@ var _ = Describe("Run against d6lab's server core over UDP on ::1", func() {
 		cfg := base(srv)
 		cfg.Count, cfg.Duration, cfg.Rate = 0, 200*time.Millisecond, 200
 		res := run(cfg)
-		// Exchanges are due at 0, 5 ms, ... before 200 ms: about 40.
-		Expect(res.Stats.Started).To(BeNumerically("~", 40, 2))
+		// Exchanges are due at 0, 5 ms, ... 195 ms: at most 40 (fewer
+		// only if the machine stalls the sender near the end).
+		Expect(res.Stats.Started).To(BeNumerically("<=", 40))
+		Expect(res.Stats.Started).To(BeNumerically(">=", 20))
 		Expect(res.Stats.Completed).To(Equal(res.Stats.Started))
 	})
 
