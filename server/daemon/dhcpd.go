@@ -93,7 +93,7 @@ func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
 	}
 	notes = append(notes,
 		fmt.Sprintf("allocator %q not settable: dhcpd picks an address by hashing the client's DUID and IAID (retrying with a new hash when taken), the same on every server with the same range", c.Allocator),
-		fmt.Sprintf("rebind policy %q not settable: dhcpd's own behaviour applies to a Rebind for a binding it does not hold", c.Rebind),
+		fmt.Sprintf("rebind policy %q not settable: for a Rebind of a binding it does not hold dhcpd extends the address when it is in its range and free, else gives a new one (measured by d6lab compare: like create)", c.Rebind),
 	)
 	return &Instance{
 		Spec: spec,

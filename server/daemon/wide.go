@@ -94,7 +94,7 @@ func (wideAdapter) Prepare(spec Spec) (*Instance, error) {
 		"no lease file: dhcp6s keeps its bindings in memory only (server-side bindings cannot be read, and a restart always loses them)",
 		"runs in a private mount namespace (unshare --mount) with the instance directory bound over /var/lib/dhcpv6, where dhcp6s keeps its DUID",
 		fmt.Sprintf("allocator %q not settable: dhcp6s hands out the first free address of the range (like sequential)", c.Allocator),
-		fmt.Sprintf("rebind policy %q not settable: dhcp6s's own behaviour applies to a Rebind for a binding it does not hold", c.Rebind),
+		fmt.Sprintf("rebind policy %q not settable: dhcp6s does not answer a Rebind for a binding it does not hold (measured by d6lab compare: like silent)", c.Rebind),
 	)
 	return &Instance{
 		Spec: spec,
