@@ -19,7 +19,7 @@ var _ = Describe("Acquire", func() {
 			solicited(2, 1), solicited(3, 1), bound(6, 1, addr(1), duidA, 100),
 			// a later binding of client 0 (a renumbering) does not count
 			renumbered(30, 0, addr(0), addr(2), duidA, 100),
-			solicited(10, 2), // never bound
+			solicited(10, 2),                  // never bound
 			bound(12, 3, addr(3), duidA, 100), // no Solicit seen: not counted
 		), lab)
 		Expect(r.Acquire.BindS.Count).To(Equal(2))
