@@ -181,8 +181,26 @@ func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 	a.stateless(r, events, order)
 	a.life(r, events)
 	a.acquire(r, events, order)
+	if len(lab.Files) > 0 {
+		a.serverState(r, lab, clientDUIDs(events))
+	}
 	a.share(r, lab.Step)
 	return r, a.samples()
+}
+
+// clientDUIDs maps each client index to its DUID (hex), from the first
+// event of the client that names one.
+func clientDUIDs(events []history.Event) map[int]string {
+	m := map[int]string{}
+	for i := range events {
+		e := &events[i]
+		if e.Client >= 0 && e.DUID != "" {
+			if _, ok := m[e.Client]; !ok {
+				m[e.Client] = e.DUID
+			}
+		}
+	}
+	return m
 }
 
 // timeOrder returns the indices of events in stable time order.

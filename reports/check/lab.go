@@ -26,6 +26,10 @@ type Lab struct {
 	// Step is the sampling step of the binding share series. Zero picks 1s,
 	// or a whole number of seconds giving at most 600 samples.
 	Step time.Duration
+
+	// Files are the servers' lease files as read after the run, by server
+	// name (nil: none read; the virtual engine reads none).
+	Files map[string]ServerFile
 }
 
 // ServerInfo names one server of the lab.
@@ -37,6 +41,11 @@ type ServerInfo struct {
 	// length of each prefix it delegates (PD metrics); zero: no PD.
 	PDPool netip.Prefix `json:"pd_pool,omitzero"`
 	PDLen  int          `json:"pd_len,omitempty"`
+	// Kind and Version name the implementation that ran (builtin, kea,
+	// ...); Notes say what it could not be configured to do.
+	Kind    string   `json:"kind,omitempty"`
+	Version string   `json:"version,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
 }
 
 // NormalizeDUID returns the canonical spelling of a hex DUID used to match

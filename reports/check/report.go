@@ -46,6 +46,12 @@ type Report struct {
 	Life      Life      `json:"life"`      // releases, declines, confirms (life.go)
 	Acquire   Acquire   `json:"acquire"`   // first bindings: how fast (acquire.go)
 
+	// LeaseFiles and ServerState compare the servers' own lease files
+	// with the clients' history at End (state.go); empty when the engine
+	// read no lease file.
+	LeaseFiles  LeaseFiles    `json:"lease_files"`
+	ServerState []ServerState `json:"server_state,omitempty"`
+
 	Expect []ExpectResult `json:"expect"`
 }
 

@@ -101,7 +101,11 @@ func Rebuild(dir string) (*check.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return check.Analyze(events, old.Lab()), nil
+	r := check.Analyze(events, old.Lab())
+	// The servers' lease files are not in the history: keep what the run
+	// found in them.
+	r.LeaseFiles, r.ServerState = old.LeaseFiles, old.ServerState
+	return r, nil
 }
 
 func saveFile(path string, write func(io.Writer) error) (err error) {

@@ -29,6 +29,22 @@ func Summary(r *check.Report) []Row {
 	row("duration", sec(r.DurationS)+timescale(r.Timescale))
 	row("clients", strconv.Itoa(r.Clients))
 	row("bound at end", strconv.Itoa(r.Bound))
+	for _, sv := range r.Servers {
+		if sv.Kind == "" {
+			continue
+		}
+		row("server "+sv.Name, strings.TrimSpace(sv.Kind+" "+sv.Version))
+		if len(sv.Notes) > 0 {
+			row("server "+sv.Name+" notes", strings.Join(sv.Notes, "; "))
+		}
+	}
+	for _, st := range r.ServerState {
+		v := "not read: " + st.Error
+		if st.Read {
+			v = fmt.Sprintf("%d in file, %d held by clients: %d agree, %d missing, %d stale", st.File, st.Clients, st.Agree, st.Missing, st.Stale)
+		}
+		row("server "+st.Server+" lease file", v)
+	}
 	if ac := r.Acquire; ac.BindS.Count > 0 || ac.Never > 0 {
 		row("first binding p50/p99/max", percentiles(ac.BindS, false))
 		row("last first binding", fmt.Sprintf("+%s (never bound: %d)", sec(ac.LastS), ac.Never))

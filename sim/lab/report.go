@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"encoding/hex"
+
 	"d6lab/reports/check"
 	"d6lab/scenarios"
 	"d6lab/sim"
@@ -22,11 +24,24 @@ func Report(sc *scenarios.Scenario, res *Result) *check.Report {
 func CheckLab(sc *scenarios.Scenario, res *Result) check.Lab {
 	l := sim.CheckLab(sc, "netns")
 	l.Start, l.End = res.Start, res.End
+	l.Files = map[string]check.ServerFile{}
 	for i := range l.Servers {
 		for _, s := range res.Servers {
-			if s.Name == l.Servers[i].Name && s.DUID != "" {
+			if s.Name != l.Servers[i].Name {
+				continue
+			}
+			if s.DUID != "" {
 				l.Servers[i].DUID = s.DUID
 			}
+			l.Servers[i].Kind, l.Servers[i].Version, l.Servers[i].Notes = s.Kind, s.Version, s.Notes
+			f := check.ServerFile{Error: s.LeasesError}
+			for _, b := range s.Bindings {
+				f.Leases = append(f.Leases, check.ServerLease{
+					DUID: hex.EncodeToString(b.DUID), IAID: b.IAID, IA: b.Type.String(),
+					Lease: b.Lease, Expires: b.Expires,
+				})
+			}
+			l.Files[s.Name] = f
 		}
 	}
 	return l
