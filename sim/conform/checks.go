@@ -526,12 +526,21 @@ func (r *runner) exhaust(pool alloc.Pool, n int) ([]netip.Addr, error) {
 	return out, nil
 }
 
+// addrList spells as for a detail line: every address up to 6, then the
+// first 4 and how many more (the pcap evidence has them all).
 func addrList(as []netip.Addr) string {
 	s := make([]string, len(as))
 	for i, a := range as {
 		s[i] = a.String()
 	}
-	return strings.Join(s, " ")
+	return shortList(s)
+}
+
+func shortList(s []string) string {
+	if len(s) <= 6 {
+		return strings.Join(s, " ")
+	}
+	return fmt.Sprintf("%s ... (%d in all)", strings.Join(s[:4], " "), len(s))
 }
 
 func (r *runner) checkReserved(c *Check) {
@@ -557,7 +566,7 @@ func (r *runner) checkReserved(c *Check) {
 		anycast, addrList(a), rfc2526, addrList(b))
 	switch {
 	case len(bad) > 0:
-		c.Verdict, c.Detail = Fail, detail+": reserved "+strings.Join(bad, " ")
+		c.Verdict, c.Detail = Fail, fmt.Sprintf("%s: %d reserved: %s", detail, len(bad), shortList(bad))
 	case len(a) == 0 && len(b) == 0:
 		c.Verdict, c.Detail = NA, detail+": nothing handed out, cannot judge"
 	default:
