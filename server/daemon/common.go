@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"bytes"
+	"d6lab/server/alloc"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -118,13 +120,74 @@ func writeFile(dir, path, content string) error {
 	return nil
 }
 
-// poolRange is the pool's first and last address.
-func poolRange(spec Spec) (first, last netip.Addr, err error) {
+// addrRange is an inclusive range of addresses.
+type addrRange struct{ first, last netip.Addr }
+
+// rangeLess reports whether a holds fewer addresses than b.
+func rangeLess(a, b addrRange) bool {
+	return rangeSize(a).Cmp(rangeSize(b)) < 0
+}
+
+func rangeSize(r addrRange) *big.Int {
+	f, l := r.first.As16(), r.last.As16()
+	n := new(big.Int).Sub(new(big.Int).SetBytes(l[:]), new(big.Int).SetBytes(f[:]))
+	return n.Add(n, big.NewInt(1))
+}
+
+// poolRanges are the ranges a third-party server is given for the pool:
+// the pool without the addresses no server may lease, which kea, wide and
+// dnsmasq would otherwise hand out (d6lab conform, no-reserved-address):
+// the Subnet-Router anycast address (RFC 4291 §2.6.1, interface identifier
+// 0) and the RFC 2526 reserved anycast identifiers
+// (fdff:ffff:ffff:ff80-ffff) of every /64 the pool touches. A /65 split
+// pool starts with the first and the upper /65 holds the second in its
+// middle. The builtin server skips them itself.
+func poolRanges(spec Spec) ([]addrRange, error) {
 	p := spec.Config.Pool
 	if p.IsZero() {
-		return first, last, errors.New("daemon: empty address pool")
+		return nil, errors.New("daemon: empty address pool")
 	}
-	return p.First(), p.Last(), nil
+	if spec.RawPool {
+		return []addrRange{{p.First(), p.Last()}}, nil
+	}
+	var out []addrRange
+	cur, last := p.First(), p.Last()
+	for n := 0; ; n++ {
+		if n > 1024 {
+			return nil, fmt.Errorf("daemon: pool %s spans too many /64s to render", p)
+		}
+		for alloc.ReservedAddr(cur) && cur.Less(last) {
+			cur = cur.Next()
+		}
+		if alloc.ReservedAddr(cur) {
+			break
+		}
+		// the end of this run: the address before the next reserved one
+		// in cur's /64, or last
+		end := last
+		b := cur.As16()
+		copy(b[8:], []byte{0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
+		if r := netip.AddrFrom16(b); cur.Less(r) || cur == r {
+			if r.Less(end) {
+				end = r
+			}
+		} else {
+			b = cur.As16()
+			copy(b[8:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+			if r := netip.AddrFrom16(b); r.Less(end) {
+				end = r
+			}
+		}
+		out = append(out, addrRange{cur, end})
+		if end == last {
+			break
+		}
+		cur = end.Next()
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("daemon: pool %s holds only reserved addresses", p)
+	}
+	return out, nil
 }
 
 // hexColon renders b as "0a:1b:...".

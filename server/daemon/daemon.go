@@ -51,6 +51,12 @@ type Spec struct {
 	Config server.Config
 	// Binary is the d6lab executable that runs the builtin server.
 	Binary string
+	// RawPool gives a third-party server the pool exactly as configured.
+	// By default the adapters leave out the addresses no server may lease
+	// (the Subnet-Router anycast and the RFC 2526 reserved identifiers),
+	// which some servers would hand out; d6lab conform sets RawPool to
+	// see what the server itself does.
+	RawPool bool
 }
 
 // Instance is a prepared server: its command line and files.

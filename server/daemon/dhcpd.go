@@ -32,7 +32,7 @@ func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
 	if err := checkMAC(Dhcpd, spec); err != nil {
 		return nil, err
 	}
-	first, last, err := poolRange(spec)
+	ranges, err := poolRanges(spec)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: dhcpd: %w", err)
 	}
@@ -77,7 +77,9 @@ func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
 		}
 	}
 	w("subnet6 %s {", declared)
-	w("\trange6 %s %s;", first, last)
+	for _, r := range ranges {
+		w("\trange6 %s %s;", r.first, r.last)
+	}
 	if !c.PDPool.IsZero() {
 		base := c.PDPool.Base()
 		w("\tprefix6 %s %s /%d;", base.Addr(), lastPrefix(base, c.PDPool.Delegated()), c.PDPool.Delegated())

@@ -58,7 +58,7 @@ func (dnsmasqAdapter) Prepare(spec Spec) (*Instance, error) {
 	if !c.PDPool.IsZero() {
 		return nil, fmt.Errorf("%w: dnsmasq: prefix delegation (pd pool %s): dnsmasq's DHCPv6 server has no IA_PD", ErrUnsupported, c.PDPool)
 	}
-	first, last, err := poolRange(spec)
+	ranges, err := poolRanges(spec)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: dnsmasq: %w", err)
 	}
@@ -81,7 +81,9 @@ func (dnsmasqAdapter) Prepare(spec Spec) (*Instance, error) {
 	// after a wipe.
 	w("dhcp-duid=%d,%s", DnsmasqEnterprise, strings.ReplaceAll(hexColon(spec.MAC), ":", ""))
 	// The prefix length must be 64; the lease time is the valid lifetime.
-	w("dhcp-range=%s,%s,%d,%d", first, last, 64, valid)
+	for _, r := range ranges {
+		w("dhcp-range=%s,%s,%d,%d", r.first, r.last, 64, valid)
+	}
 	if c.RapidCommit {
 		w("dhcp-rapid-commit")
 	}

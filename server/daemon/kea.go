@@ -42,7 +42,7 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 	if err := checkMAC(Kea, spec); err != nil {
 		return nil, err
 	}
-	first, last, err := poolRange(spec)
+	ranges, err := poolRanges(spec)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: kea: %w", err)
 	}
@@ -55,7 +55,7 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 		"id":        1,
 		"subnet":    c.Prefix.Masked().String(),
 		"interface": spec.IfName,
-		"pools":     []any{map[string]any{"pool": first.String() + " - " + last.String()}},
+		"pools":     keaPools(ranges),
 		// RFC 9915 §21.8: sent in every Advertise, asked for or not.
 		"option-data": []any{map[string]any{
 			"name": "preference", "data": strconv.Itoa(int(c.Preference)), "always-send": true,
@@ -284,4 +284,13 @@ func (keaAdapter) Wipe(i *Instance, _ bool) error {
 		}
 	}
 	return nil
+}
+
+// keaPools renders the pool's ranges as Kea's subnet6 "pools".
+func keaPools(ranges []addrRange) []any {
+	pools := make([]any, len(ranges))
+	for i, r := range ranges {
+		pools[i] = map[string]any{"pool": r.first.String() + " - " + r.last.String()}
+	}
+	return pools
 }

@@ -54,7 +54,7 @@ func (wideAdapter) Prepare(spec Spec) (*Instance, error) {
 	if !c.PDPool.IsZero() {
 		return nil, fmt.Errorf("%w: wide: prefix delegation from a pool (pd pool %s): dhcp6s delegates only prefixes configured per host", ErrUnsupported, c.PDPool)
 	}
-	first, last, err := poolRange(spec)
+	ranges, err := poolRanges(spec)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: wide: %w", err)
 	}
@@ -74,7 +74,15 @@ func (wideAdapter) Prepare(spec Spec) (*Instance, error) {
 	w("\taddress-pool pool1 %d %d;", pref, valid)
 	w("};")
 	w("pool pool1 {")
-	w("\trange %s to %s;", first, last)
+	// dhcp6s takes one range per pool: the largest run of the pool
+	// without reserved addresses (a note says what is left out).
+	big := ranges[0]
+	for _, r := range ranges[1:] {
+		if rangeLess(big, r) {
+			big = r
+		}
+	}
+	w("\trange %s to %s;", big.first, big.last)
 	w("};")
 	conf := filepath.Join(spec.Dir, "dhcp6s.conf")
 	if err := writeFile(spec.Dir, conf, b.String()); err != nil {
@@ -96,6 +104,9 @@ func (wideAdapter) Prepare(spec Spec) (*Instance, error) {
 		fmt.Sprintf("allocator %q not settable: dhcp6s hands out the first free address of the range (like sequential)", c.Allocator),
 		fmt.Sprintf("rebind policy %q not settable: dhcp6s does not answer a Rebind for a binding it does not hold (measured by d6lab compare: like silent)", c.Rebind),
 	)
+	if len(ranges) > 1 {
+		notes = append(notes, fmt.Sprintf("dhcp6s takes one range per pool: given %s-%s, the largest of the %d runs of the pool between reserved anycast addresses", big.first, big.last, len(ranges)))
+	}
 	return &Instance{
 		Spec: spec,
 		Argv: []string{UnshareBinary, "--mount", "--propagation", "private", "--",

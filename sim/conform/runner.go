@@ -165,6 +165,9 @@ func (r *runner) spec(n string, cfg server.Config) (daemon.Spec, error) {
 		Addrs:  r.lab.Addrs(n),
 		Config: cfg,
 		Binary: r.opt.Binary,
+		// the server's own behaviour, not the adapter's care, is what
+		// no-reserved-address judges
+		RawPool: true,
 	}, nil
 }
 

@@ -1,0 +1,44 @@
+package daemon
+
+import (
+	"fmt"
+	"testing"
+
+	"d6lab/server/alloc"
+)
+
+func TestPoolRangesSkipReservedAddresses(t *testing.T) {
+	for _, tc := range []struct{ pool, want string }{
+		// the lower half of a split /64 starts with :: (Subnet-Router
+		// anycast); the upper half holds the RFC 2526 identifiers
+		// fdff:ffff:ffff:ff80-ffff in its middle
+		{"2001:db8:1:1::/65", "[2001:db8:1:1::1-2001:db8:1:1:7fff:ffff:ffff:ffff]"},
+		{"2001:db8:1:1:8000::/65", "[2001:db8:1:1:8000::-2001:db8:1:1:fdff:ffff:ffff:ff7f 2001:db8:1:1:fe00::-2001:db8:1:1:ffff:ffff:ffff:ffff]"},
+		{"2001:db8:1:1::1000-2001:db8:1:1::1fff", "[2001:db8:1:1::1000-2001:db8:1:1::1fff]"},
+		{"2001:db8:1:1:fdff:ffff:ffff:ff7e-2001:db8:1:2::2", "[2001:db8:1:1:fdff:ffff:ffff:ff7e-2001:db8:1:1:fdff:ffff:ffff:ff7f 2001:db8:1:1:fe00::-2001:db8:1:1:ffff:ffff:ffff:ffff 2001:db8:1:2::1-2001:db8:1:2::2]"},
+	} {
+		p, err := alloc.ParsePool(tc.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s Spec
+		s.Config.Pool = p
+		rs, err := poolRanges(s)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.pool, err)
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.first.String()+"-"+r.last.String())
+		}
+		if g := fmt.Sprint(got); g != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.pool, g, tc.want)
+		}
+	}
+	p, _ := alloc.ParsePool("2001:db8:1:1::-2001:db8:1:1::")
+	var s Spec
+	s.Config.Pool = p
+	if _, err := poolRanges(s); err == nil {
+		t.Error("a pool of only the anycast address: want an error")
+	}
+}
