@@ -42,6 +42,7 @@ type Bolt struct {
 	spareQueue, spareUndo map[Key]queued
 
 	// The write-ahead log (wal.go) and its checkpoints.
+	id       []byte // the file's ID, in the log's header
 	log      *wal
 	ckpt     map[Key]queued // synced to the log since the last checkpoint began
 	frozen   map[Key]queued // being checkpointed (read-only), nil when none is
@@ -65,6 +66,7 @@ var (
 	bucketBindings = []byte("bindings")
 	bucketMeta     = []byte("meta")
 	metaFormat     = []byte("format")
+	metaID         = []byte("id") // the file's random ID (wal.go)
 )
 
 // boltFormat is the version of the record layout (encodeBinding).
@@ -102,7 +104,12 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 	}
 	s := &Bolt{db: db, mem: NewMemory(), path: path, deferred: opt.Deferred}
 	// A deferred Bolt that stopped without Close left its log: fold it in.
-	if _, err := replayLogs(db, path); err != nil {
+	id, err := fileID(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("lease: open %s: %w", path, err)
+	}
+	if _, err := replayLogs(db, path, id); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
 	}
@@ -114,7 +121,8 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 		s.queue, s.spareQueue = make(map[Key]queued), make(map[Key]queued)
 		s.undo, s.spareUndo = make(map[Key]queued), make(map[Key]queued)
 		s.ckpt = make(map[Key]queued)
-		if s.log, err = openWAL(path + walSuffix); err != nil {
+		s.id = id
+		if s.log, err = openWAL(path+walSuffix, id); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("lease: open %s: %w", path, err)
 		}
@@ -222,21 +230,15 @@ func (s *Bolt) checkpoint(m map[Key]queued) error {
 	if len(m) == 0 {
 		return nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		bs := tx.Bucket(bucketBindings)
-		for k, q := range m {
-			if q.del {
-				if err := bs.Delete(encodeKey(k)); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := bs.Put(encodeKey(k), encodeBinding(q.b)); err != nil {
-				return err
-			}
+	recs := make([]walRecord, 0, len(m))
+	for k, q := range m {
+		r := walRecord{key: encodeKey(k), op: walDelete}
+		if !q.del {
+			r.op, r.val = walPut, encodeBinding(q.b)
 		}
-		return nil
-	})
+		recs = append(recs, r)
+	}
+	return applySorted(s.db, recs)
 }
 
 // rotate starts a checkpoint: the log becomes PATH.wal.old, a new log
@@ -251,7 +253,7 @@ func (s *Bolt) rotate() error {
 	if err := os.Rename(s.path+walSuffix, s.path+walOldSuffix); err != nil {
 		return err
 	}
-	w, err := openWAL(s.path + walSuffix)
+	w, err := openWAL(s.path+walSuffix, s.id)
 	if err != nil {
 		return err
 	}

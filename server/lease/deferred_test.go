@@ -408,6 +408,7 @@ func TestDeferredLogFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b = b[walStart:]
 	frames := 0
 	for len(b) >= walHeader && binary.BigEndian.Uint32(b) != 0 {
 		frames++
@@ -428,7 +429,7 @@ func TestDeferredLogFrames(t *testing.T) {
 
 // logEnd is the end of the last frame in a log's bytes.
 func logEnd(b []byte) int {
-	end := 0
+	end := walStart
 	for end+walHeader <= len(b) {
 		n := int(binary.BigEndian.Uint32(b[end:]))
 		if n == 0 {
@@ -437,4 +438,25 @@ func logEnd(b []byte) int {
 		end += walHeader + n
 	}
 	return end
+}
+
+// A log left beside a lease file that was deleted (a lab wiping a
+// server's state removes only the file) is not replayed into the new one.
+func TestDeferredStaleLogIgnored(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.leases")
+	s := openDeferred(t, path)
+	_ = s.Put(nb(1, 1, time.Minute))
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
+	if err := os.Remove(path); err != nil { // the wipe
+		t.Fatal(err)
+	}
+	again := openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "a new file beside a stale log", again, NewMemory())
+	if _, err := os.Stat(path + walSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stale log kept: %v", err)
+	}
 }

@@ -1,12 +1,15 @@
 package lease
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -21,7 +24,10 @@ import (
 // log always hold every synced change, and OpenBolt alone reads them back.
 //
 // Files: PATH.wal (the log being written) and PATH.wal.old (a log being
-// checkpointed; replayed first). Frame: payload length (4 bytes, big
+// checkpointed; replayed first). A log starts with walMagic and the bbolt
+// file's random ID (meta bucket, "id"): a log left beside a file that was
+// deleted and created anew (a lab wiping a server's state removes only
+// PATH) belongs to another file and is discarded, not replayed. Frame: payload length (4 bytes, big
 // endian), CRC-32C of the payload (4), payload: records, each an op byte
 // (walPut or walDelete), the key's length (2) and key (encodeKey), and for
 // walPut the record (encodeBinding). Replay stops at the first frame that
@@ -33,7 +39,10 @@ const (
 	walOldSuffix = ".wal.old"
 	walPut       = 1
 	walDelete    = 2
-	walHeader    = 8
+	walHeader    = 8 // a frame's: length and CRC
+	walMagic     = "d6labWAL"
+	fileIDLen    = 16
+	walStart     = len(walMagic) + fileIDLen // the log's header
 )
 
 // walLimit is the log size past which a Sync starts a checkpoint.
@@ -57,12 +66,23 @@ const walChunk = 1 << 20
 
 var zeroChunk = make([]byte, walChunk)
 
-func openWAL(path string) (*wal, error) {
+// openWAL creates an empty log for the bbolt file with ID id: zeros, then
+// the header (made durable by the first frame's fdatasync).
+func openWAL(path string, id []byte) (*wal, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	return &wal{f: f}, nil
+	hdr := append([]byte(walMagic), id...)
+	if _, err := f.WriteAt(zeroChunk, 0); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if _, err := f.WriteAt(hdr, 0); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return &wal{f: f, size: int64(len(hdr)), zeros: walChunk}, nil
 }
 
 // append writes the queued changes as one frame and fdatasyncs the log.
@@ -103,9 +123,10 @@ func (w *wal) append(queue map[Key]queued) error {
 
 func (w *wal) close() error { return w.f.Close() }
 
-// replayLogs applies PATH.wal.old and then PATH.wal to the bbolt file in
-// one transaction and removes them. It returns how many records it applied.
-func replayLogs(db *bolt.DB, path string) (int, error) {
+// replayLogs applies PATH.wal.old and then PATH.wal, if they belong to
+// the bbolt file with ID id, to that file in one transaction, and removes
+// them. It returns how many records it applied.
+func replayLogs(db *bolt.DB, path string, id []byte) (int, error) {
 	logs := []string{path + walOldSuffix, path + walSuffix}
 	var data [][]byte
 	for _, p := range logs {
@@ -116,40 +137,98 @@ func replayLogs(db *bolt.DB, path string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		data = append(data, b)
+		if len(b) < walStart || string(b[:len(walMagic)]) != walMagic || string(b[len(walMagic):walStart]) != string(id) {
+			continue // another file's log (or one torn before its first frame): removed below
+		}
+		data = append(data, b[walStart:])
 	}
-	if len(data) == 0 {
-		return 0, nil
-	}
+	// The last state of each key, applied in key order.
+	last := map[string]walRecord{}
 	n := 0
-	err := db.Update(func(tx *bolt.Tx) error {
+	for _, b := range data {
+		k, err := applyFrames(b, func(op byte, key, val []byte) error {
+			last[string(key)] = walRecord{key: key, val: val, op: op}
+			return nil
+		})
+		n += k
+		if err != nil {
+			return n, fmt.Errorf("replay log: %w", err)
+		}
+	}
+	if len(last) > 0 {
+		recs := make([]walRecord, 0, len(last))
+		for _, r := range last {
+			recs = append(recs, r)
+		}
+		if err := applySorted(db, recs); err != nil {
+			return n, fmt.Errorf("replay log: %w", err)
+		}
+	}
+	removed := false
+	for _, p := range logs {
+		err := os.Remove(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, err
+		}
+		removed = removed || err == nil
+	}
+	if !removed {
+		return n, nil
+	}
+	return n, syncDir(filepath.Dir(path))
+}
+
+// walRecord is one key's change: a put of val or a delete.
+type walRecord struct {
+	key, val []byte
+	op       byte
+}
+
+// applySorted writes recs to the bindings bucket in one transaction, in
+// key order. (Profiled: bbolt inserts into one in-memory node per leaf
+// until the commit splits it, so keys in random order cost a memmove of
+// the node each, quadratic in a checkpoint's size; in order they append.)
+func applySorted(db *bolt.DB, recs []walRecord) error {
+	slices.SortFunc(recs, func(a, b walRecord) int { return bytes.Compare(a.key, b.key) })
+	return db.Update(func(tx *bolt.Tx) error {
 		bs, err := tx.CreateBucketIfNotExists(bucketBindings)
 		if err != nil {
 			return err
 		}
-		for _, b := range data {
-			k, err := applyFrames(b, func(op byte, key, val []byte) error {
-				if op == walDelete {
-					return bs.Delete(key)
-				}
-				return bs.Put(key, val)
-			})
-			n += k
+		for _, r := range recs {
+			if r.op == walDelete {
+				err = bs.Delete(r.key)
+			} else {
+				err = bs.Put(r.key, r.val)
+			}
 			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return n, fmt.Errorf("replay log: %w", err)
-	}
-	for _, p := range logs {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return n, err
+}
+
+// fileID returns the bbolt file's random ID, creating it on a file that
+// has none.
+func fileID(db *bolt.DB) ([]byte, error) {
+	var id []byte
+	err := db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
 		}
-	}
-	return n, syncDir(filepath.Dir(path))
+		if v := meta.Get(metaID); len(v) == fileIDLen {
+			id = append([]byte(nil), v...)
+			return nil
+		}
+		id = make([]byte, fileIDLen)
+		if _, err := rand.Read(id); err != nil {
+			return err
+		}
+		return meta.Put(metaID, id)
+	})
+	return id, err
 }
 
 // applyFrames calls fn for each record of each whole, intact frame of b.
