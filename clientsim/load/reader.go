@@ -64,13 +64,15 @@ func parseReply(b []byte, r *reply) error {
 		}
 		var inner []byte
 		found := false
-		if err := walk(b[relayHdrLen:], func(code uint16, v []byte) error {
+		for opts, i := b[relayHdrLen:], 0; i < len(opts); {
+			code, v, next, err := nextOption(opts, i)
+			if err != nil {
+				return err
+			}
 			if code == optRelayMsg && !found {
 				inner, found = v, true
 			}
-			return nil
-		}); err != nil {
-			return err
+			i = next
 		}
 		if !found {
 			return errRelay
@@ -84,26 +86,19 @@ func parseReply(b []byte, r *reply) error {
 	r.msgType = b[0]
 	r.xid = uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 	opts := b[4:]
-	// A hand-rolled loop rather than walk with a closure capturing r, so
-	// nothing escapes.
 	for i := 0; i < len(opts); {
-		if len(opts)-i < 4 {
-			return errOption
+		code, v, next, err := nextOption(opts, i)
+		if err != nil {
+			return err
 		}
-		code := binary.BigEndian.Uint16(opts[i:])
-		l := int(binary.BigEndian.Uint16(opts[i+2:]))
-		if len(opts)-i-4 < l {
-			return errOption
-		}
-		v := opts[i+4 : i+4+l]
 		switch code {
 		case optServerID:
 			if r.sid == nil {
-				r.sid = opts[i : i+4+l]
+				r.sid = opts[i:next]
 			}
 		case optStatus:
 			if r.status < 0 {
-				if l < 2 {
+				if len(v) < 2 {
 					return errSubopt
 				}
 				r.status = int32(binary.BigEndian.Uint16(v))
@@ -123,28 +118,26 @@ func parseReply(b []byte, r *reply) error {
 				}
 			}
 		}
-		i += 4 + l
+		i = next
 	}
 	return nil
 }
 
-// walk calls fn for every option in opts.
-func walk(opts []byte, fn func(code uint16, v []byte) error) error {
-	for i := 0; i < len(opts); {
-		if len(opts)-i < 4 {
-			return errOption
-		}
-		code := binary.BigEndian.Uint16(opts[i:])
-		l := int(binary.BigEndian.Uint16(opts[i+2:]))
-		if len(opts)-i-4 < l {
-			return errOption
-		}
-		if err := fn(code, opts[i+4:i+4+l]); err != nil {
-			return err
-		}
-		i += 4 + l
+// nextOption reads the option that starts at opts[i] (RFC 9915 §21.1:
+// 16-bit code, 16-bit length, value): its code, its value (aliasing opts)
+// and the index of the option after it. It fails with errOption when the
+// header or the value overruns opts. Every option loop of the reader uses
+// it; it allocates nothing.
+func nextOption(opts []byte, i int) (code uint16, v []byte, next int, err error) {
+	if len(opts)-i < 4 {
+		return 0, nil, 0, errOption
 	}
-	return nil
+	code = binary.BigEndian.Uint16(opts[i:])
+	l := int(binary.BigEndian.Uint16(opts[i+2:]))
+	if len(opts)-i-4 < l {
+		return 0, nil, 0, errOption
+	}
+	return code, opts[i+4 : i+4+l], i + 4 + l, nil
 }
 
 // parseIA reads an IA_NA or IA_PD body (RFC 9915 §21.4, §21.21): IAID,
@@ -160,15 +153,11 @@ func parseIA(v []byte, ia *iaInfo, sub uint16) error {
 	ia.t2 = binary.BigEndian.Uint32(v[8:])
 	opts := v[12:]
 	for i := 0; i < len(opts); {
-		if len(opts)-i < 4 {
-			return errOption
+		code, s, next, err := nextOption(opts, i)
+		if err != nil {
+			return err
 		}
-		code := binary.BigEndian.Uint16(opts[i:])
-		l := int(binary.BigEndian.Uint16(opts[i+2:]))
-		if len(opts)-i-4 < l {
-			return errOption
-		}
-		s := opts[i+4 : i+4+l]
+		l := len(s)
 		switch {
 		case code == optStatus:
 			if ia.status < 0 {
@@ -202,7 +191,7 @@ func parseIA(v []byte, ia *iaInfo, sub uint16) error {
 				return err
 			}
 		}
-		i += 4 + l
+		i = next
 	}
 	return nil
 }
@@ -210,21 +199,17 @@ func parseIA(v []byte, ia *iaInfo, sub uint16) error {
 // addrStatus reads the first Status Code among an IAADDR's or IAPREFIX's options.
 func addrStatus(opts []byte, ia *iaInfo) error {
 	for i := 0; i < len(opts); {
-		if len(opts)-i < 4 {
-			return errOption
-		}
-		code := binary.BigEndian.Uint16(opts[i:])
-		l := int(binary.BigEndian.Uint16(opts[i+2:]))
-		if len(opts)-i-4 < l {
-			return errOption
+		code, v, next, err := nextOption(opts, i)
+		if err != nil {
+			return err
 		}
 		if code == optStatus && ia.addrStatus < 0 {
-			if l < 2 {
+			if len(v) < 2 {
 				return errSubopt
 			}
-			ia.addrStatus = int32(binary.BigEndian.Uint16(opts[i+4:]))
+			ia.addrStatus = int32(binary.BigEndian.Uint16(v))
 		}
-		i += 4 + l
+		i = next
 	}
 	return nil
 }

@@ -96,6 +96,12 @@ func newTemplates(cfg *Config) (*templates, error) {
 		m := &dhcpv6.Message{MessageType: mt}
 		m.AddOption(dhcpv6.OptClientID(&dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: make(net.HardwareAddr, 6)}))
 		m.AddOption(dhcpv6.OptElapsedTime(0))
+		if mt != dhcpv6.MessageTypeRelease {
+			// RFC 9915 §18.2.1, §18.2.2, §18.2.4, §18.2.5: Solicit,
+			// Request, Renew and Rebind MUST carry an Option Request
+			// option naming SOL_MAX_RT.
+			m.AddOption(dhcpv6.OptRequestedOption(dhcpv6.OptionSolMaxRT))
+		}
 		if rapid {
 			dhcpv6.WithRapidCommit(m)
 		}
@@ -201,13 +207,15 @@ func newTemplates(cfg *Config) (*templates, error) {
 
 // findOpt returns the offset in opts of the first option with code, or -1.
 func findOpt(opts []byte, code uint16) int {
-	for i := 0; i+4 <= len(opts); {
-		c := binary.BigEndian.Uint16(opts[i:])
-		l := int(binary.BigEndian.Uint16(opts[i+2:]))
+	for i := 0; i < len(opts); {
+		c, _, next, err := nextOption(opts, i)
+		if err != nil {
+			return -1
+		}
 		if c == code {
 			return i
 		}
-		i += 4 + l
+		i = next
 	}
 	return -1
 }

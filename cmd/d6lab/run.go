@@ -128,19 +128,10 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model")
-	c.Flags().StringVar(&kind, "server", string(daemon.Builtin), "server kind every model runs: "+serverKinds())
+	c.Flags().StringVar(&kind, "server", string(daemon.Builtin), "server kind every model runs: "+kindList())
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	pcapFlag(c, &pcapMax)
 	return c
-}
-
-// serverKinds names the server kinds for compare's help.
-func serverKinds() string {
-	var ks []string
-	for _, k := range daemon.Kinds() {
-		ks = append(ks, string(k))
-	}
-	return strings.Join(ks, ", ")
 }
 
 // pcapFlag adds --pcap-max: the size cap of DIR/<scenario>/clients.pcap.
@@ -185,6 +176,13 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 			fmt.Fprintln(progress)
 		}
 	case "virtual":
+		// The virtual engine runs the builtin server core in-process; it
+		// cannot stand in for another kind's behaviour.
+		for _, s := range sc.Servers {
+			if s.Kind != scenarios.Builtin {
+				return nil, badInput("%s: server %s is kind %q: the virtual engine runs only %q servers; use --engine netns", sc.Name, s.Name, s.Kind, scenarios.Builtin)
+			}
+		}
 		// No capture here: a clients.pcap of an earlier netns run in dir
 		// would be linked as this run's.
 		if err := os.Remove(filepath.Join(dir, lab.PcapFile)); err != nil && !errors.Is(err, os.ErrNotExist) {

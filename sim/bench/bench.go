@@ -24,6 +24,7 @@ import (
 	"d6lab/server"
 	"d6lab/server/alloc"
 	"d6lab/server/daemon"
+	"d6lab/sim"
 	"d6lab/sim/lab"
 	"d6lab/sim/netns"
 	"d6lab/transport"
@@ -136,8 +137,8 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	defer func() { b.rep.ElapsedS = time.Since(b.rep.Start).Seconds() }()
 
-	if err := claim(opt.Prefix); err != nil {
-		return nil, err
+	if err := lab.Claim(opt.Prefix); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer lab.Forget(opt.Prefix)
 	b.logf("lab %s: building the clients and %s namespaces", opt.Prefix, serverNode)
@@ -191,19 +192,6 @@ func (b *bench) describe() string {
 	return fmt.Sprintf("%.0f exchanges/s for %s", b.opt.Rate, b.opt.Duration)
 }
 
-// claim records this process as the owner of the lab's prefix (as
-// sim/lab does), so that `d6lab clean` leaves the running benchmark alone.
-func claim(prefix string) error {
-	if err := os.MkdirAll(lab.OwnerDir, 0o755); err != nil {
-		return fmt.Errorf("bench: owner dir: %w", err)
-	}
-	path := filepath.Join(lab.OwnerDir, prefix+".pid")
-	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	return nil
-}
-
 func (b *bench) logf(format string, a ...any) {
 	b.prog.line(fmt.Sprintf(format, a...))
 }
@@ -242,21 +230,11 @@ func (b *bench) prepare() error {
 	if err != nil {
 		return fmt.Errorf("bench: server config: %w", err)
 	}
-	var mac net.HardwareAddr
 	ifname := b.lab.IfName(serverNode)
-	if err := b.lab.Do(serverNode, func() error {
-		ifi, err := net.InterfaceByName(ifname)
-		if err == nil {
-			mac = ifi.HardwareAddr
-		}
-		return err
-	}); err != nil {
-		return fmt.Errorf("bench: server interface: %w", err)
-	}
 	dir := filepath.Join(b.dir, "server")
 	b.log = filepath.Join(dir, "server.log")
 	b.inst, err = daemon.Prepare(b.opt.Server, daemon.Spec{
-		Name: serverNode, Dir: dir, IfName: ifname, MAC: mac,
+		Name: serverNode, Dir: dir, IfName: ifname, MAC: sim.ServerMAC(0),
 		Addrs:  []netip.Prefix{netip.PrefixFrom(ServerAddr, 64)},
 		Config: cfg, Binary: b.opt.Binary,
 	})
@@ -272,37 +250,14 @@ func (b *bench) prepare() error {
 }
 
 // startServer starts the prepared server in its namespace and waits until
-// it listens on port 547.
+// it listens on port 547 (lab.StartServer, up to 20 s).
 func (b *bench) startServer(ctx context.Context) error {
-	argv := b.inst.Argv
-	if len(b.inst.Env) > 0 {
-		// lab.Start passes this process's environment; env(1) adds the
-		// adapter's and execs the server, which keeps env's PID.
-		argv = append(append([]string{"/usr/bin/env"}, b.inst.Env...), argv...)
-	}
-	p, err := b.lab.Start(serverNode, argv, b.log)
+	p, err := lab.StartServer(ctx, b.lab, serverNode, b.inst.Command(), b.log, 20*time.Second)
 	if err != nil {
-		return fmt.Errorf("bench: start %s: %w", b.opt.Server, err)
+		return fmt.Errorf("bench: %s: %w", b.opt.Server, err)
 	}
 	b.proc = p
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if p.Exited() {
-			return fmt.Errorf("bench: %s exited at start (see %s): %s", b.opt.Server, b.log, tail(readFile(b.log), 800))
-		}
-		ok, err := daemon.Listening(p.PID)
-		if err == nil && ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("bench: %s not listening on port 547 after 20s (see %s)", b.opt.Server, b.log)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return nil
 }
 
 // stopServer stops the server gracefully (SIGTERM, then SIGKILL after 5 s)

@@ -70,12 +70,11 @@ func (r *runner) checkExchange(c *Check) {
 		return
 	}
 	cl := r.newClient()
-	addr, reply, _, why := r.acquire(cl)
+	_, reply, _, why := r.acquire(cl)
 	if reply == nil {
 		c.Verdict, c.Detail = Fail, why
 		return
 	}
-	_ = addr
 	pool := r.nodes["srv1"].cfg.Pool
 	c.Verdict, c.Detail = judgeLease(naResult(reply, cl.iaid), func(p netip.Prefix) bool { return pool.Contains(p.Addr()) }, "address", baseLifetimes)
 }
@@ -149,6 +148,11 @@ func (r *runner) checkOtherServerID(c *Check) {
 		c.Verdict, c.Detail = Fail, "no Advertise: "+r.noAnswer()
 		return
 	}
+	d, err := dhcpv6.DUIDFromBytes(serverID(adv))
+	if err != nil {
+		c.Verdict, c.Detail = Fail, fmt.Sprintf("the Advertise has no usable Server Identifier (RFC 9915 §16.3): %v", err)
+		return
+	}
 	// RFC 9915 §16.4 (Request), §16.6 (Renew): a server MUST discard one
 	// whose Server ID is not its own.
 	req := r.requestFor(cl, adv, otherDUID.ToBytes())
@@ -178,7 +182,6 @@ func (r *runner) checkOtherServerID(c *Check) {
 	} else {
 		parts = append(parts, "Renew for another server: discarded")
 	}
-	d, _ := dhcpv6.DUIDFromBytes(serverID(adv))
 	own := cl.message(dhcpv6.MessageTypeRenew, r.xid(), dhcpv6.OptServerID(d), dhcpv6.OptRequestedOption(oroPlain...), iaNA(cl.iaid, addr))
 	if ok, _, _ := r.p.exchange(own, allServers); ok != nil {
 		parts = append(parts, "Renew with its own ID: answered")
@@ -621,12 +624,31 @@ func (r *runner) checkDUID(c *Check) {
 		return
 	}
 	d3 := r.serverDUID()
-	detail := fmt.Sprintf("DUID %x; after a restart %x; after a restart without leases (DUID kept) %x", d1, d2, d3)
-	if string(d1) != string(d2) {
-		c.Verdict, c.Detail = Fail, detail+": changed across a restart (clients' Renews to it are then discarded)"
-		return
+	c.Verdict, c.Detail = judgeDUID(d1, d2, d3, r.noAnswer())
+}
+
+// judgeDUID judges the Server IDs seen before a restart (d1), after a
+// plain restart (d2) and after a restart without leases that keeps the
+// DUID file (d3); nil is no Advertise (noAnswer says for how long).
+func judgeDUID(d1, d2, d3 []byte, noAnswer string) (Verdict, string) {
+	show := func(d []byte) string {
+		if d == nil {
+			return "none (" + noAnswer + ")"
+		}
+		return fmt.Sprintf("%x", d)
 	}
-	c.Verdict, c.Detail = Pass, detail
+	detail := fmt.Sprintf("DUID %s; after a restart %s; after a restart without leases (DUID kept) %s", show(d1), show(d2), show(d3))
+	switch {
+	case d1 == nil:
+		return Fail, detail + ": no Advertise before the restart"
+	case d2 == nil || d3 == nil:
+		return Fail, detail + ": no Advertise after a restart, so stability cannot be shown"
+	case string(d1) != string(d2):
+		return Fail, detail + ": changed across a restart (clients' Renews to it are then discarded, RFC 9915 §16.6)"
+	case string(d1) != string(d3):
+		return Fail, detail + ": changed when only the leases were removed"
+	}
+	return Pass, detail + ": the same every time"
 }
 
 func (r *runner) checkLeasequery(c *Check) {

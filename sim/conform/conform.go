@@ -13,6 +13,7 @@ import (
 
 	"d6lab/server/daemon"
 	"d6lab/sim/capture"
+	"d6lab/sim/lab"
 	"d6lab/sim/netns"
 )
 
@@ -118,22 +119,27 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 		}
 	}
 
-	lab, err := netns.Create(labSpec(opt.Prefix))
+	// `d6lab clean` leaves a claimed lab alone while this process lives.
+	if err := lab.Claim(opt.Prefix); err != nil {
+		return nil, fmt.Errorf("conform: %w", err)
+	}
+	defer lab.Forget(opt.Prefix)
+	l, err := netns.Create(labSpec(opt.Prefix))
 	if err != nil {
 		return nil, fmt.Errorf("conform: build the lab: %w", err)
 	}
 	defer func() {
-		if terr := lab.Teardown(); terr != nil {
+		if terr := l.Teardown(); terr != nil {
 			err = errors.Join(err, fmt.Errorf("conform: teardown: %w", terr))
 		}
 	}()
-	p, err := newProbe(ctx, lab, "clients", opt.Timeout)
+	p, err := newProbe(ctx, l, "clients", opt.Timeout)
 	if err != nil {
 		return nil, err
 	}
 	defer p.close()
 	r := &runner{
-		ctx: ctx, opt: opt, kind: opt.Kind, dir: opt.OutDir, lab: lab, p: p,
+		ctx: ctx, opt: opt, kind: opt.Kind, dir: opt.OutDir, lab: l, p: p,
 		nodes: map[string]*node{"srv1": {name: "srv1"}, "srv2": {name: "srv2"}},
 		rng:   rand.New(rand.NewPCG(opt.Seed, opt.Seed^0xc0)),
 		notes: map[string]bool{},

@@ -5,8 +5,8 @@
 //
 // Run builds a small lab of network namespaces (sim/netns) for one server
 // kind: a clients node and two server nodes on the link 2001:db8:c0::/64.
-// It starts the server through its adapter (server/daemon: Prepare,
-// netns.Lab.Start, daemon.Listening), restarting it with another
+// It starts the server through its adapter (server/daemon.Prepare, then
+// sim/lab.StartServer, which waits until it listens), restarting it with another
 // configuration when a check needs one (another Preference, a tiny pool),
 // and drives it with a probe client: DHCPv6 messages crafted with the
 // insomniacslk/dhcp library and sent from the clients' namespace, to

@@ -62,6 +62,11 @@ func (r *runner) acquire(c client, hints ...netip.Addr) (netip.Addr, *dhcpv6.Mes
 		return netip.Addr{}, nil, nil, fmt.Sprintf("no Advertise within %s", r.opt.Timeout)
 	}
 	sid := serverID(adv)
+	if sid == nil {
+		// RFC 9915 §16.3 (Advertise), §16.10 (Reply): the client MUST
+		// discard a message without a Server Identifier.
+		return netip.Addr{}, nil, nil, fmt.Sprintf("the %s has no Server Identifier (RFC 9915 §16.3: the client discards it)", adv.MessageType)
+	}
 	if adv.MessageType == dhcpv6.MessageTypeReply { // Rapid Commit: already bound
 		return firstAddr(adv, c), adv, sid, whyNone(adv, c)
 	}

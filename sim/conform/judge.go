@@ -39,7 +39,8 @@ func judgeLease(r iaResult, inPool func(netip.Prefix) bool, what string, configu
 	}
 	switch {
 	case r.t1 == 0 && r.t2 == 0:
-	case r.t1 > r.t2:
+	case r.t2 > 0 && r.t1 > r.t2:
+		// §21.4: a client discards an IA with T1 > T2 when both are > 0.
 		bad = append(bad, "T1 > T2")
 	case r.t2 > l.preferred:
 		bad = append(bad, "T2 > preferred")
@@ -98,6 +99,9 @@ func prefOK(o prefObs, configured uint8) bool {
 // judgePreference judges the runs for the asked (unasked false) or
 // unasked case.
 func judgePreference(runs []prefRun, unasked bool) (Verdict, string) {
+	if len(runs) == 0 {
+		return Fail, "no Preference run was made"
+	}
 	var parts []string
 	verdict := Pass
 	needsAsking := false

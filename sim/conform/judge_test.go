@@ -68,6 +68,39 @@ var _ = g.Describe("verdicts on decoded replies", func() {
 		})
 	})
 
+	g.Describe("T1 and T2 (RFC 9915 §21.4)", func() {
+		g.It("passes T2 0 with T1 set (the client picks T2) and fails T1 above a non-zero T2", func() {
+			v, d := judgeLease(naResult(reply(iaid, 100*time.Second, 0, lease{addr, 200 * time.Second, 300 * time.Second}), iaid), inPool, "address", baseLifetimes)
+			Expect(v).To(Equal(Pass), d)
+			v, d = judgeLease(naResult(reply(iaid, 170*time.Second, 160*time.Second, lease{addr, 200 * time.Second, 300 * time.Second}), iaid), inPool, "address", baseLifetimes)
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("T1 > T2"))
+		})
+	})
+
+	g.Describe("Server DUID across restarts", func() {
+		a, b := []byte{0, 3, 0, 1, 2, 0, 0, 0, 0, 1}, []byte{0, 3, 0, 1, 2, 0, 0, 0, 0, 2}
+		g.It("passes the same DUID three times", func() {
+			v, d := judgeDUID(a, a, a, "no answer within 2s")
+			Expect(v).To(Equal(Pass), d)
+		})
+		g.It("fails a changed DUID after either restart", func() {
+			v, d := judgeDUID(a, b, a, "")
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("changed across a restart"))
+			v, d = judgeDUID(a, a, b, "")
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("only the leases were removed"))
+		})
+		g.It("fails silence after a restart and says so, not that the DUID changed", func() {
+			v, d := judgeDUID(a, nil, a, "no answer within 2s")
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("no Advertise after a restart"))
+			Expect(d).To(ContainSubstring("none (no answer within 2s)"))
+			Expect(d).NotTo(ContainSubstring("changed"))
+		})
+	})
+
 	g.Describe("Preference", func() {
 		sent := func(v uint8) prefObs { return prefObs{answered: true, present: true, value: v} }
 		g.It("passes the configured values, 0 also as an absent option", func() {
@@ -81,6 +114,10 @@ var _ = g.Describe("verdicts on decoded replies", func() {
 			v, d := judgePreference(runs, true)
 			Expect(v).To(Equal(Pass))
 			Expect(d).To(ContainSubstring("sent without being asked"))
+		})
+		g.It("fails when no run was made", func() {
+			v, _ := judgePreference(nil, false)
+			Expect(v).To(Equal(Fail))
 		})
 		g.It("says when the server sends it only when asked", func() {
 			runs := []prefRun{{configured: 128, asked: sent(128), unasked: prefObs{answered: true}}}

@@ -77,6 +77,8 @@ func (p *probe) read(c *transport.UDP, relay bool) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			// A persistent error must not spin a core of a 2-core box.
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		m, err := dhcpv6.FromBytes(append([]byte(nil), buf[:n]...))

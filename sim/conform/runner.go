@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -18,6 +15,8 @@ import (
 	"d6lab/server"
 	"d6lab/server/alloc"
 	"d6lab/server/daemon"
+	"d6lab/sim"
+	"d6lab/sim/lab"
 	"d6lab/sim/netns"
 	"d6lab/transport"
 )
@@ -144,31 +143,25 @@ func (r *runner) note(s string) {
 	}
 }
 
-// spec is the daemon spec of node n with config cfg.
-func (r *runner) spec(n string, cfg server.Config) (daemon.Spec, error) {
-	var mac net.HardwareAddr
-	if err := r.lab.Do(n, func() error {
-		ifi, err := net.InterfaceByName(r.lab.IfName(n))
-		if err != nil {
-			return err
-		}
-		mac = ifi.HardwareAddr
-		return nil
-	}); err != nil {
-		return daemon.Spec{}, fmt.Errorf("conform: %s: %w", n, err)
+// spec is the daemon spec of node n with config cfg. Node srvK gets the
+// DUID-LL of sim.ServerMAC(K-1), as server K of a scenario does.
+func (r *runner) spec(n string, cfg server.Config) daemon.Spec {
+	i := 0
+	if n == "srv2" {
+		i = 1
 	}
 	return daemon.Spec{
 		Name:   n,
 		Dir:    filepath.Join(r.dir, "servers", n),
 		IfName: r.lab.IfName(n),
-		MAC:    mac,
+		MAC:    sim.ServerMAC(i),
 		Addrs:  r.lab.Addrs(n),
 		Config: cfg,
 		Binary: r.opt.Binary,
 		// the server's own behaviour, not the adapter's care, is what
 		// no-reserved-address judges
 		RawPool: true,
-	}, nil
+	}
 }
 
 // startErr is a server that could not be configured or started; Unsupported
@@ -200,11 +193,7 @@ func (r *runner) ensure(n string, cfg server.Config, keep ...string) error {
 			return &startErr{err: fmt.Errorf("wipe %s: %w", n, err)}
 		}
 	}
-	spec, err := r.spec(n, cfg)
-	if err != nil {
-		return &startErr{err: err}
-	}
-	inst, err := daemon.Prepare(r.kind, spec)
+	inst, err := daemon.Prepare(r.kind, r.spec(n, cfg))
 	if err != nil {
 		return &startErr{err: fmt.Errorf("prepare %s: %w", n, err), unsupported: errors.Is(err, daemon.ErrUnsupported)}
 	}
@@ -248,67 +237,25 @@ func (r *runner) stopAll() {
 // startTimeout bounds how long a server may take to listen on port 547.
 const startTimeout = 15 * time.Second
 
-// start runs nd's instance and waits until it listens (daemon.Listening).
+// start runs nd's instance and waits until it listens
+// (lab.StartServer), then a moment more: a server that dies just after
+// its bind fails here rather than in the check.
 func (r *runner) start(nd *node) error {
-	argv := nd.inst.Argv
-	if len(nd.inst.Env) > 0 {
-		argv = append(append([]string{"/usr/bin/env"}, nd.inst.Env...), argv...)
-	}
 	log := filepath.Join(r.dir, "servers", nd.name+".log")
-	before := fileSize(log)
-	p, err := r.lab.Start(nd.name, argv, log)
+	p, err := lab.StartServer(r.ctx, r.lab, nd.name, nd.inst.Command(), log, startTimeout)
 	if err != nil {
-		return &startErr{err: err}
+		if r.ctx.Err() != nil {
+			return err
+		}
+		return &startErr{err: fmt.Errorf("%s: %w", nd.name, err)}
 	}
 	nd.proc = p
-	deadline := time.Now().Add(startTimeout)
-	for {
-		if ok, _ := daemon.Listening(p.PID); ok {
-			// A moment for the server to finish what follows its bind.
-			time.Sleep(100 * time.Millisecond)
-			if !p.Exited() {
-				return nil
-			}
-		}
-		if p.Exited() {
-			nd.proc = nil
-			return &startErr{err: fmt.Errorf("%s exited at start: %s (log %s)", nd.name, tail(log, before), log)}
-		}
-		if time.Now().After(deadline) {
-			r.stop(nd)
-			return &startErr{err: fmt.Errorf("%s not listening on port 547 after %s: %s (log %s)", nd.name, startTimeout, tail(log, before), log)}
-		}
-		select {
-		case <-r.ctx.Done():
-			r.stop(nd)
-			return r.ctx.Err()
-		case <-time.After(25 * time.Millisecond):
-		}
+	time.Sleep(100 * time.Millisecond)
+	if p.Exited() {
+		nd.proc = nil
+		return &startErr{err: fmt.Errorf("%s exited just after binding port 547 (log %s)", nd.name, log)}
 	}
-}
-
-func fileSize(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-// tail is the end of what the log got since offset off, on one line.
-func tail(path string, off int64) string {
-	b, err := os.ReadFile(path)
-	if err != nil || int64(len(b)) < off {
-		return "no log"
-	}
-	s := strings.TrimSpace(string(b[off:]))
-	if len(s) > 400 {
-		s = "…" + s[len(s)-400:]
-	}
-	if s == "" {
-		return "nothing logged"
-	}
-	return strings.Join(strings.Fields(s), " ")
+	return nil
 }
 
 func contains(xs []string, x string) bool {

@@ -520,40 +520,74 @@ func collectBindings(lab *netns.Lab, srv *runServer, out *Server) {
 	out.Bindings = b
 }
 
-// start launches srv's process and waits until it listens: a UDP socket
-// on port 547 in its namespace (daemon.Listening), polled every 20 ms for
-// up to 10 s. A process that exits first fails the start at once, quoting
-// what it logged.
+// start launches srv's process (StartServer, up to 10 s to listen).
 func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
-	before := logSize(srv.log)
-	p, err := lab.Start(srv.node, srv.argv, srv.log)
+	p, err := StartServer(ctx, lab, srv.node, srv.argv, srv.log, 10*time.Second)
 	if err != nil {
-		return fmt.Errorf("lab: start server %s: %w", srv.spec.Name, err)
+		return fmt.Errorf("lab: server %s: %w", srv.spec.Name, err)
 	}
 	srv.proc = p
-	deadline := time.Now().Add(10 * time.Second)
+	return nil
+}
+
+// StartServer runs argv in node's namespace, its output appended to
+// logPath, and waits until it listens: a UDP socket on the DHCPv6 server
+// port 547 in its namespace (daemon.Listening: a lab runs one server per
+// namespace), polled every 20 ms for up to timeout. A process that exits
+// first fails at once, quoting the end of what it logged. On timeout, or
+// when ctx ends, the process is killed (its process group, by PID) before
+// the error returns, so a caller that goes on leaves nothing running. Run,
+// d6lab conform (sim/conform) and d6lab bench (sim/bench) start every
+// server kind with it; argv is daemon.Instance.Command().
+func StartServer(ctx context.Context, l *netns.Lab, node string, argv []string, logPath string, timeout time.Duration) (*netns.Process, error) {
+	before := logSize(logPath)
+	p, err := l.Start(node, argv, logPath)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
 	for {
 		ok, lerr := daemon.Listening(p.PID)
 		if ok {
-			return nil
+			return p, nil
 		}
 		if p.Exited() {
-			return fmt.Errorf("lab: server %s exited at start (see %s): %s", srv.spec.Name, srv.log, strings.TrimSpace(readFrom(srv.log, before)))
+			return nil, fmt.Errorf("exited at start (see %s): %s", logPath, logTail(readFrom(logPath, before)))
 		}
 		if time.Now().After(deadline) {
 			why := ""
 			if lerr != nil {
 				why = ": " + lerr.Error()
 			}
-			return fmt.Errorf("lab: server %s not listening on port 547 after 10s (see %s)%s", srv.spec.Name, srv.log, why)
+			_ = l.Kill(p)
+			return nil, fmt.Errorf("not listening on port 547 after %s (see %s)%s: %s", timeout, logPath, why, logTail(readFrom(logPath, before)))
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			_ = l.Kill(p)
+			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
+
+// logTail is the end of a server's log on one line, for an error message.
+func logTail(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return "nothing logged"
+	}
+	if len(s) > 400 {
+		s = "…" + s[len(s)-400:]
+	}
+	return s
+}
+
+// Claim records this process as the owner of the lab named by prefix
+// (OwnerDir/PREFIX.pid), so that `d6lab clean` leaves it alone while it
+// runs; Forget removes the record. Run claims its own labs; other users
+// of sim/netns (sim/conform, sim/bench) call Claim before netns.Create.
+func Claim(prefix string) error { return claim(prefix) }
 
 func logSize(path string) int64 {
 	fi, err := os.Stat(path)
