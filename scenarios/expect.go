@@ -60,8 +60,11 @@ var MetricPaths = []string{
 	"acquire.bind_s.p95",
 	"acquire.bind_s.p99",
 	"acquire.bind_s.max",
-	"acquire.last_s", // when the last first binding came, since the run started
-	"acquire.never",  // clients that solicited and never bound
+	"acquire.last_s",      // when the last first binding came, since the run started
+	"acquire.never",       // clients that solicited and never bound
+	"lease_files.agree",   // leases in the servers' files that clients hold
+	"lease_files.missing", // leases clients hold that their server's file lacks
+	"lease_files.stale",   // unexpired bindings in a file that no client holds
 }
 
 // textMetrics are the MetricPaths that are not numbers.

@@ -184,6 +184,7 @@ func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 	if len(lab.Files) > 0 {
 		a.serverState(r, lab, clientDUIDs(events))
 	}
+	r.Usage = lab.Usage
 	a.share(r, lab.Step)
 	return r, a.samples()
 }

@@ -30,6 +30,17 @@ type Lab struct {
 	// Files are the servers' lease files as read after the run, by server
 	// name (nil: none read; the virtual engine reads none).
 	Files map[string]ServerFile
+
+	// Usage is the CPU time and peak memory of the run's processes, by
+	// name: "clients" (the population's process) and each server (nil:
+	// not measured; the virtual engine does not).
+	Usage map[string]Usage
+}
+
+// Usage is what one process of the run consumed.
+type Usage struct {
+	CPUS      float64 `json:"cpu_s"`       // user + system CPU seconds
+	MaxRSSKiB int64   `json:"max_rss_kib"` // peak resident memory
 }
 
 // ServerInfo names one server of the lab.

@@ -52,6 +52,10 @@ type Report struct {
 	LeaseFiles  LeaseFiles    `json:"lease_files"`
 	ServerState []ServerState `json:"server_state,omitempty"`
 
+	// Usage is the CPU time and peak memory of the run's processes
+	// ("clients" and each server), as the engine measured them.
+	Usage map[string]Usage `json:"usage,omitempty"`
+
 	Expect []ExpectResult `json:"expect"`
 }
 
@@ -67,6 +71,7 @@ func (r *Report) Lab() Lab {
 		Start:     r.Started,
 		End:       r.Ended,
 		Step:      time.Duration(r.BindingShare.StepS * float64(time.Second)),
+		Usage:     r.Usage,
 	}
 }
 

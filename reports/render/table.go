@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -44,6 +45,9 @@ func Summary(r *check.Report) []Row {
 			v = fmt.Sprintf("%d in file, %d held by clients: %d agree, %d missing, %d stale", st.File, st.Clients, st.Agree, st.Missing, st.Stale)
 		}
 		row("server "+st.Server+" lease file", v)
+	}
+	if len(r.Usage) > 0 {
+		row("cpu / peak memory", usageText(r.Usage))
 	}
 	if ac := r.Acquire; ac.BindS.Count > 0 || ac.Never > 0 {
 		row("first binding p50/p99/max", percentiles(ac.BindS, false))
@@ -303,4 +307,24 @@ func share(last map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", n, last[n])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// usageText is "clients 12.3s 210 MiB; s1 4.1s 80 MiB; ...": clients
+// first, then the servers by name.
+func usageText(u map[string]check.Usage) string {
+	names := make([]string, 0, len(u))
+	for n := range u {
+		if n != "clients" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if _, ok := u["clients"]; ok {
+		names = append([]string{"clients"}, names...)
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.1fs %.0f MiB", n, u[n].CPUS, float64(u[n].MaxRSSKiB)/1024)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -86,8 +86,12 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 		"preferred-lifetime": pref,
 		"valid-lifetime":     valid,
 		"subnet6":            []any{subnet},
+		// WARN, not Kea's usual INFO: at INFO Kea writes two log lines
+		// per exchange (DHCP6_LEASE_ADVERT, DHCP6_LEASE_ALLOC), a cost
+		// a tuned deployment does not pay and d6lab's history and pcap
+		// make redundant.
 		"loggers": []any{map[string]any{
-			"name": "kea-dhcp6", "severity": "INFO",
+			"name": "kea-dhcp6", "severity": "WARN",
 			"output_options": []any{map[string]any{"output": "stdout"}},
 		}},
 	}

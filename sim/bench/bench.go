@@ -291,7 +291,7 @@ func (b *bench) noteMaxRSS() {
 	if b.proc == nil || b.proc.Exited() {
 		return
 	}
-	if kb, err := procMaxRSS(b.proc.PID); err == nil && kb > b.rep.CPU.ServerMaxRSSKiB {
+	if kb, err := netns.ProcessMaxRSS(b.proc.PID); err == nil && kb > b.rep.CPU.ServerMaxRSSKiB {
 		b.rep.CPU.ServerMaxRSSKiB = kb
 	}
 }
@@ -329,14 +329,14 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		}
 		b.steps++
 		b.prog.begin(tool, len(*steps)+1, rate, d)
-		cpu0, t0 := procCPU(b.proc.PID)
+		cpu0, t0 := netns.ProcessCPU(b.proc.PID)
 		start := time.Now()
 		s, err := run(ctx, rate, d)
 		b.prog.end()
 		if err != nil {
 			return false, err
 		}
-		if cpu1, t1 := procCPU(b.proc.PID); t0 == nil && t1 == nil {
+		if cpu1, t1 := netns.ProcessCPU(b.proc.PID); t0 == nil && t1 == nil {
 			s.ServerCPU = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
 		}
 		s.Tool, s.Offered = tool, rate
@@ -590,8 +590,10 @@ wait:
 			last = e
 		}
 	}
+	// The rate over the sending period: perfdhcp's own "Rate" divides by
+	// its whole run, the -W wait for answers still in flight included.
 	s := Step{
-		Rate: po.Rate, Drops: po.Drops(), Started: po.Started(), Completed: last.Received,
+		Rate: float64(last.Received) / period.Seconds(), Drops: po.Drops(), Started: po.Started(), Completed: last.Received,
 		MeanMs: po.AvgMs(), ElapsedS: el.Seconds(),
 		ToolCPU: (rusage(unix.RUSAGE_CHILDREN) - cpu0).Seconds() / el.Seconds(),
 	}

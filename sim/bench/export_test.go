@@ -2,8 +2,6 @@ package bench
 
 // Internals the external specs (package bench_test) exercise.
 var (
-	Best         = best
-	ParseStatCPU = parseStatCPU
-	ProcMaxRSS   = procMaxRSS
-	StepLine     = stepLine
+	Best     = best
+	StepLine = stepLine
 )

@@ -243,7 +243,13 @@ func (a PerfdhcpArgs) Argv(bin string) []string {
 		"-s", strconv.FormatUint(a.Seed, 10),
 	}
 	if a.DropTime > 0 {
-		argv = append(argv, "-d", strconv.FormatFloat(a.DropTime.Seconds(), 'f', -1, 64))
+		// -d: an answer later than this is lost; -W: after the period,
+		// wait as long for the answers still in flight, as the load
+		// generator does, or they would all count as drops (the more of
+		// them the longer the server takes, which is not what a drop
+		// measures).
+		argv = append(argv, "-d", strconv.FormatFloat(a.DropTime.Seconds(), 'f', -1, 64),
+			"-W", strconv.FormatInt(a.DropTime.Microseconds(), 10))
 	}
 	switch a.Exchange {
 	case load.SolicitAdvertise, load.RapidCommit:

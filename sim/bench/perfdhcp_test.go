@@ -87,7 +87,7 @@ var _ = Describe("PerfdhcpArgs", func() {
 	joined := func(a bench.PerfdhcpArgs) string { return strings.Join(a.Argv("/usr/sbin/perfdhcp"), " ") }
 
 	It("drives the four-message exchange at the rate over the client space", func() {
-		Expect(joined(base)).To(Equal("/usr/sbin/perfdhcp -6 -l d6l1-n0 -R 10000 -r 1500 -p 5 -s 7 -d 1 -e address-only"))
+		Expect(joined(base)).To(Equal("/usr/sbin/perfdhcp -6 -l d6l1-n0 -R 10000 -r 1500 -p 5 -s 7 -d 1 -W 1000000 -e address-only"))
 	})
 	It("rounds the period up to whole seconds", func() {
 		a := base

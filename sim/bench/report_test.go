@@ -78,24 +78,6 @@ var _ = Describe("Report", func() {
 	})
 })
 
-var _ = Describe("process accounting", func() {
-	It("reads utime+stime after the command name, whatever it holds", func() {
-		// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-		d, err := bench.ParseStatCPU("42 (kea) (x y)) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100")
-		Expect(err).NotTo(HaveOccurred())
-		Expect(d).To(Equal(3 * time.Second))
-		_, err = bench.ParseStatCPU("42 kea S 1")
-		Expect(err).To(HaveOccurred())
-	})
-	It("reads the peak resident memory of a live process", func() {
-		kb, err := bench.ProcMaxRSS(os.Getpid())
-		Expect(err).NotTo(HaveOccurred())
-		Expect(kb).To(BeNumerically(">", 0))
-		_, err = bench.ProcMaxRSS(-1)
-		Expect(err).To(HaveOccurred())
-	})
-})
-
 var _ = Describe("Options", func() {
 	valid := func() bench.Options {
 		o := bench.Options{Server: "builtin", Rate: 100}

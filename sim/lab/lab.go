@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
 	"d6lab/reports/render"
@@ -72,6 +74,10 @@ type Server struct {
 	// (a server without a lease file, say).
 	Bindings    []lease.Binding
 	LeasesError string
+	// Usage is the CPU time and peak memory of the server's processes
+	// (summed over restarts; the peak is the largest of them), read just
+	// before each was stopped or killed.
+	Usage netns.Usage
 }
 
 // Result is what a run recorded.
@@ -87,6 +93,9 @@ type Result struct {
 	// PcapStats its counters (packets written, bytes, dropped by the cap).
 	Pcap      string
 	PcapStats capture.Stats
+	// ClientUsage is this process's CPU time during the run (the client
+	// population, the capture and the lab's own work) and its peak memory.
+	ClientUsage netns.Usage
 }
 
 // recorder is the run's append-only history, shared by the population's
@@ -122,6 +131,7 @@ type runServer struct {
 	leases string
 	proc   *netns.Process
 	inst   *daemon.Instance // nil in tests that start d6lab serve by hand
+	usage  netns.Usage      // of its processes so far (noteUsage)
 }
 
 // ServerAddrIID is the interface identifier, plus the server's index, of
@@ -327,6 +337,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 			popErr = fmt.Errorf("lab: client population: %w", err)
 		}
 	})
+	cpu0 := selfCPU()
 	res.Start = time.Now()
 	rec.add(history.Event{At: res.Start, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	logf("lab %s: %d clients starting over %s; run lasts %s", opt.Prefix, sc.Clients.Count, sc.Clients.Ramp, sc.Duration)
@@ -366,6 +377,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, popErr
 	}
 	res.End = time.Now()
+	res.ClientUsage = netns.Usage{CPU: selfCPU() - cpu0, MaxRSSKiB: selfMaxRSS()}
 	rec.add(history.Event{At: res.End, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	res.Events = rec.snapshot()
 	res.ClientStats = pop.Stats()
@@ -395,6 +407,7 @@ func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action
 	name := srv.spec.Name
 	switch a.Kind {
 	case scenarios.Kill:
+		srv.noteUsage()
 		if err := lab.Kill(srv.proc); err != nil {
 			return err
 		}
@@ -413,6 +426,7 @@ func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action
 		if !srv.proc.Exited() {
 			// A restart of a running server is an abrupt one: what was not
 			// persisted is lost, as in a crash.
+			srv.noteUsage()
 			if err := lab.Kill(srv.proc); err != nil {
 				return err
 			}
@@ -496,6 +510,8 @@ const stopGrace = 2 * time.Second
 // lease file is complete and unlocked, then reads it into out. A failure is
 // recorded in out, never returned: the run itself succeeded.
 func collectBindings(lab *netns.Lab, srv *runServer, out *Server) {
+	srv.noteUsage()
+	out.Usage = srv.usage
 	if p := srv.proc; p != nil && !p.Exited() {
 		_ = lab.Thaw(p) // a frozen server cannot act on SIGTERM
 		if err := p.Signal(syscall.SIGTERM); err == nil {
@@ -618,4 +634,35 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-tm.C:
 		return nil
 	}
+}
+
+// noteUsage adds the running process's CPU time and peak memory to srv's
+// totals; called before the process is stopped or killed.
+func (srv *runServer) noteUsage() {
+	p := srv.proc
+	if p == nil || p.Exited() {
+		return
+	}
+	if u, err := p.Usage(); err == nil {
+		srv.usage.CPU += u.CPU
+		srv.usage.MaxRSSKiB = max(srv.usage.MaxRSSKiB, u.MaxRSSKiB)
+	}
+}
+
+// selfCPU is this process's CPU time (user + system) so far.
+func selfCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfMaxRSS is this process's peak resident set size in KiB.
+func selfMaxRSS() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss // KiB on Linux
 }

@@ -6,6 +6,7 @@ import (
 	"d6lab/reports/check"
 	"d6lab/scenarios"
 	"d6lab/sim"
+	"d6lab/sim/netns"
 )
 
 // Report analyses a run's history with the checkers and evaluates the
@@ -25,6 +26,10 @@ func CheckLab(sc *scenarios.Scenario, res *Result) check.Lab {
 	l := sim.CheckLab(sc, "netns")
 	l.Start, l.End = res.Start, res.End
 	l.Files = map[string]check.ServerFile{}
+	usage := func(u netns.Usage) check.Usage {
+		return check.Usage{CPUS: u.CPU.Seconds(), MaxRSSKiB: u.MaxRSSKiB}
+	}
+	l.Usage = map[string]check.Usage{"clients": usage(res.ClientUsage)}
 	for i := range l.Servers {
 		for _, s := range res.Servers {
 			if s.Name != l.Servers[i].Name {
@@ -42,6 +47,7 @@ func CheckLab(sc *scenarios.Scenario, res *Result) check.Lab {
 				})
 			}
 			l.Files[s.Name] = f
+			l.Usage[s.Name] = usage(s.Usage)
 		}
 	}
 	return l
