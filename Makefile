@@ -50,6 +50,12 @@ bench: build
 	./$(BIN) bench --server kea --search --vs perfdhcp --out $(OUT)/bench/kea
 	./$(BIN) bench --server builtin --search --vs perfdhcp --out $(OUT)/bench/builtin
 
+# The scale run: split-kill with 100,000 clients in one namespace (needs
+# root; about 5 minutes); the report gives CPU time and peak memory.
+.PHONY: scale
+scale: build
+	./$(BIN) run scenarios/scale/split-100k.yaml --out $(OUT)/scale --pcap-max 0
+
 # Remove namespaces, links and processes a crashed run left behind.
 clean-lab: build
 	./$(BIN) clean
