@@ -20,7 +20,7 @@ declare -A want=(
 	# dhcpd, dnsmasq and wide
 	[kea-dhcp6-server]=/usr/sbin/kea-dhcp6
 	[isc-dhcp-server]=/usr/sbin/dhcpd
-	[dnsmasq]=/usr/sbin/dnsmasq
+	[dnsmasq-base]=/usr/sbin/dnsmasq
 	[wide-dhcpv6-server]=/usr/sbin/dhcp6s
 )
 

@@ -25,7 +25,7 @@ func init() { register(dnsmasqAdapter{}) }
 var dnsmasqVersion versionCache
 
 func (dnsmasqAdapter) Kind() Kind       { return Dnsmasq }
-func (dnsmasqAdapter) Installed() error { return installed(DnsmasqBinary, "dnsmasq") }
+func (dnsmasqAdapter) Installed() error { return installed(DnsmasqBinary, "dnsmasq-base") }
 func (dnsmasqAdapter) Version() string {
 	// "Dnsmasq version 2.90  Copyright (c) ..." -> "dnsmasq 2.90"
 	return dnsmasqVersion.get(func(out string) string {
