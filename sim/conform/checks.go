@@ -33,7 +33,7 @@ var catalogue = []def{
 	{"relay-one", "Relay-forward (one level) answered with Interface-ID echoed", (*runner).checkRelayOne},
 	{"relay-two", "Relay-forward (two levels) answered with both Interface-IDs echoed", (*runner).checkRelayTwo},
 	{"decline", "Declined address not handed out again", (*runner).checkDecline},
-	{"release", "Release answered with Success, address freed", (*runner).checkRelease},
+	{"release", "Release answered with Success (what a Renew after it gets is recorded)", (*runner).checkRelease},
 	{"confirm-off-link", "Confirm with an off-link address answered NotOnLink", (*runner).checkConfirm},
 	{"no-reserved-address", "Never hands out the Subnet-Router anycast or RFC 2526 reserved addresses", (*runner).checkReserved},
 	{"no-own-address", "Never hands out an address configured on the server's own interface", (*runner).checkOwnAddress},
