@@ -330,6 +330,8 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		b.steps++
 		b.prog.begin(tool, len(*steps)+1, rate, d)
 		cpu0, t0 := netns.ProcessCPU(b.proc.PID)
+		srv0, e0 := b.lab.UDPStats(serverNode)
+		cli0, f0 := b.lab.UDPStats(clientsNode)
 		start := time.Now()
 		s, err := run(ctx, rate, d)
 		b.prog.end()
@@ -338,6 +340,12 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		}
 		if cpu1, t1 := netns.ProcessCPU(b.proc.PID); t0 == nil && t1 == nil {
 			s.ServerCPU = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
+		}
+		if srv1, e1 := b.lab.UDPStats(serverNode); e0 == nil && e1 == nil {
+			s.ServerSocketDrops = srv1.Sub(srv0).RcvbufErrors
+		}
+		if cli1, f1 := b.lab.UDPStats(clientsNode); f0 == nil && f1 == nil {
+			s.ClientSocketDrops = cli1.Sub(cli0).RcvbufErrors
 		}
 		s.Tool, s.Offered = tool, rate
 		s.Limited = float64(s.Started) < 0.95*rate*math.Ceil(d.Seconds()*1000)/1000

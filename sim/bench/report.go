@@ -45,6 +45,13 @@ type Step struct {
 	// perfdhcp).
 	ServerCPU float64 `json:"server_cpu"`
 	ToolCPU   float64 `json:"tool_cpu"`
+	// ServerSocketDrops and ClientSocketDrops are the datagrams the
+	// kernel dropped during the step because a UDP socket's receive
+	// buffer was full (Udp6RcvbufErrors), in the server's and the
+	// clients' namespace: drops that neither the server nor the tool
+	// can see, and that say which side could not keep up.
+	ServerSocketDrops int64 `json:"server_socket_drops"`
+	ClientSocketDrops int64 `json:"client_socket_drops"`
 	// Limited: the tool did not start at least 95 % of the exchanges the
 	// offered rate asks for, so the step does not pass whatever its drops.
 	Limited bool   `json:"tool_limited,omitempty"`
@@ -235,6 +242,9 @@ func stepLine(n int, s Step) string {
 		fmt.Fprintf(&b, "  avg %.2f ms", s.MeanMs)
 	}
 	fmt.Fprintf(&b, "  server %.2f cpu  %s %.2f cpu", s.ServerCPU, s.Tool, s.ToolCPU)
+	if s.ServerSocketDrops > 0 || s.ClientSocketDrops > 0 {
+		fmt.Fprintf(&b, "  socket drops server %d clients %d", s.ServerSocketDrops, s.ClientSocketDrops)
+	}
 	switch {
 	case s.Limited:
 		b.WriteString("  FAIL (load tool could not keep the rate)")

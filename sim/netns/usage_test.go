@@ -1,7 +1,9 @@
 package netns_test
 
 import (
+	"bufio"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,5 +31,19 @@ func TestProcessUsageOfThisProcess(t *testing.T) {
 	}
 	if _, err := netns.ProcessMaxRSS(-1); err == nil {
 		t.Error("pid -1: want an error")
+	}
+}
+
+func TestParseSNMP6(t *testing.T) {
+	in := "Udp6InDatagrams                 \t3558647\nUdp6NoPorts \t0\nUdp6InErrors\t67353\nUdp6RcvbufErrors\t67350\nIcmp6InMsgs 4\n"
+	st, err := netns.ParseSNMP6(bufio.NewScanner(strings.NewReader(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != (netns.UDPStats{InDatagrams: 3558647, RcvbufErrors: 67350, InErrors: 67353}) {
+		t.Errorf("got %+v", st)
+	}
+	if _, err := netns.ParseSNMP6(bufio.NewScanner(strings.NewReader("Icmp6InMsgs 4\n"))); err == nil {
+		t.Error("no UDP counters: want an error")
 	}
 }
