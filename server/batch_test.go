@@ -87,15 +87,7 @@ var _ transport.BatchConn = (*syncCheckConn)(nil)
 // batch), every Request gets its Reply only after its binding is synced,
 // and the reopened file holds every acknowledged binding.
 func TestServeBatchDeferredBolt(t *testing.T) {
-	link := transport.NewLink()
-	sc, err := link.Attach(netip.MustParseAddrPort("[fe80::5]:547"), 512, transport.AllServers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := link.Attach(clientSrc, 512)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, cli := serverAndClient(t, 512)
 	st, path := openDeferred(t)
 	s, err := New(testConfig("batch"), st)
 	if err != nil {

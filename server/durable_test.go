@@ -127,15 +127,7 @@ func (c *checkingConn) WriteTo(b []byte, dst netip.AddrPort) (int, error) {
 // returned: every lease a Reply grants is already committed when it leaves,
 // and is in the file after the store is closed.
 func TestServeRepliesAfterCommit(t *testing.T) {
-	link := transport.NewLink()
-	sc, err := link.Attach(netip.MustParseAddrPort("[fe80::5]:547"), 64, transport.AllServers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := link.Attach(clientSrc, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, cli := serverAndClient(t, 64)
 	st, path := openBolt(t)
 	s, err := New(testConfig("commit"), st)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -11,6 +12,7 @@ import (
 
 	"d6lab/server/alloc"
 	"d6lab/server/lease"
+	"d6lab/transport"
 )
 
 var (
@@ -232,4 +234,19 @@ func counterInvariant(tb fataler, s *Server) {
 	if c.Received != c.Answered+c.DroppedTotal() {
 		tb.Fatalf("counters: received %d != answered %d + dropped %d", c.Received, c.Answered, c.DroppedTotal())
 	}
+}
+
+// serverAndClient attaches a server (on ff02::1:2) and a client to a new
+// in-memory link, each with a queue of n datagrams.
+func serverAndClient(t *testing.T, n int) (srv, cli *transport.MemConn) {
+	t.Helper()
+	link := transport.NewLink()
+	srv, err := link.Attach(netip.MustParseAddrPort("[fe80::5]:547"), n, transport.AllServers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cli, err = link.Attach(clientSrc, n); err != nil {
+		t.Fatal(err)
+	}
+	return srv, cli
 }
