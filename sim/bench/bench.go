@@ -493,7 +493,7 @@ func (b *bench) generatorStep(ctx context.Context, rate float64, d time.Duration
 		zone := strconv.Itoa(b.lab.IfIndex(clientsNode))
 		cfg.Server = netip.AddrPortFrom(transport.AllServersPort.Addr().WithZone(zone), transport.ServerPort)
 	}
-	cpu0 := rusage(unix.RUSAGE_SELF)
+	cpu0 := netns.Rusage(unix.RUSAGE_SELF).CPU
 	start := time.Now()
 	res, err := load.Run(ctx, conn, cfg, func(s load.Snapshot) { b.prog.update(s.Elapsed, s.Completed, s.Dropped) })
 	el := time.Since(start)
@@ -507,7 +507,7 @@ func (b *bench) generatorStep(ctx context.Context, rate float64, d time.Duration
 	lost, tried := st.Dropped+st.Skipped, st.Started+st.Skipped
 	s := Step{
 		Rate: res.Rate, Started: int64(tried), Completed: int64(st.Completed),
-		ElapsedS: el.Seconds(), ToolCPU: (rusage(unix.RUSAGE_SELF) - cpu0).Seconds() / el.Seconds(),
+		ElapsedS: el.Seconds(), ToolCPU: (netns.Rusage(unix.RUSAGE_SELF).CPU - cpu0).Seconds() / el.Seconds(),
 		LatencyMs: &Latency{
 			P50: ms(res.Percentile(50)), P90: ms(res.Percentile(90)), P99: ms(res.Percentile(99)),
 			P999: ms(res.Percentile(99.9)), Max: ms(res.Max()),
@@ -549,7 +549,7 @@ func (b *bench) perfdhcpStep(ctx context.Context, rate float64, d time.Duration)
 	argv := args.Argv(b.opt.Perfdhcp)
 	b.perfArgv = argv
 	log := filepath.Join(b.dir, "perfdhcp", fmt.Sprintf("step%02d-%.0f.log", len(b.rep.Perfdhcp.Steps)+1, rate))
-	cpu0 := rusage(unix.RUSAGE_CHILDREN)
+	cpu0 := netns.Rusage(unix.RUSAGE_CHILDREN).CPU
 	start := time.Now()
 	p, err := b.lab.Start(clientsNode, argv, log)
 	if err != nil {
@@ -603,7 +603,7 @@ wait:
 	s := Step{
 		Rate: float64(last.Received) / period.Seconds(), Drops: po.Drops(), Started: po.Started(), Completed: last.Received,
 		MeanMs: po.AvgMs(), ElapsedS: el.Seconds(),
-		ToolCPU: (rusage(unix.RUSAGE_CHILDREN) - cpu0).Seconds() / el.Seconds(),
+		ToolCPU: (netns.Rusage(unix.RUSAGE_CHILDREN).CPU - cpu0).Seconds() / el.Seconds(),
 	}
 	if po.Malformed > 0 {
 		s.Detail = fmt.Sprintf("%d malformed answers", po.Malformed)

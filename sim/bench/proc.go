@@ -4,20 +4,9 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// rusage returns the CPU time used so far by this process (who =
-// RUSAGE_SELF) or by its reaped children (RUSAGE_CHILDREN).
-func rusage(who int) time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(who, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // Machine describes where the benchmark ran.
 type Machine struct {

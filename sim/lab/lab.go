@@ -337,7 +337,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 			popErr = fmt.Errorf("lab: client population: %w", err)
 		}
 	})
-	cpu0 := selfCPU()
+	cpu0 := netns.Rusage(unix.RUSAGE_SELF).CPU
 	res.Start = time.Now()
 	rec.add(history.Event{At: res.Start, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	logf("lab %s: %d clients starting over %s; run lasts %s", opt.Prefix, sc.Clients.Count, sc.Clients.Ramp, sc.Duration)
@@ -377,7 +377,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, popErr
 	}
 	res.End = time.Now()
-	res.ClientUsage = netns.Usage{CPU: selfCPU() - cpu0, MaxRSSKiB: selfMaxRSS()}
+	self := netns.Rusage(unix.RUSAGE_SELF)
+	res.ClientUsage = netns.Usage{CPU: self.CPU - cpu0, MaxRSSKiB: self.MaxRSSKiB}
 	rec.add(history.Event{At: res.End, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	res.Events = rec.snapshot()
 	res.ClientStats = pop.Stats()
@@ -647,22 +648,4 @@ func (srv *runServer) noteUsage() {
 		srv.usage.CPU += u.CPU
 		srv.usage.MaxRSSKiB = max(srv.usage.MaxRSSKiB, u.MaxRSSKiB)
 	}
-}
-
-// selfCPU is this process's CPU time (user + system) so far.
-func selfCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// selfMaxRSS is this process's peak resident set size in KiB.
-func selfMaxRSS() int64 {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Maxrss // KiB on Linux
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // clkTck is the unit of /proc/<pid>/stat's utime and stime: USER_HZ, 100
@@ -92,4 +94,15 @@ func clip(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// Rusage is what this process (who = unix.RUSAGE_SELF) or its reaped
+// children (unix.RUSAGE_CHILDREN) have consumed so far (getrusage(2)); the
+// zero Usage if the call fails.
+func Rusage(who int) Usage {
+	var ru unix.Rusage
+	if err := unix.Getrusage(who, &ru); err != nil {
+		return Usage{}
+	}
+	return Usage{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), MaxRSSKiB: ru.Maxrss} // Maxrss: KiB on Linux
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"d6lab/sim/netns"
 )
 
@@ -45,5 +47,12 @@ func TestParseSNMP6(t *testing.T) {
 	}
 	if _, err := netns.ParseSNMP6(bufio.NewScanner(strings.NewReader("Icmp6InMsgs 4\n"))); err == nil {
 		t.Error("no UDP counters: want an error")
+	}
+}
+
+func TestRusageOfThisProcess(t *testing.T) {
+	u := netns.Rusage(unix.RUSAGE_SELF)
+	if u.CPU <= 0 || u.MaxRSSKiB <= 0 {
+		t.Fatalf("getrusage of this process: %+v", u)
 	}
 }
