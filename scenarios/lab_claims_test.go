@@ -277,7 +277,32 @@ func measured(r *labRun) string {
 		"reacquire p50 %.2fs p99 %.2fs max %.2fs; outage max %.2fs; continuity %.3f; unrecovered %d; duplicates %d addresses, %d pairs, %.0fs overlap; took %s; history in %s",
 		rep.Scenario, rep.Clients, rep.Bound, rep.Affected, rb.Extended, rb.Renumbered, rb.Refused, rb.RefusedNoBinding, rb.RefusedZero, rb.Silent, rb.Undecided,
 		rep.ReacquireS.P50, rep.ReacquireS.P99, rep.ReacquireS.Max, rep.OutageS.Max, rep.Continuity, rep.Unrecovered,
-		rep.Duplicates.Addresses, rep.Duplicates.Pairs, rep.Duplicates.OverlapS, r.took.Round(time.Second), r.dir)
+		rep.Duplicates.Addresses, rep.Duplicates.Pairs, rep.Duplicates.OverlapS, r.took.Round(time.Second), r.dir) +
+		statelessMeasured(rep.Stateless) + expectMeasured(rep.Expect)
+}
+
+// statelessMeasured adds the stateless metrics when the run had stateless
+// clients.
+func statelessMeasured(st check.Stateless) string {
+	if st.Clients == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; stateless %d clients, %d refreshes, %d failed, affected %d, outage p50 %.2fs max %.2fs",
+		st.Clients, st.Refreshes, st.RefreshFailures, st.Affected, st.OutageS.P50, st.OutageS.Max)
+}
+
+// expectMeasured lists every expect: bound with the value it met, so that a
+// failure's summary line carries the figures.
+func expectMeasured(xs []check.ExpectResult) string {
+	var b strings.Builder
+	for _, x := range xs {
+		mark := "ok"
+		if !x.OK {
+			mark = "BROKEN"
+		}
+		fmt.Fprintf(&b, "; %s %s: %v %s", x.Name, x.Bound, x.Value, mark)
+	}
+	return b.String()
 }
 
 // namespacesOf lists the names in /run/netns (what `ip netns list` shows)

@@ -127,6 +127,14 @@ type Adapter interface {
 	Wipe(i *Instance, keepDUID bool) error
 }
 
+// Installer is an Adapter whose server d6lab installs itself rather than
+// a Debian package (coredhcp, built from its Go module). Install does
+// nothing when the server is already there.
+type Installer interface {
+	Adapter
+	Install() error
+}
+
 // ErrUnsupported: the server cannot do what the spec asks.
 var ErrUnsupported = errors.New("daemon: not supported by this server")
 

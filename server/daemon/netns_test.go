@@ -58,6 +58,11 @@ func exchangeSpec(k Kind, pref uint8) {
 	cfg := server.DefaultConfig()
 	cfg.Prefix, cfg.Pool, cfg.Preference = labLink, pool, pref
 	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = 10*time.Second, 16*time.Second, 20*time.Second, 30*time.Second
+	if k == CoreDHCP {
+		// coredhcp's one dynamic allocator is its prefix plugin.
+		cfg.PDPool, err = alloc.NewPrefixPool(netip.MustParsePrefix("2001:db8:d6:100::/56"), 64)
+		Expect(err).NotTo(HaveOccurred())
+	}
 	dir := GinkgoT().TempDir()
 	inst, err := Prepare(k, Spec{
 		Name: "s1", Dir: dir, IfName: lab.IfName("srv"), Addrs: lab.Addrs("srv"),
@@ -74,7 +79,7 @@ func exchangeSpec(k Kind, pref uint8) {
 			return false, StopTrying("server exited at start:\n" + serverLog())
 		}
 		return Listening(proc.PID)
-	}).WithTimeout(10*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "not listening on :547:\n%s", serverLog)
+	}).WithTimeout(10*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "not listening on :547:\n%s", serverLog())
 
 	var conn *transport.UDP
 	Expect(lab.Do("clients", func() (err error) {
@@ -88,6 +93,11 @@ func exchangeSpec(k Kind, pref uint8) {
 	duid := &dhcpv6.DUIDLL{HWType: 1, LinkLayerAddr: clientMAC}
 	sol, err := dhcpv6.NewSolicit(clientMAC, dhcpv6.WithClientID(duid))
 	Expect(err).NotTo(HaveOccurred())
+	if k == CoreDHCP {
+		coreDHCPExchange(c, sol, inst, cfg, serverLog)
+		Expect(lab.Kill(proc)).To(Succeed())
+		return
+	}
 	adv := c.exchange(sol, dhcpv6.MessageTypeAdvertise)
 	Expect(adv).NotTo(BeNil(), "no Advertise in 4s; server log:\n%s", serverLog())
 	GinkgoWriter.Printf("%s Advertise: %s\n", k, adv.Summary())
@@ -117,7 +127,7 @@ func exchangeSpec(k Kind, pref uint8) {
 
 	iaid := ia.IaId
 	if inst.LeaseFile == "" {
-		// wide, coredhcp: no lease file to read.
+		// wide: no lease file to read.
 		_, err := inst.Leases()
 		Expect(errors.Is(err, ErrUnsupported)).To(BeTrue(), "Leases without a lease file: %v", err)
 		Expect(lab.Kill(proc)).To(Succeed())
@@ -137,6 +147,51 @@ func exchangeSpec(k Kind, pref uint8) {
 	Expect(b.DUID).To(Equal(duid.ToBytes()))
 	Expect(b.IAID).To(Equal(uint32(iaid[0])<<24 | uint32(iaid[1])<<16 | uint32(iaid[2])<<8 | uint32(iaid[3])))
 	Expect(lab.Kill(proc)).To(Succeed())
+}
+
+// coreDHCPExchange: coredhcp has no dynamic IA_NA pool and no Preference
+// option (its Notes say so), so the exchange asks for IA_NA and IA_PD and
+// checks what coredhcp does: an Advertise with the configured Server ID, no
+// Preference, no address for the client the static file does not list, and
+// a prefix from the PD pool, which the Reply to the Request confirms.
+func coreDHCPExchange(c *testClient, sol *dhcpv6.Message, inst *Instance, cfg server.Config, serverLog func() string) {
+	iaid := [4]byte{0, 0, 0, 7}
+	sol.AddOption(&dhcpv6.OptIAPD{IaId: iaid})
+	adv := c.exchange(sol, dhcpv6.MessageTypeAdvertise)
+	Expect(adv).NotTo(BeNil(), "no Advertise in 4s; server log:\n%s", serverLog())
+	GinkgoWriter.Printf("coredhcp Advertise: %s\n", adv.Summary())
+	Expect(adv.Options.ServerID().ToBytes()).To(Equal(inst.DUID), "Server ID is the configured DUID")
+	Expect(adv.GetOneOption(dhcpv6.OptionPreference)).To(BeNil(), "coredhcp sent a Preference option: update its Notes")
+	if ia := adv.Options.OneIANA(); ia != nil {
+		Expect(ia.Options.Addresses()).To(BeEmpty(), "an address for a client the static file does not list")
+	}
+	pd := adv.Options.OneIAPD()
+	Expect(pd).NotTo(BeNil(), "no IA_PD in the Advertise: %s", adv.Summary())
+	Expect(pd.Options.Prefixes()).NotTo(BeEmpty(), "no prefix in the Advertise's IA_PD: %s", adv.Summary())
+	offered := pd.Options.Prefixes()[0].Prefix
+	got, ok := netip.AddrFromSlice(offered.IP)
+	Expect(ok).To(BeTrue())
+	bits, _ := offered.Mask.Size()
+	Expect(cfg.PDPool.Contains(netip.PrefixFrom(got.Unmap(), bits))).To(BeTrue(), "prefix %s outside the PD pool %s", offered, cfg.PDPool)
+
+	// Request (RFC 9915 §18.2.2): Client ID, the Advertise's Server ID and
+	// its IA_PD (NewRequestFromAdvertise wants an IA_NA, which there is not).
+	req, err := dhcpv6.NewMessage()
+	Expect(err).NotTo(HaveOccurred())
+	req.MessageType = dhcpv6.MessageTypeRequest
+	req.AddOption(dhcpv6.OptClientID(sol.Options.ClientID()))
+	req.AddOption(dhcpv6.OptServerID(adv.Options.ServerID()))
+	req.AddOption(pd)
+	reply := c.exchange(req, dhcpv6.MessageTypeReply)
+	Expect(reply).NotTo(BeNil(), "no Reply in 4s; server log:\n%s", serverLog())
+	GinkgoWriter.Printf("coredhcp Reply: %s\n", reply.Summary())
+	rpd := reply.Options.OneIAPD()
+	Expect(rpd).NotTo(BeNil(), "no IA_PD in the Reply: %s", reply.Summary())
+	Expect(rpd.Options.Prefixes()).NotTo(BeEmpty())
+	Expect(rpd.Options.Prefixes()[0].Prefix.String()).To(Equal(offered.String()), "the Reply confirms the prefix offered")
+
+	_, err = inst.Leases()
+	Expect(errors.Is(err, ErrUnsupported)).To(BeTrue(), "coredhcp keeps no lease file: %v", err)
 }
 
 // testClient sends client messages to All_DHCP_Relay_Agents_and_Servers and

@@ -53,6 +53,12 @@ func IDs() []string {
 // setupFailed turns a server that could not run a check's configuration
 // into the check's verdict: n/a when the adapter says the server cannot do
 // it, fail otherwise.
+// noLease: a check that needs an IA_NA binding first got none. Nothing is
+// judged; ia-na-exchange carries the failure, once.
+func noLease(c *Check, what, why string) {
+	c.Verdict, c.Detail = NA, what+" (see ia-na-exchange): "+why
+}
+
 func setupFailed(c *Check, err error) {
 	var se *startErr
 	if errors.As(err, &se) && se.unsupported {
@@ -171,7 +177,12 @@ func (r *runner) checkOtherServerID(c *Check) {
 		addr = firstAddr(reply, cl)
 	}
 	if !addr.IsValid() {
-		c.Verdict, c.Detail = Fail, strings.Join(append(parts, "no binding from its own Request, so Renew could not be tried"), "; ")
+		if verdict == Pass {
+			// The discard held; the Renew half needs a binding the
+			// server did not give (ia-na-exchange says why).
+			verdict = NA
+		}
+		c.Verdict, c.Detail = verdict, strings.Join(append(parts, "no binding from its own Request, so Renew could not be tried (see ia-na-exchange)"), "; ")
 		return
 	}
 	renew := cl.message(dhcpv6.MessageTypeRenew, r.xid(), dhcpv6.OptServerID(otherDUID), dhcpv6.OptRequestedOption(oroPlain...), iaNA(cl.iaid, addr))
@@ -284,9 +295,12 @@ func (r *runner) checkIdentical(c *Check) {
 		detail += " (" + ex2 + ")"
 	}
 	detail += fmt.Sprintf("; %d/%d as before the restart (each server saw the clients in a different order)", kept, len(cs))
-	if fresh == len(cs) && after == len(cs) {
+	switch {
+	case len(maps[0]) == 0 && len(maps[1]) == 0:
+		c.Verdict, c.Detail = NA, detail+": no address leased to compare (see ia-na-exchange)"
+	case fresh == len(cs) && after == len(cs):
 		c.Verdict, c.Detail = Pass, detail
-	} else {
+	default:
 		c.Verdict, c.Detail = Fail, detail+": not usable for the identical model"
 	}
 }
@@ -416,7 +430,7 @@ func (r *runner) checkDecline(c *Check) {
 	a := r.newClient()
 	x, reply, sid, why := r.acquire(a)
 	if !x.IsValid() {
-		c.Verdict, c.Detail = Fail, "no address to decline: "+why
+		noLease(c, "no address to decline", why)
 		return
 	}
 	_ = reply
@@ -463,7 +477,7 @@ func (r *runner) checkRelease(c *Check) {
 	a := r.newClient()
 	x, _, sid, why := r.acquire(a)
 	if !x.IsValid() {
-		c.Verdict, c.Detail = Fail, "no address to release: "+why
+		noLease(c, "no address to release", why)
 		return
 	}
 	d, _ := dhcpv6.DUIDFromBytes(sid)
@@ -659,7 +673,7 @@ func (r *runner) checkLeasequery(c *Check) {
 	a := r.newClient()
 	x, _, _, why := r.acquire(a)
 	if !x.IsValid() {
-		c.Verdict, c.Detail = Fail, "no binding to query: "+why
+		noLease(c, "no binding to query", why)
 		return
 	}
 	req := r.newClient()
