@@ -53,6 +53,15 @@ const (
 	DropStoreError
 	// DropPanic: a bug recovered while handling the message.
 	DropPanic
+	// DropLeasequeryNoClientID: a LEASEQUERY without the requestor's
+	// Client Identifier option (RFC 5007 §4.2.1).
+	DropLeasequeryNoClientID
+	// DropLeasequeryOtherServer: a LEASEQUERY with a Server Identifier
+	// option that is not this server's (RFC 5007 §4.2.1).
+	DropLeasequeryOtherServer
+	// DropLeasequeryNoQuery: a LEASEQUERY without an OPTION_LQ_QUERY
+	// (RFC 5007 §4.2.1).
+	DropLeasequeryNoQuery
 
 	numDropReasons
 )
@@ -61,6 +70,7 @@ var dropNames = [numDropReasons]string{
 	"malformed", "not-for-server", "unknown-type", "hop-limit", "relay-no-message",
 	"no-client-id", "server-id", "no-server-id", "other-server", "ia-in-information-request",
 	"unicast", "confirm-no-addresses", "rebind-silent", "rebind-empty", "store-error", "panic",
+	"lq-no-client-id", "lq-other-server", "lq-no-query",
 }
 
 // DropReasons lists every drop reason.

@@ -14,8 +14,11 @@
 // Commit), Request, Renew, Rebind (with a configurable policy for IAs the
 // server holds no binding for), Release, Decline, Confirm and
 // Information-request, each possibly inside nested Relay-forward messages
-// (§19.3). IA_NA and IA_PD are served, several per message. Each dropped
-// message is counted under a DropReason.
+// (§19.3). IA_NA and IA_PD are served, several per message. It also
+// answers DHCPv6 Leasequery (RFC 5007, leasequery.go): a requestor's
+// LEASEQUERY by address or by client ID gets a LEASEQUERY-REPLY with the
+// holder's client data, read from the bindings without changing them.
+// Each dropped message is counted under a DropReason.
 //
 // Sub-packages: alloc (pools and allocation strategies) and lease (the
 // binding store).

@@ -42,12 +42,23 @@ func seedMessages() map[string][]byte {
 		"relay-forw-nested": relayForw(relayForw(sol, 0, "2001:db8:1::1", "fe80::1234", "eth0"),
 			1, "::", "2001:db8:ffff::a", "up", dhcpv6.OptRelayPort(547)).ToBytes(),
 		"relay-forw-9-levels": nest(newMsg(dhcpv6.MessageTypeInformationRequest, cid(1)), HopCountLimit+1).ToBytes(),
+		// RFC 5007 Leasequery from a requestor, by address and by client ID
+		// (client 1 holds leases once "request" has run).
+		"leasequery":            leasequeryMsg(byAddress(a)).ToBytes(),
+		"leasequery-clientid":   leasequeryMsg(lqQueryOpt(queryByClientID, "2001:db8:1::1", cid(1))).ToBytes(),
+		"relay-forw-leasequery": relayForw(leasequeryMsg(byClientID(1)), 0, "2001:db8:1::1", "2001:db8:1::fe", "").ToBytes(),
 	}
 	full := m["request"]
 	m["truncated-option"] = full[:len(full)-7]
 	m["truncated-header"] = full[:3]
 	nested := m["relay-forw-nested"]
 	m["relay-forw-truncated"] = nested[:len(nested)-5]
+	// Malformed LEASEQUERYs: the query option cut inside its link-address,
+	// query-options cut inside an option, an unknown query-type.
+	m["leasequery-short-query"] = leasequeryMsg(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionLQQuery, OptionData: []byte{1, 0x20, 1, 0xd}}).ToBytes()
+	m["leasequery-cut-options"] = leasequeryMsg(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionLQQuery,
+		OptionData: append(append([]byte{queryByAddress}, make([]byte, 16)...), 0, 5, 0, 24, 0x20)}).ToBytes()
+	m["leasequery-unknown-type"] = leasequeryMsg(lqQueryOpt(200, "::", cid(1))).ToBytes()
 	return m
 }
 
@@ -81,8 +92,8 @@ func TestFuzzCorpus(t *testing.T) {
 
 // FuzzHandle feeds arbitrary datagrams to Handle: it must never panic (or
 // need its recover), keep its counters consistent, and every answer must
-// decode and be an Advertise, a Reply or a Relay-reply sent to a sensible
-// port.
+// decode and be an Advertise, a Reply, a LEASEQUERY-REPLY or a Relay-reply
+// sent to a sensible port.
 func FuzzHandle(f *testing.F) {
 	for name, pkt := range seedMessages() {
 		f.Add(pkt, !strings.HasPrefix(name, "relay"))
@@ -108,6 +119,10 @@ func FuzzHandle(f *testing.F) {
 			case dhcpv6.MessageTypeAdvertise, dhcpv6.MessageTypeReply:
 				if dst.Port() != 546 {
 					t.Fatalf("client answer to port %d", dst.Port())
+				}
+			case dhcpv6.MessageTypeLeaseQueryReply:
+				if dst != src {
+					t.Fatalf("LEASEQUERY-REPLY to %s, not back to the requestor %s", dst, src)
 				}
 			case dhcpv6.MessageTypeRelayReply:
 				if dst.Port() != 547 && dst.Port() != src.Port() {

@@ -205,12 +205,22 @@ func (s *Server) Handle(now time.Time, pkt []byte, src netip.AddrPort, multicast
 // the source address (RFC 9915 §18.3.10), on port 546 for a client message
 // and 547 for a Relay-reply (§7.2: servers MUST send to these ports), or on
 // the relay's source port when the Relay-forward carries a Relay Source
-// Port option (RFC 8357).
+// Port option (RFC 8357). A LEASEQUERY-REPLY to a LEASEQUERY received
+// directly goes back to the requestor's source address and port: the
+// requestor is not a client listening on 546 but a relay agent or access
+// concentrator (RFC 5007 §4.4: the reply is unicast to the requestor).
 func ReplyAddr(src netip.AddrPort, req dhcpv6.DHCPv6) netip.AddrPort {
 	port := uint16(transport.ClientPort)
-	if r, isRelay := req.(*dhcpv6.RelayMessage); isRelay && r != nil {
-		port = transport.ServerPort
-		if r.GetOneOption(dhcpv6.OptionRelayPort) != nil {
+	switch r := req.(type) {
+	case *dhcpv6.RelayMessage:
+		if r != nil {
+			port = transport.ServerPort
+			if r.GetOneOption(dhcpv6.OptionRelayPort) != nil {
+				port = src.Port()
+			}
+		}
+	case *dhcpv6.Message:
+		if r != nil && r.MessageType == dhcpv6.MessageTypeLeaseQuery && src.Port() != 0 {
 			port = src.Port()
 		}
 	}
@@ -346,8 +356,13 @@ func (s *Server) wrap(x *exchange) dhcpv6.DHCPv6 {
 }
 
 // sweep reclaims expired bindings and lapsed Decline holds, lazily, with
-// the time of the message at hand.
+// the time of the message at hand. A LEASEQUERY skips it: answering one
+// must not write the store (its answer then leaves Serve at once, without
+// waiting for a Sync), and leasequery reads past expired bindings itself.
 func (s *Server) sweep(x *exchange) verdict {
+	if x.msg.MessageType == dhcpv6.MessageTypeLeaseQuery {
+		return next
+	}
 	for len(s.declineQ) > 0 && !x.now.Before(s.declineQ[0].until) {
 		h := s.declineQ[0]
 		s.declineQ = s.declineQ[1:]
@@ -386,12 +401,15 @@ func (s *Server) checkType(x *exchange) verdict {
 	switch x.msg.MessageType {
 	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeConfirm,
 		dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind, dhcpv6.MessageTypeRelease,
-		dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeInformationRequest:
+		dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeInformationRequest,
+		dhcpv6.MessageTypeLeaseQuery: // RFC 5007 §4.1.1
 		return next
 	case dhcpv6.MessageTypeAdvertise, dhcpv6.MessageTypeReply, dhcpv6.MessageTypeReconfigure,
-		dhcpv6.MessageTypeRelayForward, dhcpv6.MessageTypeRelayReply:
+		dhcpv6.MessageTypeRelayForward, dhcpv6.MessageTypeRelayReply,
+		dhcpv6.MessageTypeLeaseQueryReply:
 		// §16.3, §16.10, §16.11, §16.14: servers MUST discard these. (A
 		// Relay-forward type inside a plain message cannot be unwrapped.)
+		// RFC 5007 §4.2.2: servers MUST discard a LEASEQUERY-REPLY.
 		x.drop = DropNotForServer
 	default:
 		x.drop = DropUnknownType // §16: MUST discard unknown message types
@@ -436,6 +454,8 @@ func (s *Server) checkIDs(x *exchange) verdict {
 			return next
 		}
 		return drop
+	case dhcpv6.MessageTypeLeaseQuery:
+		return s.checkLeasequery(x) // RFC 5007 §4.2.1
 	case dhcpv6.MessageTypeInformationRequest:
 		// §16.12: MUST discard with another server's Server Identifier or
 		// with an IA option.
@@ -456,9 +476,13 @@ func (s *Server) checkIDs(x *exchange) verdict {
 
 // checkUnicast applies the UnicastPolicy to client messages that reached
 // the server directly by unicast. Relayed messages are exempt: relays
-// unicast to servers by design (§19).
+// unicast to servers by design (§19). So is a LEASEQUERY: it is not a
+// client message but a requestor's (a relay agent or an access
+// concentrator), unicast to the server (RFC 5007 §4.3, requestor
+// behaviour).
 func (s *Server) checkUnicast(x *exchange) verdict {
-	if x.multicast || len(x.relays) > 0 || s.cfg.Unicast == UnicastAccept {
+	if x.multicast || len(x.relays) > 0 || s.cfg.Unicast == UnicastAccept ||
+		x.msg.MessageType == dhcpv6.MessageTypeLeaseQuery {
 		return next
 	}
 	if s.cfg.Unicast == UnicastUseMulticast {
@@ -500,6 +524,8 @@ func (s *Server) answer(x *exchange) verdict {
 			// §21.23: only in a Reply to an Information-request.
 			x.reply.AddOption(dhcpv6.OptInformationRefreshTime(s.cfg.InfoRefresh))
 		}
+	case dhcpv6.MessageTypeLeaseQuery:
+		s.leasequery(x) // RFC 5007 §4.4
 	default:
 		x.drop = DropUnknownType
 		return drop

@@ -100,8 +100,14 @@ var _ = Describe("Message validation (RFC 9915 §16)", func() {
 		Entry("an unknown message type", func(s *Server) *dhcpv6.Message {
 			return newMsg(dhcpv6.MessageType(200), cid(1))
 		}, DropUnknownType),
-		Entry("Leasequery, which this server does not speak", func(s *Server) *dhcpv6.Message {
+		Entry("Leasequery without an OPTION_LQ_QUERY (RFC 5007 §4.2.1)", func(s *Server) *dhcpv6.Message {
 			return newMsg(dhcpv6.MessageTypeLeaseQuery, cid(1))
+		}, DropLeasequeryNoQuery),
+		Entry("Leasequery-reply (RFC 5007 §4.2.2)", func(s *Server) *dhcpv6.Message {
+			return newMsg(dhcpv6.MessageTypeLeaseQueryReply, cid(1), sidOf(s))
+		}, DropNotForServer),
+		Entry("Leasequery-data, Bulk Leasequery (RFC 5460) which runs over TCP only", func(s *Server) *dhcpv6.Message {
+			return newMsg(dhcpv6.MessageTypeLeaseQueryData, cid(1))
 		}, DropUnknownType),
 	)
 

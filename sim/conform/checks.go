@@ -50,15 +50,15 @@ func IDs() []string {
 	return out
 }
 
-// setupFailed turns a server that could not run a check's configuration
-// into the check's verdict: n/a when the adapter says the server cannot do
-// it, fail otherwise.
 // noLease: a check that needs an IA_NA binding first got none. Nothing is
 // judged; ia-na-exchange carries the failure, once.
 func noLease(c *Check, what, why string) {
 	c.Verdict, c.Detail = NA, what+" (see ia-na-exchange): "+why
 }
 
+// setupFailed turns a server that could not run a check's configuration
+// into the check's verdict: n/a when the adapter says the server cannot do
+// it, fail otherwise.
 func setupFailed(c *Check, err error) {
 	var se *startErr
 	if errors.As(err, &se) && se.unsupported {
