@@ -327,6 +327,10 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 				return false, err
 			}
 		}
+		quiet, err := b.quiesce(ctx)
+		if err != nil {
+			return false, err
+		}
 		b.steps++
 		b.prog.begin(tool, len(*steps)+1, rate, d)
 		cpu0, t0 := netns.ProcessCPU(b.proc.PID)
@@ -347,7 +351,7 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		if cli1, f1 := b.lab.UDPStats(clientsNode); f0 == nil && f1 == nil {
 			s.ClientSocketDrops = cli1.Sub(cli0).RcvbufErrors
 		}
-		s.Tool, s.Offered = tool, rate
+		s.Tool, s.Offered, s.QuietS = tool, rate, quiet.Seconds()
 		s.Limited = float64(s.Started) < 0.95*rate*math.Ceil(d.Seconds()*1000)/1000
 		s.Pass = !s.Limited && s.Drops <= b.opt.MaxDrops
 		*steps = append(*steps, s)
@@ -617,6 +621,41 @@ func readFile(path string) string {
 		return ""
 	}
 	return string(b)
+}
+
+// Quiescence: a step starts once the server has used under quietCPU of
+// a core over a quietWindow, waiting at most maxQuiet.
+const (
+	quietWindow = 250 * time.Millisecond
+	quietCPU    = 0.05
+	maxQuiet    = 15 * time.Second
+)
+
+// quiesce waits until the server is idle. A step that follows an
+// overloaded one would otherwise start while the server still answers the
+// backlog in its socket, or folds its lease log into the database, and
+// measure that rather than the rate it offers; the search's answer would
+// depend on the order of its steps. It returns how long it waited; a
+// server still busy after maxQuiet is measured anyway, and the log says so.
+func (b *bench) quiesce(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	for {
+		c0, err := netns.ProcessCPU(b.proc.PID)
+		if err != nil {
+			return time.Since(start), nil // it exited: the step will say so
+		}
+		if err := sleep(ctx, quietWindow); err != nil {
+			return 0, err
+		}
+		c1, err := netns.ProcessCPU(b.proc.PID)
+		if err != nil || float64(c1-c0) < quietCPU*float64(quietWindow) {
+			return time.Since(start), nil
+		}
+		if waited := time.Since(start); waited >= maxQuiet {
+			b.logf("%s still busy after %v (%.2f cores); measuring anyway", b.opt.Server, waited.Round(time.Second), float64(c1-c0)/float64(quietWindow))
+			return waited, nil
+		}
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

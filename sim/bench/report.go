@@ -52,6 +52,10 @@ type Step struct {
 	// can see, and that say which side could not keep up.
 	ServerSocketDrops int64 `json:"server_socket_drops"`
 	ClientSocketDrops int64 `json:"client_socket_drops"`
+	// QuietS is how long the step waited, after the settle pause, for the
+	// server to go idle (bench.quiesce): the backlog an overloaded step
+	// leaves behind is worked off before the next one starts.
+	QuietS float64 `json:"quiet_s"`
 	// Limited: the tool did not start at least 95 % of the exchanges the
 	// offered rate asks for, so the step does not pass whatever its drops.
 	Limited bool   `json:"tool_limited,omitempty"`
