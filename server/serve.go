@@ -61,11 +61,11 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	bc := transport.Batch(conn)
 	var c *committer
 	if syncer, ok := s.store.(lease.Syncer); ok {
-		c = &committer{s: s, bc: bc, syncer: syncer, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		c = &committer{s: s, bc: bc, syncer: syncer, box: newOutbox(), done: make(chan struct{})}
 		go c.run(ctx, cancel)
 		defer func() { cancel(nil); <-c.done }()
 	}
-	out := &sender{s: s, bc: bc, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	out := &sender{s: s, bc: bc, box: newOutbox(), done: make(chan struct{})}
 	go out.run(ctx)
 	defer func() { cancel(nil); <-out.done }()
 	in := make([]transport.Packet, BatchSize)
@@ -114,6 +114,70 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	}
 }
 
+// outbox carries batches of answers from the handler to a goroutine that
+// sends them. The handler appends; the goroutine, woken, takes everything
+// queued and gives the slice back once sent, so the two swap two slices
+// and, once warm, allocate nothing.
+type outbox struct {
+	wake chan struct{} // one token: there is work
+
+	mu      sync.Mutex
+	waiting []transport.Packet
+	spare   []transport.Packet
+	closed  bool // the consumer stopped for good: put refuses
+}
+
+func newOutbox() *outbox { return &outbox{wake: make(chan struct{}, 1)} }
+
+// put queues ps (possibly none: a wake-up alone) and wakes the consumer.
+// It returns false, queuing nothing, once the outbox is closed.
+func (o *outbox) put(ps []transport.Packet) bool {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	o.waiting = append(o.waiting, ps...)
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take waits for work and returns everything queued; ok is false when ctx
+// is done first.
+func (o *outbox) take(ctx context.Context) (batch []transport.Packet, ok bool) {
+	select {
+	case <-o.wake:
+	case <-ctx.Done():
+		return nil, false
+	}
+	o.mu.Lock()
+	batch, o.waiting = o.waiting, o.spare[:0]
+	o.mu.Unlock()
+	return batch, true
+}
+
+// recycle gives a sent batch's slice back, letting its reply bytes go.
+func (o *outbox) recycle(batch []transport.Packet) {
+	clear(batch)
+	o.mu.Lock()
+	o.spare = batch[:0]
+	o.mu.Unlock()
+}
+
+// close refuses further answers and returns how many were queued and
+// never taken.
+func (o *outbox) close() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := len(o.waiting)
+	o.waiting, o.closed = nil, true
+	return k
+}
+
 // sender writes the answers that wait for nothing, on its own goroutine:
 // the handler hands each batch over and goes back to reading. Over a veth,
 // sendmmsg also runs the receiving side of the kernel's stack, and at the
@@ -123,46 +187,27 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 type sender struct {
 	s    *Server
 	bc   transport.BatchConn
-	wake chan struct{} // one token: there is work
+	box  *outbox
 	done chan struct{}
-
-	mu      sync.Mutex
-	waiting []transport.Packet
-	spare   []transport.Packet
 }
 
 // hand queues answers to send (the handler keeps no reference to their
 // bytes: each reply is its own slice).
 func (q *sender) hand(ps []transport.Packet) {
-	if len(ps) == 0 {
-		return
-	}
-	q.mu.Lock()
-	q.waiting = append(q.waiting, ps...)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if len(ps) > 0 {
+		q.box.put(ps)
 	}
 }
 
 func (q *sender) run(ctx context.Context) {
 	defer close(q.done)
 	for {
-		select {
-		case <-q.wake:
-		case <-ctx.Done():
+		batch, ok := q.box.take(ctx)
+		if !ok {
 			return
 		}
-		q.mu.Lock()
-		batch := q.waiting
-		q.waiting = q.spare[:0]
-		q.mu.Unlock()
 		_ = q.s.send(ctx, q.bc, batch)
-		clear(batch) // let the reply bytes go
-		q.mu.Lock()
-		q.spare = batch[:0]
-		q.mu.Unlock()
+		q.box.recycle(batch)
 	}
 }
 
@@ -172,13 +217,8 @@ type committer struct {
 	s      *Server
 	bc     transport.BatchConn
 	syncer lease.Syncer
-	wake   chan struct{} // one token: there is work
+	box    *outbox // answers whose changes are not synced yet; closed once a Sync fails
 	done   chan struct{}
-
-	mu      sync.Mutex
-	waiting []transport.Packet // answers whose changes are not synced yet
-	spare   []transport.Packet
-	failed  bool // a Sync failed: answers handed now are dropped
 }
 
 // unanswer moves k answers that will not be sent from answered to dropped
@@ -191,50 +231,31 @@ func (s *Server) unanswer(k int) {
 }
 
 // hand queues answers whose changes are made (possibly none: a change
-// without an answer still needs a Sync) and wakes the committer.
+// without an answer still needs a Sync) and wakes the committer. After a
+// failed Sync they are dropped.
 func (c *committer) hand(ps []transport.Packet) {
-	c.mu.Lock()
-	if c.failed {
-		c.mu.Unlock()
+	if !c.box.put(ps) {
 		c.s.unanswer(len(ps))
-		return
-	}
-	c.waiting = append(c.waiting, ps...)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
 	}
 }
 
 func (c *committer) run(ctx context.Context, fail context.CancelCauseFunc) {
 	defer close(c.done)
 	for {
-		select {
-		case <-c.wake:
-		case <-ctx.Done():
+		group, ok := c.box.take(ctx)
+		if !ok {
 			return
 		}
-		c.mu.Lock()
-		group := c.waiting
-		c.waiting = c.spare[:0]
-		c.mu.Unlock()
 		// Every change behind group was made before it was handed over,
 		// so before this Sync takes the store's queue.
 		if err := c.syncer.Sync(); err != nil {
-			c.mu.Lock()
-			k := len(group) + len(c.waiting)
-			c.waiting, c.failed = nil, true
-			c.mu.Unlock()
+			k := len(group) + c.box.close()
 			c.s.unanswer(k)
 			fail(fmt.Errorf("%w: %d answers not sent: %w", ErrStoreSync, k, err))
 			return
 		}
 		_ = c.s.send(ctx, c.bc, group)
-		clear(group) // let the reply bytes go
-		c.mu.Lock()
-		c.spare = group[:0]
-		c.mu.Unlock()
+		c.box.recycle(group)
 	}
 }
 
