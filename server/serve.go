@@ -59,15 +59,15 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	bc := transport.Batch(conn)
-	var c *committer
-	if syncer, ok := s.store.(lease.Syncer); ok {
-		c = &committer{s: s, bc: bc, syncer: syncer, box: newOutbox(), done: make(chan struct{})}
-		go c.run(ctx, cancel)
-		defer func() { cancel(nil); <-c.done }()
-	}
 	out := &sender{s: s, bc: bc, box: newOutbox(), done: make(chan struct{})}
 	go out.run(ctx)
 	defer func() { cancel(nil); <-out.done }()
+	var c *committer
+	if syncer, ok := s.store.(lease.Syncer); ok {
+		c = &committer{s: s, bc: bc, syncer: syncer, box: newOutbox(), early: out.box, done: make(chan struct{})}
+		go c.run(ctx, cancel)
+		defer func() { cancel(nil); <-c.done }()
+	}
 	in := make([]transport.Packet, BatchSize)
 	for i := range in {
 		in[i].Buf = make([]byte, maxDatagram)
@@ -122,12 +122,37 @@ type outbox struct {
 	wake chan struct{} // one token: there is work
 
 	mu      sync.Mutex
+	idle    *sync.Cond // on mu: signalled when a batch is done or the consumer stops
 	waiting []transport.Packet
 	spare   []transport.Packet
+	busy    bool // the consumer holds a batch it has not recycled yet
+	stopped bool // the consumer's loop has returned
 	closed  bool // the consumer stopped for good: put refuses
 }
 
-func newOutbox() *outbox { return &outbox{wake: make(chan struct{}, 1)} }
+func newOutbox() *outbox {
+	o := &outbox{wake: make(chan struct{}, 1)}
+	o.idle = sync.NewCond(&o.mu)
+	return o
+}
+
+// flush waits until everything put so far has been taken and recycled, or
+// the consumer has stopped.
+func (o *outbox) flush() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for (len(o.waiting) > 0 || o.busy) && !o.stopped {
+		o.idle.Wait()
+	}
+}
+
+// stop marks the consumer gone, releasing any flush.
+func (o *outbox) stop() {
+	o.mu.Lock()
+	o.stopped = true
+	o.mu.Unlock()
+	o.idle.Broadcast()
+}
 
 // put queues ps (possibly none: a wake-up alone) and wakes the consumer.
 // It returns false, queuing nothing, once the outbox is closed.
@@ -156,6 +181,7 @@ func (o *outbox) take(ctx context.Context) (batch []transport.Packet, ok bool) {
 	}
 	o.mu.Lock()
 	batch, o.waiting = o.waiting, o.spare[:0]
+	o.busy = true
 	o.mu.Unlock()
 	return batch, true
 }
@@ -164,8 +190,9 @@ func (o *outbox) take(ctx context.Context) (batch []transport.Packet, ok bool) {
 func (o *outbox) recycle(batch []transport.Packet) {
 	clear(batch)
 	o.mu.Lock()
-	o.spare = batch[:0]
+	o.spare, o.busy = batch[:0], false
 	o.mu.Unlock()
+	o.idle.Broadcast()
 }
 
 // close refuses further answers and returns how many were queued and
@@ -201,6 +228,7 @@ func (q *sender) hand(ps []transport.Packet) {
 
 func (q *sender) run(ctx context.Context) {
 	defer close(q.done)
+	defer q.box.stop()
 	for {
 		batch, ok := q.box.take(ctx)
 		if !ok {
@@ -218,6 +246,7 @@ type committer struct {
 	bc     transport.BatchConn
 	syncer lease.Syncer
 	box    *outbox // answers whose changes are not synced yet; closed once a Sync fails
+	early  *outbox // the sender's: flushed before a failed Sync stops Serve
 	done   chan struct{}
 }
 
@@ -251,6 +280,11 @@ func (c *committer) run(ctx context.Context, fail context.CancelCauseFunc) {
 		if err := c.syncer.Sync(); err != nil {
 			k := len(group) + c.box.close()
 			c.s.unanswer(k)
+			// The answers that waited for nothing and were handled before
+			// these still go out (the handler hands a batch's early
+			// answers to the sender before its late ones to the
+			// committer): stopping Serve closes the socket.
+			c.early.flush()
 			fail(fmt.Errorf("%w: %d answers not sent: %w", ErrStoreSync, k, err))
 			return
 		}
