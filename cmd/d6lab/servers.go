@@ -1,8 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -77,10 +77,6 @@ Exit status: 0, also when a kind is missing (the table says why); 1 when
 
 // missingReason is an Installed error without the sentinel's prefix.
 func missingReason(err error) string {
-	msg := err.Error()
-	prefix := daemon.ErrNotInstalled.Error() + ": "
-	if errors.Is(err, daemon.ErrNotInstalled) && len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
-		return msg[len(prefix):]
-	}
+	msg, _ := strings.CutPrefix(err.Error(), daemon.ErrNotInstalled.Error()+": ")
 	return msg
 }

@@ -95,8 +95,8 @@ func (a coreDHCPAdapter) Install() error {
 	if coreDHCPBuild.err != nil {
 		return coreDHCPBuild.err
 	}
-	if err := installed(CoreDHCPBinary(), ""); err != nil {
-		return fmt.Errorf("%w: coredhcp: go build succeeded but %s is missing", ErrNotInstalled, CoreDHCPBinary())
+	if err := installed(bin, ""); err != nil {
+		return fmt.Errorf("%w: coredhcp: go build succeeded but %s is missing", ErrNotInstalled, bin)
 	}
 	return nil
 }
