@@ -24,6 +24,11 @@ const (
 	Confirmed  Kind = "confirmed"  // a Confirm was answered Success (Cause holds NotOnLink otherwise)
 	Informed   Kind = "informed"   // a stateless Information-Request was answered
 	GaveUp     Kind = "gave_up"    // an exchange ran out of retransmissions (MRC/MRD)
+	// NoBinding: a Reply to Renew or Rebind said NoBinding for the IA of
+	// Lease. The client keeps the lease while it is valid and sends a
+	// Request for the IA to the answering server (RFC 9915 §18.2.10.1);
+	// the event ends nothing.
+	NoBinding Kind = "nobinding"
 )
 
 // Lab event kinds (emitted by engines).
@@ -56,6 +61,15 @@ const (
 	CauseZeroLifetime = "zero"
 	CauseNoAddrsAvail = "noaddrsavail"
 	CauseNotOnLink    = "notonlink"
+	// CauseDAD on Declined: the client's duplicate address detection
+	// (RFC 4862 §5.4) found the address in use; Peer names the holder.
+	CauseDAD = "dad"
+	// CauseOldKept on Renumbered: the Reply gave a new lease without
+	// mentioning Old, so the client keeps Old until its own valid
+	// lifetime ends or a later event ends it (RFC 9915 §18.2.10.1:
+	// "leave unchanged" the leases a Reply does not include). Without it,
+	// Renumbered ends Old at At.
+	CauseOldKept = "kept"
 )
 
 // Event is one line of a history. Client events fill Client, DUID and,
@@ -77,6 +91,15 @@ type Event struct {
 	T2        time.Duration `json:"t2,omitempty"`
 	Preferred time.Duration `json:"preferred,omitempty"`
 	Valid     time.Duration `json:"valid,omitempty"`
+	// Tentative, on Bound and Renumbered of an IA_NA address the client
+	// did not hold before: how long after At the address stays tentative
+	// while duplicate address detection runs (RFC 4862 §5.4), unusable
+	// for traffic. 0: usable at once (DAD off, or a delegated prefix).
+	Tentative time.Duration `json:"tentative,omitempty"`
+	// Peer, on Declined with Cause dad: the index of the population
+	// client whose address DAD found; nil when the holder is a host
+	// outside the population (an occupy action).
+	Peer *int `json:"peer,omitempty"`
 
 	Cause  string `json:"cause,omitempty"`
 	Detail string `json:"detail,omitempty"`
