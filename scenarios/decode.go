@@ -75,6 +75,9 @@ type rawClients struct {
 	timescale   opt[float64]
 	seed        opt[uint64]
 	rapidCommit opt[bool]
+	dad         opt[time.Duration]
+	dadDelay    opt[time.Duration]
+	jitter      opt[float64]
 }
 
 type rawAction struct {
@@ -95,7 +98,7 @@ var (
 	scenarioKeys = []string{"name", "description", "model", "link", "lifetimes", "servers", "clients", "timeline", "duration", "expect", "relay"}
 	lifetimeKeys = []string{"t1", "t2", "preferred", "valid", "info_refresh"}
 	serverKeys   = []string{"name", "kind", "preference", "allocator", "rebind", "rapid_commit", "prefix", "pool", "pd_pool", "pd_len"}
-	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit"}
+	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit", "dad", "dad_delay", "jitter"}
 	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay", "count", "ramp", "address"}
 )
 
@@ -612,6 +615,12 @@ func (d decoder) clients(n *yaml.Node, field string, c *rawClients) {
 			c.seed = d.unsigned(e.v, e.field)
 		case "rapid_commit":
 			c.rapidCommit = d.boolean(e.v, e.field)
+		case "dad":
+			c.dad = d.duration(e.v, e.field)
+		case "dad_delay":
+			c.dadDelay = d.duration(e.v, e.field)
+		case "jitter":
+			c.jitter = d.float(e.v, e.field)
 		}
 	}
 }

@@ -249,7 +249,7 @@ expect:
 			Expect(s.Link).To(Equal(netip.MustParsePrefix("2001:db8:1:1::/64")))
 			Expect(s.Lifetimes).To(Equal(scenarios.Lifetimes{T1: 10 * time.Second, T2: 16 * time.Second, Preferred: 20 * time.Second, Valid: 30 * time.Second}))
 			Expect(s.Duration).To(Equal(time.Minute))
-			Expect(s.Clients).To(Equal(scenarios.Clients{Count: 10, Ramp: 2 * time.Second, IA: []scenarios.IA{scenarios.NA}, Timescale: 1, Seed: 1}))
+			Expect(s.Clients).To(Equal(scenarios.Clients{Count: 10, Ramp: 2 * time.Second, IA: []scenarios.IA{scenarios.NA}, Timescale: 1, Seed: 1, DAD: time.Second, DADDelay: time.Second}))
 			Expect(s.Servers).To(HaveLen(2))
 			for i, sv := range s.Servers {
 				Expect(sv.Name).To(Equal("s" + strconv.Itoa(i+1)))
@@ -286,6 +286,21 @@ expect:
 			Expect(s.Servers[0].Rebind).To(Equal(scenarios.RebindSilent))
 			Expect(s.Servers[0].Kind).To(Equal(scenarios.Kea))
 			Expect(s.Servers[0].RapidCommit).To(BeTrue())
+		})
+
+		It("defaults duplicate address detection to Linux's (1 s tentative after a delay under 1 s) and jitter to 0", func() {
+			s := mustParse("split", "")
+			Expect(s.Clients.DAD).To(Equal(time.Second))
+			Expect(s.Clients.DADDelay).To(Equal(time.Second))
+			Expect(s.Clients.Jitter).To(BeZero())
+		})
+
+		It("turns DAD off, delay and all, with dad: 0s", func() {
+			s, err := scenarios.Parse("t.yaml", []byte("name: t\nmodel: split\nclients: {count: 5, dad: 0s, jitter: 0.1}\nduration: 10s\n"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.Clients.DAD).To(BeZero())
+			Expect(s.Clients.DADDelay).To(BeZero())
+			Expect(s.Clients.Jitter).To(Equal(0.1))
 		})
 
 		It("defaults a restart to keep its state", func() {

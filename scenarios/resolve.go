@@ -15,6 +15,12 @@ const (
 	DefaultRamp      = 2 * time.Second
 	DefaultTimescale = 1.0
 	DefaultSeed      = 1
+	// DefaultDAD and DefaultDADDelay are Linux's duplicate address
+	// detection with its defaults: a random delay in [0, 1 s)
+	// (rtr_solicit_delay) before the one probe (dad_transmits 1), then
+	// RetransTimer 1 s during which the address stays tentative.
+	DefaultDAD      = time.Second
+	DefaultDADDelay = time.Second
 	DefaultPDLen     = 56 // delegated prefix length, unless more clients need longer ones
 	pdPoolBits       = 40 // length of the default PD space
 )
@@ -82,6 +88,12 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 		Timescale:   r.clients.timescale.or(DefaultTimescale),
 		Seed:        r.clients.seed.or(DefaultSeed),
 		RapidCommit: r.clients.rapidCommit.V,
+		DAD:         r.clients.dad.or(DefaultDAD),
+		DADDelay:    r.clients.dadDelay.or(DefaultDADDelay),
+		Jitter:      r.clients.jitter.V,
+	}
+	if s.Clients.DAD == 0 && !r.clients.dadDelay.Set {
+		s.Clients.DADDelay = 0 // dad: 0s turns duplicate address detection off, delay and all
 	}
 
 	raws := r.servers

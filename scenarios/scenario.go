@@ -158,6 +158,18 @@ type Clients struct {
 	// RapidCommit makes clients put Rapid Commit in their Solicits
 	// (RFC 9915 §18.2.1).
 	RapidCommit bool
+	// DAD is how long a newly granted address stays tentative after its
+	// duplicate address detection probe (RFC 4862 §5.4; RFC 9915
+	// §18.2.10.1), and DADDelay bounds the random wait before that probe.
+	// An address another client of the population holds fails DAD: the
+	// client Declines it (RFC 9915 §18.2.8). DAD 0 turns detection off:
+	// addresses are usable at once and duplicates go unnoticed. Both are
+	// host constants, never scaled by Timescale.
+	DAD, DADDelay time.Duration
+	// Jitter spreads each client's T1 and T2 by a uniform factor in
+	// [1-Jitter, 1+Jitter], as real clients (systemd-networkd) spread
+	// their renewals; 0 renews exactly at T1.
+	Jitter float64
 }
 
 // TotalClients is the number of clients a run may ever start: the

@@ -328,6 +328,15 @@ func validateClients(s *Scenario, c *collector) {
 	if !(cl.Timescale > 0) || math.IsInf(cl.Timescale, 0) {
 		c.field("clients.timescale", nil, "must be a finite number > 0, got %v", cl.Timescale)
 	}
+	if cl.DAD < 0 {
+		c.field("clients.dad", nil, "must not be negative, got %s (0s turns DAD off)", cl.DAD)
+	}
+	if cl.DADDelay < 0 {
+		c.field("clients.dad_delay", nil, "must not be negative, got %s", cl.DADDelay)
+	}
+	if !(cl.Jitter >= 0 && cl.Jitter < 1) {
+		c.field("clients.jitter", nil, "must be a fraction in [0, 1), got %v", cl.Jitter)
+	}
 }
 
 type serverState string
