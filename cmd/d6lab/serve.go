@@ -14,7 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/insomniacslk/dhcp/iana"
 	"github.com/spf13/cobra"
+	"github.com/vishvananda/netlink"
 
 	"d6lab/server"
 	"d6lab/server/alloc"
@@ -29,6 +31,7 @@ func serveCmd() *cobra.Command {
 	cfg := server.DefaultConfig()
 	var (
 		iface, prefix, duid, leases, allocator string
+		duidType                               string
 		pdPool                                 string
 		pdLen                                  int
 		cpuProfile                             string
@@ -41,6 +44,10 @@ func serveCmd() *cobra.Command {
 ff02::1:2 (All_DHCP_Relay_Agents_and_Servers) on that interface, also answering relays
 that send to it by unicast. On SIGTERM or SIGINT it prints its counters (received,
 answered, dropped by reason) and exits 0. Bad flags exit 2.
+
+Its DUID (the Server Identifier) is made of the interface's own link-layer address
+(RFC 9915 §11): a DUID-LL by default, a DUID-LLT with --duid-type llt. --duid HEX sets
+it instead, and is needed on an interface without one (a loopback, a tun device).
 
 POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-2001:db8:1:1::1ff).`,
 		Example: `  d6lab serve --iface eth0 --prefix 2001:db8:1:1::/64 --pool 2001:db8:1:1::/65 --preference 255 \
@@ -68,10 +75,19 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 				return badInput("--allocator: %v", err)
 			}
 			cfg.Allocator = allocator
+			if duidType != "ll" && duidType != "llt" {
+				return badInput("--duid-type %q: want ll or llt", duidType)
+			}
 			if duid != "" {
 				d, err := server.ParseDUID(duid)
 				if err != nil {
 					return badInput("--duid: %v", err)
+				}
+				cfg.DUID = d
+			} else {
+				d, err := interfaceDUID(iface, duidType, time.Now())
+				if err != nil {
+					return err
 				}
 				cfg.DUID = d
 			}
@@ -170,7 +186,8 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 	f.Var(&cfg.Rebind, "rebind", "answer to a Rebind for a binding this server lacks: create|zero|nobinding|silent")
 	f.StringVar(&pdPool, "pd-pool", "", "prefix-delegation pool, e.g. 2001:db8:100::/40 (default: none)")
 	f.IntVar(&pdLen, "pd-len", 56, "length of each delegated prefix")
-	f.StringVar(&duid, "duid", "", "server DUID in hex (default: a DUID-LL derived from the interface name)")
+	f.StringVar(&duid, "duid", "", "server DUID in hex (default: one made of --iface's link-layer address, see --duid-type)")
+	f.StringVar(&duidType, "duid-type", "ll", "kind of the default DUID: ll (DUID-LL, RFC 9915 §11.4) or llt (DUID-LLT, §11.2, with the time the server starts)")
 	f.StringVar(&leases, "leases", "", "lease file (bbolt; created if absent): bindings survive restarts and crashes (default: in memory)")
 	f.BoolVar(&cfg.RapidCommit, "rapid-commit", false, "answer Rapid Commit Solicits with a Reply (RFC 9915 §18.3.1)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
@@ -195,6 +212,32 @@ func printCounters(cmd *cobra.Command, c server.Counters) {
 		fmt.Fprintf(out, "dropped %s %d\n", r, by[r])
 	}
 	fmt.Fprintf(out, "dropped total %d\n", c.DroppedTotal())
+}
+
+// interfaceDUID is the server's own DUID (RFC 9915 §11) of kind "ll" or
+// "llt" (the time now), made of ifname's link-layer address: each device
+// has its own, so servers on interfaces of the same name in different
+// namespaces or hosts still differ. An interface without an Ethernet
+// address is bad input naming --duid, the flag that sets one.
+func interfaceDUID(ifname, kind string, now time.Time) ([]byte, error) {
+	link, err := netlink.LinkByName(ifname)
+	if errors.As(err, new(netlink.LinkNotFoundError)) {
+		return nil, badInput("--iface %s: no such interface", ifname)
+	}
+	if err != nil {
+		return nil, badInput("--iface %s: %v", ifname, err)
+	}
+	a := link.Attrs()
+	d, err := server.HardwareDUID(kind, iana.HWTypeEthernet, a.HardwareAddr, now)
+	switch {
+	case errors.Is(err, server.ErrNoLinkLayerAddr):
+		return nil, badInput("--iface %s has no link-layer address to make the server's DUID of (link type %s); give it one with --duid HEX", ifname, a.EncapType)
+	case err != nil:
+		return nil, badInput("--duid-type: %v", err)
+	case a.EncapType != "ether":
+		return nil, badInput("--iface %s has a %s link-layer address, not an Ethernet one to make the server's DUID of; give it one with --duid HEX", ifname, a.EncapType)
+	}
+	return d, nil
 }
 
 // interfaceAddrs lists the IPv6 addresses configured on the interface
