@@ -37,13 +37,18 @@ var _ = Describe("the virtual engine's determinism", func() {
 	// process, so no state is shared between them.
 	It("writes byte-identical report.json and history.jsonl for two runs of split-kill.yaml (a kill at 5s)", func() {
 		const scenario = "../../scenarios/split-kill.yaml"
+		// Whether the scenario's expect: bounds hold (exit 0) or not (exit 1,
+		// the files written all the same) is the scenario suite's business;
+		// here both runs must only agree.
 		var dirs [2]string
+		var codes [2]int
 		for i := range dirs {
 			out := GinkgoT().TempDir()
 			code, stdout, stderr := d6("run", "--engine", "virtual", "--out", out, scenario)
-			Expect(code).To(Equal(0), "run %d: stdout:\n%s\nstderr:\n%s", i+1, stdout, stderr)
-			dirs[i] = filepath.Join(out, "split-kill")
+			Expect(code).To(BeElementOf(0, 1), "run %d: stdout:\n%s\nstderr:\n%s", i+1, stdout, stderr)
+			codes[i], dirs[i] = code, filepath.Join(out, "split-kill")
 		}
+		Expect(codes[1]).To(Equal(codes[0]), "the two runs disagree on the verdict")
 		for _, name := range []string{"report.json", "history.jsonl"} {
 			x, err := os.ReadFile(filepath.Join(dirs[0], name))
 			Expect(err).NotTo(HaveOccurred())
