@@ -95,7 +95,7 @@ func assertScenario(r *labRun) {
 	case claimContinuity:
 		Expect(h.affected()).NotTo(BeZero(), "nobody was affected: continuity would be 1 by definition")
 		Expect(rep.Affected).To(Equal(h.affected()), "affected clients, checker vs history")
-		Expect(rep.Continuity).To(BeNumerically(">=", 0.95))
+		Expect(rep.Continuity).To(HaveValue(BeNumerically(">=", 0.95)))
 	case claimDuplicates:
 		assertDuplicates(r, h)
 	}
@@ -108,7 +108,7 @@ func assertRenumbered(r *labRun, h *historyView) {
 	sc, rep := r.sc, r.rep
 	Expect(h.affected()).NotTo(BeZero(), "nobody was affected")
 	Expect(rep.Affected).To(Equal(h.affected()), "affected clients, checker vs history")
-	Expect(rep.Continuity).To(BeNumerically("<=", 0.05))
+	Expect(rep.Continuity).To(HaveValue(BeNumerically("<=", 0.05)))
 	for k, g := range h.after {
 		c := k.client
 		srv, ok := h.byDUID[g.server]
@@ -273,10 +273,22 @@ func analyzeHistory(r *labRun) *historyView {
 func measured(r *labRun) string {
 	rep := r.rep
 	rb := rep.Rebind
+	// unknown (nil) when no client was affected
+	var reacq, outage check.Percentiles
+	if p := rep.ReacquireS; p != nil {
+		reacq = *p
+	}
+	if p := rep.OutageS; p != nil {
+		outage = *p
+	}
+	continuity := "n/a"
+	if c := rep.Continuity; c != nil {
+		continuity = strconv.FormatFloat(*c, 'f', 3, 64)
+	}
 	return fmt.Sprintf("%s: %d clients, bound %d, affected %d; rebind extended %d renumbered %d refused %d (nobinding %d, zero %d) silent %d undecided %d; "+
-		"reacquire p50 %.2fs p99 %.2fs max %.2fs; outage max %.2fs; continuity %.3f; unrecovered %d; duplicates %d addresses, %d pairs, %.0fs overlap; took %s; history in %s",
+		"reacquire p50 %.2fs p99 %.2fs max %.2fs; outage max %.2fs; continuity %s; unrecovered %d; duplicates %d addresses, %d pairs, %.0fs overlap; took %s; history in %s",
 		rep.Scenario, rep.Clients, rep.Bound, rep.Affected, rb.Extended, rb.Renumbered, rb.Refused, rb.RefusedNoBinding, rb.RefusedZero, rb.Silent, rb.Undecided,
-		rep.ReacquireS.P50, rep.ReacquireS.P99, rep.ReacquireS.Max, rep.OutageS.Max, rep.Continuity, rep.Unrecovered,
+		reacq.P50, reacq.P99, reacq.Max, outage.Max, continuity, rep.Unrecovered,
 		rep.Duplicates.Addresses, rep.Duplicates.Pairs, rep.Duplicates.OverlapS, r.took.Round(time.Second), r.dir) +
 		statelessMeasured(rep.Stateless) + expectMeasured(rep.Expect)
 }

@@ -21,6 +21,7 @@ const (
 	endDeclined                    // a Declined event
 	endRefused                     // a Refused event (cause kept)
 	endRenumbered                  // a Renumbered event naming it as Old
+	endNotOnLink                   // a Confirm answered NotOnLink
 )
 
 // noSeq marks an interval end that no event caused (lifetime or End).
@@ -39,11 +40,20 @@ type interval struct {
 	ia         string
 	lease      netip.Prefix
 	start, end time.Time // end is clipped to the run's End
-	expiry     time.Time // last grant + Valid; zero when unknown
-	grants     []grant   // in time order; grants[0].at == start
-	reason     endReason
-	cause      string // Refused cause
-	endSeq     int32  // seq of the closing event, or noSeq
+	// usable is start plus the Tentative of the event that opened the
+	// interval: the address is in duplicate address detection before it.
+	// usable >= end: the lease was never usable (declined during DAD).
+	usable time.Time
+	expiry time.Time // last grant + Valid; zero when unknown
+	grants []grant   // in time order; grants[0].at == start
+	reason endReason
+	cause  string // Refused or Declined cause
+	endSeq int32  // seq of the closing event, or noSeq
+	// movedAt/movedSeq: the first Renumbered with Cause kept naming this
+	// lease as Old after the fault (the client got a new lease and kept
+	// this one); movedSeq is noSeq when there was none.
+	movedAt  time.Time
+	movedSeq int32
 }
 
 // segEnd is the end of the k-th grant segment: the next grant, or the end.
@@ -108,6 +118,26 @@ type analyzer struct {
 	faultServers map[int32]bool
 
 	reacqMs []int64 // re-acquisition time of each recovered affected client
+
+	conflicts []conflict    // Declined events with Cause dad, in time order
+	nobinding []nobindingEv // NoBinding events after the fault
+}
+
+// conflict is one Declined event with Cause dad.
+type conflict struct {
+	client int
+	ia     string
+	lease  netip.Prefix
+	at     time.Time
+	peer   *int
+	iv     int32 // the declined interval, or -1 when none was open
+	srv    int32 // its granting server, or -1 when unknown
+}
+
+// nobindingEv is one NoBinding event after the fault.
+type nobindingEv struct {
+	client int
+	ia     string
 }
 
 // Analyze computes the report of one history. It does not modify events.
@@ -177,6 +207,7 @@ func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 	r.Bound = a.boundAtEnd()
 	a.failover(r)
 	a.duplicates(r)
+	a.conflictsReport(r)
 	a.pd(r, lab, events)
 	a.stateless(r, events, order)
 	a.life(r, events)
@@ -386,7 +417,15 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 	case history.Renumbered:
 		if e.Old.IsValid() && e.Old != e.Lease {
 			if i, ok := a.open[leaseKey{e.Client, e.Old}]; ok {
-				a.close(i, e.At, endRenumbered, "", seq)
+				if e.Cause == history.CauseOldKept {
+					// the client keeps Old: its interval goes on; the
+					// event still is a rebind outcome for it
+					if iv := &a.ivs[i]; a.faultFound && iv.movedSeq == noSeq {
+						iv.movedAt, iv.movedSeq = e.At, seq
+					}
+				} else {
+					a.close(i, e.At, endRenumbered, "", seq)
+				}
 			}
 		}
 		if e.Lease.IsValid() {
@@ -399,8 +438,46 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 	case history.Released:
 		a.closeLease(e, seq, endReleased, "")
 	case history.Declined:
-		a.closeLease(e, seq, endDeclined, "")
+		if e.Cause == history.CauseDAD {
+			a.addConflict(e)
+		}
+		a.closeLease(e, seq, endDeclined, e.Cause)
+	case history.Confirmed:
+		if e.Cause == history.CauseNotOnLink {
+			a.closeLease(e, seq, endNotOnLink, history.CauseNotOnLink)
+		}
+	case history.NoBinding:
+		// informational: the client keeps its lease (ends nothing)
+		if a.faultFound {
+			a.nobinding = append(a.nobinding, nobindingEv{client: e.Client, ia: e.IA})
+		}
 	}
+}
+
+// addConflict records a Declined event with Cause dad, before it closes
+// the declined interval.
+func (a *analyzer) addConflict(e *history.Event) {
+	c := conflict{client: e.Client, ia: e.IA, lease: e.Lease, at: e.At, iv: -1, srv: -1}
+	if e.Peer != nil {
+		p := *e.Peer
+		c.peer = &p
+	}
+	if e.Lease.IsValid() {
+		if i, ok := a.open[leaseKey{e.Client, e.Lease}]; ok {
+			c.iv = i
+			c.srv = a.ivs[i].serverAt(e.At)
+			if c.ia == "" {
+				c.ia = a.ivs[i].ia
+			}
+		}
+	}
+	if c.srv < 0 && e.Server != "" {
+		c.srv = a.serverByDUID(e.Server)
+	}
+	if c.ia == "" {
+		c.ia = history.IANA
+	}
+	a.conflicts = append(a.conflicts, c)
 }
 
 // grant opens or extends the interval of (client, lease).
@@ -422,13 +499,15 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 	}
 	i := int32(len(a.ivs))
 	a.ivs = append(a.ivs, interval{
-		client: e.Client,
-		ia:     e.IA,
-		lease:  lease,
-		start:  e.At,
-		expiry: expiry,
-		grants: []grant{{at: e.At, seq: seq, srv: srv}},
-		endSeq: noSeq,
+		client:   e.Client,
+		ia:       e.IA,
+		lease:    lease,
+		start:    e.At,
+		usable:   e.At.Add(max(e.Tentative, 0)),
+		expiry:   expiry,
+		grants:   []grant{{at: e.At, seq: seq, srv: srv}},
+		endSeq:   noSeq,
+		movedSeq: noSeq,
 	})
 	a.open[key] = i
 	id := a.ids.get(e.Client)

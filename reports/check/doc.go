@@ -1,8 +1,9 @@
 // Package check turns a history (reports/history) into the metrics that
 // DESIGN.md defines under "Metrics": binding intervals, duplicate
-// assignments, affected clients, rebind outcomes, re-acquisition and outage
-// times, continuity and binding share. It decides after the fact, the
-// Jepsen/porcupine way: engines only record, Analyze judges.
+// assignments, DAD conflicts, affected clients, rebind outcomes,
+// re-acquisition and outage times, continuity and binding share. It
+// decides after the fact, the Jepsen/porcupine way: engines only record,
+// Analyze judges.
 //
 // One definition is used everywhere:
 //
@@ -10,30 +11,77 @@
 //     /128, or a delegated prefix). It opens at the event that gave the lease
 //     (Bound, Renumbered's new lease, or a Renewed/Rebound with no open
 //     interval) and ends at the earliest of Released, Declined, Refused,
-//     Renumbered-away (Old), Expired, and the valid-lifetime expiry as the
-//     client computes it (last grant time + Valid). Renewed/Rebound extend
-//     it. A grant with Valid 0 is taken to have no known expiry (the field
-//     was not filled); it ends at an explicit event or at the end of the run.
-//     Intervals still valid at the end of the run are clipped to it.
-//   - A duplicate is two different clients whose intervals for the same
-//     address, or for overlapping prefixes, overlap in time (half-open:
-//     back-to-back intervals do not overlap).
+//     a Confirmed answered NotOnLink, Renumbered-away (Old, unless the
+//     event's Cause is "kept": then the client keeps Old and its interval
+//     goes on), Expired, and the valid-lifetime expiry as the client
+//     computes it (last grant time + Valid). Renewed/Rebound extend it.
+//     NoBinding ends nothing (the client keeps the lease and sends a
+//     Request). A grant with Valid 0 is taken to have no known expiry (the
+//     field was not filled); it ends at an explicit event or at the end of
+//     the run. Intervals still valid at the end of the run are clipped to
+//     it.
+//   - Its usable part starts at the opening event plus its Tentative (the
+//     duplicate address detection time of a new address, RFC 4862 §5.4);
+//     an interval that ends before then was never usable.
+//   - A duplicate is two different clients whose usable intervals for the
+//     same address, or for overlapping prefixes, overlap in time
+//     (half-open: back-to-back intervals do not overlap). An address
+//     declined during its tentative time was never used: it is no
+//     duplicate.
+//   - A conflict is a Declined with Cause dad: DAD saw another holder (a
+//     population client, or a host outside it). Its delay runs from the
+//     grant of the declined address to the first instant, at or after
+//     the Decline, at which the client holds a usable lease of the same
+//     IA type (conflicts.go).
 //   - The fault is the first ServerKilled, ServerFrozen or LinkCut of the
 //     history, together with any other of those at the same instant. A
 //     LinkCut with no server name cuts every server off.
 //   - An affected client held, when the fault happened, a lease whose last
-//     grant or extension came from a faulted server.
-//   - Its rebind outcome is the first of: a grant of that lease after the
-//     fault (extended), Renumbered away from it (renumbered), Refused
-//     (refused, by cause), Expired or lifetime expiry (silent). A client
-//     with none of these by the end (or that released the lease) is
-//     undecided. Failure rate = (affected - extended) / affected.
-//   - Re-acquisition time runs from the fault to the first moment the
-//     client holds a valid binding (of the affected IA types) whose last
-//     grant came from a server that is up at that moment; outage is the part
-//     of it during which the client held no valid lease at all.
-//   - Continuity is the share of affected clients that, at that moment,
-//     hold one of the leases they held at the fault.
+//     grant or extension came from a faulted server. Its affected IA types
+//     are the types ("na", "pd") of those leases.
+//   - Its rebind outcome is the first, over its affected leases, of: a
+//     grant of that lease after the fault (extended: by a server the fault
+//     did not hit, extended_survivor, or by a faulted server once back,
+//     extended_recovered), a Renumbered naming it as Old, kept or not
+//     (renumbered), Refused or a Confirm answered NotOnLink (refused, by
+//     cause), Expired or lifetime expiry (silent), Released or Declined
+//     (released: the client gave it up itself). A client with none of
+//     these by the end is undecided. Decided = affected - undecided -
+//     released; failure rate = (decided - extended) / decided, the share of
+//     decided clients that did not keep their address (extended by either
+//     kind of server is no failure); unknown when decided is 0.
+//     rebind.nobinding counts the affected clients that got a NoBinding
+//     answer after the fault, whatever their outcome.
+//   - Recovery of one affected IA type: the first instant at or after the
+//     fault at which the client holds a usable (no longer tentative)
+//     binding of that type whose last grant came from a server that is up
+//     at that moment. Re-acquisition time runs from the fault to the
+//     latest of the client's per-type recovery instants: a client with an
+//     IA_NA and an IA_PD has recovered when both are held again; if one
+//     type never recovers, the client is unrecovered. (A tentative address
+//     does not count as re-acquired: it cannot carry traffic, and a
+//     declined one never does.)
+//   - Outage is the part of [fault, re-acquisition) during which the
+//     client lacked a usable lease of at least one affected type: no valid
+//     lease of that type, or only tentative ones. For a client with one IA
+//     type that is "no usable address at all"; for an NA+PD client losing
+//     the prefix while the address stays is an outage too (its LAN is
+//     down). outage_tentative_s is the part of each outage that was only
+//     tentative time: the outage minus the outage computed with tentative
+//     leases counted as usable.
+//   - Continuity is the share of affected clients that, for every affected
+//     type at that type's recovery instant, hold (usable, from an up
+//     server) one of the leases they held at the fault. Unrecovered
+//     clients did not keep it.
+//   - per_ia gives, for "na" and "pd" apart, the clients with an affected
+//     lease of that type, their recovery (re-acquisition) times, outage
+//     of that type alone up to its recovery, unrecovered count and
+//     continuity of that type.
+//   - With no affected client (no fault, or nobody held a lease from a
+//     faulted server), the shares and times of affected clients (failure
+//     rate, continuity, re-acquisition, outage, and per_ia's) are unknown:
+//     nil, JSON null, and an `expect:` bound on them fails saying so.
+//     Counts (affected, unrecovered, rebind.*) stay 0.
 //
 // Analyze is O(n log n) in the number of events: events are sorted once and
 // every later step works on per-lease intervals.

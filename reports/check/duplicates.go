@@ -19,7 +19,9 @@ type dupState struct {
 
 // duplicates finds every pair of intervals of different clients whose
 // leases overlap (same address, or one prefix inside the other) and whose
-// times overlap. Intervals are grouped per lease and sorted by start once;
+// usable times overlap: from the end of each lease's tentative time
+// (duplicate address detection) to its end. An address declined while
+// tentative was never used and is no duplicate (it is a conflict). Intervals are grouped per lease and sorted by start once;
 // each group is swept against itself and against the groups of its
 // enclosing prefixes (looked up per prefix length present), so the cost is
 // O(n log n) plus the number of overlaps found.
@@ -29,7 +31,7 @@ func (a *analyzer) duplicates(r *Report) {
 	var lengths [129]bool
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if !iv.end.After(iv.start) {
+		if !iv.end.After(iv.usable) {
 			continue
 		}
 		p := iv.lease.Masked()
@@ -69,8 +71,9 @@ func (a *analyzer) duplicates(r *Report) {
 	}
 }
 
+// byStart orders intervals by the start of their usable time.
 func (a *analyzer) byStart(x, y int32) int {
-	if c := a.ivs[x].start.Compare(a.ivs[y].start); c != 0 {
+	if c := a.ivs[x].usable.Compare(a.ivs[y].usable); c != 0 {
 		return c
 	}
 	return a.ivs[x].client - a.ivs[y].client
@@ -88,7 +91,7 @@ func (s *dupState) sweepSame(p netip.Prefix, g []int32) {
 	s.active = s.active[:0]
 	for _, i := range g {
 		iv := &s.a.ivs[i]
-		s.active = s.prune(s.active, iv.start)
+		s.active = s.prune(s.active, iv.usable)
 		for _, j := range s.active {
 			if s.a.ivs[j].client != iv.client {
 				s.record(p, netip.Prefix{}, j, i)
@@ -104,10 +107,10 @@ func (s *dupState) sweepCross(p, anc netip.Prefix, g, h []int32) {
 	actG, actH := s.active[:0], s.other[:0]
 	x, y := 0, 0
 	for x < len(g) || y < len(h) {
-		if y >= len(h) || (x < len(g) && !s.a.ivs[g[x]].start.After(s.a.ivs[h[y]].start)) {
+		if y >= len(h) || (x < len(g) && !s.a.ivs[g[x]].usable.After(s.a.ivs[h[y]].usable)) {
 			i := g[x]
 			x++
-			actH = s.prune(actH, s.a.ivs[i].start)
+			actH = s.prune(actH, s.a.ivs[i].usable)
 			for _, j := range actH {
 				if s.a.ivs[j].client != s.a.ivs[i].client {
 					s.record(p, anc, i, j)
@@ -117,7 +120,7 @@ func (s *dupState) sweepCross(p, anc netip.Prefix, g, h []int32) {
 		} else {
 			j := h[y]
 			y++
-			actG = s.prune(actG, s.a.ivs[j].start)
+			actG = s.prune(actG, s.a.ivs[j].usable)
 			for _, i := range actG {
 				if s.a.ivs[j].client != s.a.ivs[i].client {
 					s.record(p, anc, i, j)
@@ -138,9 +141,9 @@ func (s *dupState) prune(act []int32, t time.Time) []int32 {
 // anc when anc is valid).
 func (s *dupState) record(p, anc netip.Prefix, i, j int32) {
 	a, b := &s.a.ivs[i], &s.a.ivs[j]
-	from, to := a.start, a.end
-	if b.start.After(from) {
-		from = b.start
+	from, to := a.usable, a.end
+	if b.usable.After(from) {
+		from = b.usable
 	}
 	if b.end.Before(to) {
 		to = b.end

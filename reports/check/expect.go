@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -26,7 +27,9 @@ var Ops = []string{"<", "<=", ">", ">=", "==", "!="}
 // Evaluate checks each bound against the report and replaces r.Expect with
 // the results, in the order given. Metrics are looked up by their JSON path
 // in the report's own JSON, so the names in `expect:` are exactly the names
-// in report.json.
+// in report.json. A metric that is null there (or inside a null group) is
+// unknown: the bound fails, with Unknown set and an Error saying why
+// ("rebind.failure_rate: unknown: no client was affected by the fault").
 func (r *Report) Evaluate(bounds []Bound) {
 	r.Expect = make([]ExpectResult, 0, len(bounds))
 	var doc map[string]any
@@ -46,6 +49,11 @@ func (r *Report) Evaluate(bounds []Bound) {
 		}
 		v, lerr := lookup(doc, bd.Path)
 		if lerr != nil {
+			var ue *UnknownError
+			if errors.As(lerr, &ue) {
+				ue.Reason = r.unknownReason(bd.Path)
+				res.Unknown = true
+			}
 			res.Error = lerr.Error()
 			r.Expect = append(r.Expect, res)
 			continue
@@ -91,11 +99,48 @@ func (e *MetricError) Error() string {
 	return msg
 }
 
+// UnknownError is a metric that exists but is unknown in this run: it is
+// null in the report (the failover metrics of a run in which no client
+// was affected).
+type UnknownError struct {
+	Path   string
+	Reason string
+}
+
+func (e *UnknownError) Error() string {
+	reason := e.Reason
+	if reason == "" {
+		reason = "no value in this run"
+	}
+	return e.Path + ": unknown: " + reason
+}
+
+// unknownReason says why the metric at path is null in r.
+func (r *Report) unknownReason(path string) string {
+	if r.Fault == nil {
+		return "no client was affected: the run has no fault"
+	}
+	if r.Affected == 0 {
+		return "no client was affected by the fault"
+	}
+	if ia, ok := strings.CutPrefix(path, "per_ia."); ok {
+		ia, _, _ = strings.Cut(ia, ".")
+		return "no " + ia + " lease was affected by the fault"
+	}
+	if path == "rebind.failure_rate" || strings.HasPrefix(path, "rebind.failure_rate.") {
+		return fmt.Sprintf("no affected client had a rebind outcome (%d undecided, %d released)",
+			r.Rebind.Undecided, r.Rebind.Released)
+	}
+	return "no client was affected by the fault"
+}
+
 func lookup(doc map[string]any, path string) (float64, error) {
 	var cur any = doc
 	parts := strings.Split(path, ".")
 	for i, p := range parts {
 		switch node := cur.(type) {
+		case nil:
+			return 0, &UnknownError{Path: path}
 		case map[string]any:
 			next, ok := node[p]
 			if !ok {
@@ -118,6 +163,8 @@ func lookup(doc map[string]any, path string) (float64, error) {
 		}
 	}
 	switch v := cur.(type) {
+	case nil:
+		return 0, &UnknownError{Path: path}
 	case float64:
 		return v, nil
 	case bool:

@@ -17,13 +17,18 @@ const (
 	outRenumbered
 	outRefused
 	outSilent
+	outReleased
 )
+
+// iaTypes are the IA types PerIA reports, always both.
+var iaTypes = []string{history.IANA, history.IAPD}
 
 // affectedClient gathers what the failover metrics need about one client.
 type affectedClient struct {
+	client int
 	leases []netip.Prefix // leases held at the fault from a faulted server
 	hit    []int32        // their intervals
-	ias    []string       // IA types of those leases
+	ias    []string       // IA types of those leases, sorted
 	all    []int32        // every interval of the client of those IA types
 }
 
@@ -45,8 +50,17 @@ func (a *analyzer) grantorAtFault(iv *interval) int32 {
 	return iv.grants[k].srv
 }
 
+// iaAcc accumulates one IA type's per-client failover figures.
+type iaAcc struct {
+	affected, unrecovered, kept int
+	reacq, outage               []int64
+}
+
 func (a *analyzer) failover(r *Report) {
-	r.Continuity = 1
+	r.PerIA = map[string]IAFailover{}
+	for _, t := range iaTypes {
+		r.PerIA[t] = IAFailover{}
+	}
 	if !a.faultFound {
 		return
 	}
@@ -60,6 +74,7 @@ func (a *analyzer) failover(r *Report) {
 	r.Fault = f
 
 	aff := map[int]*affectedClient{}
+	var order []int // clients in first-seen interval order, for determinism
 	for i := range a.ivs {
 		iv := &a.ivs[i]
 		if !a.validAtFault(iv) || !a.faultServers[a.grantorAtFault(iv)] {
@@ -67,8 +82,9 @@ func (a *analyzer) failover(r *Report) {
 		}
 		c := aff[iv.client]
 		if c == nil {
-			c = &affectedClient{}
+			c = &affectedClient{client: iv.client}
 			aff[iv.client] = c
+			order = append(order, iv.client)
 		}
 		c.leases = append(c.leases, iv.lease)
 		c.hit = append(c.hit, int32(i))
@@ -85,60 +101,169 @@ func (a *analyzer) failover(r *Report) {
 			c.all = append(c.all, int32(i))
 		}
 	}
+	nobinding := map[int]bool{}
+	for _, nb := range a.nobinding {
+		if c := aff[nb.client]; c != nil && (nb.ia == "" || slices.Contains(c.ias, nb.ia)) {
+			nobinding[nb.client] = true
+		}
+	}
+	r.Rebind.NoBinding = len(nobinding)
 
 	r.Affected = len(aff)
-	var reacq, outage []int64
+	var reacq, outage, tentative []int64
 	kept := 0
-	for _, c := range aff {
+	per := map[string]*iaAcc{}
+	for _, t := range iaTypes {
+		per[t] = &iaAcc{}
+	}
+	for _, cl := range order {
+		c := aff[cl]
+		slices.Sort(c.ias)
 		a.countOutcome(&r.Rebind, c)
-		at, ok := a.recovery(c)
-		if !ok {
+		// every affected IA type must be held again: the client recovers
+		// at the latest of its per-type recovery instants
+		var at time.Time
+		recovered, keptAll := true, true
+		for _, ia := range c.ias {
+			t, ok := a.recovery(c, ia)
+			acc := per[ia]
+			if acc != nil {
+				acc.affected++
+			}
+			if !ok {
+				recovered = false
+				if acc != nil {
+					acc.unrecovered++
+				}
+				continue
+			}
+			k := a.keptAt(c, ia, t)
+			keptAll = keptAll && k
+			if acc != nil {
+				acc.reacq = append(acc.reacq, millis(t.Sub(a.faultAt)))
+				acc.outage = append(acc.outage, millis(a.outage(c, []string{ia}, t, true)))
+				if k {
+					acc.kept++
+				}
+			}
+			if t.After(at) {
+				at = t
+			}
+		}
+		if !recovered {
 			r.Unrecovered++
 			continue
 		}
 		reacq = append(reacq, millis(at.Sub(a.faultAt)))
-		outage = append(outage, millis(a.outage(c, at)))
-		if a.keptAt(c, at) {
+		out := a.outage(c, c.ias, at, true)
+		outage = append(outage, millis(out))
+		tentative = append(tentative, millis(out-a.outage(c, c.ias, at, false)))
+		if keptAll {
 			kept++
 		}
 	}
-	r.Rebind.FailureRate = float64(r.Affected-r.Rebind.Extended) / float64(r.Affected)
-	r.Continuity = float64(kept) / float64(r.Affected)
+	decided := r.Affected - r.Rebind.Undecided - r.Rebind.Released
+	if decided > 0 {
+		r.Rebind.FailureRate = ratio(decided-r.Rebind.Extended, decided)
+	}
+	r.Continuity = ratio(kept, r.Affected)
 	a.reacqMs = reacq
-	r.ReacquireS = summarize(reacq)
-	r.OutageS = summarize(outage)
+	r.ReacquireS = ptr(summarize(reacq))
+	r.OutageS = ptr(summarize(outage))
+	r.OutageTentativeS = ptr(summarize(tentative))
+	for _, t := range iaTypes {
+		acc := per[t]
+		if acc.affected == 0 {
+			continue
+		}
+		r.PerIA[t] = IAFailover{
+			Affected:    acc.affected,
+			ReacquireS:  ptr(summarize(acc.reacq)),
+			OutageS:     ptr(summarize(acc.outage)),
+			Unrecovered: acc.unrecovered,
+			Continuity:  ratio(acc.kept, acc.affected),
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func ratio(n, d int) *float64 { return ptr(float64(n) / float64(d)) }
+
+// candidate is one possible rebind outcome of a lease, at an instant.
+type candidate struct {
+	o     outcome
+	at    time.Time
+	seq   int32
+	cause string
+	srv   int32 // extending server, for outExtended
+}
+
+func (x candidate) before(y candidate) bool {
+	if c := x.at.Compare(y.at); c != 0 {
+		return c < 0
+	}
+	return x.seq < y.seq
+}
+
+// leaseOutcome is the first outcome of a lease held at the fault: a grant
+// of it after the fault (extended), a Renumbered naming it as Old (with
+// or without the old lease kept), or the end of its interval.
+func (a *analyzer) leaseOutcome(iv *interval) candidate {
+	best := candidate{o: outUndecided}
+	consider := func(c candidate) {
+		if best.o == outUndecided || c.before(best) {
+			best = c
+		}
+	}
+	if k := sort.Search(len(iv.grants), func(k int) bool { return iv.grants[k].seq > a.faultSeq }); k < len(iv.grants) {
+		g := iv.grants[k]
+		consider(candidate{o: outExtended, at: g.at, seq: g.seq, srv: g.srv})
+	}
+	if iv.movedSeq != noSeq && iv.movedSeq > a.faultSeq {
+		consider(candidate{o: outRenumbered, at: iv.movedAt, seq: iv.movedSeq})
+	}
+	end := candidate{at: iv.end, seq: iv.endSeq}
+	switch iv.reason {
+	case endRenumbered:
+		end.o = outRenumbered
+	case endRefused:
+		end.o, end.cause = outRefused, iv.cause
+	case endNotOnLink:
+		end.o, end.cause = outRefused, history.CauseNotOnLink
+	case endExpired, endLifetime:
+		end.o = outSilent
+	case endReleased, endDeclined:
+		end.o = outReleased
+	}
+	if end.o != outUndecided {
+		consider(end)
+	}
+	return best
 }
 
 // countOutcome adds the client's first outcome after the fault.
 func (a *analyzer) countOutcome(rb *Rebind, c *affectedClient) {
-	best, bestAt, bestCause := outUndecided, time.Time{}, ""
+	best := candidate{o: outUndecided}
 	for _, i := range c.hit {
-		iv := &a.ivs[i]
-		o, at, cause := outUndecided, iv.end, ""
-		if k := sort.Search(len(iv.grants), func(k int) bool { return iv.grants[k].seq > a.faultSeq }); k < len(iv.grants) {
-			o, at = outExtended, iv.grants[k].at
-		} else {
-			switch iv.reason {
-			case endRenumbered:
-				o = outRenumbered
-			case endRefused:
-				o, cause = outRefused, iv.cause
-			case endExpired, endLifetime:
-				o = outSilent
-			}
-		}
-		if o != outUndecided && (best == outUndecided || at.Before(bestAt)) {
-			best, bestAt, bestCause = o, at, cause
+		o := a.leaseOutcome(&a.ivs[i])
+		if o.o != outUndecided && (best.o == outUndecided || o.before(best)) {
+			best = o
 		}
 	}
-	switch best {
+	switch best.o {
 	case outExtended:
 		rb.Extended++
+		if a.faultServers[best.srv] {
+			rb.ExtendedRecovered++
+		} else {
+			rb.ExtendedSurvivor++
+		}
 	case outRenumbered:
 		rb.Renumbered++
 	case outRefused:
 		rb.Refused++
-		switch bestCause {
+		switch best.cause {
 		case history.CauseNoBinding:
 			rb.RefusedNoBinding++
 		case history.CauseZeroLifetime:
@@ -146,25 +271,34 @@ func (a *analyzer) countOutcome(rb *Rebind, c *affectedClient) {
 		}
 	case outSilent:
 		rb.Silent++
+	case outReleased:
+		rb.Released++
 	default:
 		rb.Undecided++
 	}
 }
 
 // recovery returns the first instant at or after the fault at which the
-// client holds a valid binding whose last grant came from an up server.
-func (a *analyzer) recovery(c *affectedClient) (time.Time, bool) {
+// client holds a usable (no longer tentative) binding of IA type ia whose
+// last grant came from an up server.
+func (a *analyzer) recovery(c *affectedClient, ia string) (time.Time, bool) {
 	var best time.Time
 	found := false
 	for _, i := range c.all {
 		iv := &a.ivs[i]
+		if iv.ia != ia {
+			continue
+		}
 		for k, g := range iv.grants {
 			from, to := g.at, iv.segEnd(k)
-			if !to.After(a.faultAt) || (found && !from.Before(best)) {
-				continue
+			if iv.usable.After(from) {
+				from = iv.usable
 			}
 			if from.Before(a.faultAt) {
 				from = a.faultAt
+			}
+			if !to.After(from) || (found && !from.Before(best)) {
+				continue
 			}
 			if t, ok := a.upFrom(g.srv, from, to); ok && (!found || t.Before(best)) {
 				best, found = t, true
@@ -174,13 +308,31 @@ func (a *analyzer) recovery(c *affectedClient) (time.Time, bool) {
 	return best, found
 }
 
-// outage is the part of [fault, until) in which the client held no valid
-// lease of the affected IA types.
-func (a *analyzer) outage(c *affectedClient, until time.Time) time.Duration {
+// outage is the part of [fault, until) during which, for at least one of
+// the IA types ias, the client held no usable lease of that type. With
+// usableOnly false a tentative lease counts as held (the difference is
+// the tentative part of the outage).
+func (a *analyzer) outage(c *affectedClient, ias []string, until time.Time, usableOnly bool) time.Duration {
+	var gaps []window
+	for _, ia := range ias {
+		gaps = append(gaps, complement(a.held(c, ia, until, usableOnly), a.faultAt, until)...)
+	}
+	return measure(gaps)
+}
+
+// held returns the merged windows of [fault, until) in which the client
+// held a lease of type ia (usable, or merely valid when !usableOnly).
+func (a *analyzer) held(c *affectedClient, ia string, until time.Time, usableOnly bool) []window {
 	spans := make([]window, 0, len(c.all))
 	for _, i := range c.all {
 		iv := &a.ivs[i]
+		if iv.ia != ia {
+			continue
+		}
 		from, to := iv.start, iv.end
+		if usableOnly {
+			from = iv.usable
+		}
 		if from.Before(a.faultAt) {
 			from = a.faultAt
 		}
@@ -191,33 +343,59 @@ func (a *analyzer) outage(c *affectedClient, until time.Time) time.Duration {
 			spans = append(spans, window{from, to})
 		}
 	}
-	slices.SortFunc(spans, func(x, y window) int { return x.from.Compare(y.from) })
-	var covered time.Duration
-	var cur window
-	for k, s := range spans {
-		if k == 0 || s.from.After(cur.to) {
-			if k > 0 {
-				covered += cur.to.Sub(cur.from)
-			}
-			cur = s
-			continue
-		}
-		if s.to.After(cur.to) {
-			cur.to = s.to
-		}
-	}
-	if len(spans) > 0 {
-		covered += cur.to.Sub(cur.from)
-	}
-	return until.Sub(a.faultAt) - covered
+	return merge(spans)
 }
 
-// keptAt tells whether, at t, the client holds one of the leases it held at
-// the fault, from an up server.
-func (a *analyzer) keptAt(c *affectedClient, t time.Time) bool {
+// merge sorts windows and joins those that overlap or touch.
+func merge(ws []window) []window {
+	slices.SortFunc(ws, func(x, y window) int { return x.from.Compare(y.from) })
+	out := ws[:0]
+	for _, w := range ws {
+		if n := len(out); n > 0 && !w.from.After(out[n-1].to) {
+			if w.to.After(out[n-1].to) {
+				out[n-1].to = w.to
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// complement returns the parts of [from, to) not covered by the merged
+// windows ws.
+func complement(ws []window, from, to time.Time) []window {
+	var out []window
+	cur := from
+	for _, w := range ws {
+		if w.from.After(cur) {
+			out = append(out, window{cur, w.from})
+		}
+		if w.to.After(cur) {
+			cur = w.to
+		}
+	}
+	if to.After(cur) {
+		out = append(out, window{cur, to})
+	}
+	return out
+}
+
+// measure is the length of the union of windows.
+func measure(ws []window) time.Duration {
+	var d time.Duration
+	for _, w := range merge(ws) {
+		d += w.to.Sub(w.from)
+	}
+	return d
+}
+
+// keptAt tells whether, at t, the client holds one of the leases of type
+// ia it held at the fault, usable and from an up server.
+func (a *analyzer) keptAt(c *affectedClient, ia string, t time.Time) bool {
 	for _, i := range c.all {
 		iv := &a.ivs[i]
-		if !slices.Contains(c.leases, iv.lease) || iv.start.After(t) || !iv.end.After(t) {
+		if iv.ia != ia || !slices.Contains(c.leases, iv.lease) || iv.usable.After(t) || !iv.end.After(t) {
 			continue
 		}
 		if a.upAt(iv.serverAt(t), t) {

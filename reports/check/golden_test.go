@@ -14,8 +14,24 @@ import (
 )
 
 // combined is a small history with one client per outcome, an unaffected
-// client and a duplicate, analysed into testdata/report.golden.json.
+// client, a duplicate, and (since the DAD contract) a NoBinding then a
+// Release, an extension by the restarted faulted server, a renumbering
+// that keeps the old lease, a Confirm answered NotOnLink, an NA+PD client
+// whose prefix comes back later than its address, and two DAD conflicts
+// (one with a population client, one with a foreign host), analysed into
+// testdata/report.golden.json.
 func combined() []history.Event {
+	tentative := func(e history.Event, s float64) history.Event { e.Tentative = secs(s); return e }
+	seven := 7
+	dad := func(s float64, c int, lease history.Event, peer *int) history.Event {
+		return history.Event{At: at(s), Kind: history.Declined, Client: c, IA: history.IANA, Lease: lease.Lease,
+			Cause: history.CauseDAD, Peer: peer}
+	}
+	kept := renumbered(33, 13, addr(20), addr(21), duidB, 100)
+	kept.Cause = history.CauseOldKept
+	conflict7 := tentative(bound(52, 11, addr(7), duidB, 100), 1)
+	foreign := tentative(bound(60, 12, addr(99), duidB, 100), 1)
+	pd, pd2 := pfx("2001:db8:100::/56"), pfx("2001:db8:101::/56")
 	return run(120,
 		labEv(history.ServerStarted, 0, "a"), labEv(history.ServerStarted, 0, "b"),
 		bound(1, 1, addr(1), duidA, 100),  // extended
@@ -35,10 +51,35 @@ func combined() []history.Event {
 		ended(history.Expired, 31, 6, addr(6), ""),
 		bound(50, 8, addr(12), duidB, 100), // b hands client 2's address out again
 		labEv(history.ServerRestarted, 90, "a"),
+		// 9: NoBinding (kept), then released: outcome released; back at 39
+		// after 1 s of DAD
+		bound(1, 9, addr(9), duidA, 100),
+		history.Event{At: at(30), Kind: history.NoBinding, Client: 9, Server: duidB, IA: history.IANA, IAID: 1, Lease: addr(9)},
+		ended(history.Released, 33, 9, addr(9), ""),
+		tentative(bound(38, 9, addr(19), duidB, 100), 1),
+		// 10: extended by a once restarted (its lease outlives the outage)
+		bound(1, 10, addr(10), duidA, 100), renewed(95, 10, addr(10), duidA, 100),
+		// 11, 12 (unaffected): DAD conflicts with client 7 and with a
+		// foreign host; 11 is usable again at 56, 12 never
+		conflict7, dad(53, 11, conflict7, &seven), tentative(bound(55, 11, addr(17), duidB, 100), 1),
+		foreign, dad(61, 12, foreign, nil),
+		// 13: renumbered keeping the old lease (it stays valid until 101)
+		bound(1, 13, addr(20), duidA, 100), kept,
+		// 15: a Confirm answered NotOnLink ends the lease at 25
+		bound(1, 15, addr(22), duidA, 100),
+		history.Event{At: at(25), Kind: history.Confirmed, Client: 15, IA: history.IANA, Lease: addr(22), Cause: history.CauseNotOnLink},
+		bound(28, 15, addr(23), duidB, 100),
+		// 16: NA+PD; the address is rebound at 30, the prefix refused at 31
+		// and delegated again at 50
+		bound(1, 16, addr(24), duidA, 100), bound(1, 16, pd, duidA, 100),
+		rebound(30, 16, addr(24), duidB, 100),
+		history.Event{At: at(31), Kind: history.Refused, Client: 16, IA: history.IAPD, Lease: pd, Cause: history.CauseZeroLifetime},
+		bound(50, 16, pd2, duidB, 100),
 	)
 }
 
 var _ = Describe("Golden report", func() {
+	seven := 7
 	l := lab
 	l.Step = 10 * time.Second
 	bounds := []check.Bound{
@@ -66,25 +107,49 @@ var _ = Describe("Golden report", func() {
 		Expect(string(got)).To(Equal(string(want)))
 
 		By("checking the numbers that matter by hand")
-		Expect(r.Affected).To(Equal(6))
-		Expect(r.Rebind).To(Equal(check.Rebind{Extended: 1, Renumbered: 1, Refused: 2, RefusedNoBinding: 1,
-			RefusedZero: 1, Silent: 2, FailureRate: 5.0 / 6}))
-		// reacquire: 10 (rebound), 12 (renumbered), 20 (nobinding), 25 (zero), 16 (silent)
-		Expect(r.ReacquireS).To(Equal(check.Percentiles{Count: 5, P50: 16, P95: 25, P99: 25, Max: 25}))
-		// outage: 0, 0, 6, 10, 5
-		Expect(r.OutageS).To(Equal(check.Percentiles{Count: 5, P50: 5, P95: 10, P99: 10, Max: 10}))
+		Expect(r.Affected).To(Equal(11))
+		// extended: 1, 16 by b, 10 by a after its restart; renumbered: 2, and
+		// 13 keeping its old lease; refused: 3, 4, and 15 (NotOnLink);
+		// silent: 5, 6; released: 9, after a NoBinding. Decided: 11 - 1.
+		Expect(r.Rebind).To(Equal(check.Rebind{
+			Extended: 3, ExtendedSurvivor: 2, ExtendedRecovered: 1, Renumbered: 2,
+			Refused: 3, RefusedNoBinding: 1, RefusedZero: 1, Silent: 2, Released: 1, NoBinding: 1,
+			FailureRate: f64(7.0 / 10),
+		}))
+		// reacquire: 10 (1), 12 (2), 20 (3), 25 (4), 16 (5), 19 (9: usable
+		// at 39), 70 (10: a back at 90), 13 (13), 8 (15), 30 (16: its prefix)
+		Expect(r.ReacquireS).To(HaveValue(Equal(check.Percentiles{Count: 10, P50: 16, P95: 70, P99: 70, Max: 70})))
+		// outage: 0, 0, 6, 10, 5, 6 (33..39, 1 s tentative), 0, 0, 3, 19
+		// (16's prefix 31..50)
+		Expect(r.OutageS).To(HaveValue(Equal(check.Percentiles{Count: 10, P50: 3, P95: 19, P99: 19, Max: 19})))
+		Expect(r.OutageTentativeS).To(HaveValue(Equal(check.Percentiles{Count: 10, P50: 0, P95: 1, P99: 1, Max: 1})))
 		Expect(r.Unrecovered).To(Equal(1))
-		Expect(r.Continuity).To(Equal(2.0 / 6))
-		Expect(r.Duplicates.Addresses).To(Equal(1))
+		Expect(r.Continuity).To(HaveValue(Equal(3.0 / 11))) // 1, 5, 10
+		Expect(r.PerIA).To(HaveKeyWithValue("pd", check.IAFailover{Affected: 1, ReacquireS: &check.Percentiles{Count: 1, P50: 30, P95: 30, P99: 30, Max: 30},
+			OutageS: &check.Percentiles{Count: 1, P50: 19, P95: 19, P99: 19, Max: 19}, Continuity: f64(0)}))
+		na := r.PerIA["na"]
+		Expect(na.Affected).To(Equal(11))
+		Expect(na.Unrecovered).To(Equal(1))
+		Expect(na.ReacquireS.Max).To(Equal(70.0))
+		Expect(na.OutageS.Max).To(Equal(10.0))
+		Expect(na.Continuity).To(HaveValue(Equal(4.0/11)), "16 kept its address")
+		Expect(r.Duplicates.Addresses).To(Equal(1), "a declined tentative address is no duplicate; 13's kept one is not reused")
 		Expect(r.Duplicates.OverlapS).To(Equal(70.0)) // [50, 120)
-		Expect(r.Clients).To(Equal(8))
-		Expect(r.Bound).To(Equal(7))
+		Expect(r.Conflicts.Count).To(Equal(2))
+		Expect(r.Conflicts.Pairs).To(Equal(2))
+		Expect(r.Conflicts.DelayS).To(Equal(one(4))) // 11: granted at 52, usable again at 56
+		Expect(r.Conflicts.Unrecovered).To(Equal(1))
+		Expect(r.Conflicts.Evidence).To(Equal([]check.Conflict{
+			{Address: "2001:db8::7", Client: 11, Holder: &seven, At: at(53), Server: "b"},
+			{Address: "2001:db8::63", Client: 12, At: at(61), Server: "b"},
+		}))
+		Expect(r.Life).To(Equal(check.Life{Released: 1, Declined: 2, NotOnLink: 1}))
+		Expect(r.Clients).To(Equal(15))
+		Expect(r.Bound).To(Equal(13))
 		Expect(r.BindingShare.AtS).To(HaveLen(12))
-		Expect(r.BindingShare.Series["a"][1]).To(Equal(6))
+		Expect(r.BindingShare.Series["a"][1]).To(Equal(12)) // clients 1-6, 9, 10, 13, 15, 16 (two leases)
 		Expect(r.BindingShare.Series["b"][1]).To(Equal(1))
-		Expect(r.BindingShare.Series["a"][11]).To(Equal(0))
-		Expect(r.BindingShare.Series["b"][11]).To(Equal(7))
-		Expect(r.BindingShare.Last).To(Equal(map[string]int{"a": 0, "b": 7}))
+		Expect(r.BindingShare.Last).To(Equal(map[string]int{"a": 1, "b": 13}))
 		Expect(r.OK()).To(BeFalse(), "a duplicate and a broken p99 bound")
 	})
 

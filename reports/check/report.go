@@ -30,15 +30,25 @@ type Report struct {
 	Clients int `json:"clients"` // distinct clients seen
 	Bound   int `json:"bound"`   // clients holding a valid binding at End
 
-	Fault       *Fault      `json:"fault,omitempty"` // nil: the history has no fault
-	Affected    int         `json:"affected"`
-	Rebind      Rebind      `json:"rebind"`
-	ReacquireS  Percentiles `json:"reacquire_s"`
-	OutageS     Percentiles `json:"outage_s"`
-	Continuity  float64     `json:"continuity"` // 0..1; 1 when nobody was affected
-	Unrecovered int         `json:"unrecovered"`
+	// The failover metrics. Those that are shares or times of affected
+	// clients are nil (JSON null, "n/a" in tables) when no client was
+	// affected: they are unknown, never 0 % failure or 100 % continuity,
+	// and a bound on them fails saying so (Evaluate).
+	Fault            *Fault       `json:"fault,omitempty"` // nil: the history has no fault
+	Affected         int          `json:"affected"`
+	Rebind           Rebind       `json:"rebind"`
+	ReacquireS       *Percentiles `json:"reacquire_s"`        // recovered clients; nil: none affected
+	OutageS          *Percentiles `json:"outage_s"`           // recovered clients, tentative time included; nil: none affected
+	OutageTentativeS *Percentiles `json:"outage_tentative_s"` // the tentative (DAD) part of each outage; nil: none affected
+	Continuity       *float64     `json:"continuity"`         // 0..1; nil: none affected
+	Unrecovered      int          `json:"unrecovered"`
+	// PerIA holds the failover metrics per IA type of the affected leases,
+	// always with keys "na" and "pd" (their figures nil when no lease of
+	// that type was affected).
+	PerIA map[string]IAFailover `json:"per_ia"`
 
 	Duplicates   Duplicates   `json:"duplicates"`
+	Conflicts    Conflicts    `json:"conflicts"` // addresses caught by DAD (conflicts.go)
 	BindingShare BindingShare `json:"binding_share"`
 
 	PD        PD        `json:"pd"`        // prefix delegation's pool cost (pd.go)
@@ -82,16 +92,45 @@ type Fault struct {
 	Servers []string  `json:"servers"` // names of the servers it hit
 }
 
-// Rebind counts the first outcome of each affected client after the fault.
+// Rebind counts the first outcome of each affected client after the fault
+// (see the package doc). Extended + Renumbered + Refused + Silent +
+// Released + Undecided == Report.Affected.
 type Rebind struct {
-	Extended         int     `json:"extended"`
-	Renumbered       int     `json:"renumbered"`
-	Refused          int     `json:"refused"` // all causes
-	RefusedNoBinding int     `json:"refused_nobinding"`
-	RefusedZero      int     `json:"refused_zero"`
-	Silent           int     `json:"silent"`
-	Undecided        int     `json:"undecided"`    // no outcome by End, or released
-	FailureRate      float64 `json:"failure_rate"` // (affected - extended) / affected; 0 when none affected
+	Extended          int `json:"extended"`           // kept its address: ExtendedSurvivor + ExtendedRecovered
+	ExtendedSurvivor  int `json:"extended_survivor"`  // extended by a server the fault did not hit
+	ExtendedRecovered int `json:"extended_recovered"` // extended by a faulted server once it was back
+	Renumbered        int `json:"renumbered"`
+	Refused           int `json:"refused"` // all causes (NotOnLink included)
+	RefusedNoBinding  int `json:"refused_nobinding"`
+	RefusedZero       int `json:"refused_zero"`
+	Silent            int `json:"silent"`
+	Released          int `json:"released"`  // gave the lease up itself (Release, Decline) before any outcome
+	Undecided         int `json:"undecided"` // no outcome by End
+	// NoBinding counts the affected clients that got a NoBinding answer
+	// after the fault (informational: the client keeps its lease and
+	// sends a Request; its outcome is whatever follows).
+	NoBinding int `json:"nobinding"`
+	// FailureRate is (decided - extended) / decided, decided = affected -
+	// undecided - released: the share of the decided clients that did
+	// not keep their address. nil when no client was decided.
+	FailureRate *float64 `json:"failure_rate"`
+}
+
+// Decided is the number of affected clients with a rebind outcome.
+func (rb Rebind) Decided() int {
+	return rb.Extended + rb.Renumbered + rb.Refused + rb.Silent
+}
+
+// IAFailover is the failover of the affected leases of one IA type: the
+// clients with such a lease, when each held a usable lease of that type
+// from a live server again, its outage, and whether it was one of the
+// leases held at the fault.
+type IAFailover struct {
+	Affected    int          `json:"affected"`
+	ReacquireS  *Percentiles `json:"reacquire_s"` // nil: none affected
+	OutageS     *Percentiles `json:"outage_s"`    // nil: none affected
+	Unrecovered int          `json:"unrecovered"`
+	Continuity  *float64     `json:"continuity"` // nil: none affected
 }
 
 // Percentiles summarises a distribution in seconds (HdrHistogram, recorded
@@ -146,4 +185,7 @@ type ExpectResult struct {
 	Value float64 `json:"value"`
 	OK    bool    `json:"ok"`
 	Error string  `json:"error,omitempty"` // the metric could not be read
+	// Unknown: the metric exists but is unknown in this run (null: no
+	// client was affected); the bound fails and Error says why.
+	Unknown bool `json:"unknown,omitempty"`
 }

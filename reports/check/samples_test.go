@@ -10,9 +10,11 @@ import (
 var _ = Describe("Samples", func() {
 	It("returns each recovered client's re-acquisition time, ascending, matching the report", func() {
 		r, s := check.AnalyzeSamples(combined(), lab)
-		// 10 (rebound), 12 (renumbered), 16 (silent), 20 (nobinding), 25 (zero);
+		// 8 (notonlink), 10 (rebound), 12 (renumbered), 13 (renumbered, old
+		// kept), 16 (silent), 19 (released), 20 (nobinding), 25 (zero), 30
+		// (NA+PD: the prefix), 70 (extended by the restarted server);
 		// client 6 never recovered and has no sample
-		Expect(s.ReacquireS).To(Equal([]float64{10, 12, 16, 20, 25}))
+		Expect(s.ReacquireS).To(Equal([]float64{8, 10, 12, 13, 16, 19, 20, 25, 30, 70}))
 		Expect(s.ReacquireS).To(HaveLen(r.ReacquireS.Count))
 		Expect(r).To(Equal(check.Analyze(combined(), lab)), "the report is Analyze's")
 	})
