@@ -12,10 +12,13 @@ import (
 type Expectation struct {
 	Name     string // metric path
 	Bound    string // as written: "<= 0.05"
-	Measured string // the measured value, or "-" when it could not be read
+	Measured string // the measured value, "n/a" when unknown, "-" when it could not be read
 	Value    float64
 	OK       bool
-	Error    string // why the metric could not be read
+	Error    string // why the metric could not be read, or why it is unknown
+	// Unknown: the metric is unknown in this run (no client was
+	// affected); the bound fails.
+	Unknown bool
 	// Implicit marks the duplicate-address rule that check.Report.OK
 	// applies when no bound names a duplicates.* metric.
 	Implicit bool
@@ -28,8 +31,11 @@ func Expectations(r *check.Report) []Expectation {
 	var out []Expectation
 	guarded := false
 	for _, x := range r.Expect {
-		e := Expectation{Name: x.Name, Bound: x.Bound, Value: x.Value, OK: x.OK, Error: x.Error, Measured: num(x.Value)}
-		if x.Error != "" {
+		e := Expectation{Name: x.Name, Bound: x.Bound, Value: x.Value, OK: x.OK, Error: x.Error, Measured: num(x.Value), Unknown: x.Unknown}
+		switch {
+		case x.Unknown:
+			e.Measured = NA
+		case x.Error != "":
 			e.Measured = "-"
 		}
 		out = append(out, e)

@@ -143,10 +143,10 @@ func cdfFigure(runs []*Run, names []string, w, h vg.Length) (figure, error) {
 // outcomeFigure draws the rebind outcomes, one bar group per run.
 func outcomeFigure(runs []*Run, names []string, w, h vg.Length) (figure, error) {
 	title := "Rebind outcome of the affected clients"
-	cats := []string{"extended", "renumbered", "refused: NoBinding", "refused: zero lifetimes", "refused: other", "silent", "undecided"}
+	cats := []string{"extended", "renumbered", "refused: NoBinding", "refused: zero lifetimes", "refused: other", "silent", "released", "undecided"}
 	vals := func(rb check.Rebind) []float64 {
 		return []float64{float64(rb.Extended), float64(rb.Renumbered), float64(rb.RefusedNoBinding), float64(rb.RefusedZero),
-			float64(rb.Refused - rb.RefusedNoBinding - rb.RefusedZero), float64(rb.Silent), float64(rb.Undecided)}
+			float64(rb.Refused - rb.RefusedNoBinding - rb.RefusedZero), float64(rb.Silent), float64(rb.Released), float64(rb.Undecided)}
 	}
 	bars := chart.Bars{Title: title, YLabel: "affected clients"}
 	used := make([]bool, len(cats))
@@ -179,7 +179,7 @@ func outcomeFigure(runs []*Run, names []string, w, h vg.Length) (figure, error) 
 	}
 	b, err := bars.SVG(w, h)
 	return svg(b, err, title,
-		"First outcome after the fault of each client whose binding came from a faulted server: kept its address (extended), got a new one in the Rebind's Reply (renumbered), was told to start over (refused), or heard nothing before expiry (silent).")
+		"First outcome after the fault of each client whose binding came from a faulted server: kept its address (extended), got a new one in the Rebind's Reply (renumbered), was told to start over (refused), heard nothing before expiry (silent), or gave the lease up itself (released).")
 }
 
 func serverNames(bs check.BindingShare) []string {

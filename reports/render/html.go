@@ -30,7 +30,31 @@ type page struct {
 	Expect     []expectGroup
 	Figures    []figure
 	Duplicates []dupGroup
-	Files      []string // relative links to the other outputs
+	Conflicts  []conflictGroup // shown when one run has a conflict
+	Files      []string        // relative links to the other outputs
+}
+
+// AnyConflict tells whether a run of the page had a DAD conflict.
+func (p page) AnyConflict() bool {
+	for _, g := range p.Conflicts {
+		if g.Count > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// conflictGroup is one run's DAD conflicts.
+type conflictGroup struct {
+	Name, Summary string
+	Count         int
+	Rows          []conflictRow
+	More          int // conflicts not in the evidence
+}
+
+type conflictRow struct {
+	Address, Holder, Server, At string
+	Client                      int
 }
 
 type expectGroup struct {
@@ -99,6 +123,7 @@ func htmlRun(w io.Writer, run *Run, extra []string) error {
 		p.Figures = append(p.Figures, fig)
 	}
 	p.Duplicates = []dupGroup{dups(r.Scenario, r)}
+	p.Conflicts = []conflictGroup{conflictsOf(r.Scenario, r)}
 	return execute(w, p)
 }
 
@@ -129,6 +154,7 @@ func HTMLCompare(w io.Writer, runs []*Run) error {
 	for i, r := range reps {
 		p.Expect = append(p.Expect, group(names[i], r))
 		p.Duplicates = append(p.Duplicates, dups(names[i], r))
+		p.Conflicts = append(p.Conflicts, conflictsOf(names[i], r))
 		dir := r.Model
 		if dir == "" {
 			dir = r.Scenario
@@ -202,6 +228,27 @@ func dups(name string, r *check.Report) dupGroup {
 	if more := d.Pairs - len(d.Evidence); d.Truncated && more > 0 {
 		g.More = more
 	}
+	return g
+}
+
+func conflictsOf(name string, r *check.Report) conflictGroup {
+	c := r.Conflicts
+	g := conflictGroup{Name: name, Count: c.Count}
+	if c.Count == 0 {
+		g.Summary = "No address was declined after duplicate address detection."
+		return g
+	}
+	g.Summary = fmt.Sprintf("%d addresses were declined after duplicate address detection found them in use (%d distinct addresses, %d client pairs); from the grant to a usable address again: %s",
+		c.Count, c.Addresses, c.Pairs, percentiles(c.DelayS, false))
+	if c.Unrecovered > 0 {
+		g.Summary += fmt.Sprintf("; %d never had one by the end", c.Unrecovered)
+	}
+	g.Summary += "."
+	for _, e := range c.Evidence {
+		g.Rows = append(g.Rows, conflictRow{Address: dash(e.Address), Client: e.Client, Holder: holder(e.Holder),
+			Server: dash(e.Server), At: "+" + sec(e.At.Sub(r.Started).Seconds())})
+	}
+	g.More = c.Count - len(c.Evidence)
 	return g
 }
 

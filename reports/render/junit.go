@@ -55,8 +55,9 @@ type junitProblem struct {
 // JUnit writes junit.xml: one test suite per report, named after its
 // scenario, with one test case per expectation (Expectations: each
 // `expect:` bound, and the implicit duplicate rule). A broken bound is a
-// <failure> whose message gives the measured value; a metric that could
-// not be read is an <error>.
+// <failure> whose message gives the measured value, and so is a bound on
+// a metric that is unknown in the run (no client was affected: the run
+// did not test it); a metric that could not be read is an <error>.
 func JUnit(w io.Writer, reps ...*check.Report) error {
 	doc := junitSuites{Name: "d6lab"}
 	total := 0.0
@@ -78,6 +79,13 @@ func JUnit(w io.Writer, reps ...*check.Report) error {
 				c.Name += " (implicit: no address held twice)"
 			}
 			switch {
+			case e.Unknown:
+				c.Failure = &junitProblem{
+					Type:    "unknown",
+					Message: fmt.Sprintf("%s = %s, want %s: %s", e.Name, e.Measured, e.Bound, e.Error),
+					Text:    failureText(r, e),
+				}
+				s.Failures++
 			case e.Error != "":
 				c.Error = &junitProblem{
 					Type:    "metric",

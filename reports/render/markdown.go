@@ -30,6 +30,7 @@ func markdownRun(w io.Writer, r *check.Report, extra []string) error {
 	b.WriteString("\n")
 	mdExpect(&b, []string{""}, []*check.Report{r})
 	mdDuplicates(&b, "", r)
+	mdConflicts(&b, "", r)
 	if len(extra) > 0 {
 		links := make([]string, len(extra))
 		for i, f := range extra {
@@ -73,6 +74,9 @@ func MarkdownCompare(w io.Writer, runs []*check.Report) error {
 	for i, r := range runs {
 		mdDuplicates(&b, names[i], r)
 	}
+	for i, r := range runs {
+		mdConflicts(&b, names[i], r)
+	}
 	return writeString(w, b.String(), "render markdown")
 }
 
@@ -99,7 +103,10 @@ func mdExpect(b *strings.Builder, names []string, runs []*check.Report) {
 				name += " (implicit: no address held twice)"
 			}
 			measured := mdText(e.Measured)
-			if e.Error != "" {
+			switch {
+			case e.Unknown:
+				measured = mdText(e.Measured + " (" + e.Error + ")")
+			case e.Error != "":
 				measured = mdText(e.Error)
 			}
 			run := ""
@@ -136,6 +143,34 @@ func mdDuplicates(b *strings.Builder, name string, r *check.Report) {
 		}
 		fmt.Fprintf(b, "| %s | %d (%s) | %d (%s) | +%s | %s |\n", addr, e.ClientA, mdText(e.ServerA), e.ClientB, mdText(e.ServerB),
 			sec(e.From.Sub(r.Started).Seconds()), sec(e.OverlapS))
+	}
+	b.WriteString("\n")
+}
+
+// mdConflicts writes the run's DAD conflicts, when it had any.
+func mdConflicts(b *strings.Builder, name string, r *check.Report) {
+	c := r.Conflicts
+	if c.Count == 0 {
+		return
+	}
+	prefix := "**Address conflicts (DAD)**"
+	if name != "" {
+		prefix = "**Address conflicts (DAD) in " + mdText(name) + "**"
+	}
+	fmt.Fprintf(b, "%s: %d addresses declined because another host held them (%d distinct, %d client pairs); until usable again p50/p99/max %s",
+		prefix, c.Count, c.Addresses, c.Pairs, mdText(percentiles(c.DelayS, false)))
+	if c.Unrecovered > 0 {
+		fmt.Fprintf(b, "; never: %d", c.Unrecovered)
+	}
+	b.WriteString(".")
+	n := min(len(c.Evidence), MarkdownEvidence)
+	if n < c.Count {
+		fmt.Fprintf(b, " The first %d:", n)
+	}
+	b.WriteString("\n\n| address | declined by client | held by | granted by | at |\n|---|--:|---|---|--:|\n")
+	for _, e := range c.Evidence[:n] {
+		fmt.Fprintf(b, "| `%s` | %d | %s | %s | +%s |\n", dash(e.Address), e.Client, mdText(holder(e.Holder)), mdText(dash(e.Server)),
+			sec(e.At.Sub(r.Started).Seconds()))
 	}
 	b.WriteString("\n")
 }

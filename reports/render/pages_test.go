@@ -66,6 +66,7 @@ var _ = Describe("report.html", func() {
 	It("says why a figure is missing instead of drawing an empty chart", func() {
 		r := sample("identical", 0, 0)
 		r.Fault, r.Affected, r.Rebind = nil, 0, check.Rebind{}
+		r.ReacquireS, r.OutageS, r.OutageTentativeS, r.Continuity = nil, nil, nil, nil
 		var buf bytes.Buffer
 		Expect(render.HTML(&buf, render.NewRun(r, check.Samples{}, nil))).To(Succeed())
 		Expect(charts(buf.String())).To(HaveLen(2))
@@ -190,6 +191,45 @@ var _ = Describe("junit.xml", func() {
 		Expect(doc.Suites[0].Name).To(Equal("compare-split"))
 		Expect(doc.Suites[1].Name).To(Equal("compare-identical"))
 		Expect(doc.Failures).To(Equal(0))
+	})
+})
+
+var _ = Describe("An unknown metric's bound", func() {
+	unknown := func() *check.Report {
+		r := sample("unique", 0, 0)
+		r.Affected, r.Rebind, r.ReacquireS, r.OutageS, r.OutageTentativeS, r.Continuity = 0, check.Rebind{}, nil, nil, nil, nil
+		r.Expect = []check.ExpectResult{{Name: "rebind.failure_rate", Bound: "<= 0.05", Unknown: true,
+			Error: "rebind.failure_rate: unknown: no client was affected by the fault"}}
+		return r
+	}
+
+	It("fails in every output, measured n/a, saying why", func() {
+		r := unknown()
+		ex := render.Expectations(r)
+		Expect(ex[0].OK).To(BeFalse())
+		Expect(ex[0].Measured).To(Equal("n/a"))
+		Expect(render.Verdict(r)).To(Equal("FAIL"))
+
+		var buf bytes.Buffer
+		Expect(render.Table(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("FAIL  rebind.failure_rate <= 0.05  (rebind.failure_rate: unknown: no client was affected by the fault)"))
+
+		buf.Reset()
+		Expect(render.Markdown(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("| ❌ | `rebind.failure_rate` | `<= 0.05` | n/a (rebind.failure\\_rate: unknown: no client was affected by the fault) |"))
+
+		buf.Reset()
+		Expect(render.HTML(&buf, render.NewRun(r, check.Samples{}, nil))).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("<td class=\"n\">n/a (rebind.failure_rate: unknown: no client was affected by the fault)</td>"))
+
+		buf.Reset()
+		Expect(render.JUnit(&buf, r)).To(Succeed())
+		var doc junit
+		Expect(xml.Unmarshal(buf.Bytes(), &doc)).To(Succeed())
+		Expect(doc.Failures).To(Equal(1))
+		Expect(doc.Errors).To(BeZero())
+		Expect(doc.Suites[0].Cases[0].Failure.Message).To(Equal(
+			"rebind.failure_rate = n/a, want <= 0.05: rebind.failure_rate: unknown: no client was affected by the fault"))
 	})
 })
 

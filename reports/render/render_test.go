@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -20,19 +21,23 @@ var t0 = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 
 // sample builds a report by hand (render does not depend on check's maths).
 func sample(model string, failure float64, dups int) *check.Report {
+	continuity := 0.4
 	r := &check.Report{
 		Scenario: "kill-primary", Model: model, Engine: "virtual", Timescale: 1,
 		Started: t0, Ended: t0.Add(2 * time.Minute), DurationS: 120, Events: 42,
 		Clients: 100, Bound: 97,
 		Fault:    &check.Fault{At: t0.Add(20 * time.Second), Kind: "server_killed", Servers: []string{"a"}},
 		Affected: 50,
-		Rebind: check.Rebind{Extended: 20, Renumbered: 10, Refused: 12, RefusedNoBinding: 8, RefusedZero: 4,
-			Silent: 8, FailureRate: failure},
-		ReacquireS:  check.Percentiles{Count: 49, P50: 12.5, P95: 40, P99: 61.25, Max: 990.4},
-		OutageS:     check.Percentiles{Count: 49, P50: 0, P95: 3, P99: 4.5, Max: 5},
-		Continuity:  0.4,
-		Unrecovered: 1,
-		Duplicates:  check.Duplicates{Verdict: check.VerdictOK, Evidence: []check.Evidence{}},
+		Rebind: check.Rebind{Extended: 20, ExtendedSurvivor: 20, Renumbered: 10, Refused: 12, RefusedNoBinding: 8, RefusedZero: 4,
+			Silent: 8, FailureRate: &failure},
+		ReacquireS:       &check.Percentiles{Count: 49, P50: 12.5, P95: 40, P99: 61.25, Max: 990.4},
+		OutageS:          &check.Percentiles{Count: 49, P50: 0, P95: 3, P99: 4.5, Max: 5},
+		OutageTentativeS: &check.Percentiles{Count: 49},
+		Continuity:       &continuity,
+		Unrecovered:      1,
+		PerIA:            map[string]check.IAFailover{"na": {Affected: 50}, "pd": {}},
+		Duplicates:       check.Duplicates{Verdict: check.VerdictOK, Evidence: []check.Evidence{}},
+		Conflicts:        check.Conflicts{Evidence: []check.Conflict{}},
 		BindingShare: check.BindingShare{StepS: 60, AtS: []float64{0, 60},
 			Series: map[string][]int{"a": {50, 0}, "b": {50, 97}}, Last: map[string]int{"a": 0, "b": 97}},
 		Expect: []check.ExpectResult{},
@@ -82,21 +87,91 @@ var _ = Describe("Terminal tables", func() {
 
 	It("compares runs side by side, one column per model", func() {
 		runs := []*check.Report{sample("split", 0.6, 0), sample("unique", 0.35, 0), sample("identical", 0, 2)}
-		runs[2].ReacquireS = check.Percentiles{}
+		runs[2].ReacquireS = &check.Percentiles{}
+		runs[1].Rebind.Undecided = 3
+		runs[0].Conflicts.Count = 4
 		var buf bytes.Buffer
 		Expect(render.Compare(&buf, runs)).To(Succeed())
 		golden("compare.golden.txt", buf.Bytes())
 		lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-		Expect(lines).To(HaveLen(12))
+		Expect(lines).To(HaveLen(14))
 		Expect(strings.Fields(lines[0])).To(Equal([]string{"split", "unique", "identical"}))
 		Expect(strings.Fields(lines[1])).To(Equal([]string{"rebind", "failure", "60.0%", "35.0%", "0.0%"}))
 		Expect(strings.Fields(lines[2])).To(Equal([]string{"re-acquisition", "p50", "12.5s", "12.5s", "-"}))
 		Expect(strings.Fields(lines[7])).To(Equal([]string{"duplicates", "0", "0", "2"}))
-		Expect(strings.Fields(lines[11])).To(Equal([]string{"verdict", "PASS", "PASS", "FAIL"}))
+		Expect(strings.Fields(lines[8])).To(Equal([]string{"conflicts", "4", "0", "0"}))
+		Expect(strings.Fields(lines[10])).To(Equal([]string{"undecided", "0", "3", "0"}))
+		Expect(strings.Fields(lines[13])).To(Equal([]string{"verdict", "PASS", "PASS", "FAIL"}))
 		for _, l := range lines[1:] {
 			Expect(len(l)).To(Equal(len(lines[0])), "columns are aligned: %q", l)
 			Expect(l).NotTo(HavePrefix(" "), "row names are left-aligned")
 		}
+	})
+
+	It("prints n/a for the failover metrics of a run in which no client was affected", func() {
+		quiet := sample("unique", 0, 0)
+		quiet.Affected, quiet.Rebind, quiet.Unrecovered = 0, check.Rebind{}, 0
+		quiet.ReacquireS, quiet.OutageS, quiet.OutageTentativeS, quiet.Continuity = nil, nil, nil, nil
+		quiet.PerIA = map[string]check.IAFailover{"na": {}, "pd": {}}
+		var buf bytes.Buffer
+		Expect(render.Table(&buf, quiet)).To(Succeed())
+		out := buf.String()
+		for _, row := range []string{"rebind failure", "re-acquisition p50/p95/p99/max", "outage p50/p99/max",
+			"outage tentative p50/p99/max", "continuity"} {
+			Expect(out).To(MatchRegexp(`(?m)^`+regexp.QuoteMeta(row)+` +n/a$`), row)
+		}
+
+		buf.Reset()
+		Expect(render.Compare(&buf, []*check.Report{sample("split", 0.6, 0), quiet})).To(Succeed())
+		lines := strings.Split(buf.String(), "\n")
+		for _, k := range []int{1, 2, 3, 4, 5, 6} {
+			f := strings.Fields(lines[k])
+			Expect(f[len(f)-1]).To(Equal("n/a"), lines[k])
+			Expect(f[len(f)-2]).NotTo(Equal("n/a"), lines[k])
+		}
+
+		buf.Reset()
+		Expect(render.MarkdownCompare(&buf, []*check.Report{sample("split", 0.6, 0), quiet})).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("| continuity | 40.0% | n/a |"))
+	})
+
+	It("shows the split of extensions, released, nobinding, DAD conflicts and per-IA rows", func() {
+		r := sample("split", 0.6, 0)
+		r.Rebind.ExtendedSurvivor, r.Rebind.ExtendedRecovered = 15, 5
+		r.Rebind.Released, r.Rebind.NoBinding = 2, 7
+		pd := 0.5
+		r.PerIA = map[string]check.IAFailover{
+			"na": {Affected: 50, ReacquireS: &check.Percentiles{Count: 50, P50: 10, P95: 20, P99: 30, Max: 40}, OutageS: &check.Percentiles{Count: 50}, Continuity: r.Continuity},
+			"pd": {Affected: 10, Unrecovered: 2, ReacquireS: &check.Percentiles{Count: 8, P50: 1, P95: 2, P99: 3, Max: 4}, OutageS: &check.Percentiles{Count: 8, P50: 1, P99: 1, Max: 1}, Continuity: &pd},
+		}
+		holder := 3
+		r.Conflicts = check.Conflicts{Count: 2, Addresses: 2, Pairs: 2, Unrecovered: 1, DelayS: check.Percentiles{Count: 1, P50: 4, P95: 4, P99: 4, Max: 4},
+			Evidence: []check.Conflict{
+				{Address: "2001:db8::7", Client: 11, Holder: &holder, At: t0.Add(53 * time.Second), Server: "b"},
+				{Address: "2001:db8::63", Client: 12, At: t0.Add(61 * time.Second), Server: "b"},
+			}}
+		var buf bytes.Buffer
+		Expect(render.Table(&buf, r)).To(Succeed())
+		golden("table-dad.golden.txt", buf.Bytes())
+		out := buf.String()
+		Expect(out).To(ContainSubstring("rebind extended                         20 (survivor 15, recovered 5)\n"))
+		Expect(out).To(ContainSubstring("rebind released                         2\n"))
+		Expect(out).To(ContainSubstring("rebind nobinding answers                7\n"))
+		Expect(out).To(ContainSubstring("pd affected / unrecovered / continuity  10 / 2 / 50.0%\n"))
+		Expect(out).To(ContainSubstring("pd re-acquisition p50/p95/p99/max       1s / 2s / 3s / 4s  (n=8)\n"))
+		Expect(out).To(ContainSubstring("conflicts (dad)                         2: 2 addresses, 2 pairs; until usable again p50/p99/max 4s / 4s / 4s  (n=1), never: 1\n"))
+		Expect(out).To(ContainSubstring("  conflict 2001:db8::7: client 11 declined it at +53s (held by client 3, granted by b)\n"))
+		Expect(out).To(ContainSubstring("(held by a host outside the population, granted by b)"))
+
+		buf.Reset()
+		Expect(render.Markdown(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("**Address conflicts (DAD)**: 2 addresses declined"))
+		Expect(buf.String()).To(ContainSubstring("| `2001:db8::63` | 12 | a host outside the population | b | +61s |"))
+
+		buf.Reset()
+		Expect(render.HTML(&buf, render.NewRun(r, check.Samples{}, nil))).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("<h2>Address conflicts (duplicate address detection)</h2>"))
+		Expect(buf.String()).To(ContainSubstring("<td>2001:db8::7</td><td class=\"n\">11</td><td>client 3</td><td>b</td><td class=\"n\">&#43;53s</td>"))
 	})
 
 	It("tells runs of the same model apart", func() {

@@ -56,17 +56,31 @@ func Summary(r *check.Report) []Row {
 	row("fault", FaultText(r))
 	row("affected", strconv.Itoa(r.Affected))
 	rb := r.Rebind
-	row("rebind extended", strconv.Itoa(rb.Extended))
+	row("rebind extended", fmt.Sprintf("%d (survivor %d, recovered %d)", rb.Extended, rb.ExtendedSurvivor, rb.ExtendedRecovered))
 	row("rebind renumbered", strconv.Itoa(rb.Renumbered))
 	row("rebind refused", fmt.Sprintf("%d (nobinding %d, zero %d)", rb.Refused, rb.RefusedNoBinding, rb.RefusedZero))
 	row("rebind silent", strconv.Itoa(rb.Silent))
+	row("rebind released", strconv.Itoa(rb.Released))
 	row("rebind undecided", strconv.Itoa(rb.Undecided))
-	row("rebind failure", pct(rb.FailureRate))
-	row("re-acquisition p50/p95/p99/max", percentiles(r.ReacquireS, true))
-	row("outage p50/p99/max", percentiles(r.OutageS, false))
-	row("continuity", pct(r.Continuity))
+	row("rebind nobinding answers", strconv.Itoa(rb.NoBinding))
+	row("rebind failure", pctOf(rb.FailureRate))
+	row("re-acquisition p50/p95/p99/max", percentilesOf(r.ReacquireS, true))
+	row("outage p50/p99/max", percentilesOf(r.OutageS, false))
+	row("outage tentative p50/p99/max", percentilesOf(r.OutageTentativeS, false))
+	row("continuity", pctOf(r.Continuity))
 	row("unrecovered", strconv.Itoa(r.Unrecovered))
+	// per IA type, when the affected clients held more than one (with one,
+	// these rows repeat the ones above)
+	if ias := affectedIAs(r); len(ias) > 1 {
+		for _, ia := range ias {
+			f := r.PerIA[ia]
+			row(ia+" affected / unrecovered / continuity", fmt.Sprintf("%d / %d / %s", f.Affected, f.Unrecovered, pctOf(f.Continuity)))
+			row(ia+" re-acquisition p50/p95/p99/max", percentilesOf(f.ReacquireS, true))
+			row(ia+" outage p50/p99/max", percentilesOf(f.OutageS, false))
+		}
+	}
 	row("duplicates", duplicates(r.Duplicates))
+	row("conflicts (dad)", conflicts(r.Conflicts))
 	row("binding share at end", share(r.BindingShare.Last))
 	// Rows for what only some runs have: prefix delegation, stateless
 	// clients, churn and Decline/Confirm.
@@ -121,6 +135,14 @@ func Table(w io.Writer, r *check.Report) error {
 			e.Address, within, e.ClientA, e.ServerA, e.ClientB, e.ServerB,
 			sec(e.OverlapS), sec(e.From.Sub(r.Started).Seconds()))
 	}
+	for i, c := range r.Conflicts.Evidence {
+		if i == MaxEvidence {
+			fmt.Fprintf(&b, "  ... %d more conflicts\n", r.Conflicts.Count-MaxEvidence)
+			break
+		}
+		fmt.Fprintf(&b, "  conflict %s: client %d declined it at +%s (held by %s, granted by %s)\n",
+			dash(c.Address), c.Client, sec(c.At.Sub(r.Started).Seconds()), holder(c.Holder), dash(c.Server))
+	}
 	if len(r.Expect) > 0 {
 		b.WriteString("expect\n")
 		for _, x := range r.Expect {
@@ -159,14 +181,24 @@ func CompareRows(runs []*check.Report) []CompareRow {
 		}
 		rows = append(rows, CompareRow{name, v})
 	}
-	line("rebind failure", func(r *check.Report) string { return pct(r.Rebind.FailureRate) })
-	line("re-acquisition p50", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P50) })
-	line("re-acquisition p95", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P95) })
-	line("re-acquisition p99", func(r *check.Report) string { return opt(r.ReacquireS, r.ReacquireS.P99) })
-	line("outage p99", func(r *check.Report) string { return opt(r.OutageS, r.OutageS.P99) })
-	line("continuity", func(r *check.Report) string { return pct(r.Continuity) })
+	line("rebind failure", func(r *check.Report) string { return pctOf(r.Rebind.FailureRate) })
+	line("re-acquisition p50", func(r *check.Report) string {
+		return opt(r.ReacquireS, func(p check.Percentiles) float64 { return p.P50 })
+	})
+	line("re-acquisition p95", func(r *check.Report) string {
+		return opt(r.ReacquireS, func(p check.Percentiles) float64 { return p.P95 })
+	})
+	line("re-acquisition p99", func(r *check.Report) string {
+		return opt(r.ReacquireS, func(p check.Percentiles) float64 { return p.P99 })
+	})
+	line("outage p99", func(r *check.Report) string {
+		return opt(r.OutageS, func(p check.Percentiles) float64 { return p.P99 })
+	})
+	line("continuity", func(r *check.Report) string { return pctOf(r.Continuity) })
 	line("duplicates", func(r *check.Report) string { return strconv.Itoa(r.Duplicates.Addresses) })
+	line("conflicts", func(r *check.Report) string { return strconv.Itoa(r.Conflicts.Count) })
 	line("unrecovered", func(r *check.Report) string { return strconv.Itoa(r.Unrecovered) })
+	line("undecided", func(r *check.Report) string { return strconv.Itoa(r.Rebind.Undecided) })
 	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
 	line("bound", func(r *check.Report) string { return strconv.Itoa(r.Bound) })
 	line("verdict", func(r *check.Report) string { return Verdict(r) })
@@ -262,16 +294,71 @@ func sec(v float64) string {
 
 func pct(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
 
+// NA is how tables show a metric that is unknown in a run (null in the
+// JSON: no client was affected).
+const NA = "n/a"
+
+// pctOf shows a share that may be unknown.
+func pctOf(v *float64) string {
+	if v == nil {
+		return NA
+	}
+	return pct(*v)
+}
+
 func num(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
 }
 
-// opt shows a percentile, or "-" when the distribution is empty.
-func opt(p check.Percentiles, v float64) string {
-	if p.Count == 0 {
+// opt shows one percentile of p, "-" when the distribution is empty, or
+// "n/a" when it is unknown.
+func opt(p *check.Percentiles, v func(check.Percentiles) float64) string {
+	switch {
+	case p == nil:
+		return NA
+	case p.Count == 0:
 		return "-"
 	}
-	return sec(v)
+	return sec(v(*p))
+}
+
+// percentilesOf is percentiles of a distribution that may be unknown.
+func percentilesOf(p *check.Percentiles, p95 bool) string {
+	if p == nil {
+		return NA
+	}
+	return percentiles(*p, p95)
+}
+
+// affectedIAs lists the IA types of r.PerIA with affected clients.
+func affectedIAs(r *check.Report) []string {
+	var out []string
+	for ia, f := range r.PerIA {
+		if f.Affected > 0 {
+			out = append(out, ia)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func conflicts(c check.Conflicts) string {
+	if c.Count == 0 {
+		return "0"
+	}
+	s := fmt.Sprintf("%d: %d addresses, %d pairs; until usable again p50/p99/max %s", c.Count, c.Addresses, c.Pairs, percentiles(c.DelayS, false))
+	if c.Unrecovered > 0 {
+		s += fmt.Sprintf(", never: %d", c.Unrecovered)
+	}
+	return s
+}
+
+// holder names the host a DAD conflict found: a client, or a foreign host.
+func holder(h *int) string {
+	if h == nil {
+		return "a host outside the population"
+	}
+	return "client " + strconv.Itoa(*h)
 }
 
 func percentiles(p check.Percentiles, p95 bool) string {
