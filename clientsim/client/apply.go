@@ -18,7 +18,7 @@ const (
 )
 
 type applyResult struct {
-	noBinding bool // an IA came back NoBinding (Renew: send a Request)
+	noBinding bool // an IA came back NoBinding to a Renew or Rebind: send a Request
 	missing   bool // an IA with leases was missing or unusable in the Reply
 }
 
@@ -47,17 +47,16 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 		switch info.status {
 		case iana.StatusSuccess:
 		case iana.StatusNoBinding:
-			switch ctx {
-			case ctxRenew:
-				res.noBinding = true // §18.2.10.1: send a Request for it
-			case ctxRebind:
-				// The server has no binding for it: the leases are gone
-				// (DESIGN: refused, cause nobinding).
+			if ctx == ctxRenew || ctx == ctxRebind {
+				// §18.2.10.1: NoBinding for an IA in a Reply to Renew or
+				// Rebind: the client sends a Request (to the server that
+				// answered) and goes on using the leases still valid
+				// meanwhile. Nothing ends here.
+				res.noBinding = true
 				for _, l := range a.leases {
-					l.Server = shex // the refusing server
-					c.leaseEvent(now, history.Refused, a, l, history.CauseNoBinding)
+					l.Server = shex // the answering server
+					c.leaseEvent(now, history.NoBinding, a, l, "")
 				}
-				a.leases = a.leases[:0]
 			}
 			continue
 		default:
@@ -78,7 +77,7 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 // are added, and the ones not mentioned are left unchanged.
 func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex string) {
 	had := len(a.leases)
-	var zeroed []Lease
+	zeroed := c.zeroed[:0]
 	for _, e := range c.entries {
 		if e.valid != 0 {
 			continue
@@ -89,7 +88,10 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 	}
 	old := len(a.leases) // leases [0, old) were held before; appended ones are new
-	var extended []int
+	isExt := c.isExt[:0]
+	for range old {
+		isExt = append(isExt, false)
+	}
 	minPref, minValid := time.Duration(-1), time.Duration(-1)
 	for _, e := range c.entries {
 		if e.valid == 0 {
@@ -103,10 +105,13 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 		j := a.find(e.p)
 		if j < 0 {
-			a.leases = append(a.leases, Lease{IA: a.kind, IAID: a.iaid, Prefix: e.p})
+			a.leases = append(a.leases, Lease{IA: a.kind, IAID: a.iaid, Prefix: e.p, UsableAt: now})
 			j = len(a.leases) - 1
+			if a.kind == history.IANA {
+				c.tentative(now, &a.leases[j])
+			}
 		} else if j < old {
-			extended = append(extended, j)
+			isExt[j] = true
 		}
 		l := &a.leases[j]
 		l.Preferred, l.Valid = e.pref, e.valid
@@ -114,60 +119,113 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		l.Server = shex
 	}
 	if minPref >= 0 {
-		t1, t2 := info.t1, info.t2
-		// §14.2, §21.4, §21.21: T1/T2 of 0 are left to the client: 0.5
-		// and 0.8 times the shortest preferred lifetime.
-		base := minPref
-		if base == 0 { // all deprecated: use the valid lifetime, not a zero T1
-			base = minValid
-		}
-		if t1 == 0 {
-			t1 = base / 2
-		}
-		if t2 == 0 {
-			t2 = base * 4 / 5
-		}
-		if t2 < t1 {
-			t2 = t1
-		}
-		a.t1, a.t2 = t1, t2
-		a.t1At, a.t2At = now.Add(t1), now.Add(t2)
-		for j := range a.leases {
-			if a.leases[j].Granted.Equal(now) {
-				a.leases[j].T1, a.leases[j].T2 = t1, t2
-			}
-		}
+		c.setTimes(now, a, info.t1, info.t2, minPref, minValid)
 	}
 
-	extKind := history.Renewed
+	extKind := history.Renewed // a Reply to Renew, or to a Request for a held lease
 	if ctx == ctxRebind {
 		extKind = history.Rebound
 	}
-	isExt := make([]bool, old)
-	for _, j := range extended {
-		isExt[j] = true
-		c.leaseEvent(now, extKind, a, a.leases[j], "")
+	for j := range old {
+		if isExt[j] {
+			c.leaseEvent(now, extKind, a, a.leases[j], "")
+		}
 	}
-	// New leases: paired with a zeroed one (or, after a Renew/Rebind, one
-	// held but not extended) they are a renumbering; otherwise a binding.
+	// New leases: paired with a zeroed one they are a renumbering that
+	// ends the old lease; paired with one held but not mentioned, a
+	// renumbering that leaves the old lease in the IA until its valid
+	// lifetime ends (§18.2.10.1: "leave unchanged"; Cause kept);
+	// otherwise a binding.
 	z, u := 0, 0
 	for j := old; j < len(a.leases); j++ {
 		l := a.leases[j]
 		switch {
 		case z < len(zeroed):
-			c.renumbered(now, a, l, zeroed[z])
+			c.renumbered(now, a, l, zeroed[z], "")
 			z++
-		case had > 0 && ctx != ctxRequest && nextUnextended(isExt, &u):
-			c.renumbered(now, a, l, a.leases[u])
+		case had > 0 && nextUnextended(isExt, &u):
+			c.renumbered(now, a, l, a.leases[u], history.CauseOldKept)
 			u++
 		default:
 			c.leaseEvent(now, history.Bound, a, l, "")
+			c.out.Events[len(c.out.Events)-1].Tentative = tentativeFor(now, &l)
 		}
 	}
 	for ; z < len(zeroed); z++ {
 		zeroed[z].Server = shex // the refusing server
 		c.leaseEvent(now, history.Refused, a, zeroed[z], history.CauseZeroLifetime)
 	}
+	clear(zeroed) // drop the strings they hold; keep the room
+	c.zeroed, c.isExt = zeroed[:0], isExt[:0]
+}
+
+// setTimes sets the IA's T1 and T2 from a Reply (t1, t2 as given, 0 when
+// the server left them to the client) and the shortest preferred and
+// valid lifetimes of its leases, and stamps them on the leases just
+// granted.
+func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.Duration) {
+	// §14.2, §21.4, §21.21: a T1 or T2 of 0 is left to the client: 0.5 and
+	// 0.8 times the shortest preferred lifetime. A non-zero value is the
+	// server's and is used as given: a chosen T1 above a given T2 comes
+	// down to it, a chosen T2 below a given T1 goes up to it.
+	base := minPref
+	if base == 0 { // all deprecated: use the valid lifetime, not a zero T1
+		base = minValid
+	}
+	switch {
+	case t1 == 0 && t2 == 0:
+		t1, t2 = base/2, base*4/5
+	case t1 == 0:
+		t1 = min(base/2, t2)
+	case t2 == 0:
+		t2 = max(base*4/5, t1)
+	}
+	a.t1, a.t2 = t1, t2
+	at1, at2 := t1, t2
+	if j := c.cfg.Jitter; j > 0 {
+		// Config.Jitter: spread T1 and T2 as real clients do (a client
+		// choice, not an RFC rule; §14.2 leaves only zero values to the
+		// client). T2 stays before the shortest valid lifetime ends
+		// (unless the server's own T2 did not) and T1 at or below T2.
+		at1 = time.Duration(float64(t1) * (1 + j*(2*c.rng.Float64()-1)))
+		at2 = time.Duration(float64(t2) * (1 + j*(2*c.rng.Float64()-1)))
+		at2 = min(at2, max(t2, minValid-1))
+		at1 = min(at1, at2)
+	}
+	a.t1At, a.t2At = now.Add(at1), now.Add(at2)
+	for j := range a.leases {
+		if a.leases[j].Granted.Equal(now) {
+			a.leases[j].T1, a.leases[j].T2 = t1, t2
+		}
+	}
+}
+
+// tentative starts duplicate address detection for l, an IA_NA address
+// the client did not hold before (RFC 4862 §5.4; RFC 9915 §18.2.10.1:
+// the client SHOULD perform DAD on each address). The first Neighbor
+// Solicitation goes out after a random delay in [0, DADDelay) (Linux:
+// addrconf_dad_kick), and the address stays tentative until DAD after
+// it. Without a Prober there is nothing to probe: only the tentative
+// time is modelled.
+func (c *Client) tentative(now time.Time, l *Lease) {
+	if c.cfg.DAD <= 0 {
+		return
+	}
+	var d time.Duration
+	if c.cfg.DADDelay > 0 {
+		d = time.Duration(c.rng.Int64N(int64(c.cfg.DADDelay)))
+	}
+	if c.cfg.Prober != nil {
+		l.ProbeAt = now.Add(d)
+	}
+	l.UsableAt = now.Add(d + c.cfg.DAD)
+}
+
+func tentativeFor(now time.Time, l *Lease) time.Duration {
+	if l.UsableAt.After(now) {
+		return l.UsableAt.Sub(now)
+	}
+	return 0
 }
 
 func nextUnextended(isExt []bool, u *int) bool {
@@ -179,7 +237,9 @@ func nextUnextended(isExt []bool, u *int) bool {
 	return false
 }
 
-func (c *Client) renumbered(now time.Time, a *ia, l, old Lease) {
-	c.leaseEvent(now, history.Renumbered, a, l, "")
-	c.out.Events[len(c.out.Events)-1].Old = old.Prefix
+func (c *Client) renumbered(now time.Time, a *ia, l, old Lease, cause string) {
+	c.leaseEvent(now, history.Renumbered, a, l, cause)
+	e := &c.out.Events[len(c.out.Events)-1]
+	e.Old = old.Prefix
+	e.Tentative = tentativeFor(now, &l)
 }

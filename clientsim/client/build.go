@@ -2,6 +2,7 @@ package client
 
 import (
 	"net"
+	"net/netip"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
@@ -36,13 +37,19 @@ func (c *Client) build() {
 	t = append(t, c.cidOpt)
 	switch c.ex.kind {
 	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew,
-		dhcpv6.MessageTypeRelease, dhcpv6.MessageTypeDecline:
-		// §18.2.2, §18.2.4, §18.2.7, §18.2.8: the client MUST include
-		// the Server Identifier of the server it talks to. Solicit,
-		// Confirm, Rebind and Information-request go to all servers
-		// without one (§18.2.1, §18.2.3, §18.2.5, §18.2.6).
+		dhcpv6.MessageTypeRelease:
+		// §18.2.2, §18.2.4, §18.2.7: the client MUST include the Server
+		// Identifier of the server it talks to. Solicit, Confirm, Rebind
+		// and Information-request go to all servers without one
+		// (§18.2.1, §18.2.3, §18.2.5, §18.2.6).
 		if c.sidOpt != nil {
 			t = append(t, c.sidOpt)
+		}
+	case dhcpv6.MessageTypeDecline:
+		// §18.2.8: the Server Identifier of the server that granted the
+		// declined addresses.
+		if c.declSid != nil {
+			t = append(t, c.declSid)
 		}
 	}
 	c.ex.elapsedIdx = len(t)
@@ -63,13 +70,15 @@ func (c *Client) build() {
 		}
 	case dhcpv6.MessageTypeRequest:
 		// §18.2.2: the IAs, with the advertised leases as hints (or the
-		// held ones when a Renew was answered NoBinding, §18.2.10.1).
+		// held ones, for all IAs, when a Renew or Rebind was answered
+		// NoBinding, §18.2.10.1).
 		for i := range c.ias {
-			hints := c.ias[i].leases
-			if c.reqFromOffer {
-				hints = c.offerHints(&c.ias[i])
+			if c.reqFromOffer && c.offerAt < len(c.offers) {
+				o := &c.offers[c.offerAt]
+				t = append(t, iaOptionHints(&c.ias[i], c.offerHints[o.lo:o.hi]))
+			} else {
+				t = append(t, iaOption(&c.ias[i], c.ias[i].leases))
 			}
-			t = append(t, iaOption(&c.ias[i], hints))
 		}
 	case dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 		// §18.2.4, §18.2.5: the IAs with the leases to extend.
@@ -93,16 +102,6 @@ func (c *Client) build() {
 	c.ex.tmpl = t
 }
 
-func (c *Client) offerHints(a *ia) []Lease {
-	var out []Lease
-	for _, l := range c.offer.hints {
-		if l.IA == a.kind && l.IAID == a.iaid {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // appendIAsFor adds one IA option per IA that has leases in ls.
 func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []Lease) []dhcpv6.Option {
 	for i := range c.ias {
@@ -120,6 +119,38 @@ func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []Lease) []dhcpv6.Option {
 	return t
 }
 
+// iaOptionHints builds an IA_NA or IA_PD with the hints of it (same IAID)
+// among hs.
+func iaOptionHints(a *ia, hs []hint) dhcpv6.Option {
+	var pd *dhcpv6.OptIAPD
+	var na *dhcpv6.OptIANA
+	if a.kind == history.IAPD {
+		pd = &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
+	} else {
+		na = &dhcpv6.OptIANA{IaId: iaidBytes(a.iaid)}
+	}
+	for _, h := range hs {
+		switch {
+		case h.iaid != a.iaid:
+		case pd != nil:
+			pd.Options.Add(prefixHint(h.p))
+		default:
+			na.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.IP(h.p.Addr().AsSlice())})
+		}
+	}
+	if pd != nil {
+		return pd
+	}
+	return na
+}
+
+func prefixHint(p netip.Prefix) *dhcpv6.OptIAPrefix {
+	return &dhcpv6.OptIAPrefix{Prefix: &net.IPNet{
+		IP:   net.IP(p.Addr().AsSlice()),
+		Mask: net.CIDRMask(p.Bits(), 128),
+	}}
+}
+
 // iaOption builds an IA_NA or IA_PD with the given leases. T1, T2 and the
 // lifetimes are 0: in messages from a client they SHOULD be 0 and servers
 // MUST ignore them (§21.4, §21.6, §21.21, §21.22).
@@ -127,10 +158,7 @@ func iaOption(a *ia, leases []Lease) dhcpv6.Option {
 	if a.kind == history.IAPD {
 		o := &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
 		for _, l := range leases {
-			o.Options.Add(&dhcpv6.OptIAPrefix{Prefix: &net.IPNet{
-				IP:   net.IP(l.Prefix.Addr().AsSlice()),
-				Mask: net.CIDRMask(l.Prefix.Bits(), 128),
-			}})
+			o.Options.Add(prefixHint(l.Prefix))
 		}
 		return o
 	}

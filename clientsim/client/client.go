@@ -41,6 +41,15 @@ type XIDClaimer interface {
 	ClaimXID(client int, xid dhcpv6.TransactionID) bool
 }
 
+// DADProber answers a client's duplicate address detection (RFC 4862
+// §5.4): whether addr is already in use on the link by someone other than
+// client (the asking client's Config.Index). holder is the index of the
+// population client that holds it, or -1 for a host outside the
+// population.
+type DADProber interface {
+	InUse(client int, addr netip.Addr) (holder int, inUse bool)
+}
+
 // Config describes one client.
 type Config struct {
 	Index       int        // index in the population, copied into history events
@@ -54,6 +63,28 @@ type Config struct {
 	// A Reply with status UseMulticast switches a client back to that.
 	Dst  netip.AddrPort
 	XIDs XIDClaimer // optional transaction ID registry (a population)
+
+	// Duplicate address detection of each new IA_NA address (RFC 4862
+	// §5.4; RFC 9915 §18.2.10.1: the client SHOULD perform it). DAD is
+	// how long the address stays tentative after the first Neighbor
+	// Solicitation (Linux: RetransTimer 1 s x DupAddrDetectTransmits 1);
+	// 0 turns DAD off (addresses usable at once, no probe). DADDelay
+	// bounds the random delay before that first probe, drawn per address
+	// uniform in [0, DADDelay) (Linux: rtr_solicit_delay, 1 s). Prober
+	// answers the probe; nil finds nothing in use. An address found in
+	// use is declined (§18.2.8). DAD and DADDelay are host constants:
+	// Timescale does not scale them.
+	DAD      time.Duration
+	DADDelay time.Duration
+	Prober   DADProber
+
+	// Jitter spreads the instants of T1 and T2 taken from each Reply by
+	// a uniform factor in [1-Jitter, 1+Jitter] (0: off; clamped to
+	// [0, 0.5]), as real clients do (systemd-networkd, for one). RFC 9915
+	// leaves only zero T1/T2 to the client (§14.2); spreading given
+	// values models real clients, it is not an RFC rule. T1 stays at or
+	// below T2, and T2 before the shortest valid lifetime ends.
+	Jitter float64
 }
 
 // Errors of New.
@@ -81,29 +112,41 @@ type Client struct {
 	server    dhcpv6.DUID // the server that granted the binding (Renew goes there, §18.2.4)
 	serverHex string
 
-	offer        offer  // best Advertise while soliciting (§18.2.1, §18.2.9)
-	reqFromOffer bool   // the Request carries the offer's leases as hints (else the held ones)
-	notOnLink    bool   // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
-	notOnLinkBy  string // the server that said so
+	offers       []offer   // valid Advertises of the Solicit, best first (§18.2.1, §18.2.9)
+	offerHints   []hint    // their leases; offers[i] owns offerHints[lo:hi]
+	offerAt      int       // the offer the running Request came from
+	reqFromOffer bool      // the Request carries the offer's leases as hints (else the held ones)
+	retryAt      time.Time // no Renew before it (after a NoBinding that a Request did not cure)
+	notOnLink    bool      // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
+	notOnLinkBy  string    // the server that said so
 	declining    []Lease
+	declineQ     []Lease // declined, waiting for the running exchange to end (§18.2.8)
 	releasing    []Lease
 	refreshAt    time.Time // stateless: next Information-request (§21.23)
 
-	cidOpt dhcpv6.Option
-	sidOpt dhcpv6.Option
+	cidOpt  dhcpv6.Option
+	sidOpt  dhcpv6.Option
+	declSid dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
 
 	drops   Drops
 	out     Output
 	entries []entry
-	cand    []Lease
+	zeroed  []Lease // scratch of apply
+	isExt   []bool  // scratch of apply
 }
 
+// offer is one stored Advertise.
 type offer struct {
-	ok        bool
 	pref      int
 	server    dhcpv6.DUID
 	serverHex string
-	hints     []Lease
+	lo, hi    int32
+}
+
+// hint is one lease an Advertise offered.
+type hint struct {
+	iaid uint32
+	p    netip.Prefix
 }
 
 // New returns an idle client; call Start.
@@ -118,6 +161,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timescale <= 0 {
 		cfg.Timescale = 1
 	}
+	cfg.Jitter = min(max(cfg.Jitter, 0), 0.5)
+	cfg.DAD, cfg.DADDelay = max(cfg.DAD, 0), max(cfg.DADDelay, 0)
 	cfg.DUID = append([]byte(nil), cfg.DUID...)
 	c := &Client{
 		cfg:        cfg,
@@ -184,6 +229,25 @@ func (c *Client) AppendLeases(dst []Lease) []Lease {
 	return dst
 }
 
+// LeaseOf returns the IA_NA lease of addr when the client holds it. It
+// does not allocate.
+func (c *Client) LeaseOf(addr netip.Addr) (Lease, bool) {
+	if !c.state.HoldsLeases() {
+		return Lease{}, false
+	}
+	p := netip.PrefixFrom(addr, 128)
+	for i := range c.ias {
+		a := &c.ias[i]
+		if a.kind != history.IANA {
+			continue
+		}
+		if j := a.find(p); j >= 0 {
+			return a.leases[j], true
+		}
+	}
+	return Lease{}, false
+}
+
 func (c *Client) leaseCount() int {
 	n := 0
 	for i := range c.ias {
@@ -209,17 +273,19 @@ func (c *Client) Start(now time.Time) Output {
 }
 
 // Timer runs whatever is due at now: initial delays, retransmissions,
-// ends of exchanges, T1, T2, lease expiry and information refresh.
+// ends of exchanges, duplicate address detection probes, T1, T2, lease
+// expiry and information refresh.
 func (c *Client) Timer(now time.Time) Output {
 	c.begin()
 	c.expire(now)
 	if c.ex.active() && !now.Before(c.ex.next) {
 		c.exchangeTimer(now)
 	}
+	c.probe(now)
 	switch c.state {
 	case Bound:
 		// §18.2.4: at T1 the client sends Renew (and Rebind at T2).
-		if at := c.renewAt(); !at.IsZero() && !now.Before(at) {
+		if at := c.renewTime(); !at.IsZero() && !now.Before(at) {
 			c.startRenew(now)
 		}
 	case Informed:
@@ -240,6 +306,9 @@ func (c *Client) Stop(now time.Time) Output {
 		return c.finish()
 	}
 	c.releasing = c.AppendLeases(c.releasing[:0])
+	// Addresses declined but not sent yet are left: the client leaves.
+	clear(c.declineQ)
+	c.declineQ = c.declineQ[:0]
 	if len(c.releasing) == 0 {
 		c.ex.kind = dhcpv6.MessageTypeNone
 		c.state = Stopped
@@ -281,10 +350,8 @@ func (c *Client) Decline(now time.Time, addr netip.Addr) Output {
 		// §18.2.8: the client MUST NOT use the declined address any more.
 		l := a.remove(j)
 		c.leaseEvent(now, history.Declined, a, l, "")
-		c.declining = append(c.declining, l)
-		c.state = Declining
-		c.newExchange(dhcpv6.MessageTypeDecline, DeclineParams.Scaled(c.cfg.Timescale), time.Time{})
-		c.launch(now, false)
+		c.declineQ = append(c.declineQ, l)
+		c.startDecline(now)
 		break
 	}
 	return c.finish()
@@ -348,14 +415,25 @@ func (c *Client) nextTimer() time.Time {
 		for i := range c.ias {
 			for j := range c.ias[i].leases {
 				upd(c.ias[i].leases[j].Until)
+				upd(c.ias[i].leases[j].ProbeAt)
 			}
 		}
 	}
 	switch c.state {
 	case Bound:
-		upd(c.renewAt())
+		upd(c.renewTime())
 	case Informed:
 		upd(c.refreshAt)
+	}
+	return t
+}
+
+// renewTime is when a bound client starts its next Renew: T1, but not
+// before retryAt (after a Request that followed a NoBinding).
+func (c *Client) renewTime() time.Time {
+	t := c.renewAt()
+	if !t.IsZero() && c.retryAt.After(t) {
+		return c.retryAt
 	}
 	return t
 }
@@ -392,7 +470,8 @@ func (c *Client) lastUntil() time.Time {
 }
 
 // expire drops the leases whose valid lifetime ended by now; when none is
-// left, the client starts over with Solicit (§18.2.5).
+// left, the client starts over with Solicit (§18.2.5) once a Decline that
+// waits has gone.
 func (c *Client) expire(now time.Time) {
 	if !c.state.HoldsLeases() {
 		return
@@ -410,11 +489,16 @@ func (c *Client) expire(now time.Time) {
 			n++
 		}
 	}
-	if n > 0 && c.leaseCount() == 0 {
-		switch c.state {
-		case Bound, Renewing, Rebinding, Confirming:
-			c.startSolicit(now, false)
-		}
+	if n == 0 {
+		return
+	}
+	if c.leaseCount() > 0 {
+		c.leasesChanged(now)
+		return
+	}
+	switch c.state {
+	case Bound, Renewing, Rebinding, Confirming:
+		c.settle(now)
 	}
 }
 
@@ -429,7 +513,8 @@ func (c *Client) exchangeTimer(now time.Time) {
 	case dhcpv6.MessageTypeSolicit:
 		// §18.2.1: at the end of the first RT, Request from the best
 		// server that advertised (highest preference, first received).
-		if c.offer.ok {
+		if len(c.offers) > 0 {
+			c.offerAt = 0
 			c.startRequest(now)
 			return
 		}
@@ -452,38 +537,61 @@ func (c *Client) fail(now time.Time) {
 	c.ex.kind = dhcpv6.MessageTypeNone
 	switch kind {
 	case dhcpv6.MessageTypeRequest:
-		// §18.2.2: the exchange failed; start over with Solicit (or go
-		// on with the leases still held after a NoBinding).
 		c.gaveUp(now, "request")
-		if c.leaseCount() > 0 {
-			c.state = Bound
-		} else {
-			c.startSolicit(now, false)
+		if c.reqFromOffer && c.offerAt+1 < len(c.offers) {
+			// §18.2.9, §18.2.2: the chosen server does not respond; the
+			// client chooses the next server by the criteria of §18.2.1
+			// among the Advertises it stored.
+			c.offerAt++
+			c.startRequest(now)
+			return
 		}
+		// §18.2.2: the exchange failed; start over with Solicit (or go
+		// on with the leases still held after a NoBinding, §18.2.10.1).
+		c.endRequest(now)
 	case dhcpv6.MessageTypeRenew:
+		if len(c.declineQ) > 0 {
+			// §18.2.8: a Decline waited for this exchange; it goes now,
+			// and T2 (past) starts the Rebind after it.
+			c.startDecline(now)
+			return
+		}
 		// §18.2.4: Renew runs until T2, then the client Rebinds.
 		c.startRebind(now, false)
 	case dhcpv6.MessageTypeRebind:
 		if link {
 			// §18.2.12 with §18.2.3: no answer, keep the leases.
 			c.gaveUp(now, "rebind")
-			c.state = Bound
+			c.bound(now)
 			return
 		}
 		// §18.2.5: Rebind ends when the valid lifetimes do (expire
-		// normally got there first).
+		// normally got there first). Only the leases whose valid
+		// lifetime has passed end here.
 		for i := range c.ias {
 			a := &c.ias[i]
-			for _, l := range a.leases {
-				c.leaseEvent(now, history.Expired, a, l, "")
+			for j := 0; j < len(a.leases); {
+				if now.Before(a.leases[j].Until) {
+					j++
+					continue
+				}
+				c.leaseEvent(now, history.Expired, a, a.remove(j), "")
 			}
-			a.leases = a.leases[:0]
 		}
-		c.startSolicit(now, false)
+		if c.leaseCount() > 0 && len(c.declineQ) == 0 {
+			// The deadline was behind the leases: Rebind goes on until
+			// the valid lifetimes still held end.
+			c.ex.kind = dhcpv6.MessageTypeRebind
+			c.ex.deadline = c.lastUntil()
+			c.build()
+			c.transmit(now)
+			return
+		}
+		c.settle(now)
 	case dhcpv6.MessageTypeConfirm:
 		// §18.2.3: no answer to Confirm, continue using the leases.
 		c.gaveUp(now, "confirm")
-		c.state = Bound
+		c.bound(now)
 	case dhcpv6.MessageTypeDecline:
 		c.gaveUp(now, "decline")
 		c.afterDecline(now)
@@ -509,22 +617,52 @@ func (c *Client) setServer(d dhcpv6.DUID, h string) {
 
 func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.state = Soliciting
-	c.offer.ok, c.offer.pref, c.offer.server, c.offer.serverHex = false, -1, nil, ""
-	c.offer.hints = c.offer.hints[:0]
+	c.clearOffers()
 	c.server, c.serverHex, c.sidOpt = nil, "", nil
+	c.retryAt = time.Time{}
 	p := SolicitParams.Scaled(c.cfg.Timescale)
 	p.MRT = c.solMaxRT
 	c.newExchange(dhcpv6.MessageTypeSolicit, p, time.Time{})
 	c.launch(now, delay)
 }
 
+// startRequest sends a Request to the server of c.offers[c.offerAt],
+// with its Server ID and its leases as hints (§18.2.2).
 func (c *Client) startRequest(now time.Time) {
-	c.setServer(c.offer.server, c.offer.serverHex)
+	o := &c.offers[c.offerAt]
+	c.setServer(o.server, o.serverHex)
 	c.reqFromOffer = true
 	c.state = Requesting
 	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
 	c.launch(now, false)
-	c.offer.ok = false
+}
+
+// clearOffers forgets the stored Advertises, keeping the room.
+func (c *Client) clearOffers() {
+	clear(c.offers) // let go of the servers' DUIDs
+	c.offers, c.offerHints, c.offerAt = c.offers[:0], c.offerHints[:0], 0
+}
+
+// endRequest ends a Request exchange that gave the client nothing: with
+// leases still held (a Request after NoBinding) it goes on with them, and
+// with nothing it solicits (§18.2.2, §18.2.10.1).
+func (c *Client) endRequest(now time.Time) {
+	c.retryAfterNoBinding(now)
+	c.settle(now)
+}
+
+// retryAfterNoBinding, at the end of a Request that followed a NoBinding
+// and left an IA with leases past its T1 (not reinstated), keeps the next
+// Renew or Rebind REN_TIMEOUT away: without it the client would go round
+// Rebind, NoBinding, Request at once, and §18.2.10.1 asks it to
+// rate-limit what it sends for an IA a server does not serve.
+func (c *Client) retryAfterNoBinding(now time.Time) {
+	if c.reqFromOffer {
+		return
+	}
+	if at := c.renewAt(); !at.IsZero() && !now.Before(at) {
+		c.retryAt = now.Add(scale(RenTimeout, c.cfg.Timescale))
+	}
 }
 
 func (c *Client) startRenew(now time.Time) {
@@ -569,14 +707,179 @@ func (c *Client) startInfo(now time.Time, delay bool) {
 	c.launch(now, delay)
 }
 
+// afterDecline ends a Decline exchange (§18.2.8, §18.2.10.1): the next
+// waiting Decline goes, or the client goes on with what it holds, or
+// solicits when nothing is left.
 func (c *Client) afterDecline(now time.Time) {
 	c.ex.kind = dhcpv6.MessageTypeNone
+	clear(c.declining)
 	c.declining = c.declining[:0]
-	if c.leaseCount() == 0 {
+	c.settle(now)
+}
+
+// bound ends the running exchange with the client holding leases. A
+// Decline that waited for the exchange goes now (§18.2.8).
+func (c *Client) bound(now time.Time) {
+	c.ex.kind = dhcpv6.MessageTypeNone
+	c.state = Bound
+	if len(c.declineQ) > 0 {
+		c.startDecline(now)
+	}
+}
+
+// settle ends the running exchange: a waiting Decline goes first
+// (§18.2.8), then a client with nothing left solicits, and one with
+// leases is bound.
+func (c *Client) settle(now time.Time) {
+	c.ex.kind = dhcpv6.MessageTypeNone
+	switch {
+	case len(c.declineQ) > 0:
+		c.startDecline(now)
+	case c.leaseCount() == 0:
 		c.startSolicit(now, false)
+	default:
+		c.state = Bound
+	}
+}
+
+// startDecline starts a Decline exchange (§18.2.8) for the waiting
+// addresses that the server of the first one granted, to that server;
+// the others wait for the next exchange. A Decline that was running is
+// restarted with its addresses added.
+func (c *Client) startDecline(now time.Time) {
+	if c.state == Declining && c.ex.kind == dhcpv6.MessageTypeDecline {
+		c.declineQ = append(c.declineQ, c.declining...)
+	}
+	clear(c.declining)
+	c.declining = c.declining[:0]
+	srv := c.declineQ[0].Server
+	n := 0
+	for _, l := range c.declineQ {
+		if l.Server == srv {
+			c.declining = append(c.declining, l)
+		} else {
+			c.declineQ[n] = l
+			n++
+		}
+	}
+	clear(c.declineQ[n:])
+	c.declineQ = c.declineQ[:n]
+	c.declSid = c.sidFor(srv)
+	c.state = Declining
+	c.newExchange(dhcpv6.MessageTypeDecline, DeclineParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.launch(now, false)
+}
+
+// sidFor is the Server ID option of the server whose DUID is h (hex).
+func (c *Client) sidFor(h string) dhcpv6.Option {
+	if h == c.serverHex && c.sidOpt != nil {
+		return c.sidOpt
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return c.sidOpt
+	}
+	d, err := dhcpv6.DUIDFromBytes(b)
+	if err != nil {
+		return c.sidOpt
+	}
+	return dhcpv6.OptServerID(d)
+}
+
+// outstanding reports whether the running Renew or Rebind is still for
+// something: an IA with leases whose T1 (Renew) or T2 (Rebind) has come.
+// A Rebind after a link change is for every IA (§18.2.12).
+func (c *Client) outstanding(now time.Time) bool {
+	if c.ex.linkChange {
+		return true
+	}
+	for i := range c.ias {
+		a := &c.ias[i]
+		if len(a.leases) == 0 {
+			continue
+		}
+		at := a.t1At
+		if c.ex.kind == dhcpv6.MessageTypeRebind {
+			at = a.t2At
+		}
+		if !now.Before(at) {
+			return true
+		}
+	}
+	return false
+}
+
+// leasesChanged follows a change of the leases while a Renew or Rebind
+// runs. With nothing left to renew or rebind the exchange ends. Otherwise
+// its end follows the leases (§18.2.4: Renew runs until T2; §18.2.5:
+// Rebind until the valid lifetimes of the leases held end) and its
+// retransmissions carry the leases now held.
+func (c *Client) leasesChanged(now time.Time) {
+	k := c.ex.kind
+	if k != dhcpv6.MessageTypeRenew && k != dhcpv6.MessageTypeRebind {
 		return
 	}
-	c.state = Bound
+	if !c.outstanding(now) {
+		c.bound(now)
+		return
+	}
+	switch {
+	case c.ex.linkChange: // Confirm's MRD (§18.2.12)
+	case k == dhcpv6.MessageTypeRebind:
+		c.ex.deadline = c.lastUntil()
+	default:
+		c.ex.deadline = c.rebindAt()
+	}
+	if c.ex.count > 0 && c.ex.next.After(c.ex.deadline) {
+		c.ex.next = c.ex.deadline
+	}
+	c.build()
+}
+
+// probe runs the duplicate address detection probes due at now (RFC 4862
+// §5.4; RFC 9915 §18.2.10.1). An address found in use is declined
+// (§18.2.8): the client stops using it at once, and sends the Decline now
+// when no exchange runs, or when the running one ends.
+func (c *Client) probe(now time.Time) {
+	if c.cfg.Prober == nil || !c.state.HoldsLeases() {
+		return
+	}
+	found := false
+	for i := range c.ias {
+		a := &c.ias[i]
+		if a.kind != history.IANA {
+			continue
+		}
+		for j := 0; j < len(a.leases); {
+			l := &a.leases[j]
+			if l.ProbeAt.IsZero() || now.Before(l.ProbeAt) {
+				j++
+				continue
+			}
+			l.ProbeAt = time.Time{}
+			holder, inUse := c.cfg.Prober.InUse(c.cfg.Index, l.Prefix.Addr())
+			if !inUse {
+				j++
+				continue
+			}
+			d := a.remove(j)
+			c.leaseEvent(now, history.Declined, a, d, history.CauseDAD)
+			if holder >= 0 {
+				peer := new(int)
+				*peer = holder
+				c.out.Events[len(c.out.Events)-1].Peer = peer
+			}
+			c.declineQ = append(c.declineQ, d)
+			found = true
+		}
+	}
+	switch {
+	case !found:
+	case c.state == Bound:
+		c.startDecline(now)
+	default:
+		c.leasesChanged(now)
+	}
 }
 
 // newExchange sets up a new exchange with a fresh transaction ID (§15:

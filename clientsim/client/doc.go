@@ -2,14 +2,50 @@
 // machine. It never reads the wall clock, a socket or the global random
 // source: callers hand it the time and the messages it receives, and it
 // hands back the messages to send, the one time at which it wants its
-// Timer method called, and the history events of every transition.
+// Timer method called, and the history events of every transition. Every
+// random draw (retransmission RAND, initial delays, transaction IDs, DAD
+// delays, T1/T2 jitter) comes from the client's own seeded source, so the
+// same seed gives the same run.
 //
 // The client asks for one IA_NA (IAID 1), one IA_PD (IAID 2), both, or
-// neither (stateless: Information-Request). It follows RFC 9915 §15 for
+// neither (stateless: Information-request). It follows RFC 9915 §15 for
 // retransmission, §16 for validation of what it receives and §18.2 for
 // each exchange; the constants live in constants.go with their sections.
 //
+// Server selection (§18.2.1, §18.2.9): the client keeps every usable
+// Advertise of its Solicit, best first (highest preference, then first
+// received); an Advertise is ignored only when it has no address and no
+// prefix for the IAs asked for. When the chosen server does not answer
+// the Request, the client Requests from the next stored one, and solicits
+// again only when none is left.
+//
+// Replies (§18.2.10.1): T1/T2 of 0 are the client's to choose (0.5 and
+// 0.8 times the shortest preferred lifetime, kept on the right side of a
+// non-zero value the server gave); non-zero ones are used as given.
+// Leases a Reply does not mention are left unchanged: a new lease next to
+// such an old one is reported Renumbered with Cause kept (the old one
+// stays until it expires), a new lease next to one returned with valid
+// lifetime 0 is Renumbered with no cause. NoBinding for an IA in a Reply
+// to Renew or Rebind emits a NoBinding event per lease, keeps the leases
+// and sends a Request for all IAs to the server that answered; when that
+// Request gives nothing the client goes on with what it holds (the next
+// Renew/Rebind at least REN_TIMEOUT later) and solicits once nothing is
+// left. Renew runs until T2 and Rebind until the valid lifetimes of the
+// leases still held end (§18.2.4, §18.2.5): both follow the leases as
+// they change, and end when no IA they are for is due any more.
+//
+// Duplicate address detection (Config.DAD, DADDelay, Prober; RFC 4862
+// §5.4): each IA_NA address the client did not hold before is tentative
+// for a random delay in [0, DADDelay) plus DAD (Lease.UsableAt, the
+// Tentative field of its Bound or Renumbered event); delegated prefixes
+// and extensions never are. At the probe time the client asks the Prober;
+// an address in use is declined (§18.2.8) to the server that granted it,
+// with a Declined event of cause dad naming the holder in Peer. A Decline
+// that arises during another exchange waits for it to end.
+//
 // Every RFC constant is multiplied by Config.Timescale (0.1 runs ten times
 // faster than real DHCPv6) so that a lab fits in seconds; lifetimes granted by
-// servers are never scaled (the lab configures short ones instead).
+// servers are never scaled (the lab configures short ones instead), nor are
+// DAD and DADDelay (host constants). Config.Jitter spreads T1 and T2 the way
+// real clients do; it is a model of them, not an RFC rule.
 package client

@@ -263,3 +263,48 @@ func (h *harness) bind(srv *server, ia dhcpv6.Option) {
 		panic("not bound: " + h.c.State().String())
 	}
 }
+
+func withJitter(j float64) opt { return func(c *client.Config) { c.Jitter = j } }
+
+func withDAD(dad, delay time.Duration, p client.DADProber) opt {
+	return func(c *client.Config) { c.DAD, c.DADDelay, c.Prober = dad, delay, p }
+}
+
+// prober is a scripted DADProber: the addresses in inUse are held by
+// holder (-1: a host outside the population).
+type prober struct {
+	holder int
+	inUse  map[netip.Addr]bool
+	calls  []probeCall
+}
+
+type probeCall struct {
+	client int
+	addr   netip.Addr
+}
+
+func newProber(holder int, addrs ...string) *prober {
+	p := &prober{holder: holder, inUse: map[netip.Addr]bool{}}
+	for _, a := range addrs {
+		p.inUse[netip.MustParseAddr(a)] = true
+	}
+	return p
+}
+
+func (p *prober) InUse(c int, a netip.Addr) (int, bool) {
+	p.calls = append(p.calls, probeCall{c, a})
+	if p.inUse[a] {
+		return p.holder, true
+	}
+	return -1, false
+}
+
+// leaseOf is the held lease p (a prefix, or an address as /128).
+func (h *harness) leaseOf(p netip.Prefix) (client.Lease, bool) {
+	for _, l := range h.c.Leases() {
+		if l.Prefix == p {
+			return l, true
+		}
+	}
+	return client.Lease{}, false
+}

@@ -13,19 +13,34 @@ type Lease struct {
 	Prefix    netip.Prefix // the address as a /128, or the delegated prefix
 	Preferred time.Duration
 	Valid     time.Duration
-	T1, T2    time.Duration // the IA's T1 and T2 when it was last granted (after §14.2 defaults)
+	T1, T2    time.Duration // the IA's T1 and T2 when it was last granted (after §14.2 defaults, before Config.Jitter)
 	Granted   time.Time     // the Reply that gave or last extended it
 	Until     time.Time     // end of the valid lifetime on the client's clock
 	Server    string        // DUID (hex) of the server that granted or last extended it
+
+	// Duplicate address detection (RFC 4862 §5.4; RFC 9915 §18.2.10.1)
+	// of an IA_NA address the client did not hold before. ProbeAt is
+	// when the client sends its first Neighbor Solicitation for it (zero
+	// once probed, or when no probe is due: DAD off, no Config.Prober, a
+	// delegated prefix, an extension). UsableAt is when DAD ends: before
+	// it the address is tentative and carries no traffic. It equals the
+	// time the lease was first granted when the address was never
+	// tentative; extensions leave both unchanged.
+	ProbeAt  time.Time
+	UsableAt time.Time
 }
+
+// Tentative reports whether the address is still in duplicate address
+// detection at now (RFC 4862 §5.4): held, but not usable yet.
+func (l *Lease) Tentative(now time.Time) bool { return now.Before(l.UsableAt) }
 
 // ia is one identity association the client asks for, with its leases.
 type ia struct {
 	kind   string // history.IANA or history.IAPD
 	iaid   uint32
 	t1, t2 time.Duration
-	t1At   time.Time // when to Renew (zero: no lease)
-	t2At   time.Time // when to Rebind
+	t1At   time.Time // when to Renew (zero: no lease); Config.Jitter applied
+	t2At   time.Time // when to Rebind; Config.Jitter applied
 	leases []Lease
 }
 

@@ -125,23 +125,21 @@ func (c *Client) maxRT(m *dhcpv6.Message) {
 
 // advertise handles a valid Advertise while soliciting (§18.2.9).
 func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string) {
-	// §18.2.9: the client MUST ignore an Advertise with NoAddrsAvail, and
-	// one with no address and no prefix in the IAs it asked for.
-	if status(m) == iana.StatusNoAddrsAvail {
-		c.drop(DropNoAddrs)
-		return
-	}
-	c.cand = c.cand[:0]
+	// §18.2.9: the client MUST ignore an Advertise that has no address in
+	// its IA_NAs and no prefix in its IA_PDs. A NoAddrsAvail status alone
+	// does not make it ignored: it may still carry prefixes, or addresses
+	// in another IA, that the client asked for.
+	lo := len(c.offerHints)
 	for i := range c.ias {
 		a := &c.ias[i]
 		c.entries = iaEntries(m, a, c.entries[:0], nil)
 		for _, e := range c.entries {
 			if e.valid > 0 {
-				c.cand = append(c.cand, Lease{IA: a.kind, IAID: a.iaid, Prefix: e.p})
+				c.offerHints = append(c.offerHints, hint{iaid: a.iaid, p: e.p})
 			}
 		}
 	}
-	if len(c.cand) == 0 {
+	if len(c.offerHints) == lo {
 		c.drop(DropNoAddrs)
 		return
 	}
@@ -150,17 +148,33 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 	ev.Server = shex
 	ev.Detail = "preference=" + strconv.Itoa(pref)
 	c.out.Events = append(c.out.Events, ev)
-	// §18.2.1: keep the highest preference; between equals the first
-	// received stays.
-	if !c.offer.ok || pref > c.offer.pref {
-		c.offer.ok, c.offer.pref, c.offer.server, c.offer.serverHex = true, pref, sid, shex
-		c.offer.hints, c.cand = c.cand, c.offer.hints
-	}
+	c.keepOffer(pref, sid, shex, lo)
 	// §18.2.1, §18.2.9: Preference 255 makes the client Request at once;
 	// after the first RT the first valid Advertise is taken.
 	if pref == 255 || c.ex.count > 1 {
+		c.offerAt = 0
 		c.startRequest(now)
 	}
+}
+
+// keepOffer stores an Advertise among the exchange's others, best first
+// (§18.2.1: highest preference, then first received; §18.2.9: the client
+// keeps them in case the chosen server does not answer). Its hints are
+// c.offerHints[lo:]. A second Advertise from the same server is dropped.
+func (c *Client) keepOffer(pref int, sid dhcpv6.DUID, shex string, lo int) {
+	at := len(c.offers)
+	for k := range c.offers {
+		if c.offers[k].serverHex == shex {
+			c.offerHints = c.offerHints[:lo]
+			return
+		}
+		if c.offers[k].pref < pref && at == len(c.offers) {
+			at = k
+		}
+	}
+	c.offers = append(c.offers, offer{})
+	copy(c.offers[at+1:], c.offers[at:])
+	c.offers[at] = offer{pref: pref, server: sid, serverHex: shex, lo: int32(lo), hi: int32(len(c.offerHints))}
 }
 
 // requestReply handles the Reply to a Request, or a Rapid Commit Reply to
@@ -171,20 +185,15 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID,
 	case iana.StatusUseMulticast:
 		c.useMulticast(now)
 		return
-	case iana.StatusNotOnLink:
-		// §18.2.10.1: NotOnLink to a Request: start over with Solicit.
-		if !rapid {
-			c.startSolicit(now, false)
+	case iana.StatusNotOnLink, iana.StatusNoAddrsAvail:
+		if rapid {
+			c.drop(DropNoAddrs)
 			return
 		}
-		c.drop(DropStatus)
-		return
-	case iana.StatusNoAddrsAvail:
-		if !rapid {
-			c.startSolicit(now, false)
-			return
-		}
-		c.drop(DropNoAddrs)
+		// §18.2.10.1: NotOnLink or NoAddrsAvail to a Request: start over
+		// with Solicit; a client that still holds leases (a Request after
+		// NoBinding) goes on with them.
+		c.endRequest(now)
 		return
 	default:
 		// §18.2.10: UnspecFail and the like: keep retransmitting (the
@@ -200,12 +209,13 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID,
 	c.apply(now, m, ctxRequest, shex)
 	if c.leaseCount() == 0 {
 		// §18.2.10.1: NoAddrsAvail for every IA: keep soliciting.
-		c.startSolicit(now, false)
+		c.endRequest(now)
 		return
 	}
+	c.clearOffers()
 	c.setServer(sid, shex)
-	c.ex.kind = dhcpv6.MessageTypeNone
-	c.state = Bound
+	c.retryAfterNoBinding(now)
+	c.bound(now)
 }
 
 func (c *Client) offersLeases(m *dhcpv6.Message) bool {
@@ -232,9 +242,12 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, 
 		return
 	}
 	res := c.apply(now, m, ctx, shex)
-	if ctx == ctxRenew && res.noBinding {
-		// §18.2.10.1: NoBinding for an IA in a Reply to Renew: the
-		// client sends a Request for it (to the same server).
+	if res.noBinding {
+		// §18.2.10.1: NoBinding for an IA in a Reply to Renew or Rebind:
+		// the client sends a Request, with IA options for all its IAs, to
+		// the server that responded, and goes on using the leases still
+		// valid meanwhile.
+		c.setServer(sid, shex)
 		c.reqFromOffer = false
 		c.state = Requesting
 		c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
@@ -242,21 +255,22 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, 
 		return
 	}
 	if c.leaseCount() == 0 {
-		// Every lease refused (NoBinding or zero lifetimes): start over
-		// with Solicit. (§18.2.10.1 would also allow a Request to the
-		// answering server; the lab follows its DESIGN: Solicit.)
-		c.startSolicit(now, false)
+		// Every lease refused with zero lifetimes: start over with
+		// Solicit (§18.2.10.1; a Decline that waits goes first).
+		c.settle(now)
 		return
 	}
-	if res.missing {
-		// §18.2.10.1: an IA missing from the Reply: go on as if no
-		// Reply had come for it, at the normal retransmission pace.
+	if res.missing && c.outstanding(now) {
+		// §18.2.10.1: an IA missing from the Reply and still due: go on
+		// as if no Reply had come for it, at the normal retransmission
+		// pace. The leases may have changed: the exchange's end follows
+		// them (§18.2.5: Rebind runs until the valid lifetimes end).
+		c.leasesChanged(now)
 		return
 	}
 	// The answering server now holds the binding: Renew goes there.
 	c.setServer(sid, shex)
-	c.ex.kind = dhcpv6.MessageTypeNone
-	c.state = Bound
+	c.bound(now)
 }
 
 // confirmReply handles the Reply to a Confirm (§18.2.10.1).
@@ -276,8 +290,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 			}
 		}
 		c.notOnLink = false
-		c.ex.kind = dhcpv6.MessageTypeNone
-		c.state = Bound
+		c.bound(now)
 	case iana.StatusNotOnLink:
 		// Wait for the end of the current RT in case another server
 		// answers Success.
@@ -305,11 +318,7 @@ func (c *Client) confirmNotOnLink(now time.Time) {
 	}
 	c.notOnLink = false
 	c.ex.kind = dhcpv6.MessageTypeNone
-	if c.leaseCount() == 0 {
-		c.startSolicit(now, false)
-		return
-	}
-	c.state = Bound
+	c.settle(now)
 }
 
 // infoReply handles the Reply to an Information-request (§18.2.10.1,
