@@ -14,29 +14,50 @@ import (
 // 0..1, the rest are counts. "scenario" and "model" are text and cannot
 // carry a numeric bound.
 var MetricPaths = []string{
-	"scenario",             // scenario name (text)
-	"model",                // deployment model (text)
-	"clients",              // clients in the run
-	"affected",             // clients whose binding was last granted/extended by a faulted server
-	"rebind.extended",      // affected clients that kept their address
-	"rebind.renumbered",    // ... that got a new address in the Rebind's Reply
-	"rebind.refused",       // ... that got NoBinding or zero lifetimes and no new address
-	"rebind.silent",        // ... that got no answer before expiry
-	"rebind.failure_rate",  // share of affected clients whose Rebind did not extend their address
-	"reacquire_s.p50",      // seconds from the fault to holding a valid binding from a live server
-	"reacquire_s.p95",      //
-	"reacquire_s.p99",      //
-	"reacquire_s.max",      //
-	"outage_s.p50",         // seconds of that time with no valid address at all
-	"outage_s.p95",         //
-	"outage_s.p99",         //
-	"outage_s.max",         //
-	"continuity",           // share of affected clients that kept their address across the failover
-	"duplicates.addresses", // addresses held by two clients at once
-	"duplicates.pairs",     // client pairs involved
-	"duplicates.overlap_s", // total seconds of overlap
-	"unrecovered",          // affected clients that never held a valid binding again
-	"bound",                // clients holding a valid binding at the end of the run
+	"scenario",                  // scenario name (text)
+	"model",                     // deployment model (text)
+	"clients",                   // clients in the run
+	"affected",                  // clients whose binding was last granted/extended by a faulted server
+	"rebind.extended",           // affected clients that kept their address
+	"rebind.extended_survivor",  // ... extended by a server the fault did not hit
+	"rebind.extended_recovered", // ... extended by the faulted server once it was back
+	"rebind.renumbered",         // ... that got a new address in the Rebind's Reply
+	"rebind.refused",            // ... that got NoBinding or zero lifetimes and no new address
+	"rebind.refused_nobinding",
+	"rebind.refused_zero",
+	"rebind.silent",          // ... that got no answer before expiry
+	"rebind.released",        // ... that released or declined the lease before any outcome
+	"rebind.undecided",       // ... with no outcome by the end
+	"rebind.nobinding",       // ... that got a NoBinding answer (and kept the lease, RFC 9915 §18.2.10.1)
+	"rebind.failure_rate",    // share of decided affected clients whose address was not extended; unknown when none
+	"reacquire_s.p50",        // seconds from the fault to holding a usable binding of every affected IA type from a live server
+	"reacquire_s.p95",        //
+	"reacquire_s.p99",        //
+	"reacquire_s.max",        //
+	"outage_s.p50",           // seconds of that time with no usable lease of an affected type (tentative counts as none)
+	"outage_s.p95",           //
+	"outage_s.p99",           //
+	"outage_s.max",           //
+	"outage_tentative_s.p50", // the part of the outage spent waiting on DAD
+	"outage_tentative_s.p99",
+	"outage_tentative_s.max",
+	"continuity", // share of affected clients that kept their address across the failover
+	"per_ia.na.affected", "per_ia.na.reacquire_s.p50", "per_ia.na.reacquire_s.p99", "per_ia.na.reacquire_s.max",
+	"per_ia.na.outage_s.p50", "per_ia.na.outage_s.p99", "per_ia.na.outage_s.max", "per_ia.na.unrecovered", "per_ia.na.continuity",
+	"per_ia.pd.affected", "per_ia.pd.reacquire_s.p50", "per_ia.pd.reacquire_s.p99", "per_ia.pd.reacquire_s.max",
+	"per_ia.pd.outage_s.p50", "per_ia.pd.outage_s.p99", "per_ia.pd.outage_s.max", "per_ia.pd.unrecovered", "per_ia.pd.continuity",
+	"duplicates.addresses",  // addresses used by two clients at once
+	"duplicates.pairs",      // client pairs involved
+	"duplicates.overlap_s",  // total seconds of overlap
+	"conflicts.count",       // addresses caught by duplicate address detection and declined
+	"conflicts.addresses",   // distinct such addresses
+	"conflicts.pairs",       // distinct (client, holder) pairs
+	"conflicts.delay_s.p50", // per conflict: seconds from the grant to a usable address again
+	"conflicts.delay_s.p99",
+	"conflicts.delay_s.max",
+	"conflicts.unrecovered", // conflicts after which the client never held a usable address again
+	"unrecovered",           // affected clients that never held a valid binding again
+	"bound",                 // clients holding a valid binding at the end of the run
 
 	"pd.pool_prefixes",           // distinct delegable prefixes configured across the servers
 	"pd.clients",                 // clients that asked for a prefix (IA_PD)

@@ -30,6 +30,10 @@ const (
 	// §7: without it, "there is a distinct chance that each server will
 	// assign the same address to two different clients".
 	claimDuplicates claim = "duplicates"
+	// §7 on one link with duplicate address detection on (RFC 4862): the
+	// second client's DAD finds the holder, so it Declines the address
+	// (RFC 9915 §18.2.8) instead of using it: conflicts, no duplicates.
+	claimConflicts claim = "conflicts"
 	// Anything else: safe, and everyone gets an address back.
 	claimSafe claim = "safe"
 )
@@ -50,8 +54,10 @@ func claimOf(sc *scenarios.Scenario) claim {
 		// No lease to renumber, keep or duplicate: the stateless metrics
 		// carry the claims, in the file's own expect: bounds.
 		return claimSafe
-	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocSequential) && wipe:
+	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocSequential) && wipe && sc.Clients.DAD == 0:
 		return claimDuplicates
+	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocSequential) && wipe:
+		return claimConflicts
 	case (sc.Model == scenarios.Split || sc.Model == scenarios.Unique) && fault:
 		return claimRenumber
 	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocHash) && fault:
@@ -98,6 +104,31 @@ func assertScenario(r *labRun) {
 		Expect(rep.Continuity).To(HaveValue(BeNumerically(">=", 0.95)))
 	case claimDuplicates:
 		assertDuplicates(r, h)
+	case claimConflicts:
+		assertConflicts(r)
+	}
+}
+
+// assertConflicts: DAD caught what would have been duplicates. Each
+// conflict names a holder of the population that the history shows was
+// granted the address before the declining client's probe, and nobody
+// used an address twice.
+func assertConflicts(r *labRun) {
+	cf := r.rep.Conflicts
+	Expect(cf.Count).To(BeNumerically(">", 0), "no conflict: DAD caught nothing")
+	Expect(r.rep.Duplicates.Addresses).To(BeZero(), "two clients used one address although DAD was on")
+	for _, ev := range cf.Evidence {
+		Expect(ev.Holder).NotTo(BeNil(), "conflict on %s with a host outside the population", ev.Address)
+		held := false
+		for _, e := range r.res.Events {
+			if e.Client == *ev.Holder && e.Lease.Addr().String() == ev.Address && !e.At.After(ev.At) {
+				switch e.Kind {
+				case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
+					held = true
+				}
+			}
+		}
+		Expect(held).To(BeTrue(), "client %d declined %s at %s naming holder %d, who was never granted it", ev.Client, ev.Address, ev.At, *ev.Holder)
 	}
 }
 

@@ -284,6 +284,7 @@ var _ = Describe("shipped scenarios in network namespaces", Label("netns"), func
 		Expect(seen).To(HaveKey(claimRenumber))
 		Expect(seen).To(HaveKey(claimContinuity))
 		Expect(seen).To(HaveKey(claimDuplicates))
+		Expect(seen).To(HaveKey(claimConflicts))
 	})
 
 	for _, x := range all {

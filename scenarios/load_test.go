@@ -426,7 +426,7 @@ duration: 10s
 
 	Describe("strict checks after resolution", func() {
 		It("detects overlapping split pools in a scenario built in code", func() {
-			s := scenarios.Compare(scenarios.Split, 100)
+			s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Split}, 100)
 			s.Servers[1].Pool = scenarios.PoolOf(netip.MustParsePrefix("2001:db8:1:1:4000::/66"))
 			err := s.Validate()
 			es := asErrors(err)
@@ -441,7 +441,7 @@ duration: 10s
 		})
 
 		It("rejects a pool outside the lab spaces even inside its prefix's checks", func() {
-			s := scenarios.Compare(scenarios.Identical, 10)
+			s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Identical}, 10)
 			for i := range s.Servers {
 				s.Servers[i].Pool = scenarios.PoolOf(netip.MustParsePrefix("2001:db9::/64"))
 			}
@@ -464,7 +464,7 @@ duration: 10s
 		})
 
 		It("reports a bad Scenario built in code without lines", func() {
-			err := scenarios.Compare(scenarios.Model("mirror"), 0).Validate()
+			err := scenarios.Compare(scenarios.CompareVariant{Model: "mirror"}, 0).Validate()
 			es := asErrors(err)
 			var fields []string
 			for _, e := range es {
@@ -545,27 +545,43 @@ duration: 10s
 	})
 
 	Describe("Compare", func() {
-		for _, m := range scenarios.Models {
-			It("builds a valid "+string(m)+" scenario: s1 killed mid-lease", func() {
-				s := scenarios.Compare(m, 300)
+		for _, v := range scenarios.CompareVariants {
+			It("builds a valid "+v.Name()+" scenario: s1 killed mid-lease, newcomers while it is down", func() {
+				s := scenarios.Compare(v, 300)
 				Expect(s.Validate()).To(Succeed())
-				Expect(s.Model).To(Equal(m))
-				Expect(s.Name).To(Equal("compare-" + string(m)))
+				Expect(s.Model).To(Equal(v.Model))
+				Expect(s.Name).To(Equal("compare-" + v.Name()))
 				Expect(s.Lifetimes).To(Equal(scenarios.DefaultLifetimes))
 				Expect(s.Servers).To(HaveLen(2))
 				Expect(s.Servers[0].Preference).To(BeEquivalentTo(255))
 				Expect(s.Servers[1].Preference).To(BeEquivalentTo(0))
 				Expect(s.Servers[0].Rebind).To(Equal(scenarios.RebindCreate))
-				Expect(s.Servers[0].Allocator).To(Equal(scenarios.DefaultAllocator(m)))
-				Expect(s.Timeline).To(Equal([]scenarios.Action{{At: 5 * time.Second, Kind: scenarios.Kill, Target: "s1"}}))
+				want := v.Allocator
+				if want == "" {
+					want = scenarios.DefaultAllocator(v.Model)
+				}
+				Expect(s.Servers[0].Allocator).To(Equal(want))
+				Expect(s.Servers[1].Allocator).To(Equal(want))
+				Expect(s.Timeline).To(Equal([]scenarios.Action{
+					{At: 5 * time.Second, Kind: scenarios.Kill, Target: "s1"},
+					{At: 6 * time.Second, Kind: scenarios.Join, Count: 30, Ramp: 2 * time.Second},
+				}))
 				Expect(s.Duration).To(Equal(65 * time.Second))
 				Expect(s.Expect).To(ContainElement(HaveField("Path", "duplicates.addresses")))
 			})
 		}
 
+		It("names the variants after their model, and the allocator where it is not the model's own", func() {
+			var names []string
+			for _, v := range scenarios.CompareVariants {
+				names = append(names, v.Name())
+			}
+			Expect(names).To(Equal([]string{"split", "unique", "identical", "identical-sequential"}))
+		})
+
 		It("orders its timings for any population: bound before the kill, killed before T1, rebind before expiry, run past expiry", func() {
 			for _, n := range []int{1, 300, 2000, 2001, 100_000, scenarios.MaxClients} {
-				s := scenarios.Compare(scenarios.Split, n)
+				s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Split}, n)
 				Expect(s.Validate()).To(Succeed(), "%d clients", n)
 				kill, l := s.Timeline[0].At, s.Lifetimes
 				Expect(kill).To(BeNumerically(">=", s.Clients.Ramp+3*time.Second), "%d", n)

@@ -21,8 +21,8 @@ const (
 	// RetransTimer 1 s during which the address stays tentative.
 	DefaultDAD      = time.Second
 	DefaultDADDelay = time.Second
-	DefaultPDLen     = 56 // delegated prefix length, unless more clients need longer ones
-	pdPoolBits       = 40 // length of the default PD space
+	DefaultPDLen    = 56 // delegated prefix length, unless more clients need longer ones
+	pdPoolBits      = 40 // length of the default PD space
 )
 
 // DefaultLink is the link prefix when a scenario gives none: the /64 of

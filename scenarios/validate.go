@@ -334,8 +334,8 @@ func validateClients(s *Scenario, c *collector) {
 	if cl.DADDelay < 0 {
 		c.field("clients.dad_delay", nil, "must not be negative, got %s", cl.DADDelay)
 	}
-	if !(cl.Jitter >= 0 && cl.Jitter < 1) {
-		c.field("clients.jitter", nil, "must be a fraction in [0, 1), got %v", cl.Jitter)
+	if !(cl.Jitter >= 0 && cl.Jitter <= 0.5) {
+		c.field("clients.jitter", nil, "must be a fraction in [0, 0.5], got %v", cl.Jitter)
 	}
 }
 

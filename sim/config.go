@@ -68,6 +68,9 @@ func PopulationConfig(sc *scenarios.Scenario, sink func(history.Event)) populati
 		Ramp:        c.Ramp,
 		Timescale:   c.Timescale,
 		RapidCommit: c.RapidCommit,
+		DAD:         c.DAD,
+		DADDelay:    c.DADDelay,
+		Jitter:      c.Jitter,
 		Sink:        sink,
 	}
 }

@@ -21,7 +21,13 @@ type Config struct {
 	Ramp        time.Duration // client i starts at Start's time + Ramp*i/Count
 	Timescale   float64       // multiplies every RFC constant (see client.Config)
 	RapidCommit bool
-	Sink        func(history.Event) // receives every client event, in order; may be nil
+	// DAD, DADDelay and Jitter are each client's duplicate address
+	// detection and T1/T2 jitter (client.Config). With DAD on, the
+	// population answers the clients' probes: an address another client
+	// holds, or one Occupy took, fails DAD.
+	DAD, DADDelay time.Duration
+	Jitter        float64
+	Sink          func(history.Event) // receives every client event, in order; may be nil
 	// Dst is where clients send; zero means transport.AllServersPort.
 	// Ignored in relay mode.
 	Dst netip.AddrPort
@@ -89,7 +95,11 @@ type Population struct {
 
 	churn    *rand.Rand          // StopSome's choices
 	occupied map[netip.Addr]bool // addresses another host uses (Occupy)
-	declines []pendingDecline    // leases granted on occupied addresses, to decline
+	declines []pendingDecline    // DAD off: leases granted on occupied addresses, to decline
+	// holders maps an IA_NA address to the clients that were granted it
+	// (DAD on only). An entry may be stale; InUse checks the client's
+	// current leases and prunes.
+	holders map[netip.Addr][]int32
 
 	started bool
 	start   time.Time
@@ -122,6 +132,9 @@ func New(cfg Config) (*Population, error) {
 		xids:    make(map[uint32]int32, cfg.Count),
 		cur:     make([]uint32, cfg.Count),
 	}
+	if cfg.DAD > 0 {
+		p.holders = make(map[netip.Addr][]int32, cfg.Count)
+	}
 	p.churn = rand.New(rand.NewPCG(cfg.Seed, 0xc4a7e))
 	for i := range p.clients {
 		if err := p.build(i); err != nil {
@@ -135,7 +148,7 @@ func New(cfg Config) (*Population, error) {
 // so a client added later is the one a larger Count would have made.
 func (p *Population) build(i int) error {
 	rs := splitmix64(p.cfg.Seed ^ 0x5eed5eed5eed5eed)
-	c, err := client.New(client.Config{
+	cfg := client.Config{
 		Index:       i,
 		DUID:        DUID(p.cfg.Seed, i),
 		IANA:        p.cfg.IANA,
@@ -145,7 +158,14 @@ func (p *Population) build(i int) error {
 		Rand:        rand.New(rand.NewPCG(rs, uint64(i))),
 		Dst:         p.cfg.Dst,
 		XIDs:        p,
-	})
+		DAD:         p.cfg.DAD,
+		DADDelay:    p.cfg.DADDelay,
+		Jitter:      p.cfg.Jitter,
+	}
+	if p.cfg.DAD > 0 {
+		cfg.Prober = p
+	}
+	c, err := client.New(cfg)
 	if err != nil {
 		return fmt.Errorf("population: client %d: %w", i, err)
 	}
@@ -245,11 +265,12 @@ type pendingDecline struct {
 }
 
 // Occupy records that a host outside the population uses addr on the
-// link from now on, as duplicate address detection would tell the
-// clients (RFC 9915 §18.2.8 leaves the detection to the client; the lab
-// knows). The client holding addr, if any, declines it now, and any
-// client given it later declines it as soon as it is granted. It
-// returns the number of clients that declined it now.
+// link from now on. The client holding addr, if any, declines it now (the
+// lab tells it, as an operator would). A client given it later finds it
+// the way a real host does: with DAD on, its probe fails and it declines
+// (RFC 4862 §5.4.3, RFC 9915 §18.2.8); with DAD off the lab declines it as
+// soon as it is granted. It returns the number of clients that declined
+// it now.
 func (p *Population) Occupy(now time.Time, addr netip.Addr) int {
 	if p.occupied == nil {
 		p.occupied = map[netip.Addr]bool{}
@@ -268,6 +289,9 @@ func (p *Population) Occupy(now time.Time, addr netip.Addr) int {
 // Holder returns the index of a client holding addr as an IA_NA address,
 // or -1.
 func (p *Population) Holder(addr netip.Addr) int {
+	if p.holders != nil {
+		return p.holder(addr, -1)
+	}
 	for i, c := range p.clients {
 		if !c.State().HoldsLeases() {
 			continue
@@ -279,6 +303,58 @@ func (p *Population) Holder(addr netip.Addr) int {
 		}
 	}
 	return -1
+}
+
+// holder is a client other than not that holds addr now (DAD on: from
+// the holders index, pruning stale entries), or -1.
+func (p *Population) holder(addr netip.Addr, not int) int {
+	hs := p.holders[addr]
+	found := -1
+	k := 0
+	for _, j := range hs {
+		if !p.holds(int(j), addr) {
+			continue // released, expired, declined or renumbered away
+		}
+		hs[k] = j
+		k++
+		if int(j) != not && found < 0 {
+			found = int(j)
+		}
+	}
+	switch {
+	case k == 0:
+		delete(p.holders, addr)
+	case k < len(hs):
+		clear(hs[k:])
+		p.holders[addr] = hs[:k]
+	}
+	return found
+}
+
+// holds tells whether client i holds addr as an IA_NA address now.
+func (p *Population) holds(i int, addr netip.Addr) bool {
+	c := p.clients[i]
+	if !c.State().HoldsLeases() {
+		return false
+	}
+	_, ok := c.LeaseOf(addr)
+	return ok
+}
+
+// InUse implements client.DADProber: client i's duplicate address
+// detection probe for addr (RFC 4862 §5.4.2) fails when another client
+// of the population holds addr, tentative or not, or when a host outside
+// the population took it (Occupy; holder -1). Two probes of one tentative
+// address make both nodes give it up (RFC 4862 §5.4.3); the lab lets the
+// earlier holder keep it, so it counts one conflict, not two.
+func (p *Population) InUse(i int, addr netip.Addr) (holder int, inUse bool) {
+	if p.occupied[addr] {
+		return -1, true
+	}
+	if j := p.holder(addr, i); j >= 0 {
+		return j, true
+	}
+	return 0, false
 }
 
 // LinkChanged tells every started client that the link went down and up
@@ -461,7 +537,17 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 			p.cfg.Sink(e)
 		}
 	}
-	if len(p.occupied) > 0 {
+	if p.holders != nil {
+		for _, e := range out.Events {
+			switch e.Kind {
+			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
+				if e.Lease.Bits() == 128 {
+					p.addHolder(e.Lease.Addr(), i)
+				}
+			}
+		}
+	}
+	if len(p.occupied) > 0 && p.holders == nil {
 		for _, e := range out.Events {
 			switch e.Kind {
 			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
@@ -492,6 +578,16 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 		p.declines = p.declines[1:]
 		p.Decline(now, d.client, d.addr)
 	}
+}
+
+func (p *Population) addHolder(addr netip.Addr, i int) {
+	hs := p.holders[addr]
+	for _, j := range hs {
+		if int(j) == i {
+			return
+		}
+	}
+	p.holders[addr] = append(hs, int32(i))
 }
 
 // Stats returns the population's counters, with the clients' drop

@@ -91,9 +91,11 @@ func compareCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "compare",
 		Short: "Run the three RFC 6853 models against the same fault and print them side by side (needs root)",
-		Long: `compare runs split, unique and identical (hash allocators) with two servers of one
-kind (--server, builtin by default; a third-party kind keeps its own allocator and
-rebind behaviour, which the run's log notes), Preference 255 and 0, kills the preferred server mid-lease, and prints one table.
+		Long: `compare runs split, unique, identical (hash allocators) and identical-sequential with
+two servers of one kind (--server, builtin by default; a third-party kind keeps its own
+allocator and rebind behaviour, which the run's log notes, so it runs the three models
+only), Preference 255 and 0, kills the preferred server mid-lease, lets a tenth more
+clients arrive while it is down (RFC 6853 §7), and prints one table.
 It writes DIR/compare.json ({"runs": [report, ...]}), DIR/report.html (every model
 on shared charts), DIR/report.md and DIR/junit.xml (one test suite per model),
 and each model's files under DIR/<model>/. It exits 0 when every model did what
@@ -112,12 +114,15 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var runs []*render.Run
-			for _, m := range scenarios.Models {
-				sc := scenarios.Compare(m, clients)
+			for _, v := range scenarios.CompareVariants {
+				if v.Allocator != "" && kind != string(daemon.Builtin) {
+					continue // a third-party server keeps its own allocator
+				}
+				sc := scenarios.Compare(v, clients)
 				for i := range sc.Servers {
 					sc.Servers[i].Kind = scenarios.Kind(kind)
 				}
-				run, err := runOne(ctx, sc, engine, filepath.Join(out, string(m)), pcapMax, cmd.ErrOrStderr())
+				run, err := runOne(ctx, sc, engine, filepath.Join(out, v.Name()), pcapMax, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}

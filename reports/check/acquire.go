@@ -1,21 +1,29 @@
 package check
 
-import "d6lab/reports/history"
+import (
+	"net/netip"
+
+	"d6lab/reports/history"
+)
 
 // Acquire measures how fast the population got its first bindings, the
 // figure a scale run is judged on (can the servers keep up with the
 // arrival rate?):
 //
-//   - BindS: per client, the time from its first Solicit to its first
-//     binding (a Bound event), in seconds.
-//   - LastS: when the last of those first bindings came, in seconds since
-//     the run started; compare it with the clients' ramp.
-//   - Never: clients that sent a Solicit and never got a binding before
-//     End.
+//   - BindS: per client, the time from its first Solicit until its first
+//     binding is usable, in seconds: the Bound event's time plus its
+//     tentative (DAD) time. A binding the client declined because DAD found
+//     the address in use does not count; the client's next one does, so a
+//     conflict's delay shows here too.
+//   - LastS: when the last of those first bindings became usable, in
+//     seconds since the run started; compare it with the clients' ramp.
+//   - Never: clients that sent a Solicit and never got a usable binding
+//     before End.
 //
 // A client's first Solicit is its first Solicited event; its first
-// binding is its first Bound event after that (Renumbered does not count:
-// it replaces a binding the client already had).
+// binding is its first Bound event after that that it did not decline
+// through DAD (Renumbered does not count: it replaces a binding the client
+// already had).
 type Acquire struct {
 	BindS Percentiles `json:"bind_s"`
 	LastS float64     `json:"last_s"`
@@ -25,12 +33,12 @@ type Acquire struct {
 func (a *analyzer) acquire(r *Report, events []history.Event, order []int32) {
 	type state struct {
 		solicited bool
-		bound     bool
+		bound     bool  // a first binding is chosen (and not declined so far)
 		first     int64 // first Solicit, ns since start
+		usable    int64 // the chosen binding's usable time, ns since start
+		lease     netip.Prefix
 	}
 	clients := map[int]*state{}
-	var ms []int64
-	var last int64
 	for _, idx := range order {
 		e := &events[idx]
 		if e.Client < 0 || e.At.Before(a.start) {
@@ -52,14 +60,24 @@ func (a *analyzer) acquire(r *Report, events []history.Event, order []int32) {
 			}
 		case history.Bound:
 			if st.solicited && !st.bound {
-				st.bound = true
-				ms = append(ms, (at-st.first)/1e6)
-				last = max(last, at)
+				st.bound, st.lease = true, e.Lease
+				st.usable = at + e.Tentative.Nanoseconds()
+			}
+		case history.Declined:
+			if e.Cause == history.CauseDAD && st.bound && st.lease == e.Lease && at < st.usable {
+				st.bound = false // caught while tentative: not a binding the host could use
 			}
 		}
 	}
+	var ms []int64
+	var last int64
+	end := a.end.Sub(a.start).Nanoseconds()
 	for _, st := range clients {
-		if st.solicited && !st.bound {
+		switch {
+		case st.solicited && st.bound && st.usable <= end:
+			ms = append(ms, (st.usable-st.first)/1e6)
+			last = max(last, st.usable)
+		case st.solicited:
 			r.Acquire.Never++
 		}
 	}

@@ -29,6 +29,22 @@ var _ = Describe("Acquire", func() {
 		Expect(r.Acquire.Never).To(Equal(1))
 	})
 
+	It("counts the first binding from when DAD lets it be used, and skips one DAD caught", func() {
+		x := addr(7)
+		one := 1
+		g := tentative(bound(2, 0, x, duidA, 100), 1.5)
+		r := check.Analyze(run(60,
+			solicited(1, 0), g, dadDeclined(2.5, 0, g, &one), // caught: not a binding
+			tentative(bound(3, 0, addr(8), duidA, 100), 1.5), // usable at 4.5
+			solicited(1, 1), tentative(bound(2, 1, addr(9), duidA, 100), 1), // usable at 3
+		), lab)
+		Expect(r.Acquire.BindS.Count).To(Equal(2))
+		Expect(r.Acquire.BindS.Max).To(BeNumerically("~", 3.5, 0.001))
+		Expect(r.Acquire.BindS.P50).To(BeNumerically("~", 2, 0.01))
+		Expect(r.Acquire.LastS).To(BeNumerically("~", 4.5, 0.001))
+		Expect(r.Acquire.Never).To(BeZero())
+	})
+
 	It("is bounded by expect paths", func() {
 		r := check.Analyze(run(60, solicited(1, 0), bound(2, 0, addr(0), duidA, 100)), lab)
 		r.Evaluate([]check.Bound{{Path: "acquire.last_s", Op: "<=", Value: 1.5, Raw: "<= 1.5"}})

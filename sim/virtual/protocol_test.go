@@ -180,12 +180,27 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 				Expect(again[1].Server).To(Equal(duidHex(1)))
 				Expect(again[1].At).To(BeTemporally(">", rf.At))
 			}),
-		Entry("nobinding: refused with NoBinding, then Solicit and a new binding", highHalf, "hash", server.RebindNoBinding,
+		Entry("nobinding: NoBinding keeps the lease, a Request to the answering server renumbers it (§18.2.10.1)", highHalf, "hash", server.RebindNoBinding,
 			func(e *virtual.Engine, bound history.Event) {
-				rf := first(e, 0, history.Refused)
-				Expect(rf.Cause).To(Equal(history.CauseNoBinding))
-				Expect(rf.At.Sub(bound.At)).To(Equal(t2))
-				Expect(of(e, 0, history.Bound)).To(HaveLen(2))
+				nb := first(e, 0, history.NoBinding)
+				Expect(nb.At.Sub(bound.At)).To(Equal(t2))
+				Expect(nb.Server).To(Equal(duidHex(1)))
+				Expect(nb.Lease).To(Equal(bound.Lease))
+				rn := first(e, 0, history.Renumbered)
+				Expect(rn.Cause).To(Equal(history.CauseOldKept), "the old address is kept until it expires")
+				Expect(rn.Old).To(Equal(bound.Lease))
+				Expect(rn.Server).To(Equal(duidHex(1)))
+				Expect(rn.At).To(Equal(nb.At), "the Request goes out at once and s2 answers it")
+				Expect(netip.MustParsePrefix(highHalf).Contains(rn.Lease.Addr())).To(BeTrue())
+				// The old address rides along in the next Renew's IA, where
+				// s2 returns it with lifetime 0 (§18.3.4): refused then, not
+				// at the NoBinding.
+				for _, rf := range of(e, 0, history.Refused) {
+					Expect(rf.Lease).To(Equal(bound.Lease))
+					Expect(rf.Cause).To(Equal(history.CauseZeroLifetime))
+					Expect(rf.At).To(BeTemporally(">", rn.At))
+				}
+				Expect(of(e, 0, history.Bound)).To(HaveLen(1), "no Solicit detour")
 			}),
 		Entry("silent: Rebind unanswered until the valid lifetime ends, then Solicit", highHalf, "hash", server.RebindSilent,
 			func(e *virtual.Engine, bound history.Event) {

@@ -52,7 +52,22 @@ var _ = Describe("client actions", func() {
 		_, _, keep := playShipped("identical-sequential-restart-keep.yaml")
 		Expect(keep.Clients).To(Equal(wipe.Clients))
 		Expect(keep.Duplicates.Addresses).To(BeZero())
+		Expect(keep.Conflicts.Count).To(BeZero())
 		Expect(keep.Bound).To(Equal(keep.Clients))
+	})
+
+	It("identical + sequential with DAD on: the newcomers' DAD catches what would have been duplicates and they Decline (RFC 9915 §18.2.8)", func() {
+		sc, _, r := playShipped("identical-sequential-restart-wipe-dad.yaml")
+		Expect(sc.Clients.DAD).To(BeNumerically(">", 0))
+		Expect(r.Duplicates.Addresses).To(BeZero(), "no two clients use one address")
+		Expect(r.Conflicts.Count).To(BeNumerically(">", 0))
+		for _, ev := range r.Conflicts.Evidence {
+			Expect(ev.Client).To(BeNumerically(">=", sc.Clients.Count), "a newcomer declines")
+			Expect(ev.Holder).NotTo(BeNil())
+			Expect(*ev.Holder).To(BeNumerically("<", sc.Clients.Count), "an early client holds it")
+		}
+		Expect(r.Conflicts.Unrecovered).To(BeZero())
+		Expect(r.Bound).To(Equal(r.Clients))
 	})
 
 	It("leave releases the chosen clients' leases and join adds clients", func() {

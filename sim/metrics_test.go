@@ -1,0 +1,43 @@
+package sim_test
+
+import (
+	"strings"
+	"testing"
+
+	"d6lab/reports/check"
+	"d6lab/scenarios"
+	"d6lab/sim"
+	"d6lab/sim/virtual"
+)
+
+// Scenarios may not import the reports room, so the loader keeps its own
+// list of the metric paths `expect:` may name; this test keeps every one
+// of them readable in a real report (null, that is unknown, is fine: the
+// path exists), so a scenario bound can never name a metric the checkers
+// do not produce.
+func TestMetricPathsAreInTheReport(t *testing.T) {
+	sc := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Identical, Allocator: scenarios.AllocSequential}, 40)
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := virtual.RunScenario(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := check.Analyze(e.Events(), sim.CheckLab(sc, "virtual"))
+	var bounds []check.Bound
+	for _, p := range scenarios.MetricPaths {
+		if scenarios.NumericMetric(p) {
+			bounds = append(bounds, check.Bound{Path: p, Op: ">=", Value: -1})
+		}
+	}
+	rep.Evaluate(bounds)
+	for _, x := range rep.Expect {
+		if x.Error != "" && !x.Unknown {
+			t.Errorf("%s: %s", x.Name, x.Error)
+		}
+		if x.Unknown && !strings.HasPrefix(x.Name, "per_ia.pd.") {
+			t.Errorf("%s is unknown in a run with affected NA clients: %s", x.Name, x.Error)
+		}
+	}
+}
