@@ -36,7 +36,8 @@ var CompareVariants = []CompareVariant{
 // policy create, the variant's allocator: hash for identical and
 // sequential otherwise unless the variant says), clients asking for one
 // IA_NA, and one fault: s1, which granted every binding, is killed
-// mid-lease. While it is down a tenth of the population more arrives.
+// mid-lease. While it is down a tenth of the population more arrives; s1
+// then comes back with its leases, and another tenth arrives.
 //
 // The timings are chosen so that every client meets the fault in the same
 // phase of its lease, and the run sees the whole failover:
@@ -47,24 +48,30 @@ var CompareVariants = []CompareVariant{
 //     R, waits at most SOL_MAX_DELAY 1s, and a Preference-255 Advertise makes
 //     it Request at once, RFC 9915 §18.2.1; DAD makes the address usable at
 //     most 2 s later);
-//   - from K+1s, clients/10 new clients (at least one) arrive over 2s. Only
-//     s2 answers them. With identical prefixes this is what RFC 6853 §7's
-//     allocator rule is about: s2 never saw s1's bindings, so only an
-//     allocator that maps a client to the address s1 would have chosen
-//     (hash) keeps off the addresses s1 handed out; an iterative one
-//     (sequential) hands the newcomers addresses the old clients hold, which
-//     their duplicate address detection catches (conflicts) and Declines;
+//   - from K+1s, J = clients/10 new clients (at least one) arrive over 2s.
+//     Only s2 answers them;
 //   - T1 = K+5s, so no client has renewed before the kill: each one's Renew
 //     (to s1, RFC 9915 §18.2.4) goes unanswered until T2 = T1+6s, when it
 //     Rebinds to all servers (§18.2.5) and s2 answers;
 //   - preferred = T2+4s and valid = preferred+10s, so the Rebind has 14s (more
 //     than REB_TIMEOUT 10s, one retransmission) before the lease expires;
+//   - at preferred s1 restarts with the leases it had (state keep), and
+//     from preferred+2s J more clients arrive over 2s; s1 (Preference 255)
+//     answers them. This is what RFC 6853 §7's allocator rule is about: the
+//     two servers saw different clients while s1 was down, and neither knows
+//     what the other gave. An allocator that maps a client to its address
+//     (hash) gives each newcomer an address nobody holds; an iterative one
+//     (sequential) carries on where s1 stopped, over the addresses s2 gave
+//     the first wave, which the newcomers' duplicate address detection
+//     catches (RFC 4862 §5.4): they Decline them (RFC 9915 §18.2.8) and
+//     try again, a conflict each, until s1's allocator is past them;
 //   - the run lasts K + 2×valid, well past the expiry of every lease s1
 //     granted, so clients that failed to rebind are seen to expire and
 //     start over.
 //
 // With the default ramp this is T1 10s, T2 16s, preferred 20s, valid 30s,
-// kill at 5s, newcomers from 6s to 8s, duration 65s.
+// kill at 5s, newcomers from 6s to 8s, s1 back at 20s, newcomers from 22s
+// to 24s, duration 65s.
 //
 // The expect block holds what RFC 6853 predicts: no duplicates and no
 // client left without an address in every model; in split and unique every
@@ -73,7 +80,7 @@ var CompareVariants = []CompareVariant{
 // server"), in identical with a deterministic allocator every one keeps its
 // address and no newcomer conflicts (§7: "the other server will assign the
 // same address by following the same algorithm"); with an iterative one,
-// newcomers conflict.
+// the second wave conflicts.
 //
 // Compare does not check its arguments; call Validate on the result (a
 // clients count outside 1..MaxClients or an unknown model fails it).
@@ -93,7 +100,7 @@ func Compare(v CompareVariant, clients int) *Scenario {
 
 	r := &rawScenario{
 		name:        some("compare-" + v.Name()),
-		description: some(fmt.Sprintf("RFC 6853 %s model: the preferred server s1 is killed at %s, mid-lease; %d clients arrive while it is down", v.Name(), kill, joiners)),
+		description: some(fmt.Sprintf("RFC 6853 %s model: the preferred server s1 is killed at %s, mid-lease; %d clients arrive while it is down, %d more after it is back at %s", v.Name(), kill, joiners, joiners, preferred)),
 		model:       some(model),
 		serverCount: some(2),
 		lifetimes:   rawLifetimes{t1: some(t1), t2: some(t2), preferred: some(preferred), valid: some(valid)},
@@ -101,6 +108,8 @@ func Compare(v CompareVariant, clients int) *Scenario {
 		timeline: []rawAction{
 			{at: some(kill), kind: some(Kill), target: some("s1")},
 			{at: some(kill + time.Second), kind: some(Join), count: some(joiners), ramp: some(2 * time.Second)},
+			{at: some(preferred), kind: some(Restart), target: some("s1"), state: some(Keep)},
+			{at: some(preferred + 2*time.Second), kind: some(Join), count: some(joiners), ramp: some(2 * time.Second)},
 		},
 		duration: some(duration),
 	}
@@ -125,8 +134,8 @@ func Compare(v CompareVariant, clients int) *Scenario {
 		bounds = append(bounds, [2]string{"outage_s.max", "== 0"}, [2]string{"conflicts.count", "== 0"},
 			[2]string{"continuity", ">= 0.99"}, [2]string{"rebind.failure_rate", "<= 0.01"})
 	case model == Identical:
-		// §7: an iterative allocator on s2 hands newcomers the addresses
-		// s1 gave; DAD on the link catches them.
+		// §7: s1's iterative allocator hands the second wave the
+		// addresses s2 gave the first; DAD on the link catches them.
 		bounds = append(bounds, [2]string{"outage_s.max", "<= " + seconds(tentative)}, [2]string{"conflicts.count", "> 0"})
 	default:
 		bounds = append(bounds, [2]string{"outage_s.max", "<= " + seconds(tentative)},

@@ -565,6 +565,8 @@ duration: 10s
 				Expect(s.Timeline).To(Equal([]scenarios.Action{
 					{At: 5 * time.Second, Kind: scenarios.Kill, Target: "s1"},
 					{At: 6 * time.Second, Kind: scenarios.Join, Count: 30, Ramp: 2 * time.Second},
+					{At: 20 * time.Second, Kind: scenarios.Restart, Target: "s1", State: scenarios.Keep},
+					{At: 22 * time.Second, Kind: scenarios.Join, Count: 30, Ramp: 2 * time.Second},
 				}))
 				Expect(s.Duration).To(Equal(65 * time.Second))
 				Expect(s.Expect).To(ContainElement(HaveField("Path", "duplicates.addresses")))

@@ -90,22 +90,31 @@ var _ = Describe("Terminal tables", func() {
 		runs[2].ReacquireS = &check.Percentiles{}
 		runs[1].Rebind.Undecided = 3
 		runs[0].Conflicts.Count = 4
+		runs[0].Conflicts.DelayS = check.Percentiles{Count: 4, P50: 1.5, P95: 2.4, P99: 2.5, Max: 2.5}
 		var buf bytes.Buffer
 		Expect(render.Compare(&buf, runs)).To(Succeed())
 		golden("compare.golden.txt", buf.Bytes())
 		lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-		Expect(lines).To(HaveLen(14))
+		Expect(lines).To(HaveLen(15))
 		Expect(strings.Fields(lines[0])).To(Equal([]string{"split", "unique", "identical"}))
 		Expect(strings.Fields(lines[1])).To(Equal([]string{"rebind", "failure", "60.0%", "35.0%", "0.0%"}))
 		Expect(strings.Fields(lines[2])).To(Equal([]string{"re-acquisition", "p50", "12.5s", "12.5s", "-"}))
 		Expect(strings.Fields(lines[7])).To(Equal([]string{"duplicates", "0", "0", "2"}))
 		Expect(strings.Fields(lines[8])).To(Equal([]string{"conflicts", "4", "0", "0"}))
-		Expect(strings.Fields(lines[10])).To(Equal([]string{"undecided", "0", "3", "0"}))
-		Expect(strings.Fields(lines[13])).To(Equal([]string{"verdict", "PASS", "PASS", "FAIL"}))
+		Expect(strings.Fields(lines[9])).To(Equal([]string{"conflict", "delay", "p99", "2.5s", "-", "-"}))
+		Expect(strings.Fields(lines[11])).To(Equal([]string{"undecided", "0", "3", "0"}))
+		Expect(strings.Fields(lines[14])).To(Equal([]string{"verdict", "PASS", "PASS", "FAIL"}))
 		for _, l := range lines[1:] {
 			Expect(len(l)).To(Equal(len(lines[0])), "columns are aligned: %q", l)
 			Expect(l).NotTo(HavePrefix(" "), "row names are left-aligned")
 		}
+	})
+
+	It("names d6lab compare's variants of one model after the variant", func() {
+		a, b := sample("identical", 0, 0), sample("identical", 0, 0)
+		a.Scenario, b.Scenario = "compare-identical", "compare-identical-sequential"
+		rows := render.CompareRows([]*check.Report{sample("split", 0.6, 0), a, b})
+		Expect(rows[0].Values).To(Equal([]string{"split", "identical", "identical-sequential"}))
 	})
 
 	It("prints n/a for the failover metrics of a run in which no client was affected", func() {

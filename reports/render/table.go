@@ -197,6 +197,9 @@ func CompareRows(runs []*check.Report) []CompareRow {
 	line("continuity", func(r *check.Report) string { return pctOf(r.Continuity) })
 	line("duplicates", func(r *check.Report) string { return strconv.Itoa(r.Duplicates.Addresses) })
 	line("conflicts", func(r *check.Report) string { return strconv.Itoa(r.Conflicts.Count) })
+	line("conflict delay p99", func(r *check.Report) string {
+		return opt(&r.Conflicts.DelayS, func(p check.Percentiles) float64 { return p.P99 })
+	})
 	line("unrecovered", func(r *check.Report) string { return strconv.Itoa(r.Unrecovered) })
 	line("undecided", func(r *check.Report) string { return strconv.Itoa(r.Rebind.Undecided) })
 	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
@@ -220,7 +223,7 @@ func Compare(w io.Writer, runs []*check.Report) error {
 	// right-aligned cells; the row names are padded to one width so that
 	// they read left-aligned, and each value cell carries its own gap
 	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
-	width := len("re-acquisition p50") // the longest row name
+	width := len("conflict delay p99") // the longest row name
 	for _, row := range CompareRows(runs) {
 		cells := []string{fmt.Sprintf("%-*s", width, row.Name)}
 		for _, v := range row.Values {
@@ -254,10 +257,12 @@ func columnNames(runs []*check.Report) []string {
 			continue
 		}
 		seen[n]++
-		if r.Scenario != "" && r.Scenario != n {
+		switch v, ok := strings.CutPrefix(r.Scenario, "compare-"); {
+		case ok && strings.HasPrefix(v, n):
+			names[i] = v // d6lab compare's variants: identical, identical-sequential
+		case r.Scenario != "" && r.Scenario != n:
 			names[i] = n + " (" + r.Scenario + ")"
-		}
-		if seen[n] > 1 || r.Scenario == "" || r.Scenario == n {
+		default:
 			names[i] += " #" + strconv.Itoa(seen[n])
 		}
 	}
