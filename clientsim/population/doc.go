@@ -12,6 +12,13 @@
 // send. Run adapts that core to a transport.Conn and a clock: it sleeps
 // until the next timer or the next datagram, never polling.
 //
+// With Config.DAD set, each client runs duplicate address detection on
+// every new address (package client) and the population answers its
+// probes (InUse): an address another client of the population holds, or
+// one a foreign host took (Occupy), fails DAD and the client Declines it.
+// An index from address to the clients granted it keeps the probe cheap
+// at a hundred thousand clients.
+//
 // The lab changes a population while it runs: AddClients (a join wave),
 // StopSome (clients leaving, releasing their leases, chosen from the
 // seed), Occupy and Decline (an address another host uses, RFC 9915
