@@ -5,5 +5,9 @@
 //     messages in; messages, one timer and history events out);
 //   - population: thousands of clients with deterministic DUIDs multiplexed
 //     over one socket, demultiplexed by transaction ID, with a timer heap
-//     and an adapter (Run) over a transport.Conn and a clock.
+//     and an adapter (Run) over a transport.Conn and a clock; it can also
+//     act as the clients' relay agent, and it churns (join, leave, flap);
+//   - load: the open-loop load generator behind `d6lab bench`, which
+//     starts exchanges at a fixed rate and records their latency, with no
+//     client state machine.
 package clientsim

@@ -20,6 +20,9 @@
 // holder's client data, read from the bindings without changing them.
 // Each dropped message is counted under a DropReason.
 //
-// Sub-packages: alloc (pools and allocation strategies) and lease (the
-// binding store).
+// Sub-packages: alloc (pools and allocation strategies), lease (the
+// binding store) and daemon (one adapter per server kind, the builtin one
+// and the third-party ones: it renders a kind's configuration, gives the
+// command line that runs it and reads its lease file back; sim/lab starts
+// the process).
 package server

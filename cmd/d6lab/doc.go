@@ -1,10 +1,15 @@
 // Command d6lab is the one binary of the DHCPv6 redundancy lab:
 //
-//	d6lab serve    run the builtin DHCPv6 server on one interface
-//	d6lab run      run a scenario file in network namespaces and report
+//	d6lab run      run scenario files (netns or virtual engine) and report each
 //	d6lab compare  run the three RFC 6853 models against the same fault
-//	d6lab clean    remove what a crashed run left behind
+//	d6lab report   rebuild every output of a run or comparison from its history
+//	d6lab conform  check one server kind against what RFC 6853 and RFC 9915 need
+//	d6lab bench    measure a server's exchanges/s, drops and latency
+//	d6lab serve    run the builtin DHCPv6 server on one interface
+//	d6lab servers  list the server kinds, their versions, and what is missing
+//	d6lab clean    remove what crashed runs left behind
 //
-// Exit codes: 0 all expectations held, 1 an expectation was broken, 2 bad
-// input or a lab set-up failure.
+// (and cobra's completion and help). Exit codes: 0 every expectation held
+// (for conform: no check failed), 1 one was broken (a check failed), 2 bad
+// input or a lab set-up failure, 130 interrupted (the lab was torn down).
 package main

@@ -1,5 +1,5 @@
-// Package check turns a history (reports/history) into the metrics that
-// DESIGN.md defines under "Metrics": binding intervals, duplicate
+// Package check turns a history (reports/history) into the metrics of
+// README's "Reports" field table (report.json): binding intervals, duplicate
 // assignments, DAD conflicts, affected clients, rebind outcomes,
 // re-acquisition and outage times, continuity and binding share. It
 // decides after the fact, the Jepsen/porcupine way: engines only record,

@@ -16,8 +16,10 @@ import (
 	"time"
 )
 
-// Program paths of the third-party servers (Debian packages). Variables so
-// that tests can point them elsewhere.
+// Program paths of the third-party servers and the tools the adapters run
+// (Debian packages). Only this package reads them and nothing in d6lab sets
+// them; they are variables so that a caller on a host that installs them
+// elsewhere can.
 var (
 	KeaBinary     = "/usr/sbin/kea-dhcp6" // kea-dhcp6-server
 	KeaLFCBinary  = "/usr/sbin/kea-lfc"   // kea-dhcp6-server

@@ -27,7 +27,7 @@ const (
 	valid     = 30 * time.Second
 )
 
-// The pools of DESIGN.md's model table on 2001:db8:1:1::/64.
+// The pools of README's "The three models" table on 2001:db8:1:1::/64.
 const (
 	linkPool = "2001:db8:1:1::/64"
 	lowHalf  = "2001:db8:1:1::/65"

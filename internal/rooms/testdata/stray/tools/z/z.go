@@ -1,0 +1,2 @@
+// Package z is in a folder that no room holds.
+package z
