@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"d6lab/netaddr6"
 )
 
 // Step one of loading: the YAML is decoded into a yaml.Node tree and walked
@@ -63,7 +65,7 @@ type rawServer struct {
 	rebind      opt[RebindPolicy]
 	rapidCommit opt[bool]
 	prefix      opt[netip.Prefix]
-	pool        opt[Pool]
+	pool        opt[netaddr6.Pool]
 	pdPool      opt[netip.Prefix]
 	pdLen       opt[int]
 }
@@ -426,7 +428,7 @@ func (d decoder) prefix(n *yaml.Node, field string) opt[netip.Prefix] {
 		return opt[netip.Prefix]{}
 	}
 	n = d.deref(n)
-	p, err := parsePrefix6(strings.TrimSpace(n.Value))
+	p, err := netaddr6.ParsePrefix(strings.TrimSpace(n.Value))
 	if err != nil {
 		d.errAt(n, field, nil, "%v", err)
 		return opt[netip.Prefix]{}
@@ -434,15 +436,15 @@ func (d decoder) prefix(n *yaml.Node, field string) opt[netip.Prefix] {
 	return some(p)
 }
 
-func (d decoder) pool(n *yaml.Node, field string) opt[Pool] {
+func (d decoder) pool(n *yaml.Node, field string) opt[netaddr6.Pool] {
 	if !d.scalar(n, field, `a prefix or a range "first-last"`) {
-		return opt[Pool]{}
+		return opt[netaddr6.Pool]{}
 	}
 	n = d.deref(n)
-	p, err := ParsePool(n.Value)
+	p, err := netaddr6.ParsePool(n.Value)
 	if err != nil {
 		d.errAt(n, field, nil, "%v", err)
-		return opt[Pool]{}
+		return opt[netaddr6.Pool]{}
 	}
 	return some(p)
 }

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/netaddr6"
 	"d6lab/scenarios"
 )
 
@@ -427,7 +428,7 @@ duration: 10s
 	Describe("strict checks after resolution", func() {
 		It("detects overlapping split pools in a scenario built in code", func() {
 			s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Split}, 100)
-			s.Servers[1].Pool = scenarios.PoolOf(netip.MustParsePrefix("2001:db8:1:1:4000::/66"))
+			s.Servers[1].Pool = netaddr6.PoolOf(netip.MustParsePrefix("2001:db8:1:1:4000::/66"))
 			err := s.Validate()
 			es := asErrors(err)
 			Expect(es).To(HaveLen(1))
@@ -443,7 +444,7 @@ duration: 10s
 		It("rejects a pool outside the lab spaces even inside its prefix's checks", func() {
 			s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Identical}, 10)
 			for i := range s.Servers {
-				s.Servers[i].Pool = scenarios.PoolOf(netip.MustParsePrefix("2001:db9::/64"))
+				s.Servers[i].Pool = netaddr6.PoolOf(netip.MustParsePrefix("2001:db9::/64"))
 			}
 			Expect(s.Validate()).To(MatchError(ContainSubstring("servers[0].pool: 2001:db9::/64 is outside the lab's address spaces (valid: 2001:db8::/32, fd00::/8)")))
 		})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"d6lab/netaddr6"
 )
 
 // Limits and defaults of the format (README.md documents each).
@@ -47,7 +49,7 @@ func inLab(p netip.Prefix) bool {
 }
 
 // poolInLab reports whether the whole pool lies inside one of LabSpaces.
-func poolInLab(p Pool) bool {
+func poolInLab(p netaddr6.Pool) bool {
 	for _, s := range LabSpaces {
 		if p.Within(s) {
 			return true
@@ -162,7 +164,7 @@ func DefaultAllocator(m Model) Allocator {
 //     server; an overflow past ffff is an error); pool = that whole /64;
 //   - identical: prefix = the link /64; pool = that whole /64 on every server.
 func deriveAddresses(s *Scenario, raws []rawServer, c *collector) {
-	k := sliceBits(len(s.Servers))
+	k := netaddr6.SliceBits(len(s.Servers))
 	for i := range s.Servers {
 		sv, rs := &s.Servers[i], raws[i]
 		field := fmt.Sprintf("servers[%d]", i)
@@ -187,9 +189,9 @@ func deriveAddresses(s *Scenario, raws []rawServer, c *collector) {
 		case !usable64(sv.Prefix):
 			// no prefix to derive from; validate reports it
 		case s.Model == Split:
-			sv.Pool = PoolOf(slice(sv.Prefix, k, i))
+			sv.Pool = netaddr6.PoolOf(netaddr6.Subprefix(sv.Prefix, sv.Prefix.Bits()+k, uint64(i)))
 		case s.Model == Unique || s.Model == Identical:
-			sv.Pool = PoolOf(sv.Prefix)
+			sv.Pool = netaddr6.PoolOf(sv.Prefix)
 		}
 	}
 }
@@ -236,7 +238,7 @@ func derivePD(s *Scenario, raws []rawServer, c *collector) {
 	if !on {
 		return
 	}
-	k := sliceBits(len(s.Servers))
+	k := netaddr6.SliceBits(len(s.Servers))
 	reported := false
 	for i := range s.Servers {
 		sv, rs := &s.Servers[i], raws[i]
@@ -246,7 +248,8 @@ func derivePD(s *Scenario, raws []rawServer, c *collector) {
 			sv.PDPool = rs.pdPool.V
 		case !usable64(s.Link):
 		case s.Model == Split || s.Model == Unique:
-			sv.PDPool = slice(DefaultPDSpace(s.Link), k, i)
+			space := DefaultPDSpace(s.Link)
+			sv.PDPool = netaddr6.Subprefix(space, space.Bits()+k, uint64(i))
 		case s.Model == Identical:
 			sv.PDPool = DefaultPDSpace(s.Link)
 		}
@@ -255,7 +258,7 @@ func derivePD(s *Scenario, raws []rawServer, c *collector) {
 			sv.PDLen = rs.pdLen.V
 		case !sv.PDPool.IsValid():
 		default:
-			need := sv.PDPool.Bits() + sliceBits(s.TotalClients())
+			need := sv.PDPool.Bits() + netaddr6.SliceBits(s.TotalClients())
 			sv.PDLen = max(DefaultPDLen, need)
 			if sv.PDLen > 64 {
 				if !reported { // once: the same holds for the other servers

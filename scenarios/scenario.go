@@ -3,6 +3,8 @@ package scenarios
 import (
 	"net/netip"
 	"time"
+
+	"d6lab/netaddr6"
 )
 
 // Scenario is a resolved scenario: every default filled, every pool derived,
@@ -119,11 +121,11 @@ type Server struct {
 	Preference  uint8 // RFC 9915 §21.8
 	Allocator   Allocator
 	Rebind      RebindPolicy
-	RapidCommit bool         // RFC 9915 §21.14: answer a Rapid Commit Solicit with a Reply
-	Prefix      netip.Prefix // the /64 the server serves (configured on the link)
-	Pool        Pool         // addresses it hands out; inside Prefix
-	PDPool      netip.Prefix // prefixes it delegates from; zero when it delegates none
-	PDLen       int          // length of each delegated prefix; 0 when PDPool is zero
+	RapidCommit bool          // RFC 9915 §21.14: answer a Rapid Commit Solicit with a Reply
+	Prefix      netip.Prefix  // the /64 the server serves (configured on the link)
+	Pool        netaddr6.Pool // addresses it hands out; inside Prefix
+	PDPool      netip.Prefix  // prefixes it delegates from; zero when it delegates none
+	PDLen       int           // length of each delegated prefix; 0 when PDPool is zero
 }
 
 // IA is an identity association type a client asks for.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
+
+	"d6lab/netaddr6"
 )
 
 // kind is one message kind the generator sends (and the reply it waits for).
@@ -240,10 +242,8 @@ func (t *templates) encode(buf []byte, k kind, xid uint32, n uint32, l *grant, s
 	if relay {
 		off = copy(buf, t.relay)
 		// peer-address: fe80::EUI-64(mac)
-		p := buf[18:34]
-		clear(p)
-		p[0], p[1] = 0xfe, 0x80
-		p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15] = mac[0]^0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]
+		ll := netaddr6.LinkLocal(mac).As16()
+		copy(buf[18:34], ll[:])
 	}
 	tp := &t.k[k]
 	m := buf[off:]

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/netaddr6"
 )
 
 // RelayConfig puts a population behind its own relay agent (RFC 9915 §19,
@@ -54,14 +56,7 @@ func (r *RelayConfig) validate() error {
 // MAC (RFC 4291 §2.5.1, Appendix A). The relay puts it in the peer-address
 // field of each Relay-forward (RFC 9915 §19.1.1: the client's source address).
 func PeerAddr(seed uint64, index int) netip.Addr {
-	m := MAC(seed, index)
-	var b [16]byte
-	b[0], b[1] = 0xfe, 0x80
-	b[8] = m[0] ^ 0x02
-	b[9], b[10] = m[1], m[2]
-	b[11], b[12] = 0xff, 0xfe
-	b[13], b[14], b[15] = m[3], m[4], m[5]
-	return netip.AddrFrom16(b)
+	return netaddr6.LinkLocal(MAC(seed, index))
 }
 
 // relayForward wraps client i's message as a relay agent does (RFC 9915

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+
+	"d6lab/netaddr6"
 )
 
 // MaxSize is the largest number of indices a Space offers. A pool with
@@ -28,66 +29,6 @@ type Space interface {
 	Reserved(i uint64) bool
 }
 
-// u128 is an IPv6 address as a 128-bit unsigned integer.
-type u128 struct{ hi, lo uint64 }
-
-func fromAddr(a netip.Addr) u128 {
-	b := a.As16()
-	var u u128
-	for i := 0; i < 8; i++ {
-		u.hi = u.hi<<8 | uint64(b[i])
-		u.lo = u.lo<<8 | uint64(b[8+i])
-	}
-	return u
-}
-
-func (u u128) addr() netip.Addr {
-	var b [16]byte
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(u.hi >> (8 * (7 - i)))
-		b[8+i] = byte(u.lo >> (8 * (7 - i)))
-	}
-	return netip.AddrFrom16(b)
-}
-
-func (u u128) add64(n uint64) u128 {
-	lo, c := bits.Add64(u.lo, n, 0)
-	return u128{u.hi + c, lo}
-}
-
-func (u u128) sub(v u128) u128 {
-	lo, b := bits.Sub64(u.lo, v.lo, 0)
-	return u128{u.hi - v.hi - b, lo}
-}
-
-func (u u128) less(v u128) bool { return u.hi < v.hi || (u.hi == v.hi && u.lo < v.lo) }
-
-// shl shifts left by n (0..127).
-func (u u128) shl(n uint) u128 {
-	switch {
-	case n == 0:
-		return u
-	case n >= 64:
-		return u128{u.lo << (n - 64), 0}
-	default:
-		return u128{u.hi<<n | u.lo>>(64-n), u.lo << n}
-	}
-}
-
-// shr shifts right by n (0..127).
-func (u u128) shr(n uint) u128 {
-	switch {
-	case n == 0:
-		return u
-	case n >= 64:
-		return u128{0, u.hi >> (n - 64)}
-	default:
-		return u128{u.hi >> n, u.lo>>n | u.hi<<(64-n)}
-	}
-}
-
-func isPlainIPv6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() && a.Zone() == "" }
-
 // Interface identifiers that are never handed out (see Reserved).
 const (
 	rfc2526First = 0xfdffffffffffff80 // first reserved subnet anycast IID (EUI-64 format, RFC 2526 §2)
@@ -105,16 +46,16 @@ func ReservedIID(iid uint64) bool {
 
 // ReservedAddr reports whether a is a reserved anycast address of its /64
 // (see ReservedIID).
-func ReservedAddr(a netip.Addr) bool { return ReservedIID(fromAddr(a).lo) }
+func ReservedAddr(a netip.Addr) bool { return ReservedIID(netaddr6.FromAddr(a).Lo) }
 
-// Pool is a range of IPv6 addresses handed out by an Allocator. The zero
-// Pool is empty. Pools are comparable: two servers configured with the same
-// string have equal pools.
+// Pool is a range of IPv6 addresses handed out by an Allocator: a
+// netaddr6.Pool (parsed by the same rules as a scenario's pool) seen as an
+// index space. The zero Pool is empty. Pools are comparable: two servers
+// configured with the same string have equal pools.
 type Pool struct {
-	first  netip.Addr
-	last   netip.Addr
-	size   uint64
-	prefix netip.Prefix // set when the pool was given as a prefix
+	r        netaddr6.Pool
+	size     uint64
+	isPrefix bool // the pool was given as a prefix, and String writes it so
 	// excluded holds the addresses Exclude took out of the pool, 16 bytes
 	// each in ascending order: a string keeps Pool comparable.
 	excluded string
@@ -123,70 +64,42 @@ type Pool struct {
 var _ Space = Pool{}
 
 // ParsePool parses a pool given as a prefix ("2001:db8:1::/65") or as an
-// inclusive range ("2001:db8:1::100-2001:db8:1::1ff"). Both ends must be
-// IPv6 (no IPv4-mapped addresses, no zones). Which prefixes a deployment
-// may use (2001:db8::/32, fd00::/8) is the loader's concern, not this one.
+// inclusive range ("2001:db8:1::100-2001:db8:1::1ff") by netaddr6.ParsePool's
+// rules: both ends plain IPv6 (no IPv4-mapped addresses, no zones), first <=
+// last, and a prefix with no host bits set. Which prefixes a deployment may
+// use (2001:db8::/32, fd00::/8) is the loader's concern, not this one.
 func ParsePool(s string) (Pool, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return Pool{}, fmt.Errorf("%w: empty string", ErrInvalidPool)
-	}
-	if from, to, ok := strings.Cut(s, "-"); ok {
-		a, err := netip.ParseAddr(strings.TrimSpace(from))
-		if err != nil {
-			return Pool{}, fmt.Errorf("%w %q: %v", ErrInvalidPool, s, err)
-		}
-		b, err := netip.ParseAddr(strings.TrimSpace(to))
-		if err != nil {
-			return Pool{}, fmt.Errorf("%w %q: %v", ErrInvalidPool, s, err)
-		}
-		return NewPool(a, b)
-	}
-	p, err := netip.ParsePrefix(s)
+	r, err := netaddr6.ParsePool(s)
 	if err != nil {
-		return Pool{}, fmt.Errorf("%w %q: want a prefix or first-last range: %v", ErrInvalidPool, s, err)
+		return Pool{}, fmt.Errorf("%w: %w", ErrInvalidPool, err)
 	}
-	return PoolFromPrefix(p)
+	if strings.Contains(s, "-") {
+		return NewPool(r.First, r.Last)
+	}
+	pfx, _ := r.Prefix()
+	return PoolFromPrefix(pfx)
 }
 
 // NewPool returns the pool of addresses first through last, inclusive.
 func NewPool(first, last netip.Addr) (Pool, error) {
-	if !isPlainIPv6(first) || !isPlainIPv6(last) {
-		return Pool{}, fmt.Errorf("%w %s-%s: not IPv6", ErrInvalidPool, first, last)
+	r, err := netaddr6.NewPool(first, last)
+	if err != nil {
+		return Pool{}, fmt.Errorf("%w: %w", ErrInvalidPool, err)
 	}
-	f, l := fromAddr(first), fromAddr(last)
-	if l.less(f) {
-		return Pool{}, fmt.Errorf("%w %s-%s: last address before first", ErrInvalidPool, first, last)
-	}
-	n := l.sub(f)
-	size := MaxSize
-	if n.hi == 0 && n.lo < MaxSize {
-		size = n.lo + 1
-	}
-	return Pool{first: first, last: last, size: size}, nil
+	return Pool{r: r, size: min(r.Size(), MaxSize)}, nil
 }
 
-// PoolFromPrefix returns the pool of every address in p. Host bits of p
-// are cleared ("2001:db8::5/64" is 2001:db8::/64).
+// PoolFromPrefix returns the pool of every address in p. p must be an IPv6
+// prefix with no host bits set ("2001:db8::5/64" is an error).
 func PoolFromPrefix(p netip.Prefix) (Pool, error) {
-	if !p.IsValid() || !isPlainIPv6(p.Addr()) {
-		return Pool{}, fmt.Errorf("%w %s: not an IPv6 prefix", ErrInvalidPool, p)
+	if err := netaddr6.CheckPrefix(p); err != nil {
+		return Pool{}, fmt.Errorf("%w: %w", ErrInvalidPool, err)
 	}
-	p = p.Masked()
-	f := fromAddr(p.Addr())
-	hostBits := uint(128 - p.Bits())
-	var last u128
-	if hostBits == 128 {
-		last = u128{math.MaxUint64, math.MaxUint64}
-	} else {
-		ones := u128{0, 1}.shl(hostBits).sub(u128{0, 1})
-		last = u128{f.hi | ones.hi, f.lo | ones.lo}
-	}
-	pool, err := NewPool(p.Addr(), last.addr())
+	pool, err := NewPool(netaddr6.PoolOf(p).First, netaddr6.PoolOf(p).Last)
 	if err != nil {
 		return Pool{}, err
 	}
-	pool.prefix = p
+	pool.isPrefix = true
 	return pool, nil
 }
 
@@ -194,35 +107,40 @@ func PoolFromPrefix(p netip.Prefix) (Pool, error) {
 func (p Pool) IsZero() bool { return p.size == 0 }
 
 // First is the first address of the pool.
-func (p Pool) First() netip.Addr { return p.first }
+func (p Pool) First() netip.Addr { return p.r.First }
 
 // Last is the last address of the pool.
-func (p Pool) Last() netip.Addr { return p.last }
+func (p Pool) Last() netip.Addr { return p.r.Last }
 
 // Prefix is the prefix the pool was given as, if it was.
-func (p Pool) Prefix() (netip.Prefix, bool) { return p.prefix, p.prefix.IsValid() }
+func (p Pool) Prefix() (netip.Prefix, bool) {
+	if !p.isPrefix {
+		return netip.Prefix{}, false
+	}
+	return p.r.Prefix()
+}
 
 // Size is the number of indices: the number of addresses, capped at
 // MaxSize (reserved addresses included).
 func (p Pool) Size() uint64 { return p.size }
 
 // Addr returns the address at index i (i < Size()).
-func (p Pool) Addr(i uint64) netip.Addr { return fromAddr(p.first).add64(i).addr() }
+func (p Pool) Addr(i uint64) netip.Addr { return netaddr6.FromAddr(p.r.First).Add64(i).Addr() }
 
 // Index returns the index of a in the pool.
 func (p Pool) Index(a netip.Addr) (uint64, bool) {
 	if p.size == 0 || !a.Is6() || a.Is4In6() {
 		return 0, false
 	}
-	u, f := fromAddr(a.WithZone("")), fromAddr(p.first)
-	if u.less(f) {
+	u, f := netaddr6.FromAddr(a.WithZone("")), netaddr6.FromAddr(p.r.First)
+	if u.Less(f) {
 		return 0, false
 	}
-	d := u.sub(f)
-	if d.hi != 0 || d.lo >= p.size {
+	d := u.Sub(f)
+	if d.Hi != 0 || d.Lo >= p.size {
 		return 0, false
 	}
-	return d.lo, true
+	return d.Lo, true
 }
 
 // Contains reports whether a is one of the pool's indexed addresses.
@@ -236,7 +154,7 @@ func (p Pool) Contains(a netip.Addr) bool {
 // the interface identifier matters for the anycast addresses, so this holds
 // for pools that span several /64s too.
 func (p Pool) Reserved(i uint64) bool {
-	if ReservedIID(fromAddr(p.first).lo + i) {
+	if ReservedIID(netaddr6.FromAddr(p.r.First).Lo + i) {
 		return true
 	}
 	if p.excluded == "" {
@@ -293,10 +211,11 @@ func (p Pool) String() string {
 	switch {
 	case p.size == 0:
 		return ""
-	case p.prefix.IsValid():
-		return p.prefix.String()
+	case p.isPrefix:
+		pfx, _ := p.r.Prefix()
+		return pfx.String()
 	default:
-		return p.first.String() + "-" + p.last.String()
+		return p.r.First.String() + "-" + p.r.Last.String()
 	}
 }
 
@@ -338,8 +257,8 @@ var _ Space = PrefixPool{}
 
 // NewPrefixPool returns the pool of the /delegated prefixes inside p.
 func NewPrefixPool(p netip.Prefix, delegated int) (PrefixPool, error) {
-	if !p.IsValid() || !isPlainIPv6(p.Addr()) {
-		return PrefixPool{}, fmt.Errorf("%w %s: not an IPv6 prefix", ErrInvalidPool, p)
+	if err := netaddr6.CheckPrefix(p); err != nil {
+		return PrefixPool{}, fmt.Errorf("%w: %w", ErrInvalidPool, err)
 	}
 	if delegated < p.Bits() || delegated > 128 {
 		return PrefixPool{}, fmt.Errorf("%w %s: delegated length /%d must be between /%d and /128",
@@ -361,9 +280,9 @@ func ParsePrefixPool(s string) (PrefixPool, error) {
 	if i < 0 || strings.Count(s, "/") != 2 {
 		return PrefixPool{}, fmt.Errorf("%w %q: want PREFIX/DELEGATED, e.g. 2001:db8:100::/40/56", ErrInvalidPool, s)
 	}
-	p, err := netip.ParsePrefix(s[:i])
+	p, err := netaddr6.ParsePrefix(s[:i])
 	if err != nil {
-		return PrefixPool{}, fmt.Errorf("%w %q: %v", ErrInvalidPool, s, err)
+		return PrefixPool{}, fmt.Errorf("%w %q: %w", ErrInvalidPool, s, err)
 	}
 	d, err := strconv.Atoi(s[i+1:])
 	if err != nil {
@@ -389,26 +308,20 @@ func (PrefixPool) Reserved(uint64) bool { return false }
 
 // Prefix returns the delegated prefix at index i (i < Size()).
 func (p PrefixPool) Prefix(i uint64) netip.Prefix {
-	off := u128{0, i}.shl(uint(128 - p.delegated))
-	b := fromAddr(p.prefix.Addr())
-	sum := u128{b.hi + off.hi, 0}
-	var c uint64
-	sum.lo, c = bits.Add64(b.lo, off.lo, 0)
-	sum.hi += c
-	return netip.PrefixFrom(sum.addr(), p.delegated)
+	return netaddr6.Subprefix(p.prefix, p.delegated, i)
 }
 
 // Index returns the index of the delegated prefix q (it must have the
 // delegated length and lie inside the pool).
 func (p PrefixPool) Index(q netip.Prefix) (uint64, bool) {
-	if p.size == 0 || !q.IsValid() || q.Bits() != p.delegated || !p.prefix.Contains(q.Addr()) {
+	if p.size == 0 || q.Bits() != p.delegated {
 		return 0, false
 	}
-	d := fromAddr(q.Masked().Addr()).sub(fromAddr(p.prefix.Addr())).shr(uint(128 - p.delegated))
-	if d.hi != 0 || d.lo >= p.size {
+	i, ok := netaddr6.SubprefixIndex(p.prefix, q)
+	if !ok || i >= p.size {
 		return 0, false
 	}
-	return d.lo, true
+	return i, true
 }
 
 // Contains reports whether q lies inside the pool's prefix (any length at

@@ -3,6 +3,7 @@ package alloc
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -18,7 +19,6 @@ func TestParsePool(t *testing.T) {
 		{" 2001:db8:1::100 - 2001:db8:1::100 ", "2001:db8:1::100", "2001:db8:1::100", 1, "2001:db8:1::100-2001:db8:1::100"},
 		{"2001:db8:1::/64", "2001:db8:1::", "2001:db8:1:0:ffff:ffff:ffff:ffff", MaxSize, "2001:db8:1::/64"},
 		{"fd00::/48", "fd00::", "fd00::ffff:ffff:ffff:ffff:ffff", MaxSize, "fd00::/48"},
-		{"2001:db8:1::5/120", "2001:db8:1::", "2001:db8:1::ff", 256, "2001:db8:1::/120"},
 		{"2001:db8::1/128", "2001:db8::1", "2001:db8::1", 1, "2001:db8::1/128"},
 		{"::/0", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", MaxSize, "::/0"},
 	}
@@ -43,10 +43,24 @@ func TestParsePoolErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "garbage", "10.0.0.0/8", "::ffff:10.0.0.1/128", "2001:db8::2-2001:db8::1",
 		"2001:db8::1-10.0.0.1", "2001:db8::1-", "fe80::1%eth0-fe80::2%eth0", "2001:db8::/129",
+		"2001:db8::5/64", "2001:db8:1::5/120", // host bits set: an error, never masked
 	} {
 		if _, err := ParsePool(in); !errors.Is(err, ErrInvalidPool) {
 			t.Errorf("ParsePool(%q) error = %v, want ErrInvalidPool", in, err)
 		}
+	}
+}
+
+func TestPoolHostBits(t *testing.T) {
+	_, err := ParsePool("2001:db8::5/64")
+	if err == nil || !strings.Contains(err.Error(), `"2001:db8::5/64" has host bits set (did you mean 2001:db8::/64?)`) {
+		t.Errorf("ParsePool with host bits: %v", err)
+	}
+	if _, err := PoolFromPrefix(netip.MustParsePrefix("2001:db8::5/64")); !errors.Is(err, ErrInvalidPool) {
+		t.Errorf("PoolFromPrefix with host bits: %v, want ErrInvalidPool", err)
+	}
+	if _, err := NewPrefixPool(netip.MustParsePrefix("2001:db8:100::1/40"), 56); !errors.Is(err, ErrInvalidPool) {
+		t.Errorf("NewPrefixPool with host bits: %v, want ErrInvalidPool", err)
 	}
 }
 
@@ -164,7 +178,7 @@ func TestPrefixPool(t *testing.T) {
 	if err != nil || big.Size() != MaxSize {
 		t.Errorf("::/0 delegating /128: size %d, %v", big.Size(), err)
 	}
-	for _, in := range []string{"2001:db8::/40", "2001:db8::/40/32", "2001:db8::/40/129", "10.0.0.0/8/16", "2001:db8::/40/x"} {
+	for _, in := range []string{"2001:db8::/40", "2001:db8::/40/32", "2001:db8::/40/129", "10.0.0.0/8/16", "2001:db8::/40/x", "2001:db8:100::1/40/56"} {
 		if _, err := ParsePrefixPool(in); !errors.Is(err, ErrInvalidPool) {
 			t.Errorf("ParsePrefixPool(%q) error = %v, want ErrInvalidPool", in, err)
 		}

@@ -188,17 +188,6 @@ const (
 	macBridge = 0xff
 )
 
-// linkLocalOf is the EUI-64 link-local address (RFC 4291 §2.5.1) of a MAC.
-func linkLocalOf(hw net.HardwareAddr) netip.Addr {
-	var b [16]byte
-	b[0], b[1] = 0xfe, 0x80
-	b[8] = hw[0] ^ 0x02
-	b[9], b[10] = hw[1], hw[2]
-	b[11], b[12] = 0xff, 0xfe
-	b[13], b[14], b[15] = hw[3], hw[4], hw[5]
-	return netip.AddrFrom16(b)
-}
-
 // ownedBy reports whether a namespace or link name belongs to prefix: the
 // prefix itself followed by "-". The bare base "d6l" owns every d6l* name
 // (that is what `d6lab clean` without a run uses).

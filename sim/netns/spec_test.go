@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/nftables/expr"
+
+	"d6lab/netaddr6"
 )
 
 func TestValidate(t *testing.T) {
@@ -108,11 +110,11 @@ func TestOwnedBy(t *testing.T) {
 	}
 }
 
-func TestLinkLocalOf(t *testing.T) {
+func TestMAC(t *testing.T) {
 	// RFC 4291 appendix A: flip the U/L bit, insert ff:fe.
-	got := linkLocalOf(mac(macNode, 0))
+	got := netaddr6.LinkLocal([6]byte(mac(macNode, 0)))
 	if want := netip.MustParseAddr("fe80::d6:ff:fe00:1"); got != want {
-		t.Fatalf("linkLocalOf(%v) = %v, want %v", mac(macNode, 0), got, want)
+		t.Fatalf("link-local of %v = %v, want %v", mac(macNode, 0), got, want)
 	}
 	if a, b := mac(macNode, 3), mac(macPort, 3); a.String() == b.String() {
 		t.Fatalf("node and port MACs collide: %v", a)
