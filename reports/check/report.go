@@ -4,13 +4,6 @@ import (
 	"time"
 )
 
-// Verdicts, in the Jepsen style.
-const (
-	VerdictOK       = "ok"
-	VerdictViolated = "violated"
-	VerdictUnknown  = "unknown" // nothing to judge (no binding in the history)
-)
-
 // Report is what Analyze finds in one history. Its JSON names are the
 // metric names scenarios bound in `expect:` (see Evaluate).
 type Report struct {
@@ -146,7 +139,7 @@ type Percentiles struct {
 
 // Duplicates is the duplicate-assignment verdict with its evidence.
 type Duplicates struct {
-	Verdict   string     `json:"verdict"`   // ok | violated | unknown
+	Verdict   Verdict    `json:"verdict"`   // ok | violated | unknown
 	Addresses int        `json:"addresses"` // distinct leases held twice (the more specific one for prefixes)
 	Pairs     int        `json:"pairs"`     // distinct client pairs
 	OverlapS  float64    `json:"overlap_s"` // total over all overlapping interval pairs

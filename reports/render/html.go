@@ -205,7 +205,7 @@ func dups(name string, r *check.Report) dupGroup {
 	d := r.Duplicates
 	g := dupGroup{Name: name, Kept: len(d.Evidence)}
 	if d.Addresses == 0 {
-		g.Summary = "No address was held by two clients at once (verdict " + d.Verdict + ")."
+		g.Summary = "No address was held by two clients at once (verdict " + d.Verdict.String() + ")."
 		return g
 	}
 	g.Summary = fmt.Sprintf("%d addresses were held by two clients at once: %d client pairs, %s of overlap in total (verdict %s).",

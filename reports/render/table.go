@@ -380,7 +380,7 @@ func percentiles(p check.Percentiles, p95 bool) string {
 
 func duplicates(d check.Duplicates) string {
 	if d.Verdict != check.VerdictViolated {
-		return d.Verdict
+		return d.Verdict.String()
 	}
 	return fmt.Sprintf("%s: %d addresses, %d client pairs, %s overlap", d.Verdict, d.Addresses, d.Pairs, sec(d.OverlapS))
 }

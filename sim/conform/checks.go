@@ -10,6 +10,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
 
+	"d6lab/reports/check"
 	"d6lab/server"
 	"d6lab/server/alloc"
 )
@@ -644,7 +645,7 @@ func (r *runner) checkDUID(c *Check) {
 // judgeDUID judges the Server IDs seen before a restart (d1), after a
 // plain restart (d2) and after a restart without leases that keeps the
 // DUID file (d3); nil is no Advertise (noAnswer says for how long).
-func judgeDUID(d1, d2, d3 []byte, noAnswer string) (Verdict, string) {
+func judgeDUID(d1, d2, d3 []byte, noAnswer string) (check.Verdict, string) {
 	show := func(d []byte) string {
 		if d == nil {
 			return "none (" + noAnswer + ")"

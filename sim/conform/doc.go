@@ -14,10 +14,11 @@
 // Every wait for an answer is bounded by Options.Timeout, so a server that
 // does not answer makes a check fail or n/a, never hang.
 //
-// Each Check has a stable kebab-case ID, a Verdict (pass, fail or n/a), a
-// Detail sentence with the measured values, and Evidence: the pcap of the
-// check (sim/capture on the clients' interface, DIR/pcap/<id>.pcap) and a
-// decoded one-line summary per packet the probe sent or received.
+// Each Check has a stable kebab-case ID, a check.Verdict (written pass,
+// fail or n/a), a Detail sentence with the measured values, and Evidence:
+// the pcap of the check (sim/capture on the clients' interface,
+// DIR/pcap/<id>.pcap) and a decoded one-line summary per packet the probe
+// sent or received.
 //
 // The verdict logic works on decoded replies and needs no root; the unit
 // specs exercise it on crafted messages. Report writers give a terminal

@@ -8,6 +8,8 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
+
+	"d6lab/reports/check"
 )
 
 // Lifetimes are the four timers of a binding.
@@ -23,7 +25,7 @@ func (l Lifetimes) String() string {
 // (inPool), and T1 <= T2 <= preferred <= valid (RFC 9915 §21.4, §21.6; a T1
 // and T2 of 0 leave the times to the client, §21.4, and pass). what names
 // the lease ("address", "prefix").
-func judgeLease(r iaResult, inPool func(netip.Prefix) bool, what string, configured Lifetimes) (Verdict, string) {
+func judgeLease(r iaResult, inPool func(netip.Prefix) bool, what string, configured Lifetimes) (check.Verdict, string) {
 	if !r.found {
 		return Fail, "the Reply has no IA for the client's IAID"
 	}
@@ -98,7 +100,7 @@ func prefOK(o prefObs, configured uint8) bool {
 
 // judgePreference judges the runs for the asked (unasked false) or
 // unasked case.
-func judgePreference(runs []prefRun, unasked bool) (Verdict, string) {
+func judgePreference(runs []prefRun, unasked bool) (check.Verdict, string) {
 	if len(runs) == 0 {
 		return Fail, "no Preference run was made"
 	}
@@ -202,7 +204,7 @@ type rebindCase struct {
 // extending an address that is not appropriate for the link (§18.3.5: such
 // addresses go back with lifetimes 0). The detail says which model each
 // behaviour suits.
-func judgeRebind(ownPool, otherPool, offLink rebindCase) (Verdict, string) {
+func judgeRebind(ownPool, otherPool, offLink rebindCase) (check.Verdict, string) {
 	verdict := Pass
 	var parts []string
 	for _, c := range []rebindCase{ownPool, otherPool, offLink} {
@@ -232,7 +234,7 @@ func judgeRebind(ownPool, otherPool, offLink rebindCase) (Verdict, string) {
 
 // judgeNotOnLink judges the Reply (nil: none) to a Confirm with an
 // off-link address: RFC 9915 §18.3.3, status NotOnLink.
-func judgeNotOnLink(reply *dhcpv6.Message, timeout time.Duration) (Verdict, string) {
+func judgeNotOnLink(reply *dhcpv6.Message, timeout time.Duration) (check.Verdict, string) {
 	if reply == nil {
 		return Fail, fmt.Sprintf("no answer within %s (RFC 9915 §18.3.3: a server configured for the link answers NotOnLink)", timeout)
 	}
@@ -245,7 +247,7 @@ func judgeNotOnLink(reply *dhcpv6.Message, timeout time.Duration) (Verdict, stri
 // judgeRelay judges a Relay-reply to a Relay-forward chain whose
 // Interface-IDs, outermost first, were ids: each level must come back with
 // its Interface-ID (RFC 9915 §18.3.10, §21.18), around an answer to c.
-func judgeRelay(reply dhcpv6.DHCPv6, ids []string, c client) (Verdict, string) {
+func judgeRelay(reply dhcpv6.DHCPv6, ids []string, c client) (check.Verdict, string) {
 	if reply == nil {
 		return Fail, "no Relay-reply"
 	}

@@ -10,18 +10,18 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"d6lab/reports/check"
 )
 
-// Verdict is the outcome of one check.
-type Verdict string
-
-// The verdicts.
+// A check's verdict is a check.Verdict, written pass, fail or n/a
+// (Verdict.Conform) in conform.json, the matrix and JUnit.
 const (
-	Pass Verdict = "pass"
-	Fail Verdict = "fail"
+	Pass = check.VerdictOK
+	Fail = check.VerdictViolated
 	// NA: the check does not apply (the server does not offer the
 	// feature, or the lab could not configure it); the detail says why.
-	NA Verdict = "n/a"
+	NA = check.VerdictUnknown
 )
 
 // Evidence backs a verdict.
@@ -38,10 +38,38 @@ type Evidence struct {
 type Check struct {
 	ID       string        `json:"id"`
 	Name     string        `json:"name"`
-	Verdict  Verdict       `json:"verdict"`
+	Verdict  check.Verdict `json:"-"` // written as Verdict.Conform()
 	Detail   string        `json:"detail"`
 	Evidence Evidence      `json:"evidence"`
 	Duration time.Duration `json:"-"`
+}
+
+// checkJSON is Check as conform.json has it, the verdict in conform's words.
+type checkJSON struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Verdict  string   `json:"verdict"`
+	Detail   string   `json:"detail"`
+	Evidence Evidence `json:"evidence"`
+}
+
+// MarshalJSON writes c with its verdict as pass, fail or n/a.
+func (c Check) MarshalJSON() ([]byte, error) {
+	return json.Marshal(checkJSON{c.ID, c.Name, c.Verdict.Conform(), c.Detail, c.Evidence})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (c *Check) UnmarshalJSON(b []byte) error {
+	var w checkJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	v, err := check.ParseConform(w.Verdict)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", w.ID, err)
+	}
+	*c = Check{ID: w.ID, Name: w.Name, Verdict: v, Detail: w.Detail, Evidence: w.Evidence}
+	return nil
 }
 
 // Report is one server kind's conformance.
@@ -68,7 +96,7 @@ func (r *Report) Failed() bool {
 }
 
 // Count returns how many checks have verdict v.
-func (r *Report) Count(v Verdict) int {
+func (r *Report) Count(v check.Verdict) int {
 	n := 0
 	for _, c := range r.Checks {
 		if c.Verdict == v {
@@ -186,7 +214,7 @@ func cell(r *Report, id string) string {
 	if c.Verdict == Fail {
 		return "FAIL"
 	}
-	return string(c.Verdict)
+	return c.Verdict.Conform()
 }
 
 func find(r *Report, id string) *Check {

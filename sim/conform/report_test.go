@@ -9,13 +9,15 @@ import (
 
 	g "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"d6lab/reports/check"
 )
 
 var _ = g.Describe("reports", func() {
-	rep := func(server string, verdicts ...Verdict) *Report {
+	rep := func(server string, verdicts ...check.Verdict) *Report {
 		r := &Report{Server: server, Version: "1.0"}
 		for i, v := range verdicts {
-			r.Checks = append(r.Checks, Check{ID: catalogue[i].id, Name: catalogue[i].name, Verdict: v, Detail: "measured " + string(v),
+			r.Checks = append(r.Checks, Check{ID: catalogue[i].id, Name: catalogue[i].name, Verdict: v, Detail: "measured " + v.Conform(),
 				Evidence: Evidence{Pcap: "pcap/" + catalogue[i].id + ".pcap", Packets: []string{"→ SOLICIT xid 010203"}}})
 		}
 		return r
