@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"d6lab/deploy"
 )
 
 // CompareVariant is one column of `d6lab compare`: a model and, where
 // the model's outcome hangs on it, the servers' allocator.
 type CompareVariant struct {
 	Model     Model
-	Allocator Allocator // "" keeps DefaultAllocator(Model)
+	Allocator deploy.Allocator // "" keeps DefaultAllocator(Model)
 }
 
 // Name is the variant's column and directory name: the model, with the
@@ -28,7 +30,7 @@ func (v CompareVariant) Name() string {
 // about ("both servers must follow the same address allocation
 // procedure").
 var CompareVariants = []CompareVariant{
-	{Model: Split}, {Model: Unique}, {Model: Identical}, {Model: Identical, Allocator: AllocSequential},
+	{Model: Split}, {Model: Unique}, {Model: Identical}, {Model: Identical, Allocator: deploy.AllocSequential},
 }
 
 // Compare builds the standard scenario `d6lab compare` runs once per
@@ -130,7 +132,7 @@ func Compare(v CompareVariant, clients int) *Scenario {
 		{"reacquire_s.max", "< " + strconv.Itoa(int((valid - kill).Seconds()))},
 	}
 	switch {
-	case model == Identical && s.Servers[0].Allocator == AllocHash:
+	case model == Identical && s.Servers[0].Allocator == deploy.AllocHash:
 		bounds = append(bounds, [2]string{"outage_s.max", "== 0"}, [2]string{"conflicts.count", "== 0"},
 			[2]string{"continuity", ">= 0.99"}, [2]string{"rebind.failure_rate", "<= 0.01"})
 	case model == Identical:

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"d6lab/deploy"
 	"d6lab/netaddr6"
 )
 
@@ -59,10 +60,10 @@ type rawLifetimes struct{ t1, t2, preferred, valid, infoRefresh opt[time.Duratio
 
 type rawServer struct {
 	name        opt[string]
-	kind        opt[Kind]
+	kind        opt[deploy.Kind]
 	preference  opt[int]
-	allocator   opt[Allocator]
-	rebind      opt[RebindPolicy]
+	allocator   opt[deploy.Allocator]
+	rebind      opt[deploy.RebindPolicy]
 	rapidCommit opt[bool]
 	prefix      opt[netip.Prefix]
 	pool        opt[netaddr6.Pool]
@@ -552,13 +553,13 @@ func (d decoder) servers(n *yaml.Node, field string, r *rawScenario) {
 			case "name":
 				s.name = d.str(e.v, e.field)
 			case "kind":
-				s.kind = enum(d, e.v, e.field, Kinds)
+				s.kind = enum(d, e.v, e.field, deploy.Kinds)
 			case "preference":
 				s.preference = d.integer(e.v, e.field, 0, 255)
 			case "allocator":
-				s.allocator = enum(d, e.v, e.field, Allocators)
+				s.allocator = enum(d, e.v, e.field, deploy.Allocators)
 			case "rebind":
-				s.rebind = enum(d, e.v, e.field, RebindPolicies)
+				s.rebind = enum(d, e.v, e.field, deploy.RebindPolicies)
 			case "rapid_commit":
 				s.rapidCommit = d.boolean(e.v, e.field)
 			case "prefix":

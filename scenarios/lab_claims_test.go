@@ -12,6 +12,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
@@ -54,19 +55,19 @@ func claimOf(sc *scenarios.Scenario) claim {
 		// No lease to renumber, keep or duplicate: the stateless metrics
 		// carry the claims, in the file's own expect: bounds.
 		return claimSafe
-	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocSequential) && wipe && sc.Clients.DAD == 0:
+	case sc.Model == scenarios.Identical && allAllocators(sc, deploy.AllocSequential) && wipe && sc.Clients.DAD == 0:
 		return claimDuplicates
-	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocSequential) && wipe:
+	case sc.Model == scenarios.Identical && allAllocators(sc, deploy.AllocSequential) && wipe:
 		return claimConflicts
 	case (sc.Model == scenarios.Split || sc.Model == scenarios.Unique) && fault:
 		return claimRenumber
-	case sc.Model == scenarios.Identical && allAllocators(sc, scenarios.AllocHash) && fault:
+	case sc.Model == scenarios.Identical && allAllocators(sc, deploy.AllocHash) && fault:
 		return claimContinuity
 	}
 	return claimSafe
 }
 
-func allAllocators(sc *scenarios.Scenario, a scenarios.Allocator) bool {
+func allAllocators(sc *scenarios.Scenario, a deploy.Allocator) bool {
 	for _, s := range sc.Servers {
 		if s.Allocator != a {
 			return false

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/netaddr6"
 	"d6lab/scenarios"
 )
@@ -128,7 +129,7 @@ var _ = Describe("Load", func() {
 				Expect(err).NotTo(HaveOccurred())
 				Expect(s.Model).To(Equal(scenarios.Identical))
 				for _, sv := range s.Servers {
-					Expect(sv.Allocator).To(Equal(scenarios.AllocSequential))
+					Expect(sv.Allocator).To(Equal(deploy.AllocSequential))
 				}
 				Expect(s.Timeline).To(HaveLen(2))
 				r, j := s.Timeline[0], s.Timeline[1]
@@ -254,9 +255,9 @@ expect:
 			Expect(s.Servers).To(HaveLen(2))
 			for i, sv := range s.Servers {
 				Expect(sv.Name).To(Equal("s" + strconv.Itoa(i+1)))
-				Expect(sv.Kind).To(Equal(scenarios.Builtin))
-				Expect(sv.Allocator).To(Equal(scenarios.AllocSequential))
-				Expect(sv.Rebind).To(Equal(scenarios.RebindCreate))
+				Expect(sv.Kind).To(Equal(deploy.Builtin))
+				Expect(sv.Allocator).To(Equal(deploy.AllocSequential))
+				Expect(sv.Rebind).To(Equal(deploy.RebindCreate))
 				Expect(sv.RapidCommit).To(BeFalse())
 				Expect(sv.PDPool.IsValid()).To(BeFalse())
 				Expect(sv.PDLen).To(BeZero())
@@ -270,7 +271,7 @@ expect:
 		It("gives identical servers the hash allocator", func() {
 			s := mustParse("identical", "servers: 3\n")
 			for _, sv := range s.Servers {
-				Expect(sv.Allocator).To(Equal(scenarios.AllocHash))
+				Expect(sv.Allocator).To(Equal(deploy.AllocHash))
 			}
 			Expect(s.Servers[2].Preference).To(BeEquivalentTo(0))
 		})
@@ -284,8 +285,8 @@ expect:
 			s := mustParse("split", "servers:\n  - {preference: 7, rebind: silent, kind: kea, rapid_commit: true}\n  - name: backup\n  - {}\n")
 			Expect([]string{s.Servers[0].Name, s.Servers[1].Name, s.Servers[2].Name}).To(Equal([]string{"s1", "backup", "s3"}))
 			Expect(s.Servers[0].Preference).To(BeEquivalentTo(7))
-			Expect(s.Servers[0].Rebind).To(Equal(scenarios.RebindSilent))
-			Expect(s.Servers[0].Kind).To(Equal(scenarios.Kea))
+			Expect(s.Servers[0].Rebind).To(Equal(deploy.RebindSilent))
+			Expect(s.Servers[0].Kind).To(Equal(deploy.Kea))
 			Expect(s.Servers[0].RapidCommit).To(BeTrue())
 		})
 
@@ -329,7 +330,7 @@ timeline:
 duration: 10s
 `))
 			Expect(err).NotTo(HaveOccurred())
-			Expect(s.Servers[0].Allocator).To(Equal(scenarios.AllocRandom))
+			Expect(s.Servers[0].Allocator).To(Equal(deploy.AllocRandom))
 			Expect(s.Timeline[0].At).To(Equal(3 * time.Second))
 		})
 	})
@@ -556,7 +557,7 @@ duration: 10s
 				Expect(s.Servers).To(HaveLen(2))
 				Expect(s.Servers[0].Preference).To(BeEquivalentTo(255))
 				Expect(s.Servers[1].Preference).To(BeEquivalentTo(0))
-				Expect(s.Servers[0].Rebind).To(Equal(scenarios.RebindCreate))
+				Expect(s.Servers[0].Rebind).To(Equal(deploy.RebindCreate))
 				want := v.Allocator
 				if want == "" {
 					want = scenarios.DefaultAllocator(v.Model)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/netaddr6"
 )
 
@@ -105,10 +106,10 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 	for i, rs := range raws {
 		s.Servers = append(s.Servers, Server{
 			Name:        rs.name.or(fmt.Sprintf("s%d", i+1)),
-			Kind:        rs.kind.or(Builtin),
+			Kind:        rs.kind.or(deploy.Builtin),
 			Preference:  uint8(rs.preference.or(defaultPreference(i))),
 			Allocator:   rs.allocator.or(DefaultAllocator(s.Model)),
-			Rebind:      rs.rebind.or(RebindCreate),
+			Rebind:      rs.rebind.or(deploy.RebindCreate),
 			RapidCommit: rs.rapidCommit.V,
 		})
 	}
@@ -146,11 +147,11 @@ func defaultPreference(i int) int {
 // DefaultAllocator is hash for the identical model (RFC 6853 §7: servers
 // sharing a pool must pick the same address for the same client) and
 // sequential otherwise.
-func DefaultAllocator(m Model) Allocator {
+func DefaultAllocator(m Model) deploy.Allocator {
 	if m == Identical {
-		return AllocHash
+		return deploy.AllocHash
 	}
-	return AllocSequential
+	return deploy.AllocSequential
 }
 
 // deriveAddresses fills each server's prefix and pool the file left out

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/netaddr6"
 )
 
@@ -64,63 +65,13 @@ type Lifetimes struct {
 // §21.4 recommends for T2), preferred 20s, valid 30s.
 var DefaultLifetimes = Lifetimes{T1: 10 * time.Second, T2: 16 * time.Second, Preferred: 20 * time.Second, Valid: 30 * time.Second}
 
-// Kind is the server implementation a scenario asks for.
-type Kind string
-
-// Server kinds. Each runs in the netns engine through its adapter in
-// server/daemon (the third-party ones from their Debian packages, coredhcp
-// from a cached build); the virtual engine runs every server as the builtin
-// core. A kind that cannot honour a setting (allocator, rebind policy,
-// Preference, ...) says so in its notes, printed at the start of a run.
-const (
-	Builtin  Kind = "builtin"
-	Kea      Kind = "kea"
-	Dhcpd    Kind = "dhcpd"
-	Dnsmasq  Kind = "dnsmasq"
-	Wide     Kind = "wide"
-	CoreDHCP Kind = "coredhcp"
-)
-
-// Kinds lists the valid server kinds.
-var Kinds = []Kind{Builtin, Kea, Dhcpd, Dnsmasq, Wide, CoreDHCP}
-
-// Allocator is how a server picks an address (or prefix) from its pool.
-type Allocator string
-
-// Allocators. AllocHash is deterministic: the same (DUID, IAID) gets the same
-// address on every server with the same pool, with no shared state, which is
-// what RFC 6853 §7 asks of the identical model.
-const (
-	AllocHash       Allocator = "hash"
-	AllocSequential Allocator = "sequential"
-	AllocRandom     Allocator = "random"
-)
-
-// Allocators lists the valid allocators.
-var Allocators = []Allocator{AllocHash, AllocSequential, AllocRandom}
-
-// RebindPolicy is what a server does with a Rebind for a binding it does not
-// have (see DESIGN.md "Protocol facts").
-type RebindPolicy string
-
-// Rebind policies.
-const (
-	RebindCreate    RebindPolicy = "create"    // make a binding: same address if in pool and free, else a new one (old one at lifetime 0)
-	RebindZero      RebindPolicy = "zero"      // return the IA's addresses with lifetimes 0
-	RebindNoBinding RebindPolicy = "nobinding" // status NoBinding
-	RebindSilent    RebindPolicy = "silent"    // no answer
-)
-
-// RebindPolicies lists the valid rebind policies.
-var RebindPolicies = []RebindPolicy{RebindCreate, RebindZero, RebindNoBinding, RebindSilent}
-
 // Server is one resolved DHCPv6 server.
 type Server struct {
 	Name        string // [a-z0-9-], at most 8 characters: it goes into interface names
-	Kind        Kind
+	Kind        deploy.Kind
 	Preference  uint8 // RFC 9915 §21.8
-	Allocator   Allocator
-	Rebind      RebindPolicy
+	Allocator   deploy.Allocator
+	Rebind      deploy.RebindPolicy
 	RapidCommit bool          // RFC 9915 §21.14: answer a Rapid Commit Solicit with a Reply
 	Prefix      netip.Prefix  // the /64 the server serves (configured on the link)
 	Pool        netaddr6.Pool // addresses it hands out; inside Prefix

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"d6lab/deploy"
 )
 
 // Validate checks a resolved scenario: the checks Load runs after
@@ -175,14 +177,14 @@ func validateServers(s *Scenario, c *collector) {
 				}
 			}
 		}
-		if !slices.Contains(Kinds, sv.Kind) {
-			c.field(f+".kind", names(Kinds), "unknown value %q", sv.Kind)
+		if !slices.Contains(deploy.Kinds, sv.Kind) {
+			c.field(f+".kind", names(deploy.Kinds), "unknown value %q", sv.Kind)
 		}
-		if !slices.Contains(Allocators, sv.Allocator) {
-			c.field(f+".allocator", names(Allocators), "unknown value %q", sv.Allocator)
+		if !slices.Contains(deploy.Allocators, sv.Allocator) {
+			c.field(f+".allocator", names(deploy.Allocators), "unknown value %q", sv.Allocator)
 		}
-		if !slices.Contains(RebindPolicies, sv.Rebind) {
-			c.field(f+".rebind", names(RebindPolicies), "unknown value %q", sv.Rebind)
+		if !slices.Contains(deploy.RebindPolicies, sv.Rebind) {
+			c.field(f+".rebind", names(deploy.RebindPolicies), "unknown value %q", sv.Rebind)
 		}
 
 		prefixOK[i] = check64(c, f+".prefix", sv.Prefix)

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/server/alloc"
 )
 
@@ -64,10 +65,10 @@ var _ = Describe("Allocation across servers (RFC 6853 §6)", func() {
 		Expect(x).To(Equal(y))
 	})
 
-	for _, strategy := range alloc.Strategies {
+	for _, strategy := range deploy.Allocators {
 		It(fmt.Sprintf("%s: never hands out a reserved anycast address, then answers NoAddrsAvail", strategy), func() {
 			cfg := testConfig("x")
-			cfg.Allocator = string(strategy)
+			cfg.Allocator = strategy
 			// ::0 (Subnet-Router anycast) and the RFC 2526 range fdff:ffff:ffff:ff80-ff
 			// around usable neighbours.
 			cfg.Pool = mustPool("2001:db8:1:0:fdff:ffff:ffff:ff7e-2001:db8:1:0:fdff:ffff:ffff:ffff")

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/deploy"
 )
 
 const benchClients = 4096
@@ -60,7 +62,7 @@ func BenchmarkRequestNewClients(b *testing.B) {
 	for _, strategy := range []string{"hash", "sequential", "random"} {
 		b.Run(strategy, func(b *testing.B) {
 			cfg := testConfig("bench")
-			cfg.Allocator = strategy
+			cfg.Allocator = deploy.Allocator(strategy)
 			cfg.Pool = mustPool("2001:db8:1::/108") // 1M addresses
 			s := newServer(cfg)
 			sid := sidOf(s)

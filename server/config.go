@@ -13,66 +13,9 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
 
+	"d6lab/deploy"
 	"d6lab/server/alloc"
 )
-
-// RebindPolicy is what the server does with a Rebind for an IA it holds no
-// binding for (RFC 9915 §18.3.5 leaves it to server policy). The zero value
-// is RebindCreate.
-type RebindPolicy uint8
-
-// Rebind policies.
-const (
-	// RebindCreate makes a binding: the client's address if it lies in this
-	// server's pool and is free, otherwise a new one from the pool; the
-	// addresses not granted go back in the same IA with lifetimes 0 (what
-	// Kea does). Out of leases: NoAddrsAvail/NoPrefixAvail in the IA.
-	RebindCreate RebindPolicy = iota
-	// RebindZero returns the IA's addresses/prefixes with lifetimes 0, as
-	// if they were not appropriate for the link.
-	RebindZero
-	// RebindNoBinding returns status NoBinding in the IA.
-	RebindNoBinding
-	// RebindSilent does not answer (counted as DropRebindSilent).
-	RebindSilent
-)
-
-var rebindNames = [...]string{"create", "zero", "nobinding", "silent"}
-
-// ParseRebindPolicy parses "create", "zero", "nobinding" or "silent".
-func ParseRebindPolicy(s string) (RebindPolicy, error) {
-	for i, n := range rebindNames {
-		if s == n {
-			return RebindPolicy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("server: unknown rebind policy %q (valid: %s)", s, strings.Join(rebindNames[:], ", "))
-}
-
-func (p RebindPolicy) String() string {
-	if int(p) < len(rebindNames) {
-		return rebindNames[p]
-	}
-	return fmt.Sprintf("RebindPolicy(%d)", uint8(p))
-}
-
-// Set implements flag.Value and pflag.Value.
-func (p *RebindPolicy) Set(s string) error {
-	q, err := ParseRebindPolicy(s)
-	if err == nil {
-		*p = q
-	}
-	return err
-}
-
-// Type implements pflag.Value.
-func (*RebindPolicy) Type() string { return "rebind-policy" }
-
-// MarshalText implements encoding.TextMarshaler.
-func (p RebindPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (p *RebindPolicy) UnmarshalText(b []byte) error { return p.Set(string(b)) }
 
 // UnicastPolicy is what the server does with a client message (not
 // relayed) that arrived by unicast.
@@ -165,10 +108,10 @@ type Config struct {
 	T1, T2, Preferred, Valid time.Duration
 
 	// Allocator is "hash", "sequential" or "random" (empty means hash).
-	Allocator string
+	Allocator deploy.Allocator
 	// Rebind is the policy for a Rebind of an IA this server holds no
 	// binding for.
-	Rebind RebindPolicy
+	Rebind deploy.RebindPolicy
 	// RapidCommit lets the server answer a Solicit carrying Rapid Commit
 	// with a committed Reply (RFC 9915 §18.3.1).
 	RapidCommit bool
@@ -196,8 +139,8 @@ func DefaultConfig() Config {
 		Valid:     2 * time.Hour,
 		T1:        30 * time.Minute,
 		T2:        48 * time.Minute,
-		Allocator: string(alloc.Hash),
-		Rebind:    RebindCreate,
+		Allocator: deploy.AllocHash,
+		Rebind:    deploy.RebindCreate,
 		Unicast:   UnicastDrop,
 	}
 }
@@ -257,12 +200,12 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Allocator != "" {
-		if _, err := alloc.ParseStrategy(c.Allocator); err != nil {
+		if _, err := deploy.ParseAllocator(string(c.Allocator)); err != nil {
 			return &ConfigError{Field: "Allocator", Msg: err.Error()}
 		}
 	}
-	if int(c.Rebind) >= len(rebindNames) {
-		return cfgErr("Rebind", "unknown policy %d", c.Rebind)
+	if !c.Rebind.Valid() {
+		return cfgErr("Rebind", "unknown policy %q", string(c.Rebind))
 	}
 	if int(c.Unicast) >= len(unicastNames) {
 		return cfgErr("Unicast", "unknown policy %d", c.Unicast)

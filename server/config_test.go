@@ -10,6 +10,7 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
+	"d6lab/deploy"
 	"d6lab/server/alloc"
 )
 
@@ -35,7 +36,7 @@ func TestConfigValidate(t *testing.T) {
 		{"DUIDType", func(c *Config) { c.DUIDType = "en" }},
 		{"Prefix", func(c *Config) { c.Prefix = netip.MustParsePrefix("10.0.0.0/8") }},
 		{"Allocator", func(c *Config) { c.Allocator = "roundrobin" }},
-		{"Rebind", func(c *Config) { c.Rebind = 9 }},
+		{"Rebind", func(c *Config) { c.Rebind = "kea" }},
 		{"Unicast", func(c *Config) { c.Unicast = 9 }},
 		{"DeclineHold", func(c *Config) { c.DeclineHold = -time.Second }},
 	}
@@ -138,12 +139,12 @@ func TestDUID(t *testing.T) {
 
 func TestPolicyNames(t *testing.T) {
 	for _, n := range []string{"create", "zero", "nobinding", "silent"} {
-		var p RebindPolicy
+		var p deploy.RebindPolicy
 		if err := p.Set(n); err != nil || p.String() != n {
 			t.Errorf("rebind %q: %v %v", n, p, err)
 		}
 	}
-	if _, err := ParseRebindPolicy("kea"); err == nil || !strings.Contains(err.Error(), "create, zero, nobinding, silent") {
+	if _, err := deploy.ParseRebindPolicy("kea"); err == nil || !strings.Contains(err.Error(), "create, zero, nobinding, silent") {
 		t.Errorf("ParseRebindPolicy(kea): %v", err)
 	}
 	for _, n := range []string{"drop", "accept", "usemulticast"} {

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/server/lease"
 )
 
@@ -124,7 +125,7 @@ var _ = Describe("Renew", func() {
 
 // rebindServer is a server whose pool is one slice of the link (split
 // model), so that an address of the link may lie outside its pool.
-func rebindServer(p RebindPolicy) *Server {
+func rebindServer(p deploy.RebindPolicy) *Server {
 	cfg := testConfig("s2")
 	cfg.Pool = mustPool("2001:db8:1:0:8000::/65")
 	cfg.Rebind = p
@@ -142,7 +143,7 @@ var _ = Describe("Rebind", func() {
 	}
 
 	It("extends a binding it holds (§18.3.5)", func() {
-		s := rebindServer(RebindNoBinding)
+		s := rebindServer(deploy.RebindNoBinding)
 		a := bindClient(s, t0, 1)
 		rep := rebind(s, a)
 		Expect(viewIAs(rep)).To(Equal([]iaView{{Type: "na", IAID: 1, T1: 10 * time.Second, T2: 16 * time.Second,
@@ -150,7 +151,7 @@ var _ = Describe("Rebind", func() {
 	})
 
 	DescribeTable("without a binding, answers per policy",
-		func(p RebindPolicy, listed []string, want []iaView, wantBound string) {
+		func(p deploy.RebindPolicy, listed []string, want []iaView, wantBound string) {
 			s := rebindServer(p)
 			rep := rebind(s, listed...)
 			Expect(rep).NotTo(BeNil())
@@ -174,39 +175,39 @@ var _ = Describe("Rebind", func() {
 			counterInvariant(GinkgoT(), s)
 		},
 		Entry("create keeps the client's address when it is in the pool and free",
-			RebindCreate, []string{inPool},
+			deploy.RebindCreate, []string{inPool},
 			[]iaView{{Type: "na", IAID: 1, T1: 10 * time.Second, T2: 16 * time.Second, Leases: []lo{{inPool, 20 * time.Second, 30 * time.Second}}}},
 			inPool),
 		Entry("create renumbers an address outside the pool and returns the old one with lifetimes 0",
-			RebindCreate, []string{otherPool},
+			deploy.RebindCreate, []string{otherPool},
 			[]iaView{{Type: "na", IAID: 1, T1: 10 * time.Second, T2: 16 * time.Second, Leases: []lo{{"", 20 * time.Second, 30 * time.Second}, {otherPool, 0, 0}}}},
 			"new"),
 		Entry("create renumbers an off-link address too",
-			RebindCreate, []string{offLink},
+			deploy.RebindCreate, []string{offLink},
 			[]iaView{{Type: "na", IAID: 1, T1: 10 * time.Second, T2: 16 * time.Second, Leases: []lo{{"", 20 * time.Second, 30 * time.Second}, {offLink, 0, 0}}}},
 			"new"),
 		Entry("zero returns the addresses with lifetimes 0",
-			RebindZero, []string{otherPool},
+			deploy.RebindZero, []string{otherPool},
 			[]iaView{{Type: "na", IAID: 1, Leases: []lo{{otherPool, 0, 0}}}},
 			""),
 		Entry("nobinding answers NoBinding in the IA",
-			RebindNoBinding, []string{otherPool},
+			deploy.RebindNoBinding, []string{otherPool},
 			[]iaView{{Type: "na", IAID: 1, Status: sc(iana.StatusNoBinding)}},
 			""),
 		Entry("nobinding also zeroes an address not appropriate to the link",
-			RebindNoBinding, []string{offLink},
+			deploy.RebindNoBinding, []string{offLink},
 			[]iaView{{Type: "na", IAID: 1, Status: sc(iana.StatusNoBinding), Leases: []lo{{offLink, 0, 0}}}},
 			""),
 	)
 
 	It("silent does not answer and counts rebind-silent", func() {
-		s := rebindServer(RebindSilent)
+		s := rebindServer(deploy.RebindSilent)
 		Expect(rebind(s, otherPool)).To(BeNil())
 		Expect(s.Counters().Dropped).To(Equal(map[DropReason]uint64{DropRebindSilent: 1}))
 	})
 
 	It("does not answer when no IA would be in the Reply (zero policy, no addresses listed)", func() {
-		s := rebindServer(RebindZero)
+		s := rebindServer(deploy.RebindZero)
 		Expect(rebind(s)).To(BeNil())
 		Expect(s.Counters().Dropped).To(Equal(map[DropReason]uint64{DropRebindEmpty: 1}))
 	})
@@ -221,7 +222,7 @@ var _ = Describe("Rebind", func() {
 	})
 
 	It("create does not take an address bound to another client", func() {
-		s := rebindServer(RebindCreate)
+		s := rebindServer(deploy.RebindCreate)
 		a := bindClient(s, t0, 2)
 		rep := rebind(s, a)
 		ias := viewIAs(rep)
@@ -233,7 +234,7 @@ var _ = Describe("Rebind", func() {
 	})
 
 	It("extends one IA and applies the policy to another in the same Rebind", func() {
-		s := rebindServer(RebindNoBinding)
+		s := rebindServer(deploy.RebindNoBinding)
 		a := bindClient(s, t0, 1)
 		rep := send(s, t0, newMsg(dhcpv6.MessageTypeRebind, cid(1), naOpt(1, a), naOpt(2, otherPool)))
 		Expect(viewIAs(rep)).To(Equal([]iaView{
@@ -243,7 +244,7 @@ var _ = Describe("Rebind", func() {
 	})
 
 	It("applies the policy to IA_PD as well", func() {
-		s := rebindServer(RebindZero)
+		s := rebindServer(deploy.RebindZero)
 		rep := send(s, t0, newMsg(dhcpv6.MessageTypeRebind, cid(1), pdOpt(3, "2001:db8:200::/56")))
 		Expect(viewIAs(rep)).To(Equal([]iaView{{Type: "pd", IAID: 3, Leases: []lo{{"2001:db8:200::/56", 0, 0}}}}))
 	})
@@ -309,7 +310,7 @@ var _ = Describe("Decline", func() {
 	})
 
 	It("does not let a client Rebind onto a declined address", func() {
-		s := rebindServer(RebindCreate)
+		s := rebindServer(deploy.RebindCreate)
 		a := bindClient(s, t0, 1)
 		send(s, t0, newMsg(dhcpv6.MessageTypeDecline, cid(1), sidOf(s), naOpt(1, a)))
 		rep := send(s, t0, newMsg(dhcpv6.MessageTypeRebind, cid(2), naOpt(1, a)))

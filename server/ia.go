@@ -9,6 +9,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
 
+	"d6lab/deploy"
 	"d6lab/server/alloc"
 	"d6lab/server/lease"
 )
@@ -425,25 +426,25 @@ func (s *Server) rebind(x *exchange) (verdict, error) {
 			return drop, err
 		}
 		if !found {
-			switch s.cfg.Rebind {
-			case RebindCreate:
+			switch s.cfg.Rebind.Or() { // the zero policy is create
+			case deploy.RebindCreate:
 				// §18.3.5 says a server SHOULD create bindings on Rebind
 				// only if it is configured for Rapid Commit; d6lab makes
 				// the policy an explicit lab setting instead.
 				if out, err = s.create(x, in); err != nil {
 					return drop, err
 				}
-			case RebindZero:
+			case deploy.RebindZero:
 				for _, l := range in.leases {
 					zero(&out, l)
 				}
 				if len(out.leases) == 0 {
 					continue // nothing to say about this IA
 				}
-			case RebindNoBinding:
+			case deploy.RebindNoBinding:
 				out.setStatus(statusNoBinding)
 				zeroOffLink(&out, in)
-			case RebindSilent:
+			case deploy.RebindSilent:
 				silenced = true
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
+	"d6lab/deploy"
 	"d6lab/server/alloc"
 	"d6lab/server/lease"
 	"d6lab/transport"
@@ -77,7 +78,7 @@ func New(cfg Config, store lease.Store) (*Server, error) {
 		cfg.Prefix = netip.PrefixFrom(cfg.Pool.First(), 64).Masked()
 	}
 	if cfg.Allocator == "" {
-		cfg.Allocator = string(alloc.Hash)
+		cfg.Allocator = deploy.AllocHash
 	}
 	if cfg.DeclineHold == 0 {
 		cfg.DeclineHold = cfg.Valid
@@ -99,7 +100,7 @@ func New(cfg Config, store lease.Store) (*Server, error) {
 	s.sidPayload = s.sid.ToBytes()
 	s.cfg.DUID = s.duid
 
-	strategy := alloc.Strategy(cfg.Allocator)
+	strategy := cfg.Allocator
 	pool := cfg.Pool
 	s.na = space{
 		typ:      lease.NA,

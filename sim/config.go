@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"d6lab/clientsim/population"
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
@@ -48,8 +49,8 @@ func ServerConfig(sc *scenarios.Scenario, i int) (server.Config, error) {
 	lt := sc.Lifetimes
 	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = lt.T1, lt.T2, lt.Preferred, lt.Valid
 	cfg.InfoRefresh = lt.InfoRefresh
-	cfg.Allocator = string(s.Allocator)
-	if cfg.Rebind, err = server.ParseRebindPolicy(string(s.Rebind)); err != nil {
+	cfg.Allocator = s.Allocator
+	if cfg.Rebind, err = deploy.ParseRebindPolicy(string(s.Rebind)); err != nil {
 		return cfg, fmt.Errorf("server %s: %w", s.Name, err)
 	}
 	cfg.RapidCommit = s.RapidCommit

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/scenarios"
 	"d6lab/sim"
@@ -16,7 +17,7 @@ import (
 // path exists), so a scenario bound can never name a metric the checkers
 // do not produce.
 func TestMetricPathsAreInTheReport(t *testing.T) {
-	sc := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Identical, Allocator: scenarios.AllocSequential}, 40)
+	sc := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Identical, Allocator: deploy.AllocSequential}, 40)
 	if err := sc.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	loadgen "d6lab/clientsim/load"
+	"d6lab/deploy"
 	"d6lab/server/daemon"
 	"d6lab/sim/bench"
 	"d6lab/sim/netns"
@@ -50,7 +51,7 @@ anything is created), 130 when interrupted (the lab is torn down).`,
 			if server == "" {
 				return badInput("--server: required (one of %v)", daemon.Kinds())
 			}
-			opt.Server = daemon.Kind(server)
+			opt.Server = deploy.Kind(server)
 			opt.Exchange, opt.NA, opt.PD = exch, na, pd
 			if cmd.Flags().Changed("max-drops") {
 				if maxDrop <= 0 {

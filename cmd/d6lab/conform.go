@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"d6lab/deploy"
 	"d6lab/server/daemon"
 	"d6lab/sim/conform"
 )
@@ -124,17 +125,17 @@ func kindList() string {
 }
 
 // conformKinds resolves --server: one known kind, or every kind for all.
-func conformKinds(kind string) ([]daemon.Kind, error) {
+func conformKinds(kind string) ([]deploy.Kind, error) {
 	switch kind {
 	case "":
 		return nil, badInput("--server is required: a kind (%s) or all", kindList())
 	case "all":
 		return daemon.Kinds(), nil
 	}
-	if _, err := daemon.Lookup(daemon.Kind(kind)); err != nil {
+	if _, err := daemon.Lookup(deploy.Kind(kind)); err != nil {
 		// A kind the project names but whose adapter is not built in is
 		// reported as unknown here: nothing can run it.
 		return nil, badInput("--server: %v", err)
 	}
-	return []daemon.Kind{daemon.Kind(kind)}, nil
+	return []deploy.Kind{deploy.Kind(kind)}, nil
 }

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/server/daemon"
 )
 
@@ -118,7 +119,7 @@ var _ = Describe("d6lab conform", func() {
 		It("exits 1 and says which check failed when the server breaks one", Label("thirdparty"), func() {
 			// dnsmasq 2.90 hands out the Subnet-Router anycast address
 			// (measured here).
-			a, err := daemon.Lookup(daemon.Dnsmasq)
+			a, err := daemon.Lookup(deploy.Dnsmasq)
 			if err != nil {
 				Skip(err.Error())
 			}
@@ -136,7 +137,7 @@ var _ = Describe("d6lab conform", func() {
 	Context("against third-party servers", Label("thirdparty", "netns"), func() {
 		BeforeEach(requireRoot)
 
-		for _, kind := range []daemon.Kind{daemon.Kea, daemon.Dhcpd, daemon.Dnsmasq, daemon.Wide, daemon.CoreDHCP} {
+		for _, kind := range []deploy.Kind{deploy.Kea, deploy.Dhcpd, deploy.Dnsmasq, deploy.Wide, deploy.CoreDHCP} {
 			It("completes for "+string(kind)+" within 6 minutes and writes conform.json", func() {
 				a, err := daemon.Lookup(kind)
 				if err != nil {
@@ -159,7 +160,7 @@ var _ = Describe("d6lab conform", func() {
 					Expect(ch.Detail).NotTo(BeEmpty(), ch.ID)
 					verdict[ch.ID] = ch.Verdict
 				}
-				if kind == daemon.CoreDHCP {
+				if kind == deploy.CoreDHCP {
 					// No dynamic IA_NA pool: the exchange fails once, and
 					// the checks that need a leased address first judge
 					// nothing; its prefix plugin delegates.

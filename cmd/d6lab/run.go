@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/history"
 	"d6lab/reports/render"
@@ -108,19 +109,19 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			if pcapMax < 0 {
 				return badInput("--pcap-max %d: want a size in bytes, or 0 for no capture", pcapMax)
 			}
-			if _, err := daemon.Lookup(daemon.Kind(kind)); err != nil || !slices.Contains(scenarios.Kinds, scenarios.Kind(kind)) {
+			if _, err := daemon.Lookup(deploy.Kind(kind)); err != nil || !slices.Contains(deploy.Kinds, deploy.Kind(kind)) {
 				return badInput("--server %q: want one of %v", kind, daemon.Kinds())
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var runs []*render.Run
 			for _, v := range scenarios.CompareVariants {
-				if v.Allocator != "" && kind != string(daemon.Builtin) {
+				if v.Allocator != "" && kind != string(deploy.Builtin) {
 					continue // a third-party server keeps its own allocator
 				}
 				sc := scenarios.Compare(v, clients)
 				for i := range sc.Servers {
-					sc.Servers[i].Kind = scenarios.Kind(kind)
+					sc.Servers[i].Kind = deploy.Kind(kind)
 				}
 				run, err := runOne(ctx, sc, engine, filepath.Join(out, v.Name()), pcapMax, cmd.ErrOrStderr())
 				if err != nil {
@@ -133,7 +134,7 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model")
-	c.Flags().StringVar(&kind, "server", string(daemon.Builtin), "server kind every model runs: "+kindList())
+	c.Flags().StringVar(&kind, "server", string(deploy.Builtin), "server kind every model runs: "+kindList())
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	pcapFlag(c, &pcapMax)
 	return c
@@ -184,8 +185,8 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 		// The virtual engine runs the builtin server core in-process; it
 		// cannot stand in for another kind's behaviour.
 		for _, s := range sc.Servers {
-			if s.Kind != scenarios.Builtin {
-				return nil, badInput("%s: server %s is kind %q: the virtual engine runs only %q servers; use --engine netns", sc.Name, s.Name, s.Kind, scenarios.Builtin)
+			if s.Kind != deploy.Builtin {
+				return nil, badInput("%s: server %s is kind %q: the virtual engine runs only %q servers; use --engine netns", sc.Name, s.Name, s.Kind, deploy.Builtin)
 			}
 		}
 		// No capture here: a clients.pcap of an earlier netns run in dir

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vishvananda/netlink"
 
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/alloc"
 	"d6lab/server/lease"
@@ -71,10 +72,11 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 				}
 				cfg.Prefix = p.Masked()
 			}
-			if _, err := alloc.ParseStrategy(allocator); err != nil {
+			a, err := deploy.ParseAllocator(allocator)
+			if err != nil {
 				return badInput("--allocator: %v", err)
 			}
-			cfg.Allocator = allocator
+			cfg.Allocator = a
 			if duidType != "ll" && duidType != "llt" {
 				return badInput("--duid-type %q: want ll or llt", duidType)
 			}

@@ -5,38 +5,17 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+
+	"d6lab/deploy"
 )
 
 // ErrPoolExhausted is returned by Allocate when every index of the Space
 // is reserved or taken.
 var ErrPoolExhausted = errors.New("alloc: pool exhausted")
 
-// ErrUnknownStrategy is returned by ParseStrategy and New for a name that
-// is not one of Strategies.
+// ErrUnknownStrategy is returned by New for an allocator name that is not
+// one of deploy.Allocators.
 var ErrUnknownStrategy = errors.New("alloc: unknown strategy")
-
-// Strategy names an allocation strategy.
-type Strategy string
-
-// The strategies.
-const (
-	Hash       Strategy = "hash"
-	Sequential Strategy = "sequential"
-	Random     Strategy = "random"
-)
-
-// Strategies lists the valid strategy names.
-var Strategies = []Strategy{Hash, Sequential, Random}
-
-// ParseStrategy returns the strategy named s.
-func ParseStrategy(s string) (Strategy, error) {
-	for _, k := range Strategies {
-		if string(k) == s {
-			return k, nil
-		}
-	}
-	return "", fmt.Errorf("%w %q (valid: hash, sequential, random)", ErrUnknownStrategy, s)
-}
 
 // Key identifies what is being allocated for: a client's DUID (raw bytes,
 // as carried in the Client Identifier option) and the IAID of its IA.
@@ -67,17 +46,16 @@ type Allocator interface {
 // index is bound (or otherwise unavailable, e.g. declined); it must not call
 // back into the allocator. seed feeds the random strategy and is ignored by
 // the others.
-func New(s Strategy, sp Space, seed uint64, taken func(i uint64) bool) (Allocator, error) {
+func New(s deploy.Allocator, sp Space, seed uint64, taken func(i uint64) bool) (Allocator, error) {
 	switch s {
-	case Hash:
+	case deploy.AllocHash:
 		return NewHash(sp, taken), nil
-	case Sequential:
+	case deploy.AllocSequential:
 		return NewSequential(sp, taken), nil
-	case Random:
+	case deploy.AllocRandom:
 		return NewRandom(sp, seed, taken), nil
 	}
-	_, err := ParseStrategy(string(s))
-	return nil, err
+	return nil, fmt.Errorf("%w %q (valid: hash, sequential, random)", ErrUnknownStrategy, s)
 }
 
 func free(sp Space, taken func(uint64) bool, i uint64) bool {

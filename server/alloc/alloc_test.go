@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"d6lab/deploy"
 )
 
 // bitset is a taken set for tests and benchmarks.
@@ -35,12 +37,12 @@ func mustPool(t testing.TB, s string) Pool {
 
 func TestNewStrategies(t *testing.T) {
 	p := mustPool(t, "2001:db8::/120")
-	for _, s := range Strategies {
+	for _, s := range deploy.Allocators {
 		a, err := New(s, p, 1, nil)
 		if err != nil || a == nil {
 			t.Errorf("New(%s): %v", s, err)
 		}
-		if got, err := ParseStrategy(string(s)); err != nil || got != s {
+		if got, err := deploy.ParseAllocator(string(s)); err != nil || got != s {
 			t.Errorf("ParseStrategy(%s) = %v, %v", s, got, err)
 		}
 	}
@@ -58,7 +60,7 @@ func TestExhaustionNeverReserved(t *testing.T) {
 		"2001:db8:1::1-2001:db8:1::c":                            12,        // a size with small factors
 	}
 	for ps, usable := range pools {
-		for _, s := range Strategies {
+		for _, s := range deploy.Allocators {
 			t.Run(fmt.Sprintf("%s/%s", s, ps), func(t *testing.T) {
 				p := mustPool(t, ps)
 				used := newBitset(p.Size())
@@ -85,7 +87,7 @@ func TestExhaustionNeverReserved(t *testing.T) {
 			})
 		}
 	}
-	for _, s := range Strategies {
+	for _, s := range deploy.Allocators {
 		a, _ := New(s, Pool{}, 1, nil)
 		if _, err := a.Allocate(key(1)); !errors.Is(err, ErrPoolExhausted) {
 			t.Errorf("%s on the zero pool: %v, want ErrPoolExhausted", s, err)
@@ -275,7 +277,7 @@ func TestPrefixPoolAllocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range Strategies {
+	for _, s := range deploy.Allocators {
 		used := newBitset(pd.Size())
 		a, _ := New(s, pd, 3, used.taken())
 		for k := 0; k < 16; k++ {
@@ -294,7 +296,7 @@ func TestPrefixPoolAllocation(t *testing.T) {
 // benchAlloc measures one allocation with a pool of 1M addresses of which
 // 100k are held: each iteration frees the oldest lease and allocates one
 // for a new client (FIFO churn keeps 100k held).
-func benchAlloc(b *testing.B, s Strategy) {
+func benchAlloc(b *testing.B, s deploy.Allocator) {
 	p := mustPool(b, "2001:db8::/108") // 1,048,576 addresses
 	used := newBitset(p.Size())
 	a, err := New(s, p, 1, used.taken())
@@ -333,6 +335,6 @@ func benchAlloc(b *testing.B, s Strategy) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "allocations/s")
 }
 
-func BenchmarkHash(b *testing.B)       { benchAlloc(b, Hash) }
-func BenchmarkSequential(b *testing.B) { benchAlloc(b, Sequential) }
-func BenchmarkRandom(b *testing.B)     { benchAlloc(b, Random) }
+func BenchmarkHash(b *testing.B)       { benchAlloc(b, deploy.AllocHash) }
+func BenchmarkSequential(b *testing.B) { benchAlloc(b, deploy.AllocSequential) }
+func BenchmarkRandom(b *testing.B)     { benchAlloc(b, deploy.AllocRandom) }

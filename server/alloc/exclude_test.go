@@ -3,6 +3,8 @@ package alloc
 import (
 	"net/netip"
 	"testing"
+
+	"d6lab/deploy"
 )
 
 // A pool with the server's own addresses excluded never hands them out,
@@ -27,7 +29,7 @@ func TestExcludeOwnAddresses(t *testing.T) {
 	if q.String() != p.String() {
 		t.Fatalf("String() = %q, want %q", q.String(), p.String())
 	}
-	for _, s := range Strategies {
+	for _, s := range deploy.Allocators {
 		taken := map[uint64]bool{}
 		a, err := New(s, q, 1, func(i uint64) bool { return taken[i] })
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/lease"
 )
@@ -17,9 +18,9 @@ type builtinAdapter struct{}
 
 func init() { register(builtinAdapter{}) }
 
-func (builtinAdapter) Kind() Kind       { return Builtin }
-func (builtinAdapter) Installed() error { return nil }
-func (builtinAdapter) Version() string  { return "d6lab" }
+func (builtinAdapter) Kind() deploy.Kind { return deploy.Builtin }
+func (builtinAdapter) Installed() error  { return nil }
+func (builtinAdapter) Version() string   { return "d6lab" }
 
 func (builtinAdapter) Prepare(spec Spec) (*Instance, error) {
 	if spec.Binary == "" {
@@ -68,7 +69,7 @@ func ServeArgv(bin, ifname, leases string, cfg server.Config) []string {
 		"--preference", strconv.Itoa(int(cfg.Preference)),
 		"--t1", cfg.T1.String(), "--t2", cfg.T2.String(),
 		"--preferred", cfg.Preferred.String(), "--valid", cfg.Valid.String(),
-		"--allocator", cfg.Allocator,
+		"--allocator", string(cfg.Allocator),
 		"--rebind", cfg.Rebind.String(),
 		"--duid", server.FormatDUID(cfg.DUID),
 		"--seed", strconv.FormatUint(cfg.Seed, 10),

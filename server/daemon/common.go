@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"d6lab/deploy"
 	"d6lab/server/alloc"
 	"encoding/hex"
 	"errors"
@@ -49,7 +50,7 @@ func duidLL(mac net.HardwareAddr) []byte {
 }
 
 // checkMAC refuses a spec without a usable hardware address for the DUID.
-func checkMAC(k Kind, spec Spec) error {
+func checkMAC(k deploy.Kind, spec Spec) error {
 	if len(spec.MAC) != 6 {
 		return fmt.Errorf("daemon: %s: spec.MAC %q: want a 6-byte Ethernet address for the server's DUID-LL", k, spec.MAC)
 	}

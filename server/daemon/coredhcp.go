@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/server/lease"
 )
 
@@ -55,7 +56,7 @@ func CoreDHCPBinary() string {
 	return filepath.Join(dir, "d6lab", "coredhcp", CoreDHCPVersion, "coredhcp")
 }
 
-func (coreDHCPAdapter) Kind() Kind { return CoreDHCP }
+func (coreDHCPAdapter) Kind() deploy.Kind { return deploy.CoreDHCP }
 
 // Installed looks for the cached build. It never builds: that takes a
 // minute or two of both cores, which no run, conform or test should spend
@@ -162,7 +163,7 @@ func (coreDHCPAdapter) Version() string {
 }
 
 func (coreDHCPAdapter) Prepare(spec Spec) (*Instance, error) {
-	if err := checkMAC(CoreDHCP, spec); err != nil {
+	if err := checkMAC(deploy.CoreDHCP, spec); err != nil {
 		return nil, err
 	}
 	c := spec.Config

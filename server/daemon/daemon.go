@@ -7,22 +7,9 @@ import (
 	"net/netip"
 	"sort"
 
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/lease"
-)
-
-// Kind names a server implementation. The names are the ones scenarios
-// use (scenarios.Kind).
-type Kind string
-
-// The server kinds.
-const (
-	Builtin  Kind = "builtin"
-	Kea      Kind = "kea"
-	Dhcpd    Kind = "dhcpd"
-	Dnsmasq  Kind = "dnsmasq"
-	Wide     Kind = "wide"
-	CoreDHCP Kind = "coredhcp"
 )
 
 // Spec is one server instance, resolved: everything an adapter needs to
@@ -62,7 +49,7 @@ type Spec struct {
 // Instance is a prepared server: its command line and files.
 type Instance struct {
 	Spec Spec
-	Kind Kind
+	Kind deploy.Kind
 	// Argv runs the server in the foreground (it must not daemonize), in
 	// the namespace the caller chooses.
 	Argv []string
@@ -111,7 +98,7 @@ func (i *Instance) Wipe(keepDUID bool) error { return i.adapter.Wipe(i, keepDUID
 
 // Adapter knows one kind of server.
 type Adapter interface {
-	Kind() Kind
+	Kind() deploy.Kind
 	// Installed returns nil when the server's program is present, or an
 	// error naming what is missing (the Debian package, or the build).
 	Installed() error
@@ -141,13 +128,13 @@ var ErrUnsupported = errors.New("daemon: not supported by this server")
 // ErrNotInstalled: the server's program is missing.
 var ErrNotInstalled = errors.New("daemon: server not installed")
 
-var adapters = map[Kind]Adapter{}
+var adapters = map[deploy.Kind]Adapter{}
 
 // register adds an adapter; each kind's file calls it from init.
 func register(a Adapter) { adapters[a.Kind()] = a }
 
 // Lookup returns the adapter of kind k.
-func Lookup(k Kind) (Adapter, error) {
+func Lookup(k deploy.Kind) (Adapter, error) {
 	a, ok := adapters[k]
 	if !ok {
 		return nil, fmt.Errorf("daemon: unknown server kind %q (valid: %v)", k, Kinds())
@@ -156,14 +143,14 @@ func Lookup(k Kind) (Adapter, error) {
 }
 
 // Kinds lists every kind with an adapter, builtin first.
-func Kinds() []Kind {
-	var ks []Kind
+func Kinds() []deploy.Kind {
+	var ks []deploy.Kind
 	for k := range adapters {
 		ks = append(ks, k)
 	}
 	sort.Slice(ks, func(i, j int) bool {
-		if (ks[i] == Builtin) != (ks[j] == Builtin) {
-			return ks[i] == Builtin
+		if (ks[i] == deploy.Builtin) != (ks[j] == deploy.Builtin) {
+			return ks[i] == deploy.Builtin
 		}
 		return ks[i] < ks[j]
 	})
@@ -171,7 +158,7 @@ func Kinds() []Kind {
 }
 
 // Prepare looks up spec's adapter and prepares the instance.
-func Prepare(k Kind, spec Spec) (*Instance, error) {
+func Prepare(k deploy.Kind, spec Spec) (*Instance, error) {
 	a, err := Lookup(k)
 	if err != nil {
 		return nil, err

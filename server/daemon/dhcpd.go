@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/server/lease"
 )
 
@@ -22,14 +23,14 @@ func init() { register(dhcpdAdapter{}) }
 
 var dhcpdVersion versionCache
 
-func (dhcpdAdapter) Kind() Kind       { return Dhcpd }
-func (dhcpdAdapter) Installed() error { return installed(DhcpdBinary, "isc-dhcp-server") }
+func (dhcpdAdapter) Kind() deploy.Kind { return deploy.Dhcpd }
+func (dhcpdAdapter) Installed() error  { return installed(DhcpdBinary, "isc-dhcp-server") }
 func (dhcpdAdapter) Version() string {
 	return dhcpdVersion.get(firstLine, DhcpdBinary, "--version")
 }
 
 func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
-	if err := checkMAC(Dhcpd, spec); err != nil {
+	if err := checkMAC(deploy.Dhcpd, spec); err != nil {
 		return nil, err
 	}
 	ranges, err := poolRanges(spec)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/server/lease"
 )
 
@@ -24,8 +25,8 @@ func init() { register(dnsmasqAdapter{}) }
 
 var dnsmasqVersion versionCache
 
-func (dnsmasqAdapter) Kind() Kind       { return Dnsmasq }
-func (dnsmasqAdapter) Installed() error { return installed(DnsmasqBinary, "dnsmasq-base") }
+func (dnsmasqAdapter) Kind() deploy.Kind { return deploy.Dnsmasq }
+func (dnsmasqAdapter) Installed() error  { return installed(DnsmasqBinary, "dnsmasq-base") }
 func (dnsmasqAdapter) Version() string {
 	// "Dnsmasq version 2.90  Copyright (c) ..." -> "dnsmasq 2.90"
 	return dnsmasqVersion.get(func(out string) string {
@@ -51,7 +52,7 @@ func dnsmasqDUID(spec Spec) []byte {
 }
 
 func (dnsmasqAdapter) Prepare(spec Spec) (*Instance, error) {
-	if err := checkMAC(Dnsmasq, spec); err != nil {
+	if err := checkMAC(deploy.Dnsmasq, spec); err != nil {
 		return nil, err
 	}
 	c := spec.Config

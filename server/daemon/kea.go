@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/server/lease"
 )
 
@@ -24,8 +25,8 @@ func init() { register(keaAdapter{}) }
 
 var keaVersion versionCache
 
-func (keaAdapter) Kind() Kind       { return Kea }
-func (keaAdapter) Installed() error { return installed(KeaBinary, "kea-dhcp6-server") }
+func (keaAdapter) Kind() deploy.Kind { return deploy.Kea }
+func (keaAdapter) Installed() error  { return installed(KeaBinary, "kea-dhcp6-server") }
 func (keaAdapter) Version() string {
 	return keaVersion.get(func(out string) string {
 		if v := firstLine(out); v != "" {
@@ -39,7 +40,7 @@ func (keaAdapter) Version() string {
 const KeaLeaseFile = "kea-leases6.csv"
 
 func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
-	if err := checkMAC(Kea, spec); err != nil {
+	if err := checkMAC(deploy.Kea, spec); err != nil {
 		return nil, err
 	}
 	ranges, err := poolRanges(spec)

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/alloc"
 	"d6lab/server/lease"
@@ -23,7 +24,7 @@ import (
 // Each third-party kind, started in a two-namespace lab, leases an address
 // from its pool to one client and lists it in its lease file.
 var _ = Describe("a third-party server in a lab", Label("thirdparty", "netns"), func() {
-	for _, k := range []Kind{Kea, Dhcpd, Dnsmasq, Wide, CoreDHCP} {
+	for _, k := range []deploy.Kind{deploy.Kea, deploy.Dhcpd, deploy.Dnsmasq, deploy.Wide, deploy.CoreDHCP} {
 		for _, pref := range []uint8{255, 128} {
 			It(fmt.Sprintf("%s, Preference %d: Solicit, Advertise, Request, Reply, then the binding in Leases", k, pref), func() {
 				exchangeSpec(k, pref)
@@ -34,7 +35,7 @@ var _ = Describe("a third-party server in a lab", Label("thirdparty", "netns"), 
 
 var labLink = netip.MustParsePrefix("2001:db8:d6::/64")
 
-func exchangeSpec(k Kind, pref uint8) {
+func exchangeSpec(k deploy.Kind, pref uint8) {
 	if os.Geteuid() != 0 {
 		Skip("needs root (CAP_NET_ADMIN)")
 	}
@@ -58,7 +59,7 @@ func exchangeSpec(k Kind, pref uint8) {
 	cfg := server.DefaultConfig()
 	cfg.Prefix, cfg.Pool, cfg.Preference = labLink, pool, pref
 	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = 10*time.Second, 16*time.Second, 20*time.Second, 30*time.Second
-	if k == CoreDHCP {
+	if k == deploy.CoreDHCP {
 		// coredhcp's one dynamic allocator is its prefix plugin.
 		cfg.PDPool, err = alloc.NewPrefixPool(netip.MustParsePrefix("2001:db8:d6:100::/56"), 64)
 		Expect(err).NotTo(HaveOccurred())
@@ -93,7 +94,7 @@ func exchangeSpec(k Kind, pref uint8) {
 	duid := &dhcpv6.DUIDLL{HWType: 1, LinkLayerAddr: clientMAC}
 	sol, err := dhcpv6.NewSolicit(clientMAC, dhcpv6.WithClientID(duid))
 	Expect(err).NotTo(HaveOccurred())
-	if k == CoreDHCP {
+	if k == deploy.CoreDHCP {
 		coreDHCPExchange(c, sol, inst, cfg, serverLog)
 		Expect(lab.Kill(proc)).To(Succeed())
 		return
@@ -109,7 +110,7 @@ func exchangeSpec(k Kind, pref uint8) {
 	// search list only: Preference must come unasked (RFC 9915 §18.3.9).
 	Expect(adv.GetOneOption(dhcpv6.OptionPreference)).NotTo(BeNil(), "no Preference option in the Advertise")
 	want := pref
-	if k == Dnsmasq && pref != 255 {
+	if k == deploy.Dnsmasq && pref != 255 {
 		want = 0 // dnsmasq sends 255 or 0 (see its Notes)
 	}
 	Expect(adv.Options.Preference()).To(Equal(want), "Preference in the Advertise")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/alloc"
 )
@@ -49,18 +50,18 @@ func fixedSpec(t testing.TB, dir string, pd bool) Spec {
 }
 
 // validators check a rendered configuration with the program itself.
-var validators = map[Kind]func(conf string) []string{
-	Kea:     func(c string) []string { return []string{KeaBinary, "-t", c} },
-	Dhcpd:   func(c string) []string { return []string{DhcpdBinary, "-6", "-t", "-cf", c} },
-	Dnsmasq: func(c string) []string { return []string{DnsmasqBinary, "--test", "--conf-file=" + c} },
+var validators = map[deploy.Kind]func(conf string) []string{
+	deploy.Kea:     func(c string) []string { return []string{KeaBinary, "-t", c} },
+	deploy.Dhcpd:   func(c string) []string { return []string{DhcpdBinary, "-6", "-t", "-cf", c} },
+	deploy.Dnsmasq: func(c string) []string { return []string{DnsmasqBinary, "--test", "--conf-file=" + c} },
 }
 
 func TestRenderGolden(t *testing.T) {
 	for _, tc := range []struct {
-		kind Kind
+		kind deploy.Kind
 		pd   bool
 	}{
-		{Kea, true}, {Dhcpd, true}, {Dnsmasq, false}, {Wide, false}, {CoreDHCP, true},
+		{deploy.Kea, true}, {deploy.Dhcpd, true}, {deploy.Dnsmasq, false}, {deploy.Wide, false}, {deploy.CoreDHCP, true},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			a, err := Lookup(tc.kind)
@@ -128,7 +129,7 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestPrepareRefusesPD(t *testing.T) {
-	for _, k := range []Kind{Dnsmasq, Wide} {
+	for _, k := range []deploy.Kind{deploy.Dnsmasq, deploy.Wide} {
 		a, _ := Lookup(k)
 		_, err := a.Prepare(fixedSpec(t, t.TempDir(), true))
 		if !errors.Is(err, ErrUnsupported) {
@@ -138,7 +139,7 @@ func TestPrepareRefusesPD(t *testing.T) {
 }
 
 func TestPrepareNeedsMAC(t *testing.T) {
-	for _, k := range []Kind{Kea, Dhcpd, Dnsmasq, Wide, CoreDHCP} {
+	for _, k := range []deploy.Kind{deploy.Kea, deploy.Dhcpd, deploy.Dnsmasq, deploy.Wide, deploy.CoreDHCP} {
 		a, _ := Lookup(k)
 		spec := fixedSpec(t, t.TempDir(), false)
 		spec.MAC = nil
@@ -150,7 +151,7 @@ func TestPrepareNeedsMAC(t *testing.T) {
 
 func TestWideDUIDFile(t *testing.T) {
 	dir := t.TempDir()
-	a, _ := Lookup(Wide)
+	a, _ := Lookup(deploy.Wide)
 	inst, err := a.Prepare(fixedSpec(t, dir, false))
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestWideDUIDFile(t *testing.T) {
 
 func TestKindsAndLookup(t *testing.T) {
 	ks := Kinds()
-	want := []Kind{Builtin, CoreDHCP, Dhcpd, Dnsmasq, Kea, Wide}
+	want := []deploy.Kind{deploy.Builtin, deploy.CoreDHCP, deploy.Dhcpd, deploy.Dnsmasq, deploy.Kea, deploy.Wide}
 	if len(ks) != len(want) {
 		t.Fatalf("Kinds() = %v, want %v", ks, want)
 	}
@@ -206,8 +207,8 @@ func TestCommandAddsEnv(t *testing.T) {
 }
 
 func TestVersions(t *testing.T) {
-	for k, prefix := range map[Kind]string{
-		Kea: "kea-dhcp6 2.", Dhcpd: "isc-dhcpd-4.", Dnsmasq: "dnsmasq 2.", Wide: "wide-dhcpv6-server ",
+	for k, prefix := range map[deploy.Kind]string{
+		deploy.Kea: "kea-dhcp6 2.", deploy.Dhcpd: "isc-dhcpd-4.", deploy.Dnsmasq: "dnsmasq 2.", deploy.Wide: "wide-dhcpv6-server ",
 	} {
 		a, _ := Lookup(k)
 		if err := a.Installed(); err != nil {
@@ -218,7 +219,7 @@ func TestVersions(t *testing.T) {
 			t.Errorf("%s: Version() = %q, want %q...", k, v, prefix)
 		}
 	}
-	a, _ := Lookup(Builtin)
+	a, _ := Lookup(deploy.Builtin)
 	if a.Version() == "" {
 		t.Error("builtin: empty version")
 	}

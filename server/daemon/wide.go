@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"d6lab/deploy"
 	"d6lab/server/lease"
 )
 
@@ -28,7 +29,7 @@ var wideVersion versionCache
 // WideDUIDDir is the directory dhcp6s reads its DUID file from.
 const WideDUIDDir = "/var/lib/dhcpv6"
 
-func (wideAdapter) Kind() Kind { return Wide }
+func (wideAdapter) Kind() deploy.Kind { return deploy.Wide }
 func (wideAdapter) Installed() error {
 	if err := installed(WideBinary, "wide-dhcpv6-server"); err != nil {
 		return err
@@ -47,7 +48,7 @@ func (wideAdapter) Version() string {
 }
 
 func (wideAdapter) Prepare(spec Spec) (*Instance, error) {
-	if err := checkMAC(Wide, spec); err != nil {
+	if err := checkMAC(deploy.Wide, spec); err != nil {
 		return nil, err
 	}
 	c := spec.Config

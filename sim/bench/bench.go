@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"d6lab/clientsim/load"
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/alloc"
 	"d6lab/server/daemon"
@@ -101,7 +102,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := Check(opt); err != nil {
 		return nil, err
 	}
-	if opt.Binary == "" && opt.Server == daemon.Builtin {
+	if opt.Binary == "" && opt.Server == deploy.Builtin {
 		if opt.Binary, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("bench: find the d6lab binary: %w", err)
 		}

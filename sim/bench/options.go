@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"d6lab/clientsim/load"
+	"d6lab/deploy"
 	"d6lab/server/daemon"
 )
 
@@ -14,7 +15,7 @@ import (
 // SetDefaults fills.
 type Options struct {
 	// Server is the kind of server to measure.
-	Server daemon.Kind
+	Server deploy.Kind
 	// Rate is the offered rate in exchanges/s of a fixed-rate run; with
 	// Search it is the first step's rate (0: DefaultSearch's start).
 	Rate float64

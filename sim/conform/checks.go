@@ -10,6 +10,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
 
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/server"
 	"d6lab/server/alloc"
@@ -526,7 +527,7 @@ func (r *runner) checkConfirm(c *Check) {
 func (r *runner) exhaust(pool alloc.Pool, n int) ([]netip.Addr, error) {
 	cfg := baseConfig("srv1", false)
 	cfg.Pool = pool
-	cfg.Allocator = string(alloc.Sequential)
+	cfg.Allocator = deploy.AllocSequential
 	if err := r.ensure("srv1", cfg); err != nil {
 		return nil, err
 	}

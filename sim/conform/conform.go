@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"d6lab/deploy"
 	"d6lab/server/daemon"
 	"d6lab/sim/capture"
 	"d6lab/sim/lab"
@@ -20,7 +21,7 @@ import (
 // Options tune a conformance run.
 type Options struct {
 	// Kind is the server kind to check.
-	Kind daemon.Kind
+	Kind deploy.Kind
 	// OutDir receives conform.json, pcap/<id>.pcap and the servers'
 	// files and logs (servers/).
 	OutDir string
@@ -66,7 +67,7 @@ func Select(ids []string) error {
 
 // Missing returns why kind cannot run here ("" when it can): unknown to
 // daemon or not installed.
-func Missing(kind daemon.Kind) string {
+func Missing(kind deploy.Kind) string {
 	a, err := daemon.Lookup(kind)
 	if err != nil {
 		return "no adapter: " + err.Error()
@@ -102,7 +103,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	ad, _ := daemon.Lookup(opt.Kind)
 	rep.Version = ad.Version()
-	if opt.Binary == "" && opt.Kind == daemon.Builtin {
+	if opt.Binary == "" && opt.Kind == deploy.Builtin {
 		if opt.Binary, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("conform: find the d6lab binary: %w", err)
 		}

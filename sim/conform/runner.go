@@ -12,6 +12,7 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
+	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/alloc"
 	"d6lab/server/daemon"
@@ -86,8 +87,8 @@ func baseConfig(name string, pd bool) server.Config {
 	}
 	c.Preference = 255
 	c.T1, c.T2, c.Preferred, c.Valid = baseLifetimes.T1, baseLifetimes.T2, baseLifetimes.Preferred, baseLifetimes.Valid
-	c.Allocator = string(alloc.Hash)
-	c.Rebind = server.RebindCreate
+	c.Allocator = deploy.AllocHash
+	c.Rebind = deploy.RebindCreate
 	c.Seed = 1
 	return c
 }
@@ -104,7 +105,7 @@ type node struct {
 type runner struct {
 	ctx   context.Context
 	opt   Options
-	kind  daemon.Kind
+	kind  deploy.Kind
 	dir   string
 	lab   *netns.Lab
 	p     *probe

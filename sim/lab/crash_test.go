@@ -22,6 +22,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"d6lab/clientsim/population"
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
@@ -171,8 +172,8 @@ func crashServerConfig(link netip.Prefix, seed uint64) server.Config {
 	cfg.Pool = pool
 	cfg.Preference = 255
 	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = 2*time.Second, 3*time.Second, 4*time.Second, 6*time.Second
-	cfg.Allocator = string(alloc.Sequential)
-	cfg.Rebind = server.RebindNoBinding // a forgotten binding is refused, never silently re-created
+	cfg.Allocator = deploy.AllocSequential
+	cfg.Rebind = deploy.RebindNoBinding // a forgotten binding is refused, never silently re-created
 	cfg.Seed = seed
 	Expect(cfg.Validate()).To(Succeed())
 	return cfg

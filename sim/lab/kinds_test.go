@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
 	"d6lab/server/daemon"
@@ -44,7 +45,7 @@ var _ = ginkgo.Describe("a run with third-party servers", ginkgo.Label("thirdpar
 		if os.Geteuid() != 0 {
 			ginkgo.Skip("needs root (CAP_NET_ADMIN)")
 		}
-		for _, k := range []daemon.Kind{daemon.Kea, daemon.Dhcpd, daemon.Dnsmasq, daemon.Wide} {
+		for _, k := range []deploy.Kind{deploy.Kea, deploy.Dhcpd, deploy.Dnsmasq, deploy.Wide} {
 			a, err := daemon.Lookup(k)
 			Expect(err).NotTo(HaveOccurred())
 			if err := a.Installed(); err != nil {
@@ -58,10 +59,10 @@ var _ = ginkgo.Describe("a run with third-party servers", ginkgo.Label("thirdpar
 		}
 	})
 
-	for _, first := range []daemon.Kind{daemon.Kea, daemon.Dhcpd, daemon.Dnsmasq} {
+	for _, first := range []deploy.Kind{deploy.Kea, deploy.Dhcpd, deploy.Dnsmasq} {
 		ginkgo.It(fmt.Sprintf("starts each kind, %s preferred, and reads the bindings back after the run", first), func() {
 			others := []string{"builtin"}
-			for _, k := range []daemon.Kind{daemon.Kea, daemon.Dhcpd, daemon.Dnsmasq, daemon.Wide} {
+			for _, k := range []deploy.Kind{deploy.Kea, deploy.Dhcpd, deploy.Dnsmasq, deploy.Wide} {
 				if k != first {
 					others = append(others, string(k))
 				}
@@ -81,12 +82,12 @@ var _ = ginkgo.Describe("a run with third-party servers", ginkgo.Label("thirdpar
 				ginkgo.GinkgoWriter.Printf("%s (%s %s): %d bindings %s\n", s.Name, s.Kind, s.Version, len(s.Bindings), s.LeasesError)
 				Expect(s.Kind).To(Equal(string(sc.Servers[i].Kind)))
 				Expect(s.Version).NotTo(BeEmpty(), "%s", s.Name)
-				if s.Kind == string(daemon.Wide) {
+				if s.Kind == string(deploy.Wide) {
 					Expect(s.LeasesError).To(ContainSubstring("no lease file"))
 				} else {
 					Expect(s.LeasesError).To(BeEmpty(), "%s", s.Name)
 				}
-				if s.Kind != string(daemon.Builtin) {
+				if s.Kind != string(deploy.Builtin) {
 					Expect(s.Notes).NotTo(BeEmpty(), "%s", s.Name)
 				}
 				for _, b := range s.Bindings {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"d6lab/clientsim/population"
+	"d6lab/deploy"
 	"d6lab/reports/history"
 	"d6lab/reports/render"
 	"d6lab/scenarios"
@@ -149,7 +150,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, errors.New("lab: no output directory")
 	}
 	for _, s := range sc.Servers {
-		a, err := daemon.Lookup(daemon.Kind(s.Kind))
+		a, err := daemon.Lookup(deploy.Kind(s.Kind))
 		if err != nil {
 			return nil, fmt.Errorf("lab: server %s: %w", s.Name, err)
 		}
@@ -188,7 +189,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		srv.log = filepath.Join(opt.OutDir, "servers", s.Name+".log")
 		servers[i] = srv
 		n := netns.NodeSpec{Name: srv.node}
-		if s.Kind != scenarios.Builtin {
+		if s.Kind != deploy.Builtin {
 			n.Addrs = []netip.Prefix{sim.WithIID(s.Prefix, ServerAddrIID+uint64(i))}
 		}
 		spec.Nodes = append(spec.Nodes, n)
@@ -271,7 +272,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 			Name: srv.spec.Name, DUID: server.FormatDUID(duid), Prefix: srv.spec.Prefix,
 			Kind: string(srv.inst.Kind), Version: a.Version(), Notes: srv.inst.Notes,
 		})
-		if srv.inst.Kind != daemon.Builtin {
+		if srv.inst.Kind != deploy.Builtin {
 			logf("lab %s: server %s is %s (%s)", opt.Prefix, srv.spec.Name, srv.inst.Kind, a.Version())
 			for _, n := range srv.inst.Notes {
 				logf("lab %s:   note: %s", opt.Prefix, n)
@@ -473,7 +474,7 @@ func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action
 // (daemon.Prepare) into OutDir/servers/<name>/ and clears the state an
 // earlier run in the same directory left.
 func prepare(lab *netns.Lab, srv *runServer, i int, opt Options) error {
-	inst, err := daemon.Prepare(daemon.Kind(srv.spec.Kind), daemon.Spec{
+	inst, err := daemon.Prepare(deploy.Kind(srv.spec.Kind), daemon.Spec{
 		Name:   srv.spec.Name,
 		Dir:    filepath.Join(opt.OutDir, "servers", srv.spec.Name),
 		IfName: lab.IfName(srv.node),

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"d6lab/clientsim/population"
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/history"
 	"d6lab/server"
@@ -36,7 +37,7 @@ const (
 
 // serverConfig is a builtin server numbered i with the given preference,
 // pool, allocator and rebind policy, and the lifetimes above.
-func serverConfig(i int, pref uint8, pool, allocator string, rebind server.RebindPolicy) server.Config {
+func serverConfig(i int, pref uint8, pool, allocator string, rebind deploy.RebindPolicy) server.Config {
 	cfg := server.DefaultConfig()
 	cfg.Name = "s" + string(rune('1'+i))
 	cfg.DUID = sim.ServerDUID(i)
@@ -46,7 +47,7 @@ func serverConfig(i int, pref uint8, pool, allocator string, rebind server.Rebin
 	cfg.Pool = p
 	cfg.Preference = pref
 	cfg.T1, cfg.T2, cfg.Preferred, cfg.Valid = t1, t2, preferred, valid
-	cfg.Allocator = allocator
+	cfg.Allocator = deploy.Allocator(allocator)
 	cfg.Rebind = rebind
 	Expect(cfg.Validate()).To(Succeed())
 	return cfg
@@ -79,9 +80,9 @@ func first(e *virtual.Engine, c int, kind history.Kind) history.Event {
 var _ = Describe("server selection (RFC 9915 §18.2.1, §18.2.9)", func() {
 	It("requests at once from a Preference 255 server and binds to it", func() {
 		e := virtual.New(time.Time{})
-		_, err := e.AddServer("s1", serverConfig(0, 0, lowHalf, "hash", server.RebindCreate))
+		_, err := e.AddServer("s1", serverConfig(0, 0, lowHalf, "hash", deploy.RebindCreate))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = e.AddServer("s2", serverConfig(1, 255, highHalf, "hash", server.RebindCreate))
+		_, err = e.AddServer("s2", serverConfig(1, 255, highHalf, "hash", deploy.RebindCreate))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(e.SetPopulation(population.Config{Count: 20, Seed: 7, IANA: true})).To(Succeed())
 		e.RunFor(5 * time.Second)
@@ -99,9 +100,9 @@ var _ = Describe("server selection (RFC 9915 §18.2.1, §18.2.9)", func() {
 	DescribeTable("waits out the first RT, then takes the highest preference",
 		func(firstPref, secondPref uint8, want int) {
 			e := virtual.New(time.Time{})
-			_, err := e.AddServer("s1", serverConfig(0, firstPref, lowHalf, "hash", server.RebindCreate))
+			_, err := e.AddServer("s1", serverConfig(0, firstPref, lowHalf, "hash", deploy.RebindCreate))
 			Expect(err).NotTo(HaveOccurred())
-			_, err = e.AddServer("s2", serverConfig(1, secondPref, highHalf, "hash", server.RebindCreate))
+			_, err = e.AddServer("s2", serverConfig(1, secondPref, highHalf, "hash", deploy.RebindCreate))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(e.SetPopulation(population.Config{Count: 50, Seed: 3, IANA: true})).To(Succeed())
 			e.RunFor(5 * time.Second)
@@ -123,9 +124,9 @@ var _ = Describe("server selection (RFC 9915 §18.2.1, §18.2.9)", func() {
 var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", func() {
 	// run binds one client to s1 (Preference 255), freezes s1 at 5 s and
 	// lets s2 answer the Rebind with its policy.
-	run := func(s2Pool, s2Alloc string, policy server.RebindPolicy) *virtual.Engine {
+	run := func(s2Pool, s2Alloc string, policy deploy.RebindPolicy) *virtual.Engine {
 		e := virtual.New(time.Time{})
-		_, err := e.AddServer("s1", serverConfig(0, 255, lowHalf, "hash", server.RebindCreate))
+		_, err := e.AddServer("s1", serverConfig(0, 255, lowHalf, "hash", deploy.RebindCreate))
 		Expect(err).NotTo(HaveOccurred())
 		_, err = e.AddServer("s2", serverConfig(1, 0, s2Pool, s2Alloc, policy))
 		Expect(err).NotTo(HaveOccurred())
@@ -136,7 +137,7 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 	}
 
 	It("sends Renew to the granting server only, then Rebinds to all at T2", func() {
-		e := run(lowHalf, "hash", server.RebindCreate)
+		e := run(lowHalf, "hash", deploy.RebindCreate)
 		bound := first(e, 0, history.Bound)
 		Expect(bound.Server).To(Equal(duidHex(0)))
 		s2 := e.Server("s2").Core().Counters()
@@ -149,20 +150,20 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 	})
 
 	DescribeTable("the other server's rebind policy decides the outcome",
-		func(s2Pool, s2Alloc string, policy server.RebindPolicy, check func(e *virtual.Engine, bound history.Event)) {
+		func(s2Pool, s2Alloc string, policy deploy.RebindPolicy, check func(e *virtual.Engine, bound history.Event)) {
 			e := run(s2Pool, s2Alloc, policy)
 			bound := first(e, 0, history.Bound)
 			Expect(bound.Server).To(Equal(duidHex(0)))
 			check(e, bound)
 		},
-		Entry("identical pool, hash, create: extended (same address)", linkPool, "hash", server.RebindCreate,
+		Entry("identical pool, hash, create: extended (same address)", linkPool, "hash", deploy.RebindCreate,
 			func(e *virtual.Engine, bound history.Event) {
 				rb := first(e, 0, history.Rebound)
 				Expect(rb.Lease).To(Equal(bound.Lease))
 				Expect(rb.At.Sub(bound.At)).To(Equal(t2))
 				Expect(of(e, 0, history.Renumbered, history.Refused, history.Expired)).To(BeEmpty())
 			}),
-		Entry("split pool, create: renumbered in the Rebind's Reply", highHalf, "hash", server.RebindCreate,
+		Entry("split pool, create: renumbered in the Rebind's Reply", highHalf, "hash", deploy.RebindCreate,
 			func(e *virtual.Engine, bound history.Event) {
 				rn := first(e, 0, history.Renumbered)
 				Expect(rn.Old).To(Equal(bound.Lease))
@@ -170,7 +171,7 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 				Expect(rn.At.Sub(bound.At)).To(Equal(t2))
 				Expect(of(e, 0, history.Expired)).To(BeEmpty())
 			}),
-		Entry("zero: refused with zero lifetimes, then Solicit and a new binding", highHalf, "hash", server.RebindZero,
+		Entry("zero: refused with zero lifetimes, then Solicit and a new binding", highHalf, "hash", deploy.RebindZero,
 			func(e *virtual.Engine, bound history.Event) {
 				rf := first(e, 0, history.Refused)
 				Expect(rf.Cause).To(Equal(history.CauseZeroLifetime))
@@ -180,7 +181,7 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 				Expect(again[1].Server).To(Equal(duidHex(1)))
 				Expect(again[1].At).To(BeTemporally(">", rf.At))
 			}),
-		Entry("nobinding: NoBinding keeps the lease, a Request to the answering server renumbers it (§18.2.10.1)", highHalf, "hash", server.RebindNoBinding,
+		Entry("nobinding: NoBinding keeps the lease, a Request to the answering server renumbers it (§18.2.10.1)", highHalf, "hash", deploy.RebindNoBinding,
 			func(e *virtual.Engine, bound history.Event) {
 				nb := first(e, 0, history.NoBinding)
 				Expect(nb.At.Sub(bound.At)).To(Equal(t2))
@@ -202,7 +203,7 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 				}
 				Expect(of(e, 0, history.Bound)).To(HaveLen(1), "no Solicit detour")
 			}),
-		Entry("silent: Rebind unanswered until the valid lifetime ends, then Solicit", highHalf, "hash", server.RebindSilent,
+		Entry("silent: Rebind unanswered until the valid lifetime ends, then Solicit", highHalf, "hash", deploy.RebindSilent,
 			func(e *virtual.Engine, bound history.Event) {
 				ex := first(e, 0, history.Expired)
 				Expect(ex.At.Sub(bound.At)).To(Equal(valid))
@@ -220,7 +221,7 @@ var _ = Describe("RFC 6853 §6.3: identical prefixes need identical allocators",
 		const n = 100_000
 		leases := func(duid int) []netip.Prefix {
 			e := virtual.New(time.Time{})
-			cfg := serverConfig(duid, 255, linkPool, "hash", server.RebindCreate)
+			cfg := serverConfig(duid, 255, linkPool, "hash", deploy.RebindCreate)
 			_, err := e.AddServer("s", cfg)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(e.SetPopulation(population.Config{Count: n, Seed: 42, IANA: true, Ramp: 5 * time.Second})).To(Succeed())
@@ -244,9 +245,9 @@ var _ = Describe("RFC 6853 §6.3: identical prefixes need identical allocators",
 
 	It("two independent sequential servers give one address to two different clients", func() {
 		e := virtual.New(time.Time{})
-		_, err := e.AddServer("s1", serverConfig(0, 255, linkPool, "sequential", server.RebindCreate))
+		_, err := e.AddServer("s1", serverConfig(0, 255, linkPool, "sequential", deploy.RebindCreate))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = e.AddServer("s2", serverConfig(1, 0, linkPool, "sequential", server.RebindCreate))
+		_, err = e.AddServer("s2", serverConfig(1, 0, linkPool, "sequential", deploy.RebindCreate))
 		Expect(err).NotTo(HaveOccurred())
 		// Clients arrive over 10 s. s2 is out of reach until s1 dies at
 		// 5 s (had it heard the early Solicits, its Advertises would have
@@ -279,7 +280,7 @@ var _ = Describe("the protocol cores over the in-memory transport", func() {
 		cconn, err := link.Attach(netip.MustParseAddrPort("[fe80::c]:546"), 4096)
 		Expect(err).NotTo(HaveOccurred())
 
-		cfg := serverConfig(0, 255, linkPool, "hash", server.RebindCreate)
+		cfg := serverConfig(0, 255, linkPool, "hash", deploy.RebindCreate)
 		srv, err := server.New(cfg, lease.NewMemory())
 		Expect(err).NotTo(HaveOccurred())
 
