@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -116,7 +117,11 @@ func reportCompare(w io.Writer, dir string) error {
 	var runs []*render.Run
 	for _, r := range old {
 		sub := ""
-		for _, name := range []string{r.Model, r.Scenario} {
+		// compare writes each run under its variant's name (split, ...,
+		// identical-sequential: the scenario less "compare-"); older
+		// comparisons, under the model's.
+		variant, _ := strings.CutPrefix(r.Scenario, "compare-")
+		for _, name := range []string{variant, r.Model, r.Scenario} {
 			if name != "" && exists(filepath.Join(dir, name, render.ReportFile)) {
 				sub = filepath.Join(dir, name)
 				break

@@ -14,6 +14,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"d6lab/scenarios"
 )
 
 // These specs run the built binary with the virtual engine (no root): the
@@ -134,8 +136,8 @@ var _ = Describe("Exit codes and reports (virtual engine)", func() {
 		for _, s := range doc.Suites {
 			suites = append(suites, s.Name)
 		}
-		Expect(suites).To(Equal([]string{"compare-split", "compare-unique", "compare-identical"}))
-		for _, m := range []string{"split", "unique", "identical"} {
+		Expect(suites).To(Equal([]string{"compare-split", "compare-unique", "compare-identical", "compare-identical-sequential"}))
+		for _, m := range []string{"split", "unique", "identical", "identical-sequential"} {
 			expectRunFiles(filepath.Join(out, m))
 		}
 	})
@@ -282,7 +284,7 @@ var _ = Describe("report.html in a browser", Label("browser"), func() {
 				drawn++
 			}
 		}
-		Expect(drawn).To(Equal(2+2*3), "CDF, rebind outcomes, and bound clients and share drift per model")
+		Expect(drawn).To(Equal(2+2*len(scenarios.CompareVariants)), "CDF, rebind outcomes, and bound clients and share drift per compare variant")
 		Expect(dom).To(ContainSubstring("Re-acquisition time after the fault"))
 
 		shot := filepath.Join(out, "report.png")
