@@ -13,22 +13,9 @@ import (
 )
 
 var _ = Describe("Duplicate address detection across the population (RFC 4862 §5.4, RFC 9915 §18.2.8)", func() {
-	// dadSim is newSim with every event kept.
 	dadSim := func(cfg population.Config) (*sim, *[]history.Event) {
-		var evs []history.Event
-		s := &sim{r: newResponder(), now: t0, events: map[history.Kind]int{}, bound: map[int]bool{}}
-		cfg.Sink = func(e history.Event) {
-			evs = append(evs, e)
-			s.events[e.Kind]++
-			if e.Kind == history.Bound && !s.bound[e.Client] {
-				s.bound[e.Client] = true
-				s.nbound++
-			}
-		}
-		p, err := population.New(cfg)
-		Expect(err).NotTo(HaveOccurred())
-		s.p = p
-		return s, &evs
+		s := newSim(cfg)
+		return s, &s.log
 	}
 	cfg := population.Config{Count: 5, Seed: 9, IANA: true, Timescale: 0.1, DAD: time.Second, DADDelay: time.Second}
 

@@ -31,6 +31,7 @@ type sim struct {
 	now    time.Time
 	out    []population.Outgoing
 	events map[history.Kind]int
+	log    []history.Event // every event, in order
 	bound  map[int]bool
 	nbound int
 }
@@ -38,6 +39,7 @@ type sim struct {
 func newSim(cfg population.Config) *sim {
 	s := &sim{r: newResponder(), now: t0, events: map[history.Kind]int{}, bound: map[int]bool{}}
 	cfg.Sink = func(e history.Event) {
+		s.log = append(s.log, e)
 		s.events[e.Kind]++
 		if e.Kind == history.Bound && !s.bound[e.Client] {
 			s.bound[e.Client] = true
