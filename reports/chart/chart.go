@@ -185,8 +185,17 @@ func (b Bars) SVG(w, h vg.Length) ([]byte, error) {
 	}
 	p := newPlot(b.Title, b.XLabel, b.YLabel)
 	legend := newLegend()
-	// bars fill 80% of a category's slot
-	slot := (w - 80) / vg.Length(len(b.Categories))
+	// bars fill 80% of a category's slot, in the width the legend column
+	// (drawn by render on the right) leaves to the plot
+	plotW := w - 80
+	if len(b.Groups) > 1 || b.Groups[0].Name != "" {
+		var widest vg.Length
+		for _, g := range b.Groups {
+			widest = max(widest, legend.TextStyle.Rectangle(g.Name).Size().X)
+		}
+		plotW -= widest + legend.ThumbnailWidth + legend.Padding + legendGap
+	}
+	slot := plotW / vg.Length(len(b.Categories))
 	bw := slot * 0.8 / vg.Length(len(b.Groups))
 	if bw > 40 {
 		bw = 40

@@ -137,7 +137,7 @@ func cdfFigure(runs []*Run, names []string, w, h vg.Length) (figure, error) {
 	}
 	b, err := l.SVG(w, h)
 	return svg(b, err, title,
-		"Share of the affected clients holding a valid binding from a live server again, by time since the fault; a curve that stays below 100% has clients that never recovered.")
+		"Share of the affected clients holding a usable binding (past its DAD time) from a live server again, by time since the fault; a curve that stays below 100% has clients that never recovered.")
 }
 
 // outcomeFigure draws the rebind outcomes, one bar group per run.
