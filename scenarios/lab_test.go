@@ -21,6 +21,7 @@ import (
 	"d6lab/scenarios"
 	"d6lab/sim/lab"
 	"d6lab/sim/netns"
+	"d6lab/sim/session"
 )
 
 // This file runs every shipped scenario end to end in network namespaces
@@ -338,7 +339,7 @@ var _ = Describe("shipped scenarios in network namespaces", Label("netns"), func
 			Expect(p.alive()).To(BeFalse(), "server process %d still exists", p.pid)
 		}
 		Expect(processesWith(dir)).To(BeEmpty())
-		Expect(filepath.Join(lab.OwnerDir, prefix+".pid")).NotTo(BeAnExistingFile())
+		Expect(filepath.Join(session.OwnerDir, prefix+".pid")).NotTo(BeAnExistingFile())
 	})
 
 	It("rejects a malformed scenario with exit code 2, file:line and field, before creating anything", func() {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"d6lab/sim/lab"
 	"d6lab/sim/netns"
+	"d6lab/sim/session"
 )
 
 func cleanCmd() *cobra.Command {
@@ -39,7 +39,7 @@ Without arguments it cleans every run whose owning d6lab process is gone;
 			}
 			cleaned := 0
 			for _, p := range prefixes {
-				if len(args) == 0 && !all && lab.Live(p) {
+				if len(args) == 0 && !all && session.Live(p) {
 					fmt.Fprintf(out, "skip %s: its run is still going (use --all, or give the prefix)\n", p)
 					continue
 				}
@@ -54,7 +54,7 @@ Without arguments it cleans every run whose owning d6lab process is gone;
 				if err != nil {
 					return fmt.Errorf("clean %s: %w", p, err)
 				}
-				lab.Forget(p)
+				session.Forget(p)
 				cleaned++
 			}
 			if len(prefixes) == 0 {

@@ -10,7 +10,7 @@
 // lease.Binding values so that server-side state can be compared with the
 // clients' history. Starting the process, inside its namespace, is the
 // caller's job (sim/netns, with Instance.Command); Listening tells when it
-// is ready. sim/lab.StartServer does both, for runs, conform and bench.
+// is ready. sim/session.StartServer does both, for runs, conform and bench.
 //
 // Every kind is given its DUID where it can be (Instance.DUID): a DUID-LL
 // of Spec.MAC for kea (server-id), dhcpd (server-duid), wide (its DUID

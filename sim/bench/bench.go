@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/netip"
@@ -13,7 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,8 +25,8 @@ import (
 	"d6lab/server/alloc"
 	"d6lab/server/daemon"
 	"d6lab/sim"
-	"d6lab/sim/lab"
 	"d6lab/sim/netns"
+	"d6lab/sim/session"
 	"d6lab/transport"
 )
 
@@ -88,7 +87,9 @@ type bench struct {
 	dir   string // working directory
 	rep   *Report
 	steps int // steps run so far, all tools
-	prog  *progress
+	prog  *session.Progress
+
+	completed, dropped atomic.Uint64 // the step's exchanges so far (stepStatus)
 
 	perfArgv      []string                       // perfdhcp's last command line
 	perfExchanges map[float64][]PerfdhcpExchange // perfdhcp's blocks by offered rate
@@ -102,15 +103,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := Check(opt); err != nil {
 		return nil, err
 	}
-	if opt.Binary == "" && opt.Server == deploy.Builtin {
-		if opt.Binary, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("bench: find the d6lab binary: %w", err)
-		}
-	}
-	if opt.Prefix == "" {
-		opt.Prefix = netns.NewPrefix()
-	}
-	b := &bench{opt: opt, prog: &progress{w: opt.Log, terminal: opt.Terminal}}
+	b := &bench{opt: opt}
 	if opt.OutDir == "" {
 		if b.dir, err = os.MkdirTemp("", "d6lab-bench-"); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
@@ -130,7 +123,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 			Renew: opt.Renew, Rebind: opt.Rebind, Release: opt.Release, Relay: opt.Relay,
 			DurationS: opt.Duration.Seconds(), TimeoutS: opt.Timeout.Seconds(), MaxDrops: opt.MaxDrops, Seed: opt.Seed,
 		},
-		Machine: thisMachine(), Prefix: opt.Prefix, Start: time.Now(), Steps: []Step{},
+		Machine: thisMachine(), Start: time.Now(), Steps: []Step{},
 	}
 	if opt.Search {
 		b.rep.Mode = "search"
@@ -138,26 +131,26 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	defer func() { b.rep.ElapsedS = time.Since(b.rep.Start).Seconds() }()
 
-	if err := lab.Claim(opt.Prefix); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+	// The session claims the prefix, builds the lab and tears it down
+	// (Close: the progress bar, every process, the namespaces, the claim).
+	ses, err := session.Open(session.Options{
+		Name: "bench", Binary: opt.Binary, FindBinary: opt.Server == deploy.Builtin, Prefix: opt.Prefix,
+		Log: opt.Log, Terminal: opt.Terminal,
+	})
+	if err != nil {
+		return nil, err
 	}
-	defer lab.Forget(opt.Prefix)
-	b.logf("lab %s: building the clients and %s namespaces", opt.Prefix, serverNode)
-	b.lab, err = netns.Create(netns.Spec{
-		Prefix:  opt.Prefix,
+	defer func() { err = errors.Join(err, ses.Close()) }()
+	b.opt.Binary, b.opt.Prefix, b.rep.Prefix, b.prog = ses.Binary, ses.Prefix, ses.Prefix, ses.Progress()
+	b.logf("lab %s: building the clients and %s namespaces", ses.Prefix, serverNode)
+	if err := ses.Create(netns.Spec{
 		Link:    LinkPrefix,
 		Clients: netns.NodeSpec{Name: clientsNode, Addrs: []netip.Prefix{netip.PrefixFrom(ClientAddr, 64)}},
 		Nodes:   []netns.NodeSpec{{Name: serverNode, Addrs: []netip.Prefix{netip.PrefixFrom(ServerAddr, 64)}}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bench: build the lab: %w", err)
+	}); err != nil {
+		return nil, err
 	}
-	defer func() {
-		b.prog.stop()
-		if terr := b.lab.Teardown(); terr != nil {
-			err = errors.Join(err, fmt.Errorf("bench: teardown: %w", terr))
-		}
-	}()
+	b.lab = ses.Lab
 
 	if err := b.prepare(); err != nil {
 		return nil, err
@@ -165,7 +158,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := b.startServer(ctx); err != nil {
 		return nil, err
 	}
-	b.logf("%s %s listening (pid %d); %s", opt.Server, b.rep.Version, b.proc.PID, b.describe())
+	b.logf("%s %s listening (pid %d); %s", b.opt.Server, b.rep.Version, b.proc.PID, b.describe())
 
 	if err := b.phase(ctx, "d6lab", b.generatorStep); err != nil {
 		return nil, err
@@ -194,7 +187,7 @@ func (b *bench) describe() string {
 }
 
 func (b *bench) logf(format string, a ...any) {
-	b.prog.line(fmt.Sprintf(format, a...))
+	b.prog.Logf(format, a...)
 }
 
 // serverConfig is the server's protocol configuration: a pool far larger
@@ -251,9 +244,9 @@ func (b *bench) prepare() error {
 }
 
 // startServer starts the prepared server in its namespace and waits until
-// it listens on port 547 (lab.StartServer, up to 20 s).
+// it listens on port 547 (session.StartServer, up to 20 s).
 func (b *bench) startServer(ctx context.Context) error {
-	p, err := lab.StartServer(ctx, b.lab, serverNode, b.inst.Command(), b.log, 20*time.Second)
+	p, err := session.StartServer(ctx, b.lab, serverNode, b.inst.Command(), b.log, 20*time.Second)
 	if err != nil {
 		return fmt.Errorf("bench: %s: %w", b.opt.Server, err)
 	}
@@ -333,13 +326,13 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 			return false, err
 		}
 		b.steps++
-		b.prog.begin(tool, len(*steps)+1, rate, d)
+		b.prog.Start(d, 0, b.stepStatus(tool, len(*steps)+1, rate, d))
 		cpu0, t0 := netns.ProcessCPU(b.proc.PID)
 		srv0, e0 := b.lab.UDPStats(serverNode)
 		cli0, f0 := b.lab.UDPStats(clientsNode)
 		start := time.Now()
 		s, err := run(ctx, rate, d)
-		b.prog.end()
+		b.prog.End()
 		if err != nil {
 			return false, err
 		}
@@ -500,7 +493,7 @@ func (b *bench) generatorStep(ctx context.Context, rate float64, d time.Duration
 	}
 	cpu0 := netns.Rusage(unix.RUSAGE_SELF).CPU
 	start := time.Now()
-	res, err := load.Run(ctx, conn, cfg, func(s load.Snapshot) { b.prog.update(s.Elapsed, s.Completed, s.Dropped) })
+	res, err := load.Run(ctx, conn, cfg, func(s load.Snapshot) { b.completed.Store(s.Completed); b.dropped.Store(s.Dropped) })
 	el := time.Since(start)
 	if err != nil {
 		return Step{}, fmt.Errorf("bench: load generator at %.0f/s: %w", rate, err)
@@ -561,8 +554,6 @@ func (b *bench) perfdhcpStep(ctx context.Context, rate float64, d time.Duration)
 		return Step{}, fmt.Errorf("bench: start perfdhcp: %w", err)
 	}
 	period := time.Duration(math.Ceil(d.Seconds())) * time.Second
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
 	limit := time.After(period + 60*time.Second)
 wait:
 	for {
@@ -575,8 +566,6 @@ wait:
 		case <-limit:
 			_ = b.lab.Kill(p)
 			return Step{}, fmt.Errorf("bench: perfdhcp still running %s after its %s period (see %s)", time.Minute, period, log)
-		case <-tick.C:
-			b.prog.update(time.Since(start), 0, 0)
 		}
 	}
 	el := time.Since(start)
@@ -673,80 +662,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// progress writes the phase and step lines and, on a terminal, a bar for
-// the step under way, redrawn in place.
-type progress struct {
-	w        io.Writer
-	terminal bool
-
-	mu      sync.Mutex
-	active  bool
-	tool    string
-	n       int
-	rate    float64
-	d       time.Duration
-	drawn   bool
-	lastBar time.Time
-}
-
-func (p *progress) line(s string) {
-	if p.w == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
-	fmt.Fprintln(p.w, s)
-}
-
-func (p *progress) begin(tool string, n int, rate float64, d time.Duration) {
-	p.mu.Lock()
-	p.active, p.tool, p.n, p.rate, p.d = true, tool, n, rate, d
-	p.mu.Unlock()
-}
-
-func (p *progress) update(el time.Duration, completed, dropped uint64) {
-	if p.w == nil || !p.terminal {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.active {
-		return
-	}
-	const width = 30
-	done := width
-	if p.d > 0 {
-		done = min(int(float64(width)*float64(el)/float64(p.d)), width)
-	}
-	bar := strings.Repeat("#", done) + strings.Repeat(".", width-done)
-	extra := ""
-	if completed+dropped > 0 {
-		extra = fmt.Sprintf("  completed %d  dropped %d", completed, dropped)
-	}
-	fmt.Fprintf(p.w, "\r\033[K[%s] %s step %d at %.0f/s  t=%s/%s%s", bar, p.tool, p.n, p.rate,
-		el.Truncate(100*time.Millisecond), p.d, extra)
-	p.drawn = true
-}
-
-func (p *progress) end() {
-	p.mu.Lock()
-	p.active = false
-	p.mu.Unlock()
-}
-
-func (p *progress) stop() {
-	if p.w == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.active = false
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
+// stepStatus is the progress of a step under way: the tool, the step, the
+// offered rate, the time and, for the generator, its completed and
+// dropped exchanges so far.
+func (b *bench) stepStatus(tool string, n int, rate float64, d time.Duration) func(time.Duration) string {
+	b.completed.Store(0)
+	b.dropped.Store(0)
+	return func(el time.Duration) string {
+		extra := ""
+		if c, x := b.completed.Load(), b.dropped.Load(); c+x > 0 {
+			extra = fmt.Sprintf("  completed %d  dropped %d", c, x)
+		}
+		return fmt.Sprintf("%s step %d at %.0f/s  t=%s/%s%s", tool, n, rate, min(el, d).Truncate(100*time.Millisecond), d, extra)
 	}
 }

@@ -1,8 +1,8 @@
 // Package bench measures how many DHCPv6 exchanges per second a server
 // sustains: the engine behind `d6lab bench`.
 //
-// Run builds a two-namespace lab (sim/netns: a "clients" node and a "srv1"
-// node on one link), prepares the requested server kind through
+// Run builds a two-namespace lab (a sim/session on sim/netns: a "clients"
+// node and a "srv1" node on one link, torn down by the session's Close), prepares the requested server kind through
 // server/daemon with durable leases, a pool far larger than the client
 // space and long lifetimes, starts it and waits until it listens. It then
 // drives it from the clients namespace with d6lab's load generator

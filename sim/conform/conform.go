@@ -14,8 +14,7 @@ import (
 	"d6lab/deploy"
 	"d6lab/server/daemon"
 	"d6lab/sim/capture"
-	"d6lab/sim/lab"
-	"d6lab/sim/netns"
+	"d6lab/sim/session"
 )
 
 // Options tune a conformance run.
@@ -103,14 +102,6 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	ad, _ := daemon.Lookup(opt.Kind)
 	rep.Version = ad.Version()
-	if opt.Binary == "" && opt.Kind == deploy.Builtin {
-		if opt.Binary, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("conform: find the d6lab binary: %w", err)
-		}
-	}
-	if opt.Prefix == "" {
-		opt.Prefix = netns.NewPrefix()
-	}
 	if err := os.MkdirAll(filepath.Join(opt.OutDir, "pcap"), 0o755); err != nil {
 		return nil, fmt.Errorf("conform: %w", err)
 	}
@@ -120,32 +111,31 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 		}
 	}
 
-	// `d6lab clean` leaves a claimed lab alone while this process lives.
-	if err := lab.Claim(opt.Prefix); err != nil {
-		return nil, fmt.Errorf("conform: %w", err)
-	}
-	defer lab.Forget(opt.Prefix)
-	l, err := netns.Create(labSpec(opt.Prefix))
-	if err != nil {
-		return nil, fmt.Errorf("conform: build the lab: %w", err)
-	}
-	defer func() {
-		if terr := l.Teardown(); terr != nil {
-			err = errors.Join(err, fmt.Errorf("conform: teardown: %w", terr))
-		}
-	}()
-	p, err := newProbe(ctx, l, "clients", opt.Timeout)
+	// The session claims the prefix, so that `d6lab clean` leaves the lab
+	// alone while this process lives, and tears everything down (Close).
+	ses, err := session.Open(session.Options{
+		Name: "conform", Binary: opt.Binary, FindBinary: opt.Kind == deploy.Builtin, Prefix: opt.Prefix,
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer p.close()
+	defer func() { err = errors.Join(err, ses.Close()) }()
+	opt.Binary, opt.Prefix = ses.Binary, ses.Prefix
+	if err := ses.Create(labSpec(opt.Prefix)); err != nil {
+		return nil, err
+	}
+	p, err := newProbe(ctx, ses.Lab, "clients", opt.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	ses.OnClose(func() error { p.close(); return nil })
 	r := &runner{
-		ctx: ctx, opt: opt, kind: opt.Kind, dir: opt.OutDir, lab: l, p: p,
+		ctx: ctx, opt: opt, kind: opt.Kind, dir: opt.OutDir, lab: ses.Lab, p: p,
 		nodes: map[string]*node{"srv1": {name: "srv1"}, "srv2": {name: "srv2"}},
 		rng:   rand.New(rand.NewPCG(opt.Seed, opt.Seed^0xc0)),
 		notes: map[string]bool{},
 	}
-	defer r.stopAll()
+	ses.OnClose(func() error { r.stopAll(); return nil })
 
 	defs := selected(opt.Checks)
 	logf("conform %s %s: lab %s, %d checks, timeout %s", opt.Kind, rep.Version, opt.Prefix, len(defs), opt.Timeout)

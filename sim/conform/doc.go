@@ -3,10 +3,11 @@
 // prefixes) need from it, requirement by requirement, with the packets that
 // prove each verdict.
 //
-// Run builds a small lab of network namespaces (sim/netns) for one server
-// kind: a clients node and two server nodes on the link 2001:db8:c0::/64.
-// It starts the server through its adapter (server/daemon.Prepare, then
-// sim/lab.StartServer, which waits until it listens), restarting it with another
+// Run builds a small lab of network namespaces (a sim/session on
+// sim/netns, torn down by its Close) for one server kind: a clients node
+// and two server nodes on the link 2001:db8:c0::/64. It starts the server
+// through its adapter (server/daemon.Prepare, then session.StartServer,
+// which waits until it listens), restarting it with another
 // configuration when a check needs one (another Preference, a tiny pool),
 // and drives it with a probe client: DHCPv6 messages crafted with the
 // insomniacslk/dhcp library and sent from the clients' namespace, to

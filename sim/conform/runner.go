@@ -17,8 +17,8 @@ import (
 	"d6lab/server/alloc"
 	"d6lab/server/daemon"
 	"d6lab/sim"
-	"d6lab/sim/lab"
 	"d6lab/sim/netns"
+	"d6lab/sim/session"
 	"d6lab/transport"
 )
 
@@ -239,11 +239,11 @@ func (r *runner) stopAll() {
 const startTimeout = 15 * time.Second
 
 // start runs nd's instance and waits until it listens
-// (lab.StartServer), then a moment more: a server that dies just after
+// (session.StartServer), then a moment more: a server that dies just after
 // its bind fails here rather than in the check.
 func (r *runner) start(nd *node) error {
 	log := filepath.Join(r.dir, "servers", nd.name+".log")
-	p, err := lab.StartServer(r.ctx, r.lab, nd.name, nd.inst.Command(), log, startTimeout)
+	p, err := session.StartServer(r.ctx, r.lab, nd.name, nd.inst.Command(), log, startTimeout)
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return err

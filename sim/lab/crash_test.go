@@ -32,6 +32,7 @@ import (
 	"d6lab/server/lease"
 	"d6lab/sim"
 	"d6lab/sim/netns"
+	"d6lab/sim/session"
 	"d6lab/transport"
 )
 
@@ -181,22 +182,17 @@ func crashServerConfig(link netip.Prefix, seed uint64) server.Config {
 
 // crashRun builds a lab, runs the kill loop and measures it.
 func crashRun(ctx context.Context, cc crashConfig) (res *crashResult, err error) {
-	prefix := netns.NewPrefix()
 	link := netip.MustParsePrefix("2001:db8:c0::/64")
-	if err := claim(prefix); err != nil {
+	ses, err := session.Open(session.Options{Name: "crash"})
+	if err != nil {
 		return nil, err
 	}
-	defer release(prefix)
-	lab, err := netns.Create(netns.Spec{Prefix: prefix, Link: link,
-		Clients: netns.NodeSpec{Name: "clients"}, Nodes: []netns.NodeSpec{{Name: "srv1"}}})
-	if err != nil {
-		return nil, fmt.Errorf("build lab: %w", err)
+	defer func() { err = errors.Join(err, ses.Close()) }()
+	if err := ses.Create(netns.Spec{Link: link,
+		Clients: netns.NodeSpec{Name: "clients"}, Nodes: []netns.NodeSpec{{Name: "srv1"}}}); err != nil {
+		return nil, err
 	}
-	defer func() {
-		if terr := lab.Teardown(); terr != nil {
-			err = errors.Join(err, terr)
-		}
-	}()
+	lab := ses.Lab
 
 	cfg := crashServerConfig(link, cc.Seed)
 	srv := &runServer{spec: scenarios.Server{Name: "srv1"}, node: "srv1", cfg: cfg,

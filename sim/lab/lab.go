@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"d6lab/sim"
 	"d6lab/sim/capture"
 	"d6lab/sim/netns"
+	"d6lab/sim/session"
 	"d6lab/transport"
 )
 
@@ -158,27 +158,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 			return nil, fmt.Errorf("lab: server %s: %w", s.Name, err)
 		}
 	}
-	if opt.Binary == "" {
-		if opt.Binary, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("lab: find the d6lab binary: %w", err)
-		}
-	}
-	if opt.Prefix == "" {
-		opt.Prefix = netns.NewPrefix()
-	}
-	logf := func(format string, a ...any) {
-		if opt.Log != nil {
-			if opt.Terminal {
-				fmt.Fprint(opt.Log, "\r\033[K") // over the progress line
-			}
-			fmt.Fprintf(opt.Log, format+"\n", a...)
-		}
-	}
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 
-	spec := netns.Spec{Prefix: opt.Prefix, Link: sc.Link, Clients: netns.NodeSpec{Name: "clients"}}
+	spec := netns.Spec{Link: sc.Link, Clients: netns.NodeSpec{Name: "clients"}}
 	servers := make([]*runServer, len(sc.Servers))
 	for i, s := range sc.Servers {
 		cfg, err := sim.ServerConfig(sc, i)
@@ -199,20 +183,26 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		relayTopology(sc, &spec)
 	}
 
-	if err := claim(opt.Prefix); err != nil {
+	// The session claims the prefix and owns the lab: everything below
+	// that must be undone is registered with ses.OnClose, and Close tears
+	// it all down in its stated order (session.Session.Close) on every
+	// path: the progress line, the clients, the servers, the capture, the
+	// namespaces, the claim.
+	ses, err := session.Open(session.Options{
+		Name: "lab", Binary: opt.Binary, FindBinary: true, Prefix: opt.Prefix,
+		Log: opt.Log, Terminal: opt.Terminal,
+	})
+	if err != nil {
 		return nil, err
 	}
-	defer release(opt.Prefix)
+	defer func() { err = errors.Join(err, ses.Close()) }()
+	opt.Binary, opt.Prefix = ses.Binary, ses.Prefix
+	logf := ses.Logf
 	logf("lab %s: building %d server namespaces and the client link", opt.Prefix, len(servers))
-	lab, err := netns.Create(spec)
-	if err != nil {
-		return nil, fmt.Errorf("lab: build topology: %w", err)
+	if err := ses.Create(spec); err != nil {
+		return nil, err
 	}
-	defer func() {
-		if terr := lab.Teardown(); terr != nil {
-			err = errors.Join(err, fmt.Errorf("lab: teardown: %w", terr))
-		}
-	}()
+	lab := ses.Lab
 
 	for _, a := range sc.Timeline {
 		if a.Kind == scenarios.Impair && a.Delay > 0 {
@@ -224,7 +214,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	}
 
 	// The capture starts before any server, so it holds the whole run, and
-	// stops before the teardown above (deferred calls run last-in first-out).
+	// stops after them, before the namespaces go (ses.Close).
 	var pcapPath string
 	if opt.PcapMax < 0 {
 		// No capture: a file left by an earlier run in OutDir would be
@@ -242,15 +232,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		if err != nil {
 			return nil, fmt.Errorf("lab: %w", err)
 		}
-		defer func() {
+		ses.OnClose(func() error {
 			st, serr := c.Stop()
-			if serr != nil {
-				err = errors.Join(err, fmt.Errorf("lab: %w", serr))
-			}
 			if res != nil {
 				res.PcapStats = st
 			}
-		}()
+			if serr != nil {
+				return fmt.Errorf("lab: %w", serr)
+			}
+			return nil
+		})
 	}
 
 	rec := &recorder{}
@@ -280,18 +271,19 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		}
 	}
 	// After the run, before the teardown: stop the servers and read their
-	// lease files (deferred calls run last-in first-out, so this runs
-	// before the capture stops and the lab is torn down).
-	defer func() {
+	// lease files (ses.Close runs this after the clients stop, before the
+	// capture stops and the lab is torn down). err is Run's result.
+	ses.OnClose(func() error {
 		if res == nil || err != nil {
-			return
+			return nil
 		}
 		for i, srv := range servers {
 			if i < len(res.Servers) {
 				collectBindings(lab, srv, &res.Servers[i])
 			}
 		}
-	}()
+		return nil
+	})
 
 	if sc.Relay == scenarios.Dhcrelay {
 		p, err := startDhcrelay(ctx, sc, lab, opt.OutDir)
@@ -344,11 +336,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	logf("lab %s: %d clients starting over %s; run lasts %s", opt.Prefix, sc.Clients.Count, sc.Clients.Ramp, sc.Duration)
 	ctl := make(chan population.Command, len(sc.Timeline))
 	go func() { popDone <- population.RunControlled(popCtx, pop, conn, time.Now, ctl) }()
-	defer stopPop()
-	if opt.Log != nil {
-		prog := startProgress(opt.Log, opt.Terminal, res.Start, sc.Duration, sc.TotalClients(), held)
-		defer prog.end()
-	}
+	ses.OnClose(func() error { stopPop(); return nil })
+	ses.Progress().Start(sc.Duration, progressEvery, runStatus(res.Start, sc.Duration, sc.TotalClients(), held))
 
 	byName := map[string]*runServer{}
 	for _, s := range servers {
@@ -538,89 +527,14 @@ func collectBindings(lab *netns.Lab, srv *runServer, out *Server) {
 	out.Bindings = b
 }
 
-// start launches srv's process (StartServer, up to 10 s to listen).
+// start launches srv's process (session.StartServer, up to 10 s to listen).
 func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
-	p, err := StartServer(ctx, lab, srv.node, srv.argv, srv.log, 10*time.Second)
+	p, err := session.StartServer(ctx, lab, srv.node, srv.argv, srv.log, 10*time.Second)
 	if err != nil {
 		return fmt.Errorf("lab: server %s: %w", srv.spec.Name, err)
 	}
 	srv.proc = p
 	return nil
-}
-
-// StartServer runs argv in node's namespace, its output appended to
-// logPath, and waits until it listens: a UDP socket on the DHCPv6 server
-// port 547 in its namespace (daemon.Listening: a lab runs one server per
-// namespace), polled every 20 ms for up to timeout. A process that exits
-// first fails at once, quoting the end of what it logged. On timeout, or
-// when ctx ends, the process is killed (its process group, by PID) before
-// the error returns, so a caller that goes on leaves nothing running. Run,
-// d6lab conform (sim/conform) and d6lab bench (sim/bench) start every
-// server kind with it; argv is daemon.Instance.Command().
-func StartServer(ctx context.Context, l *netns.Lab, node string, argv []string, logPath string, timeout time.Duration) (*netns.Process, error) {
-	before := logSize(logPath)
-	p, err := l.Start(node, argv, logPath)
-	if err != nil {
-		return nil, fmt.Errorf("start: %w", err)
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, lerr := daemon.Listening(p.PID)
-		if ok {
-			return p, nil
-		}
-		if p.Exited() {
-			return nil, fmt.Errorf("exited at start (see %s): %s", logPath, logTail(readFrom(logPath, before)))
-		}
-		if time.Now().After(deadline) {
-			why := ""
-			if lerr != nil {
-				why = ": " + lerr.Error()
-			}
-			_ = l.Kill(p)
-			return nil, fmt.Errorf("not listening on port 547 after %s (see %s)%s: %s", timeout, logPath, why, logTail(readFrom(logPath, before)))
-		}
-		select {
-		case <-ctx.Done():
-			_ = l.Kill(p)
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// logTail is the end of a server's log on one line, for an error message.
-func logTail(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
-		return "nothing logged"
-	}
-	if len(s) > 400 {
-		s = "…" + s[len(s)-400:]
-	}
-	return s
-}
-
-// Claim records this process as the owner of the lab named by prefix
-// (OwnerDir/PREFIX.pid), so that `d6lab clean` leaves it alone while it
-// runs; Forget removes the record. Run claims its own labs; other users
-// of sim/netns (sim/conform, sim/bench) call Claim before netns.Create.
-func Claim(prefix string) error { return claim(prefix) }
-
-func logSize(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-func readFrom(path string, off int64) string {
-	b, err := os.ReadFile(path)
-	if err != nil || int64(len(b)) < off {
-		return ""
-	}
-	return string(b[off:])
 }
 
 func sleepUntil(ctx context.Context, t time.Time) error {

@@ -2,7 +2,6 @@ package lab
 
 import (
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -49,77 +48,16 @@ func (h *holding) count() int {
 	return h.now
 }
 
-// progress reports a run's phase, clients bound and time left: a line
-// redrawn in place on a terminal, a plain line every 10 s otherwise.
-type progress struct {
-	w        io.Writer
-	terminal bool
-	start    time.Time
-	total    time.Duration
-	clients  int
-	held     *holding
-	phase    string
-	mu       sync.Mutex
-	stop     chan struct{}
-	done     chan struct{}
-}
+// progressEvery is how often the plain progress line is written when no
+// terminal is attached (a terminal gets session.Progress's bar).
+const progressEvery = 10 * time.Second
 
-func startProgress(w io.Writer, terminal bool, start time.Time, total time.Duration, clients int, held *holding) *progress {
-	p := &progress{w: w, terminal: terminal, start: start, total: total, clients: clients, held: held, phase: "running", stop: make(chan struct{}), done: make(chan struct{})}
-	every := 10 * time.Second
-	if terminal {
-		every = 250 * time.Millisecond
+// runStatus is a run's progress line: its phase, clients bound and time
+// left, counted from start.
+func runStatus(start time.Time, total time.Duration, clients int, held *holding) func(time.Duration) string {
+	return func(time.Duration) string {
+		el := time.Since(start).Truncate(time.Second)
+		left := max(total-el, 0).Truncate(time.Second)
+		return fmt.Sprintf("%-10s t=%s/%s  bound %d/%d  %s left", "running", el, total, held.count(), clients, left)
 	}
-	go func() {
-		defer close(p.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				if p.terminal {
-					fmt.Fprint(p.w, "\r\033[K")
-				}
-				return
-			case <-t.C:
-				p.draw()
-			}
-		}
-	}()
-	return p
-}
-
-func (p *progress) setPhase(s string) {
-	p.mu.Lock()
-	p.phase = s
-	p.mu.Unlock()
-}
-
-func (p *progress) draw() {
-	p.mu.Lock()
-	phase := p.phase
-	p.mu.Unlock()
-	el := time.Since(p.start).Truncate(time.Second)
-	left := max(p.total-el, 0).Truncate(time.Second)
-	line := fmt.Sprintf("%-10s t=%s/%s  bound %d/%d  %s left", phase, el, p.total, p.held.count(), p.clients, left)
-	if p.terminal {
-		const width = 30
-		done := min(int(float64(width)*float64(el)/float64(p.total)), width)
-		bar := make([]byte, width)
-		for i := range bar {
-			bar[i] = '.'
-			if i < done {
-				bar[i] = '#'
-			}
-		}
-		fmt.Fprintf(p.w, "\r\033[K[%s] %s", bar, line)
-		return
-	}
-	fmt.Fprintln(p.w, line)
-}
-
-// end stops the reporter and clears its line.
-func (p *progress) end() {
-	close(p.stop)
-	<-p.done
 }

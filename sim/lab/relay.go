@@ -81,7 +81,8 @@ func startDhcrelay(ctx context.Context, sc *scenarios.Scenario, lab *netns.Lab, 
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out := readFrom(log, 0)
+		b, _ := os.ReadFile(log)
+		out := string(b)
 		// dhcrelay -6 -d logs "Sending on Socket/<if>" once per
 		// upstream after binding; the last line it writes when ready.
 		if strings.Count(out, "Sending on") >= 1 && strings.Contains(out, "Listening on") {

@@ -1,4 +1,4 @@
-package lab
+package session
 
 import (
 	"errors"
@@ -17,7 +17,7 @@ var OwnerDir = "/run/d6lab"
 // claim records this process as the owner of prefix.
 func claim(prefix string) error {
 	if err := os.MkdirAll(OwnerDir, 0o755); err != nil {
-		return fmt.Errorf("lab: owner dir: %w", err)
+		return fmt.Errorf("session: owner dir: %w", err)
 	}
 	return os.WriteFile(filepath.Join(OwnerDir, prefix+".pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 }
@@ -43,3 +43,9 @@ func Live(prefix string) bool {
 
 // Forget removes the owner record of a cleaned run.
 func Forget(prefix string) { release(prefix) }
+
+// Claim records this process as the owner of the lab named by prefix
+// (OwnerDir/PREFIX.pid), so that `d6lab clean` leaves it alone while it
+// runs; Forget removes the record. Open claims its session's prefix; Claim
+// is for a caller that builds a lab without a Session (a spec).
+func Claim(prefix string) error { return claim(prefix) }
