@@ -95,6 +95,16 @@ func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
 	return l
 }
 
+// Bounds converts a scenario's expectations to the checker's bounds, for
+// a run on any engine.
+func Bounds(ex []scenarios.Expect) []check.Bound {
+	out := make([]check.Bound, len(ex))
+	for i, e := range ex {
+		out[i] = check.Bound{Path: e.Path, Op: e.Op, Value: e.Value, Raw: e.Raw}
+	}
+	return out
+}
+
 // ClientActionDetail describes a client timeline action for logs and the
 // history: "100 clients", an address, or "every client".
 func ClientActionDetail(a scenarios.Action) string {

@@ -169,7 +169,8 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
 		// The DUIDs the servers really sent (dnsmasq picks its own).
-		l, events = lab.CheckLab(sc, res), res.Events
+		res.Annotate(&l)
+		events = res.Events
 		if res.Pcap != "" {
 			st := res.PcapStats
 			fmt.Fprintf(progress, "capture %s: %d packets, %d bytes", res.Pcap, st.Packets, st.Bytes)
@@ -182,19 +183,17 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 			fmt.Fprintln(progress)
 		}
 	case "virtual":
-		// The virtual engine runs the builtin server core in-process; it
-		// cannot stand in for another kind's behaviour.
-		for _, s := range sc.Servers {
-			if s.Kind != deploy.Builtin {
-				return nil, badInput("%s: server %s is kind %q: the virtual engine runs only %q servers; use --engine netns", sc.Name, s.Name, s.Kind, deploy.Builtin)
-			}
-		}
 		// No capture here: a clients.pcap of an earlier netns run in dir
 		// would be linked as this run's.
-		if err := os.Remove(filepath.Join(dir, lab.PcapFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(dir, render.PcapFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, outputFailed(err)
 		}
 		e, err := virtual.RunScenario(sc)
+		if errors.Is(err, virtual.ErrUnsupported) {
+			// A scenario the engine cannot play (another server kind, an
+			// impairment, dhcrelay) is bad input for it, not a failed lab.
+			return nil, badInput("%s: %v", sc.Name, err)
+		}
 		if err != nil {
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
@@ -203,7 +202,7 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 		return nil, badInput("--engine %q: want netns or virtual", engine)
 	}
 	rep, samples := check.AnalyzeSamples(events, l)
-	rep.Evaluate(lab.Bounds(sc.Expect))
+	rep.Evaluate(sim.Bounds(sc.Expect))
 	run := render.NewRun(rep, samples, events)
 	if err := saveRun(dir, run, events); err != nil {
 		return nil, err

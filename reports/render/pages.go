@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 
 	"d6lab/reports/check"
+	"d6lab/reports/history"
 )
 
 // PcapFile is the capture of the clients' DHCPv6 traffic that a netns run
 // leaves in its directory (sim/lab writes it; its size is capped, and it is
-// absent when the capture was off or the engine was virtual).
-const PcapFile = "clients.pcap"
+// absent when the capture was off or the engine was virtual): the name is
+// history.PcapFile.
+const PcapFile = history.PcapFile
 
 // SaveRunPages writes the readable outputs of one run into dir (created if
 // needed): report.html, report.md and junit.xml. SaveRun writes the JSON.

@@ -18,7 +18,6 @@ import (
 	"d6lab/clientsim/population"
 	"d6lab/deploy"
 	"d6lab/reports/history"
-	"d6lab/reports/render"
 	"d6lab/scenarios"
 	"d6lab/server"
 	"d6lab/server/daemon"
@@ -57,7 +56,7 @@ const DefaultPcapMax = 64 << 20
 
 // PcapFile is the name of the clients' capture in the output directory,
 // the name the reports link.
-const PcapFile = render.PcapFile
+const PcapFile = history.PcapFile
 
 // Server is what a run tells the checkers and the reports about one server.
 type Server struct {
@@ -339,24 +338,18 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	ses.OnClose(func() error { stopPop(); return nil })
 	ses.Progress().Start(sc.Duration, progressEvery, runStatus(res.Start, sc.Duration, sc.TotalClients(), held))
 
-	byName := map[string]*runServer{}
-	for _, s := range servers {
-		byName[s.spec.Name] = s
-	}
+	tl := newTimeline(ctx, lab, servers, ctl, rec)
 	for _, a := range sc.Timeline {
 		if err := sleepUntil(ctx, res.Start.Add(a.At)); err != nil {
 			return nil, err
 		}
+		what := a.Target
 		if a.Kind.ClientAction() {
-			logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, sim.ClientActionDetail(a))
-			ctl <- clientCommand(a)
-			rec.lab(sim.ClientActionKind(a.Kind), "", sim.ClientActionDetail(a))
-			continue
+			what = sim.ClientActionDetail(a)
 		}
-		srv := byName[a.Target]
-		logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, a.Target)
-		if err := act(ctx, lab, srv, a, rec); err != nil {
-			return nil, fmt.Errorf("lab: t=%s %s %s: %w", a.At, a.Kind, a.Target, err)
+		logf("lab %s: t=%s %s %s", opt.Prefix, a.At, a.Kind, what)
+		if err := sim.Apply(tl, a); err != nil {
+			return nil, fmt.Errorf("lab: t=%s %s %s: %w", a.At, a.Kind, what, err)
 		}
 	}
 	if err := sleepUntil(ctx, res.Start.Add(sc.Duration)); err != nil {
@@ -374,89 +367,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	res.ClientStats = pop.Stats()
 	logf("lab %s: done, %d events; tearing down", opt.Prefix, len(res.Events))
 	return res, nil
-}
-
-// clientCommand turns a client action into a command the population's
-// goroutine executes (population.RunControlled).
-func clientCommand(a scenarios.Action) population.Command {
-	return func(p *population.Population, now time.Time) {
-		switch a.Kind {
-		case scenarios.Join:
-			_, _ = p.AddClients(now, a.Count, a.Ramp) // Count >= 1: validated
-		case scenarios.Leave:
-			p.StopSome(now, a.Count)
-		case scenarios.Flap:
-			p.LinkChanged(now)
-		case scenarios.Occupy:
-			p.Occupy(now, a.Address)
-		}
-	}
-}
-
-// act applies one timeline action to srv.
-func act(ctx context.Context, lab *netns.Lab, srv *runServer, a scenarios.Action, rec *recorder) error {
-	name := srv.spec.Name
-	switch a.Kind {
-	case scenarios.Kill:
-		srv.noteUsage()
-		if err := lab.Kill(srv.proc); err != nil {
-			return err
-		}
-		rec.lab(history.ServerKilled, name, "SIGKILL")
-	case scenarios.Freeze:
-		if err := lab.Freeze(srv.proc); err != nil {
-			return err
-		}
-		rec.lab(history.ServerFrozen, name, "SIGSTOP")
-	case scenarios.Thaw:
-		if err := lab.Thaw(srv.proc); err != nil {
-			return err
-		}
-		rec.lab(history.ServerThawed, name, "SIGCONT")
-	case scenarios.Restart:
-		if !srv.proc.Exited() {
-			// A restart of a running server is an abrupt one: what was not
-			// persisted is lost, as in a crash.
-			srv.noteUsage()
-			if err := lab.Kill(srv.proc); err != nil {
-				return err
-			}
-		}
-		if a.State == scenarios.Wipe {
-			// A restarted server keeps its identity: only its bindings go.
-			if err := srv.wipe(); err != nil {
-				return fmt.Errorf("wipe leases: %w", err)
-			}
-		}
-		// Recorded before the start: the new process may answer clients
-		// before start sees its ready line, and no grant of it may come
-		// earlier in the history than its restart.
-		rec.lab(history.ServerRestarted, name, "state "+string(a.State))
-		if err := start(ctx, lab, srv); err != nil {
-			return err
-		}
-	case scenarios.Cut:
-		if err := lab.Cut(srv.node); err != nil {
-			return err
-		}
-		rec.lab(history.LinkCut, name, "")
-	case scenarios.Heal:
-		if err := lab.Unimpair(srv.node); err != nil {
-			return err
-		}
-		if err := lab.Heal(srv.node); err != nil {
-			return err
-		}
-		rec.lab(history.LinkHealed, name, "")
-	case scenarios.Impair:
-		if err := lab.Impair(srv.node, a.Loss, a.Delay); err != nil {
-			return err
-		}
-		rec.lab(history.LinkImpaired, name, fmt.Sprintf("loss %.3f delay %s", a.Loss, a.Delay))
-	default:
-		return fmt.Errorf("unknown action %q", a.Kind)
-	}
-	return nil
 }
 
 // prepare renders server i's configuration through its kind's adapter

@@ -13,17 +13,19 @@ import (
 // scenario's expect: bounds against it. The command line and the scenario
 // suite both judge a run through it, so they cannot disagree.
 func Report(sc *scenarios.Scenario, res *Result) *check.Report {
-	l := CheckLab(sc, res)
+	l := sim.CheckLab(sc, "netns")
+	res.Annotate(&l)
 	rep := check.Analyze(res.Events, l)
-	rep.Evaluate(Bounds(sc.Expect))
+	rep.Evaluate(sim.Bounds(sc.Expect))
 	return rep
 }
 
-// CheckLab describes sc's servers to the checkers as the run saw them:
-// sim.CheckLab with the run's times and the DUID each server actually sent
-// (a server that cannot be told a DUID-LL, such as dnsmasq, has its own).
-func CheckLab(sc *scenarios.Scenario, res *Result) check.Lab {
-	l := sim.CheckLab(sc, "netns")
+// Annotate adds to l, sim.CheckLab's description of the run's scenario,
+// what the run saw: its times, the DUID each server actually sent (a
+// server that cannot be told a DUID-LL, such as dnsmasq, has its own),
+// each server's kind, version, notes and lease file, and the processes'
+// usage.
+func (res *Result) Annotate(l *check.Lab) {
 	l.Start, l.End = res.Start, res.End
 	l.Files = map[string]check.ServerFile{}
 	usage := func(u netns.Usage) check.Usage {
@@ -50,14 +52,4 @@ func CheckLab(sc *scenarios.Scenario, res *Result) check.Lab {
 			l.Usage[s.Name] = usage(s.Usage)
 		}
 	}
-	return l
-}
-
-// Bounds converts a scenario's expectations to the checker's bounds.
-func Bounds(ex []scenarios.Expect) []check.Bound {
-	out := make([]check.Bound, len(ex))
-	for i, e := range ex {
-		out[i] = check.Bound{Path: e.Path, Op: e.Op, Value: e.Value, Raw: e.Raw}
-	}
-	return out
 }

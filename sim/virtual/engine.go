@@ -2,14 +2,17 @@ package virtual
 
 import (
 	"container/heap"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
 
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
+	"d6lab/scenarios"
 	"d6lab/server"
 	"d6lab/server/lease"
+	"d6lab/sim"
 	"d6lab/transport"
 )
 
@@ -27,7 +30,7 @@ const (
 	Up     State = iota // answering
 	Frozen              // alive, answering nothing; datagrams queue until Thaw
 	Killed              // gone, state lost unless Restart keeps it
-	Cut                 // alive, but its link is down: datagrams are lost
+	Cut                 // its link is down (whatever the process does): datagrams are lost
 )
 
 func (s State) String() string {
@@ -41,7 +44,8 @@ type Server struct {
 	cfg   server.Config
 	core  *server.Server
 	store lease.Store
-	state State
+	state State    // Up, Frozen or Killed: the process
+	cut   bool     // the link, apart from the process (as in the netns engine)
 	queue []queued // datagrams received while frozen
 }
 
@@ -54,8 +58,14 @@ type queued struct {
 // Core is the server's protocol core (its counters, its store).
 func (s *Server) Core() *server.Server { return s.core }
 
-// State is the server's condition.
-func (s *Server) State() State { return s.state }
+// State is the server's condition: Cut while its link is cut, else its
+// process's (Up, Frozen or Killed).
+func (s *Server) State() State {
+	if s.cut {
+		return Cut
+	}
+	return s.state
+}
 
 // Engine is one virtual link with servers and a client population.
 type Engine struct {
@@ -151,32 +161,104 @@ func (e *Engine) At(d time.Duration, fn func()) {
 }
 
 // Kill drops the server: it answers nothing, and its leases are gone unless
-// a Restart keeps them.
-func (e *Engine) Kill(name string) { e.setState(name, Killed, history.ServerKilled) }
+// a Restart keeps them. It is an error to kill a server already killed.
+func (e *Engine) Kill(name string) error {
+	s, err := e.server(name)
+	if err != nil {
+		return err
+	}
+	if s.state == Killed {
+		return fmt.Errorf("virtual: cannot kill %s: it is already killed", name)
+	}
+	s.state, s.queue = Killed, nil
+	e.lab(history.ServerKilled, name, "")
+	return nil
+}
 
-// Freeze stops the server answering; what reaches it queues until Thaw.
-func (e *Engine) Freeze(name string) { e.setState(name, Frozen, history.ServerFrozen) }
-
-// CutLink drops everything to and from the server until Heal.
-func (e *Engine) CutLink(name string) { e.setState(name, Cut, history.LinkCut) }
-
-// Heal brings a cut server's link back.
-func (e *Engine) Heal(name string) { e.setState(name, Up, history.LinkHealed) }
+// Freeze stops a running server answering; what reaches it queues until
+// Thaw.
+func (e *Engine) Freeze(name string) error {
+	s, err := e.server(name)
+	if err != nil {
+		return err
+	}
+	if s.state != Up {
+		return fmt.Errorf("virtual: cannot freeze %s: it is %s, not running", name, s.state)
+	}
+	s.state = Frozen
+	e.lab(history.ServerFrozen, name, "")
+	return nil
+}
 
 // Thaw resumes a frozen server, which then answers its queued datagrams.
-func (e *Engine) Thaw(name string) {
-	s := e.must(name)
+func (e *Engine) Thaw(name string) error {
+	s, err := e.server(name)
+	if err != nil {
+		return err
+	}
+	if s.state != Frozen {
+		return fmt.Errorf("virtual: cannot thaw %s: it is %s, not frozen", name, s.state)
+	}
 	q := s.queue
-	e.setState(name, Up, history.ServerThawed)
+	s.state, s.queue = Up, nil
+	e.lab(history.ServerThawed, name, "")
 	for _, d := range q {
 		e.toServer(s, d.pkt, d.src, d.multicast)
 	}
+	return nil
 }
 
+// Cut drops everything to and from the server until Heal; the server
+// itself goes on as it was (running, frozen or killed).
+func (e *Engine) Cut(name string) error {
+	s, err := e.server(name)
+	if err != nil {
+		return err
+	}
+	if s.cut {
+		return fmt.Errorf("virtual: cannot cut %s's link: it is already cut", name)
+	}
+	s.cut = true
+	e.lab(history.LinkCut, name, "")
+	return nil
+}
+
+// CutLink is Cut.
+func (e *Engine) CutLink(name string) error { return e.Cut(name) }
+
+// Heal brings a cut server's link back.
+func (e *Engine) Heal(name string) error {
+	s, err := e.server(name)
+	if err != nil {
+		return err
+	}
+	if !s.cut {
+		return fmt.Errorf("virtual: nothing to heal: %s's link is not cut", name)
+	}
+	s.cut = false
+	e.lab(history.LinkHealed, name, "")
+	return nil
+}
+
+// Impair is not supported: the virtual link delivers every datagram at
+// once. It returns an error naming the netns engine.
+func (e *Engine) Impair(name string, loss float64, delay time.Duration) error {
+	if _, err := e.server(name); err != nil {
+		return err
+	}
+	return fmt.Errorf("virtual: impair %s: %w", name, ErrNoImpairment)
+}
+
+// ErrNoImpairment is the error of Impair (wrapped).
+var ErrNoImpairment = errors.New("the virtual engine has no impairment; use the netns engine")
+
 // Restart brings the server back, with its leases (keep) or without (wipe:
-// a new store and fresh allocator state).
+// a new store and fresh allocator state). A cut link stays cut.
 func (e *Engine) Restart(name string, keep bool) error {
-	s := e.must(name)
+	s, err := e.server(name)
+	if err != nil {
+		return err
+	}
 	store := s.store
 	detail := "state keep"
 	if !keep {
@@ -197,47 +279,53 @@ func (e *Engine) Join(n int, ramp time.Duration) error {
 	if _, err := e.pop.AddClients(e.now, n, ramp); err != nil {
 		return fmt.Errorf("virtual: join %d: %w", n, err)
 	}
+	e.clientAction(scenarios.Action{Kind: scenarios.Join, Count: n})
 	return nil
 }
 
 // Leave makes n clients release their leases and stop (population.StopSome).
-func (e *Engine) Leave(n int) []int {
+func (e *Engine) Leave(n int) error {
 	if e.pop == nil {
-		return nil
+		return fmt.Errorf("virtual: leave before the population is set")
 	}
-	return e.pop.StopSome(e.now, n)
+	e.pop.StopSome(e.now, n)
+	e.clientAction(scenarios.Action{Kind: scenarios.Leave, Count: n})
+	return nil
 }
 
 // Flap takes the clients' link down and up: each client confirms,
 // rebinds or asks for its configuration again (population.LinkChanged).
-func (e *Engine) Flap() {
-	if e.pop != nil {
-		e.pop.LinkChanged(e.now)
+func (e *Engine) Flap() error {
+	if e.pop == nil {
+		return fmt.Errorf("virtual: flap before the population is set")
 	}
+	e.pop.LinkChanged(e.now)
+	e.clientAction(scenarios.Action{Kind: scenarios.Flap})
+	return nil
 }
 
 // Occupy puts a host using addr on the link (population.Occupy).
-func (e *Engine) Occupy(addr netip.Addr) {
-	if e.pop != nil {
-		e.pop.Occupy(e.now, addr)
+func (e *Engine) Occupy(addr netip.Addr) error {
+	if e.pop == nil {
+		return fmt.Errorf("virtual: occupy before the population is set")
 	}
+	e.pop.Occupy(e.now, addr)
+	e.clientAction(scenarios.Action{Kind: scenarios.Occupy, Address: addr})
+	return nil
 }
 
-func (e *Engine) must(name string) *Server {
+// clientAction records a client action as every engine does.
+func (e *Engine) clientAction(a scenarios.Action) {
+	e.lab(sim.ClientActionKind(a.Kind), "", sim.ClientActionDetail(a))
+}
+
+// server is the named server, or an error when there is none.
+func (e *Engine) server(name string) (*Server, error) {
 	s, ok := e.byName[name]
 	if !ok {
-		panic(fmt.Sprintf("virtual: no server %q", name))
+		return nil, sim.UnknownServer(name)
 	}
-	return s
-}
-
-func (e *Engine) setState(name string, st State, kind history.Kind) {
-	s := e.must(name)
-	s.state = st
-	if st != Frozen {
-		s.queue = nil
-	}
-	e.lab(kind, name, "")
+	return s, nil
 }
 
 // RunFor advances virtual time by d, running every timer and action due.
@@ -300,8 +388,11 @@ func (e *Engine) flush() {
 }
 
 func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
+	if s.cut {
+		return
+	}
 	switch s.state {
-	case Killed, Cut:
+	case Killed:
 		return
 	case Frozen:
 		s.queue = append(s.queue, queued{pkt: append([]byte(nil), pkt...), src: src, multicast: mc})

@@ -131,7 +131,7 @@ var _ = Describe("a silenced granting server (RFC 9915 §18.2.4, §18.2.5)", fun
 		_, err = e.AddServer("s2", serverConfig(1, 0, s2Pool, s2Alloc, policy))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(e.SetPopulation(population.Config{Count: 1, Seed: 11, IANA: true})).To(Succeed())
-		e.At(5*time.Second, func() { e.Freeze("s1") })
+		e.At(5*time.Second, func() { Expect(e.Freeze("s1")).To(Succeed()) })
 		e.RunFor(90 * time.Second)
 		return e
 	}
@@ -253,11 +253,11 @@ var _ = Describe("RFC 6853 §6.3: identical prefixes need identical allocators",
 		// 5 s (had it heard the early Solicits, its Advertises would have
 		// moved its allocator on); the later half is then served by s2,
 		// whose sequential allocator starts where s1's did.
-		e.CutLink("s2")
+		Expect(e.Cut("s2")).To(Succeed())
 		Expect(e.SetPopulation(population.Config{Count: 20, Seed: 5, IANA: true, Ramp: 10 * time.Second})).To(Succeed())
 		e.At(5*time.Second, func() {
-			e.Kill("s1")
-			e.Heal("s2")
+			Expect(e.Kill("s1")).To(Succeed())
+			Expect(e.Heal("s2")).To(Succeed())
 		})
 		e.RunFor(40 * time.Second)
 

@@ -1,26 +1,48 @@
 package virtual
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
+	"d6lab/deploy"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
 	"d6lab/sim"
 	"d6lab/transport"
 )
 
+// ErrUnsupported is the error (wrapped) of RunScenario for a scenario the
+// virtual engine cannot play: a server of a kind other than builtin, an
+// impairment, or ISC dhcrelay.
+var ErrUnsupported = errors.New("not supported by the virtual engine")
+
+// unsupported marks err as ErrUnsupported, its message unchanged.
+type unsupported struct{ error }
+
+func (unsupported) Is(target error) bool { return target == ErrUnsupported }
+func (u unsupported) Unwrap() error      { return u.error }
+
 // RunScenario plays sc on a fresh engine from Epoch and returns the engine
 // with its history. Server i gets sim.ServerConfig(sc, i), the same
-// configuration the netns engine passes to `d6lab serve`.
+// configuration the netns engine passes to `d6lab serve`. A scenario the
+// engine cannot play fails before anything runs (ErrUnsupported); an
+// action that fails (sim.Apply) fails the run, which plays on to its end.
 func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
+	for _, s := range sc.Servers {
+		// The virtual engine runs the builtin server core in-process; it
+		// cannot stand in for another kind's behaviour.
+		if s.Kind != deploy.Builtin {
+			return nil, unsupported{fmt.Errorf("virtual: server %s is kind %q: the virtual engine runs only %q servers; use the netns engine", s.Name, s.Kind, deploy.Builtin)}
+		}
+	}
 	for _, a := range sc.Timeline {
 		if a.Kind == scenarios.Impair {
-			return nil, fmt.Errorf("virtual: t=%s impair %s: the virtual engine has no impairment; use the netns engine", a.At, a.Target)
+			return nil, unsupported{fmt.Errorf("virtual: t=%s impair %s: %w", a.At, a.Target, ErrNoImpairment)}
 		}
 	}
 	if sc.Relay == scenarios.Dhcrelay {
-		return nil, fmt.Errorf("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")
+		return nil, unsupported{errors.New("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")}
 	}
 	e := New(Epoch)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
@@ -41,36 +63,9 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 	}
 	var actErr error
 	for _, a := range sc.Timeline {
-		a := a
 		e.At(a.At, func() {
-			switch a.Kind {
-			case scenarios.Kill:
-				e.Kill(a.Target)
-			case scenarios.Freeze:
-				e.Freeze(a.Target)
-			case scenarios.Thaw:
-				e.Thaw(a.Target)
-			case scenarios.Cut:
-				e.CutLink(a.Target)
-			case scenarios.Heal:
-				e.Heal(a.Target)
-			case scenarios.Join:
-				if err := e.Join(a.Count, a.Ramp); err != nil && actErr == nil {
-					actErr = err
-				}
-			case scenarios.Leave:
-				e.Leave(a.Count)
-			case scenarios.Flap:
-				e.Flap()
-			case scenarios.Occupy:
-				e.Occupy(a.Address)
-			case scenarios.Restart:
-				if err := e.Restart(a.Target, a.State != scenarios.Wipe); err != nil && actErr == nil {
-					actErr = err
-				}
-			}
-			if a.Kind.ClientAction() {
-				e.lab(sim.ClientActionKind(a.Kind), "", sim.ClientActionDetail(a))
+			if err := sim.Apply(e, a); err != nil && actErr == nil {
+				actErr = fmt.Errorf("t=%s %s %s: %w", a.At, a.Kind, a.Target, err)
 			}
 		})
 	}
