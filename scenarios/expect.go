@@ -9,8 +9,9 @@ import (
 )
 
 // MetricPaths lists the JSON paths of a run report that an `expect:` block
-// may name. The reports package produces exactly these (see DESIGN.md
-// "Metrics" for their definitions); durations are in seconds, shares in
+// may name. The reports package produces exactly these (see README.md
+// "Reports" field table for their definitions; sim/metrics_test.go keeps
+// every path readable in a real report); durations are in seconds, shares in
 // 0..1, the rest are counts. "scenario" and "model" are text and cannot
 // carry a numeric bound.
 var MetricPaths = []string{

@@ -155,7 +155,7 @@ func DefaultAllocator(m Model) deploy.Allocator {
 }
 
 // deriveAddresses fills each server's prefix and pool the file left out
-// (DESIGN.md "The three models"):
+// (README.md "The three models"):
 //
 //   - split: prefix = the link /64; pool = slice i of 2^k equal slices of
 //     it, 2^k the smallest power of two >= the server count (2 servers: /65
