@@ -36,15 +36,7 @@ var (
 func startCrossRuns() {
 	crossOnce.Do(func() {
 		labs.startSmall(shippedScenarios())
-		labs.mu.Lock()
-		others := make([]*labRun, 0, len(labs.runs))
-		for _, r := range labs.runs {
-			others = append(others, r)
-		}
-		labs.mu.Unlock()
-		for _, r := range others {
-			r.wait()
-		}
+		labs.waitAll()
 		for i, v := range scenarios.CompareVariants {
 			if i > 0 {
 				time.Sleep(stagger)

@@ -225,16 +225,7 @@ func (s *labSuite) startSmall(all []shippedScenario) {
 func (s *labSuite) run(x shippedScenario, all []shippedScenario) *labRun {
 	GinkgoHelper()
 	if large(x) {
-		// Alone: wait for whatever else the suite launched.
-		s.mu.Lock()
-		others := make([]*labRun, 0, len(s.runs))
-		for _, r := range s.runs {
-			others = append(others, r)
-		}
-		s.mu.Unlock()
-		for _, r := range others {
-			r.wait()
-		}
+		s.waitAll() // alone: wait for whatever else the suite launched
 		return s.start(x.file, x.sc)
 	}
 	s.startSmall(all)
@@ -243,6 +234,20 @@ func (s *labSuite) run(x shippedScenario, all []shippedScenario) *labRun {
 	s.mu.Unlock()
 	Expect(r).NotTo(BeNil(), "%s was not launched (see the first failure)", x.file)
 	return r
+}
+
+// waitAll waits for every run the suite launched so far to end.
+func (s *labSuite) waitAll() {
+	GinkgoHelper()
+	s.mu.Lock()
+	others := make([]*labRun, 0, len(s.runs))
+	for _, r := range s.runs {
+		others = append(others, r)
+	}
+	s.mu.Unlock()
+	for _, r := range others {
+		r.wait()
+	}
 }
 
 // close stops whatever still runs (a filtered or failed suite), waits for
