@@ -333,11 +333,7 @@ func (p *Population) holder(addr netip.Addr, not int) int {
 
 // holds tells whether client i holds addr as an IA_NA address now.
 func (p *Population) holds(i int, addr netip.Addr) bool {
-	c := p.clients[i]
-	if !c.State().HoldsLeases() {
-		return false
-	}
-	_, ok := c.LeaseOf(addr)
+	_, ok := p.clients[i].LeaseOf(addr)
 	return ok
 }
 
