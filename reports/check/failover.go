@@ -123,6 +123,7 @@ func (a *analyzer) failover(r *Report) {
 		// every affected IA type must be held again: the client recovers
 		// at the latest of its per-type recovery instants
 		var at time.Time
+		var lastOut time.Duration // the outage of the last IA type looked at
 		recovered, keptAll := true, true
 		for _, ia := range c.ias {
 			t, ok := a.recovery(c, ia)
@@ -139,9 +140,10 @@ func (a *analyzer) failover(r *Report) {
 			}
 			k := a.keptAt(c, ia, t)
 			keptAll = keptAll && k
+			lastOut = a.outage(c, []string{ia}, t, true)
 			if acc != nil {
 				acc.reacq = append(acc.reacq, millis(t.Sub(a.faultAt)))
-				acc.outage = append(acc.outage, millis(a.outage(c, []string{ia}, t, true)))
+				acc.outage = append(acc.outage, millis(lastOut))
 				if k {
 					acc.kept++
 				}
@@ -155,7 +157,10 @@ func (a *analyzer) failover(r *Report) {
 			continue
 		}
 		reacq = append(reacq, millis(at.Sub(a.faultAt)))
-		out := a.outage(c, c.ias, at, true)
+		out := lastOut // one IA type: its own outage is the client's
+		if len(c.ias) > 1 {
+			out = a.outage(c, c.ias, at, true)
+		}
 		outage = append(outage, millis(out))
 		tentative = append(tentative, millis(out-a.outage(c, c.ias, at, false)))
 		if keptAll {
