@@ -81,6 +81,8 @@ type rawClients struct {
 	dad         opt[time.Duration]
 	dadDelay    opt[time.Duration]
 	jitter      opt[float64]
+	profile     opt[deploy.Profile]
+	real        opt[[]RealClients]
 }
 
 type rawAction struct {
@@ -101,7 +103,8 @@ var (
 	scenarioKeys = []string{"name", "description", "model", "link", "lifetimes", "servers", "clients", "timeline", "duration", "expect", "relay"}
 	lifetimeKeys = []string{"t1", "t2", "preferred", "valid", "info_refresh"}
 	serverKeys   = []string{"name", "kind", "preference", "allocator", "rebind", "rapid_commit", "prefix", "pool", "pd_pool", "pd_len"}
-	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit", "dad", "dad_delay", "jitter"}
+	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit", "dad", "dad_delay", "jitter", "profile", "real"}
+	realKeys     = []string{"kind", "count", "ia"}
 	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay", "count", "ramp", "address"}
 )
 
@@ -590,28 +593,7 @@ func (d decoder) clients(n *yaml.Node, field string, c *rawClients) {
 		case "ramp":
 			c.ramp = d.duration(e.v, e.field)
 		case "ia":
-			items, ok := d.seq(e.v, e.field, "IA types (na, pd); [] for stateless")
-			if !ok {
-				continue
-			}
-			ias := []IA{}
-			good := true
-			for i, it := range items {
-				v := enum(d, it, fmt.Sprintf("%s[%d]", e.field, i), IATypes)
-				if !v.Set {
-					good = false
-					continue
-				}
-				if slices.Contains(ias, v.V) {
-					d.errAt(d.deref(it), fmt.Sprintf("%s[%d]", e.field, i), nil, "%q listed twice", v.V)
-					good = false
-					continue
-				}
-				ias = append(ias, v.V)
-			}
-			if good {
-				c.ia = some(ias)
-			}
+			c.ia = d.ias(e.v, e.field)
 		case "timescale":
 			c.timescale = d.float(e.v, e.field)
 		case "seed":
@@ -624,8 +606,73 @@ func (d decoder) clients(n *yaml.Node, field string, c *rawClients) {
 			c.dadDelay = d.duration(e.v, e.field)
 		case "jitter":
 			c.jitter = d.float(e.v, e.field)
+		case "profile":
+			c.profile = enum(d, e.v, e.field, deploy.Profiles)
+		case "real":
+			c.real = d.realClients(e.v, e.field)
 		}
 	}
+}
+
+// ias decodes a list of IA types (clients.ia, clients.real[i].ia).
+func (d decoder) ias(n *yaml.Node, field string) opt[[]IA] {
+	items, ok := d.seq(n, field, "IA types (na, pd); [] for stateless")
+	if !ok {
+		return opt[[]IA]{}
+	}
+	ias := []IA{}
+	good := true
+	for i, it := range items {
+		v := enum(d, it, fmt.Sprintf("%s[%d]", field, i), IATypes)
+		if !v.Set {
+			good = false
+			continue
+		}
+		if slices.Contains(ias, v.V) {
+			d.errAt(d.deref(it), fmt.Sprintf("%s[%d]", field, i), nil, "%q listed twice", v.V)
+			good = false
+			continue
+		}
+		ias = append(ias, v.V)
+	}
+	if !good {
+		return opt[[]IA]{}
+	}
+	return some(ias)
+}
+
+// realClients decodes clients.real: a list of {kind, count, ia}.
+func (d decoder) realClients(n *yaml.Node, field string) opt[[]RealClients] {
+	items, ok := d.seq(n, field, "real clients ({kind: dhclient, count: 5})")
+	if !ok {
+		return opt[[]RealClients]{}
+	}
+	out := []RealClients{}
+	for i, item := range items {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		item = d.deref(item)
+		d.c.pos[f] = position{item.Line, item.Column}
+		es, ok := d.mapping(item, f, realKeys)
+		if !ok {
+			continue
+		}
+		d.required(item, f, es, "kind", "count")
+		r := RealClients{line: item.Line}
+		for _, e := range es {
+			switch e.key {
+			case "kind":
+				r.Kind = enum(d, e.v, e.field, deploy.ClientKinds).V
+			case "count":
+				r.Count = d.integer(e.v, e.field, 1, MaxRealClients).V
+			case "ia":
+				if v := d.ias(e.v, e.field); v.Set {
+					r.IA = v.V
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	return some(out)
 }
 
 func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {

@@ -94,6 +94,13 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 		DAD:         r.clients.dad.or(DefaultDAD),
 		DADDelay:    r.clients.dadDelay.or(DefaultDADDelay),
 		Jitter:      r.clients.jitter.V,
+		Profile:     r.clients.profile.or(deploy.ProfileRFC),
+		Real:        r.clients.real.V,
+	}
+	for i := range s.Clients.Real {
+		if s.Clients.Real[i].IA == nil {
+			s.Clients.Real[i].IA = s.Clients.IA
+		}
 	}
 	if s.Clients.DAD == 0 && !r.clients.dadDelay.Set {
 		s.Clients.DADDelay = 0 // dad: 0s turns duplicate address detection off, delay and all

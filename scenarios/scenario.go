@@ -123,7 +123,40 @@ type Clients struct {
 	// [1-Jitter, 1+Jitter], as real clients (systemd-networkd) spread
 	// their renewals; 0 renews exactly at T1.
 	Jitter float64
+	// Profile makes the simulated clients behave as a measured real client
+	// kind where it departs from RFC 9915 (clientsim/profile); ProfileRFC,
+	// the default, follows the RFC.
+	Profile deploy.Profile
+	// Real are real DHCPv6 clients (Debian packages) the netns engine runs
+	// beside the simulated ones, each in a namespace of its own on the
+	// client link; the reports break their metrics down by kind.
+	Real []RealClients
 }
+
+// RealClients is one `clients.real` entry: Count real clients of Kind,
+// each asking for IA (the simulated clients' IAs unless given).
+type RealClients struct {
+	Kind  deploy.ClientKind
+	Count int
+	IA    []IA
+	line  int
+}
+
+// Line is the entry's line in the scenario file (0 when built in code).
+func (r RealClients) Line() int { return r.line }
+
+// RealCount is how many real clients the run starts.
+func (c Clients) RealCount() int {
+	n := 0
+	for _, r := range c.Real {
+		n += r.Count
+	}
+	return n
+}
+
+// MaxRealClients bounds clients.real: each is a namespace, a process and
+// a capture of its own.
+const MaxRealClients = 64
 
 // TotalClients is the number of clients a run may ever start: the
 // initial Count plus every join action's Count.

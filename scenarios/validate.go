@@ -339,6 +339,24 @@ func validateClients(s *Scenario, c *collector) {
 	if !(cl.Jitter >= 0 && cl.Jitter <= 0.5) {
 		c.field("clients.jitter", nil, "must be a fraction in [0, 0.5], got %v", cl.Jitter)
 	}
+	if !slices.Contains(deploy.Profiles, cl.Profile) {
+		c.field("clients.profile", names(deploy.Profiles), "unknown value %q", cl.Profile)
+	}
+	if n := cl.RealCount(); n > MaxRealClients {
+		c.field("clients.real", nil, "%d real clients in all; at most %d (each is a namespace, a process and a capture)", n, MaxRealClients)
+	}
+	for i, r := range cl.Real {
+		f := fmt.Sprintf("clients.real[%d]", i)
+		if !slices.Contains(deploy.ClientKinds, r.Kind) {
+			c.field(f+".kind", names(deploy.ClientKinds), "unknown value %q", r.Kind)
+		}
+		if r.Count < 1 || r.Count > MaxRealClients {
+			c.field(f+".count", nil, "%d is out of range 1..%d", r.Count, MaxRealClients)
+		}
+		if len(r.IA) == 0 && !cl.Stateless() {
+			c.field(f+".ia", nil, "a real client in a stateful run asks for na, pd or both")
+		}
+	}
 }
 
 type serverState string

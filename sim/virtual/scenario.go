@@ -41,6 +41,9 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 			return nil, unsupported{fmt.Errorf("virtual: t=%s impair %s: %w", a.At, a.Target, ErrNoImpairment)}
 		}
 	}
+	if n := sc.Clients.RealCount(); n > 0 {
+		return nil, unsupported{fmt.Errorf("virtual: clients.real: %d real clients are real processes; use the netns engine (clients.profile models a real kind here)", n)}
+	}
 	if sc.Relay == scenarios.Dhcrelay {
 		return nil, unsupported{errors.New("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")}
 	}
