@@ -149,6 +149,13 @@ func Analyze(events []history.Event, lab Lab) *Report {
 // AnalyzeSamples is Analyze that also returns the per-client samples the
 // report's percentiles summarise (for plotting their distribution).
 func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
+	r, s := analyze(events, lab)
+	r.ByKind = byKind(events, lab)
+	return r, s
+}
+
+// analyze is AnalyzeSamples without the breakdown by client kind.
+func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 	order := timeOrder(events)
 	a := &analyzer{
 		byName:       map[string]int32{},
@@ -193,6 +200,7 @@ func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
 		Model:     lab.Model,
 		Engine:    lab.Engine,
 		Timescale: lab.Timescale,
+		Profile:   lab.Profile,
 		Started:   a.start,
 		Ended:     a.end,
 		Servers:   append([]ServerInfo{}, lab.Servers...),
@@ -306,7 +314,7 @@ func isLab(k history.Kind) bool {
 	case history.ServerStarted, history.ServerKilled, history.ServerFrozen, history.ServerThawed,
 		history.ServerRestarted, history.LinkCut, history.LinkHealed, history.LinkImpaired,
 		history.RunStarted, history.RunEnded, history.ClientsJoined, history.ClientsLeft,
-		history.LinkFlapped, history.AddressOccupied:
+		history.LinkFlapped, history.AddressOccupied, history.ClientKind:
 		return true
 	}
 	return false

@@ -13,6 +13,9 @@ type Lab struct {
 	Model     string  // split | unique | identical, copied to the report
 	Engine    string  // netns | virtual, copied to the report
 	Timescale float64 // copied to the report; 0 means 1
+	// Profile is the simulated clients' profile (clients.profile: rfc,
+	// dhclient, ...), copied to the report; "" for rfc.
+	Profile string
 
 	// Servers maps the lab's server names (used by lab events) to their
 	// DUIDs (used by client events).

@@ -11,6 +11,7 @@ type Report struct {
 	Model     string    `json:"model"`
 	Engine    string    `json:"engine"`
 	Timescale float64   `json:"timescale"`
+	Profile   string    `json:"profile,omitempty"` // the simulated clients' profile; "" for rfc
 	Started   time.Time `json:"started"`
 	Ended     time.Time `json:"ended"`
 	DurationS float64   `json:"duration_s"`
@@ -59,6 +60,11 @@ type Report struct {
 	// ("clients" and each server), as the engine measured them.
 	Usage map[string]Usage `json:"usage,omitempty"`
 
+	// ByKind breaks the client metrics down by client kind when the run
+	// had real clients (history.ClientKind events): the simulated
+	// population first, then each real kind by name; nil otherwise.
+	ByKind []KindReport `json:"by_kind,omitempty"`
+
 	Expect []ExpectResult `json:"expect"`
 }
 
@@ -70,6 +76,7 @@ func (r *Report) Lab() Lab {
 		Model:     r.Model,
 		Engine:    r.Engine,
 		Timescale: r.Timescale,
+		Profile:   r.Profile,
 		Servers:   append([]ServerInfo(nil), r.Servers...),
 		Start:     r.Started,
 		End:       r.Ended,

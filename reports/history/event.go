@@ -47,6 +47,11 @@ const (
 	ClientsLeft     Kind = "clients_left"     // clients told to Release and stop (Detail: how many)
 	LinkFlapped     Kind = "link_flapped"     // the clients' link went down and up
 	AddressOccupied Kind = "address_occupied" // a foreign host took an address (Detail: which)
+	// ClientKind labels client Client as a real client of kind Detail
+	// ("dhclient", "dhcpcd", ...; sim/realclient), with its version in
+	// Cause. Clients without one are the simulated population. It is the
+	// one lab event with Client set.
+	ClientKind Kind = "client_kind"
 )
 
 // IA types of a lease.

@@ -31,6 +31,7 @@ type page struct {
 	Figures    []figure
 	Duplicates []dupGroup
 	Conflicts  []conflictGroup // shown when one run has a conflict
+	Kinds      []kindGroup     // per run with real clients: the breakdown by client kind
 	Files      []string        // relative links to the other outputs
 }
 
@@ -42,6 +43,21 @@ func (p page) AnyConflict() bool {
 		}
 	}
 	return false
+}
+
+// kindGroup is one run's breakdown by client kind (KindRows).
+type kindGroup struct {
+	Name string
+	Head []string
+	Rows [][]string
+}
+
+func kindsOf(name string, r *check.Report) []kindGroup {
+	rows := KindRows(r)
+	if rows == nil {
+		return nil
+	}
+	return []kindGroup{{Name: name, Head: KindHead, Rows: rows}}
 }
 
 // conflictGroup is one run's DAD conflicts.
@@ -124,6 +140,7 @@ func htmlRun(w io.Writer, run *Run, extra []string) error {
 	}
 	p.Duplicates = []dupGroup{dups(r.Scenario, r)}
 	p.Conflicts = []conflictGroup{conflictsOf(r.Scenario, r)}
+	p.Kinds = kindsOf(r.Scenario, r)
 	return execute(w, p)
 }
 
@@ -155,6 +172,7 @@ func HTMLCompare(w io.Writer, runs []*Run) error {
 		p.Expect = append(p.Expect, group(names[i], r))
 		p.Duplicates = append(p.Duplicates, dups(names[i], r))
 		p.Conflicts = append(p.Conflicts, conflictsOf(names[i], r))
+		p.Kinds = append(p.Kinds, kindsOf(names[i], r)...)
 		dir := r.Model
 		if dir == "" {
 			dir = r.Scenario

@@ -28,6 +28,7 @@ func markdownRun(w io.Writer, r *check.Report, extra []string) error {
 		fmt.Fprintf(&b, "| %s | %s |\n", mdText(x.Name), mdText(x.Value))
 	}
 	b.WriteString("\n")
+	mdKinds(&b, "", r)
 	mdExpect(&b, []string{""}, []*check.Report{r})
 	mdDuplicates(&b, "", r)
 	mdConflicts(&b, "", r)
@@ -70,6 +71,9 @@ func MarkdownCompare(w io.Writer, runs []*check.Report) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
+	for i, r := range runs {
+		mdKinds(&b, names[i], r)
+	}
 	mdExpect(&b, names, runs)
 	for i, r := range runs {
 		mdDuplicates(&b, names[i], r)

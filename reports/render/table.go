@@ -121,6 +121,7 @@ func Table(w io.Writer, r *check.Report) error {
 	}
 
 	var b strings.Builder
+	kindTable(&b, r)
 	ev := r.Duplicates.Evidence
 	for i, e := range ev {
 		if i == MaxEvidence {
@@ -204,6 +205,35 @@ func CompareRows(runs []*check.Report) []CompareRow {
 	line("undecided", func(r *check.Report) string { return strconv.Itoa(r.Rebind.Undecided) })
 	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
 	line("bound", func(r *check.Report) string { return strconv.Itoa(r.Bound) })
+	// with real clients: each kind's own figures (KindRows has them all)
+	for _, kind := range kindsIn(runs) {
+		of := func(r *check.Report) *check.KindReport {
+			for i := range r.ByKind {
+				if r.ByKind[i].Kind == kind {
+					return &r.ByKind[i]
+				}
+			}
+			return nil
+		}
+		line(kind+" rebind failure", func(r *check.Report) string {
+			if k := of(r); k != nil {
+				return pctOf(k.Rebind.FailureRate)
+			}
+			return "-"
+		})
+		line(kind+" re-acquisition p50", func(r *check.Report) string {
+			if k := of(r); k != nil {
+				return opt(k.ReacquireS, func(p check.Percentiles) float64 { return p.P50 })
+			}
+			return "-"
+		})
+		line(kind+" outage p99", func(r *check.Report) string {
+			if k := of(r); k != nil {
+				return opt(k.OutageS, func(p check.Percentiles) float64 { return p.P99 })
+			}
+			return "-"
+		})
+	}
 	line("verdict", func(r *check.Report) string { return Verdict(r) })
 	return rows
 }

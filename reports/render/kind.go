@@ -1,0 +1,108 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"d6lab/reports/check"
+)
+
+// KindHead is the header of the breakdown by client kind (KindRows).
+var KindHead = []string{"client kind", "clients", "bound", "first binding p50/p99", "affected",
+	"rebind failure", "re-acquisition p50/p99", "outage p99", "continuity", "unrecovered", "conflicts (dad)"}
+
+// KindRows returns one row per client kind of r.ByKind, in KindHead's
+// columns; nil when the run had no real client.
+func KindRows(r *check.Report) [][]string {
+	var rows [][]string
+	for _, k := range r.ByKind {
+		first := "-"
+		if k.Acquire.BindS.Count > 0 {
+			first = sec(k.Acquire.BindS.P50) + " / " + sec(k.Acquire.BindS.P99)
+		}
+		reacq := "n/a"
+		if k.ReacquireS != nil {
+			reacq = sec(k.ReacquireS.P50) + " / " + sec(k.ReacquireS.P99)
+		}
+		rows = append(rows, []string{
+			KindName(k), strconv.Itoa(k.Clients), strconv.Itoa(k.Bound), first,
+			strconv.Itoa(k.Affected), pctOf(k.Rebind.FailureRate), reacq,
+			opt(k.OutageS, func(p check.Percentiles) float64 { return p.P99 }),
+			pctOf(k.Continuity), strconv.Itoa(k.Unrecovered), strconv.Itoa(k.Conflicts),
+		})
+	}
+	return rows
+}
+
+// KindName names a kind with its version or profile: "dhclient 4.4.3-P1",
+// "simulated (profile dhclient)".
+func KindName(k check.KindReport) string {
+	switch {
+	case k.Profile != "":
+		return fmt.Sprintf("%s (profile %s)", k.Kind, k.Profile)
+	case k.Version != "":
+		return k.Kind + " " + k.Version
+	}
+	return k.Kind
+}
+
+// kindTable writes the breakdown as aligned text.
+func kindTable(b *strings.Builder, r *check.Report) {
+	rows := KindRows(r)
+	if rows == nil {
+		return
+	}
+	b.WriteString("by client kind\n")
+	all := append([][]string{KindHead}, rows...)
+	width := make([]int, len(KindHead))
+	for _, row := range all {
+		for i, c := range row {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	for _, row := range all {
+		b.WriteString(" ")
+		for i, c := range row {
+			fmt.Fprintf(b, " %-*s", width[i], c)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// mdKinds writes the breakdown as a Markdown table.
+func mdKinds(b *strings.Builder, name string, r *check.Report) {
+	rows := KindRows(r)
+	if rows == nil {
+		return
+	}
+	title := "**By client kind**"
+	if name != "" {
+		title = "**By client kind in " + mdText(name) + "**"
+	}
+	b.WriteString(title + "\n\n")
+	b.WriteString("| " + strings.Join(KindHead, " | ") + " |\n|" + strings.Repeat("---|", len(KindHead)) + "\n")
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			cells[i] = mdText(c)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+}
+
+// kindsIn lists the client kinds of the runs' breakdowns, in order of
+// first appearance (the simulated population first).
+func kindsIn(runs []*check.Report) []string {
+	var kinds []string
+	for _, r := range runs {
+		for _, k := range r.ByKind {
+			if !slices.Contains(kinds, k.Kind) {
+				kinds = append(kinds, k.Kind)
+			}
+		}
+	}
+	return kinds
+}
