@@ -61,8 +61,8 @@ var _ = Describe("A comparison with real clients", func() {
 		one := 1.0
 		a, b := sample("split", 1, 0), sample("identical", 0, 0)
 		a.ByKind = []check.KindReport{
-			{Kind: check.Simulated, Rebind: check.Rebind{FailureRate: &one}, ReacquireS: &check.Percentiles{P50: 19}},
-			{Kind: "dhclient", Rebind: check.Rebind{FailureRate: &one}, ReacquireS: &check.Percentiles{P50: 20.5}},
+			{Kind: check.Simulated, Rebind: check.Rebind{FailureRate: &one}, ReacquireS: &check.Percentiles{Count: 3, P50: 19}},
+			{Kind: "dhclient", Rebind: check.Rebind{FailureRate: &one}, ReacquireS: &check.Percentiles{Count: 2, P50: 20.5}},
 		}
 		b.ByKind = []check.KindReport{{Kind: check.Simulated}}
 		rows := render.CompareRows([]*check.Report{a, b})
