@@ -251,7 +251,7 @@ expect:
 			Expect(s.Link).To(Equal(netip.MustParsePrefix("2001:db8:1:1::/64")))
 			Expect(s.Lifetimes).To(Equal(scenarios.Lifetimes{T1: 10 * time.Second, T2: 16 * time.Second, Preferred: 20 * time.Second, Valid: 30 * time.Second}))
 			Expect(s.Duration).To(Equal(time.Minute))
-			Expect(s.Clients).To(Equal(scenarios.Clients{Count: 10, Ramp: 2 * time.Second, IA: []scenarios.IA{scenarios.NA}, Timescale: 1, Seed: 1, DAD: time.Second, DADDelay: time.Second}))
+			Expect(s.Clients).To(Equal(scenarios.Clients{Count: 10, Ramp: 2 * time.Second, IA: []scenarios.IA{scenarios.NA}, Timescale: 1, Seed: 1, DAD: time.Second, DADDelay: time.Second, Profile: deploy.ProfileRFC}))
 			Expect(s.Servers).To(HaveLen(2))
 			for i, sv := range s.Servers {
 				Expect(sv.Name).To(Equal("s" + strconv.Itoa(i+1)))
@@ -274,6 +274,29 @@ expect:
 				Expect(sv.Allocator).To(Equal(deploy.AllocHash))
 			}
 			Expect(s.Servers[2].Preference).To(BeEquivalentTo(0))
+		})
+
+		It("reads clients.profile and clients.real, a real entry's IAs defaulting to the clients'", func() {
+			s, err := scenarios.Parse("t.yaml", []byte(`name: t
+model: split
+duration: 60s
+clients:
+  count: 10
+  ia: [na, pd]
+  profile: dhclient
+  real:
+    - {kind: dhclient, count: 5}
+    - {kind: dhcpcd, count: 2, ia: [pd]}
+`))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.Clients.Profile).To(Equal(deploy.ProfileDhclient))
+			Expect(s.Clients.Real).To(HaveLen(2))
+			Expect(s.Clients.Real[0].Kind).To(Equal(deploy.Dhclient))
+			Expect(s.Clients.Real[0].Count).To(Equal(5))
+			Expect(s.Clients.Real[0].IA).To(Equal([]scenarios.IA{scenarios.NA, scenarios.PD}))
+			Expect(s.Clients.Real[1].IA).To(Equal([]scenarios.IA{scenarios.PD}))
+			Expect(s.Clients.Real[1].Line()).To(Equal(10))
+			Expect(s.Clients.RealCount()).To(Equal(7))
 		})
 
 		It("keeps the lifetimes the file gives and defaults the rest", func() {
