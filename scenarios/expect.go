@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"d6lab/deploy"
 )
 
 // MetricPaths lists the JSON paths of a run report that an `expect:` block
@@ -87,6 +89,24 @@ var MetricPaths = []string{
 	"lease_files.agree",   // leases in the servers' files that clients hold
 	"lease_files.missing", // leases clients hold that their server's file lacks
 	"lease_files.stale",   // unexpired bindings in a file that no client holds
+}
+
+// KindMetrics are the metrics of Report.ByKind an `expect:` may bound as
+// by_kind.KIND.METRIC, KIND being "simulated" or a real client kind: the
+// same definitions over that kind's clients alone.
+var KindMetrics = []string{
+	"clients", "bound", "affected", "rebind.extended", "rebind.renumbered", "rebind.silent",
+	"rebind.failure_rate", "reacquire_s.p50", "reacquire_s.p99", "reacquire_s.max",
+	"outage_s.p50", "outage_s.p99", "outage_s.max", "continuity", "unrecovered", "conflicts",
+	"acquire.bind_s.p50", "acquire.bind_s.p99", "acquire.never",
+}
+
+func init() {
+	for _, k := range append([]string{"simulated"}, names(deploy.ClientKinds)...) {
+		for _, m := range KindMetrics {
+			MetricPaths = append(MetricPaths, "by_kind."+k+"."+m)
+		}
+	}
 }
 
 // textMetrics are the MetricPaths that are not numbers.

@@ -51,7 +51,9 @@ func (r *Report) Evaluate(bounds []Bound) {
 		if lerr != nil {
 			var ue *UnknownError
 			if errors.As(lerr, &ue) {
-				ue.Reason = r.unknownReason(bd.Path)
+				if ue.Reason == "" {
+					ue.Reason = r.unknownReason(bd.Path)
+				}
 				res.Unknown = true
 			}
 			res.Error = lerr.Error()
@@ -123,6 +125,10 @@ func (r *Report) unknownReason(path string) string {
 	if r.Affected == 0 {
 		return "no client was affected by the fault"
 	}
+	if rest, ok := strings.CutPrefix(path, "by_kind."); ok {
+		kind, _, _ := strings.Cut(rest, ".")
+		return "no " + kind + " client was affected by the fault"
+	}
 	if ia, ok := strings.CutPrefix(path, "per_ia."); ok {
 		ia, _, _ = strings.Cut(ia, ".")
 		return "no " + ia + " lease was affected by the fault"
@@ -153,6 +159,14 @@ func lookup(doc map[string]any, path string) (float64, error) {
 			}
 			cur = next
 		case []any:
+			if el, ok := byKindName(node, p); ok {
+				// by_kind.<kind>: the element of that kind
+				cur = el
+				continue
+			}
+			if strings.Join(parts[:i], ".") == "by_kind" {
+				return 0, &UnknownError{Path: path, Reason: fmt.Sprintf("no %s client in this run", p)}
+			}
 			n, err := strconv.Atoi(p)
 			if err != nil || n < 0 || n >= len(node) {
 				return 0, &MetricError{Path: path, Reason: fmt.Sprintf("index %q out of range [0,%d)", p, len(node))}
@@ -203,4 +217,15 @@ func compare(v float64, op string, bound float64) (bool, error) {
 		return math.Abs(v-bound) > eqTolerance, nil
 	}
 	return false, fmt.Errorf("unknown operator %q (valid: %s)", op, strings.Join(Ops, " "))
+}
+
+// byKindName finds the element of a list of objects whose "kind" is name
+// (Report.ByKind as JSON).
+func byKindName(list []any, name string) (any, bool) {
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok && m["kind"] == name {
+			return m, true
+		}
+	}
+	return nil, false
 }

@@ -72,4 +72,27 @@ var _ = Describe("The breakdown by client kind", func() {
 		Expect(r.Lab().Profile).To(Equal("dhcpcd"))
 		Expect(check.Analyze(run(10, kindEv(2, "dhclient", ""), bound(0, 2, addr(2), duidA, 30)), r.Lab()).ByKind).To(Equal(r.ByKind))
 	})
+
+	It("lets an expect bound name a kind: by_kind.KIND.METRIC", func() {
+		r := check.Analyze(run(100,
+			kindEv(2, "dhclient", ""),
+			bound(0, 1, addr(1), duidA, 100), bound(0, 2, addr(2), duidA, 30),
+			kill,
+			renumbered(15, 1, addr(1), addr(11), duidB, 100),
+			renumbered(20, 2, addr(2), addr(12), duidB, 100),
+		), lab)
+		r.Evaluate([]check.Bound{
+			{Path: "by_kind.dhclient.reacquire_s.p50", Op: "<=", Value: 10, Raw: "<= 10"},
+			{Path: "by_kind.simulated.reacquire_s.p50", Op: "<=", Value: 10, Raw: "<= 10"},
+			{Path: "by_kind.dhcpcd.clients", Op: ">=", Value: 1, Raw: ">= 1"},
+		})
+		Expect(r.Expect).To(HaveLen(3))
+		Expect(r.Expect[0].OK).To(BeTrue())
+		Expect(r.Expect[0].Value).To(Equal(10.0))
+		Expect(r.Expect[1].OK).To(BeTrue())
+		Expect(r.Expect[1].Value).To(Equal(5.0))
+		Expect(r.Expect[2].OK).To(BeFalse())
+		Expect(r.Expect[2].Unknown).To(BeTrue())
+		Expect(r.Expect[2].Error).To(ContainSubstring("no dhcpcd client in this run"))
+	})
 })
