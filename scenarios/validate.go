@@ -342,6 +342,9 @@ func validateClients(s *Scenario, c *collector) {
 	if !slices.Contains(deploy.Profiles, cl.Profile) {
 		c.field("clients.profile", names(deploy.Profiles), "unknown value %q", cl.Profile)
 	}
+	if len(cl.Real) > 0 && cl.Timescale != 1 {
+		c.field("clients.timescale", nil, "%v with clients.real: real clients keep RFC 9915's constants, so the simulated ones must too (timescale 1) for the kinds to compare", cl.Timescale)
+	}
 	if n := cl.RealCount(); n > MaxRealClients {
 		c.field("clients.real", nil, "%d real clients in all; at most %d (each is a namespace, a process and a capture)", n, MaxRealClients)
 	}
