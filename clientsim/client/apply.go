@@ -20,6 +20,8 @@ const (
 type applyResult struct {
 	noBinding bool // an IA came back NoBinding to a Renew or Rebind: send a Request
 	missing   bool // an IA with leases was missing or unusable in the Reply
+	noAddrs   bool // an IA came back NoAddrsAvail or NoPrefixAvail to a Renew or Rebind
+	usable    int  // IAs taken in with at least one address or prefix (lifetime 0 too)
 }
 
 // apply takes the IAs of a Reply into the client's binding (§18.2.10.1)
@@ -65,7 +67,13 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 			if len(a.leases) > 0 && ctx != ctxRequest {
 				res.missing = true
 			}
+			if ctx != ctxRequest && (info.status == iana.StatusNoAddrsAvail || info.status == iana.StatusNoPrefixAvail) {
+				res.noAddrs = true
+			}
 			continue
+		}
+		if len(c.entries) > 0 {
+			res.usable++
 		}
 		c.applyIA(now, a, ctx, info, shex)
 	}
@@ -88,6 +96,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 	}
 	old := len(a.leases) // leases [0, old) were held before; appended ones are new
+	at := c.leaseClock(now)
 	isExt := c.isExt[:0]
 	for range old {
 		isExt = append(isExt, false)
@@ -115,11 +124,11 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 		l := &a.leases[j]
 		l.Preferred, l.Valid = e.pref, e.valid
-		l.Granted, l.Until = now, now.Add(e.valid)
+		l.Granted, l.Until = now, at.Add(e.valid)
 		l.Server = shex
 	}
 	if minPref >= 0 {
-		c.setTimes(now, a, info.t1, info.t2, minPref, minValid)
+		c.setTimes(now, at, a, info.t1, info.t2, minPref, minValid)
 	}
 
 	extKind := history.Renewed // a Reply to Renew, or to a Request for a held lease
@@ -161,9 +170,9 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 
 // setTimes sets the IA's T1 and T2 from a Reply (t1, t2 as given, 0 when
 // the server left them to the client) and the shortest preferred and
-// valid lifetimes of its leases, and stamps them on the leases just
-// granted.
-func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.Duration) {
+// valid lifetimes of its leases, counted from at (leaseClock), and stamps
+// them on the leases just granted (at now).
+func (c *Client) setTimes(now, at time.Time, a *ia, t1, t2, minPref, minValid time.Duration) {
 	// §14.2, §21.4, §21.21: a T1 or T2 of 0 is left to the client: 0.5 and
 	// 0.8 times the shortest preferred lifetime. A non-zero value is the
 	// server's and is used as given: a chosen T1 above a given T2 comes
@@ -192,12 +201,23 @@ func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.D
 		at2 = min(at2, max(t2, minValid-1))
 		at1 = min(at1, at2)
 	}
-	a.t1At, a.t2At = now.Add(at1), now.Add(at2)
+	a.t1At, a.t2At = at.Add(at1), at.Add(at2)
 	for j := range a.leases {
 		if a.leases[j].Granted.Equal(now) {
 			a.leases[j].T1, a.leases[j].T2 = t1, t2
 		}
 	}
+}
+
+// leaseClock is the instant from which the lifetimes, T1 and T2 of a
+// Reply received at now count: now (RFC 9915), or with
+// Deviations.WholeSecondClock the start of now's second, as ISC dhclient
+// 4.4 counts them from cur_time (client/dhc6.c, dhc6_parse_ia_na).
+func (c *Client) leaseClock(now time.Time) time.Time {
+	if c.cfg.Deviations.WholeSecondClock {
+		return now.Truncate(time.Second)
+	}
+	return now
 }
 
 // tentative starts duplicate address detection for l, an IA_NA address

@@ -85,6 +85,11 @@ type Config struct {
 	// values models real clients, it is not an RFC rule. T1 stays at or
 	// below T2, and T2 before the shortest valid lifetime ends.
 	Jitter float64
+
+	// Deviations make the client behave as a real client kind where it
+	// departs from RFC 9915 (clientsim/profile); the zero value is RFC
+	// 9915.
+	Deviations Deviations
 }
 
 // Errors of New.
@@ -170,8 +175,8 @@ func New(cfg Config) (*Client, error) {
 		duid:       duid,
 		duidHex:    hex.EncodeToString(cfg.DUID),
 		dst:        cfg.Dst,
-		solMaxRT:   scale(SolMaxRT, cfg.Timescale),
-		infMaxRT:   scale(InfMaxRT, cfg.Timescale),
+		solMaxRT:   scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale),
+		infMaxRT:   scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale),
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
 		cidOpt:     dhcpv6.OptClientID(duid),
@@ -314,6 +319,24 @@ func (c *Client) Stop(now time.Time) Output {
 		c.state = Stopped
 		return c.finish()
 	}
+	if c.state == Soliciting {
+		// Leases kept through a Solicit (Deviations.NoBindingSolicit,
+		// NoAddrsSolicit; never under RFC 9915): no server to release
+		// them to, as dhcpcd 9.4.1 releases only when bound
+		// (dhcp6_startrelease); the client stops using them and stops.
+		for i := range c.ias {
+			a := &c.ias[i]
+			for _, l := range a.leases {
+				c.leaseEvent(now, history.Released, a, l, "")
+			}
+			a.leases = a.leases[:0]
+		}
+		clear(c.releasing)
+		c.releasing = c.releasing[:0]
+		c.ex.kind = dhcpv6.MessageTypeNone
+		c.state = Stopped
+		return c.finish()
+	}
 	// §18.2.7: the client MUST stop using all of the leases being
 	// released before it begins the Release message exchange.
 	for i := range c.ias {
@@ -363,6 +386,10 @@ func (c *Client) Decline(now time.Time, addr netip.Addr) Output {
 // its configuration again. Other states are left alone.
 func (c *Client) LinkChanged(now time.Time) Output {
 	c.begin()
+	if c.cfg.Deviations.IgnoreLinkChange {
+		// Not RFC 9915 (ISC dhclient 4.4 does not watch the link).
+		return c.finish()
+	}
 	switch c.state {
 	case Informing, Informed:
 		c.startInfo(now, true)
@@ -546,6 +573,7 @@ func (c *Client) fail(now time.Time) {
 			c.startRequest(now)
 			return
 		}
+		c.failDrops(now, "request")
 		// §18.2.2: the exchange failed; start over with Solicit (or go
 		// on with the leases still held after a NoBinding, §18.2.10.1).
 		c.endRequest(now)
@@ -559,7 +587,15 @@ func (c *Client) fail(now time.Time) {
 		// §18.2.4: Renew runs until T2, then the client Rebinds.
 		c.startRebind(now, false)
 	case dhcpv6.MessageTypeRebind:
-		if link {
+		if c.ex.cnfRebind && c.cfg.Deviations.FailDrops {
+			// Not RFC 9915 (dhcpcd 9.4.1, dhcp6_failrebind): drop
+			// everything and Solicit.
+			c.gaveUp(now, "rebind")
+			c.failDrops(now, "rebind")
+			c.settle(now)
+			return
+		}
+		if link || c.ex.cnfRebind {
 			// §18.2.12 with §18.2.3: no answer, keep the leases.
 			c.gaveUp(now, "rebind")
 			c.bound(now)
@@ -591,6 +627,13 @@ func (c *Client) fail(now time.Time) {
 	case dhcpv6.MessageTypeConfirm:
 		// §18.2.3: no answer to Confirm, continue using the leases.
 		c.gaveUp(now, "confirm")
+		if c.cfg.Deviations.FailDrops {
+			// Not RFC 9915 (dhcpcd 9.4.1, dhcp6_failconfirm): drop
+			// everything and Solicit.
+			c.failDrops(now, "confirm")
+			c.settle(now)
+			return
+		}
 		c.bound(now)
 	case dhcpv6.MessageTypeDecline:
 		c.gaveUp(now, "decline")
@@ -599,6 +642,24 @@ func (c *Client) fail(now time.Time) {
 		// §18.2.7: after REL_MAX_RC the client abandons the exchange.
 		c.gaveUp(now, "release")
 		c.state = Stopped
+	}
+}
+
+// failDrops, with Deviations.FailDrops (dhcpcd 9.4.1, dhcp6_fail; not
+// RFC 9915), drops every lease the client holds after the exchange what
+// failed: an Expired event each, with Detail "dropped: what".
+func (c *Client) failDrops(now time.Time, what string) {
+	if !c.cfg.Deviations.FailDrops {
+		return
+	}
+	for i := range c.ias {
+		a := &c.ias[i]
+		for _, l := range a.leases {
+			c.leaseEvent(now, history.Expired, a, l, "")
+			c.out.Events[len(c.out.Events)-1].Detail = "dropped: " + what
+		}
+		clear(a.leases)
+		a.leases = a.leases[:0]
 	}
 }
 
@@ -648,6 +709,16 @@ func (c *Client) clearOffers() {
 // with nothing it solicits (§18.2.2, §18.2.10.1).
 func (c *Client) endRequest(now time.Time) {
 	c.retryAfterNoBinding(now)
+	if c.reqFromOffer && c.leaseCount() > 0 && len(c.declineQ) == 0 {
+		// A Solicit that kept the old leases (Deviations.NoBindingSolicit,
+		// NoAddrsSolicit; never under RFC 9915, which solicits with
+		// nothing held) solicits again, as dhcpcd 9.4.1 and ISC dhclient
+		// 4.4 go back to it (dhcp6_startdiscoinform; start_init6): the
+		// old leases run out meanwhile.
+		c.ex.kind = dhcpv6.MessageTypeNone
+		c.startSolicit(now, c.cfg.Deviations.SolicitDelayEvery)
+		return
+	}
 	c.settle(now)
 }
 
@@ -674,11 +745,25 @@ func (c *Client) startRenew(now time.Time) {
 	}
 	c.state = Renewing
 	c.newExchange(dhcpv6.MessageTypeRenew, RenewParams.Scaled(c.cfg.Timescale), t2)
+	// Deviations.UncappedFirstRenewRT (ISC dhclient 4.4, not RFC 9915):
+	// the first RT may run past T2, and the Rebind waits for it.
+	c.ex.uncappedFirst = c.cfg.Deviations.UncappedFirstRenewRT
 	c.launch(now, false)
 }
 
 func (c *Client) startRebind(now time.Time, link bool) {
 	c.state = Rebinding
+	if c.cfg.Deviations.PDRebindConfirm && c.cfg.IAPD {
+		// Not RFC 9915 (dhcpcd 9.4.1, dhcp6_startrebind, after RFC 3633
+		// §12.1): with an IA_PD every Rebind takes Confirm's parameters
+		// and CNF_MAX_RD counted from now, the start, not from the first
+		// transmission.
+		p := LinkRebindParams.Scaled(c.cfg.Timescale)
+		c.newExchange(dhcpv6.MessageTypeRebind, p, now.Add(p.MRD))
+		c.ex.linkChange, c.ex.cnfRebind = link, true
+		c.launch(now, true)
+		return
+	}
 	if link {
 		// §18.2.12: after a link change, Rebind with Confirm's parameters.
 		c.newExchange(dhcpv6.MessageTypeRebind, LinkRebindParams.Scaled(c.cfg.Timescale), time.Time{})
@@ -714,6 +799,9 @@ func (c *Client) afterDecline(now time.Time) {
 	c.ex.kind = dhcpv6.MessageTypeNone
 	clear(c.declining)
 	c.declining = c.declining[:0]
+	// Deviations.FailDrops (dhcpcd 9.4.1: a Reply to Decline, or none,
+	// ends in dhcp6_fail; not RFC 9915): the other leases go too.
+	c.failDrops(now, "decline")
 	c.settle(now)
 }
 
@@ -735,8 +823,12 @@ func (c *Client) settle(now time.Time) {
 	switch {
 	case len(c.declineQ) > 0:
 		c.startDecline(now)
-	case c.leaseCount() == 0:
-		c.startSolicit(now, false)
+	case c.leaseCount() == 0, c.serverHex == "":
+		// §18.2.1 delays the first Solicit only; Deviations.SolicitDelayEvery
+		// (ISC dhclient 4.4, dhcpcd 9.4.1) delays every one. Leases with
+		// no server were kept through a Solicit (Deviations.NoBindingSolicit,
+		// NoAddrsSolicit; never under RFC 9915): it goes on.
+		c.startSolicit(now, c.cfg.Deviations.SolicitDelayEvery)
 	default:
 		c.state = Bound
 	}
@@ -824,7 +916,7 @@ func (c *Client) leasesChanged(now time.Time) {
 		return
 	}
 	switch {
-	case c.ex.linkChange: // Confirm's MRD (§18.2.12)
+	case c.ex.linkChange, c.ex.cnfRebind: // Confirm's MRD (§18.2.12; PDRebindConfirm)
 	case k == dhcpv6.MessageTypeRebind:
 		c.ex.deadline = c.lastUntil()
 	default:
@@ -902,7 +994,14 @@ func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Ti
 // in [0, MaxDelay] when delay is set and the parameters have one.
 func (c *Client) launch(now time.Time, delay bool) {
 	if delay && c.ex.p.MaxDelay > 0 {
-		d := time.Duration(c.rng.Int64N(int64(c.ex.p.MaxDelay) + 1))
+		var d time.Duration
+		if c.cfg.Deviations.FixedInitialDelay {
+			// Not RFC 9915 (dhcpcd 9.4.1, dhcp6_sendmessage): the maximum
+			// times 1 + RAND, RAND uniform in [0, 0.1).
+			d = c.ex.p.MaxDelay + frac(c.ex.p.MaxDelay, c.rng.Float64()*0.1)
+		} else {
+			d = time.Duration(c.rng.Int64N(int64(c.ex.p.MaxDelay) + 1))
+		}
 		if d > 0 {
 			c.ex.next = now.Add(d)
 			return

@@ -48,4 +48,12 @@
 // servers are never scaled (the lab configures short ones instead), nor are
 // DAD and DADDelay (host constants). Config.Jitter spreads T1 and T2 the way
 // real clients do; it is a model of them, not an RFC rule.
+//
+// Config.Deviations makes the client depart from RFC 9915 where a real
+// client kind does (ISC dhclient 4.4, dhcpcd 9.4.1): taking the first
+// Advertise, a late Rebind, what NoBinding or NoAddrsAvail to a Renew or
+// Rebind leads to, Solicit delays, dropping leases when an exchange fails,
+// and more. Its zero value is RFC 9915 and everything above holds; each
+// field documents what it changes and the client code it models.
+// clientsim/profile fills it from the profile a scenario names.
 package client

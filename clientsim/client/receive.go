@@ -98,6 +98,9 @@ func status(m *dhcpv6.Message) iana.StatusCode {
 // client MUST process them; §21.24, §21.25: values outside [60, 86400]
 // MUST be ignored). They replace RFC constants, so Timescale scales them.
 func (c *Client) maxRT(m *dhcpv6.Message) {
+	if c.cfg.Deviations.IgnoreMaxRTOptions {
+		return // Deviations.IgnoreMaxRTOptions (ISC dhclient 4.4), not RFC 9915
+	}
 	for _, code := range [2]dhcpv6.OptionCode{dhcpv6.OptionSolMaxRT, dhcpv6.OptionInfMaxRT} {
 		o, ok := m.GetOneOption(code).(*dhcpv6.OptionGeneric)
 		if !ok || len(o.OptionData) != 4 {
@@ -151,7 +154,9 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 	c.keepOffer(pref, sid, shex, lo)
 	// §18.2.1, §18.2.9: Preference 255 makes the client Request at once;
 	// after the first RT the first valid Advertise is taken.
-	if pref == 255 || c.ex.count > 1 {
+	// Deviations.TakeFirstAdvertise (dhcpcd 9.4.1, not RFC 9915): the
+	// first valid Advertise is taken at once, whatever its Preference.
+	if pref == 255 || c.ex.count > 1 || c.cfg.Deviations.TakeFirstAdvertise {
 		c.offerAt = 0
 		c.startRequest(now)
 	}
@@ -168,13 +173,29 @@ func (c *Client) keepOffer(pref int, sid dhcpv6.DUID, shex string, lo int) {
 			c.offerHints = c.offerHints[:lo]
 			return
 		}
-		if c.offers[k].pref < pref && at == len(c.offers) {
+		if at == len(c.offers) && c.before(pref, shex, &c.offers[k]) {
 			at = k
 		}
 	}
 	c.offers = append(c.offers, offer{})
 	copy(c.offers[at+1:], c.offers[at:])
 	c.offers[at] = offer{pref: pref, server: sid, serverHex: shex, lo: int32(lo), hi: int32(len(c.offerHints))}
+}
+
+// before reports whether an Advertise of preference pref from the server
+// shex goes before the stored offer o: a higher preference does (§18.2.1);
+// on equal preference the one received first stays first, unless
+// Deviations.LowestServerIDFirst (ISC dhclient 4.4, dhc6_best_lease) puts
+// the binary lower Server Identifier first: a shorter one, or the lower
+// of two as long (their hex strings compare the same way).
+func (c *Client) before(pref int, shex string, o *offer) bool {
+	if pref != o.pref || !c.cfg.Deviations.LowestServerIDFirst {
+		return pref > o.pref
+	}
+	if len(shex) != len(o.serverHex) {
+		return len(shex) < len(o.serverHex)
+	}
+	return shex < o.serverHex
 }
 
 // requestReply handles the Reply to a Request, or a Rapid Commit Reply to
@@ -242,15 +263,37 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, 
 		return
 	}
 	res := c.apply(now, m, ctx, shex)
+	d := &c.cfg.Deviations
+	if res.usable == 0 && (res.noBinding && d.NoBinding == NoBindingSolicit || res.noAddrs && d.NoAddrsSolicit) {
+		// Not RFC 9915: no usable IA in the Reply (NoBinding with
+		// Deviations.NoBindingSolicit, dhcpcd 9.4.1; NoAddrsAvail or
+		// NoPrefixAvail with Deviations.NoAddrsSolicit, dhcpcd 9.4.1 and
+		// ISC dhclient 4.4): Solicit, keeping the leases until they
+		// expire.
+		c.startSolicit(now, d.SolicitDelayEvery)
+		return
+	}
 	if res.noBinding {
 		// §18.2.10.1: NoBinding for an IA in a Reply to Renew or Rebind:
 		// the client sends a Request, with IA options for all its IAs, to
 		// the server that responded, and goes on using the leases still
 		// valid meanwhile.
-		c.setServer(sid, shex)
+		var deadline time.Time
+		switch d.NoBinding {
+		case NoBindingRequest:
+			c.setServer(sid, shex)
+		case NoBindingRequestOnce:
+			// Not RFC 9915 (ISC dhclient 4.4): to the server of the
+			// binding, once, and nothing more until the leases expire.
+			deadline = c.lastUntil()
+		case NoBindingSolicit:
+			// Not RFC 9915 (dhcpcd 9.4.1, another IA was usable): to the
+			// server of the binding.
+		}
 		c.reqFromOffer = false
 		c.state = Requesting
-		c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
+		c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), deadline)
+		c.ex.once = !deadline.IsZero()
 		c.launch(now, false)
 		return
 	}

@@ -27,6 +27,11 @@ type exchange struct {
 
 	positiveFirst bool // Solicit: the first RT uses RAND > 0 (§18.2.1)
 	linkChange    bool // Rebind started by LinkChanged (Confirm's parameters, §18.2.12)
+
+	// Deviations (not RFC 9915; see Deviations for the client each models).
+	uncappedFirst bool // the first RT is not cut at the deadline (UncappedFirstRenewRT)
+	once          bool // one transmission, then wait for the deadline (NoBindingRequestOnce)
+	cnfRebind     bool // a Rebind with Confirm's parameters and CNF_MAX_RD (PDRebindConfirm)
 }
 
 func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
@@ -82,7 +87,10 @@ func (e *exchange) sent(now time.Time, r *rand.Rand) {
 	e.count++
 	e.rt = e.nextRT(r)
 	e.next = now.Add(e.rt)
-	if !e.deadline.IsZero() && e.next.After(e.deadline) {
+	if e.once && !e.deadline.IsZero() {
+		e.next = e.deadline // no retransmission: wait for an answer until the deadline
+	}
+	if !e.deadline.IsZero() && e.next.After(e.deadline) && !(e.uncappedFirst && e.count == 1) {
 		e.next = e.deadline
 	}
 }

@@ -43,9 +43,12 @@ func States() []State {
 }
 
 // HoldsLeases reports whether a client in this state may hold leases.
+// A soliciting client holds none under RFC 9915; it may under
+// Deviations.NoBindingSolicit or NoAddrsSolicit, which Solicit while the
+// old leases run out.
 func (s State) HoldsLeases() bool {
 	switch s {
-	case Bound, Renewing, Rebinding, Confirming, Declining, Requesting:
+	case Bound, Renewing, Rebinding, Confirming, Declining, Requesting, Soliciting:
 		return true
 	}
 	return false

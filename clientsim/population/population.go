@@ -27,7 +27,11 @@ type Config struct {
 	// holds, or one Occupy took, fails DAD.
 	DAD, DADDelay time.Duration
 	Jitter        float64
-	Sink          func(history.Event) // receives every client event, in order; may be nil
+	// Deviations make every client behave as a real client kind where it
+	// departs from RFC 9915 (client.Deviations; clientsim/profile fills
+	// them from a profile). The zero value is RFC 9915.
+	Deviations client.Deviations
+	Sink       func(history.Event) // receives every client event, in order; may be nil
 	// Dst is where clients send; zero means transport.AllServersPort.
 	// Ignored in relay mode.
 	Dst netip.AddrPort
@@ -161,6 +165,7 @@ func (p *Population) build(i int) error {
 		DAD:         p.cfg.DAD,
 		DADDelay:    p.cfg.DADDelay,
 		Jitter:      p.cfg.Jitter,
+		Deviations:  p.cfg.Deviations,
 	}
 	if p.cfg.DAD > 0 {
 		cfg.Prober = p

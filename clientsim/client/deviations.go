@@ -1,0 +1,199 @@
+package client
+
+import "time"
+
+// Deviations make the client depart from RFC 9915 where a real client kind
+// does, so that a population can show what hosts of that kind would do.
+// The zero value is RFC 9915: every field off. clientsim/profile fills them
+// from its profiles.yaml, which names the source code and the measurement
+// each one comes from. Each field says what it changes and which client's
+// code it models; none of them is RFC 9915 behaviour unless it says so.
+type Deviations struct {
+	// TakeFirstAdvertise: the client Requests from the first usable
+	// Advertise at once, whatever its Preference, instead of collecting
+	// Advertises until the first RT ends (unless one has Preference 255)
+	// and taking the best.
+	//
+	// Not RFC 9915 (§18.2.1, §18.2.9): what dhcpcd 9.4.1 does
+	// (src/dhcp6.c, dhcp6_recvif: an ADVERTISE in DH6S_DISCOVER that
+	// dhcp6_validatelease accepts goes straight to dhcp6_startrequest;
+	// the Preference option is never read). dhcpcd 10.2.0 added the wait
+	// (commit fdeb8c79).
+	TakeFirstAdvertise bool
+
+	// LowestServerIDFirst: among stored Advertises of equal Preference,
+	// the one whose Server Identifier is binary lowest (a shorter one
+	// first) is taken, not the first received. RFC 9915 §18.2.9 leaves
+	// ties to the client ("MAY choose a less preferred server"); this is
+	// ISC dhclient 4.4's choice (client/dhc6.c, dhc6_best_lease: equal
+	// preference, equal score, "binary lesser server ID"). In a lab all
+	// Advertises carry one address, so dhclient's score ties too.
+	LowestServerIDFirst bool
+
+	// UncappedFirstRenewRT: the first Renew retransmission timeout is
+	// not cut at T2, so when T2 - T1 is shorter than it (REN_TIMEOUT 10 s
+	// ±10 %) the Rebind starts at that first retransmission instant,
+	// after T2; later timeouts are cut at T2 as in RFC 9915 §15.
+	//
+	// Not RFC 9915 (§18.2.4: Renew ends at T2 and Rebind starts then):
+	// what ISC dhclient 4.4 does (client/dhc6.c: start_renew6 sets MRD =
+	// T2 - now and dhc6_retrans_init sets the first RT = IRT + RAND
+	// without looking at MRD; only dhc6_retrans_advance cuts later RTs
+	// to end at MRD; do_refresh6 moves to Rebind, via dhc6_check_times,
+	// only when a retransmission timer fires with the elapsed time at or
+	// past MRD).
+	UncappedFirstRenewRT bool
+
+	// WholeSecondClock: T1, T2 and the lifetimes count from the start of
+	// the wall-clock second in which the Reply came, so they fall up to
+	// 1 s early. Not RFC 9915 (lifetimes count from the Reply): ISC
+	// dhclient 4.4 stamps IAs and addresses with cur_time, whole seconds
+	// (client/dhc6.c, dhc6_parse_ia_na / dhc6_parse_addrs: starts =
+	// cur_time; dhc6_check_times schedules T1, T2 and expiry from it).
+	WholeSecondClock bool
+
+	// NoBinding is what a NoBinding status for an IA in a Reply to Renew
+	// or Rebind makes the client do.
+	NoBinding NoBindingRule
+
+	// NoAddrsSolicit: a Reply to Renew or Rebind that gives no usable IA
+	// because an IA says NoAddrsAvail or NoPrefixAvail makes the client
+	// Solicit, keeping its leases until their valid lifetimes end, where
+	// RFC 9915 §18.2.10.1 has it go on as if that IA had not been in the
+	// Reply (keep renewing or rebinding).
+	//
+	// Not RFC 9915: what both ISC dhclient 4.4 (client/dhc6.c,
+	// dhc6_reply_action: NoAddrsAvail/NoPrefixAvail -> start_init6, "Head
+	// back to init, keeping any active bindings"; it does so even when
+	// another IA of the Reply was fine) and dhcpcd 9.4.1 do (src/dhcp6.c,
+	// dhcp6_findia returns -1 when no IA is usable and one had an error
+	// status; dhcp6_recvif then calls dhcp6_startdiscoinform, "The
+	// currently held lease is still valid until a new one is found").
+	NoAddrsSolicit bool
+
+	// SolicitDelayEvery: every Solicit exchange, not only the first one,
+	// waits a random delay up to SOL_MAX_DELAY before its first message.
+	// RFC 9915 §18.2.1 asks it of the first Solicit on an interface;
+	// ISC dhclient 4.4 (client/dhc6.c, start_init6: every start, uniform
+	// [0, SOL_MAX_DELAY) in 10 ms steps) and dhcpcd 9.4.1 (src/dhcp6.c,
+	// dhcp6_startdiscover: IMD = SOL_MAX_DELAY on every start) delay them
+	// all: after a lost binding, a failed Request or an expiry too.
+	SolicitDelayEvery bool
+
+	// FixedInitialDelay: an initial delay (Solicit, Confirm,
+	// Information-request, a Rebind with Confirm's parameters) is its
+	// maximum times 1 + RAND, RAND uniform in [0, 0.1), instead of
+	// uniform in [0, maximum]: about 1 s where RFC 9915 averages 0.5 s.
+	//
+	// Not RFC 9915 (§18.2.1, §18.2.3, §18.2.6: a random amount between 0
+	// and the maximum): what dhcpcd 9.4.1 does (src/dhcp6.c,
+	// dhcp6_sendmessage: with state->IMD set, RT = IMD seconds plus the
+	// positive first-transmission RAND, then the message goes out).
+	FixedInitialDelay bool
+
+	// SolMaxRT and InfMaxRT replace SOL_MAX_RT and INF_MAX_RT (0: the
+	// RFC 9915 values, 3600 s each); Timescale scales them like the
+	// constants they replace. IgnoreMaxRTOptions makes the client ignore
+	// the SOL_MAX_RT and INF_MAX_RT options servers send.
+	//
+	// Not RFC 9915 (§7.6; §21.24, §21.25: the client MUST process
+	// them): ISC dhclient 4.4 keeps RFC 3315's 120 s for both
+	// (includes/dhcp6.h) and never reads the options (D6O_SOL_MAX_RT is
+	// only defined).
+	SolMaxRT, InfMaxRT time.Duration
+	IgnoreMaxRTOptions bool
+
+	// FailDrops: when a Request runs out of transmissions (REQ_MAX_RC)
+	// with no other Advertise left, a Confirm or a Rebind with Confirm's
+	// parameters runs out of time (CNF_MAX_RD), or a Decline ends, the
+	// client drops every lease it holds (an Expired event with Detail
+	// "dropped: ...") and Solicits.
+	//
+	// Not RFC 9915 (§18.2.10.1, §18.2.3: leases stay usable until their
+	// valid lifetimes end): what dhcpcd 9.4.1 does (src/dhcp6.c,
+	// dhcp6_fail, called by dhcp6_failrequest, dhcp6_failconfirm,
+	// dhcp6_failrebind, dhcp6_faildecline and on a Reply to Decline:
+	// dhcp6_freedrop_addrs unless the lastleaseextend option is set).
+	FailDrops bool
+
+	// PDRebindConfirm: a client that asks for an IA_PD Rebinds with
+	// Confirm's parameters (CNF_MAX_DELAY, CNF_TIMEOUT, CNF_MAX_RT) and
+	// gives it CNF_MAX_RD from the moment it starts (T2), instead of
+	// REB_TIMEOUT/REB_MAX_RT until the valid lifetimes end. With
+	// FailDrops the end of that time drops every lease.
+	//
+	// Not RFC 9915 (§18.2.5; Confirm's parameters are for a link change,
+	// §18.2.12): what dhcpcd 9.4.1 does after RFC 3633 §12.1
+	// (src/dhcp6.c, dhcp6_startrebind: dhcp6_hasprefixdelegation sets
+	// IMD/IRT/MRT from CNF_* and arms dhcp6_failrebind after CNF_MAX_RD).
+	PDRebindConfirm bool
+
+	// IgnoreLinkChange: LinkChanged does nothing; the client neither
+	// Confirms nor Rebinds after its link went down and up.
+	//
+	// Not RFC 9915 (§18.2.3, §18.2.12): ISC dhclient 4.4 -6 on Linux
+	// does not watch the link; it Confirms only at start, for a lease
+	// read from its lease file (client/dhclient.c, main: start_confirm6).
+	IgnoreLinkChange bool
+}
+
+// NoBindingRule is what a client does with NoBinding for an IA in a Reply
+// to Renew or Rebind.
+type NoBindingRule uint8
+
+// NoBinding rules.
+const (
+	// NoBindingRequest is RFC 9915 §18.2.10.1: a Request for all IAs to
+	// the server that answered, retransmitted as any Request; the leases
+	// stay in use meanwhile.
+	NoBindingRequest NoBindingRule = iota
+
+	// NoBindingRequestOnce: one Request for all IAs carrying the Server
+	// Identifier of the server that last granted the binding (not the
+	// one that answered), never retransmitted; if nothing answers it the
+	// client sends nothing more until its leases expire, and then
+	// Solicits.
+	//
+	// Not RFC 9915: what ISC dhclient 4.4 does (client/dhc6.c,
+	// dhc6_reply_action: NoBinding -> advertised_leases = a copy of the
+	// active lease, start_selecting6, whose do_select6 sends the Request
+	// with that lease's Server ID (make_client6_options); reply_handler
+	// then cancels the do_select6 and do_refresh6 timers it finds, the
+	// new Request's retransmission among them; only do_expire is left).
+	// A server other than the one named must discard that Request
+	// (RFC 9915 §16.4), so after a failover the client waits for the
+	// end of its valid lifetime.
+	NoBindingRequestOnce
+
+	// NoBindingSolicit: when no IA of the Reply is usable the client
+	// Solicits, keeping its leases until their valid lifetimes end (they
+	// are not renewed any more); when another IA was usable it Requests
+	// from the server that last granted the binding (retransmitted).
+	//
+	// Not RFC 9915: what dhcpcd 9.4.1 does (src/dhcp6.c: dhcp6_findia
+	// returns -1 when no IA is usable and one had an error status, and
+	// dhcp6_recvif then calls dhcp6_startdiscoinform; with a usable IA,
+	// has_no_binding leads to dhcp6_startrequest, whose Server ID comes
+	// from state->new, the bound lease, as state->recv is not set on that
+	// path).
+	NoBindingSolicit
+)
+
+var noBindingNames = [...]string{"request", "request-once", "solicit"}
+
+func (r NoBindingRule) String() string {
+	if int(r) < len(noBindingNames) {
+		return noBindingNames[r]
+	}
+	return "nobinding(?)"
+}
+
+// IsRFC reports whether d is RFC 9915 behaviour: every field off.
+func (d Deviations) IsRFC() bool { return d == Deviations{} }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,490 @@
+package client_test
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	"github.com/insomniacslk/dhcp/iana"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/clientsim/client"
+	"d6lab/clientsim/profile"
+	"d6lab/reports/history"
+)
+
+func withDev(d client.Deviations) opt { return func(c *client.Config) { c.Deviations = d } }
+
+// withProfile gives the client the deviations of a clientsim/profile entry.
+func withProfile(name string) opt {
+	p, err := profile.Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return p.Apply
+}
+
+// Each spec names the real client's code it models (clientsim/profile's
+// profiles.yaml has the same findings with their measurements); none of
+// these is RFC 9915 behaviour, and the RFC 9915 counterpart is checked
+// beside it.
+var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
+	var a, b *server
+	BeforeEach(func() { a, b = newServer(1), newServer(2) })
+
+	// Valid lifetimes far past T2, so that only the spec's event ends them.
+	held := func() *dhcpv6.OptIANA { return na("2001:db8::a", 100*sec, 160*sec, 1000*sec, 2000*sec) }
+
+	Describe("the rfc profile", func() {
+		It("is the zero Deviations, and every deviation is off in it", func() {
+			Expect(client.Deviations{}.IsRFC()).To(BeTrue())
+			for _, d := range []client.Deviations{
+				{TakeFirstAdvertise: true}, {LowestServerIDFirst: true}, {UncappedFirstRenewRT: true},
+				{WholeSecondClock: true}, {NoBinding: client.NoBindingRequestOnce}, {NoBinding: client.NoBindingSolicit},
+				{NoAddrsSolicit: true}, {SolicitDelayEvery: true}, {FixedInitialDelay: true}, {SolMaxRT: time.Second},
+				{InfMaxRT: time.Second}, {IgnoreMaxRTOptions: true}, {FailDrops: true}, {PDRebindConfirm: true},
+				{IgnoreLinkChange: true},
+			} {
+				Expect(d.IsRFC()).To(BeFalse(), "%+v", d)
+			}
+		})
+
+		It("runs a failover exactly as a client without a profile (same messages, same times, same events)", func() {
+			run := func(o ...opt) *harness {
+				h := newHarness(21, o...)
+				h.bind(a, na("2001:db8::a", 10*sec, 16*sec, 20*sec, 30*sec))
+				rb := h.nextSend() // Renew, unanswered
+				for rb.msg.MessageType != dhcpv6.MessageTypeRebind {
+					rb = h.nextSend()
+				}
+				h.deliver(b.reply(rb.msg, ianaOpt(0, 0, statusOpt(iana.StatusNoBinding))))
+				h.advance(100 * sec)
+				return h
+			}
+			plain, rfc := run(), run(withProfile("rfc"))
+			Expect(rfc.events).To(Equal(plain.events))
+			Expect(rfc.sent).To(HaveLen(len(plain.sent)))
+			for i := range plain.sent {
+				Expect(rfc.sent[i].at).To(Equal(plain.sent[i].at))
+				Expect(rfc.sent[i].msg.ToBytes()).To(Equal(plain.sent[i].msg.ToBytes()))
+			}
+		})
+	})
+
+	Describe("TakeFirstAdvertise (dhcpcd 9.4.1, src/dhcp6.c dhcp6_recvif)", func() {
+		It("Requests from the first Advertise at once, Preference 0, and ignores a later 255", func() {
+			h := newHarness(1, withDev(client.Deviations{TakeFirstAdvertise: true}))
+			h.start()
+			sol := h.nextSend()
+			h.deliver(a.advertise(sol.msg, 0, offerNA()))
+			Expect(h.c.State()).To(Equal(client.Requesting))
+			req := h.sent[len(h.sent)-1]
+			Expect(req.msg.MessageType).To(Equal(dhcpv6.MessageTypeRequest))
+			Expect(req.at).To(Equal(sol.at), "no wait for the first RT")
+			Expect(serverIDHex(req.msg)).To(Equal(a.hex()))
+			h.deliver(b.advertise(sol.msg, 255, na("2001:db8::b", 100*sec, 160*sec, 200*sec, 300*sec)))
+			Expect(h.c.Server()).To(Equal(a.hex()))
+			Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(1))
+		})
+
+		It("RFC 9915 §18.2.1 instead waits the first RT and takes the 255", func() {
+			h := newHarness(1)
+			h.start()
+			sol := h.nextSend()
+			h.deliver(a.advertise(sol.msg, 0, offerNA()))
+			Expect(h.c.State()).To(Equal(client.Soliciting))
+			h.deliver(b.advertise(sol.msg, 255, na("2001:db8::b", 100*sec, 160*sec, 200*sec, 300*sec)))
+			Expect(serverIDHex(h.last())).To(Equal(b.hex()))
+		})
+	})
+
+	Describe("LowestServerIDFirst (ISC dhclient 4.4, client/dhc6.c dhc6_best_lease)", func() {
+		advertiseBoth := func(o ...opt) *harness {
+			h := newHarness(2, o...)
+			h.start()
+			sol := h.nextSend()
+			h.deliver(b.advertise(sol.msg, 7, na("2001:db8::b", 100*sec, 160*sec, 200*sec, 300*sec)))
+			h.deliver(a.advertise(sol.msg, 7, offerNA()))
+			h.nextSend() // the end of the first RT
+			return h
+		}
+		It("takes the lower Server ID among equal preferences", func() {
+			h := advertiseBoth(withDev(client.Deviations{LowestServerIDFirst: true}))
+			Expect(h.last().MessageType).To(Equal(dhcpv6.MessageTypeRequest))
+			Expect(serverIDHex(h.last())).To(Equal(a.hex()))
+		})
+		It("RFC 9915 (a client choice there) keeps the first received", func() {
+			h := advertiseBoth()
+			Expect(serverIDHex(h.last())).To(Equal(b.hex()))
+		})
+		It("still puts a higher preference first", func() {
+			h := newHarness(2, withDev(client.Deviations{LowestServerIDFirst: true}))
+			h.start()
+			sol := h.nextSend()
+			h.deliver(a.advertise(sol.msg, 7, offerNA()))
+			h.deliver(b.advertise(sol.msg, 8, na("2001:db8::b", 100*sec, 160*sec, 200*sec, 300*sec)))
+			h.nextSend()
+			Expect(serverIDHex(h.last())).To(Equal(b.hex()))
+		})
+	})
+
+	Describe("UncappedFirstRenewRT (ISC dhclient 4.4, client/dhc6.c dhc6_retrans_init, do_refresh6)", func() {
+		rebindAfter := func(seed uint64, t1, t2 time.Duration, o ...opt) (renew, rebind time.Duration) {
+			h := newHarness(seed, o...)
+			h.bind(a, na("2001:db8::a", t1, t2, 2*t2, 4*t2))
+			bound := h.now
+			for {
+				s := h.nextSend()
+				switch s.msg.MessageType {
+				case dhcpv6.MessageTypeRenew:
+					if renew == 0 {
+						renew = s.at.Sub(bound)
+					}
+				case dhcpv6.MessageTypeRebind:
+					return renew, s.at.Sub(bound)
+				}
+			}
+		}
+		It("Rebinds at the first Renew retransmission when T2 - T1 is shorter than it (T1 10 s, T2 16 s)", func() {
+			for seed := uint64(1); seed <= 30; seed++ {
+				renew, rebind := rebindAfter(seed, 10*sec, 16*sec, withDev(client.Deviations{UncappedFirstRenewRT: true}))
+				Expect(renew).To(Equal(10 * sec))
+				// RT1 = REN_TIMEOUT (1 + RAND), RAND in [-0.1, 0.1)
+				Expect(rebind).To(BeNumerically(">=", 19*sec), "seed %d", seed)
+				Expect(rebind).To(BeNumerically("<", 21*sec), "seed %d", seed)
+			}
+		})
+		It("Rebinds at T2 when the first RT ends before it: later RTs are cut at T2 (T1 100 s, T2 160 s)", func() {
+			_, rebind := rebindAfter(3, 100*sec, 160*sec, withDev(client.Deviations{UncappedFirstRenewRT: true}))
+			Expect(rebind).To(Equal(160 * sec))
+		})
+		It("RFC 9915 §18.2.4 Rebinds at T2", func() {
+			_, rebind := rebindAfter(3, 10*sec, 16*sec)
+			Expect(rebind).To(Equal(16 * sec))
+		})
+		It("the dhclient profile gives 18.0-21.0 s with T1 10 s, T2 16 s (issue 13 measured 18-20 s)", func() {
+			for seed := uint64(1); seed <= 30; seed++ {
+				_, rebind := rebindAfter(seed, 10*sec, 16*sec, withProfile("dhclient"))
+				Expect(rebind).To(BeNumerically(">=", 18*sec), "seed %d", seed)
+				Expect(rebind).To(BeNumerically("<", 21*sec), "seed %d", seed)
+			}
+		})
+	})
+
+	Describe("WholeSecondClock (ISC dhclient 4.4, client/dhc6.c dhc6_parse_ia_na: starts = cur_time)", func() {
+		It("counts T1 and the valid lifetime from the Reply's second", func() {
+			h := newHarness(4, withDev(client.Deviations{WholeSecondClock: true}))
+			h.bind(a, na("2001:db8::a", 10*sec, 16*sec, 20*sec, 30*sec))
+			bound := h.now
+			Expect(bound.Truncate(sec)).NotTo(Equal(bound), "the Reply came within a second")
+			l := h.c.Leases()[0]
+			Expect(l.Until).To(Equal(bound.Truncate(sec).Add(30 * sec)))
+			Expect(l.Granted).To(Equal(bound))
+			Expect(h.nextSend().at).To(Equal(bound.Truncate(sec).Add(10 * sec)))
+		})
+	})
+
+	Describe("NoBinding to Rebind", func() {
+		rebindNoBinding := func(o ...opt) (*harness, time.Time) {
+			h := newHarness(11, o...)
+			h.bind(a, held())
+			bound := h.now
+			Expect(h.until(func() bool { return h.c.State() == client.Rebinding }, 100)).To(BeTrue())
+			h.deliver(b.reply(h.last(), ianaOpt(0, 0, statusOpt(iana.StatusNoBinding))))
+			return h, bound
+		}
+
+		Describe("NoBindingRequestOnce (ISC dhclient 4.4, client/dhc6.c dhc6_reply_action, reply_handler)", func() {
+			It("sends one Request naming the server of the binding, then nothing until the lease expires, then Solicits", func() {
+				h, bound := rebindNoBinding(withDev(client.Deviations{NoBinding: client.NoBindingRequestOnce}))
+				Expect(h.c.State()).To(Equal(client.Requesting))
+				req := h.last()
+				Expect(req.MessageType).To(Equal(dhcpv6.MessageTypeRequest))
+				Expect(serverIDHex(req)).To(Equal(a.hex()), "the active lease's Server ID, not the answering b")
+				Expect(naAddrs(req)).To(Equal([]string{"2001:db8::a"}))
+				Expect(h.eventsOf(history.NoBinding)).To(HaveLen(1))
+				next := h.nextSend()
+				Expect(next.msg.MessageType).To(Equal(dhcpv6.MessageTypeSolicit))
+				Expect(next.at).To(Equal(bound.Add(2000*sec)), "silent until the valid lifetime ends")
+				Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(2), "the first Request and the NoBinding one")
+				ex := h.eventsOf(history.Expired)
+				Expect(ex).To(HaveLen(1))
+				Expect(ex[0].At).To(Equal(bound.Add(2000 * sec)))
+			})
+			It("takes a Reply to that one Request", func() {
+				h, _ := rebindNoBinding(withDev(client.Deviations{NoBinding: client.NoBindingRequestOnce}))
+				h.deliver(a.reply(h.last(), held()))
+				Expect(h.c.State()).To(Equal(client.Bound))
+				Expect(h.eventsOf(history.Renewed)).To(HaveLen(1))
+			})
+		})
+
+		Describe("NoBindingSolicit (dhcpcd 9.4.1, src/dhcp6.c dhcp6_findia, dhcp6_recvif)", func() {
+			It("Solicits at once, keeping the lease usable until it expires", func() {
+				h, bound := rebindNoBinding(withDev(client.Deviations{NoBinding: client.NoBindingSolicit}))
+				Expect(h.c.State()).To(Equal(client.Soliciting))
+				Expect(h.last().MessageType).To(Equal(dhcpv6.MessageTypeSolicit))
+				Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(1), "only the first")
+				_, ok := h.c.LeaseOf(netip.MustParseAddr("2001:db8::a"))
+				Expect(ok).To(BeTrue())
+				Expect(h.eventsOf(history.Refused)).To(BeEmpty())
+				rebinds := len(h.sendsOf(dhcpv6.MessageTypeRebind))
+				// nobody answers: the lease expires while soliciting, which goes on
+				h.advance(2100 * sec)
+				ex := h.eventsOf(history.Expired)
+				Expect(ex).To(HaveLen(1))
+				Expect(ex[0].At).To(Equal(bound.Add(2000 * sec)))
+				Expect(h.c.State()).To(Equal(client.Soliciting))
+				Expect(h.sendsOf(dhcpv6.MessageTypeRebind)).To(HaveLen(rebinds), "no Renew or Rebind of the old lease")
+			})
+			It("a new address from that Solicit is a renumbering that keeps the old lease until it expires", func() {
+				h, bound := rebindNoBinding(withDev(client.Deviations{NoBinding: client.NoBindingSolicit}))
+				sol := h.last()
+				h.deliver(b.advertise(sol, 255, na("2001:db8:1::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
+				h.deliver(b.reply(h.last(), na("2001:db8:1::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
+				Expect(h.c.State()).To(Equal(client.Bound))
+				rn := h.eventsOf(history.Renumbered)
+				Expect(rn).To(HaveLen(1))
+				Expect(rn[0].Old).To(Equal(addr128("2001:db8::a")))
+				Expect(rn[0].Cause).To(Equal(history.CauseOldKept))
+				h.until(func() bool { return len(h.eventsOf(history.Expired)) > 0 }, 1000)
+				Expect(h.eventsOf(history.Expired)[0].At).To(Equal(bound.Add(2000 * sec)))
+			})
+			It("stopped while soliciting, it stops using the old lease and sends no Release (no server to send it to)", func() {
+				h, _ := rebindNoBinding(withDev(client.Deviations{NoBinding: client.NoBindingSolicit}))
+				n := len(h.sent)
+				h.take(h.c.Stop(h.now))
+				Expect(h.sent).To(HaveLen(n))
+				Expect(h.eventsOf(history.Released)).To(HaveLen(1))
+				Expect(h.c.State()).To(Equal(client.Stopped))
+				Expect(h.c.Leases()).To(BeEmpty())
+			})
+			It("with another IA usable, Requests from the server of the binding", func() {
+				h := newHarness(12, withPD, withDev(client.Deviations{NoBinding: client.NoBindingSolicit}))
+				pd := func() *dhcpv6.OptIAPD {
+					return iapdOpt(100*sec, 160*sec, prefixOpt("2001:db8:100::/56", 1000*sec, 2000*sec))
+				}
+				h.start()
+				sol := h.nextSend()
+				h.deliver(a.advertise(sol.msg, 255, held(), pd()))
+				h.deliver(a.reply(h.last(), held(), pd()))
+				Expect(h.until(func() bool { return h.c.State() == client.Rebinding }, 100)).To(BeTrue())
+				h.deliver(b.reply(h.last(), held(), iapdOpt(0, 0, statusOpt(iana.StatusNoBinding))))
+				Expect(h.c.State()).To(Equal(client.Requesting))
+				Expect(serverIDHex(h.last())).To(Equal(a.hex()))
+			})
+		})
+
+		It("RFC 9915 §18.2.10.1 Requests from the server that answered", func() {
+			h, _ := rebindNoBinding()
+			Expect(h.c.State()).To(Equal(client.Requesting))
+			Expect(serverIDHex(h.last())).To(Equal(b.hex()))
+		})
+	})
+
+	Describe("NoAddrsSolicit (ISC dhclient 4.4 dhc6_reply_action; dhcpcd 9.4.1 dhcp6_findia)", func() {
+		noAddrs := func(o ...opt) *harness {
+			h := newHarness(13, o...)
+			h.bind(a, held())
+			Expect(h.until(func() bool { return h.c.State() == client.Rebinding }, 100)).To(BeTrue())
+			h.deliver(b.reply(h.last(), ianaOpt(0, 0, statusOpt(iana.StatusNoAddrsAvail))))
+			return h
+		}
+		It("a Rebind answered NoAddrsAvail: Solicit, keeping the lease", func() {
+			h := noAddrs(withDev(client.Deviations{NoAddrsSolicit: true}))
+			Expect(h.c.State()).To(Equal(client.Soliciting))
+			Expect(h.c.Leases()).To(HaveLen(1))
+		})
+		It("RFC 9915 §18.2.10.1 goes on rebinding", func() {
+			h := noAddrs()
+			Expect(h.c.State()).To(Equal(client.Rebinding))
+		})
+	})
+
+	Describe("SolicitDelayEvery (ISC dhclient 4.4 start_init6; dhcpcd 9.4.1 dhcp6_startdiscover)", func() {
+		solicitAfterExpiry := func(seed uint64, o ...opt) time.Duration {
+			h := newHarness(seed, o...)
+			h.bind(a, na("2001:db8::a", 10*sec, 16*sec, 20*sec, 30*sec))
+			for len(h.eventsOf(history.Expired)) == 0 {
+				h.fire()
+			}
+			expired := h.now
+			h.advance(5 * sec)
+			for _, s := range h.sendsOf(dhcpv6.MessageTypeSolicit) {
+				if !s.at.Before(expired) {
+					return s.at.Sub(expired)
+				}
+			}
+			Fail("no Solicit after the expiry")
+			return 0
+		}
+		It("delays the Solicit after a lost binding by up to SOL_MAX_DELAY", func() {
+			delayed := 0
+			for seed := uint64(1); seed <= 20; seed++ {
+				d := solicitAfterExpiry(seed, withDev(client.Deviations{SolicitDelayEvery: true}))
+				Expect(d).To(BeNumerically("<=", client.SolMaxDelay))
+				if d > 0 {
+					delayed++
+				}
+			}
+			Expect(delayed).To(BeNumerically(">", 15))
+		})
+		It("RFC 9915 §18.2.1 delays only the first Solicit", func() {
+			Expect(solicitAfterExpiry(1)).To(BeZero())
+		})
+	})
+
+	Describe("FixedInitialDelay (dhcpcd 9.4.1, src/dhcp6.c dhcp6_sendmessage, IMD)", func() {
+		It("waits SOL_MAX_DELAY times 1 + [0, 0.1) before the first Solicit", func() {
+			for seed := uint64(1); seed <= 20; seed++ {
+				h := newHarness(seed, withDev(client.Deviations{FixedInitialDelay: true}))
+				h.start()
+				d := h.nextSend().at.Sub(t0)
+				Expect(d).To(BeNumerically(">=", client.SolMaxDelay))
+				Expect(d).To(BeNumerically("<", 1100*time.Millisecond))
+			}
+		})
+	})
+
+	Describe("SolMaxRT and IgnoreMaxRTOptions (ISC dhclient 4.4, includes/dhcp6.h SOL_MAX_RT 120)", func() {
+		lastGap := func(o ...opt) time.Duration {
+			h := newHarness(14, o...)
+			h.start()
+			sol := h.nextSend()
+			sm := &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionSolMaxRT, OptionData: []byte{0, 0, 0, 60}}
+			h.deliver(a.advertise(sol.msg, 0, statusOpt(iana.StatusNoAddrsAvail), sm))
+			for range 14 {
+				h.nextSend()
+			}
+			sols := h.sendsOf(dhcpv6.MessageTypeSolicit)
+			return sols[len(sols)-1].at.Sub(sols[len(sols)-2].at)
+		}
+		It("caps Solicit retransmissions near 120 s and ignores a server's SOL_MAX_RT", func() {
+			gap := lastGap(withDev(client.Deviations{SolMaxRT: 120 * sec, IgnoreMaxRTOptions: true}))
+			Expect(gap).To(BeNumerically(">=", 108*sec))
+			Expect(gap).To(BeNumerically("<=", 132*sec))
+		})
+		It("RFC 9915 §21.24 obeys the server's 60 s", func() {
+			Expect(lastGap()).To(BeNumerically("<=", 66*sec))
+		})
+	})
+
+	Describe("FailDrops (dhcpcd 9.4.1, src/dhcp6.c dhcp6_fail)", func() {
+		It("a Confirm nobody answers drops the addresses and Solicits", func() {
+			h := newHarness(15, withDev(client.Deviations{FailDrops: true}))
+			h.bind(a, held())
+			h.take(h.c.LinkChanged(h.now))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			ex := h.eventsOf(history.Expired)
+			Expect(ex).To(HaveLen(1))
+			Expect(ex[0].Detail).To(Equal("dropped: confirm"))
+			Expect(h.c.Leases()).To(BeEmpty())
+			Expect(h.c.State()).To(Equal(client.Soliciting))
+		})
+		It("RFC 9915 §18.2.3 keeps them", func() {
+			h := newHarness(15)
+			h.bind(a, held())
+			h.take(h.c.LinkChanged(h.now))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			Expect(h.c.Leases()).To(HaveLen(1))
+			Expect(h.c.State()).To(Equal(client.Bound))
+		})
+		It("the dhcpcd profile: a Request after NoBinding's Solicit that nobody answers drops the old lease", func() {
+			h := newHarness(16, withProfile("dhcpcd"))
+			h.bind(a, held())
+			Expect(h.until(func() bool { return h.c.State() == client.Rebinding }, 100)).To(BeTrue())
+			h.deliver(b.reply(h.last(), ianaOpt(0, 0, statusOpt(iana.StatusNoBinding))))
+			sol := h.nextSend()
+			Expect(sol.msg.MessageType).To(Equal(dhcpv6.MessageTypeSolicit))
+			h.deliver(b.advertise(sol.msg, 0, na("2001:db8:1::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
+			Expect(h.last().MessageType).To(Equal(dhcpv6.MessageTypeRequest))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(1 + client.ReqMaxRC))
+			ex := h.eventsOf(history.Expired)
+			Expect(ex).To(HaveLen(1))
+			Expect(ex[0].Detail).To(Equal("dropped: request"))
+			Expect(h.c.State()).To(Equal(client.Soliciting))
+		})
+	})
+
+	Describe("PDRebindConfirm (dhcpcd 9.4.1, src/dhcp6.c dhcp6_startrebind, dhcp6_failrebind)", func() {
+		pdBound := func(o ...opt) (*harness, time.Time) {
+			h := newHarness(17, append([]opt{withPD, withoutNA}, o...)...)
+			pd := iapdOpt(10*sec, 16*sec, prefixOpt("2001:db8:100::/56", 20*sec, 300*sec))
+			h.start()
+			sol := h.nextSend()
+			h.deliver(a.advertise(sol.msg, 255, pd))
+			h.deliver(a.reply(h.last(), pd))
+			return h, h.now
+		}
+		It("the dhcpcd profile Rebinds 1-1.1 s after T2 with Confirm's timing and drops the prefix CNF_MAX_RD after T2", func() {
+			h, bound := pdBound(withProfile("dhcpcd"))
+			rb := h.nextSend()
+			for rb.msg.MessageType != dhcpv6.MessageTypeRebind {
+				rb = h.nextSend()
+			}
+			d := rb.at.Sub(bound.Add(16 * sec))
+			Expect(d).To(BeNumerically(">=", client.CnfMaxDelay))
+			Expect(d).To(BeNumerically("<", 1100*time.Millisecond))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			Expect(h.now).To(Equal(bound.Add(16*sec + client.CnfMaxRD)))
+			for i, s := range h.sendsOf(dhcpv6.MessageTypeRebind)[1:] {
+				gap := s.at.Sub(h.sendsOf(dhcpv6.MessageTypeRebind)[i].at)
+				Expect(gap).To(BeNumerically("<=", client.CnfMaxRT*11/10))
+			}
+			ex := h.eventsOf(history.Expired)
+			Expect(ex).To(HaveLen(1))
+			Expect(ex[0].Detail).To(Equal("dropped: rebind"))
+			Expect(h.c.State()).To(Equal(client.Soliciting))
+		})
+		It("RFC 9915 §18.2.5 rebinds until the valid lifetime ends", func() {
+			h, bound := pdBound()
+			Expect(h.until(func() bool { return len(h.eventsOf(history.Expired)) > 0 }, 1000)).To(BeTrue())
+			Expect(h.eventsOf(history.Expired)[0].At).To(Equal(bound.Add(300 * sec)))
+			Expect(h.eventsOf(history.Expired)[0].Detail).To(BeEmpty())
+		})
+		It("does nothing to a client without an IA_PD", func() {
+			h := newHarness(18, withDev(client.Deviations{PDRebindConfirm: true, FailDrops: true}))
+			h.bind(a, na("2001:db8::a", 10*sec, 16*sec, 20*sec, 300*sec))
+			bound := h.now
+			rb := h.nextSend()
+			for rb.msg.MessageType != dhcpv6.MessageTypeRebind {
+				rb = h.nextSend()
+			}
+			Expect(rb.at).To(Equal(bound.Add(16 * sec)))
+			h.advance(60 * sec)
+			Expect(h.c.Leases()).To(HaveLen(1))
+			Expect(h.c.State()).To(Equal(client.Rebinding))
+		})
+	})
+
+	Describe("IgnoreLinkChange (ISC dhclient 4.4, client/dhclient.c: Confirm only at start)", func() {
+		It("neither Confirms nor Rebinds after a link change", func() {
+			h := newHarness(19, withDev(client.Deviations{IgnoreLinkChange: true}))
+			h.bind(a, held())
+			o := h.c.LinkChanged(h.now)
+			Expect(o.Send).To(BeEmpty())
+			Expect(o.Events).To(BeEmpty())
+			h.take(o)
+			Expect(h.c.State()).To(Equal(client.Bound))
+			Expect(h.nextSend().msg.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+		})
+	})
+
+	It("zero lifetimes: every profile removes the lease at once (RFC 9915 §18.2.10.1; dhclient do_expire, dhcpcd ipv6_doaddr)", func() {
+		for _, name := range []string{"rfc", "dhclient", "dhcpcd"} {
+			h := newHarness(20, withProfile(name))
+			h.bind(a, held())
+			Expect(h.until(func() bool { return h.c.State() == client.Rebinding }, 100)).To(BeTrue(), name)
+			h.deliver(b.reply(h.last(), ianaOpt(0, 0,
+				addrOpt("2001:db8:1::b", 1000*sec, 2000*sec), addrOpt("2001:db8::a", 0, 0))))
+			Expect(h.c.Leases()).To(HaveLen(1), name)
+			Expect(h.c.Leases()[0].Prefix).To(Equal(addr128("2001:db8:1::b")), name)
+			rn := h.eventsOf(history.Renumbered)
+			Expect(rn).To(HaveLen(1), name)
+			Expect(rn[0].Old).To(Equal(addr128("2001:db8::a")), name)
+			Expect(rn[0].Cause).To(BeEmpty(), name)
+		}
+	})
+})
