@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"d6lab/clientsim/population"
+	"d6lab/clientsim/profile"
 	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/history"
@@ -59,8 +60,20 @@ func ServerConfig(sc *scenarios.Scenario, i int) (server.Config, error) {
 }
 
 // PopulationConfig is the client population of sc, with events to sink.
+// Every client behaves as sc.Clients.Profile (clientsim/profile); a
+// validated scenario names one that exists (a spec in clientsim/profile
+// checks every deploy.Profile has an entry), so an unknown one is a
+// programming error and panics.
 func PopulationConfig(sc *scenarios.Scenario, sink func(history.Event)) population.Config {
 	c := sc.Clients
+	name := c.Profile
+	if name == "" {
+		name = deploy.ProfileRFC
+	}
+	prof, err := profile.Lookup(string(name))
+	if err != nil {
+		panic(fmt.Sprintf("sim: scenario %s: clients.profile: %v", sc.Name, err))
+	}
 	return population.Config{
 		Count:       c.Count,
 		Seed:        c.Seed,
@@ -72,6 +85,7 @@ func PopulationConfig(sc *scenarios.Scenario, sink func(history.Event)) populati
 		DAD:         c.DAD,
 		DADDelay:    c.DADDelay,
 		Jitter:      c.Jitter,
+		Deviations:  prof.Deviations,
 		Sink:        sink,
 	}
 }

@@ -1,0 +1,57 @@
+package sim_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"d6lab/clientsim/client"
+	"d6lab/clientsim/profile"
+	"d6lab/deploy"
+	"d6lab/scenarios"
+	"d6lab/sim"
+)
+
+// withProfile is scenarios/split-kill.yaml with clients.profile set (none
+// for "").
+func withProfile(t *testing.T, p deploy.Profile) *scenarios.Scenario {
+	t.Helper()
+	b, err := os.ReadFile("../scenarios/split-kill.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if p != "" {
+		s = strings.Replace(s, "  ramp: 2s\n", "  ramp: 2s\n  profile: "+string(p)+"\n", 1)
+	}
+	sc, err := scenarios.Parse("split-kill.yaml", []byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Clients.Profile != p && p != "" {
+		t.Fatalf("clients.profile %q not taken: %q", p, sc.Clients.Profile)
+	}
+	return sc
+}
+
+// TestPopulationConfigAppliesTheProfile: every simulated client gets the
+// deviations of the scenario's clients.profile; none given, or rfc, is RFC
+// 9915 (no deviation).
+func TestPopulationConfigAppliesTheProfile(t *testing.T) {
+	if got := sim.PopulationConfig(withProfile(t, ""), nil).Deviations; got != (client.Deviations{}) {
+		t.Errorf("no profile: deviations %+v, want none", got)
+	}
+	for _, p := range deploy.Profiles {
+		want, err := profile.Lookup(string(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sim.PopulationConfig(withProfile(t, p), nil).Deviations
+		if got != want.Deviations {
+			t.Errorf("profile %s: deviations %+v, want %+v", p, got, want.Deviations)
+		}
+		if p == deploy.ProfileRFC && !got.IsRFC() {
+			t.Errorf("profile rfc: deviations %+v, want none", got)
+		}
+	}
+}
