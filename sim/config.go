@@ -100,6 +100,9 @@ func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
 		Engine:    engine,
 		Timescale: sc.Clients.Timescale,
 	}
+	if sc.Clients.Profile != deploy.ProfileRFC {
+		l.Profile = string(sc.Clients.Profile)
+	}
 	for i, s := range sc.Servers {
 		l.Servers = append(l.Servers, check.ServerInfo{
 			Name: s.Name, DUID: server.FormatDUID(ServerDUID(i)), Prefix: s.Prefix,

@@ -55,3 +55,14 @@ func TestPopulationConfigAppliesTheProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLabNamesTheProfile: the report names a non-RFC profile (and the
+// by-kind row of the simulated clients shows it); rfc stays unnamed.
+func TestCheckLabNamesTheProfile(t *testing.T) {
+	if got := sim.CheckLab(withProfile(t, deploy.ProfileRFC), "virtual").Profile; got != "" {
+		t.Errorf("rfc: Profile %q, want empty", got)
+	}
+	if got := sim.CheckLab(withProfile(t, deploy.ProfileDhclient), "virtual").Profile; got != "dhclient" {
+		t.Errorf("dhclient: Profile %q", got)
+	}
+}
