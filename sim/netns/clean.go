@@ -309,6 +309,7 @@ func (l *Lab) Teardown() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.torn = true
+	l.endWatchers() // before the links go: their last addresses are no change to report
 	var errs []error
 
 	for _, p := range l.procs {

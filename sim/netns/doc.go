@@ -17,6 +17,14 @@
 // client link and P-n<i+1> on the server network; nothing routes between
 // them, so clients reach the servers only through a relay agent.
 //
+// A node with NodeSpec.DAD is a real DHCPv6 client's host (sim/realclient):
+// its interface runs the kernel's duplicate address detection on the
+// addresses a client adds, and takes no Router Advertisement and no SLAAC
+// address. WatchAddrs reports the changes of its global addresses over
+// netlink (tentative, DAD failed, deprecated, lifetimes); AddAddr puts an
+// address on another node without DAD, a host already using it, which
+// makes a client's DAD for it fail.
+//
 // Nothing is ever created in, or changed in, the caller's (host) namespace:
 // veth pairs are created directly in the lab's namespaces through netlink
 // handles bound to them. Every namespace, link and process the lab makes

@@ -50,6 +50,7 @@ type leg struct {
 	mac       net.HardwareAddr
 	linkLocal netip.Addr
 	addrs     []netip.Prefix
+	dad       bool // NodeSpec.DAD
 }
 
 func newLeg(prefix string, index int, addrs []netip.Prefix) leg {
@@ -70,6 +71,7 @@ type Lab struct {
 	netem    *bool // nil until probed
 	netemErr error
 	delayed  map[string]bool // nodes with a netem qdisc
+	watchers []*watcher      // open WatchAddrs subscriptions
 }
 
 // Create builds the lab described by spec. On any error it tears down
@@ -121,6 +123,7 @@ func Create(spec Spec) (lab *Lab, err error) {
 		if err != nil {
 			return nil, err
 		}
+		n.leg.dad = ns.DAD
 		l.nodes[n.name] = n
 		l.order = append(l.order, n)
 		return n, l.attach(n, &n.leg, bridge)
@@ -286,11 +289,16 @@ func (l *Lab) attach(n *node, g *leg, bridgeIndex int) error {
 	}
 	g.ifIndex = ifl.Attrs().Index
 	if err := inNamespace(n.fd, func() error {
-		for _, kv := range [][2]string{
+		sysctls := [][2]string{
 			{"accept_dad", "0"},
 			{"addr_gen_mode", "0"},
 			{"disable_ipv6", "0"},
-		} {
+		}
+		if g.dad {
+			// A real client's host: no Router Solicitation, no SLAAC.
+			sysctls = append(sysctls, [2]string{"accept_ra", "0"}, [2]string{"autoconf", "0"})
+		}
+		for _, kv := range sysctls {
 			if err := writeSysctl("net/ipv6/conf/"+g.ifName+"/"+kv[0], kv[1]); err != nil {
 				return err
 			}
@@ -326,6 +334,22 @@ func (l *Lab) attach(n *node, g *leg, bridgeIndex int) error {
 		}
 		if err := n.nl.AddrAdd(ifl, addr); err != nil {
 			return fmt.Errorf("netns: add %v to %s in %s: %w", a, g.ifName, n.ns, err)
+		}
+	}
+	if g.dad {
+		// Only now: the link-local address skipped DAD (it is made of the
+		// node's unique MAC), so Create does not wait a DAD round per node.
+		// The namespace's all/accept_dad stays 0: the kernel runs DAD on an
+		// interface when either that or the interface's own is at least 1.
+		if err := inNamespace(n.fd, func() error {
+			for _, kv := range [][2]string{{"dad_transmits", "1"}, {"accept_dad", "1"}} {
+				if err := writeSysctl("net/ipv6/conf/"+g.ifName+"/"+kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("netns: %s: %w", n.ns, err)
 		}
 	}
 	return nil

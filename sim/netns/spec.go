@@ -52,6 +52,16 @@ type NodeSpec struct {
 	// Addrs are global addresses on the node's link interface, such as
 	// 2001:db8::1/64. A link-local address is always there as well.
 	Addrs []netip.Prefix
+	// DAD makes the node a host whose addresses come from a real DHCPv6
+	// client: its link interface keeps the kernel's duplicate address
+	// detection on (accept_dad=1, dad_transmits=1), so an address a
+	// client adds stays tentative until DAD completes and fails DAD when
+	// another host on the link already holds it (RFC 4862 §5.4), and it
+	// neither accepts Router Advertisements nor autoconfigures addresses
+	// (accept_ra=0, autoconf=0), so only DHCPv6 gives it addresses. DAD
+	// is turned on once the node's link-local address is usable (it is
+	// made of the node's unique MAC); Addrs are still added without DAD.
+	DAD bool
 }
 
 // PrefixBase starts every run prefix.
