@@ -22,6 +22,15 @@ declare -A want=(
 	[isc-dhcp-server]=/usr/sbin/dhcpd
 	[dnsmasq-base]=/usr/sbin/dnsmasq
 	[wide-dhcpv6-server]=/usr/sbin/dhcp6s
+	# real DHCPv6 clients the lab runs beside the simulated ones
+	# (sim/realclient): kind dhcpcd, dhcp6c and udhcpc6 (dhclient is
+	# isc-dhcp-client above). They are installed with no service started:
+	# the policy-rc.d guard below keeps wide-dhcpv6-client's dhcp6c from
+	# starting on the host's interfaces, and dhcpcd-base ships none. Debian's
+	# busybox has no udhcpc6 applet: sim/realclient says so at run time.
+	[dhcpcd-base]=/usr/sbin/dhcpcd
+	[wide-dhcpv6-client]=/usr/sbin/dhcp6c
+	[busybox]=/usr/bin/busybox
 )
 
 missing=()
@@ -40,9 +49,9 @@ fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # Debian's maintainer scripts start a package's service right after
-# installing it: dnsmasq would become a DNS server on this host, and
+# installing it: dnsmasq would become a DNS server on this host,
 # kea-dhcp6, dhcpd and dhcp6s would answer DHCPv6 on the host's own
-# interfaces. The lab runs these programs only inside its namespaces, so no
+# interfaces, and dhcp6c would ask for addresses on them. The lab runs these programs only inside its namespaces, so no
 # service may start: a policy-rc.d that exits 101 ("action forbidden")
 # tells invoke-rc.d to start nothing. It exists only for the install and
 # is removed afterwards (trap), and an existing one is left alone.

@@ -1,0 +1,70 @@
+package realclient_test
+
+import (
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/deploy"
+	"d6lab/sim/realclient"
+)
+
+var _ = Describe("client kinds", func() {
+	It("has an adapter for every kind in deploy.ClientKinds, and none for another", func() {
+		want := slices.Clone(deploy.ClientKinds)
+		slices.Sort(want)
+		Expect(realclient.Kinds()).To(Equal(want), "every real client kind needs an adapter")
+		for _, k := range deploy.ClientKinds {
+			a, err := realclient.Lookup(k)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a.Kind()).To(Equal(k))
+			Expect(a.Package()).NotTo(BeEmpty(), "%s names its Debian package", k)
+		}
+		_, err := realclient.Lookup("nope")
+		Expect(err).To(MatchError(ContainSubstring(`unknown client kind "nope"`)))
+	})
+
+	It("says what is missing when a kind is not installed, and udhcpc6's applet when busybox lacks it", func() {
+		for _, k := range deploy.ClientKinds {
+			a, _ := realclient.Lookup(k)
+			if err := a.Installed(); err != nil {
+				Expect(err).To(MatchError(realclient.ErrNotInstalled))
+				Expect(realclient.Lacks(k, realclient.Spec{IA: []string{"na"}})).To(Equal(err.Error()), "n/a with the reason")
+				_, perr := realclient.Prepare(k, realclient.Spec{Dir: GinkgoT().TempDir(), IfName: "eth0", IA: []string{"na"}})
+				Expect(perr).To(MatchError(realclient.ErrNotInstalled))
+				if k == deploy.Udhcpc6 {
+					Expect(err.Error()).To(Or(
+						ContainSubstring("Debian's busybox 1.35 is built without the udhcpc6 applet"),
+						ContainSubstring("Debian package busybox")))
+				} else {
+					Expect(err.Error()).To(ContainSubstring("Debian package " + a.Package()))
+				}
+				continue
+			}
+			Expect(a.Version()).NotTo(BeEmpty(), "%s is installed: its version", k)
+			Expect(realclient.Lacks(k, realclient.Spec{IA: []string{"na"}})).To(BeEmpty())
+		}
+	})
+
+	It("maps the IA list to a capability and refuses a malformed one", func() {
+		for ia, want := range map[string]realclient.Capability{
+			"":      realclient.CapStateless,
+			"na":    realclient.CapNA,
+			"pd":    realclient.CapPD,
+			"na,pd": realclient.CapNAPD,
+			"pd,na": realclient.CapNAPD,
+		} {
+			var s realclient.Spec
+			if ia != "" {
+				s.IA = strings.Split(ia, ",")
+			}
+			Expect(s.Capability()).To(Equal(want), ia)
+		}
+		for _, bad := range [][]string{{"ta"}, {"na", "na"}, {"NA"}} {
+			_, err := realclient.Spec{IA: bad}.Capability()
+			Expect(err).To(HaveOccurred(), "%v", bad)
+		}
+	})
+})
