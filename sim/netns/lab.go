@@ -468,6 +468,15 @@ func (l *Lab) LinkLocal(node string) netip.Addr {
 	return netip.Addr{}
 }
 
+// MAC returns the fixed link-layer address of node's link interface (nil
+// for an unknown node).
+func (l *Lab) MAC(node string) net.HardwareAddr {
+	if n, ok := l.nodes[node]; ok {
+		return append(net.HardwareAddr(nil), n.mac...)
+	}
+	return nil
+}
+
 // Addrs returns node's global addresses.
 func (l *Lab) Addrs(node string) []netip.Prefix {
 	if n, ok := l.nodes[node]; ok {

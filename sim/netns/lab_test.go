@@ -19,6 +19,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/netaddr6"
 	"d6lab/sim/netns"
 )
 
@@ -221,6 +222,9 @@ var _ = Describe("Lab", Label("netns"), func() {
 			// Deterministic MACs give deterministic link-locals.
 			Expect(lab.LinkLocal("clients")).To(Equal(netip.MustParseAddr("fe80::d6:ff:fe00:1")))
 			Expect(lab.LinkLocal("srv2")).To(Equal(netip.MustParseAddr("fe80::d6:ff:fe00:3")))
+			Expect(lab.MAC("srv2").String()).To(Equal("02:d6:00:00:00:03"))
+			Expect(netaddr6.LinkLocal([6]byte(lab.MAC("clients")))).To(Equal(lab.LinkLocal("clients")))
+			Expect(lab.MAC("nosuch")).To(BeNil())
 			Expect(lab.IfName("nosuch")).To(BeEmpty())
 			Expect(lab.Do("nosuch", func() error { return nil })).To(MatchError(netns.ErrUnknownNode))
 		})
