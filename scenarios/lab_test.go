@@ -307,6 +307,9 @@ var _ = Describe("shipped scenarios in network namespaces", Label("netns"), func
 			Expect(namespacesOf(r.prefix)).To(BeEmpty(), "namespaces the run left in /run/netns")
 			Expect(processesWith(r.dir)).To(BeEmpty(), "processes the run left")
 			AddReportEntry("measured", measured(r))
+			if len(x.sc.Clients.Real) > 0 {
+				assertRealClientsLeftNoTrace(r)
+			}
 			assertScenario(r)
 		})
 	}

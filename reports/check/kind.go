@@ -23,6 +23,10 @@ type KindReport struct {
 	Profile     string       `json:"profile,omitempty"`
 	Clients     int          `json:"clients"`
 	Bound       int          `json:"bound"`
+	// FirstBoundBy counts the clients by the server (name) of their first
+	// binding: where Preference sent them (RFC 9915 §18.2.1; RFC 6853
+	// §5.3). A server without a name in the lab is keyed by its DUID.
+	FirstBoundBy map[string]int `json:"first_bound_by"`
 	Acquire     Acquire      `json:"acquire"`
 	Affected    int          `json:"affected"`
 	Rebind      Rebind       `json:"rebind"`
@@ -82,6 +86,7 @@ func byKind(events []history.Event, lab Lab) []KindReport {
 			OutageS: r.OutageS, Continuity: r.Continuity, Unrecovered: r.Unrecovered,
 			Conflicts: r.Conflicts.Count, Declined: r.Life.Declined, Released: r.Life.Released,
 		}
+		kr.FirstBoundBy = firstBoundBy(evs, lab)
 		if k == Simulated {
 			kr.Profile = lab.Profile
 		}
@@ -108,4 +113,27 @@ func kindNames(kindOf map[int]string) []string {
 		}
 	}
 	return names
+}
+
+// firstBoundBy counts clients by the server of their first Bound event.
+func firstBoundBy(events []history.Event, lab Lab) map[string]int {
+	names := map[string]string{}
+	for _, s := range lab.Servers {
+		names[NormalizeDUID(s.DUID)] = s.Name
+	}
+	seen := map[int]bool{}
+	out := map[string]int{}
+	for _, i := range timeOrder(events) {
+		e := &events[i]
+		if e.Kind != history.Bound || e.Client < 0 || seen[e.Client] {
+			continue
+		}
+		seen[e.Client] = true
+		name, ok := names[NormalizeDUID(e.Server)]
+		if !ok {
+			name = e.Server
+		}
+		out[name]++
+	}
+	return out
 }

@@ -59,6 +59,9 @@ var _ = Describe("The breakdown by client kind", func() {
 		Expect(dhc.ReacquireS.Max).To(Equal(24.0))
 		Expect(dhc.OutageS.Max).To(Equal(4.0))
 
+		Expect(sim.FirstBoundBy).To(Equal(map[string]int{"a": 1}))
+		Expect(dhc.FirstBoundBy).To(Equal(map[string]int{"a": 2}))
+		Expect(dcd.FirstBoundBy).To(Equal(map[string]int{"b": 1}))
 		Expect(dcd.Kind).To(Equal("dhcpcd"))
 		Expect(dcd.Clients).To(Equal(1))
 		Expect(dcd.Affected).To(Equal(0))

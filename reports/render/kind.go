@@ -10,7 +10,7 @@ import (
 )
 
 // KindHead is the header of the breakdown by client kind (KindRows).
-var KindHead = []string{"client kind", "clients", "bound", "first binding p50/p99", "affected",
+var KindHead = []string{"client kind", "clients", "bound", "first bound by", "first binding p50/p99", "affected",
 	"rebind failure", "re-acquisition p50/p99", "outage p99", "continuity", "unrecovered", "conflicts (dad)"}
 
 // KindRows returns one row per client kind of r.ByKind, in KindHead's
@@ -27,7 +27,7 @@ func KindRows(r *check.Report) [][]string {
 			reacq = sec(k.ReacquireS.P50) + " / " + sec(k.ReacquireS.P99)
 		}
 		rows = append(rows, []string{
-			KindName(k), strconv.Itoa(k.Clients), strconv.Itoa(k.Bound), first,
+			KindName(k), strconv.Itoa(k.Clients), strconv.Itoa(k.Bound), counts(k.FirstBoundBy), first,
 			strconv.Itoa(k.Affected), pctOf(k.Rebind.FailureRate), reacq,
 			opt(k.OutageS, func(p check.Percentiles) float64 { return p.P99 }),
 			pctOf(k.Continuity), strconv.Itoa(k.Unrecovered), strconv.Itoa(k.Conflicts),
@@ -37,11 +37,14 @@ func KindRows(r *check.Report) [][]string {
 }
 
 // KindName names a kind with its version or profile: "dhclient 4.4.3-P1",
-// "simulated (profile dhclient)".
+// "simulated (profile dhclient)"; a version that names its program already
+// ("dhcpcd 9.4.1", "isc-dhclient-4.4.3-P1") stands alone.
 func KindName(k check.KindReport) string {
 	switch {
 	case k.Profile != "":
 		return fmt.Sprintf("%s (profile %s)", k.Kind, k.Profile)
+	case strings.Contains(k.Version, k.Kind):
+		return k.Version
 	case k.Version != "":
 		return k.Kind + " " + k.Version
 	}
@@ -105,4 +108,22 @@ func kindsIn(runs []*check.Report) []string {
 		}
 	}
 	return kinds
+}
+
+// counts writes a map of counts as "s1 3, s2 2", keys sorted; "-" when
+// empty.
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -19,7 +19,7 @@ var _ = Describe("The breakdown by client kind", func() {
 			{Kind: check.Simulated, Profile: "dhclient", Clients: 95, Bound: 92, Affected: 48,
 				Rebind:     check.Rebind{Renumbered: 48, FailureRate: &one},
 				ReacquireS: &check.Percentiles{Count: 48, P50: 19, P99: 21.5}, OutageS: &check.Percentiles{Count: 48, P99: 1.9}},
-			{Kind: "dhclient", Version: "4.4.3-P1", Clients: 5, Bound: 5, Affected: 2,
+			{Kind: "dhclient", Version: "4.4.3-P1", Clients: 5, Bound: 5, Affected: 2, FirstBoundBy: map[string]int{"s2": 1, "s1": 4},
 				Acquire:    check.Acquire{BindS: check.Percentiles{Count: 5, P50: 1.6, P99: 2}},
 				Rebind:     check.Rebind{Renumbered: 2, FailureRate: &one},
 				ReacquireS: &check.Percentiles{Count: 2, P50: 20, P99: 22}, OutageS: &check.Percentiles{Count: 2, P99: 2.1}},
@@ -33,9 +33,9 @@ var _ = Describe("The breakdown by client kind", func() {
 		Expect(render.Table(&buf, withKinds())).To(Succeed())
 		out := buf.String()
 		Expect(out).To(ContainSubstring("by client kind"))
-		Expect(out).To(MatchRegexp(`simulated \(profile dhclient\)\s+95\s+92\s+-\s+48\s+100.0%\s+19s / 21.5s\s+1.9s`))
-		Expect(out).To(MatchRegexp(`dhclient 4.4.3-P1\s+5\s+5\s+1.6s / 2s\s+2\s+100.0%\s+20s / 22s\s+2.1s`))
-		Expect(out).To(MatchRegexp(`dhcpcd\s+1\s+0\s+-\s+0\s+n/a\s+n/a\s+n/a\s+n/a`))
+		Expect(out).To(MatchRegexp(`simulated \(profile dhclient\)\s+95\s+92\s+-\s+-\s+48\s+100.0%\s+19s / 21.5s\s+1.9s`))
+		Expect(out).To(MatchRegexp(`dhclient 4.4.3-P1\s+5\s+5\s+s1 4, s2 1\s+1.6s / 2s\s+2\s+100.0%\s+20s / 22s\s+2.1s`))
+		Expect(out).To(MatchRegexp(`dhcpcd\s+1\s+0\s+-\s+-\s+0\s+n/a\s+n/a\s+n/a\s+n/a`))
 	})
 
 	It("is absent from a run without real clients", func() {
@@ -49,7 +49,7 @@ var _ = Describe("The breakdown by client kind", func() {
 		var md, page bytes.Buffer
 		Expect(render.Markdown(&md, withKinds())).To(Succeed())
 		Expect(md.String()).To(ContainSubstring("**By client kind**"))
-		Expect(md.String()).To(ContainSubstring("| dhclient 4.4.3-P1 | 5 | 5 |"))
+		Expect(md.String()).To(ContainSubstring("| dhclient 4.4.3-P1 | 5 | 5 | s1 4, s2 1 |"))
 		Expect(render.HTML(&page, render.NewRun(withKinds(), check.Samples{}, nil))).To(Succeed())
 		Expect(page.String()).To(ContainSubstring("<h2>By client kind</h2>"))
 		Expect(page.String()).To(ContainSubstring("<td>dhclient 4.4.3-P1</td>"))

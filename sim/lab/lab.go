@@ -96,6 +96,9 @@ type Result struct {
 	// ClientUsage is this process's CPU time during the run (the client
 	// population, the capture and the lab's own work) and its peak memory.
 	ClientUsage netns.Usage
+	// RealClients are the scenario's real clients (clients.real), in
+	// index order; their events are in Events.
+	RealClients []RealClient
 }
 
 // recorder is the run's append-only history, shared by the population's
@@ -181,6 +184,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	if sc.Relayed() {
 		relayTopology(sc, &spec)
 	}
+	hosts, realNodes, err := realHosts(sc, opt.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	spec.Nodes = append(spec.Nodes, realNodes...)
 
 	// The session claims the prefix and owns the lab: everything below
 	// that must be undone is registered with ses.OnClose, and Close tears
@@ -336,9 +344,41 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	ctl := make(chan population.Command, len(sc.Timeline))
 	go func() { popDone <- population.RunControlled(popCtx, pop, conn, time.Now, ctl) }()
 	ses.OnClose(func() error { stopPop(); return nil })
+
+	// The real clients start with the population; finishReal stops them,
+	// their watches and captures, and translates what they did (at the
+	// end, or on any other path through ses.Close).
+	var realDone bool
+	finishReal := func(end time.Time) error {
+		if realDone {
+			return nil
+		}
+		realDone = true
+		var errs []error
+		for _, h := range hosts {
+			rc, evs, err := h.finish(lab, end)
+			errs = append(errs, err)
+			for _, e := range evs {
+				rec.add(e)
+			}
+			res.RealClients = append(res.RealClients, rc)
+			logf("lab %s: real client %s", opt.Prefix, rc.summary())
+		}
+		return errors.Join(errs...)
+	}
+	ses.OnClose(func() error { return finishReal(time.Now()) })
+	for _, h := range hosts {
+		if err := h.start(lab, rec); err != nil {
+			return nil, err
+		}
+	}
+	if len(hosts) > 0 {
+		logf("lab %s: %d real clients started (%s)", opt.Prefix, len(hosts), realKinds(sc))
+	}
 	ses.Progress().Start(sc.Duration, progressEvery, runStatus(res.Start, sc.Duration, sc.TotalClients(), held))
 
 	tl := newTimeline(ctx, lab, servers, ctl, rec)
+	tl.real = hosts
 	for _, a := range sc.Timeline {
 		if err := sleepUntil(ctx, res.Start.Add(a.At)); err != nil {
 			return nil, err
@@ -360,6 +400,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, popErr
 	}
 	res.End = time.Now()
+	if err := finishReal(res.End); err != nil {
+		return nil, err
+	}
 	self := netns.Rusage(unix.RUSAGE_SELF)
 	res.ClientUsage = netns.Usage{CPU: self.CPU - cpu0, MaxRSSKiB: self.MaxRSSKiB}
 	rec.add(history.Event{At: res.End, Kind: history.RunEnded, Client: -1, Detail: sc.Name})

@@ -27,6 +27,7 @@ type timeline struct {
 	rec     *recorder
 	state   map[string]string // "running", "frozen", "killed"
 	link    map[string]string // "up", "cut", "impaired"
+	real    []*realHost       // the real clients: flap and occupy reach them too
 }
 
 var _ sim.Actions = (*timeline)(nil)
@@ -198,15 +199,27 @@ func (t *timeline) Leave(count int) error {
 }
 
 func (t *timeline) Flap() error {
-	return t.clients(scenarios.Action{Kind: scenarios.Flap}, func(p *population.Population, now time.Time) {
+	if err := t.clients(scenarios.Action{Kind: scenarios.Flap}, func(p *population.Population, now time.Time) {
 		p.LinkChanged(now)
-	})
+	}); err != nil {
+		return err
+	}
+	return flapAll(t.lab, t.real)
 }
 
+// Occupy takes addr for the simulated clients' DAD (the population's
+// prober) and, with real clients in the run, for real: the population's
+// namespace holds it, so a real client's kernel DAD finds it.
 func (t *timeline) Occupy(addr netip.Addr) error {
-	return t.clients(scenarios.Action{Kind: scenarios.Occupy, Address: addr}, func(p *population.Population, now time.Time) {
+	if err := t.clients(scenarios.Action{Kind: scenarios.Occupy, Address: addr}, func(p *population.Population, now time.Time) {
 		p.Occupy(now, addr)
-	})
+	}); err != nil {
+		return err
+	}
+	if len(t.real) == 0 {
+		return nil
+	}
+	return occupyReal(t.lab, addr)
 }
 
 // clients hands cmd to the population's goroutine (the channel holds one
