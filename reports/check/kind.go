@@ -20,23 +20,23 @@ type KindReport struct {
 	Version string `json:"version,omitempty"` // a real kind's version, from its ClientKind events
 	// Profile is the simulated clients' profile ("" for rfc); empty for a
 	// real kind.
-	Profile     string       `json:"profile,omitempty"`
-	Clients     int          `json:"clients"`
-	Bound       int          `json:"bound"`
+	Profile string `json:"profile,omitempty"`
+	Clients int    `json:"clients"`
+	Bound   int    `json:"bound"`
 	// FirstBoundBy counts the clients by the server (name) of their first
 	// binding: where Preference sent them (RFC 9915 §18.2.1; RFC 6853
 	// §5.3). A server without a name in the lab is keyed by its DUID.
 	FirstBoundBy map[string]int `json:"first_bound_by"`
-	Acquire     Acquire      `json:"acquire"`
-	Affected    int          `json:"affected"`
-	Rebind      Rebind       `json:"rebind"`
-	ReacquireS  *Percentiles `json:"reacquire_s"` // nil: none affected
-	OutageS     *Percentiles `json:"outage_s"`    // nil: none affected
-	Continuity  *float64     `json:"continuity"`  // nil: none affected
-	Unrecovered int          `json:"unrecovered"`
-	Conflicts   int          `json:"conflicts"` // addresses of this kind's clients caught by DAD
-	Declined    int          `json:"declined"`
-	Released    int          `json:"released"`
+	Acquire      Acquire        `json:"acquire"`
+	Affected     int            `json:"affected"`
+	Rebind       Rebind         `json:"rebind"`
+	ReacquireS   *Percentiles   `json:"reacquire_s"` // nil: none affected
+	OutageS      *Percentiles   `json:"outage_s"`    // nil: none affected
+	Continuity   *float64       `json:"continuity"`  // nil: none affected
+	Unrecovered  int            `json:"unrecovered"`
+	Conflicts    int            `json:"conflicts"` // addresses of this kind's clients caught by DAD
+	Declined     int            `json:"declined"`
+	Released     int            `json:"released"`
 }
 
 // byKind analyses each client kind's events apart; nil when the history
