@@ -31,6 +31,7 @@ const exitInterrupted = 130
 func runCmd() *cobra.Command {
 	var out, engine string
 	var pcapMax int64
+	var cf clientFlags
 	c := &cobra.Command{
 		Use:   "run SCENARIO.yaml...",
 		Short: "Run scenario files in network namespaces and report each (needs root)",
@@ -47,15 +48,14 @@ could not be set up or run.`,
 			if pcapMax < 0 {
 				return badInput("--pcap-max %d: want a size in bytes, or 0 for no capture", pcapMax)
 			}
+			if err := cf.check(); err != nil {
+				return err
+			}
 			// Load everything first: a bad file stops the command before
 			// any namespace exists.
-			var scs []*scenarios.Scenario
-			for _, path := range args {
-				sc, err := scenarios.Load(path)
-				if err != nil {
-					return &exitError{code: exitBadInput, err: err}
-				}
-				scs = append(scs, sc)
+			scs, err := loadScenarios(args, &cf)
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -79,7 +79,25 @@ could not be set up or run.`,
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	pcapFlag(c, &pcapMax)
+	cf.add(c, true)
 	return c
+}
+
+// loadScenarios loads every file (exit 2 naming file, line and field for
+// a malformed one) and applies the client flags to each.
+func loadScenarios(paths []string, cf *clientFlags) ([]*scenarios.Scenario, error) {
+	var scs []*scenarios.Scenario
+	for _, path := range paths {
+		sc, err := scenarios.Load(path)
+		if err != nil {
+			return nil, &exitError{code: exitBadInput, err: err}
+		}
+		if err := cf.apply(sc); err != nil {
+			return nil, err
+		}
+		scs = append(scs, sc)
+	}
+	return scs, nil
 }
 
 func compareCmd() *cobra.Command {
@@ -88,20 +106,28 @@ func compareCmd() *cobra.Command {
 		kind        string
 		clients     int
 		pcapMax     int64
+		cf          clientFlags
 	)
 	c := &cobra.Command{
-		Use:   "compare",
+		Use:   "compare [SCENARIO.yaml...]",
 		Short: "Run the three RFC 6853 models against the same fault and print them side by side (needs root)",
 		Long: `compare runs split, unique, identical (hash allocators) and identical-sequential with
 two servers of one kind (--server, builtin by default; a third-party kind keeps its own
 allocator and rebind behaviour, which the run's log notes, so it runs the three models
 only), Preference 255 and 0, kills the preferred server mid-lease, lets a tenth more
 clients arrive while it is down (RFC 6853 §7), and prints one table.
+Given scenario files instead, it runs those and prints them side by side the same way.
+--profile and --real change the clients of every run: the simulated clients' profile,
+and real clients (dhclient, dhcpcd, ...) mixed in, whose own rows the table adds, with
+how far the simulated clients' re-acquisition p50 is from each real kind's.
 It writes DIR/compare.json ({"runs": [report, ...]}), DIR/report.html (every model
 on shared charts), DIR/report.md and DIR/junit.xml (one test suite per model),
 and each model's files under DIR/<model>/. It exits 0 when every model did what
 RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
-		Args: cobra.NoArgs,
+		Example: `  d6lab compare --clients 1000
+  d6lab compare --server kea --clients 300
+  d6lab compare scenarios/split-kill.yaml scenarios/unique-kill.yaml scenarios/identical-kill.yaml \
+      --profile dhclient --real dhclient=5`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if clients < 1 || clients > 100000 {
 				return badInput("--clients %d: want 1..100000", clients)
@@ -112,18 +138,48 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			if _, err := daemon.Lookup(deploy.Kind(kind)); err != nil || !slices.Contains(deploy.Kinds, deploy.Kind(kind)) {
 				return badInput("--server %q: want one of %v", kind, daemon.Kinds())
 			}
+			if err := cf.check(); err != nil {
+				return err
+			}
+			type column struct {
+				sc  *scenarios.Scenario
+				dir string
+			}
+			var cols []column
+			if len(args) > 0 {
+				if cmd.Flags().Changed("clients") {
+					cf.count = clients
+				}
+				if cmd.Flags().Changed("server") {
+					return badInput("--server applies to the built-in comparison; a scenario file names its servers' kinds")
+				}
+				scs, err := loadScenarios(args, &cf)
+				if err != nil {
+					return err
+				}
+				for _, sc := range scs {
+					cols = append(cols, column{sc, filepath.Join(out, sc.Name)})
+				}
+			} else {
+				for _, v := range scenarios.CompareVariants {
+					if v.Allocator != "" && kind != string(deploy.Builtin) {
+						continue // a third-party server keeps its own allocator
+					}
+					sc := scenarios.Compare(v, clients)
+					for i := range sc.Servers {
+						sc.Servers[i].Kind = deploy.Kind(kind)
+					}
+					if err := cf.apply(sc); err != nil {
+						return err
+					}
+					cols = append(cols, column{sc, filepath.Join(out, v.Name())})
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var runs []*render.Run
-			for _, v := range scenarios.CompareVariants {
-				if v.Allocator != "" && kind != string(deploy.Builtin) {
-					continue // a third-party server keeps its own allocator
-				}
-				sc := scenarios.Compare(v, clients)
-				for i := range sc.Servers {
-					sc.Servers[i].Kind = deploy.Kind(kind)
-				}
-				run, err := runOne(ctx, sc, engine, filepath.Join(out, v.Name()), pcapMax, cmd.ErrOrStderr())
+			for _, col := range cols {
+				run, err := runOne(ctx, col.sc, engine, col.dir, pcapMax, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -133,10 +189,11 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 		},
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
-	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model")
+	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model (with scenario files: overrides clients.count when given)")
 	c.Flags().StringVar(&kind, "server", string(deploy.Builtin), "server kind every model runs: "+kindList())
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	pcapFlag(c, &pcapMax)
+	cf.add(c, false)
 	return c
 }
 

@@ -36,6 +36,8 @@ var _ = Describe("The breakdown by client kind", func() {
 		Expect(out).To(MatchRegexp(`simulated \(profile dhclient\)\s+95\s+92\s+-\s+-\s+48\s+100.0%\s+19s / 21.5s\s+1.9s`))
 		Expect(out).To(MatchRegexp(`dhclient 4.4.3-P1\s+5\s+5\s+s1 4, s2 1\s+1.6s / 2s\s+2\s+100.0%\s+20s / 22s\s+2.1s`))
 		Expect(out).To(MatchRegexp(`dhcpcd\s+1\s+0\s+-\s+-\s+0\s+n/a\s+n/a\s+n/a\s+n/a`))
+		Expect(out).To(ContainSubstring("re-acquisition p50: simulated (profile dhclient) 19s, dhclient 20s: -5.0 %"))
+		Expect(out).NotTo(ContainSubstring("dhcpcd 0s"), "no agreement line for a kind with no affected client")
 	})
 
 	It("is absent from a run without real clients", func() {
@@ -78,5 +80,6 @@ var _ = Describe("A comparison with real clients", func() {
 		Expect(find("simulated re-acquisition p50")).To(Equal([]string{"19s", "n/a"}))
 		Expect(find("dhclient re-acquisition p50")).To(Equal([]string{"20.5s", "-"}))
 		Expect(find("dhclient rebind failure")).To(Equal([]string{"100.0%", "-"}))
+		Expect(find("simulated vs dhclient re-acq p50")).To(Equal([]string{"-7.3%", "-"}))
 	})
 })

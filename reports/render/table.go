@@ -233,6 +233,15 @@ func CompareRows(runs []*check.Report) []CompareRow {
 			}
 			return "-"
 		})
+		if kind == check.Simulated {
+			continue
+		}
+		line("simulated vs "+kind+" re-acq p50", func(r *check.Report) string {
+			if g, ok := P50Gap(r, kind); ok {
+				return fmt.Sprintf("%+.1f%%", g*100)
+			}
+			return "-"
+		})
 	}
 	line("verdict", func(r *check.Report) string { return Verdict(r) })
 	return rows
