@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -407,6 +408,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	res.ClientUsage = netns.Usage{CPU: self.CPU - cpu0, MaxRSSKiB: self.MaxRSSKiB}
 	rec.add(history.Event{At: res.End, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	res.Events = rec.snapshot()
+	if len(hosts) > 0 {
+		// The real clients' events were translated at the end: put them
+		// in time order among the others (a stable sort keeps the order
+		// of events at the same instant).
+		slices.SortStableFunc(res.Events, func(a, b history.Event) int { return a.At.Compare(b.At) })
+	}
 	res.ClientStats = pop.Stats()
 	logf("lab %s: done, %d events; tearing down", opt.Prefix, len(res.Events))
 	return res, nil
