@@ -2,6 +2,8 @@ package scenarios_test
 
 import (
 	"crypto/sha256"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,23 @@ import (
 
 	"d6lab/reports/check"
 )
+
+// hostLinks describes the host namespace's interfaces and addresses when
+// the suite started: no run may change them.
+var hostLinks = linksNow()
+
+func linksNow() string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for _, i := range ifs {
+		addrs, _ := i.Addrs()
+		fmt.Fprintf(&b, "%s %s %v %v\n", i.Name, i.HardwareAddr, i.Flags, addrs)
+	}
+	return b.String()
+}
 
 // hostResolvConf is the checksum of the host's /etc/resolv.conf when the
 // suite started ("" when it has none): no real client may change it.
@@ -32,6 +51,7 @@ func fileSum(path string) string {
 func assertRealClientsLeftNoTrace(r *labRun) {
 	GinkgoHelper()
 	Expect(fileSum("/etc/resolv.conf")).To(Equal(hostResolvConf), "the host's /etc/resolv.conf changed during the run")
+	Expect(linksNow()).To(Equal(hostLinks), "the host's interfaces or addresses changed during the run")
 	entries, _ := filepath.Glob(filepath.Join("/etc/netns", r.prefix+"*"))
 	Expect(entries).To(BeEmpty(), "/etc/netns entries of the run")
 	Expect(r.res.RealClients).To(HaveLen(r.sc.Clients.RealCount()))
