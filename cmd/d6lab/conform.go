@@ -20,26 +20,54 @@ import (
 
 func conformCmd() *cobra.Command {
 	var (
-		kind, out, checks string
-		timeout           time.Duration
+		kind, clientKind, out, checks string
+		timeout                       time.Duration
+		long                          bool
 	)
 	c := &cobra.Command{
-		Use:   "conform --server KIND|all",
-		Short: "Check a DHCPv6 server against what RFC 6853 and its models need (needs root)",
-		Long: `conform runs a server kind in a lab of network namespaces and checks it requirement by
-requirement with crafted DHCPv6 messages: the stateful exchange, Preference (asked and
+		Use:   "conform --server KIND|all | --client KIND|all",
+		Short: "Check a DHCPv6 server, or a real DHCPv6 client, requirement by requirement (needs root)",
+		Long: `conform --server runs a server kind in a lab of network namespaces and checks it requirement
+by requirement with crafted DHCPv6 messages: the stateful exchange, Preference (asked and
 unasked), discarding messages for another server, Rebind without a binding (and which
 model that suits), identical allocation, IA_PD, Information-request, relayed messages,
 Decline, Release, Confirm, reserved and own addresses, DUID stability and Leasequery.
-It prints the matrix and writes DIR/conform.json, DIR/junit.xml and DIR/pcap/<check>.pcap;
-with --server all, one DIR/<kind>/ per installed kind and the combined matrix and junit.xml.
-Kinds that are not installed are reported, not failed. Exit 0 when no check fails, 1 when
-one does, 2 on bad input or a lab that could not be built.`,
+
+conform --client runs a real client kind (dhclient, dhcpcd, dhcp6c, udhcpc6) against
+scripted servers (the builtin core with per-check behaviour) and judges what the client
+does: Preference 255, waiting out the first RT, ties, Renew at T1, Rebind at T2 (and how
+late), Rebind until the valid lifetime ends, lifetime 0, renumbering on Rebind, NoBinding,
+DAD failure, link flaps (Confirm; Rebind for a prefix), Release on a clean stop, Elapsed
+Time and retransmission. info-refresh takes over 10 minutes: it runs with --long or when
+--checks names it. A check the kind cannot do is n/a with the reason.
+
+It prints the matrix and writes DIR/conform.json, DIR/junit.xml and DIR/pcap/<check>.pcap
+(a client run also DIR/clients/<check>/, the client's files and address log); with all,
+one DIR/<kind>/ per kind and the combined matrix and junit.xml. Kinds that are not
+installed are reported, not failed. Exit 0 when no check fails, 1 when one does, 2 on bad
+input or a lab that could not be built.`,
 		Example: `  d6lab conform --server builtin --out out/conform
-  d6lab conform --server all --checks ia-na-exchange,rebind-no-binding`,
+  d6lab conform --server all --checks ia-na-exchange,rebind-no-binding
+  d6lab conform --client all --out out/conform-client
+  d6lab conform --client dhclient --checks rebind-t2,nobinding-request`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			kinds, err := conformKinds(kind)
+			if kind != "" && clientKind != "" {
+				return badInput("--server and --client are mutually exclusive: check a server kind or a client kind, not both")
+			}
+			if long && clientKind == "" {
+				return badInput("--long applies to --client only")
+			}
+			var (
+				serverKinds []deploy.Kind
+				clientKinds []deploy.ClientKind
+				err         error
+			)
+			if clientKind != "" {
+				clientKinds, err = conformClientKinds(clientKind)
+			} else {
+				serverKinds, err = conformKinds(kind)
+			}
 			if err != nil {
 				return err
 			}
@@ -54,7 +82,12 @@ one does, 2 on bad input or a lab that could not be built.`,
 					}
 				}
 			}
-			if err := conform.Select(ids); err != nil {
+			if clientKind != "" {
+				err = conform.SelectClient(ids)
+			} else {
+				err = conform.Select(ids)
+			}
+			if err != nil {
 				return badInput("--checks: %v", err)
 			}
 			if os.Geteuid() != 0 {
@@ -62,21 +95,31 @@ one does, 2 on bad input or a lab that could not be built.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var reps []*conform.Report
-			for _, k := range kinds {
-				dir := out
-				if kind == "all" {
-					dir = filepath.Join(out, string(k))
+			all := kind == "all" || clientKind == "all"
+			dirOf := func(k string) string {
+				if all {
+					return filepath.Join(out, k)
 				}
-				rep, err := conform.Run(ctx, conform.Options{Kind: k, OutDir: dir, Timeout: timeout, Checks: ids, Log: cmd.ErrOrStderr()})
+				return out
+			}
+			var reps []*conform.Report
+			for _, k := range serverKinds {
+				rep, err := conform.Run(ctx, conform.Options{Kind: k, OutDir: dirOf(string(k)), Timeout: timeout, Checks: ids, Log: cmd.ErrOrStderr()})
 				if err != nil {
-					if errors.Is(err, context.Canceled) {
-						return &exitError{code: exitInterrupted, err: fmt.Errorf("conform %s: interrupted; the lab was torn down", k)}
-					}
-					return labFailed(fmt.Errorf("conform %s: %w", k, err))
+					return conformFailed(string(k), err)
 				}
 				if rep.Missing != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "conform %s: %s\n", k, rep.Missing)
+				}
+				reps = append(reps, rep)
+			}
+			for _, k := range clientKinds {
+				rep, err := conform.RunClient(ctx, conform.ClientOptions{Kind: k, OutDir: dirOf(string(k)), Timeout: timeout, Checks: ids, Long: long, Log: cmd.ErrOrStderr()})
+				if err != nil {
+					return conformFailed("client "+string(k), err)
+				}
+				if rep.Missing != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "conform client %s: %s\n", k, rep.Missing)
 				}
 				reps = append(reps, rep)
 			}
@@ -89,16 +132,14 @@ one does, 2 on bad input or a lab that could not be built.`,
 			}
 			var failed []string
 			for _, r := range reps {
-				if r.Missing == "" {
-					d := out
-					if kind == "all" {
-						d = filepath.Join(out, r.Server)
-					}
-					fmt.Fprintf(w, "wrote %s\n", filepath.Join(d, conform.JSONFile))
+				// A server kind that is not installed has no conform.json; a
+				// client kind's has its checks, each n/a.
+				if r.Missing == "" || r.Client != "" {
+					fmt.Fprintf(w, "wrote %s\n", filepath.Join(dirOf(r.Subject()), conform.JSONFile))
 				}
 				for _, c := range r.Checks {
 					if c.Verdict == conform.Fail {
-						failed = append(failed, r.Server+" "+c.ID)
+						failed = append(failed, r.Subject()+" "+c.ID)
 					}
 				}
 			}
@@ -110,10 +151,21 @@ one does, 2 on bad input or a lab that could not be built.`,
 		},
 	}
 	c.Flags().StringVar(&kind, "server", "", "server kind to check, or all (kinds: "+kindList()+")")
+	c.Flags().StringVar(&clientKind, "client", "", "real client kind to check, or all (kinds: "+clientKindList()+")")
 	c.Flags().StringVarP(&out, "out", "o", "out/conform", "output directory")
-	c.Flags().DurationVar(&timeout, "timeout", conform.DefaultTimeout, "how long each check waits for an answer")
-	c.Flags().StringVar(&checks, "checks", "", "comma-separated check IDs to run (default: all): "+strings.Join(conform.IDs(), ","))
+	c.Flags().DurationVar(&timeout, "timeout", conform.DefaultTimeout, "how long each check waits for an answer (--client: past the latest time the protocol allows)")
+	c.Flags().StringVar(&checks, "checks", "", "comma-separated check IDs to run (default: all); --server: "+strings.Join(conform.IDs(), ",")+"; --client: "+strings.Join(conform.ClientIDs(), ","))
+	c.Flags().BoolVar(&long, "long", false, "--client: also run the checks that take minutes (info-refresh, over 10 minutes)")
 	return c
+}
+
+// conformFailed turns a run's error into the exit: interrupted (130), or a
+// lab that could not be built or run (2).
+func conformFailed(what string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("conform %s: interrupted; the lab was torn down", what)}
+	}
+	return labFailed(fmt.Errorf("conform %s: %w", what, err))
 }
 
 func kindList() string {
@@ -124,11 +176,32 @@ func kindList() string {
 	return strings.Join(s, ", ")
 }
 
+func clientKindList() string {
+	var s []string
+	for _, k := range deploy.ClientKinds {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ", ")
+}
+
+// conformClientKinds resolves --client: one known client kind, or every
+// kind for all (those not installed are reported, not failed).
+func conformClientKinds(kind string) ([]deploy.ClientKind, error) {
+	if kind == "all" {
+		return deploy.ClientKinds, nil
+	}
+	k, err := deploy.ParseClientKind(kind)
+	if err != nil {
+		return nil, badInput("--client: %v", err)
+	}
+	return []deploy.ClientKind{k}, nil
+}
+
 // conformKinds resolves --server: one known kind, or every kind for all.
 func conformKinds(kind string) ([]deploy.Kind, error) {
 	switch kind {
 	case "":
-		return nil, badInput("--server is required: a kind (%s) or all", kindList())
+		return nil, badInput("--server is required: a server kind (%s) or all; or --client KIND|all for a real client (%s)", kindList(), clientKindList())
 	case "all":
 		return daemon.Kinds(), nil
 	}

@@ -90,6 +90,13 @@ var _ = Describe("d6lab conform", func() {
 		Entry("an unknown check", `unknown check "nope"`, "--server", "builtin", "--checks", "ia-na-exchange,nope"),
 		Entry("a bad timeout", "--timeout", "--server", "builtin", "--timeout", "0s"),
 		Entry("an unknown flag", "unknown flag", "--server", "builtin", "--bogus"),
+		Entry("both sides", "--server and --client are mutually exclusive", "--server", "builtin", "--client", "dhclient"),
+		Entry("both sides, all", "--server and --client are mutually exclusive", "--server", "all", "--client", "all"),
+		Entry("an unknown client kind", `unknown client kind "nosuch"`, "--client", "nosuch"),
+		Entry("a server check for a client", `unknown client check "ia-na-exchange"`, "--client", "dhclient", "--checks", "ia-na-exchange"),
+		Entry("a client check for a server", `unknown check "renew-t1"`, "--server", "builtin", "--checks", "renew-t1"),
+		Entry("a bad client timeout", "--timeout", "--client", "dhclient", "--timeout", "2m"),
+		Entry("--long without --client", "--long applies to --client only", "--server", "builtin", "--long"),
 	)
 
 	Context("in network namespaces", Label("netns"), func() {

@@ -72,17 +72,41 @@ func (c *Check) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Report is one server kind's conformance.
+// Report is one server kind's conformance (Server set) or one real client
+// kind's (Client set): the one shape conform.json, the matrix and JUnit
+// write for both sides.
 type Report struct {
-	Server  string `json:"server"`
+	// Server is the server kind checked (Run); empty in a client report.
+	Server string `json:"server,omitempty"`
+	// Client is the real client kind checked (RunClient); empty in a
+	// server report.
+	Client  string `json:"client,omitempty"`
 	Version string `json:"version"`
 	// Missing says why the kind could not run (not installed, unknown);
-	// such a report has no checks and is not a failure.
+	// such a report is not a failure. A server report then has no checks;
+	// a client report lists every check n/a with the same reason.
 	Missing string `json:"missing,omitempty"`
-	// Notes are the adapter's notes: where the running server differs
-	// from the configuration it was asked for.
+	// Notes are the adapter's notes: where the running server (or
+	// client) differs from the configuration it was asked for.
 	Notes  []string `json:"notes,omitempty"`
 	Checks []Check  `json:"checks"`
+}
+
+// Subject is the kind the report checks: its server kind, or its client
+// kind.
+func (r *Report) Subject() string {
+	if r.Client != "" {
+		return r.Client
+	}
+	return r.Server
+}
+
+// Side is "client" for a client report, "server" otherwise.
+func (r *Report) Side() string {
+	if r.Client != "" {
+		return "client"
+	}
+	return "server"
 }
 
 // Failed reports whether a check failed.
@@ -142,14 +166,14 @@ func ReadJSON(path string) (*Report, error) {
 }
 
 // Matrix writes the terminal matrix: one row per check, one column per
-// server. With one server the row also carries the detail.
+// server (or client) kind. With one kind the row also carries the detail.
 func Matrix(w io.Writer, reps []*Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	ids, names := checkRows(reps)
 	single := len(reps) == 1
 	head := []string{"check"}
 	for _, r := range reps {
-		col := r.Server
+		col := r.Subject()
 		if v, _, _ := strings.Cut(r.Version, "  "); v != "" { // dnsmasq's banner goes on after two spaces
 			col += " " + v
 		}
@@ -176,7 +200,7 @@ func Matrix(w io.Writer, reps []*Report) error {
 	}
 	foot := []string{"failed"}
 	for _, r := range reps {
-		if r.Missing != "" {
+		if r.Missing != "" && len(r.Checks) == 0 {
 			foot = append(foot, "-")
 			continue
 		}
@@ -188,14 +212,14 @@ func Matrix(w io.Writer, reps []*Report) error {
 	}
 	for _, r := range reps {
 		if r.Missing != "" {
-			fmt.Fprintf(w, "%s: %s\n", r.Server, r.Missing)
+			fmt.Fprintf(w, "%s: %s\n", r.Subject(), r.Missing)
 		}
 	}
 	if !single {
 		for _, r := range reps {
 			for _, c := range r.Checks {
 				if c.Verdict == Fail {
-					fmt.Fprintf(w, "%s %s: %s\n", r.Server, c.ID, c.Detail)
+					fmt.Fprintf(w, "%s %s: %s\n", r.Subject(), c.ID, c.Detail)
 				}
 			}
 		}
@@ -204,10 +228,10 @@ func Matrix(w io.Writer, reps []*Report) error {
 }
 
 func cell(r *Report, id string) string {
-	if r.Missing != "" {
+	c := find(r, id)
+	if r.Missing != "" && c == nil {
 		return "not installed"
 	}
-	c := find(r, id)
 	if c == nil {
 		return "-"
 	}
@@ -226,8 +250,8 @@ func find(r *Report, id string) *Check {
 	return nil
 }
 
-// checkRows lists the check IDs of reps in catalogue order, then any
-// unknown ones in report order.
+// checkRows lists the check IDs of reps in catalogue order (the server
+// side's, then the client side's), then any unknown ones in report order.
 func checkRows(reps []*Report) ([]string, map[string]string) {
 	seen := map[string]bool{}
 	names := map[string]string{}
@@ -238,10 +262,10 @@ func checkRows(reps []*Report) ([]string, map[string]string) {
 		}
 	}
 	var ids []string
-	for _, d := range catalogue {
-		if seen[d.id] {
-			ids = append(ids, d.id)
-			delete(seen, d.id)
+	for _, id := range append(IDs(), ClientIDs()...) {
+		if seen[id] {
+			ids = append(ids, id)
+			delete(seen, id)
 		}
 	}
 	for _, r := range reps {
@@ -294,19 +318,26 @@ type junitMessage struct {
 	Body    string `xml:",chardata"`
 }
 
-// WriteJUnit writes path: a test suite per server, a test case per check,
-// failure for fail and skipped for n/a. A server that is not installed is a
-// suite with one skipped case.
+// WriteJUnit writes path: a test suite per server (or client) kind, a
+// test case per check, failure for fail and skipped for n/a. A kind that is
+// not installed is a suite with one skipped case (a client kind's suite
+// also has its checks, each skipped). Server suites are "conform KIND"
+// (class conform.KIND), client suites "conform client KIND" (class
+// conform.client.KIND).
 func WriteJUnit(path string, reps []*Report) error {
 	all := junitSuites{Name: "d6lab conform"}
 	for _, r := range reps {
-		s := junitSuite{Name: "conform " + r.Server}
+		name, class := "conform "+r.Subject(), "conform."+r.Subject()
+		if r.Client != "" {
+			name, class = "conform client "+r.Client, "conform.client."+r.Client
+		}
+		s := junitSuite{Name: name}
 		if r.Version != "" {
 			s.Name += " " + r.Version
 		}
 		var total time.Duration
 		if r.Missing != "" {
-			s.Cases = append(s.Cases, junitCase{Name: "installed", ClassName: "conform." + r.Server, Time: "0",
+			s.Cases = append(s.Cases, junitCase{Name: "installed", ClassName: class, Time: "0",
 				Skipped: &junitMessage{Message: r.Missing}})
 			s.Skipped++
 		}
@@ -314,7 +345,7 @@ func WriteJUnit(path string, reps []*Report) error {
 			total += c.Duration
 			jc := junitCase{
 				Name:      c.ID + ": " + c.Name,
-				ClassName: "conform." + r.Server,
+				ClassName: class,
 				Time:      fmt.Sprintf("%.3f", c.Duration.Seconds()),
 				SystemOut: evidenceText(c.Evidence),
 			}
