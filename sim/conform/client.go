@@ -290,6 +290,7 @@ type ckRun struct {
 
 	began       time.Time // the check started (with the monotonic reading)
 	start, mark time.Time // the client started; the check's own instant
+	cut         time.Time // the cable was pulled (flap)
 	taken       bool      // the dad-decline check put cTaken on "clients"
 	notes       []string  // what the run saw besides the messages
 	clean       bool      // a clean stop was asked for (release)
@@ -578,6 +579,7 @@ func (k *ckRun) stopClean() {
 // flap pulls the client's cable for down and plugs it back; mark is when
 // the link is up again.
 func (k *ckRun) flap(down time.Duration) error {
+	k.cut = time.Now()
 	if err := k.r.lab.Cut(k.node); err != nil {
 		return err
 	}
@@ -604,7 +606,7 @@ func (k *ckRun) occupy() error {
 func (k *ckRun) finish() (clientObs, error) {
 	// Every time the judges compare is on the wall clock, as the
 	// capture's stamps are (Round(0) drops the monotonic reading).
-	o := clientObs{start: k.start.Round(0), mark: k.mark.Round(0), timers: k.def.timers(k.r.kind), names: map[string]string{}}
+	o := clientObs{start: k.start.Round(0), mark: k.mark.Round(0), cut: k.cut.Round(0), timers: k.def.timers(k.r.kind), names: map[string]string{}}
 	if k.done {
 		return o, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,6 +61,8 @@ type clientObs struct {
 	// instant (the clean stop, the link back up), zero when none; end
 	// when the observation ended.
 	start, mark, end time.Time
+	// cut is when a flap pulled the cable (zero: no flap).
+	cut time.Time
 }
 
 // Helpers on the observation.
@@ -861,9 +864,16 @@ func judgeLink(o clientObs, ia string) (check.Verdict, string) {
 		return NA, fmt.Sprintf("bound %s, but the link was never flapped", g.lease.Prefix)
 	}
 	detail := fmt.Sprintf("bound %s; the link went down and came back at %s of the binding", g.lease.Prefix, rel(o.mark, g.reply.At))
+	if !o.cut.IsZero() {
+		detail = fmt.Sprintf("bound %s; the cable was out from %s to %s of the binding", g.lease.Prefix, rel(o.cut, g.reply.At), rel(o.mark, g.reply.At))
+	}
 	if ia == history.IANA {
 		if gone, ok := o.removed(g.addr(), g.reply.At); ok && gone.Before(o.mark.Add(time.Second)) {
-			detail += fmt.Sprintf(" (the address left the interface at %s)", rel(gone, g.reply.At))
+			if !o.cut.IsZero() && !gone.Before(o.cut) {
+				detail += fmt.Sprintf(" (the address left the interface %s after the cable was pulled)", fsec(gone.Sub(o.cut)))
+			} else {
+				detail += fmt.Sprintf(" (the address left the interface at %s)", rel(gone, g.reply.At))
+			}
 		}
 	}
 	// The first message after the link came back, or a Confirm or
@@ -938,7 +948,11 @@ func judgeInfoRefresh(o clientObs) (check.Verdict, string) {
 	if rep.HasInfoRefresh {
 		irt = max(rep.InfoRefresh, rfc.IRTMinimum)
 	}
-	detail := fmt.Sprintf("Reply with Information Refresh Time %s", fsec(rep.InfoRefresh))
+	asked := "did not ask for it"
+	if ir.Msg != nil && slices.Contains(ir.Msg.Options.RequestedOptions(), dhcpv6.OptionInformationRefreshTime) {
+		asked = "asked for it"
+	}
+	detail := fmt.Sprintf("Reply with Information Refresh Time %s (the Information-request's ORO %s)", fsec(rep.InfoRefresh), asked)
 	if !rep.HasInfoRefresh {
 		detail = "Reply without an Information Refresh Time"
 	}
