@@ -1136,7 +1136,11 @@ func judgeRetransmission(o clientObs) (check.Verdict, string) {
 	var prev time.Duration
 	for i := 1; i < len(xs); i++ {
 		rt := xs[i].At.Sub(xs[i-1].At)
-		rts = append(rts, fmt.Sprintf("%.3f", rt.Seconds()))
+		if i == 1 {
+			rts = append(rts, fmt.Sprintf("%.3f", rt.Seconds()))
+		} else {
+			rts = append(rts, fmt.Sprintf("%.3f (×%.2f)", rt.Seconds(), float64(rt)/float64(prev)))
+		}
 		var lo, hi time.Duration
 		if i == 1 {
 			lo, hi = irt, irt*11/10

@@ -417,7 +417,7 @@ var _ = g.Describe("client verdicts on hand-built messages", func() {
 		g.It("passes RTs within §15's bounds", func() {
 			v, d := judgeRetransmission(obsOf(sols(0, 1.05, 3.15, 7.35)...))
 			Expect(v).To(Equal(Pass), d)
-			Expect(d).To(ContainSubstring("RTs 1.050, 2.100, 4.200 s"))
+			Expect(d).To(ContainSubstring("RTs 1.050, 2.100 (×2.00), 4.200 (×2.00) s"))
 			Expect(d).To(ContainSubstring("first Solicit 1.30 s after the client's start"))
 		})
 		g.It("fails an RT1 at IRT exactly less the slack, and a doubling off by more than 10 %", func() {
