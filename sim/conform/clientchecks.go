@@ -48,13 +48,12 @@ var fastLifetimes = Lifetimes{T1: 4 * time.Second, T2: 6 * time.Second, Preferre
 // longTimers are longLease's times (those of the server side).
 var longTimers = baseLifetimes
 
-// t2Floor is the least T2 a kind keeps as the server sends it: WIDE dhcp6c
-// raises a T2 under 30 s (DHCP6_DURATION_MIN) to 30 s and sets T1 to 18 s
-// (sim/realclient doc), so with fastLease its bindings expire before it
-// would Rebind. The checks around T2 give such a kind rebindLease's times,
-// and their details say so; renew-t1 keeps fastLease for every kind, so
-// the raise shows there.
-var t2Floor = map[deploy.ClientKind]time.Duration{deploy.Dhcp6c: 30 * time.Second}
+// t2Floor is the least T2 a kind keeps as the server sends it
+// (realclient.MinT2: WIDE dhcp6c raises a T2 under 30 s to 30 s), so with
+// fastLease its bindings would expire before it Rebinds. The checks around
+// T2 give such a kind rebindLease's times, and their details say so;
+// renew-t1 keeps fastLease for every kind, so the raise shows there.
+func t2Floor(k deploy.ClientKind) time.Duration { return realclient.MinT2(k) }
 
 // timers returns the lease times d's servers grant to kind.
 func (d clientDef) timers(kind deploy.ClientKind) Lifetimes {
@@ -62,7 +61,7 @@ func (d clientDef) timers(kind deploy.ClientKind) Lifetimes {
 	case fastLease:
 		return fastLifetimes
 	case rebindLease:
-		if f, ok := t2Floor[kind]; ok && f > fastLifetimes.T2 {
+		if f := t2Floor(kind); f > fastLifetimes.T2 {
 			return Lifetimes{T1: f - 2*time.Second, T2: f, Preferred: f + 10*time.Second, Valid: f + 14*time.Second}
 		}
 		return fastLifetimes
@@ -158,7 +157,7 @@ func (k *ckRun) lease() Lifetimes {
 	t := k.def.timers(k.r.kind)
 	if t != fastLifetimes && k.def.lease == rebindLease {
 		k.noteOnce(fmt.Sprintf("T1 %s, T2 %s, valid %s: %s raises a T2 under %s, so this check grants it that (renew-t1 shows the raise)",
-			fsec(t.T1), fsec(t.T2), fsec(t.Valid), k.r.kind, fsec(t2Floor[k.r.kind])))
+			fsec(t.T1), fsec(t.T2), fsec(t.Valid), k.r.kind, fsec(t2Floor(k.r.kind))))
 	}
 	return t
 }

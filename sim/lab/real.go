@@ -80,6 +80,10 @@ func realHosts(sc *scenarios.Scenario, outDir string) ([]*realHost, []netns.Node
 		if why := realclient.Lacks(r.Kind, realclient.Spec{IA: ia}); why != "" {
 			return nil, nil, fmt.Errorf("lab: clients.real %s: %s", r.Kind, why)
 		}
+		if m := realclient.MinT2(r.Kind); m > 0 && len(ia) > 0 && sc.Lifetimes.Valid <= m {
+			return nil, nil, fmt.Errorf("lab: clients.real %s: it raises a T2 under %s to %s, so with lifetimes.valid %s its bindings would expire before it renews; give a valid lifetime above %s",
+				r.Kind, m, m, sc.Lifetimes.Valid, m)
+		}
 		for range r.Count {
 			perKind[r.Kind]++
 			h := &realHost{

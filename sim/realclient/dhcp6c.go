@@ -140,3 +140,13 @@ func (dhcp6cAdapter) DUID(i *Instance) ([]byte, error) {
 	}
 	return b[2:], nil
 }
+
+// MinT2 is the least T2 kind k keeps as a server grants it (0: any):
+// WIDE dhcp6c raises a T2 under 30 s (DHCP6_DURATION_MIN) to 30 s and its
+// T1 to 18 s, so a lease valid for 30 s or less expires before it renews.
+func MinT2(k deploy.ClientKind) time.Duration {
+	if k == deploy.Dhcp6c {
+		return 30 * time.Second
+	}
+	return 0
+}

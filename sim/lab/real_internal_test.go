@@ -1,0 +1,51 @@
+package lab
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"d6lab/deploy"
+	"d6lab/scenarios"
+	"d6lab/sim/realclient"
+)
+
+// TestRealHostsLayout: real clients get nodes rc1, rc2, ... with DAD on,
+// indexed after every simulated client, and a kind the scenario's
+// lifetimes cannot serve is refused before anything exists.
+func TestRealHostsLayout(t *testing.T) {
+	for _, k := range []deploy.ClientKind{deploy.Dhclient, deploy.Dhcp6c} {
+		if why := realclient.Lacks(k, realclient.Spec{IA: []string{realclient.IANA}}); why != "" {
+			t.Skipf("%s: %s (run scripts/setup.sh)", k, why)
+		}
+	}
+	sc, err := scenarios.Load("../../scenarios/split-kill.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Clients.Real = []scenarios.RealClients{{Kind: deploy.Dhclient, Count: 2, IA: []scenarios.IA{scenarios.NA}}}
+	hosts, nodes, err := realHosts(sc, "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts) != 2 || len(nodes) != 2 {
+		t.Fatalf("%d hosts, %d nodes, want 2", len(hosts), len(nodes))
+	}
+	for i, h := range hosts {
+		if h.index != sc.TotalClients()+i || !nodes[i].DAD || nodes[i].Name != h.node {
+			t.Errorf("host %d: index %d node %s DAD %v", i, h.index, nodes[i].Name, nodes[i].DAD)
+		}
+	}
+	if hosts[1].name != "dhclient-2" || hosts[1].dir != "/out/clients/dhclient-2" {
+		t.Errorf("host 2: %s in %s", hosts[1].name, hosts[1].dir)
+	}
+
+	sc.Clients.Real = []scenarios.RealClients{{Kind: deploy.Dhcp6c, Count: 1, IA: []scenarios.IA{scenarios.NA}}}
+	if _, _, err := realHosts(sc, "/out"); err == nil || !strings.Contains(err.Error(), "valid lifetime above 30s") {
+		t.Errorf("dhcp6c with valid %s: %v, want a refusal", sc.Lifetimes.Valid, err)
+	}
+	sc.Lifetimes.Valid = 60 * time.Second
+	if _, _, err := realHosts(sc, "/out"); err != nil {
+		t.Errorf("dhcp6c with valid 60s: %v", err)
+	}
+}
