@@ -82,15 +82,16 @@ func lifetimes(spec Spec) (t1, t2, pref, valid int64, notes []string) {
 	return t1, t2, pref, valid, notes
 }
 
-// versionCache runs a program's version command once.
-type versionCache struct {
+// VersionCache runs a program's version command once (the adapters here
+// and sim/realclient's use it).
+type VersionCache struct {
 	once sync.Once
 	v    string
 }
 
-// get returns the first line matching parse's pick from argv's output
-// (stdout and stderr), or "" when the program is missing or says nothing.
-func (c *versionCache) get(parse func(out string) string, argv ...string) string {
+// Get returns parse's pick from argv's output (stdout and stderr), or ""
+// when the program is missing or says nothing.
+func (c *VersionCache) Get(parse func(out string) string, argv ...string) string {
 	c.once.Do(func() {
 		if _, err := os.Stat(argv[0]); err != nil {
 			return
@@ -104,7 +105,8 @@ func (c *versionCache) get(parse func(out string) string, argv ...string) string
 	return c.v
 }
 
-func firstLine(s string) string {
+// FirstLine is s's first line, trimmed: the usual parse for Get.
+func FirstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]

@@ -21,12 +21,12 @@ type dhcpdAdapter struct{}
 
 func init() { register(dhcpdAdapter{}) }
 
-var dhcpdVersion versionCache
+var dhcpdVersion VersionCache
 
 func (dhcpdAdapter) Kind() deploy.Kind { return deploy.Dhcpd }
 func (dhcpdAdapter) Installed() error  { return installed(DhcpdBinary, "isc-dhcp-server") }
 func (dhcpdAdapter) Version() string {
-	return dhcpdVersion.get(firstLine, DhcpdBinary, "--version")
+	return dhcpdVersion.Get(FirstLine, DhcpdBinary, "--version")
 }
 
 func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {

@@ -23,18 +23,18 @@ type dnsmasqAdapter struct{}
 
 func init() { register(dnsmasqAdapter{}) }
 
-var dnsmasqVersion versionCache
+var dnsmasqVersion VersionCache
 
 func (dnsmasqAdapter) Kind() deploy.Kind { return deploy.Dnsmasq }
 func (dnsmasqAdapter) Installed() error  { return installed(DnsmasqBinary, "dnsmasq-base") }
 func (dnsmasqAdapter) Version() string {
 	// "Dnsmasq version 2.90  Copyright (c) ..." -> "dnsmasq 2.90"
-	return dnsmasqVersion.get(func(out string) string {
-		f := strings.Fields(firstLine(out))
+	return dnsmasqVersion.Get(func(out string) string {
+		f := strings.Fields(FirstLine(out))
 		if len(f) >= 3 && f[1] == "version" {
 			return "dnsmasq " + f[2]
 		}
-		return firstLine(out)
+		return FirstLine(out)
 	}, DnsmasqBinary, "--version")
 }
 

@@ -23,13 +23,13 @@ type keaAdapter struct{}
 
 func init() { register(keaAdapter{}) }
 
-var keaVersion versionCache
+var keaVersion VersionCache
 
 func (keaAdapter) Kind() deploy.Kind { return deploy.Kea }
 func (keaAdapter) Installed() error  { return installed(KeaBinary, "kea-dhcp6-server") }
 func (keaAdapter) Version() string {
-	return keaVersion.get(func(out string) string {
-		if v := firstLine(out); v != "" {
+	return keaVersion.Get(func(out string) string {
+		if v := FirstLine(out); v != "" {
 			return "kea-dhcp6 " + v
 		}
 		return ""

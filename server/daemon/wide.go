@@ -24,7 +24,7 @@ type wideAdapter struct{}
 
 func init() { register(wideAdapter{}) }
 
-var wideVersion versionCache
+var wideVersion VersionCache
 
 // WideDUIDDir is the directory dhcp6s reads its DUID file from.
 const WideDUIDDir = "/var/lib/dhcpv6"
@@ -39,8 +39,8 @@ func (wideAdapter) Installed() error {
 
 // Version is the Debian package's version: dhcp6s has no version option.
 func (wideAdapter) Version() string {
-	return wideVersion.get(func(out string) string {
-		if v := firstLine(out); v != "" && !strings.Contains(v, "no packages") {
+	return wideVersion.Get(func(out string) string {
+		if v := FirstLine(out); v != "" && !strings.Contains(v, "no packages") {
 			return "wide-dhcpv6-server " + v
 		}
 		return ""

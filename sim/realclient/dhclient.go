@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"d6lab/deploy"
+	"d6lab/server/daemon"
 )
 
 // dhclientAdapter runs ISC dhclient -6 (isc-dhcp-client 4.4) in the
@@ -20,7 +21,7 @@ type dhclientAdapter struct{}
 
 func init() { register(dhclientAdapter{}) }
 
-var dhclientVersion versionCache
+var dhclientVersion daemon.VersionCache
 
 func (dhclientAdapter) Kind() deploy.ClientKind { return deploy.Dhclient }
 func (dhclientAdapter) Package() string         { return "isc-dhcp-client" }
@@ -29,7 +30,7 @@ func (dhclientAdapter) Lacks(Capability) string { return "" }
 
 // Version is dhclient's own, "isc-dhclient-4.4.3-P1".
 func (dhclientAdapter) Version() string {
-	return dhclientVersion.get(firstLine, DhclientBinary, "--version")
+	return dhclientVersion.Get(daemon.FirstLine, DhclientBinary, "--version")
 }
 
 // dhclientScript does, for DHCPv6, what Debian 12's /sbin/dhclient-script

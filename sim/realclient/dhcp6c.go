@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"d6lab/deploy"
+	"d6lab/server/daemon"
 )
 
 // dhcp6cAdapter runs WIDE-DHCPv6's dhcp6c (wide-dhcpv6-client) in the
@@ -30,7 +31,7 @@ type dhcp6cAdapter struct{}
 
 func init() { register(dhcp6cAdapter{}) }
 
-var dhcp6cVersion versionCache
+var dhcp6cVersion daemon.VersionCache
 
 // Dhcp6cStateDir is where dhcp6c keeps its DUID (compiled in).
 const Dhcp6cStateDir = "/var/lib/dhcpv6"

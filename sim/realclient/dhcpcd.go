@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"d6lab/deploy"
+	"d6lab/server/daemon"
 )
 
 // dhcpcdAdapter runs dhcpcd 9 (dhcpcd-base) DHCPv6-only in the foreground:
@@ -28,7 +29,7 @@ type dhcpcdAdapter struct{}
 
 func init() { register(dhcpcdAdapter{}) }
 
-var dhcpcdVersion versionCache
+var dhcpcdVersion daemon.VersionCache
 
 // DhcpcdStateDir and DhcpcdRunDir are dhcpcd's compiled-in directories.
 const (
@@ -56,7 +57,7 @@ func (a dhcpcdAdapter) Installed() error {
 
 // Version is dhcpcd's own first line, "dhcpcd 9.4.1".
 func (dhcpcdAdapter) Version() string {
-	return dhcpcdVersion.get(firstLine, DhcpcdBinary, "--version")
+	return dhcpcdVersion.Get(daemon.FirstLine, DhcpcdBinary, "--version")
 }
 
 // dhcpcdScript records each call: dhcpcd configures addresses itself.

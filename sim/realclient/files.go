@@ -1,13 +1,12 @@
 package realclient
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+
+	"d6lab/server/daemon"
 )
 
 // newInstance checks spec against adapter a, creates spec.Dir and returns
@@ -107,41 +106,11 @@ event() {
 `, kind, IPBinary, DateBinary, events)
 }
 
-// versionCache runs a program's version command once.
-type versionCache struct {
-	once sync.Once
-	v    string
-}
-
-// get returns parse's pick from argv's output (stdout and stderr), or ""
-// when the program is missing.
-func (c *versionCache) get(parse func(out string) string, argv ...string) string {
-	c.once.Do(func() {
-		if _, err := os.Stat(argv[0]); err != nil {
-			return
-		}
-		var out bytes.Buffer
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		_ = cmd.Run() // some print their version and exit non-zero
-		c.v = parse(out.String())
-	})
-	return c.v
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.TrimSpace(s)
-}
-
 // debVersion is the Debian package's version, for clients without a
 // version option.
-func debVersion(c *versionCache, pkg string) string {
-	return c.get(func(out string) string {
-		if v := firstLine(out); v != "" && !strings.Contains(v, "no packages") {
+func debVersion(c *daemon.VersionCache, pkg string) string {
+	return c.Get(func(out string) string {
+		if v := daemon.FirstLine(out); v != "" && !strings.Contains(v, "no packages") {
 			return pkg + " " + v
 		}
 		return ""

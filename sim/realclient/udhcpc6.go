@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"d6lab/deploy"
+	"d6lab/server/daemon"
 )
 
 // udhcpc6Adapter runs busybox's udhcpc6 in the foreground:
@@ -27,7 +28,7 @@ type udhcpc6Adapter struct{}
 
 func init() { register(udhcpc6Adapter{}) }
 
-var busyboxVersion versionCache
+var busyboxVersion daemon.VersionCache
 
 // ErrNoUdhcpc6 is wrapped by udhcpc6's Installed when busybox lacks the
 // applet.
@@ -70,8 +71,8 @@ func (a udhcpc6Adapter) Installed() error {
 // Version is busybox's banner's first words, "BusyBox v1.35.0 (Debian
 // 1:1.35.0-4+deb12u1+b1)".
 func (udhcpc6Adapter) Version() string {
-	return busyboxVersion.get(func(out string) string {
-		v := firstLine(out)
+	return busyboxVersion.Get(func(out string) string {
+		v := daemon.FirstLine(out)
 		if i := strings.Index(v, " multi-call"); i >= 0 {
 			v = v[:i]
 		}
