@@ -23,6 +23,33 @@ type Scenario struct {
 	Duration    time.Duration
 	Expect      []Expect // in file order
 	File        string   // where it was loaded from; "" when built in code
+	// DNS puts an authoritative DNS server (BIND 9) in the lab and has the
+	// servers update it (RFC 6853 §7); nil: no DNS.
+	DNS *DNS
+	// Leasequery runs the lab's Leasequery prober; nil: none.
+	Leasequery *Leasequery
+}
+
+// DNS is a scenario's dns: block.
+type DNS struct {
+	// Zone is the forward zone, fully qualified, lower case, under RFC
+	// 2606's reserved names ("lab.example."): each simulated client's name
+	// is history.HostName(i) in it. The reverse zones are the ip6.arpa
+	// zones of the servers' /64s.
+	Zone string
+	// TTL of the records the servers add.
+	TTL time.Duration
+	// Sample is how often the lab transfers the zones (AXFR) to compare
+	// them with the clients' bindings.
+	Sample time.Duration
+}
+
+// Leasequery is a scenario's leasequery: block: every Interval the prober
+// asks each live server where each of Clients sampled clients (the same
+// ones all run: every k-th client of the population) is bound.
+type Leasequery struct {
+	Interval time.Duration
+	Clients  int
 }
 
 // Server returns the server with the given name.

@@ -128,6 +128,11 @@ type Config struct {
 	InfoRefresh time.Duration
 	// Unicast is what to do with a client message received by unicast.
 	Unicast UnicastPolicy
+	// DNS, when set, has the server keep its clients' names in DNS: it
+	// answers the Client FQDN option (RFC 4704) and adds and removes
+	// AAAA, PTR and DHCID records by RFC 2136 updates under RFC 4703's
+	// conflict rules. nil: no DNS updates, and the option is ignored.
+	DNS *deploy.DNS
 }
 
 // DefaultConfig returns a config with RFC 9915 §21.4's recommended timer

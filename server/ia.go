@@ -180,6 +180,7 @@ func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error
 		DUID: x.duid, IAID: k.IAID, Type: sp.typ, Lease: l,
 		T1: s.cfg.T1, T2: s.cfg.T2, Preferred: s.cfg.Preferred, Valid: s.cfg.Valid,
 		Granted: x.now, Expires: x.now.Add(s.cfg.Valid),
+		FQDN: x.fqdn, LinkAddr: x.linkAddr, RelayID: x.relayID, RemoteID: x.remoteID,
 	}
 	if err := s.store.Put(b); err != nil {
 		return storeErr("put", err)

@@ -247,6 +247,13 @@ type exchange struct {
 	duid      []byte                 // raw client DUID
 	reply     *dhcpv6.Message        // the answer, when a stage answers
 	drop      DropReason             // why, when a stage drops
+
+	// What a binding made in this exchange keeps besides the lease
+	// (lease.Binding): the client's FQDN as the server registers it in
+	// DNS ("" none), and the relay data Bulk Leasequery asks by.
+	fqdn              string
+	linkAddr          netip.Addr
+	relayID, remoteID []byte
 }
 
 // verdict is what a pipeline stage decides.

@@ -2,6 +2,7 @@ package history
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -53,6 +54,92 @@ const (
 	// one lab event with Client set.
 	ClientKind Kind = "client_kind"
 )
+
+// DNS and Leasequery event kinds (emitted by the netns engine when a
+// scenario has dns: or leasequery:; RFC 6853 §7). They are lab events
+// (Client -1) unless they say otherwise.
+const (
+	// DNSTransfer: the lab transferred the zones (AXFR) from the lab's
+	// DNS server; Detail holds the number of records, Cause the error when
+	// the transfer failed (the DNS server down or not answering). Every
+	// sample of the zones is one.
+	DNSTransfer Kind = "dns_transfer"
+	// DNSAdded and DNSRemoved: a record appeared in or left the zones
+	// between two transfers (At: the transfer that saw it). Detail is the
+	// owner name (lower case, fully qualified, with the final dot); Cause
+	// the RR type (DNSTypeAAAA, DNSTypePTR, DNSTypeDHCID); Lease the
+	// address (an AAAA's, or the one a PTR's owner name spells) as a /128,
+	// zero for a DHCID; Client the population client whose name it is
+	// (HostName), -1 for a PTR or a name no client has. DUID: for a DHCID,
+	// its RDATA in hex.
+	DNSAdded   Kind = "dns_added"
+	DNSRemoved Kind = "dns_removed"
+	// DNSUpdate: the DNS server processed an RFC 2136 update (read from
+	// its log at the end of the run). Server is the lab name of the DHCP
+	// server that sent it ("" when the source is not a server's), Detail
+	// the name updated, Cause DNSUpdateOK, DNSUpdateConflict or the RCODE
+	// that refused it in lower case ("refused", "notauth", ...).
+	DNSUpdate Kind = "dns_update"
+	// DNSServerDied: the DNS server's process ended during the run
+	// (Detail: its exit status). The run goes on; transfers then fail.
+	DNSServerDied Kind = "dns_died"
+	// LeasequeryAnswer: the lab's prober asked the server named Server
+	// where client Client (DUID) is bound. Cause is LQBound (Lease holds
+	// a lease the server named, one event per lease), LQNone (the server
+	// knows no binding of the client) or LQNoAnswer (no answer in time,
+	// or an error: Detail says); Detail otherwise names how it was asked
+	// (LQByUDP, LQByControl, LQByFile). A server that is down or frozen is
+	// not asked.
+	LeasequeryAnswer Kind = "lq_answer"
+	// LeasequeryRound: the prober started a round; Detail lists the
+	// servers it asks (the live ones), comma-separated, "" for none.
+	LeasequeryRound Kind = "lq_round"
+)
+
+// RR types in DNSAdded and DNSRemoved's Cause.
+const (
+	DNSTypeAAAA  = "AAAA"
+	DNSTypePTR   = "PTR"
+	DNSTypeDHCID = "DHCID"
+)
+
+// Outcomes of a DNSUpdate (Cause).
+const (
+	DNSUpdateOK = "ok"
+	// DNSUpdateConflict: the update's DHCID prerequisite failed: the name
+	// belongs to another client (RFC 4703 §5.3.2), so nothing changed.
+	DNSUpdateConflict = "conflict"
+)
+
+// Leasequery answers (LeasequeryAnswer's Cause) and how a server was asked
+// (its Detail).
+const (
+	LQBound    = "bound"
+	LQNone     = "none"
+	LQNoAnswer = "no_answer"
+
+	LQByUDP     = "rfc5007"    // a LEASEQUERY message (RFC 5007) to port 547
+	LQByControl = "lease_cmds" // Kea's control socket, lease_cmds hook (lease6-get-by-duid)
+	LQByFile    = "lease-file" // the server's own lease file, read while it runs
+)
+
+// HostName is the host name simulated client i sends in its Client FQDN
+// option (RFC 4704 §4.2, a partial name the server completes with its
+// zone): "h" and the index, so that a DNS name maps back to its client.
+func HostName(i int) string { return "h" + strconv.Itoa(i) }
+
+// ClientOfHost returns the client index a name made by HostName spells,
+// given its first label; ok is false for any other label.
+func ClientOfHost(label string) (int, bool) {
+	if len(label) < 2 || label[0] != 'h' || label[1] < '0' || label[1] > '9' || (label[1] == '0' && len(label) > 2) {
+		return 0, false
+	}
+	i, err := strconv.Atoi(label[1:])
+	if err != nil || i < 0 {
+		return 0, false
+	}
+	return i, true
+}
 
 // IA types of a lease.
 const (

@@ -69,8 +69,24 @@ type Instance struct {
 	// chooses itself, a rebind behaviour it cannot be told, an option it
 	// only sends when asked. Reports print them.
 	Notes []string
+	// Companions are processes that belong to the server and run beside
+	// it in its namespace (Kea's kea-dhcp-ddns, which sends its DNS
+	// updates): the lab starts them before Argv and stops, kills, freezes
+	// and thaws them with it, as one host.
+	Companions []Companion
+	// ControlSocket is the server's control channel where it has one that
+	// answers lease queries (Kea's UNIX socket with the lease_cmds hook);
+	// "" otherwise.
+	ControlSocket string
 
 	adapter Adapter
+}
+
+// Companion is one process of a server besides its main one.
+type Companion struct {
+	Name string   // for logs: "kea-dhcp-ddns"
+	Argv []string // runs in the foreground
+	Log  string   // where its output goes
 }
 
 // Command is the command line to start: Argv, run through env(1) with

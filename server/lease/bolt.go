@@ -69,8 +69,10 @@ var (
 	metaID         = []byte("id") // the file's random ID (wal.go)
 )
 
-// boltFormat is the version of the record layout (encodeBinding).
-const boltFormat = 1
+// boltFormat is the version of the record layout (encodeBinding). Format 1
+// records (before FQDN and relay data) are the fixed part alone: load
+// reads them and marks the file format 2.
+const boltFormat = 2
 
 // ErrCorrupt: the lease file holds a record Bolt cannot decode, or two
 // bindings of one lease. Open refuses such a file rather than serve from a
@@ -160,8 +162,12 @@ func (s *Bolt) load() error {
 			if err := meta.Put(metaFormat, []byte{boltFormat}); err != nil {
 				return err
 			}
-		} else if len(v) != 1 || v[0] != boltFormat {
+		} else if len(v) != 1 || (v[0] != boltFormat && v[0] != 1) {
 			return fmt.Errorf("%w: format %v, want %d", ErrCorrupt, v, boltFormat)
+		} else if v[0] != boltFormat {
+			if err := meta.Put(metaFormat, []byte{boltFormat}); err != nil {
+				return err
+			}
 		}
 		bs, err := tx.CreateBucketIfNotExists(bucketBindings)
 		if err != nil {
@@ -584,31 +590,82 @@ func appendKey(out []byte, k Key) []byte {
 	return append(out, k.DUID...)
 }
 
-// recordLen is the size of an encoded binding: lease address (16) and
-// length (1), then T1, T2, Preferred, Valid, Granted, Expires (8 each).
+// recordLen is the size of an encoded binding's fixed part: lease address
+// (16) and length (1), then T1, T2, Preferred, Valid, Granted, Expires (8
+// each). The variable tail follows (recordSize): the FQDN's length (1) and
+// octets, a flag (1) and the link address (16) when the flag is 1, then
+// the Relay-ID and the Remote-ID, each a length (2) and octets.
 const recordLen = 16 + 1 + 6*8
+
+// recordSize is the encoded size of b.
+func recordSize(b Binding) int {
+	n := recordLen + 1 + len(b.FQDN) + 1 + 2 + len(b.RelayID) + 2 + len(b.RemoteID)
+	if b.LinkAddr.IsValid() {
+		n += 16
+	}
+	return n
+}
 
 // encodeBinding lays out what the key does not hold. Durations are
 // nanoseconds; times are Unix nanoseconds (math.MinInt64 for the zero
 // time), so a reloaded binding compares Equal, not ==, to the stored one.
-func encodeBinding(b Binding) []byte {
-	out := make([]byte, recordLen)
-	putRecord(out, b)
-	return out
+func encodeBinding(b Binding) []byte { return appendRecord(make([]byte, 0, recordSize(b)), b) }
+
+// appendRecord appends encodeBinding(b) to out. b must be valid (the
+// lengths fit their fields: Binding.Validate).
+func appendRecord(out []byte, b Binding) []byte {
+	a := b.Lease.Addr().As16()
+	out = append(out, a[:]...)
+	out = append(out, byte(b.Lease.Bits()))
+	for _, v := range [6]int64{int64(b.T1), int64(b.T2), int64(b.Preferred), int64(b.Valid), unixNano(b.Granted), unixNano(b.Expires)} {
+		out = binary.BigEndian.AppendUint64(out, uint64(v))
+	}
+	out = append(out, byte(len(b.FQDN)))
+	out = append(out, b.FQDN...)
+	if b.LinkAddr.IsValid() {
+		l := b.LinkAddr.As16()
+		out = append(out, 1)
+		out = append(out, l[:]...)
+	} else {
+		out = append(out, 0)
+	}
+	out = binary.BigEndian.AppendUint16(out, uint16(len(b.RelayID)))
+	out = append(out, b.RelayID...)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(b.RemoteID)))
+	return append(out, b.RemoteID...)
 }
 
-// putRecord writes encodeBinding(b) into out (recordLen bytes).
-func putRecord(out []byte, b Binding) {
-	a := b.Lease.Addr().As16()
-	copy(out, a[:])
-	out[16] = byte(b.Lease.Bits())
-	for i, v := range [6]int64{int64(b.T1), int64(b.T2), int64(b.Preferred), int64(b.Valid), unixNano(b.Granted), unixNano(b.Expires)} {
-		binary.BigEndian.PutUint64(out[17+8*i:], uint64(v))
+// recordEnd returns the length of the record at the start of v (its fixed
+// part and tail), or false when v is shorter than the record says.
+func recordEnd(v []byte) (int, bool) {
+	n := recordLen
+	if len(v) < n+1 {
+		return 0, false
 	}
+	n += 1 + int(v[n])
+	if len(v) < n+1 {
+		return 0, false
+	}
+	if v[n] == 1 {
+		n += 16
+	} else if v[n] != 0 {
+		return 0, false
+	}
+	n++
+	for range 2 {
+		if len(v) < n+2 {
+			return 0, false
+		}
+		n += 2 + int(binary.BigEndian.Uint16(v[n:]))
+	}
+	if len(v) < n {
+		return 0, false
+	}
+	return n, true
 }
 
 func decodeBinding(k, v []byte) (Binding, error) {
-	if len(k) < 6 || len(v) != recordLen {
+	if len(k) < 6 || len(v) < recordLen {
 		return Binding{}, fmt.Errorf("%w: record of %d+%d bytes", ErrCorrupt, len(k), len(v))
 	}
 	var b Binding
@@ -622,6 +679,26 @@ func decodeBinding(k, v []byte) (Binding, error) {
 	}
 	b.T1, b.T2, b.Preferred, b.Valid = time.Duration(f[0]), time.Duration(f[1]), time.Duration(f[2]), time.Duration(f[3])
 	b.Granted, b.Expires = fromUnixNano(f[4]), fromUnixNano(f[5])
+	if len(v) > recordLen { // format 2's tail; a format 1 record has none
+		if n, ok := recordEnd(v); !ok || n != len(v) {
+			return Binding{}, fmt.Errorf("%w: record tail of %d bytes", ErrCorrupt, len(v)-recordLen)
+		}
+		t := v[recordLen:]
+		b.FQDN, t = string(t[1:1+t[0]]), t[1+t[0]:]
+		if t[0] == 1 {
+			b.LinkAddr, t = netip.AddrFrom16([16]byte(t[1:17])), t[17:]
+		} else {
+			t = t[1:]
+		}
+		n := int(binary.BigEndian.Uint16(t))
+		if n > 0 {
+			b.RelayID = append([]byte(nil), t[2:2+n]...)
+		}
+		t = t[2+n:]
+		if n = int(binary.BigEndian.Uint16(t)); n > 0 {
+			b.RemoteID = append([]byte(nil), t[2:2+n]...)
+		}
+	}
 	if err := b.Validate(); err != nil {
 		return Binding{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}

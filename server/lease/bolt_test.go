@@ -33,7 +33,8 @@ func openBolt(t *testing.T, path string) *Bolt {
 func sameBinding(a, b Binding) bool {
 	return string(a.DUID) == string(b.DUID) && a.IAID == b.IAID && a.Type == b.Type && a.Lease == b.Lease &&
 		a.T1 == b.T1 && a.T2 == b.T2 && a.Preferred == b.Preferred && a.Valid == b.Valid &&
-		a.Granted.Equal(b.Granted) && a.Expires.Equal(b.Expires)
+		a.Granted.Equal(b.Granted) && a.Expires.Equal(b.Expires) &&
+		a.FQDN == b.FQDN && a.LinkAddr == b.LinkAddr && string(a.RelayID) == string(b.RelayID) && string(a.RemoteID) == string(b.RemoteID)
 }
 
 // sameContents fails unless got holds exactly the bindings of want.
@@ -57,6 +58,9 @@ func TestBoltRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.leases")
 	s := openBolt(t, path)
 	b := bind("\x00\x03\x00\x01abcdef", 7, NA, "2001:db8::1/128", time.Minute)
+	// FQDN and relay data go through the file (and the log) too.
+	b.FQDN, b.LinkAddr = "h7.lab.example.", netip.MustParseAddr("2001:db8:1::1")
+	b.RelayID, b.RemoteID = []byte{0, 3, 0, 1, 1, 2, 3, 4, 5, 6}, []byte{0, 0, 0, 9, 'r'}
 	if err := s.Put(b); err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,21 @@ type Binding struct {
 
 	Granted time.Time // when the lease was granted or last extended
 	Expires time.Time // when the valid lifetime runs out: Granted + Valid
+
+	// FQDN is the client's fully qualified domain name as the server
+	// registers it in DNS (RFC 4704, lower case, with the final dot);
+	// "" when the client sent no Client FQDN option or the server does
+	// not update DNS. Kept so that the server can remove the records when
+	// the binding ends, even after a restart (RFC 4703 §5.5).
+	FQDN string
+	// How the client's message reached the server, for Bulk Leasequery's
+	// queries (RFC 5460 §5.3): LinkAddr is the link-address of the
+	// Relay-forward closest to the client (zero when it came directly),
+	// RelayID and RemoteID the payloads of that relay's Relay-ID
+	// (RFC 5460 §5.4.1) and Remote-ID (RFC 4649) options (nil when absent).
+	LinkAddr netip.Addr
+	RelayID  []byte
+	RemoteID []byte
 }
 
 // Key returns the binding's index.
@@ -59,6 +74,14 @@ func (b Binding) Key() Key { return KeyOf(b.DUID, b.IAID, b.Type) }
 
 // Expired reports whether the valid lifetime has run out at now.
 func (b Binding) Expired(now time.Time) bool { return !now.Before(b.Expires) }
+
+// maxFQDN is the longest domain name in text form (RFC 1035 §2.3.4: 255
+// octets on the wire); maxOpaque the longest option payload (RFC 9915
+// §21.1: a 16-bit option-len).
+const (
+	maxFQDN   = 255
+	maxOpaque = 0xffff
+)
 
 // Errors a Store returns.
 var (
@@ -83,6 +106,12 @@ func (b Binding) Validate() error {
 		return fmt.Errorf("%w: lease %s has host bits set", ErrInvalid, b.Lease)
 	case b.Expires.IsZero():
 		return fmt.Errorf("%w: no expiry time", ErrInvalid)
+	case len(b.FQDN) > maxFQDN:
+		return fmt.Errorf("%w: FQDN of %d octets", ErrInvalid, len(b.FQDN))
+	case len(b.RelayID) > maxOpaque || len(b.RemoteID) > maxOpaque:
+		return fmt.Errorf("%w: relay option of more than %d octets", ErrInvalid, maxOpaque)
+	case b.LinkAddr.IsValid() && !b.LinkAddr.Is6():
+		return fmt.Errorf("%w: link address %s is not IPv6", ErrInvalid, b.LinkAddr)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ import (
 // PATH) belongs to another file and is discarded, not replayed. Frame: payload length (4 bytes, big
 // endian), CRC-32C of the payload (4), payload: records, each an op byte
 // (walPut or walDelete), the key's length (2) and key (encodeKey), and for
-// walPut the record (encodeBinding). Replay stops at the first frame that
+// walPut the record (encodeBinding, whose tail says its length). Replay stops at the first frame that
 // is short or fails its CRC: a torn tail from a crash in the middle of a
 // write, whose changes no caller was told were synced.
 
@@ -39,8 +39,8 @@ const (
 	walOldSuffix = ".wal.old"
 	walPut       = 1
 	walDelete    = 2
-	walHeader    = 8 // a frame's: length and CRC
-	walMagic     = "d6labWAL"
+	walHeader    = 8          // a frame's: length and CRC
+	walMagic     = "d6labWL2" // the record layout of boltFormat 2
 	fileIDLen    = 16
 	walStart     = len(walMagic) + fileIDLen // the log's header
 )
@@ -97,9 +97,7 @@ func (w *wal) append(queue map[Key]queued) error {
 		b = binary.BigEndian.AppendUint16(b, uint16(5+len(k.DUID)))
 		b = appendKey(b, k)
 		if !q.del {
-			at := len(b)
-			b = append(b, make([]byte, recordLen)...)
-			putRecord(b[at:], q.b)
+			b = appendRecord(b, q.b)
 		}
 	}
 	binary.BigEndian.PutUint32(b[0:], uint32(len(b)-walHeader))
@@ -256,11 +254,12 @@ func applyFrames(b []byte, fn func(op byte, key, val []byte) error) (int, error)
 			var val []byte
 			switch op {
 			case walPut:
-				if len(p) < recordLen {
+				end, ok := recordEnd(p)
+				if !ok {
 					return n, fmt.Errorf("%w: short log record", ErrCorrupt)
 				}
-				val = p[:recordLen:recordLen]
-				p = p[recordLen:]
+				val = p[:end:end]
+				p = p[end:]
 			case walDelete:
 			default:
 				return n, fmt.Errorf("%w: log op %d", ErrCorrupt, op)

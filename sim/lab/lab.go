@@ -376,9 +376,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	if len(hosts) > 0 {
 		logf("lab %s: %d real clients started (%s)", opt.Prefix, len(hosts), realKinds(sc))
 	}
+	states := newServerStates()
+	if err := startLeasequery(ctx, ses, sc, servers, states, rec); err != nil {
+		return nil, err
+	}
 	ses.Progress().Start(sc.Duration, progressEvery, runStatus(res.Start, sc.Duration, sc.TotalClients(), held))
 
-	tl := newTimeline(ctx, lab, servers, ctl, rec)
+	tl := newTimeline(ctx, lab, servers, states, ctl, rec)
 	tl.real = hosts
 	for _, a := range sc.Timeline {
 		if err := sleepUntil(ctx, res.Start.Add(a.At)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"d6lab/clientsim/population"
@@ -25,21 +26,44 @@ type timeline struct {
 	servers map[string]*runServer
 	ctl     chan<- population.Command
 	rec     *recorder
-	state   map[string]string // "running", "frozen", "killed"
+	state   *serverStates     // "running", "frozen", "killed"
 	link    map[string]string // "up", "cut", "impaired"
 	real    []*realHost       // the real clients: flap and occupy reach them too
 }
 
 var _ sim.Actions = (*timeline)(nil)
 
-func newTimeline(ctx context.Context, lab *netns.Lab, servers []*runServer, ctl chan<- population.Command, rec *recorder) *timeline {
+func newTimeline(ctx context.Context, lab *netns.Lab, servers []*runServer, states *serverStates, ctl chan<- population.Command, rec *recorder) *timeline {
 	t := &timeline{ctx: ctx, lab: lab, servers: map[string]*runServer{}, ctl: ctl, rec: rec,
-		state: map[string]string{}, link: map[string]string{}}
+		state: states, link: map[string]string{}}
 	for _, s := range servers {
 		t.servers[s.spec.Name] = s
-		t.state[s.spec.Name], t.link[s.spec.Name] = "running", "up"
+		t.state.set(s.spec.Name, "running")
+		t.link[s.spec.Name] = "up"
 	}
 	return t
+}
+
+// serverStates is the state the timeline put each server in ("running",
+// "frozen", "killed"), safe for concurrent use: the timeline writes it,
+// probes running beside it (the Leasequery prober) read it.
+type serverStates struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func newServerStates() *serverStates { return &serverStates{m: map[string]string{}} }
+
+func (s *serverStates) set(name, st string) {
+	s.mu.Lock()
+	s.m[name] = st
+	s.mu.Unlock()
+}
+
+func (s *serverStates) get(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[name]
 }
 
 func (t *timeline) server(name string) (*runServer, error) {
@@ -55,14 +79,14 @@ func (t *timeline) Kill(name string) error {
 	if err != nil {
 		return err
 	}
-	if t.state[name] == "killed" {
+	if t.state.get(name) == "killed" {
 		return fmt.Errorf("cannot kill %s: it is already killed", name)
 	}
 	srv.noteUsage()
 	if err := t.lab.Kill(srv.proc); err != nil {
 		return err
 	}
-	t.state[name] = "killed"
+	t.state.set(name, "killed")
 	t.rec.lab(history.ServerKilled, name, "SIGKILL")
 	return nil
 }
@@ -72,13 +96,13 @@ func (t *timeline) Freeze(name string) error {
 	if err != nil {
 		return err
 	}
-	if st := t.state[name]; st != "running" {
+	if st := t.state.get(name); st != "running" {
 		return fmt.Errorf("cannot freeze %s: it is %s, not running", name, st)
 	}
 	if err := t.lab.Freeze(srv.proc); err != nil {
 		return err
 	}
-	t.state[name] = "frozen"
+	t.state.set(name, "frozen")
 	t.rec.lab(history.ServerFrozen, name, "SIGSTOP")
 	return nil
 }
@@ -88,13 +112,13 @@ func (t *timeline) Thaw(name string) error {
 	if err != nil {
 		return err
 	}
-	if st := t.state[name]; st != "frozen" {
+	if st := t.state.get(name); st != "frozen" {
 		return fmt.Errorf("cannot thaw %s: it is %s, not frozen", name, st)
 	}
 	if err := t.lab.Thaw(srv.proc); err != nil {
 		return err
 	}
-	t.state[name] = "running"
+	t.state.set(name, "running")
 	t.rec.lab(history.ServerThawed, name, "SIGCONT")
 	return nil
 }
@@ -112,7 +136,7 @@ func (t *timeline) Restart(name string, keep bool) error {
 			return err
 		}
 	}
-	t.state[name] = "killed"
+	t.state.set(name, "killed")
 	state := scenarios.Keep
 	if !keep {
 		state = scenarios.Wipe
@@ -128,7 +152,7 @@ func (t *timeline) Restart(name string, keep bool) error {
 	if err := start(t.ctx, t.lab, srv); err != nil {
 		return err
 	}
-	t.state[name] = "running"
+	t.state.set(name, "running")
 	return nil
 }
 
