@@ -31,6 +31,14 @@ declare -A want=(
 	[dhcpcd-base]=/usr/sbin/dhcpcd
 	[wide-dhcpv6-client]=/usr/sbin/dhcp6c
 	[busybox]=/usr/bin/busybox
+	# DNS in the lab (scenario dns:, RFC 6853 §7): BIND 9 as the
+	# authoritative server taking RFC 2136 updates (sim/nameserver), its
+	# checkers (named-checkconf, named-checkzone), and Kea's DDNS daemon,
+	# which the kea adapter runs beside kea-dhcp6. The policy-rc.d guard
+	# keeps named and kea-dhcp-ddns from starting on the host.
+	[bind9]=/usr/sbin/named
+	[bind9-utils]=/usr/bin/named-checkconf
+	[kea-dhcp-ddns-server]=/usr/sbin/kea-dhcp-ddns
 )
 
 missing=()
