@@ -1,7 +1,8 @@
 // Package netaddr6 is the lab's one vocabulary for IPv6 addresses beyond
 // net/netip: pools (inclusive ranges of addresses a server hands out),
 // their one parser and rules, sub-prefix arithmetic on 128-bit integers and
-// the modified EUI-64 link-local address of a MAC.
+// the modified EUI-64 link-local address of a MAC, and the ip6.arpa names
+// of addresses and prefixes (RFC 3596 §2.5).
 //
 // The rules, shared by scenario files, `d6lab serve` and the daemons'
 // configurations:

@@ -240,3 +240,33 @@ func TestLinkLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestReverseNames(t *testing.T) {
+	a := netip.MustParseAddr("2001:db8::567:89ab")
+	const want = "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+	if got := netaddr6.ReverseName(a); got != want {
+		t.Fatalf("netaddr6.ReverseName(%s) = %s, want %s (RFC 3596 §2.5)", a, got, want)
+	}
+	for _, n := range []string{want, strings.ToUpper(want), strings.TrimSuffix(want, ".")} {
+		if got, ok := netaddr6.AddrOfReverse(n); !ok || got != a {
+			t.Fatalf("netaddr6.AddrOfReverse(%s) = %s, %v; want %s", n, got, ok, a)
+		}
+	}
+	for _, bad := range []string{"", "ip6.arpa.", "x.lab.example.", "b.a.9.8.ip6.arpa.", strings.Replace(want, "b.a", "g.a", 1), strings.Replace(want, "b.a", "ba.", 1)} {
+		if got, ok := netaddr6.AddrOfReverse(bad); ok {
+			t.Fatalf("AddrOfReverse(%q) = %s, want not ok", bad, got)
+		}
+	}
+	z, err := netaddr6.ReverseZone(netip.MustParsePrefix("2001:db8:0:1::/64"))
+	if err != nil || z != "1.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa." {
+		t.Fatalf("ReverseZone = %q, %v", z, err)
+	}
+	if !strings.HasSuffix(netaddr6.ReverseName(netip.MustParseAddr("2001:db8:0:1::5")), "."+z) {
+		t.Fatal("an address's name is not under its /64's zone")
+	}
+	for _, bad := range []string{"2001:db8::/62", "2001:db8::1/64", "10.0.0.0/8"} {
+		if _, err := netaddr6.ReverseZone(netip.MustParsePrefix(bad)); err == nil {
+			t.Fatalf("netaddr6.ReverseZone(%s): no error", bad)
+		}
+	}
+}
