@@ -28,3 +28,20 @@ func TestRelayAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceAddrs(t *testing.T) {
+	for i := range 300 {
+		a := ServiceAddr(i)
+		if !ServicePrefix.Contains(a) || a == DNSServerAddr() || a == ProberAddr() {
+			t.Fatalf("ServiceAddr(%d) = %s: outside %s or taken", i, a, ServicePrefix)
+		}
+		if j, ok := ServerOfServiceAddr(a); !ok || j != i {
+			t.Fatalf("ServerOfServiceAddr(%s) = %d, %v; want %d", a, j, ok, i)
+		}
+	}
+	for _, a := range []netip.Addr{DNSServerAddr(), ProberAddr(), netip.MustParseAddr("2001:db8::1:0:1")} {
+		if _, ok := ServerOfServiceAddr(a); ok {
+			t.Fatalf("ServerOfServiceAddr(%s) names a server", a)
+		}
+	}
+}
