@@ -54,6 +54,18 @@ type rawScenario struct {
 	duration          opt[time.Duration]
 	expect            []Expect
 	relay             opt[Relay]
+	dns               *rawDNS        // nil: no dns: block
+	leasequery        *rawLeasequery // nil: no leasequery: block
+}
+
+type rawDNS struct {
+	zone        opt[string]
+	ttl, sample opt[time.Duration]
+}
+
+type rawLeasequery struct {
+	interval opt[time.Duration]
+	clients  opt[int]
 }
 
 type rawLifetimes struct{ t1, t2, preferred, valid, infoRefresh opt[time.Duration] }
@@ -100,12 +112,14 @@ type rawAction struct {
 
 // The keys each mapping accepts, in the order the README documents them.
 var (
-	scenarioKeys = []string{"name", "description", "model", "link", "lifetimes", "servers", "clients", "timeline", "duration", "expect", "relay"}
+	scenarioKeys = []string{"name", "description", "model", "link", "lifetimes", "servers", "clients", "timeline", "duration", "expect", "relay", "dns", "leasequery"}
 	lifetimeKeys = []string{"t1", "t2", "preferred", "valid", "info_refresh"}
 	serverKeys   = []string{"name", "kind", "preference", "allocator", "rebind", "rapid_commit", "prefix", "pool", "pd_pool", "pd_len"}
 	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit", "dad", "dad_delay", "jitter", "profile", "real"}
 	realKeys     = []string{"kind", "count", "ia"}
 	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay", "count", "ramp", "address"}
+	dnsKeys      = []string{"zone", "ttl", "sample"}
+	lqKeys       = []string{"interval", "clients"}
 )
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -503,6 +517,49 @@ func (d decoder) scenario(root *yaml.Node) *rawScenario {
 			d.expect(e.v, e.field, r)
 		case "relay":
 			r.relay = enum(d, e.v, e.field, Relays)
+		case "dns":
+			r.dns = d.dns(e.v, e.field)
+		case "leasequery":
+			r.leasequery = d.leasequery(e.v, e.field)
+		}
+	}
+	return r
+}
+
+// dns decodes the dns: block ({zone: lab.example., ttl: 30s, sample: 1s});
+// zone is required, the rest default (resolve).
+func (d decoder) dns(n *yaml.Node, field string) *rawDNS {
+	n = d.deref(n)
+	es, ok := d.mapping(n, field, dnsKeys)
+	if !ok {
+		return &rawDNS{}
+	}
+	d.required(n, field, es, "zone")
+	r := &rawDNS{}
+	for _, e := range es {
+		switch e.key {
+		case "zone":
+			r.zone = d.str(e.v, e.field)
+		case "ttl":
+			r.ttl = d.duration(e.v, e.field)
+		case "sample":
+			r.sample = d.duration(e.v, e.field)
+		}
+	}
+	return r
+}
+
+// leasequery decodes the leasequery: block ({interval: 2s, clients: 50});
+// every key defaults, so {} turns the prober on.
+func (d decoder) leasequery(n *yaml.Node, field string) *rawLeasequery {
+	es, _ := d.mapping(n, field, lqKeys)
+	r := &rawLeasequery{}
+	for _, e := range es {
+		switch e.key {
+		case "interval":
+			r.interval = d.duration(e.v, e.field)
+		case "clients":
+			r.clients = d.integer(e.v, e.field, 1, MaxClients)
 		}
 	}
 	return r

@@ -299,6 +299,81 @@ clients:
 			Expect(s.Clients.RealCount()).To(Equal(7))
 		})
 
+		It("reads dns: and leasequery:, normalizing the zone and filling their defaults", func() {
+			s := mustParse("unique", "dns: {zone: Lab.Example}\nleasequery: {}\n")
+			Expect(s.DNS).To(Equal(&scenarios.DNS{Zone: "lab.example.", TTL: 30 * time.Second, Sample: time.Second}))
+			Expect(s.Leasequery).To(Equal(&scenarios.Leasequery{Interval: 2 * time.Second, Clients: 10}))
+			zones, err := s.ReverseZones()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(zones).To(Equal([]string{"1.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."}))
+
+			s = mustParse("split", "dns: {zone: a.b.example.org., ttl: 1m, sample: 250ms}\nleasequery: {interval: 500ms, clients: 3}\n")
+			Expect(s.DNS).To(Equal(&scenarios.DNS{Zone: "a.b.example.org.", TTL: time.Minute, Sample: 250 * time.Millisecond}))
+			Expect(s.Leasequery).To(Equal(&scenarios.Leasequery{Interval: 500 * time.Millisecond, Clients: 3}))
+			zones, err = s.ReverseZones()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(zones).To(HaveLen(1), "split servers share the link /64")
+
+			s = mustParse("split", "")
+			Expect(s.DNS).To(BeNil())
+			Expect(s.Leasequery).To(BeNil())
+		})
+
+		It("leasequery defaults to 50 sampled clients, fewer in a smaller population", func() {
+			s, err := scenarios.Parse("t.yaml", []byte("name: t\nmodel: split\nclients: {count: 400}\nduration: 10s\nleasequery: {}\n"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.Leasequery.Clients).To(Equal(50))
+		})
+
+		DescribeTable("dns.zone must be a host name under RFC 2606's reserved names",
+			func(zone string, ok bool) {
+				_, err := parse("split", "dns: {zone: \""+zone+"\"}\n")
+				if ok {
+					Expect(err).NotTo(HaveOccurred())
+					return
+				}
+				Expect(err).To(MatchError(ContainSubstring("dns.zone")))
+			},
+			Entry("under example.", "lab.example.", true),
+			Entry("example. itself", "example.", true),
+			Entry("under test., no final dot", "d6.test", true),
+			Entry("under example.net", "x.example.net", true),
+			Entry("under localhost.", "lab.localhost.", true),
+			Entry("under invalid.", "lab.invalid.", true),
+			Entry("a real domain", "lab.com.", false),
+			Entry("example.com's look-alike", "lab.notexample.com.", false),
+			Entry("the root", ".", false),
+			Entry("an empty label", "lab..example.", false),
+			Entry("an underscore", "_lab.example.", false),
+			Entry("a leading hyphen", "-lab.example.", false),
+			Entry("a label of 64", strings.Repeat("a", 64)+".example.", false),
+			Entry("a label of 63", strings.Repeat("a", 63)+".example.", true),
+			Entry("a name too long", strings.Repeat(strings.Repeat("a", 60)+".", 5)+"example.", false),
+		)
+
+		It("refuses a dns: block built in code that Load would have refused", func() {
+			s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Split}, 100)
+			s.DNS = &scenarios.DNS{Zone: "Lab.Example", TTL: 1<<31*time.Second + time.Second, Sample: time.Hour}
+			s.Leasequery = &scenarios.Leasequery{Interval: time.Second, Clients: 0}
+			es := asErrors(s.Validate())
+			var fields []string
+			for _, e := range es {
+				fields = append(fields, e.Field)
+			}
+			Expect(fields).To(Equal([]string{"dns.zone", "dns.ttl", "dns.sample", "leasequery.clients"}))
+		})
+
+		It("EnableDNS adds the defaults compare --dns uses, keeping blocks a scenario has", func() {
+			s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Unique}, 100)
+			s.EnableDNS()
+			Expect(s.Validate()).To(Succeed())
+			Expect(s.DNS).To(Equal(&scenarios.DNS{Zone: "lab.example.", TTL: 30 * time.Second, Sample: time.Second}))
+			Expect(s.Leasequery).To(Equal(&scenarios.Leasequery{Interval: 2 * time.Second, Clients: 50}))
+			s.DNS.Zone = "x.test."
+			s.EnableDNS()
+			Expect(s.DNS.Zone).To(Equal("x.test."))
+		})
+
 		It("keeps the lifetimes the file gives and defaults the rest", func() {
 			s := mustParse("split", "lifetimes: {valid: 90s}\n")
 			Expect(s.Lifetimes).To(Equal(scenarios.Lifetimes{T1: 10 * time.Second, T2: 16 * time.Second, Preferred: 20 * time.Second, Valid: 90 * time.Second}))

@@ -26,6 +26,16 @@ const (
 	DefaultDADDelay = time.Second
 	DefaultPDLen    = 56 // delegated prefix length, unless more clients need longer ones
 	pdPoolBits      = 40 // length of the default PD space
+
+	// The dns: block's defaults: the records' TTL and how often the lab
+	// transfers the zones.
+	DefaultDNSTTL    = 30 * time.Second
+	DefaultDNSSample = time.Second
+	// The leasequery: block's defaults: a round every DefaultLQInterval
+	// asking about DefaultLQClients clients (or the whole population when
+	// it is smaller).
+	DefaultLQInterval = 2 * time.Second
+	DefaultLQClients  = 50
 )
 
 // DefaultLink is the link prefix when a scenario gives none: the /64 of
@@ -129,6 +139,19 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 	}
 	deriveAddresses(s, raws, c)
 	derivePD(s, raws, c)
+	if d := r.dns; d != nil {
+		s.DNS = &DNS{
+			Zone:   NormalizeZone(d.zone.V),
+			TTL:    d.ttl.or(DefaultDNSTTL),
+			Sample: d.sample.or(DefaultDNSSample),
+		}
+	}
+	if q := r.leasequery; q != nil {
+		s.Leasequery = &Leasequery{
+			Interval: q.interval.or(DefaultLQInterval),
+			Clients:  q.clients.or(min(DefaultLQClients, s.Clients.Count)),
+		}
+	}
 
 	s.Expect = append(s.Expect, r.expect...)
 	return s

@@ -53,6 +53,7 @@ func validate(s *Scenario, c *collector) {
 		c.field("duration", nil, "must be positive, got %s", s.Duration)
 	}
 	validateTimeline(s, c)
+	validateDNS(s, c)
 	for _, e := range s.Expect {
 		f := "expect." + e.Path
 		switch {

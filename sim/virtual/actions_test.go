@@ -68,6 +68,21 @@ var _ = Describe("engine actions", func() {
 		Expect(err).To(MatchError(ContainSubstring(`server s2 is kind "kea": the virtual engine runs only "builtin" servers; use the netns engine`)))
 	})
 
+	It("RunScenario refuses dns: and leasequery: before anything runs, naming the netns engine", func() {
+		sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		sc.EnableDNS()
+		e, err := virtual.RunScenario(sc)
+		Expect(e).To(BeNil())
+		Expect(err).To(MatchError(virtual.ErrUnsupported))
+		Expect(err).To(MatchError(ContainSubstring("virtual: dns: the lab's DNS server is BIND 9, a real process the servers update over the network; use the netns engine")))
+		sc.DNS = nil
+		_, err = virtual.RunScenario(sc)
+		Expect(err).To(MatchError(virtual.ErrUnsupported))
+		Expect(err).To(MatchError(ContainSubstring("virtual: leasequery:")))
+		Expect(err).To(MatchError(ContainSubstring("use the netns engine")))
+	})
+
 	It("RunScenario returns an action's error (an unknown server) and plays on", func() {
 		sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
 		Expect(err).NotTo(HaveOccurred())

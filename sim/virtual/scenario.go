@@ -14,7 +14,8 @@ import (
 
 // ErrUnsupported is the error (wrapped) of RunScenario for a scenario the
 // virtual engine cannot play: a server of a kind other than builtin, an
-// impairment, or ISC dhcrelay.
+// impairment, ISC dhcrelay, or a dns: or leasequery: block (BIND 9 and the
+// prober are real processes and sockets).
 var ErrUnsupported = errors.New("not supported by the virtual engine")
 
 // unsupported marks err as ErrUnsupported, its message unchanged.
@@ -46,6 +47,12 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 	}
 	if sc.Relay == scenarios.Dhcrelay {
 		return nil, unsupported{errors.New("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")}
+	}
+	if sc.DNS != nil {
+		return nil, unsupported{errors.New("virtual: dns: the lab's DNS server is BIND 9, a real process the servers update over the network; use the netns engine")}
+	}
+	if sc.Leasequery != nil {
+		return nil, unsupported{errors.New("virtual: leasequery: the prober asks the servers over the network; use the netns engine")}
 	}
 	e := New(Epoch)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
