@@ -190,6 +190,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, err
 	}
 	spec.Nodes = append(spec.Nodes, realNodes...)
+	// The Leasequery prober's namespace, on the network the servers are on.
+	if n, ok := proberNode(sc); ok {
+		if sc.Relayed() {
+			spec.Upstream = append(spec.Upstream, n)
+		} else {
+			spec.Nodes = append(spec.Nodes, n)
+		}
+	}
 
 	// The session claims the prefix and owns the lab: everything below
 	// that must be undone is registered with ses.OnClose, and Close tears
@@ -377,7 +385,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		logf("lab %s: %d real clients started (%s)", opt.Prefix, len(hosts), realKinds(sc))
 	}
 	states := newServerStates()
-	if err := startLeasequery(ctx, ses, sc, servers, states, rec); err != nil {
+	if err := startLeasequery(ctx, ses, sc, servers, states, rec, res.Start); err != nil {
 		return nil, err
 	}
 	ses.Progress().Start(sc.Duration, progressEvery, runStatus(res.Start, sc.Duration, sc.TotalClients(), held))
