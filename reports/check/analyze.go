@@ -187,6 +187,9 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 			break
 		}
 		a.events++
+		if isProbe(e.Kind) {
+			continue // the DNS and Leasequery checkers read these (dns.go, leasequery.go)
+		}
 		if isLab(e.Kind) {
 			a.labEvent(e, int32(seq))
 		} else {
@@ -223,6 +226,9 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 	if len(lab.Files) > 0 {
 		a.serverState(r, lab, clientDUIDs(events))
 	}
+	hold := a.lazyHoldings()
+	a.dns(r, events, order, hold)
+	a.leasequery(r, events, order, hold)
 	r.Usage = lab.Usage
 	a.share(r, lab.Step)
 	return r, a.samples()

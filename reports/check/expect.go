@@ -48,6 +48,9 @@ func (r *Report) Evaluate(bounds []Bound) {
 			continue
 		}
 		v, lerr := lookup(doc, bd.Path)
+		if lerr != nil && r.optionalMissing(bd.Path) {
+			lerr = &UnknownError{Path: bd.Path} // dns.*, leasequery.* of a run without them
+		}
 		if lerr != nil {
 			var ue *UnknownError
 			if errors.As(lerr, &ue) {
@@ -117,8 +120,28 @@ func (e *UnknownError) Error() string {
 	return e.Path + ": unknown: " + reason
 }
 
+// optionalMissing tells whether path lies in a group of the report that
+// only some runs have and this one lacks (dns, leasequery: omitted from
+// the JSON then).
+func (r *Report) optionalMissing(path string) bool {
+	group, _, _ := strings.Cut(path, ".")
+	return (group == "dns" && r.DNS == nil) || (group == "leasequery" && r.Leasequery == nil)
+}
+
 // unknownReason says why the metric at path is null in r.
 func (r *Report) unknownReason(path string) string {
+	switch group, _, _ := strings.Cut(path, "."); {
+	case group == "dns" && r.DNS == nil:
+		return "the run has no DNS zone transfer (no dns: block)"
+	case group == "leasequery" && r.Leasequery == nil:
+		return "the run has no Leasequery prober round (no leasequery: block)"
+	case path == "dns.server_died":
+		return "the DNS server did not die"
+	case group == "leasequery" && r.Fault != nil && r.Affected > 0:
+		return "no affected client was among the sampled clients"
+	case group == "dns" && r.Fault != nil && r.Affected > 0:
+		return "no client with an IA_NA address was affected by the fault"
+	}
 	if r.Fault == nil {
 		return "no client was affected: the run has no fault"
 	}

@@ -56,6 +56,13 @@ type Report struct {
 	LeaseFiles  LeaseFiles    `json:"lease_files"`
 	ServerState []ServerState `json:"server_state,omitempty"`
 
+	// DNS compares the lab's DNS zones with the clients' bindings
+	// (dns.go); nil when the history has no zone transfer (no dns:).
+	// Leasequery is what the lab's prober heard (leasequery.go); nil when
+	// the history has no prober round (no leasequery:).
+	DNS        *DNSReport        `json:"dns,omitempty"`
+	Leasequery *LeasequeryReport `json:"leasequery,omitempty"`
+
 	// Usage is the CPU time and peak memory of the run's processes
 	// ("clients" and each server), as the engine measured them.
 	Usage map[string]Usage `json:"usage,omitempty"`
