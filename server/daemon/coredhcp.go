@@ -205,6 +205,9 @@ func (coreDHCPAdapter) Prepare(spec Spec) (*Instance, error) {
 	if c.PDPool.IsZero() {
 		notes = append(notes, "no PD pool in the spec: this instance serves nothing dynamic")
 	}
+	if c.DNS != nil {
+		notes = append(notes, "does not update DNS (the lab runs it without DDNS): coredhcp has no plugin that sends RFC 2136 updates")
+	}
 	return &Instance{
 		Spec:   spec,
 		Argv:   []string{CoreDHCPBinary(), "--conf", conf},

@@ -98,6 +98,9 @@ func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
 		fmt.Sprintf("allocator %q not settable: dhcpd picks an address by hashing the client's DUID and IAID (retrying with a new hash when taken), the same on every server with the same range", c.Allocator),
 		fmt.Sprintf("rebind policy %q not settable: for a Rebind of a binding it does not hold dhcpd extends the address when it is in its range and free, else gives a new one (measured by d6lab compare: like create)", c.Rebind),
 	)
+	if c.DNS != nil {
+		notes = append(notes, "does not update DNS (the lab runs it without DDNS): dhcpd 4.4 could (ddns-update-style standard, a key and zone statements for the forward and ip6.arpa zones, RFC 4703 DHCIDs), which this adapter does not render")
+	}
 	return &Instance{
 		Spec: spec,
 		Argv: []string{DhcpdBinary, "-6", "-f", "-d",

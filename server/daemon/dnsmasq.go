@@ -114,6 +114,9 @@ func (dnsmasqAdapter) Prepare(spec Spec) (*Instance, error) {
 		fmt.Sprintf("rebind policy %q not settable: dnsmasq's own behaviour applies to a Rebind for a binding it does not hold", c.Rebind),
 		"runs as root (user=root) so that it can write its lease file in the instance directory",
 	)
+	if c.DNS != nil {
+		notes = append(notes, "does not update DNS (the lab runs it without DDNS): dnsmasq answers for its clients' names in its own DNS server and sends no RFC 2136 updates to another")
+	}
 	return &Instance{
 		Spec:      spec,
 		Argv:      []string{DnsmasqBinary, "-k", "--conf-file=" + conf},

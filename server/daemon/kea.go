@@ -1,14 +1,19 @@
 package daemon
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +23,9 @@ import (
 )
 
 // keaAdapter runs ISC Kea's kea-dhcp6 with a memfile lease database in the
-// instance's directory.
+// instance's directory and the lease_cmds hook on a control socket
+// (Instance.ControlSocket); with DNS (spec.Config.DNS) kea-dhcp-ddns runs
+// beside it as a companion and sends the DNS updates.
 type keaAdapter struct{}
 
 func init() { register(keaAdapter{}) }
@@ -26,7 +33,19 @@ func init() { register(keaAdapter{}) }
 var keaVersion VersionCache
 
 func (keaAdapter) Kind() deploy.Kind { return deploy.Kea }
-func (keaAdapter) Installed() error  { return installed(KeaBinary, "kea-dhcp6-server") }
+
+// Installed checks kea-dhcp6 and its lease_cmds hook, which every instance
+// loads; kea-dhcp-ddns is checked by Prepare, for a spec with DNS.
+func (keaAdapter) Installed() error {
+	if err := installed(KeaBinary, "kea-dhcp6-server"); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(KeaLeaseCmdsHook); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s missing (install the Debian package kea-dhcp6-server)", ErrNotInstalled, KeaLeaseCmdsHook)
+	}
+	return nil
+}
+
 func (keaAdapter) Version() string {
 	return keaVersion.Get(func(out string) string {
 		if v := FirstLine(out); v != "" {
@@ -110,16 +129,15 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 		dhcp6["option-data"] = []any{map[string]any{"name": "information-refresh-time", "data": strconv.FormatInt(irt, 10)}}
 		notes = append(notes, "information-refresh-time is sent only to clients that name it in their Option Request option (RFC 9915 §21.23 makes them ask)")
 	}
-	b, err := json.MarshalIndent(map[string]any{"Dhcp6": dhcp6}, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("daemon: kea: %w", err)
-	}
+	// The lease_cmds hook on a UNIX control socket, with or without DNS:
+	// the lab's Leasequery prober asks Kea by client DUID
+	// (lease6-get-by-duid) there, Kea 2.2 having no RFC 5007 Leasequery
+	// of its own (that hook is ISC's premium package).
+	sock := keaControlSocket(spec.Dir)
 	conf := filepath.Join(spec.Dir, "kea-dhcp6.conf")
-	if err := writeFile(spec.Dir, conf, string(b)+"\n"); err != nil {
-		return nil, err
-	}
-	notes = append(notes, keaNotes(spec)...)
-	return &Instance{
+	dhcp6["control-socket"] = map[string]any{"socket-type": "unix", "socket-name": sock}
+	dhcp6["hooks-libraries"] = []any{map[string]any{"library": KeaLeaseCmdsHook}}
+	inst := &Instance{
 		Spec: spec,
 		Argv: []string{KeaBinary, "-c", conf},
 		Env: []string{
@@ -127,11 +145,219 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 			"KEA_LOCKFILE_DIR=" + spec.Dir,
 			"KEA_LFC_EXECUTABLE=" + KeaLFCBinary,
 		},
-		Config:    conf,
-		LeaseFile: leases,
-		DUID:      duid,
-		Notes:     notes,
-	}, nil
+		Config:        conf,
+		LeaseFile:     leases,
+		DUID:          duid,
+		ControlSocket: sock,
+	}
+	if c.DNS != nil {
+		n, err := keaDDNS(spec, dhcp6, inst)
+		if err != nil {
+			return nil, err
+		}
+		notes = append(notes, n...)
+	}
+	b, err := json.MarshalIndent(map[string]any{"Dhcp6": dhcp6}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("daemon: kea: %w", err)
+	}
+	if err := writeFile(spec.Dir, conf, string(b)+"\n"); err != nil {
+		return nil, err
+	}
+	inst.Notes = append(notes, keaNotes(spec)...)
+	return inst, nil
+}
+
+// Where Kea's DNS side and its lease commands live (Debian packages).
+var (
+	KeaDDNSBinary    = "/usr/sbin/kea-dhcp-ddns"                                   // kea-dhcp-ddns-server
+	KeaLeaseCmdsHook = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" // kea-dhcp6-server
+)
+
+// KeaDDNSPort is where kea-dhcp-ddns (D2) takes kea-dhcp6's
+// NameChangeRequests, on the loopback address of the server's namespace
+// (::1): Kea's default port, free in a namespace of its own.
+const KeaDDNSPort = 53001
+
+// KeaControlSocketName is the control socket's name in the instance
+// directory.
+const KeaControlSocketName = "kea6-ctrl.sock"
+
+// maxSocketPath is the longest UNIX socket path Linux takes: sun_path's
+// 108 bytes less the terminating NUL.
+const maxSocketPath = 107
+
+// keaControlSocket is the control socket's path: in dir when it fits a
+// UNIX socket address, else a short name under KeaSocketDir made from
+// dir's hash (distinct per instance directory). Kea removes a stale
+// socket itself at start (it holds "<socket>.lock" while it runs);
+// RemoveControlSocket removes one outside dir.
+func keaControlSocket(dir string) string {
+	p := filepath.Join(dir, KeaControlSocketName)
+	if len(p)+len(".lock") <= maxSocketPath {
+		return p
+	}
+	h := sha256.Sum256([]byte(dir))
+	return filepath.Join(KeaSocketDir, "kea6-"+hex.EncodeToString(h[:6])+".sock")
+}
+
+// KeaSocketDir holds the control sockets whose path in the instance
+// directory would be too long (the lab's run directory: /run/d6lab).
+var KeaSocketDir = "/run/d6lab"
+
+// RemoveControlSocket removes i's control socket and its lock file when
+// they lie outside the instance directory (a short path under
+// KeaSocketDir), once the server has stopped; one in the directory goes
+// with it. It does nothing for a server without one.
+func RemoveControlSocket(i *Instance) error {
+	s := i.ControlSocket
+	if s == "" || strings.HasPrefix(s, filepath.Clean(i.Spec.Dir)+string(filepath.Separator)) {
+		return nil
+	}
+	return errors.Join(removeIfExists(s), removeIfExists(s+".lock"))
+}
+
+// keaTSIGAlgorithms maps an RFC 8945 algorithm name to D2's spelling.
+var keaTSIGAlgorithms = map[string]string{
+	"hmac-md5.sig-alg.reg.int.": "HMAC-MD5",
+	"hmac-sha1.":                "HMAC-SHA1",
+	"hmac-sha224.":              "HMAC-SHA224",
+	"hmac-sha256.":              "HMAC-SHA256",
+	"hmac-sha384.":              "HMAC-SHA384",
+	"hmac-sha512.":              "HMAC-SHA512",
+}
+
+// keaDDNS turns on DNS updates for spec.Config.DNS: kea-dhcp6 sends a
+// NameChangeRequest per lease change to kea-dhcp-ddns (D2) on ::1, and D2,
+// rendered here too and added to inst as a companion, sends the RFC 2136
+// updates, TSIG-signed, to the DNS server. It returns the notes on where
+// Kea differs from the spec.
+func keaDDNS(spec Spec, dhcp6 map[string]any, inst *Instance) ([]string, error) {
+	d := spec.Config.DNS
+	if err := installed(KeaDDNSBinary, "kea-dhcp-ddns-server"); err != nil {
+		return nil, fmt.Errorf("daemon: kea with DNS: %w", err)
+	}
+	if !d.Server.IsValid() || d.Server.Port() == 0 {
+		return nil, fmt.Errorf("daemon: kea: DNS server %q: want an address and port", d.Server)
+	}
+	if d.Zone == "" || !strings.HasSuffix(d.Zone, ".") {
+		return nil, fmt.Errorf("daemon: kea: DNS zone %q: want a fully qualified name", d.Zone)
+	}
+	alg, ok := keaTSIGAlgorithms[strings.ToLower(d.Key.Algorithm)]
+	if !ok {
+		return nil, fmt.Errorf("daemon: kea: TSIG algorithm %q: D2 takes only %v", d.Key.Algorithm, slices.Sorted(maps.Keys(keaTSIGAlgorithms)))
+	}
+	if d.Key.Name == "" || d.Key.Secret == "" {
+		return nil, fmt.Errorf("daemon: kea: TSIG key %q: want a name and a secret", d.Key.Name)
+	}
+	if _, err := base64.StdEncoding.DecodeString(d.Key.Secret); err != nil {
+		return nil, fmt.Errorf("daemon: kea: TSIG key %q: secret is not base64: %w", d.Key.Name, err)
+	}
+
+	dhcp6["dhcp-ddns"] = map[string]any{
+		"enable-updates": true,
+		"server-ip":      "::1", "server-port": KeaDDNSPort,
+		"sender-ip": "::1", "sender-port": 0,
+		"max-queue-size": 1024,
+		"ncr-protocol":   "UDP", "ncr-format": "JSON",
+	}
+	// RFC 4704 §4.2: the simulated clients send S=1 (the server updates
+	// AAAA and PTR), which Kea honours as it is; a client sending S=0
+	// (it would update its AAAA itself) is overridden, so that Kea adds
+	// the AAAA for every client, answering O=1.
+	dhcp6["ddns-send-updates"] = true
+	dhcp6["ddns-override-client-update"] = true
+	dhcp6["ddns-override-no-update"] = false
+	dhcp6["ddns-replace-client-name"] = "never"
+	// A host name without a dot ("c17") becomes c17.<zone>.
+	dhcp6["ddns-qualifying-suffix"] = d.Zone
+	// RFC 4703's DHCID rules in D2 (Kea 2.2 spells it with a boolean;
+	// ddns-conflict-resolution-mode came in 2.5). Kea computes the
+	// DHCID RR per RFC 4701 §3.3 from the client's DUID (identifier
+	// type 2, SHA-256 of the DUID and the FQDN in wire form:
+	// D2Dhcid::fromDUID in Kea 2.2's src/lib/dhcp_ddns/ncr_msg.cc), as
+	// RFC 4703 §5.2 asks of a DHCPv6 server.
+	dhcp6["ddns-use-conflict-resolution"] = true
+	// Every Renew and Rebind re-sends the add, so a record lost (or
+	// never added: the DNS server down) comes back at the next renewal.
+	dhcp6["ddns-update-on-renew"] = true
+	// Removal: a Release sends a remove at once; an expired lease is
+	// reclaimed (its records removed) by a timer, every second here
+	// rather than Kea's 10 s, so that expiry removes the records about
+	// when the valid lifetime ends.
+	dhcp6["expired-leases-processing"] = map[string]any{
+		"reclaim-timer-wait-time": 1, "flush-reclaimed-timer-wait-time": 25,
+		"hold-reclaimed-time": 3600, "max-reclaim-leases": 0, "max-reclaim-time": 0,
+		"unwarned-reclaim-cycles": 5,
+	}
+
+	server := func() []any {
+		return []any{map[string]any{"ip-address": d.Server.Addr().String(), "port": int(d.Server.Port())}}
+	}
+	domain := func(name string) map[string]any {
+		return map[string]any{"name": name, "key-name": d.Key.Name, "dns-servers": server()}
+	}
+	var reverse []any
+	for _, z := range d.ReverseZones {
+		reverse = append(reverse, domain(z))
+	}
+	if reverse == nil {
+		reverse = []any{}
+	}
+	d2 := map[string]any{
+		"ip-address": "::1", "port": KeaDDNSPort,
+		// Per DNS message, in ms: D2 tries each server 3 times.
+		"dns-server-timeout": 500,
+		"ncr-protocol":       "UDP", "ncr-format": "JSON",
+		"tsig-keys": []any{map[string]any{
+			// D2 signs with the key under this name: it must be the DNS
+			// server's name for the key.
+			"name": d.Key.Name, "algorithm": alg, "secret": d.Key.Secret,
+		}},
+		"forward-ddns": map[string]any{"ddns-domains": []any{domain(d.Zone)}},
+		"reverse-ddns": map[string]any{"ddns-domains": reverse},
+		// INFO: one line per update D2 carries out or fails
+		// (DHCP_DDNS_ADD_SUCCEEDED, ..._REJECTED), the record of what
+		// reached the DNS server.
+		"loggers": []any{map[string]any{
+			"name": "kea-dhcp-ddns", "severity": "INFO",
+			"output_options": []any{map[string]any{"output": "stdout"}},
+		}},
+	}
+	b, err := json.MarshalIndent(map[string]any{"DhcpDdns": d2}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("daemon: kea: %w", err)
+	}
+	conf := filepath.Join(spec.Dir, "kea-dhcp-ddns.conf")
+	if err := writeFile(spec.Dir, conf, string(b)+"\n"); err != nil {
+		return nil, err
+	}
+	inst.Companions = append(inst.Companions, Companion{
+		Name: "kea-dhcp-ddns",
+		// In the foreground (D2 does not daemonize); its pid file and
+		// logger lock in the instance directory, like kea-dhcp6's.
+		Argv: []string{EnvBinary, "KEA_PIDFILE_DIR=" + spec.Dir, "KEA_LOCKFILE_DIR=" + spec.Dir, KeaDDNSBinary, "-c", conf},
+		Log:  filepath.Join(spec.Dir, "kea-dhcp-ddns.log"),
+	})
+
+	ttl, _ := seconds(spec.Config.Valid)
+	notes := []string{
+		fmt.Sprintf("DNS: kea-dhcp-ddns runs beside kea-dhcp6 (same host: killed, frozen and restarted with it) and updates %s through %s, TSIG key %s", d.Zone, d.Server, d.Key.Name),
+		fmt.Sprintf("DNS TTL %s not settable: Kea 2.2 gives its records a third of the valid lifetime, at least 600 s (RFC 4702 §5), so %d s here", d.TTL, keaDDNSTTL(ttl)),
+		"DNS: no records for delegated prefixes (Kea sends NameChangeRequests for addresses only, and for the first address of an IA)",
+		"DNS: expired leases are reclaimed (records removed) every 1 s, not at the instant the valid lifetime ends",
+	}
+	return notes, nil
+}
+
+// keaDDNSTTL is the TTL Kea 2.2 gives the records of a lease with a valid
+// lifetime of valid seconds (calculateDdnsTtl in src/lib/dhcpsrv/
+// ncr_generator.cc: a third of it, at least 600).
+func keaDDNSTTL(valid int64) int64 {
+	if valid < 1800 {
+		return 600
+	}
+	return valid / 3
 }
 
 // keaInterfaces names spec's interface, and with it its first global

@@ -105,6 +105,9 @@ func (wideAdapter) Prepare(spec Spec) (*Instance, error) {
 		fmt.Sprintf("allocator %q not settable: dhcp6s hands out the first free address of the range (like sequential)", c.Allocator),
 		fmt.Sprintf("rebind policy %q not settable: dhcp6s does not answer a Rebind for a binding it does not hold (measured by d6lab compare: like silent)", c.Rebind),
 	)
+	if c.DNS != nil {
+		notes = append(notes, "does not update DNS (the lab runs it without DDNS): dhcp6s has no Client FQDN option and no RFC 2136 updates")
+	}
 	if len(ranges) > 1 {
 		notes = append(notes, fmt.Sprintf("dhcp6s takes one range per pool: given %s-%s, the largest of the %d runs of the pool between reserved anycast addresses", big.first, big.last, len(ranges)))
 	}
