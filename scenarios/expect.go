@@ -89,6 +89,40 @@ var MetricPaths = []string{
 	"lease_files.agree",   // leases in the servers' files that clients hold
 	"lease_files.missing", // leases clients hold that their server's file lacks
 	"lease_files.stale",   // unexpired bindings in a file that no client holds
+
+	// with dns: (unknown without): the zones as last transferred against the clients' bindings
+	"dns.records",          // AAAA, PTR and DHCID records in the zones at the end
+	"dns.aaaa",             //
+	"dns.ptr",              //
+	"dns.names",            // client names with an AAAA at the end
+	"dns.multi",            // ... with more than one (RFC 6853 §7: which lease is active?)
+	"dns.abandoned",        // AAAA and PTR records naming an address no client holds at the end
+	"dns.abandoned_aaaa",   //
+	"dns.abandoned_ptr",    //
+	"dns.abandoned_max",    // most abandoned records at one sample
+	"dns.stale_at_end",     // clients whose name's AAAA set differs from the addresses they hold at the end
+	"dns.converge_s.p50",   // per affected client: seconds from the fault until its records settled on its binding (sample step resolution)
+	"dns.converge_s.p95",   //
+	"dns.converge_s.p99",   //
+	"dns.converge_s.max",   //
+	"dns.unconverged",      // affected clients whose records did not match at the last sample
+	"dns.conflicts",        // updates refused by DHCID (RFC 4703 §5.3.2)
+	"dns.server_died",      // seconds since the start when the DNS server died; unknown when it did not
+	"dns.transfers",        // zone transfers that worked
+	"dns.failed_transfers", // ... and that did not
+	// with leasequery: (unknown without)
+	"leasequery.rounds",      // prober rounds
+	"leasequery.asked",       // queries (round, server, client)
+	"leasequery.bound",       // ... answered with a lease
+	"leasequery.none",        // ... answered: no binding
+	"leasequery.no_answer",   // ... unanswered or failed
+	"leasequery.sampled",     // clients asked about
+	"leasequery.stale",       // leases named that the client no longer held
+	"leasequery.gap_s.p50",   // per sampled affected client: longest time no live server could say where it is bound
+	"leasequery.gap_s.p95",   //
+	"leasequery.gap_s.p99",   //
+	"leasequery.gap_s.max",   //
+	"leasequery.gap_clients", // sampled affected clients with a gap
 }
 
 // KindMetrics are the metrics of Report.ByKind an `expect:` may bound as

@@ -118,6 +118,7 @@ type analyzer struct {
 	faultServers map[int32]bool
 
 	reacqMs []int64 // re-acquisition time of each recovered affected client
+	lqGapMs []int64 // Leasequery gap of each sampled affected client (leasequery.go)
 
 	conflicts []conflict    // Declined events with Cause dad, in time order
 	nobinding []nobindingEv // NoBinding events after the fault

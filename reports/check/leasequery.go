@@ -188,6 +188,7 @@ func (a *analyzer) leasequery(r *Report, events []history.Event, order []int32, 
 	}
 	if measured {
 		lq.GapS = ptr(summarize(gaps))
+		a.lqGapMs = gaps
 	}
 	r.Leasequery = lq
 }

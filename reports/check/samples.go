@@ -9,6 +9,10 @@ type Samples struct {
 	// client that recovered, ascending (len == Report.ReacquireS.Count;
 	// Report.Unrecovered clients have none).
 	ReacquireS []float64
+	// LeasequeryGapS is the Leasequery gap, in seconds, of each sampled
+	// affected client, ascending (len == Report.Leasequery.GapS.Count;
+	// nil without a prober).
+	LeasequeryGapS []float64
 }
 
 func (a *analyzer) samples() Samples {
@@ -17,5 +21,9 @@ func (a *analyzer) samples() Samples {
 		s.ReacquireS[i] = float64(ms) / 1000
 	}
 	slices.Sort(s.ReacquireS)
+	for _, ms := range a.lqGapMs {
+		s.LeasequeryGapS = append(s.LeasequeryGapS, float64(ms)/1000)
+	}
+	slices.Sort(s.LeasequeryGapS)
 	return s
 }

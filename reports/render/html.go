@@ -32,6 +32,7 @@ type page struct {
 	Duplicates []dupGroup
 	Conflicts  []conflictGroup // shown when one run has a conflict
 	Kinds      []kindGroup     // per run with real clients: the breakdown by client kind
+	DNS        []dnsGroup      // per run with DNS: the names behind dns.multi and dns.stale_at_end
 	Files      []string        // relative links to the other outputs
 }
 
@@ -138,6 +139,23 @@ func htmlRun(w io.Writer, run *Run, extra []string) error {
 		fig.Wide = f.wide
 		p.Figures = append(p.Figures, fig)
 	}
+	dnsFig, ok, err := dnsFigure(run, "DNS records over time", chart.WideWidth, chart.WideHeight*0.85)
+	if err != nil {
+		return fmt.Errorf("render html %s: %w", r.Scenario, err)
+	}
+	if ok {
+		dnsFig.Wide = true
+		p.Figures = append(p.Figures, dnsFig)
+	}
+	lqFig, ok, err := lqFigure([]*Run{run}, names, chart.WideWidth, chart.WideHeight*0.85)
+	if err != nil {
+		return fmt.Errorf("render html %s: %w", r.Scenario, err)
+	}
+	if ok {
+		lqFig.Wide = true
+		p.Figures = append(p.Figures, lqFig)
+	}
+	p.DNS = dnsGroups(r.Scenario, r)
 	p.Duplicates = []dupGroup{dups(r.Scenario, r)}
 	p.Conflicts = []conflictGroup{conflictsOf(r.Scenario, r)}
 	p.Kinds = kindsOf(r.Scenario, r)
@@ -173,6 +191,7 @@ func HTMLCompare(w io.Writer, runs []*Run) error {
 		p.Duplicates = append(p.Duplicates, dups(names[i], r))
 		p.Conflicts = append(p.Conflicts, conflictsOf(names[i], r))
 		p.Kinds = append(p.Kinds, kindsOf(names[i], r)...)
+		p.DNS = append(p.DNS, dnsGroups(names[i], r)...)
 		dir := r.Model
 		if dir == "" {
 			dir = r.Scenario
@@ -201,6 +220,18 @@ func HTMLCompare(w io.Writer, runs []*Run) error {
 			return err
 		}
 		if err := half(driftFigure(run, names[i]+": binding share drift", chart.HalfWidth, chart.HalfHeight)); err != nil {
+			return err
+		}
+	}
+	for i, run := range runs {
+		if f, ok, err := dnsFigure(run, names[i]+": DNS records over time", chart.HalfWidth, chart.HalfHeight); ok || err != nil {
+			if err := half(f, err); err != nil {
+				return err
+			}
+		}
+	}
+	if f, ok, err := lqFigure(runs, names, chart.HalfWidth, chart.HalfHeight); ok || err != nil {
+		if err := half(f, err); err != nil {
 			return err
 		}
 	}
@@ -247,6 +278,32 @@ func dups(name string, r *check.Report) dupGroup {
 		g.More = more
 	}
 	return g
+}
+
+// dnsGroup is one run's DNS names: those with more than one AAAA and
+// those stale at the end, one line each (dnsEvidence).
+type dnsGroup struct {
+	Name, Summary string
+	Multi, Stale  []string
+	More          int // names not in the evidence
+}
+
+func dnsGroups(name string, r *check.Report) []dnsGroup {
+	d := r.DNS
+	if d == nil || (d.Multi == 0 && d.StaleAtEnd == 0) {
+		return nil
+	}
+	g := dnsGroup{Name: name, Summary: fmt.Sprintf(
+		"At the end, %d client names had more than one AAAA record (RFC 6853 §7: nothing says which lease is active) and %d clients' names did not name exactly the addresses they held.",
+		d.Multi, d.StaleAtEnd)}
+	for _, n := range d.MultiEvidence {
+		g.Multi = append(g.Multi, dnsEvidence(n))
+	}
+	for _, n := range d.StaleEvidence {
+		g.Stale = append(g.Stale, dnsEvidence(n))
+	}
+	g.More = d.Multi + d.StaleAtEnd - len(g.Multi) - len(g.Stale)
+	return []dnsGroup{g}
 }
 
 func conflictsOf(name string, r *check.Report) conflictGroup {

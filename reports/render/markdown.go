@@ -32,6 +32,7 @@ func markdownRun(w io.Writer, r *check.Report, extra []string) error {
 	mdExpect(&b, []string{""}, []*check.Report{r})
 	mdDuplicates(&b, "", r)
 	mdConflicts(&b, "", r)
+	mdDNS(&b, "", r)
 	if len(extra) > 0 {
 		links := make([]string, len(extra))
 		for i, f := range extra {
@@ -80,6 +81,9 @@ func MarkdownCompare(w io.Writer, runs []*check.Report) error {
 	}
 	for i, r := range runs {
 		mdConflicts(&b, names[i], r)
+	}
+	for i, r := range runs {
+		mdDNS(&b, names[i], r)
 	}
 	return writeString(w, b.String(), "render markdown")
 }
@@ -176,6 +180,27 @@ func mdConflicts(b *strings.Builder, name string, r *check.Report) {
 		fmt.Fprintf(b, "| `%s` | %d | %s | %s | +%s |\n", dash(e.Address), e.Client, mdText(holder(e.Holder)), mdText(dash(e.Server)),
 			sec(e.At.Sub(r.Started).Seconds()))
 	}
+	b.WriteString("\n")
+}
+
+// mdDNS writes the run's multi-AAAA and stale names, when it had any.
+func mdDNS(b *strings.Builder, name string, r *check.Report) {
+	d := r.DNS
+	if d == nil || (d.Multi == 0 && d.StaleAtEnd == 0) {
+		return
+	}
+	prefix := "**DNS names at the end**"
+	if name != "" {
+		prefix = "**DNS names at the end in " + mdText(name) + "**"
+	}
+	fmt.Fprintf(b, "%s: %d names with more than one AAAA, %d clients whose name does not match the addresses they hold.\n\n", prefix, d.Multi, d.StaleAtEnd)
+	list := func(what string, ev []check.DNSName) {
+		for _, n := range ev[:min(len(ev), MarkdownEvidence)] {
+			fmt.Fprintf(b, "- %s: %s\n", what, mdText(dnsEvidence(n)))
+		}
+	}
+	list("more than one AAAA", d.MultiEvidence)
+	list("stale", d.StaleEvidence)
 	b.WriteString("\n")
 }
 

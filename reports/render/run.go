@@ -18,6 +18,9 @@ type Run struct {
 	// Reacquire is each recovered affected client's re-acquisition time
 	// in seconds, ascending (check.Samples.ReacquireS).
 	Reacquire []float64
+	// LeasequeryGap is each sampled affected client's Leasequery gap in
+	// seconds, ascending (check.Samples.LeasequeryGapS).
+	LeasequeryGap []float64
 	// Events are the lab events after the start (kills, freezes, thaws,
 	// restarts, cuts, heals, impairments), in time order.
 	Events []LabEvent
@@ -46,6 +49,7 @@ func (e LabEvent) Label() string {
 		history.ClientsLeft:     "leave",
 		history.LinkFlapped:     "flap",
 		history.AddressOccupied: "occupy",
+		history.DNSServerDied:   "dns died",
 	}[e.Kind]
 	if verb == "" {
 		verb = string(e.Kind)
@@ -67,7 +71,7 @@ func (e LabEvent) Label() string {
 // check.AnalyzeSamples returned with it, and its history (nil when not
 // kept: the fault of the report is then the only event marked).
 func NewRun(r *check.Report, s check.Samples, events []history.Event) *Run {
-	run := &Run{Report: r, Reacquire: s.ReacquireS}
+	run := &Run{Report: r, Reacquire: s.ReacquireS, LeasequeryGap: s.LeasequeryGapS}
 	if events == nil {
 		if f := r.Fault; f != nil {
 			kind := history.Kind(f.Kind)
@@ -84,7 +88,8 @@ func NewRun(r *check.Report, s check.Samples, events []history.Event) *Run {
 		switch e.Kind {
 		case history.ServerKilled, history.ServerFrozen, history.ServerThawed, history.ServerRestarted,
 			history.LinkCut, history.LinkHealed, history.LinkImpaired,
-			history.ClientsJoined, history.ClientsLeft, history.LinkFlapped, history.AddressOccupied:
+			history.ClientsJoined, history.ClientsLeft, history.LinkFlapped, history.AddressOccupied,
+			history.DNSServerDied:
 		case history.ServerStarted:
 			if !e.At.After(r.Started) {
 				continue // the lab's own start

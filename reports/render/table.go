@@ -96,6 +96,8 @@ func Summary(r *check.Report) []Row {
 		row("released / declined", fmt.Sprintf("%d / %d", l.Released, l.Declined))
 		row("confirmed / notonlink", fmt.Sprintf("%d / %d", l.Confirmed, l.NotOnLink))
 	}
+	// the lab's DNS server and Leasequery prober, when the run had them
+	rows = append(rows, dnsRows(r)...)
 	return rows
 }
 
@@ -144,6 +146,7 @@ func Table(w io.Writer, r *check.Report) error {
 		fmt.Fprintf(&b, "  conflict %s: client %d declined it at +%s (held by %s, granted by %s)\n",
 			dash(c.Address), c.Client, sec(c.At.Sub(r.Started).Seconds()), holder(c.Holder), dash(c.Server))
 	}
+	dnsEvidenceText(&b, r)
 	if len(r.Expect) > 0 {
 		b.WriteString("expect\n")
 		for _, x := range r.Expect {
@@ -205,6 +208,7 @@ func CompareRows(runs []*check.Report) []CompareRow {
 	line("undecided", func(r *check.Report) string { return strconv.Itoa(r.Rebind.Undecided) })
 	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
 	line("bound", func(r *check.Report) string { return strconv.Itoa(r.Bound) })
+	dnsCompareRows(runs, line)
 	// with real clients: each kind's own figures (KindRows has them all)
 	for _, kind := range kindsIn(runs) {
 		of := func(r *check.Report) *check.KindReport {
@@ -262,8 +266,12 @@ func Compare(w io.Writer, runs []*check.Report) error {
 	// right-aligned cells; the row names are padded to one width so that
 	// they read left-aligned, and each value cell carries its own gap
 	tw := tabwriter.NewWriter(w, 0, 0, 0, ' ', tabwriter.AlignRight)
-	width := len("conflict delay p99") // the longest row name
-	for _, row := range CompareRows(runs) {
+	rows := CompareRows(runs)
+	width := 0 // the longest row name
+	for _, row := range rows {
+		width = max(width, len(row.Name))
+	}
+	for _, row := range rows {
 		cells := []string{fmt.Sprintf("%-*s", width, row.Name)}
 		for _, v := range row.Values {
 			cells = append(cells, "  "+v)
