@@ -3,6 +3,7 @@ package sim_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"d6lab/deploy"
 	"d6lab/reports/check"
@@ -30,6 +31,22 @@ func TestMetricPathsAreInTheReport(t *testing.T) {
 	events := e.Events()
 	for i, k := range deploy.ClientKinds {
 		events = append(events, history.Event{At: events[0].At, Kind: history.ClientKind, Client: i, Detail: string(k)})
+	}
+	// a DNS server (dying) and a Leasequery prober after the fault, so
+	// that the dns.* and leasequery.* paths exist: the netns engine
+	// records these events (the virtual engine has neither)
+	first := check.Analyze(events, sim.CheckLab(sc, "virtual"))
+	if first.Fault == nil {
+		t.Fatal("the compare scenario has no fault")
+	}
+	at := first.Fault.At.Add(time.Second)
+	events = append(events,
+		history.Event{At: at, Kind: history.DNSTransfer, Client: -1, Detail: "0"},
+		history.Event{At: at, Kind: history.DNSServerDied, Client: -1, Detail: "signal: killed"},
+		history.Event{At: at, Kind: history.LeasequeryRound, Client: -1, Detail: sc.Servers[0].Name})
+	for c := range sc.TotalClients() {
+		events = append(events, history.Event{At: at, Kind: history.LeasequeryAnswer, Client: c,
+			Server: sc.Servers[0].Name, Cause: history.LQNone, Detail: history.LQByUDP})
 	}
 	rep := check.Analyze(events, sim.CheckLab(sc, "virtual"))
 	var bounds []check.Bound
