@@ -226,6 +226,9 @@ func renderConf(c Config, in *Instance) string {
 	fmt.Fprintf(&b, "\tcategory default { general; };\n")
 	fmt.Fprintf(&b, "\tcategory update { updates; general; };\n")
 	fmt.Fprintf(&b, "\tcategory update-security { updates; general; };\n")
+	// An update signed with a key BIND does not know or with a bad MAC is
+	// refused before it is read as an update: only this category says so.
+	fmt.Fprintf(&b, "\tcategory security { updates; general; };\n")
 	fmt.Fprintf(&b, "};\n")
 	for _, z := range c.Zones {
 		fmt.Fprintf(&b, "\nzone %s {\n\ttype primary;\n\tfile %s;\n\tallow-update { key %s; };\n\tallow-transfer { key %s; };\n};\n",

@@ -140,6 +140,11 @@ func Transfer(addr netip.AddrPort, zone string, key deploy.TSIG, timeout time.Du
 		}
 		rrs = append(rrs, e.RR...)
 	}
+	if errors.Is(xerr, dns.ErrAuth) {
+		// RFC 8945 §5.2: a server that refuses the request's signature
+		// answers unsigned, with NOTAUTH and BADKEY or BADSIG.
+		return fail(fmt.Errorf("%w: the answer's TSIG does not verify with key %s (the server does not know the key or its secret differs)", xerr, keyName))
+	}
 	if xerr != nil {
 		return fail(xerr)
 	}
