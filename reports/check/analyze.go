@@ -228,7 +228,7 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 		a.serverState(r, lab, clientDUIDs(events))
 	}
 	hold := a.lazyHoldings()
-	a.dns(r, events, order, hold)
+	a.dns(r, events, order, hold, lab.Servers)
 	a.leasequery(r, events, order, hold)
 	r.Usage = lab.Usage
 	a.share(r, lab.Step)

@@ -17,7 +17,10 @@ import (
 // them at each successful zone transfer (DNSTransfer without a Cause: a
 // sample); "held" is the binding intervals of the package doc (IA_NA
 // addresses, valid, tentative or not). Every "at End" figure is the zones
-// as last transferred (by End) against the leases held at End.
+// as last transferred (by End) against the leases held at End. Only the
+// DHCP servers' records count: AAAA and PTR records of an address in a
+// server's prefix (Lab.Servers), AAAA records of a client's name, and
+// DHCID records; the lab's own (its name server's AAAA) do not.
 //
 //   - Records: the AAAA, PTR and DHCID records in the zones at End (AAAA
 //     and PTR apart too); Names: client names (owner names the lab maps
@@ -238,7 +241,7 @@ func isProbe(k history.Kind) bool {
 }
 
 // dns fills r.DNS when the history has a zone transfer.
-func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold func() *holdings) {
+func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold func() *holdings, servers []ServerInfo) {
 	var evs []*history.Event
 	transfers := false
 	real := map[int]bool{}
@@ -265,6 +268,21 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 		MultiEvidence: []DNSName{}, StaleEvidence: []DNSName{},
 		Updates: map[string]int{}, UpdatesByServer: map[string]map[string]int{},
 		Samples: DNSSamples{AtS: []float64{}, Records: []int{}, Abandoned: []int{}},
+	}
+	var prefixes []netip.Prefix
+	for _, s := range servers {
+		if s.Prefix.IsValid() {
+			prefixes = append(prefixes, s.Prefix)
+		}
+	}
+	// managed tells the records of the DHCP servers from the lab's own
+	// (the name server's AAAA): an address in a server's prefix, or a
+	// client's name; every record when the lab names no prefix
+	managed := func(e *history.Event) bool {
+		if len(prefixes) == 0 || e.Cause == history.DNSTypeDHCID || (e.Cause == history.DNSTypeAAAA && e.Client >= 0) {
+			return true
+		}
+		return e.Lease.IsValid() && slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(e.Lease.Addr()) })
 	}
 	zone := map[rrKey]bool{}
 	aaaa := map[string]map[netip.Addr]bool{} // owner name -> its AAAA addresses
@@ -305,6 +323,9 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 		for _, e := range evs[i:j] {
 			switch e.Kind {
 			case history.DNSAdded, history.DNSRemoved:
+				if !managed(e) {
+					continue
+				}
 				k := rrKey{name: e.Detail, typ: e.Cause}
 				if e.Cause == history.DNSTypeDHCID {
 					k.rdata = e.DUID

@@ -78,7 +78,7 @@ func join(parts ...any) []history.Event {
 // splitKill: the split model, server a killed for good at 20. Client 1
 // (a's) renumbers with b at 30; b replaces the AAAA (same DHCID) and adds
 // a PTR for the new address; a's PTR for the old one stays. Client 2 is
-// b's throughout. The prober asks every 10 s from 5; client 1 is in the
+// b's throughout; the name server's own AAAA does not count. The prober asks every 10 s from 5; client 1 is in the
 // dark from the round at 25 until b names its new address at 45, again
 // at 55 (b does not answer), and a, back at 60 with its old binding,
 // names the old address at 65 (stale).
@@ -89,6 +89,9 @@ func splitKill() []history.Event {
 		bound(1, 1, old, duidA, 1000), bound(1, 2, two, duidB, 1000),
 		dnsUpdate(1.5, "a", 1, history.DNSUpdateOK), dnsUpdate(1.5, "b", 2, history.DNSUpdateOK),
 		rr(true, 2, 1, old), dhcid(2, 1), rr(true, 2, 2, two), dhcid(2, 2), xfer(2),
+		// the lab's name server's own AAAA, in the service /64: not the DHCP servers'
+		history.Event{At: at(2), Kind: history.DNSAdded, Client: -1, Detail: "ns.lab.example.", Cause: history.DNSTypeAAAA,
+			Lease: netip.MustParsePrefix("fd00:d6:53::53/128")},
 		lqRound(5, "a,b"), lqAnswer(5, 1, "a", history.LQBound, old), lqAnswer(5, 1, "b", history.LQNone, netip.Prefix{}),
 		lqAnswer(5, 2, "a", history.LQNone, netip.Prefix{}), lqAnswer(5, 2, "b", history.LQBound, two),
 		xfer(10),
