@@ -161,6 +161,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 			return nil, fmt.Errorf("lab: server %s: %w", s.Name, err)
 		}
 	}
+	if err := dnsCheck(sc); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -190,6 +193,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		return nil, err
 	}
 	spec.Nodes = append(spec.Nodes, realNodes...)
+	serviceSpec(sc, &spec, servers) // dns: and leasequery: (dns.go)
 	// The Leasequery prober's namespace, on the network the servers are on.
 	if n, ok := proberNode(sc); ok {
 		if sc.Relayed() {
@@ -214,6 +218,18 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	defer func() { err = errors.Join(err, ses.Close()) }()
 	opt.Binary, opt.Prefix = ses.Binary, ses.Prefix
 	logf := ses.Logf
+	// The DNS server's key and files, checked by named-checkconf before
+	// anything is built; every server updates it (cfg.DNS).
+	var dnsSrv *dnsServer
+	if sc.DNS != nil {
+		if dnsSrv, err = prepareDNS(sc, opt.Prefix, opt.OutDir); err != nil {
+			return nil, err
+		}
+		for _, srv := range servers {
+			c := dnsSrv.cfg
+			srv.cfg.DNS = &c
+		}
+	}
 	logf("lab %s: building %d server namespaces and the client link", opt.Prefix, len(servers))
 	if err := ses.Create(spec); err != nil {
 		return nil, err
@@ -262,6 +278,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 
 	rec := &recorder{}
 	res = &Result{Prefix: opt.Prefix, Pcap: pcapPath}
+	if dnsSrv != nil {
+		// Before any DHCP server: they update it from their first
+		// binding on. Stopped after them (ses.OnClose order).
+		if err := dnsSrv.start(ctx, ses, rec); err != nil {
+			return nil, err
+		}
+	}
 	for i, srv := range servers {
 		if err := prepare(lab, srv, i, opt); err != nil {
 			return nil, err
@@ -349,6 +372,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	cpu0 := netns.Rusage(unix.RUSAGE_SELF).CPU
 	res.Start = time.Now()
 	rec.add(history.Event{At: res.Start, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
+	if dnsSrv != nil {
+		dnsSrv.run() // zone samples and the watch on named, from now on
+	}
 	logf("lab %s: %d clients starting over %s; run lasts %s", opt.Prefix, sc.Clients.Count, sc.Clients.Ramp, sc.Duration)
 	ctl := make(chan population.Command, len(sc.Timeline))
 	go func() { popDone <- population.RunControlled(popCtx, pop, conn, time.Now, ctl) }()
@@ -412,6 +438,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	if popErr != nil {
 		return nil, popErr
 	}
+	if dnsSrv != nil {
+		// The last sample of the zones and the updates named logged:
+		// the clients have stopped, the servers still run.
+		dnsSrv.finish()
+	}
 	res.End = time.Now()
 	if err := finishReal(res.End); err != nil {
 		return nil, err
@@ -420,10 +451,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	res.ClientUsage = netns.Usage{CPU: self.CPU - cpu0, MaxRSSKiB: self.MaxRSSKiB}
 	rec.add(history.Event{At: res.End, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	res.Events = rec.snapshot()
-	if len(hosts) > 0 {
-		// The real clients' events were translated at the end: put them
-		// in time order among the others (a stable sort keeps the order
-		// of events at the same instant).
+	if len(hosts) > 0 || dnsSrv != nil {
+		// The real clients' events were translated at the end, and the
+		// DNS updates read from named's log: put them in time order
+		// among the others (a stable sort keeps the order of events at
+		// the same instant).
 		slices.SortStableFunc(res.Events, func(a, b history.Event) int { return a.At.Compare(b.At) })
 	}
 	res.ClientStats = pop.Stats()
