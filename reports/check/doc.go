@@ -1,9 +1,10 @@
 // Package check turns a history (reports/history) into the metrics of
 // README's "Reports" field table (report.json): binding intervals, duplicate
 // assignments, DAD conflicts, affected clients, rebind outcomes,
-// re-acquisition and outage times, continuity and binding share. It
-// decides after the fact, the Jepsen/porcupine way: engines only record,
-// Analyze judges.
+// re-acquisition and outage times, continuity and binding share, and,
+// when the lab had them, its DNS zones against the bindings (dns.go) and
+// what its Leasequery prober heard (leasequery.go). It decides after the
+// fact, the Jepsen/porcupine way: engines only record, Analyze judges.
 //
 // One definition is used everywhere:
 //
