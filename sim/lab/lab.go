@@ -136,6 +136,7 @@ type runServer struct {
 	proc   *netns.Process
 	inst   *daemon.Instance // nil in tests that start d6lab serve by hand
 	usage  netns.Usage      // of its processes so far (noteUsage)
+	comps  []*companion     // its companions' processes (companion.go)
 }
 
 // ServerAddrIID is the interface identifier, plus the server's index, of
@@ -506,7 +507,15 @@ const stopGrace = 2 * time.Second
 // recorded in out, never returned: the run itself succeeded.
 func collectBindings(lab *netns.Lab, srv *runServer, out *Server) {
 	srv.noteUsage()
+	srv.noteCompanionUsage()
 	out.Usage = srv.usage
+	// The companions stop after the server, which may have asked them
+	// something last (companion.go).
+	defer func() {
+		if err := stopCompanions(lab, srv); err != nil && out.LeasesError == "" {
+			out.LeasesError = fmt.Sprintf("stop %s: %v", srv.spec.Name, err)
+		}
+	}()
 	if p := srv.proc; p != nil && !p.Exited() {
 		_ = lab.Thaw(p) // a frozen server cannot act on SIGTERM
 		if err := p.Signal(syscall.SIGTERM); err == nil {
@@ -531,11 +540,16 @@ func collectBindings(lab *netns.Lab, srv *runServer, out *Server) {
 	out.Bindings = b
 }
 
-// start launches srv's process (session.StartServer, up to 10 s to listen).
+// start launches srv's companions, ready, then its process
+// (session.StartServer, up to 10 s to listen); companions left from an
+// earlier start are killed first (companion.go).
 func start(ctx context.Context, lab *netns.Lab, srv *runServer) error {
+	if err := startCompanions(ctx, lab, srv); err != nil {
+		return fmt.Errorf("lab: server %s: %w", srv.spec.Name, err)
+	}
 	p, err := session.StartServer(ctx, lab, srv.node, srv.argv, srv.log, 10*time.Second)
 	if err != nil {
-		return fmt.Errorf("lab: server %s: %w", srv.spec.Name, err)
+		return errors.Join(fmt.Errorf("lab: server %s: %w", srv.spec.Name, err), killCompanions(lab, srv))
 	}
 	srv.proc = p
 	return nil

@@ -86,6 +86,10 @@ func (t *timeline) Kill(name string) error {
 	if err := t.lab.Kill(srv.proc); err != nil {
 		return err
 	}
+	// The host dies: its companions with it.
+	if err := killCompanions(t.lab, srv); err != nil {
+		return err
+	}
 	t.state.set(name, "killed")
 	t.rec.lab(history.ServerKilled, name, "SIGKILL")
 	return nil
@@ -102,6 +106,9 @@ func (t *timeline) Freeze(name string) error {
 	if err := t.lab.Freeze(srv.proc); err != nil {
 		return err
 	}
+	if err := freezeCompanions(t.lab, srv); err != nil {
+		return err
+	}
 	t.state.set(name, "frozen")
 	t.rec.lab(history.ServerFrozen, name, "SIGSTOP")
 	return nil
@@ -114,6 +121,10 @@ func (t *timeline) Thaw(name string) error {
 	}
 	if st := t.state.get(name); st != "frozen" {
 		return fmt.Errorf("cannot thaw %s: it is %s, not frozen", name, st)
+	}
+	// The companions first: ready for what the server sends them.
+	if err := thawCompanions(t.lab, srv); err != nil {
+		return err
 	}
 	if err := t.lab.Thaw(srv.proc); err != nil {
 		return err
@@ -135,6 +146,9 @@ func (t *timeline) Restart(name string, keep bool) error {
 		if err := t.lab.Kill(srv.proc); err != nil {
 			return err
 		}
+	}
+	if err := killCompanions(t.lab, srv); err != nil { // start starts them again
+		return err
 	}
 	t.state.set(name, "killed")
 	state := scenarios.Keep
