@@ -45,6 +45,7 @@ const (
 	statusUnknownQueryType = iana.StatusUnknownQueryType // 7
 	statusMalformedQuery   = iana.StatusMalformedQuery   // 8
 	statusNotConfigured    = iana.StatusNotConfigured    // 9
+	statusNotAllowed       = iana.StatusNotAllowed       // 10
 )
 
 // lqQuery is a decoded OPTION_LQ_QUERY.
@@ -137,6 +138,13 @@ func (s *Server) leasequery(x *exchange) {
 		want = dhcpv6.OptionIAAddr
 	case queryByClientID:
 		want = dhcpv6.OptionClientID
+	case queryByRelayID, queryByLinkAddress, queryByRemoteID:
+		// RFC 5460 §4: a server that implements Bulk Leasequery and
+		// permits UDP queries MUST NOT accept its query-types in a UDP
+		// LEASEQUERY and MUST answer NotAllowed. (Over TCP, bulk.go
+		// answers them before this runs.)
+		fail(statusNotAllowed, "query-type only allowed over Bulk Leasequery (TCP)")
+		return
 	default:
 		fail(statusUnknownQueryType, "unknown query-type")
 		return
@@ -235,6 +243,14 @@ func (s *Server) clientData(now time.Time, duid []byte) dhcpv6.Option {
 			held = append(held, b)
 		}
 	}
+	return clientDataOf(now, held)
+}
+
+// clientDataOf builds the OPTION_CLIENT_DATA of one client from held, its
+// bindings (one DUID, none expired at now; sorted here in place), or nil
+// when held is empty. Bulk Leasequery (bulk.go) builds each client's from
+// one snapshot of the store through it.
+func clientDataOf(now time.Time, held []lease.Binding) dhcpv6.Option {
 	if len(held) == 0 {
 		return nil
 	}

@@ -187,10 +187,22 @@ var _ = Describe("Leasequery (RFC 5007)", func() {
 	})
 
 	It("answers UnknownQueryType (7) for a query-type it does not support", func() {
-		r := ask(s, t0, leasequeryMsg(lqQueryOpt(3, "::", cid(1))))
+		r := ask(s, t0, leasequeryMsg(lqQueryOpt(200, "::", cid(1))))
 		Expect(topStatus(r)).To(Equal(sc(iana.StatusUnknownQueryType)))
 		Expect(clientDatas(r)).To(BeEmpty())
 	})
+
+	DescribeTable("answers NotAllowed (10) for a Bulk Leasequery query-type over UDP (RFC 5460 §4)",
+		func(typ uint8) {
+			bindClient(s, t0, 1)
+			r := ask(s, t0, leasequeryMsg(lqQueryOpt(typ, "2001:db8:1::1", cid(1))))
+			Expect(topStatus(r)).To(Equal(sc(iana.StatusNotAllowed)))
+			Expect(clientDatas(r)).To(BeEmpty())
+		},
+		Entry("QUERY_BY_RELAY_ID", uint8(queryByRelayID)),
+		Entry("QUERY_BY_LINK_ADDRESS", uint8(queryByLinkAddress)),
+		Entry("QUERY_BY_REMOTE_ID", uint8(queryByRemoteID)),
+	)
 
 	DescribeTable("answers MalformedQuery (8) for a malformed query",
 		func(q dhcpv6.Option) {

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
 	"d6lab/deploy"
 	"d6lab/server/alloc"
+	"d6lab/server/ddns"
 	"d6lab/server/lease"
 	"d6lab/transport"
 )
@@ -46,6 +48,8 @@ type Server struct {
 	expireFn func(lease.Binding)
 	stages   []stage
 	ctr      counters
+
+	dns dnsState // Client FQDN and DNS changes, when cfg.DNS is set (fqdn.go)
 }
 
 type held struct {
@@ -82,6 +86,14 @@ func New(cfg Config, store lease.Store) (*Server, error) {
 	}
 	if cfg.DeclineHold == 0 {
 		cfg.DeclineHold = cfg.Valid
+	}
+	if cfg.DNS != nil {
+		if err := ddns.Validate(*cfg.DNS); err != nil {
+			return nil, &ConfigError{Field: "DNS", Msg: err.Error()}
+		}
+		d := *cfg.DNS // the server's own copy, its zone in lower case
+		d.Zone = strings.ToLower(d.Zone)
+		cfg.DNS = &d
 	}
 	s := &Server{cfg: cfg, store: store, declined: make(map[netip.Prefix]time.Time)}
 	s.duid = append([]byte(nil), cfg.DUID...)
@@ -254,6 +266,7 @@ type exchange struct {
 	fqdn              string
 	linkAddr          netip.Addr
 	relayID, remoteID []byte
+	fqdnReply         dhcpv6.Option // the Client FQDN option the answer carries (fqdn.go)
 }
 
 // verdict is what a pipeline stage decides.
@@ -297,6 +310,7 @@ func (s *Server) handle(now time.Time, m dhcpv6.DHCPv6, multicast bool) (out dhc
 			break
 		}
 	}
+	s.flushDNS() // the store changed even if the answer is dropped
 	switch {
 	case v == drop:
 		s.ctr.dropped[x.drop].Add(1)
@@ -319,6 +333,7 @@ func (s *Server) unwrap(x *exchange, m dhcpv6.DHCPv6) (DropReason, bool) {
 				return DropMalformed, false
 			}
 			x.msg = v
+			relayData(x) // what Bulk Leasequery asks by (RFC 5460 §5.3), bulk.go
 			return 0, true
 		case *dhcpv6.RelayMessage:
 			if v == nil {
@@ -390,6 +405,7 @@ func (s *Server) sweep(x *exchange) verdict {
 }
 
 func (s *Server) expired(b lease.Binding) {
+	s.dnsRemove(b)
 	if b.Type == lease.PD {
 		s.free(&s.pd, b.Lease)
 	} else {
@@ -511,6 +527,9 @@ func (s *Server) checkUnicast(x *exchange) verdict {
 func (s *Server) answer(x *exchange) verdict {
 	var err error
 	v := answer
+	if s.cfg.DNS != nil {
+		s.clientFQDN(x) // RFC 4704, before any binding is made
+	}
 	switch x.msg.MessageType {
 	case dhcpv6.MessageTypeSolicit:
 		err = s.solicit(x)
@@ -541,6 +560,9 @@ func (s *Server) answer(x *exchange) verdict {
 	if err != nil {
 		x.drop = DropStoreError
 		return drop
+	}
+	if x.fqdnReply != nil && v == answer {
+		x.reply.AddOption(x.fqdnReply) // RFC 4704 §6
 	}
 	return v
 }
