@@ -51,7 +51,7 @@ func Encode(xid dhcpv6.TransactionID, requestor, client []byte) ([]byte, error) 
 	q := make([]byte, 0, 1+16+4+len(client))
 	q = append(q, queryByClientID)
 	q = append(q, netip.IPv6Unspecified().AsSlice()...)
-	q = append(q, (&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionClientID, OptionData: client}).ToBytes()...)
+	q = append(q, dhcpv6.Options{&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionClientID, OptionData: client}}.ToBytes()...)
 	m := &dhcpv6.Message{MessageType: dhcpv6.MessageTypeLeaseQuery, TransactionID: xid}
 	// §4.3 (requestor behaviour): the requestor MUST include its own
 	// Client Identifier option (a server discards a LEASEQUERY without
