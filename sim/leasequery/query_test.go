@@ -19,7 +19,7 @@ import (
 var t0 = time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
 
 var (
-	requestor = []byte{0, 3, 0, 1, 0x02, 0xaa, 0, 0, 0, 5} // DUID-LL
+	requestor    = []byte{0, 3, 0, 1, 0x02, 0xaa, 0, 0, 0, 5} // DUID-LL
 	requestorSrc = netip.MustParseAddrPort("[fd00:d6:53::5]:40000")
 )
 
