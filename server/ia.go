@@ -176,11 +176,15 @@ func (s *Server) pick(x *exchange, in iaIn, k lease.Key) (netip.Prefix, bool) {
 // bind records (or extends) the binding of k to l.
 func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error {
 	old, had := s.store.Get(k)
+	fqdn := x.fqdn
+	if fqdn == "" && had {
+		fqdn = old.FQDN // a message without the Client FQDN option keeps the name registered
+	}
 	b := lease.Binding{
 		DUID: x.duid, IAID: k.IAID, Type: sp.typ, Lease: l,
 		T1: s.cfg.T1, T2: s.cfg.T2, Preferred: s.cfg.Preferred, Valid: s.cfg.Valid,
 		Granted: x.now, Expires: x.now.Add(s.cfg.Valid),
-		FQDN: x.fqdn, LinkAddr: x.linkAddr, RelayID: x.relayID, RemoteID: x.remoteID,
+		FQDN: fqdn, LinkAddr: x.linkAddr, RelayID: x.relayID, RemoteID: x.remoteID,
 	}
 	if err := s.store.Put(b); err != nil {
 		return storeErr("put", err)
@@ -188,14 +192,20 @@ func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error
 	if had && old.Lease != l {
 		s.free(sp, old.Lease)
 	}
+	s.dnsBound(old, had, b) // fqdn.go
 	return nil
 }
 
 // unbind deletes the binding of k and frees its lease.
 func (s *Server) unbind(sp *space, k lease.Key, l netip.Prefix) error {
+	var b lease.Binding
+	if s.cfg.DNS != nil {
+		b, _ = s.store.Get(k) // its name, for the DNS change
+	}
 	if err := s.store.Delete(k); err != nil {
 		return storeErr("delete", err)
 	}
+	s.dnsRemove(b)
 	s.free(sp, l)
 	return nil
 }
@@ -519,6 +529,7 @@ func (s *Server) decline(x *exchange) error {
 			if err := s.store.Delete(k); err != nil {
 				return storeErr("delete", err)
 			}
+			s.dnsRemove(b)
 			// §18.3.8: SHOULD mark the address so that it is not assigned
 			// to other clients; local policy says for how long.
 			until := x.now.Add(s.cfg.DeclineHold)

@@ -11,16 +11,20 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/insomniacslk/dhcp/iana"
+	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/vishvananda/netlink"
 
 	"d6lab/deploy"
 	"d6lab/server"
 	"d6lab/server/alloc"
+	"d6lab/server/ddns"
 	"d6lab/server/lease"
 	"d6lab/transport"
 )
@@ -37,6 +41,7 @@ func serveCmd() *cobra.Command {
 		pdLen                                  int
 		cpuProfile                             string
 		preference                             int
+		dnsFlags                               ddnsFlags
 	)
 	c := &cobra.Command{
 		Use:   "serve --iface IF --pool POOL [flags]",
@@ -107,6 +112,11 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			if cfg.Name == "" {
 				cfg.Name = iface
 			}
+			dnsCfg, err := dnsFlags.config(cmd)
+			if err != nil {
+				return err
+			}
+			cfg.DNS = dnsCfg
 			// The interface's own addresses are never handed out (a
 			// client given one would collide with the server itself).
 			cfg.Pool = cfg.Pool.Exclude(interfaceAddrs(iface)...)
@@ -167,8 +177,38 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			var updater *ddns.Runner
+			updaterDone := make(chan struct{})
+			cancelUpdater := func() {}
+			if cfg.DNS != nil {
+				// The updater runs beside the handler: the handler hands it
+				// each exchange's DNS changes without waiting (a full queue
+				// drops them, counted), so a dead DNS server never holds up
+				// an answer.
+				updater, err = ddns.NewRunner(*cfg.DNS, ddns.Options{}, 0, out)
+				if err != nil {
+					return badInput("--ddns-*: %v", err)
+				}
+				srv.SetDNSSink(updater.OfferAll)
+				var uctx context.Context
+				uctx, cancelUpdater = context.WithCancel(ctx)
+				go func() {
+					defer close(updaterDone)
+					if err := updater.Run(uctx); err != nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "d6lab serve: DNS updates stopped: %v\n", err)
+					}
+				}()
+				defer func() { cancelUpdater(); <-updaterDone }()
+				fmt.Fprintf(out, "d6lab serve: DNS updates to %s for %s (reverse %s, TTL %v, key %s)\n",
+					cfg.DNS.Server, cfg.DNS.Zone, strings.Join(cfg.DNS.ReverseZones, ","), cfg.DNS.TTL, cfg.DNS.Key.Name)
+			}
 			err = server.Serve(ctx, conn, srv, time.Now)
 			printCounters(cmd, srv.Counters())
+			if updater != nil {
+				cancelUpdater() // Serve is done: end the updater now
+				<-updaterDone
+				printDDNS(cmd, updater.Stats(), srv.FQDNIgnored())
+			}
 			if err != nil && !errors.Is(err, context.Canceled) {
 				return err
 			}
@@ -194,6 +234,7 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 	f.BoolVar(&cfg.RapidCommit, "rapid-commit", false, "answer Rapid Commit Solicits with a Reply (RFC 9915 §18.3.1)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
 	f.DurationVar(&cfg.InfoRefresh, "info-refresh", 0, "Information Refresh Time sent to Information-request clients (RFC 9915 §21.23; 0: none, clients use IRT_DEFAULT)")
+	dnsFlags.add(f)
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
 	_ = f.MarkHidden("cpuprofile")
 	return c
@@ -262,4 +303,83 @@ func interfaceAddrs(ifname string) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// ddnsFlags are serve's --ddns-* flags: the DNS updates of RFC 4704 and
+// RFC 4703 (server/ddns).
+type ddnsFlags struct {
+	server, zone, reverse, keyFile string
+	ttl                            time.Duration
+}
+
+func (d *ddnsFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&d.server, "ddns-server", "", "DNS server that takes the RFC 2136 updates, [address]:port (turns DNS updates on, with --ddns-zone and --ddns-key-file)")
+	f.StringVar(&d.zone, "ddns-zone", "", "forward zone the clients' names go in (a partial name in a Client FQDN option is completed with it), e.g. lab.example.")
+	f.StringVar(&d.reverse, "ddns-reverse", "", "ip6.arpa zones for the PTR records, comma-separated (default: none, no PTRs)")
+	f.DurationVar(&d.ttl, "ddns-ttl", 30*time.Second, "TTL of the AAAA, PTR and DHCID records (whole seconds)")
+	f.StringVar(&d.keyFile, "ddns-key-file", "", "TSIG key file signing the updates: one line \"name algorithm base64-secret\", e.g. \"d6lab-ddns. hmac-sha256. c2VjcmV0\" ('#' starts a comment)")
+}
+
+// config returns the DNS configuration the flags give, nil when none of
+// them is set; a bad value is bad input naming its flag.
+func (d *ddnsFlags) config(cmd *cobra.Command) (*deploy.DNS, error) {
+	set := false
+	for _, n := range []string{"ddns-server", "ddns-zone", "ddns-reverse", "ddns-ttl", "ddns-key-file"} {
+		set = set || cmd.Flags().Changed(n)
+	}
+	if !set {
+		return nil, nil
+	}
+	switch {
+	case d.server == "":
+		return nil, badInput("--ddns-server is required with the other --ddns-* flags")
+	case d.zone == "":
+		return nil, badInput("--ddns-zone is required with --ddns-server")
+	case d.keyFile == "":
+		return nil, badInput("--ddns-key-file is required with --ddns-server (updates are signed with TSIG)")
+	}
+	c := &deploy.DNS{TTL: d.ttl}
+	ap, err := netip.ParseAddrPort(d.server)
+	if err != nil || ap.Port() == 0 {
+		return nil, badInput("--ddns-server %q: want [address]:port, e.g. [fd00:d6:53::53]:53", d.server)
+	}
+	c.Server = ap
+	if _, ok := dns.IsDomainName(d.zone); !ok {
+		return nil, badInput("--ddns-zone %q is not a domain name", d.zone)
+	}
+	c.Zone = strings.ToLower(dns.Fqdn(d.zone))
+	if d.reverse != "" {
+		for _, z := range strings.Split(d.reverse, ",") {
+			z = strings.ToLower(dns.Fqdn(strings.TrimSpace(z)))
+			if _, ok := dns.IsDomainName(z); !ok || !ddns.InZone(z, "ip6.arpa.") || z == "ip6.arpa." {
+				return nil, badInput("--ddns-reverse %q: want zones under ip6.arpa., comma-separated", z)
+			}
+			c.ReverseZones = append(c.ReverseZones, z)
+		}
+	}
+	if d.ttl < 0 || d.ttl%time.Second != 0 {
+		return nil, badInput("--ddns-ttl %v: want whole seconds, 0 or more", d.ttl)
+	}
+	k, err := ddns.ReadKeyFile(d.keyFile)
+	if err != nil {
+		return nil, badInput("--ddns-key-file: %v", err)
+	}
+	c.Key = k
+	if err := ddns.Validate(*c); err != nil {
+		return nil, badInput("--ddns-*: %v", err)
+	}
+	return c, nil
+}
+
+// printDDNS writes the DNS updater's counters, one per line, after the
+// message counters.
+func printDDNS(cmd *cobra.Command, s ddns.RunnerStats, ignored uint64) {
+	out := cmd.OutOrStdout()
+	for _, c := range []struct {
+		name string
+		n    uint64
+	}{{"sent", s.Sent}, {"retries", s.Retries}, {"ok", s.OK}, {"skipped", s.Skipped},
+		{"conflicts", s.Conflicts}, {"failures", s.Failures}, {"dropped", s.Dropped}, {"fqdn-ignored", ignored}} {
+		fmt.Fprintf(out, "ddns %s %d\n", c.name, c.n)
+	}
 }

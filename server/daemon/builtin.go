@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"d6lab/deploy"
 	"d6lab/server"
+	"d6lab/server/ddns"
 	"d6lab/server/lease"
 )
 
@@ -30,6 +32,13 @@ func (builtinAdapter) Prepare(spec Spec) (*Instance, error) {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	leases := filepath.Join(spec.Dir, "leases.db")
+	if d := spec.Config.DNS; d != nil {
+		// The TSIG secret goes in a file only its owner reads, never on
+		// the command line (ps shows argv to everyone).
+		if err := ddns.WriteKeyFile(DNSKeyFile(leases), d.Key); err != nil {
+			return nil, fmt.Errorf("daemon: builtin: %w", err)
+		}
+	}
 	return &Instance{
 		Spec:      spec,
 		Argv:      ServeArgv(spec.Binary, spec.IfName, leases, spec.Config),
@@ -59,8 +68,14 @@ func removeIfExists(path string) error {
 	return nil
 }
 
+// DNSKeyFile is where the builtin server's TSIG key file lies: beside its
+// lease file leases (Prepare writes it when the config has DNS).
+func DNSKeyFile(leases string) string { return filepath.Join(filepath.Dir(leases), "ddns.key") }
+
 // ServeArgv is the `d6lab serve` command line that runs cfg on ifname with
-// its bindings in the bbolt file leases ("" keeps them in memory).
+// its bindings in the bbolt file leases ("" keeps them in memory). With
+// cfg.DNS it adds the --ddns-* flags, the key by its file (DNSKeyFile,
+// which the caller writes: Prepare does).
 func ServeArgv(bin, ifname, leases string, cfg server.Config) []string {
 	argv := []string{bin, "serve",
 		"--iface", ifname,
@@ -85,6 +100,13 @@ func ServeArgv(bin, ifname, leases string, cfg server.Config) []string {
 	}
 	if cfg.InfoRefresh > 0 {
 		argv = append(argv, "--info-refresh", cfg.InfoRefresh.String())
+	}
+	if d := cfg.DNS; d != nil {
+		argv = append(argv, "--ddns-server", d.Server.String(), "--ddns-zone", d.Zone,
+			"--ddns-ttl", d.TTL.String(), "--ddns-key-file", DNSKeyFile(leases))
+		if len(d.ReverseZones) > 0 {
+			argv = append(argv, "--ddns-reverse", strings.Join(d.ReverseZones, ","))
+		}
 	}
 	return argv
 }
