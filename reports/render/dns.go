@@ -219,13 +219,13 @@ func dnsFigure(run *Run, title string, w, h vg.Length) (figure, bool, error) {
 		XMin:   0,
 		XMax:   r.DurationS,
 		Series: []chart.Series{
-			{Name: "in the zones (AAAA, PTR, DHCID)", X: s.AtS, Y: ints(s.Records), Step: true},
-			{Name: "abandoned (AAAA, PTR naming an address no client holds)", X: s.AtS, Y: ints(s.Abandoned), Step: true},
+			{Name: "records", X: s.AtS, Y: ints(s.Records), Step: true},
+			{Name: "abandoned", X: s.AtS, Y: ints(s.Abandoned), Step: true},
 		},
 	}
 	b, err := l.SVG(w, h)
 	f, err := svg(b, err, title,
-		"The records the DHCP servers put in the lab's DNS zones, as each zone transfer saw them, and those naming an address no client held at that instant: RFC 6853 §7's abandoned records.")
+		"The records (AAAA, PTR, DHCID) the DHCP servers put in the lab's DNS zones, as each zone transfer saw them, and the abandoned ones: AAAA and PTR records naming an address no client held at that instant (RFC 6853 §7).")
 	return f, true, err
 }
 
