@@ -50,20 +50,25 @@ func executable(path string) bool {
 
 // checkConf is the named-checkconf to run, "" when there is none.
 func checkConf() string {
-	for _, p := range append([]string{CheckConfBinary}, checkConfAlt...) {
-		if executable(p) {
-			return p
-		}
+	if executable(CheckConfBinary) {
+		return CheckConfBinary
 	}
 	return ""
 }
 
 var namedVersion daemon.VersionCache
 
-// Version is the first line of `named -v` ("BIND 9.18.49-1~deb12u3-Debian
-// (Extended Support Version) <id:>"), "" when named is missing.
+// Version is `named -v`'s first line up to the version ("BIND
+// 9.18.49-1~deb12u3-Debian" of "BIND 9.18.49-1~deb12u3-Debian (Extended
+// Support Version) <id:>"), "" when named is missing.
 func Version() string {
-	return namedVersion.Get(daemon.FirstLine, NamedBinary, "-v")
+	return namedVersion.Get(func(out string) string {
+		line := daemon.FirstLine(out)
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "BIND" {
+			return f[0] + " " + f[1]
+		}
+		return line
+	}, NamedBinary, "-v")
 }
 
 // KeyBytes is the length of a key NewKey makes: RFC 8945 §6 asks for at

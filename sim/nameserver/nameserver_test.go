@@ -77,6 +77,21 @@ func config(dir string) nameserver.Config {
 	}
 }
 
+var _ = Describe("Installed and Version", func() {
+	It("names the Debian package of a missing program", func() {
+		saved := nameserver.CheckConfBinary
+		DeferCleanup(func() { nameserver.CheckConfBinary = saved })
+		nameserver.CheckConfBinary = "/nonexistent/named-checkconf"
+		err := nameserver.Installed()
+		Expect(err).To(MatchError(nameserver.ErrNotInstalled))
+		Expect(err).To(MatchError(ContainSubstring("/nonexistent/named-checkconf missing (install the Debian package bind9-utils)")))
+	})
+	It("reads named's version", func() {
+		requireBIND()
+		Expect(nameserver.Version()).To(MatchRegexp(`^BIND 9\.\d+\.\d+\S*$`))
+	})
+})
+
 var _ = Describe("NewKey", func() {
 	It("makes an hmac-sha256 key of 32 random bytes, its name fully qualified", func() {
 		k, err := nameserver.NewKey("ddns.lab.example")
