@@ -325,6 +325,21 @@ var _ = Describe("Leasequery metrics", func() {
 		Expect(r.Expect[0].Error).To(Equal("leasequery.gap_s.p99: unknown: no affected client was among the sampled clients"))
 	})
 
+	It("survives report.json and rebuilds from history.jsonl with the report's own lab", func() {
+		r := check.Analyze(splitKill(), lab)
+		b, err := json.Marshal(r)
+		Expect(err).NotTo(HaveOccurred())
+		var back check.Report
+		Expect(json.Unmarshal(b, &back)).To(Succeed())
+		Expect(&back).To(Equal(r))
+
+		var buf bytes.Buffer
+		Expect(history.WriteJSONL(&buf, splitKill())).To(Succeed())
+		evs, err := history.ReadJSONL(&buf)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(check.Analyze(evs, back.Lab())).To(Equal(r))
+	})
+
 	It("matches testdata/dns.golden.json", func() {
 		r := check.Analyze(splitKill(), lab)
 		var out bytes.Buffer
