@@ -168,6 +168,13 @@ func Prepare(cfg Config) (*Instance, error) {
 		Log:       filepath.Join(dir, LogFile),
 		UpdateLog: filepath.Join(dir, UpdateLogFile),
 	}
+	// A fresh start: BIND appends to its logs, and ReadUpdates must see
+	// this run's updates only.
+	for _, p := range []string{in.Log, in.UpdateLog} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("nameserver: %w", err)
+		}
+	}
 	conf := filepath.Join(dir, ConfFile)
 	if err := os.WriteFile(conf, []byte(renderConf(cfg, in)), 0o644); err != nil {
 		return nil, fmt.Errorf("nameserver: %w", err)

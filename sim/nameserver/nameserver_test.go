@@ -163,14 +163,18 @@ var _ = Describe("Prepare", func() {
 		Expect(string(rf)).NotTo(ContainSubstring("AAAA"))
 	})
 
-	It("clears a journal an earlier run left, so the zone starts fresh", func() {
+	It("clears the journal and logs an earlier run left, so the zone and its update log start fresh", func() {
 		requireBIND()
 		dir := GinkgoT().TempDir()
-		jnl := filepath.Join(dir, "db.lab.example.jnl")
-		Expect(os.WriteFile(jnl, []byte("old"), 0o644)).To(Succeed())
+		old := []string{"db.lab.example.jnl", "named.log", "update.log"}
+		for _, f := range old {
+			Expect(os.WriteFile(filepath.Join(dir, f), []byte("old"), 0o644)).To(Succeed())
+		}
 		_, err := nameserver.Prepare(config(dir))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(jnl).NotTo(BeAnExistingFile())
+		for _, f := range old {
+			Expect(filepath.Join(dir, f)).NotTo(BeAnExistingFile())
+		}
 	})
 
 	DescribeTable("refuses a bad configuration, naming the value",
@@ -234,6 +238,19 @@ var _ = Describe("ReadUpdates", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(skipped).To(Equal(len(junk)))
 		Expect(withoutTimes(ups)).To(Equal(goldenUpdates(src1, src2, rev)))
+	})
+
+	It("keeps requests that BIND handles at once apart (by client object, source address and port)", func() {
+		lines := readLines(goldenLog)
+		// lines 1-3: h1 added from srv1; 7-8: srv2's claim of h1, YXDOMAIN;
+		// 11: srv2's unsigned update, denied.
+		path := filepath.Join(GinkgoT().TempDir(), "update.log")
+		Expect(os.WriteFile(path, []byte(strings.Join([]string{lines[0], lines[6], lines[1], lines[10], lines[7], lines[2]}, "\n")), 0o644)).To(Succeed())
+		ups, skipped, err := nameserver.ReadUpdates(path)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(skipped).To(BeZero())
+		golden := goldenUpdates(src1, src2, rev)
+		Expect(withoutTimes(ups)).To(Equal([]nameserver.Update{golden[0], golden[2], golden[4]}))
 	})
 
 	It("says which file it could not open", func() {
