@@ -100,19 +100,21 @@ func sortedNames[V any](m map[string]V) []string {
 
 // dnsEvidence is the names behind dns.multi and dns.stale_at_end, as
 // lines: "h1.lab.example. (client 1): AAAA 2001:db8::1, 2001:db8::65; holds 2001:db8::65".
+// A client whose name never was in the zones: "client 3, no name in the
+// zones; holds 2001:db8::3".
 func dnsEvidence(n check.DNSName) string {
-	name := n.Name
-	if name == "" {
-		name = "(no name in the zones)"
-	}
-	aaaa, held := strings.Join(n.AAAA, ", "), strings.Join(n.Held, ", ")
-	if aaaa == "" {
-		aaaa = "none"
-	}
+	held := strings.Join(n.Held, ", ")
 	if held == "" {
 		held = "nothing"
 	}
-	return fmt.Sprintf("%s (client %d): AAAA %s; holds %s", name, n.Client, aaaa, held)
+	if n.Name == "" {
+		return fmt.Sprintf("client %d, no name in the zones; holds %s", n.Client, held)
+	}
+	aaaa := strings.Join(n.AAAA, ", ")
+	if aaaa == "" {
+		aaaa = "none"
+	}
+	return fmt.Sprintf("%s (client %d): AAAA %s; holds %s", n.Name, n.Client, aaaa, held)
 }
 
 // dnsEvidenceText writes the first MaxEvidence names of each list.

@@ -59,6 +59,12 @@ var _ = Describe("DNS and Leasequery outputs", func() {
 		Expect(out).To(ContainSubstring("  multi-AAAA name h1.lab.example. (client 1): AAAA 2001:db8::1, 2001:db8:1::1; holds 2001:db8:1::1\n"))
 
 		buf.Reset()
+		r := withDNS("split")
+		r.DNS.StaleEvidence = []check.DNSName{{Client: 3, AAAA: []string{}, Held: []string{"2001:db8::3"}}}
+		Expect(render.Table(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("  stale name client 3, no name in the zones; holds 2001:db8::3\n"))
+
+		buf.Reset()
 		Expect(render.Table(&buf, sample("split", 0.6, 0))).To(Succeed())
 		Expect(strings.ToLower(buf.String())).NotTo(Or(ContainSubstring("dns"), ContainSubstring("leasequery")))
 	})
