@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,8 +13,10 @@ import (
 	. "github.com/onsi/gomega"
 
 	"d6lab/clientsim/population"
+	"d6lab/deploy"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
+	"d6lab/server/daemon"
 	"d6lab/sim"
 )
 
@@ -152,5 +155,80 @@ var _ = Describe("the Leasequery prober", Label("netns"), func() {
 			}
 		}
 		Expect(s2Later).To(BeTrue(), "s2 answers for a client that rebound to it from s1")
+	})
+})
+
+// Third-party servers are asked the way each can answer: Kea through its
+// control socket (lease_cmds), dnsmasq through its lease file, wide not at
+// all (it keeps no lease file: every answer says so).
+const leasequeryKinds = `
+name: leasequery-kinds
+description: the Leasequery prober asking Kea, dnsmasq and wide
+model: split
+link: 2001:db8:1:3::/64
+lifetimes: {t1: 10s, t2: 16s, preferred: 20s, valid: 30s}
+servers:
+  - {name: s1, kind: kea, preference: 255}
+  - {name: s2, kind: dnsmasq, preference: 0}
+  - {name: s3, kind: wide, preference: 0}
+clients:
+  count: 10
+  ramp: 1s
+leasequery: {interval: 1s, clients: 5}
+duration: 6s
+`
+
+var _ = Describe("the Leasequery prober with third-party servers", Label("netns", "thirdparty"), func() {
+	It("asks Kea by lease_cmds, dnsmasq by its lease file, and says wide cannot be asked", func() {
+		for _, k := range []deploy.Kind{deploy.Kea, deploy.Dnsmasq, deploy.Wide} {
+			a, err := daemon.Lookup(k)
+			Expect(err).NotTo(HaveOccurred())
+			if err := a.Installed(); err != nil {
+				Skip(err.Error())
+			}
+		}
+		path := filepath.Join(GinkgoT().TempDir(), "leasequery-kinds.yaml")
+		Expect(os.WriteFile(path, []byte(leasequeryKinds), 0o644)).To(Succeed())
+		sc, err := scenarios.Load(path)
+		Expect(err).NotTo(HaveOccurred())
+		evs, err := playNetns(sc)
+		Expect(err).NotTo(HaveOccurred())
+
+		granted := map[string]bool{} // client/lease
+		how := map[string]map[string]int{}
+		keaBound := 0
+		for _, e := range evs {
+			switch e.Kind {
+			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
+				granted[fmt.Sprint(e.Client, e.Lease)] = true
+			case history.LeasequeryRound:
+				Expect(e.Detail).To(Equal("s1,s2,s3"))
+			case history.LeasequeryAnswer:
+				method, _, _ := strings.Cut(e.Detail, ": ")
+				if how[e.Server] == nil {
+					how[e.Server] = map[string]int{}
+				}
+				how[e.Server][method+" "+e.Cause]++
+				if e.Cause == history.LQBound {
+					Expect(granted).To(HaveKey(fmt.Sprint(e.Client, e.Lease)), "%s names client %d's lease %s", e.Server, e.Client, e.Lease)
+					if e.Server == "s1" {
+						keaBound++
+					}
+				}
+				if e.Cause == history.LQNoAnswer {
+					Expect(e.Server).To(Equal("s3"), "%s: %s", e.Server, e.Detail)
+					Expect(e.Detail).To(ContainSubstring("no lease file"))
+				}
+			}
+		}
+		GinkgoWriter.Printf("answers: %v\n", how)
+		for m := range how["s1"] {
+			Expect(m).To(HavePrefix(history.LQByControl + " "))
+		}
+		for m := range how["s2"] {
+			Expect(m).To(HavePrefix(history.LQByFile + " "))
+		}
+		Expect(how["s3"]).To(HaveKey(history.LQByFile + " " + history.LQNoAnswer))
+		Expect(keaBound).To(BeNumerically(">", 0), "Kea, preferred, names its clients' leases")
 	})
 })
