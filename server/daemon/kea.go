@@ -274,9 +274,11 @@ func keaDDNS(spec Spec, dhcp6 map[string]any, inst *Instance) ([]string, error) 
 	// RFC 4703's DHCID rules in D2 (Kea 2.2 spells it with a boolean;
 	// ddns-conflict-resolution-mode came in 2.5). Kea computes the
 	// DHCID RR per RFC 4701 §3.3 from the client's DUID (identifier
-	// type 2, SHA-256 of the DUID and the FQDN in wire form:
-	// D2Dhcid::fromDUID in Kea 2.2's src/lib/dhcp_ddns/ncr_msg.cc), as
-	// RFC 4703 §5.2 asks of a DHCPv6 server.
+	// type 2, digest type 1: SHA-256 of the DUID and the FQDN in wire
+	// form; D2Dhcid::fromDUID in Kea 2.2's src/lib/dhcp_ddns/ncr_msg.cc),
+	// as RFC 4703 §5.2 asks of a DHCPv6 server; sim/lab's Kea DNS spec
+	// checks the records it leaves in BIND against that computation.
+	// D2 puts a DHCID beside the PTR as well as beside the AAAA.
 	dhcp6["ddns-use-conflict-resolution"] = true
 	// Every Renew and Rebind re-sends the add, so a record lost (or
 	// never added: the DNS server down) comes back at the next renewal.
@@ -345,6 +347,7 @@ func keaDDNS(spec Spec, dhcp6 map[string]any, inst *Instance) ([]string, error) 
 		fmt.Sprintf("DNS: kea-dhcp-ddns runs beside kea-dhcp6 (same host: killed, frozen and restarted with it) and updates %s through %s, TSIG key %s", d.Zone, d.Server, d.Key.Name),
 		fmt.Sprintf("DNS TTL %s not settable: Kea 2.2 gives its records a third of the valid lifetime, at least 600 s (RFC 4702 §5), so %d s here", d.TTL, keaDDNSTTL(ttl)),
 		"DNS: no records for delegated prefixes (Kea sends NameChangeRequests for addresses only, and for the first address of an IA)",
+		"DNS: kea-dhcp-ddns adds a DHCID beside each PTR as well as beside each AAAA (four records per client)",
 		"DNS: expired leases are reclaimed (records removed) every 1 s, not at the instant the valid lifetime ends",
 	}
 	return notes, nil
