@@ -87,6 +87,9 @@ func PopulationConfig(sc *scenarios.Scenario, sink func(history.Event)) populati
 		Jitter:      c.Jitter,
 		Deviations:  prof.Deviations,
 		Sink:        sink,
+		// With dns: every client names itself (history.HostName) for
+		// the servers to put in the zone (RFC 4704).
+		SendFQDN: sc.DNS != nil,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"d6lab/server/daemon"
 	"d6lab/sim"
 	"d6lab/sim/lab"
+	"d6lab/sim/nameserver"
 	"d6lab/sim/virtual"
 )
 
@@ -55,6 +56,9 @@ could not be set up or run.`,
 			// any namespace exists.
 			scs, err := loadScenarios(args, &cf)
 			if err != nil {
+				return err
+			}
+			if err := engineReady(scs, engine); err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -100,6 +104,26 @@ func loadScenarios(paths []string, cf *clientFlags) ([]*scenarios.Scenario, erro
 	return scs, nil
 }
 
+// engineReady fails (exit 2) before any scenario runs when one cannot
+// play on the engine: the virtual engine refuses what only the netns
+// engine does (virtual.Check: other server kinds, real clients, dns:,
+// ...), and a dns: block needs BIND 9 (nameserver.Installed).
+func engineReady(scs []*scenarios.Scenario, engine string) error {
+	for _, sc := range scs {
+		switch {
+		case engine == "virtual":
+			if err := virtual.Check(sc); err != nil {
+				return badInput("%s: %v", sc.Name, err)
+			}
+		case engine == "netns" && sc.DNS != nil:
+			if err := nameserver.Installed(); err != nil {
+				return badInput("%s: dns: %v", sc.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 func compareCmd() *cobra.Command {
 	var (
 		out, engine string
@@ -107,6 +131,7 @@ func compareCmd() *cobra.Command {
 		clients     int
 		pcapMax     int64
 		cf          clientFlags
+		withDNS     bool
 	)
 	c := &cobra.Command{
 		Use:   "compare [SCENARIO.yaml...]",
@@ -120,12 +145,17 @@ Given scenario files instead, it runs those and prints them side by side the sam
 --profile and --real change the clients of every run: the simulated clients' profile,
 and real clients (dhclient, dhcpcd, ...) mixed in, whose own rows the table adds, with
 how far the simulated clients' re-acquisition p50 is from each real kind's.
+--dns puts the lab's BIND 9 beside the servers in every run (dns: {zone: lab.example.}
+and leasequery: {} with their defaults, where a scenario file has no such block): the
+servers update it and a prober asks them where clients are bound, and the table adds
+the DNS and Leasequery rows (RFC 6853 §7).
 It writes DIR/compare.json ({"runs": [report, ...]}), DIR/report.html (every model
 on shared charts), DIR/report.md and DIR/junit.xml (one test suite per model),
 and each model's files under DIR/<model>/. It exits 0 when every model did what
 RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 		Example: `  d6lab compare --clients 1000
   d6lab compare --server kea --clients 300
+  d6lab compare --dns --clients 300
   d6lab compare scenarios/split-kill.yaml scenarios/unique-kill.yaml scenarios/identical-kill.yaml \
       --profile dhclient --real dhclient=5`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -175,6 +205,19 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 					cols = append(cols, column{sc, filepath.Join(out, v.Name())})
 				}
 			}
+			var scs []*scenarios.Scenario
+			for _, col := range cols {
+				if withDNS {
+					col.sc.EnableDNS()
+					if err := col.sc.Validate(); err != nil {
+						return badInput("--dns: %s: %v", col.sc.Name, err)
+					}
+				}
+				scs = append(scs, col.sc)
+			}
+			if err := engineReady(scs, engine); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var runs []*render.Run
@@ -191,6 +234,7 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model (with scenario files: overrides clients.count when given)")
 	c.Flags().StringVar(&kind, "server", string(deploy.Builtin), "server kind every model runs: "+kindList())
+	c.Flags().BoolVar(&withDNS, "dns", false, "run BIND 9 in every lab (dns: {zone: "+scenarios.DefaultDNSZone+"}) and the Leasequery prober (leasequery: {}), unless a scenario file has its own blocks (netns engine)")
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	pcapFlag(c, &pcapMax)
 	cf.add(c, false)

@@ -24,35 +24,45 @@ type unsupported struct{ error }
 func (unsupported) Is(target error) bool { return target == ErrUnsupported }
 func (u unsupported) Unwrap() error      { return u.error }
 
+// Check returns the ErrUnsupported error RunScenario would refuse sc with,
+// naming what only the netns engine does, or nil when the virtual engine
+// can play it: callers check every scenario before running any.
+func Check(sc *scenarios.Scenario) error {
+	for _, s := range sc.Servers {
+		// The virtual engine runs the builtin server core in-process; it
+		// cannot stand in for another kind's behaviour.
+		if s.Kind != deploy.Builtin {
+			return unsupported{fmt.Errorf("virtual: server %s is kind %q: the virtual engine runs only %q servers; use the netns engine", s.Name, s.Kind, deploy.Builtin)}
+		}
+	}
+	for _, a := range sc.Timeline {
+		if a.Kind == scenarios.Impair {
+			return unsupported{fmt.Errorf("virtual: t=%s impair %s: %w", a.At, a.Target, ErrNoImpairment)}
+		}
+	}
+	if n := sc.Clients.RealCount(); n > 0 {
+		return unsupported{fmt.Errorf("virtual: clients.real: %d real clients are real processes; use the netns engine (clients.profile models a real kind here)", n)}
+	}
+	if sc.Relay == scenarios.Dhcrelay {
+		return unsupported{errors.New("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")}
+	}
+	if sc.DNS != nil {
+		return unsupported{errors.New("virtual: dns: the lab's DNS server is BIND 9, a real process the servers update over the network; use the netns engine")}
+	}
+	if sc.Leasequery != nil {
+		return unsupported{errors.New("virtual: leasequery: the prober asks the servers over the network; use the netns engine")}
+	}
+	return nil
+}
+
 // RunScenario plays sc on a fresh engine from Epoch and returns the engine
 // with its history. Server i gets sim.ServerConfig(sc, i), the same
 // configuration the netns engine passes to `d6lab serve`. A scenario the
 // engine cannot play fails before anything runs (ErrUnsupported); an
 // action that fails (sim.Apply) fails the run, which plays on to its end.
 func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
-	for _, s := range sc.Servers {
-		// The virtual engine runs the builtin server core in-process; it
-		// cannot stand in for another kind's behaviour.
-		if s.Kind != deploy.Builtin {
-			return nil, unsupported{fmt.Errorf("virtual: server %s is kind %q: the virtual engine runs only %q servers; use the netns engine", s.Name, s.Kind, deploy.Builtin)}
-		}
-	}
-	for _, a := range sc.Timeline {
-		if a.Kind == scenarios.Impair {
-			return nil, unsupported{fmt.Errorf("virtual: t=%s impair %s: %w", a.At, a.Target, ErrNoImpairment)}
-		}
-	}
-	if n := sc.Clients.RealCount(); n > 0 {
-		return nil, unsupported{fmt.Errorf("virtual: clients.real: %d real clients are real processes; use the netns engine (clients.profile models a real kind here)", n)}
-	}
-	if sc.Relay == scenarios.Dhcrelay {
-		return nil, unsupported{errors.New("virtual: relay: dhcrelay runs ISC dhcrelay, a real process; use the netns engine (relay: own runs here)")}
-	}
-	if sc.DNS != nil {
-		return nil, unsupported{errors.New("virtual: dns: the lab's DNS server is BIND 9, a real process the servers update over the network; use the netns engine")}
-	}
-	if sc.Leasequery != nil {
-		return nil, unsupported{errors.New("virtual: leasequery: the prober asks the servers over the network; use the netns engine")}
+	if err := Check(sc); err != nil {
+		return nil, err
 	}
 	e := New(Epoch)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
