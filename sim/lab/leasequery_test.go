@@ -46,9 +46,9 @@ duration: 12s
 `
 
 var _ = Describe("the Leasequery prober", Label("netns"), func() {
-	It("asks only the running servers each round, and its answers name leases the servers granted", func() {
+	DescribeTable("asks only the running servers each round, and its answers name leases the servers granted", func(extra string) {
 		path := filepath.Join(GinkgoT().TempDir(), "leasequery.yaml")
-		Expect(os.WriteFile(path, []byte(leasequeryLab), 0o644)).To(Succeed())
+		Expect(os.WriteFile(path, []byte(leasequeryLab+extra), 0o644)).To(Succeed())
 		sc, err := scenarios.Load(path)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sc.Leasequery).To(Equal(&scenarios.Leasequery{Interval: time.Second, Clients: 5}))
@@ -155,7 +155,12 @@ var _ = Describe("the Leasequery prober", Label("netns"), func() {
 			}
 		}
 		Expect(s2Later).To(BeTrue(), "s2 answers for a client that rebound to it from s1")
-	})
+	},
+		Entry("on the client link", ""),
+		// Behind a relay the servers are on the server network: so is the
+		// prober.
+		Entry("behind a relay (relay: own)", "relay: own\n"),
+	)
 })
 
 // Third-party servers are asked the way each can answer: Kea through its
