@@ -38,6 +38,7 @@ test: setup vet build
 FUZZTIME ?= 10m
 fuzz:
 	$(GO) test ./server -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./server -run '^$$' -fuzz '^FuzzBulk$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./clientsim/population -run '^$$' -fuzz '^FuzzDeliver$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 

@@ -18,6 +18,12 @@
 // answers DHCPv6 Leasequery (RFC 5007, leasequery.go): a requestor's
 // LEASEQUERY by address or by client ID gets a LEASEQUERY-REPLY with the
 // holder's client data, read from the bindings without changing them.
+// Bulk Leasequery (RFC 5460, bulk.go) answers the same queries and those
+// by relay ID, link address and remote ID over TCP: HandleBulk is its
+// sans-IO core (a frame in, the LEASEQUERY-REPLY, -DATA and -DONE frames
+// out), BulkServer the listener beside Serve (at most BULK_LQ_MAX_CONNS
+// connections, BULK_LQ_DATA_TIMEOUT, one query at a time), which reads
+// one snapshot of the store per query and nothing else Serve changes.
 // Each dropped message is counted under a DropReason.
 //
 // Sub-packages: alloc (pools and allocation strategies), lease (the
