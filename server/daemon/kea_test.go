@@ -132,7 +132,7 @@ func TestKeaDNS(t *testing.T) {
 	g.Expect(d6).To(HaveKeyWithValue("ddns-qualifying-suffix", "lab.example."))
 	g.Expect(d6).To(HaveKeyWithValue("ddns-use-conflict-resolution", true))
 	g.Expect(d6).To(HaveKeyWithValue("ddns-override-client-update", true))
-	g.Expect(d6).To(HaveKeyWithValue("ddns-update-on-renew", true))
+	g.Expect(d6).To(HaveKeyWithValue("ddns-update-on-renew", false))
 
 	g.Expect(inst.Companions).To(HaveLen(1))
 	c := inst.Companions[0]
