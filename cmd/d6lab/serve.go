@@ -202,7 +202,7 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 				fmt.Fprintf(out, "d6lab serve: DNS updates to %s for %s (reverse %s, TTL %v, key %s)\n",
 					cfg.DNS.Server, cfg.DNS.Zone, strings.Join(cfg.DNS.ReverseZones, ","), cfg.DNS.TTL, cfg.DNS.Key.Name)
 			}
-			err = server.Serve(ctx, conn, srv, time.Now)
+			err = serveWithBulk(ctx, cmd, conn, srv, iface) // server.Serve, and Bulk Leasequery on TCP (bulk.go)
 			printCounters(cmd, srv.Counters())
 			if updater != nil {
 				cancelUpdater() // Serve is done: end the updater now
@@ -235,6 +235,7 @@ POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-20
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random allocator")
 	f.DurationVar(&cfg.InfoRefresh, "info-refresh", 0, "Information Refresh Time sent to Information-request clients (RFC 9915 §21.23; 0: none, clients use IRT_DEFAULT)")
 	dnsFlags.add(f)
+	addBulkFlag(f)
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
 	_ = f.MarkHidden("cpuprofile")
 	return c
