@@ -108,8 +108,8 @@ type lqTarget struct {
 }
 
 // startLeasequery starts the Leasequery prober when sc has a leasequery:
-// block: every sc.Leasequery.Interval from start until start +
-// sc.Duration it asks each server that states says is running where each
+// block: every sc.Leasequery.Interval from start until lqTimeout before
+// start + sc.Duration (the run's end) it asks each server that states says is running where each
 // sampled client is bound, and records history.LeasequeryRound and
 // history.LeasequeryAnswer events in rec. It registers its stop with
 // ses.OnClose (which runs before the servers stop) and never holds up
@@ -218,10 +218,16 @@ func (p *prober) run(ctx context.Context, end time.Time) {
 		case <-ctx.Done():
 			return
 		case now := <-tk.C:
-			if !now.Before(end) {
+			// A round ends before the run does: no answer comes after
+			// the run's last event.
+			if !now.Add(lqTimeout).Before(end) {
 				return
 			}
-			p.round(ctx, now.Add(time.Duration(float64(p.interval)*lqRoundShare)))
+			deadline := now.Add(time.Duration(float64(p.interval) * lqRoundShare))
+			if deadline.After(end) {
+				deadline = end
+			}
+			p.round(ctx, deadline)
 		}
 	}
 }

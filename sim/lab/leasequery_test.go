@@ -64,7 +64,7 @@ var _ = Describe("the Leasequery prober", Label("netns"), func() {
 		}
 		serverDUID := map[string]string{"s1": hex.EncodeToString(sim.ServerDUID(0)), "s2": hex.EncodeToString(sim.ServerDUID(1))}
 
-		var start, kill time.Time
+		var start, kill, ended, lastAnswer time.Time
 		type grant struct {
 			client int
 			server string
@@ -79,6 +79,8 @@ var _ = Describe("the Leasequery prober", Label("netns"), func() {
 			switch e.Kind {
 			case history.RunStarted:
 				start = e.At
+			case history.RunEnded:
+				ended = e.At
 			case history.ServerKilled:
 				kill = e.At
 			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
@@ -119,11 +121,13 @@ var _ = Describe("the Leasequery prober", Label("netns"), func() {
 					Fail("unknown cause " + e.Cause)
 				}
 				perRound[r][e.Server]++
+				lastAnswer = e.At
 			}
 		}
 		GinkgoWriter.Printf("%d rounds; answers: %d bound, %d none, %d no answer\n", len(rounds), bound, none, noAnswer)
 		Expect(start).NotTo(BeZero())
 		Expect(kill).NotTo(BeZero())
+		Expect(lastAnswer.Before(ended)).To(BeTrue(), "every answer comes before the run's end")
 		// Rounds every second from 1 s to 11 s (one may skip on a busy host).
 		Expect(len(rounds)).To(BeNumerically(">=", 9))
 		Expect(len(rounds)).To(BeNumerically("<=", 11))
