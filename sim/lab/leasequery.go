@@ -108,12 +108,13 @@ type lqTarget struct {
 }
 
 // startLeasequery starts the Leasequery prober when sc has a leasequery:
-// block: every sc.Leasequery.Interval from start until lqTimeout before
-// start + sc.Duration (the run's end) it asks each server that states says is running where each
-// sampled client is bound, and records history.LeasequeryRound and
-// history.LeasequeryAnswer events in rec. It registers its stop with
-// ses.OnClose (which runs before the servers stop) and never holds up
-// the end of the run by more than one query's timeout.
+// block: every sc.Leasequery.Interval from start (the run's start) until
+// lqTimeout before the run's end, it asks each server that states says is
+// running where each sampled client is bound, and records
+// history.LeasequeryRound and history.LeasequeryAnswer events in rec. It
+// registers its stop with ses.OnClose (which runs before the servers
+// stop) and never holds up the end of the run by more than one query's
+// timeout.
 func startLeasequery(ctx context.Context, ses *session.Session, sc *scenarios.Scenario, servers []*runServer, states *serverStates, rec *recorder, start time.Time) error {
 	if sc.Leasequery == nil {
 		return nil
@@ -217,9 +218,11 @@ func (p *prober) run(ctx context.Context, end time.Time) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tk.C:
-			// A round ends before the run does: no answer comes after
-			// the run's last event.
+		case <-tk.C:
+			// The tick's own time may be old (a round that overran):
+			// the round starts now. It ends before the run does: no
+			// answer comes after the run's last event.
+			now := time.Now()
 			if !now.Add(lqTimeout).Before(end) {
 				return
 			}
