@@ -17,6 +17,7 @@ const corpusDir = "testdata/fuzz/FuzzHandle"
 func fuzzServer() *Server {
 	cfg := testConfig("fuzz")
 	cfg.RapidCommit = true
+	cfg.DNS = testDNS() // the Client FQDN option is read and DNS changes are made (fqdn.go)
 	return newServer(cfg)
 }
 
@@ -59,6 +60,12 @@ func seedMessages() map[string][]byte {
 	m["leasequery-cut-options"] = leasequeryMsg(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionLQQuery,
 		OptionData: append(append([]byte{queryByAddress}, make([]byte, 16)...), 0, 5, 0, 24, 0x20)}).ToBytes()
 	m["leasequery-unknown-type"] = leasequeryMsg(lqQueryOpt(200, "::", cid(1))).ToBytes()
+	// Client FQDN options (RFC 4704): a partial name in a Request, a fully
+	// qualified one in a Rapid Commit Solicit, a compression pointer.
+	m["request-fqdn"] = newMsg(dhcpv6.MessageTypeRequest, cid(1), sid, elapsed(), naOpt(1, a), fqdnOpt(fqdnS, 2, 'h', '1')).ToBytes()
+	m["solicit-rapid-fqdn"] = newMsg(dhcpv6.MessageTypeSolicit, cid(2), elapsed(), rc, naOpt(1),
+		fqdnOpt(fqdnS, 2, 'h', '2', 3, 'l', 'a', 'b', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0)).ToBytes()
+	m["solicit-fqdn-pointer"] = newMsg(dhcpv6.MessageTypeSolicit, cid(3), elapsed(), naOpt(1), fqdnOpt(0, 2, 'h', '3', 0xc0, 0x05, 0)).ToBytes()
 	return m
 }
 
