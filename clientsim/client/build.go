@@ -1,8 +1,10 @@
 package client
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
@@ -99,7 +101,43 @@ func (c *Client) build() {
 		// §18.2.8: the IA_NA with the addresses declined.
 		t = c.appendIAsFor(t, c.declining)
 	}
+	switch c.ex.kind {
+	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
+		// RFC 4704 §5: the client includes the option in these messages
+		// (the ones the server registers or refreshes a name by).
+		if c.fqdnOpt != nil {
+			t = append(t, c.fqdnOpt)
+		}
+	}
 	c.ex.tmpl = t
+}
+
+// fqdnFlagS is the Client FQDN option's S bit (RFC 4704 §4.1): the client
+// asks the server to do the AAAA (forward) update.
+const fqdnFlagS = 0x01
+
+// FQDNOption is the Client FQDN option (RFC 4704 §4) with flags S=1 and
+// name: a partial name unless it ends with a dot (§4.2), in RFC 1035
+// §3.1 wire form, uncompressed. Each label is 1 to 63 octets and the
+// name at most 255 on the wire.
+func FQDNOption(name string) (dhcpv6.Option, error) {
+	full := strings.HasSuffix(name, ".")
+	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
+	data := []byte{fqdnFlagS}
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 {
+			return nil, fmt.Errorf("FQDN %q: label %q: want 1 to 63 octets", name, l)
+		}
+		data = append(data, byte(len(l)))
+		data = append(data, l...)
+	}
+	if full {
+		data = append(data, 0)
+	}
+	if len(data)-1 > 255 {
+		return nil, fmt.Errorf("FQDN %q: %d octets, want at most 255", name, len(data)-1)
+	}
+	return &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionFQDN, OptionData: data}, nil
 }
 
 // appendIAsFor adds one IA option per IA that has leases in ls.

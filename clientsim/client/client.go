@@ -90,6 +90,14 @@ type Config struct {
 	// departs from RFC 9915 (clientsim/profile); the zero value is RFC
 	// 9915.
 	Deviations Deviations
+
+	// FQDN, when set, is the name the client sends in a Client FQDN
+	// option (RFC 4704) in every Solicit, Request, Renew and Rebind: a
+	// partial name ("h7", RFC 4704 §4.2: without the terminating
+	// zero-length label, for the server to complete with its zone), or a
+	// fully qualified one when it ends with a dot. The flags ask the
+	// server to do the AAAA update (S=1, N=0, O=0: §4.1, §5.2).
+	FQDN string
 }
 
 // Errors of New.
@@ -130,6 +138,7 @@ type Client struct {
 	refreshAt    time.Time // stateless: next Information-request (§21.23)
 
 	cidOpt  dhcpv6.Option
+	fqdnOpt dhcpv6.Option // the Client FQDN option, nil without Config.FQDN
 	sidOpt  dhcpv6.Option
 	declSid dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
 
@@ -180,6 +189,13 @@ func New(cfg Config) (*Client, error) {
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
 		cidOpt:     dhcpv6.OptClientID(duid),
+	}
+	if cfg.FQDN != "" {
+		o, err := FQDNOption(cfg.FQDN)
+		if err != nil {
+			return nil, fmt.Errorf("client %d: %w", cfg.Index, err)
+		}
+		c.fqdnOpt = o
 	}
 	if c.rng == nil {
 		h := fnv.New64a()

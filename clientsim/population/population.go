@@ -45,6 +45,12 @@ type Config struct {
 	// 20 s times Timescale) has passed. Without it Run returns at once.
 	ReleaseOnStop bool
 	StopGrace     time.Duration
+
+	// SendFQDN has client i send history.HostName(i) ("h7") as a partial
+	// name in a Client FQDN option (RFC 4704 §4.2) with S=1 in every
+	// Solicit, Request, Renew and Rebind (client.Config.FQDN), for the
+	// servers to register in their zone.
+	SendFQDN bool
 }
 
 // Outgoing is one encoded datagram to send.
@@ -166,6 +172,9 @@ func (p *Population) build(i int) error {
 		DADDelay:    p.cfg.DADDelay,
 		Jitter:      p.cfg.Jitter,
 		Deviations:  p.cfg.Deviations,
+	}
+	if p.cfg.SendFQDN {
+		cfg.FQDN = history.HostName(i)
 	}
 	if p.cfg.DAD > 0 {
 		cfg.Prober = p
