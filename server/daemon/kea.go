@@ -355,6 +355,11 @@ func keaDDNS(spec Spec, dhcp6 map[string]any, inst *Instance) ([]string, error) 
 		"DNS: no records for delegated prefixes (Kea sends NameChangeRequests for addresses only, and for the first address of an IA)",
 		"DNS: kea-dhcp-ddns adds a DHCID beside each PTR as well as beside each AAAA (four records per client)",
 		"DNS: expired leases are reclaimed (records removed) every 1 s, not at the instant the valid lifetime ends",
+		// Kea 2.2's src/bin/d2/nc_remove.cc, removingFwdRRsHandler: any
+		// RCODE but NOERROR and NXRRSET ends the transaction; Kea's
+		// commit 75ea2bbb1e ("[#4437] Avoid orphaning PTR records")
+		// later took YXRRSET as success.
+		"DNS: kea-dhcp-ddns 2.2 gives up a removal when the name still has another AAAA (YXRRSET at RFC 4703 §5.5's DHCID step: another server renumbered the client) and then leaves the PTR of the address it was removing (later Kea goes on: isc-projects/kea#4437); measured in a split kill-and-return run, where the returning server's 50 PTRs stayed",
 	}
 	return notes, nil
 }
