@@ -96,6 +96,9 @@ func assertScenario(r *labRun) {
 			Expect(g.kind).NotTo(BeEmpty(), "affected client %d got no %s lease after the fault", k.client, k.ia)
 		}
 	}
+	if sc.DNS != nil || sc.Leasequery != nil {
+		assertProbes(r)
+	}
 	switch c {
 	case claimRenumber:
 		assertRenumbered(r, h)
@@ -107,6 +110,46 @@ func assertScenario(r *labRun) {
 		assertDuplicates(r, h)
 	case claimConflicts:
 		assertConflicts(r)
+	}
+}
+
+// assertProbes: a run with dns: transferred the zones every sample and
+// at the end, without a failure, saw every simulated client's name in the
+// forward zone and the servers' updates in named's log, each from a server
+// of the run; a run with leasequery: asked the servers every interval.
+// (The bounds of RFC 6853 §7's claims are in each file's expect:.)
+func assertProbes(r *labRun) {
+	sc, rep := r.sc, r.rep
+	if sc.DNS != nil {
+		d := rep.DNS
+		Expect(d).NotTo(BeNil(), "no DNS figures: the lab recorded no zone transfer")
+		Expect(d.FailedTransfers).To(BeZero())
+		Expect(d.ServerDied).To(BeNil(), "the DNS server died")
+		min := int(sc.Duration/sc.DNS.Sample) - 2
+		Expect(d.Transfers).To(BeNumerically(">=", min), "one transfer per %s sample", sc.DNS.Sample)
+		names := map[string]bool{}
+		servers := map[string]bool{}
+		for _, e := range r.res.Events {
+			switch e.Kind {
+			case history.DNSAdded:
+				if e.Cause == history.DNSTypeAAAA && e.Client >= 0 && e.Client < sc.Clients.Count {
+					Expect(e.Detail).To(Equal(history.HostName(e.Client) + "." + sc.DNS.Zone))
+					names[e.Detail] = true
+				}
+			case history.DNSUpdate:
+				_, ok := sc.Server(e.Server)
+				Expect(ok).To(BeTrue(), "update %s (%s) from no server of the run: %q", e.Detail, e.Cause, e.Server)
+				servers[e.Server] = true
+			}
+		}
+		Expect(names).To(HaveLen(sc.Clients.Count), "names of the first clients.count clients that ever had an AAAA")
+		Expect(servers).To(HaveKey(sc.Servers[0].Name), "updates from the preferred server")
+	}
+	if sc.Leasequery != nil {
+		q := rep.Leasequery
+		Expect(q).NotTo(BeNil(), "no Leasequery figures: the prober recorded nothing")
+		Expect(q.Sampled).To(Equal(sc.Leasequery.Clients))
+		Expect(q.Rounds).To(BeNumerically(">=", int(sc.Duration/sc.Leasequery.Interval)-2))
 	}
 }
 

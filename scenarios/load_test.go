@@ -109,7 +109,8 @@ var _ = Describe("Load", func() {
 
 		It("are all there", func() {
 			Expect(files).To(ContainElements("split-kill.yaml", "unique-kill.yaml", "identical-kill.yaml",
-				"identical-sequential-restart-wipe.yaml", "identical-sequential-restart-keep.yaml", "freeze-thaw.yaml", "cut-link.yaml", "split-10k.yaml"))
+				"identical-sequential-restart-wipe.yaml", "identical-sequential-restart-keep.yaml", "freeze-thaw.yaml", "cut-link.yaml", "split-10k.yaml",
+				"dns-split-kill.yaml", "dns-unique-kill.yaml", "dns-identical-kill.yaml", "dns-split-return.yaml", "dns-unique-return.yaml", "dns-identical-return.yaml"))
 		})
 
 		for _, f := range files {
