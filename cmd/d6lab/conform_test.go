@@ -16,6 +16,7 @@ import (
 
 	"d6lab/deploy"
 	"d6lab/server/daemon"
+	"d6lab/sim/conform"
 )
 
 // conformOut is the decoded conform.json (only what the specs read).
@@ -109,7 +110,7 @@ var _ = Describe("d6lab conform", func() {
 			Expect(code).To(Equal(0), out)
 			c := readConform(dir)
 			Expect(c.Server).To(Equal("builtin"))
-			Expect(c.Checks).To(HaveLen(17))
+			Expect(c.Checks).To(HaveLen(len(conform.IDs())))
 			for _, ch := range c.Checks {
 				Expect(ch.Verdict).To(BeElementOf("pass", "n/a"), "%s: %s", ch.ID, ch.Detail)
 				Expect(ch.Evidence.Packets).NotTo(BeEmpty(), ch.ID)
@@ -160,7 +161,7 @@ var _ = Describe("d6lab conform", func() {
 				c := readConform(dir)
 				Expect(c.Server).To(Equal(string(kind)))
 				Expect(c.Version).NotTo(BeEmpty())
-				Expect(c.Checks).To(HaveLen(17))
+				Expect(c.Checks).To(HaveLen(len(conform.IDs())))
 				verdict := map[string]string{}
 				for _, ch := range c.Checks {
 					Expect(ch.Verdict).To(BeElementOf("pass", "fail", "n/a"), ch.ID)

@@ -41,6 +41,11 @@ var catalogue = []def{
 	{"no-own-address", "Never hands out an address configured on the server's own interface", (*runner).checkOwnAddress},
 	{"duid-stable", "Server DUID stable across a restart", (*runner).checkDUID},
 	{"leasequery", "Leasequery (RFC 5007) by address, where offered", (*runner).checkLeasequery},
+	{"bulk-lq-relay-id", "Bulk Leasequery (RFC 5460) by relay ID over TCP: LEASEQUERY-REPLY, -DATA, -DONE with the query's transaction ID, the relay's clients only", (*runner).checkBulkRelayID},
+	{"bulk-lq-link-address", "Bulk Leasequery by link address: every relayed client on the link", (*runner).checkBulkLinkAddress},
+	{"bulk-lq-remote-id", "Bulk Leasequery by remote ID (RFC 4649): the one client behind the circuit", (*runner).checkBulkRemoteID},
+	{"bulk-lq-unknown-relay", "Bulk Leasequery for a relay with no binding: LEASEQUERY-REPLY without client data, no LEASEQUERY-DONE", (*runner).checkBulkUnknownRelay},
+	{"bulk-lq-max-conns", "Bulk Leasequery connection limit: BULK_LQ_MAX_CONNS (10) served, one more closed at once", (*runner).checkBulkMaxConns},
 }
 
 // IDs lists the check IDs in the order they run.

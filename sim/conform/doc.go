@@ -17,7 +17,13 @@
 // insomniacslk/dhcp library and sent from the clients' namespace, to
 // ff02::1:2 like a client, or by unicast from port 547 like a relay agent.
 // Every wait for an answer is bounded by Options.Timeout, so a server that
-// does not answer makes a check fail or n/a, never hang.
+// does not answer makes a check fail or n/a, never hang. The Bulk
+// Leasequery checks (RFC 5460, bulk.go) make bindings through a relay the
+// probe plays (Relay-forwards with Relay-ID and Remote-ID options) and
+// query srv1 over TCP port 547 from the clients' namespace: by relay ID,
+// link address and remote ID, for an unknown relay, and with one
+// connection more than BULK_LQ_MAX_CONNS; a server that refuses the TCP
+// connection does not offer it, and those checks are n/a.
 //
 // # The client side
 //

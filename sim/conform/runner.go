@@ -120,6 +120,8 @@ type runner struct {
 	prefDone bool // the preference runs, shared by two checks
 	prefRuns []prefRun
 	prefEv   Evidence
+
+	bulk *bulkFixture // the relayed bindings the Bulk Leasequery checks ask about (bulk.go)
 }
 
 var allServers = netip.AddrPortFrom(transport.AllServers, transport.ServerPort)
