@@ -134,6 +134,11 @@ func (keaAdapter) Prepare(spec Spec) (*Instance, error) {
 	// (lease6-get-by-duid) there, Kea 2.2 having no RFC 5007 Leasequery
 	// of its own (that hook is ISC's premium package).
 	sock := keaControlSocket(spec.Dir)
+	if filepath.Dir(sock) == KeaSocketDir {
+		if err := os.MkdirAll(KeaSocketDir, 0o755); err != nil {
+			return nil, fmt.Errorf("daemon: kea: control socket directory: %w", err)
+		}
+	}
 	conf := filepath.Join(spec.Dir, "kea-dhcp6.conf")
 	dhcp6["control-socket"] = map[string]any{"socket-type": "unix", "socket-name": sock}
 	dhcp6["hooks-libraries"] = []any{map[string]any{"library": KeaLeaseCmdsHook}}
