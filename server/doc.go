@@ -26,8 +26,18 @@
 // one snapshot of the store per query and nothing else Serve changes.
 // Each dropped message is counted under a DropReason.
 //
+// With Config.DNS the server keeps its clients' names in DNS (fqdn.go):
+// it answers the Client FQDN option (RFC 4704) of a Solicit, Request,
+// Renew or Rebind with the name it registers (a partial name completed
+// with the zone) and S=1, keeps the name in the binding, and records a
+// DNS change, without any IO, when an IA_NA binding is made, renumbered,
+// renamed, released, declined or expires; TakeDNSChanges (or a sink set
+// with SetDNSSink) hands them to server/ddns, which sends the RFC 2136
+// updates. Without it the option is ignored.
+//
 // Sub-packages: alloc (pools and allocation strategies), lease (the
-// binding store) and daemon (one adapter per server kind, the builtin one
+// binding store), ddns (the RFC 4703 DNS updater and its UDP runner) and
+// daemon (one adapter per server kind, the builtin one
 // and the third-party ones: it renders a kind's configuration, gives the
 // command line that runs it and reads its lease file back; sim/lab starts
 // the process).

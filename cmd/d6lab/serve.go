@@ -55,7 +55,17 @@ Its DUID (the Server Identifier) is made of the interface's own link-layer addre
 (RFC 9915 §11): a DUID-LL by default, a DUID-LLT with --duid-type llt. --duid HEX sets
 it instead, and is needed on an interface without one (a loopback, a tun device).
 
-POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-2001:db8:1:1::1ff).`,
+POOL is a prefix (2001:db8:1:1::/65) or an inclusive range (2001:db8:1:1::100-2001:db8:1:1::1ff).
+
+With --ddns-server, --ddns-zone and --ddns-key-file it keeps its clients' names in DNS:
+it answers the Client FQDN option (RFC 4704; a partial name is completed with the zone)
+and sends RFC 2136 updates signed with the TSIG key (AAAA, DHCID and, in the
+--ddns-reverse zones, PTR) under RFC 4703's conflict rules, adding a name when an
+address is bound and removing it on Release, Decline and expiry. The updates leave
+from a queue beside the handler: a DNS server that is down never delays an answer
+(a full queue drops the change, counted). Each update's outcome is one log line
+("ddns: add h7.lab.example. 2001:db8:1::7: ok"); at exit the counters follow the
+message counters ("ddns sent N", ok, conflicts, failures, dropped, ...).`,
 		Example: `  d6lab serve --iface eth0 --prefix 2001:db8:1:1::/64 --pool 2001:db8:1:1::/65 --preference 255 \
       --t1 10s --t2 16s --preferred 20s --valid 30s --allocator hash --rebind create`,
 		Args: cobra.NoArgs,
