@@ -59,7 +59,8 @@ func NewBulkServer(s *Server, now func() time.Time) (*BulkServer, error) {
 // Serve accepts connections on ln and answers them until ctx is done; it
 // then closes ln and every connection (a query being answered ends with a
 // LEASEQUERY-DONE QueryTerminated, §7.4) and returns nil once they are
-// closed. It returns an error when ln fails otherwise.
+// closed. It returns an error when ln fails otherwise, after closing the
+// connections too.
 func (b *BulkServer) Serve(ctx context.Context, ln net.Listener) error {
 	maxConns, timeout := b.MaxConns, b.Timeout
 	if maxConns <= 0 {
@@ -68,7 +69,9 @@ func (b *BulkServer) Serve(ctx context.Context, ln net.Listener) error {
 	if timeout <= 0 {
 		timeout = BulkDataTimeout
 	}
-	stop := context.AfterFunc(ctx, func() {
+	// However Serve ends, the listener and every connection close with it.
+	ctx, cancel := context.WithCancel(ctx)
+	context.AfterFunc(ctx, func() {
 		_ = ln.Close()
 		b.mu.Lock()
 		for c := range b.conns {
@@ -77,8 +80,8 @@ func (b *BulkServer) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		b.mu.Unlock()
 	})
-	defer stop()
 	defer b.wg.Wait()
+	defer cancel()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -125,7 +128,13 @@ func (b *BulkServer) serveConn(ctx context.Context, c net.Conn, timeout time.Dur
 	end := func(e BulkEnd) { b.ctr.ended[e].Add(1) }
 	sc := NewBulkScanner(c)
 	for {
+		// Each deadline is set before ctx is looked at: a shutdown that
+		// comes after the look sets its own, which the read then meets.
 		_ = c.SetReadDeadline(time.Now().Add(timeout))
+		if ctx.Err() != nil {
+			end(BulkEndShutdown)
+			return
+		}
 		if !sc.Scan() {
 			err := sc.Err()
 			switch {
@@ -145,6 +154,7 @@ func (b *BulkServer) serveConn(ctx context.Context, c net.Conn, timeout time.Dur
 			b.ctr.queries.Add(1)
 		}
 		for i, f := range a.Frames {
+			_ = c.SetWriteDeadline(time.Now().Add(timeout))
 			if ctx.Err() != nil {
 				if i > 0 {
 					// §7.4: an aborted query SHOULD be signalled with
@@ -157,7 +167,6 @@ func (b *BulkServer) serveConn(ctx context.Context, c net.Conn, timeout time.Dur
 				end(BulkEndShutdown)
 				return
 			}
-			_ = c.SetWriteDeadline(time.Now().Add(timeout))
 			if _, err := c.Write(f); err != nil {
 				if ctx.Err() != nil {
 					end(BulkEndShutdown)
