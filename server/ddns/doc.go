@@ -28,5 +28,8 @@
 // (Offer never blocks: a full queue drops the change and counts it, so a
 // dead DNS server never holds up the DHCP path), and its socket reader. It
 // signs every update with the TSIG key, verifies the answers' TSIG, writes
-// one log line per update outcome and keeps the counters (Stats).
+// one log line per update outcome and keeps the counters (Stats). When it
+// is stopped it goes on for a short drain time (DefaultDrain) to finish
+// the changes already queued: the Releases of clients that stop just
+// before their server.
 package ddns

@@ -95,10 +95,22 @@ type packet struct {
 	buf []byte
 }
 
+// DefaultDrain is how long Run goes on after its context ends, to finish
+// the changes already queued (the Releases of clients stopping just
+// before their server).
+const DefaultDrain = 2 * time.Second
+
 // Run sends updates until ctx is done; it returns nil then, and an error
-// only when it cannot start (the socket). Updates still queued or in
-// flight at the end are abandoned.
-func (r *Runner) Run(ctx context.Context) error {
+// only when it cannot start (the socket). After ctx ends it goes on for
+// at most drain (DefaultDrain when 0, none when negative) while changes
+// are queued or in flight; what is left then is abandoned.
+func (r *Runner) Run(ctx context.Context) error { return r.RunDrain(ctx, 0) }
+
+// RunDrain is Run with its own drain time.
+func (r *Runner) RunDrain(ctx context.Context, drain time.Duration) error {
+	if drain == 0 {
+		drain = DefaultDrain
+	}
 	u, err := NewUpdater(r.cfg, r.opt)
 	if err != nil {
 		return err
@@ -107,12 +119,13 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ddns: %w", err)
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-
+	rctx, stopReader := context.WithCancel(context.Background()) // the reader outlives ctx by the drain
+	defer func() { stopReader(); _ = conn.Close() }()
 	in := make(chan packet, 64)
-	go read(ctx, conn, in)
+	go read(rctx, conn, in)
+
+	done, stopping := ctx.Done(), false
+	var deadline <-chan time.Time
 
 	macs := map[uint16]string{} // the MAC of each update's last send
 	timer := time.NewTimer(time.Hour)
@@ -130,8 +143,20 @@ func (r *Runner) Run(ctx context.Context) error {
 			due = timer.C
 		}
 		out = out[:0]
+		if stopping && u.Jobs() == 0 && len(r.ch) == 0 {
+			r.flush(u, &results)
+			return nil // drained
+		}
 		select {
-		case <-ctx.Done():
+		case <-done:
+			done, stopping = nil, true
+			if drain < 0 {
+				r.flush(u, &results)
+				return nil
+			}
+			deadline = time.After(drain)
+			continue
+		case <-deadline:
 			r.flush(u, &results)
 			return nil
 		case c := <-changes:

@@ -259,6 +259,21 @@ var _ = Describe("Runner against an in-memory DNS server with TSIG", func() {
 		Expect(log.String()).To(ContainSubstring("ddns: add h5.lab.example. 2001:db8:1::5: ok\n"))
 	})
 
+	It("finishes the changes queued when it is stopped (a Release just before the server stops), within the drain time", func() {
+		r, err := NewRunner(cfg, Options{}, 16, log)
+		Expect(err).NotTo(HaveOccurred())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		r.Offer(Change{Op: Add, FQDN: "h5.lab.example.", DUID: duidA, Addr: addr5})
+		Eventually(func() uint64 { return r.Stats().OK }).Should(Equal(uint64(2)))
+		r.Offer(Change{Op: Remove, FQDN: "h5.lab.example.", DUID: duidA, Addr: addr5})
+		cancel()
+		Expect(<-done).To(Succeed())
+		Expect(z.records()).To(BeEmpty())
+		Expect(r.Stats().OK).To(Equal(uint64(5)))
+	})
+
 	It("fails an update signed with another key (NOTAUTH, unsigned answer) and changes nothing", func() {
 		cfg.Key.Secret = "b3RoZXIgc2VjcmV0"
 		r := startRunner(cfg, log)
