@@ -139,8 +139,8 @@ func qualifyFQDN(p []byte, zone string) (name string, flags byte, ok bool) {
 	if len(p) == 0 {
 		return "", flags, true
 	}
-	var b []byte
-	first := -1 // end of the first label in b
+	b := make([]byte, 0, len(p)+len(zone)) // the name and, for a partial one, the zone
+	first := -1                            // end of the first label in b
 	full := false
 	for i := 0; i < len(p); {
 		l := int(p[i])
@@ -174,14 +174,14 @@ func qualifyFQDN(p []byte, zone string) (name string, flags byte, ok bool) {
 	if len(b) == 0 {
 		return "", flags, true // only the root label: an empty name
 	}
-	n := string(b)
 	switch {
 	case !full:
-		n += zone // §4.2: a partial name; the server completes it
-	case ddns.InZone(n, zone):
+		b = append(b, zone...) // §4.2: a partial name; the server completes it
+	case ddns.InZone(string(b), zone):
 	default:
-		n = n[:first] + "." + zone // outside the zone: its host label in the zone
+		b = append(b[:first+1], zone...) // outside the zone: its host label in the zone
 	}
+	n := string(b)
 	if len(n)+1 > maxName {
 		return "", flags, false
 	}
