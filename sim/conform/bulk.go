@@ -79,6 +79,19 @@ func (r *runner) bulkSetup(c *Check) (*bulkFixture, bool) {
 		return f, true
 	}
 	f := &bulkFixture{proc: r.nodes["srv1"].proc}
+	// A server that refuses the TCP connection does not offer Bulk
+	// Leasequery, whatever else it does: say that, not why a binding
+	// could not be made.
+	conn, err := r.bulkDial()
+	if err != nil {
+		bulkUnavailable(c, err)
+		if c.Verdict == NA {
+			f.err = c.Detail
+			r.bulk = f
+		}
+		return nil, false
+	}
+	_ = conn.Close()
 	r.bulk = f
 	ids := [3][]byte{relayA, relayA, relayB}
 	for i := range f.clients {
