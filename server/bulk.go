@@ -52,9 +52,10 @@ const (
 	// BulkMaxConns is BULK_LQ_MAX_CONNS: connections a server accepts at
 	// once (§7.1: beyond it, close them at once).
 	BulkMaxConns = 10
-	// BulkDataTimeout is BULK_LQ_DATA_TIMEOUT: how long a connection may
-	// wait for the next query, or for the requestor to take an answer,
-	// before the server closes it.
+	// BulkDataTimeout is BULK_LQ_DATA_TIMEOUT, the time a side of the
+	// connection waits for the other's data. The server applies it both
+	// ways: a connection without a query for that long, or whose
+	// requestor takes none of an answer for that long, is closed.
 	BulkDataTimeout = 300 * time.Second
 )
 
@@ -196,8 +197,8 @@ func (s *Server) BulkMessage(now time.Time, m dhcpv6.DHCPv6) ([]*dhcpv6.Message,
 		x.cid = msg.Options.GetOne(dhcpv6.OptionClientID)
 		x.duid = d.ToBytes()
 	}
-	// RFC 5460 §7.2: the server processes a LEASEQUERY received over TCP
-	// as RFC 5007 §4.2.1 says (the discards included).
+	// A LEASEQUERY over TCP is the message RFC 5007 defines: its §4.2.1
+	// discards apply (and end the connection, BulkEndDiscarded).
 	if s.checkLeasequery(&x) != next {
 		return nil, BulkAnswer{Close: true, End: BulkEndDiscarded, Drop: x.drop}
 	}
