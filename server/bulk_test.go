@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -315,6 +316,17 @@ func dialBulk(ln net.Listener) net.Conn {
 	return c
 }
 
+// smallBuffers gives each accepted connection a 4 kB send buffer.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
 // frames reads c's answers: each call returns the frames up to a
 // LEASEQUERY-DONE, a REPLY without client data, or the end of the stream
 // (io.EOF).
@@ -350,6 +362,7 @@ var _ = Describe("BulkServer, the TCP side", func() {
 		ln     net.Listener
 		cancel context.CancelFunc
 		done   chan error
+		wrap   func(net.Listener) net.Listener // around the listener, when set
 	)
 	start := func(maxConns int, timeout time.Duration) {
 		var err error
@@ -358,12 +371,16 @@ var _ = Describe("BulkServer, the TCP side", func() {
 		bs.MaxConns, bs.Timeout = maxConns, timeout
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
+		if wrap != nil {
+			ln = wrap(ln)
+		}
 		var ctx context.Context
 		ctx, cancel = context.WithCancel(context.Background())
 		done = make(chan error, 1)
 		go func() { done <- bs.Serve(ctx, ln) }()
 	}
 	BeforeEach(func() {
+		wrap = nil
 		s = newServer(testConfig("s1"))
 		for n := 1; n <= 3; n++ {
 			bindRelayed(s, t0, n, "2001:db8:5::1", relayIDOpt("relay-a"))
@@ -455,6 +472,26 @@ var _ = Describe("BulkServer, the TCP side", func() {
 		_, err := readFrames(c)
 		Expect(err).To(HaveOccurred())
 		Expect(bs.Counters().Ended).To(HaveKeyWithValue(BulkEndShutdown, uint64(1)))
+	})
+
+	It("closes a connection whose requestor takes none of a long answer within the data timeout", func() {
+		for n := 10; n < 600; n++ {
+			bindRelayed(s, t0, n, "2001:db8:5::1", relayIDOpt("relay-a"))
+		}
+		// Small socket buffers on both ends: the answer (about 50 kB)
+		// cannot all be queued, so the server's write blocks.
+		wrap = func(l net.Listener) net.Listener { return smallBuffers{l} }
+		start(0, 300*time.Millisecond)
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}}
+		c, err := d.Dial("tcp", ln.Addr().String())
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		_, err = c.Write(AppendBulkFrame(nil, leasequeryMsg(bulkQueryOpt(queryByRelayID, "::", relayIDOpt("relay-a"))).ToBytes()))
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() map[BulkEnd]uint64 { return bs.Counters().Ended }, 5*time.Second).Should(HaveKeyWithValue(BulkEndWriteError, uint64(1)))
+		Expect(bs.Counters().Messages).To(BeNumerically("<", 594)) // REPLY, 592 DATA, DONE
 	})
 
 	It("refuses a store not known to be safe for concurrent use", func() {
