@@ -84,7 +84,7 @@ type DNSReport struct {
 	Updates         map[string]int            `json:"updates"`
 	UpdatesByServer map[string]map[string]int `json:"updates_by_server"`
 
-	ServerDied      *float64 `json:"server_died"` // seconds since the start; nil: it did not die
+	ServerDied      *float64 `json:"server_died"` // seconds since the start, to the millisecond; nil: it did not die
 	Transfers       int      `json:"transfers"`
 	FailedTransfers int      `json:"failed_transfers"`
 
@@ -93,7 +93,7 @@ type DNSReport struct {
 
 // DNSSamples is the zones over time, one entry per successful transfer.
 type DNSSamples struct {
-	AtS       []float64 `json:"at_s"` // seconds since the start
+	AtS       []float64 `json:"at_s"` // seconds since the start, to the millisecond
 	Records   []int     `json:"records"`
 	Abandoned []int     `json:"abandoned"`
 }
@@ -125,6 +125,19 @@ type holdings struct {
 	a        *analyzer
 	byAddr   map[netip.Addr][]int32 // IA_NA intervals by address
 	byClient map[int][]int32        // every interval by client
+	edges    []int64                // starts and ends of the IA_NA intervals, unix ns, sorted
+}
+
+// changed tells whether an IA_NA interval started or ended in (from, to],
+// or to is at or past End: whether addrHeld and naHeld may answer
+// differently at to than at from.
+func (h *holdings) changed(from, to time.Time) bool {
+	if !to.Before(h.a.end) {
+		return true
+	}
+	f := from.UnixNano()
+	k, _ := slices.BinarySearch(h.edges, f+1)
+	return k < len(h.edges) && h.edges[k] <= to.UnixNano()
 }
 
 func (a *analyzer) holdings() *holdings {
@@ -134,8 +147,10 @@ func (a *analyzer) holdings() *holdings {
 		h.byClient[iv.client] = append(h.byClient[iv.client], int32(i))
 		if iv.ia == history.IANA && iv.lease.Bits() == 128 {
 			h.byAddr[iv.lease.Addr()] = append(h.byAddr[iv.lease.Addr()], int32(i))
+			h.edges = append(h.edges, iv.start.UnixNano(), iv.end.UnixNano())
 		}
 	}
+	slices.Sort(h.edges)
 	return h
 }
 
@@ -314,6 +329,12 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 	settled := make([]time.Time, len(affected))
 	matched := make([][]netip.Addr, len(affected))
 
+	// a sample needs computing only when the zones or the holdings
+	// changed since the last one computed
+	var last time.Time // the last sample computed
+	dirty := true      // the zones changed since
+	var nA, nP int     // its abandoned records
+	converging := false
 	for i := 0; i < len(evs); {
 		j := i
 		for j < len(evs) && evs[j].At.Equal(evs[i].At) {
@@ -333,6 +354,7 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 					k.addr = e.Lease.Addr()
 				}
 				add := e.Kind == history.DNSAdded
+				dirty = true
 				if add {
 					zone[k] = true
 				} else {
@@ -373,7 +395,7 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 				d.UpdatesByServer[srv][cause]++
 			case history.DNSServerDied:
 				if d.ServerDied == nil {
-					d.ServerDied = ptr(seconds(e.At.Sub(a.start)))
+					d.ServerDied = ptr(float64(millis(e.At.Sub(a.start))) / 1000)
 				}
 			}
 		}
@@ -387,14 +409,19 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 			}
 			d.Transfers++
 			t := e.At
-			nA, nP := abandoned(t)
+			fresh := dirty || last.IsZero() || h.changed(last, t)
+			if fresh {
+				nA, nP = abandoned(t)
+				last, dirty = t, false
+			}
 			d.AbandonedMax = max(d.AbandonedMax, nA+nP)
-			d.Samples.AtS = append(d.Samples.AtS, seconds(t.Sub(a.start)))
+			d.Samples.AtS = append(d.Samples.AtS, float64(millis(t.Sub(a.start)))/1000)
 			d.Samples.Records = append(d.Samples.Records, len(zone))
 			d.Samples.Abandoned = append(d.Samples.Abandoned, nA+nP)
-			if !a.faultFound || t.Before(a.faultAt) {
-				continue
+			if !a.faultFound || t.Before(a.faultAt) || (converging && !fresh) {
+				continue // nothing changed: every client's state stays
 			}
+			converging = true
 			for k, c := range affected {
 				held := h.naHeld(c, t)
 				switch {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -354,3 +355,34 @@ var _ = Describe("Leasequery metrics", func() {
 		Expect(out.String()).To(Equal(string(want)))
 	})
 })
+
+// BenchmarkAnalyzeDNS: synthetic's 1000 clients with the zones sampled
+// every second for 900 s (about 3,000 records, 900 transfers) and a prober
+// round every 2 s about 100 of them.
+func BenchmarkAnalyzeDNS(b *testing.B) {
+	const n = 1000
+	evs := synthetic(n, 1)
+	for c := range n {
+		evs = append(evs, rr(true, 11, c, addr(c))...)
+		if c%2 == 0 && c%3 != 0 { // a's renumbered and expired clients
+			evs = append(evs, rr(false, 760, c, addr(c))[0])
+			evs = append(evs, rr(true, 760, c, addr(c+n))...)
+		}
+	}
+	for s := 1; s < 900; s++ {
+		evs = append(evs, xfer(float64(s)))
+		if s%2 == 0 {
+			evs = append(evs, lqRound(float64(s), "a,b"))
+			for c := 0; c < n; c += 10 {
+				evs = append(evs, lqAnswer(float64(s)+0.1, c, "b", history.LQNone, netip.Prefix{}))
+			}
+		}
+	}
+	for b.Loop() {
+		r := check.Analyze(evs, lab)
+		if r.DNS == nil || r.DNS.Transfers != 899 || r.Leasequery.GapS == nil {
+			b.Fatalf("unexpected report: %+v", r.DNS)
+		}
+	}
+	b.ReportMetric(float64(len(evs)), "events")
+}
