@@ -44,13 +44,13 @@ import (
 //     on, at every later sample, the client's name's AAAA set equals the
 //     set of IA_NA addresses it holds, the same addresses each time, and
 //     it holds at least one: when its records settled on the binding it
-//     ended with. (The first
-//     matching sample alone would not do: right after the fault every
-//     affected client still holds its old lease, which its records name.)
-//     Its resolution is the lab's sample step (the dns: block's sample):
-//     a client whose records stayed right converges at the first sample
-//     after the fault. Unconverged counts the affected clients whose
-//     records did not match at the last sample (not in ConvergeS); nil
+//     ended with. (The first matching sample alone would not do: right
+//     after the fault every affected client still holds its old lease,
+//     which its records name.) Its resolution is the lab's sample step
+//     (the dns: block's sample): a client whose records stayed right
+//     converges at the first sample after the fault. Unconverged counts
+//     the affected clients whose records did not match at the last
+//     sample (or with no sample after the fault), not in ConvergeS; nil
 //     when no client with an IA_NA lease was affected.
 //   - Conflicts: the updates the DNS server refused because the name
 //     belongs to another client (DHCID, RFC 4703 §5.3.2); Updates every
