@@ -68,11 +68,11 @@ func dnsCheck(sc *scenarios.Scenario) error {
 // relayTopology): sim.ServiceAddr(i) on every server node, after its own
 // addresses (the source of its DNS updates, where the prober asks it),
 // and with dns: the DNS server's node at sim.DNSServerAddr(), all on the
-// network the servers are on. The adapters see the service address in
-// daemon.Spec.Addrs, last: Kea binds to the first global address, dhcpd
-// declares the service /64 an empty subnet6 (it ignores an interface
-// holding an address outside every declared subnet), coredhcp listens on
-// it too; no pool lies in it, so no server leases from it.
+// network the servers are on. The adapters never see the service address
+// (servedAddrs): it is no subnet a server serves, and dhcpd, told of it
+// as an empty subnet6 beside its own, refuses an interface that "matches
+// multiple shared networks"; at run time every kind leaves it alone (no
+// pool lies in it).
 func serviceSpec(sc *scenarios.Scenario, spec *netns.Spec, servers []*runServer) {
 	if sc.DNS == nil && sc.Leasequery == nil {
 		return
@@ -215,6 +215,12 @@ func (d *dnsServer) start(ctx context.Context, ses *session.Session, rec *record
 	}
 	ses.Logf("lab %s: DNS server %s (%s) at %s for %s", ses.Prefix, nameserver.Version(), "named", addr.Addr(), strings.Join(d.zones, " "))
 	return nil
+}
+
+// servedAddrs is a server node's addresses without the service address
+// (sim.ServicePrefix): the addresses its adapter renders (daemon.Spec.Addrs).
+func servedAddrs(addrs []netip.Prefix) []netip.Prefix {
+	return slices.DeleteFunc(addrs, func(p netip.Prefix) bool { return sim.ServicePrefix.Contains(p.Addr()) })
 }
 
 // tail is the end of a file on one line, for an error message.

@@ -61,6 +61,8 @@ var _ = ginkgo.Describe("the lab's DNS server", func() {
 		Expect(spec.Upstream[0].Addrs[1]).To(Equal(netip.PrefixFrom(sim.ServiceAddr(0), 64)))
 		Expect(spec.Upstream[2].Name).To(Equal(dnsNode))
 
+		Expect(servedAddrs(spec.Upstream[0].Addrs)).To(Equal(spec.Upstream[0].Addrs[:1]), "the adapters never see the service address")
+
 		plain, err := scenarios.Parse("p.yaml", []byte("name: p\nmodel: split\nclients: {count: 1}\nduration: 1s\n"))
 		Expect(err).NotTo(HaveOccurred())
 		spec = netns.Spec{Nodes: []netns.NodeSpec{{Name: "srv1"}, {Name: "srv2"}}}

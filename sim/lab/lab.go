@@ -472,7 +472,7 @@ func prepare(lab *netns.Lab, srv *runServer, i int, opt Options) error {
 		Name:   srv.spec.Name,
 		Dir:    filepath.Join(opt.OutDir, "servers", srv.spec.Name),
 		IfName: lab.IfName(srv.node),
-		Addrs:  lab.Addrs(srv.node),
+		Addrs:  servedAddrs(lab.Addrs(srv.node)), // not the service address (dns.go)
 		MAC:    sim.ServerMAC(i),
 		Config: srv.cfg,
 		Binary: opt.Binary,
