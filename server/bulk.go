@@ -50,7 +50,11 @@ const (
 // Connection and transmission parameters (RFC 5460 §5.6).
 const (
 	// BulkMaxConns is BULK_LQ_MAX_CONNS: connections a server accepts at
-	// once (§7.1: beyond it, close them at once).
+	// once (§7.1: servers MUST be able to limit the accepted and active
+	// connections, BULK_LQ_MAX_CONNS the default; §7.4: SHOULD be
+	// prepared to limit them. Closing the ones beyond it at once is this
+	// server's way: §7.1's "closed immediately" is for connections from
+	// clients not permitted).
 	BulkMaxConns = 10
 	// BulkDataTimeout is BULK_LQ_DATA_TIMEOUT, the time a side of the
 	// connection waits for the other's data. The server applies it both
@@ -105,8 +109,9 @@ const (
 	BulkEndBadFrame
 	// BulkEndMalformed: a frame that does not decode as a DHCPv6 message.
 	BulkEndMalformed
-	// BulkEndNotLeasequery: a message other than LEASEQUERY: none other
-	// may be sent to a server on the connection (§5.2).
+	// BulkEndNotLeasequery: a message other than LEASEQUERY: only
+	// LEASEQUERY, LEASEQUERY-REPLY, -DATA and -DONE are allowed on the
+	// connection, and of those only LEASEQUERY goes to a server (§4).
 	BulkEndNotLeasequery
 	// BulkEndDiscarded: a LEASEQUERY that RFC 5007 §4.2.1 discards (no
 	// Client Identifier, another server's Server Identifier, no
@@ -116,7 +121,9 @@ const (
 	// BulkEndIdle: no query for BulkDataTimeout.
 	BulkEndIdle
 	// BulkEndWriteError: an answer could not be sent, or the requestor
-	// took none of it for BulkDataTimeout (§7.4: the server MUST close).
+	// took none of it for BulkDataTimeout (§7.4: the server MUST close on
+	// an error sending; §7.2: SHOULD be prepared to once a blocked
+	// connection has waited BULK_LQ_DATA_TIMEOUT).
 	BulkEndWriteError
 	// BulkEndShutdown: the server stopped (a query in progress got a
 	// LEASEQUERY-DONE with QueryTerminated first, §7.4).
@@ -187,7 +194,7 @@ func (s *Server) HandleBulk(now time.Time, frame []byte) (a BulkAnswer) {
 // in order, and the verdict on the connection (a.Frames is left empty).
 func (s *Server) BulkMessage(now time.Time, m dhcpv6.DHCPv6) ([]*dhcpv6.Message, BulkAnswer) {
 	msg, ok := m.(*dhcpv6.Message)
-	// §5.2: only LEASEQUERY, LEASEQUERY-REPLY, -DATA and -DONE are
+	// §4: only LEASEQUERY, LEASEQUERY-REPLY, -DATA and -DONE are
 	// allowed on the connection, and only LEASEQUERY goes to a server.
 	if !ok || msg == nil || msg.MessageType != dhcpv6.MessageTypeLeaseQuery {
 		return nil, BulkAnswer{Close: true, End: BulkEndNotLeasequery}
@@ -258,7 +265,9 @@ func (s *Server) bulkQuery(x *exchange, q lqQuery) []*dhcpv6.Message {
 		match = func(*lease.Binding) bool { return true }
 	}
 	// A non-zero link-address limits every query-type to the bindings on
-	// that link (RFC 5007 §4.1.2.1: the link-address names a link).
+	// that link (RFC 5460 §5.3.1, §7.2: "the server only returns bindings
+	// on links that could contain that address"; RFC 5007 §4.1.2.1: the
+	// link-address identifies the link to which the query applies).
 	var link netip.Prefix
 	if !q.link.IsUnspecified() {
 		link = s.linkOf(q.link)
@@ -280,9 +289,12 @@ func (s *Server) bulkQuery(x *exchange, q lqQuery) []*dhcpv6.Message {
 			// for (and on which it holds nothing).
 			return fail(statusNotConfigured, "link-address is not a link of this server, and no binding came from it")
 		}
-		// RFC 5460 §5.2.2: LEASEQUERY-DATA and LEASEQUERY-DONE follow only
-		// a query that returned a binding; with none, the LEASEQUERY-REPLY
-		// alone answers, without client data (RFC 5007 §4.4).
+		// RFC 5460 §5.2.1: LEASEQUERY-DATA only after a successful query
+		// that reports more than one client; §6.3: a LEASEQUERY-REPLY
+		// without any bindings MUST NOT be followed by a LEASEQUERY-DONE.
+		// With none, the LEASEQUERY-REPLY alone answers, without client
+		// data (§7.2, which adds that it SHOULD carry no
+		// OPTION_STATUS_CODE either: this one carries Success).
 		return fail(statusSuccess, "no active binding matches the query")
 	}
 	duids := make([]string, 0, len(byClient))

@@ -28,7 +28,8 @@ type BulkServer struct {
 	now func() time.Time
 
 	// MaxConns is how many connections are served at once; one more is
-	// accepted and closed at once (§7.1). 0 means BulkMaxConns.
+	// accepted and closed at once (§7.1: servers MUST be able to limit
+	// the accepted and active connections). 0 means BulkMaxConns.
 	MaxConns int
 	// Timeout is how long a connection may wait for a query, or for the
 	// requestor to take a frame, before it is closed. 0 means
@@ -103,8 +104,12 @@ func (b *BulkServer) Serve(ctx context.Context, ln net.Listener) error {
 		b.mu.Lock()
 		if len(b.conns) >= maxConns || ctx.Err() != nil {
 			b.mu.Unlock()
-			// §7.1: connections beyond BULK_LQ_MAX_CONNS SHOULD be
-			// accepted and closed at once.
+			// §7.1: servers MUST be able to limit the accepted and
+			// active connections, BULK_LQ_MAX_CONNS by default (§7.4:
+			// SHOULD be prepared to limit them). Accepting and closing
+			// the ones beyond it at once is this server's way; the RFC
+			// asks immediate closing only of connections from clients
+			// that are not permitted (§7.1).
 			b.ctr.refused.Add(1)
 			_ = c.Close()
 			continue
@@ -157,8 +162,10 @@ func (b *BulkServer) serveConn(ctx context.Context, c net.Conn, timeout time.Dur
 			_ = c.SetWriteDeadline(time.Now().Add(timeout))
 			if ctx.Err() != nil {
 				if i > 0 {
-					// §7.4: an aborted query SHOULD be signalled with
-					// QueryTerminated in a LEASEQUERY-DONE.
+					// §5.2.2, §7.2: an error after the LEASEQUERY-REPLY
+					// SHOULD be signalled by a LEASEQUERY-DONE with the
+					// error status; §7.4: a server aborting a request MAY
+					// use QueryTerminated (§5.5), and MUST close.
 					_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 					if _, err := c.Write(BulkTerminated(dhcpv6.TransactionID(f[3:6]), "server shutting down")); err == nil {
 						b.ctr.messages.Add(1)

@@ -155,7 +155,8 @@ var _ = Describe("Bulk Leasequery (RFC 5460), the core", func() {
 				Expect(m.TransactionID).To(Equal(q.TransactionID))
 			}
 			// §5.2.1: the REPLY carries the Client and Server IDs; DATA
-			// and DONE carry neither, nor a status.
+			// SHOULD NOT carry them nor a status; §5.2.2: DONE SHOULD
+			// carry no other option than a status.
 			Expect(ms[0].Options.ClientID()).NotTo(BeNil())
 			Expect(ms[0].Options.ServerID()).NotTo(BeNil())
 			Expect(topStatus(ms[0])).To(BeNil())

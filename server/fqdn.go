@@ -66,7 +66,7 @@ func (s *Server) flushDNS() {
 }
 
 // clientFQDN reads the Client FQDN option of a Solicit, Request, Renew or
-// Rebind (RFC 4704 §6: the messages a server answers it in) and sets
+// Rebind (RFC 4704 §5: the only messages a client includes it in) and sets
 // x.fqdn, the name the server registers, and x.fqdnReply, the option the
 // answer carries back.
 //
@@ -74,7 +74,7 @@ func (s *Server) flushDNS() {
 // label) is qualified with the zone; a fully qualified name inside the
 // zone is kept; a fully qualified name outside the zone is replaced by its
 // first label in the zone (the server only updates its own zone, and RFC
-// 4704 §6 lets the server "modify the supplied name or substitute a
+// 4704 §6 lets the server "modify the supplied name or to substitute a
 // different name"); all of it in lower case. An empty name asks the server
 // for one: this server makes none up, so it answers N=1 (no updates).
 //

@@ -103,8 +103,7 @@ func (s *Server) checkLeasequery(x *exchange) verdict {
 		x.drop = DropLeasequeryOtherServer
 		return drop
 	}
-	// §4.2.1 (as ISC dhcpd and Kea read it): a LEASEQUERY without an
-	// OPTION_LQ_QUERY is not a query at all and is discarded. A query
+	// §4.2.1: and one that does not include an OPTION_LQ_QUERY. A query
 	// option that is present but truncated is answered MalformedQuery
 	// (leasequery below).
 	if x.msg.Options.GetOne(dhcpv6.OptionLQQuery) == nil {
@@ -118,9 +117,9 @@ func (s *Server) checkLeasequery(x *exchange) verdict {
 // It only reads the store: no binding is created, extended or removed, so
 // in Serve's group commit its answer never waits for a Sync.
 func (s *Server) leasequery(x *exchange) {
-	// §4.4 (server behaviour): the reply carries the transaction-id, the
+	// §4.4.1: the reply copies the transaction-id; it carries the
 	// server's Server Identifier and the requestor's Client Identifier
-	// (newReply).
+	// (newReply), without which a requestor MUST discard it (§4.2.2).
 	r := s.newReply(x, dhcpv6.MessageTypeLeaseQueryReply)
 	x.reply = r
 	fail := func(c statusCode, msg string) { r.AddOption(status(c, msg)) }
@@ -227,11 +226,12 @@ func (s *Server) holder(now time.Time, addr netip.Addr) (b *lease.Binding, known
 // clientData builds the OPTION_CLIENT_DATA for the client with raw DUID
 // duid at now, or nil when it holds no lease that is still valid.
 //
-// RFC 5007 §4.1.2.2: one OPTION_CLIENT_DATA per client and link; it MUST
-// hold all of the client's statefully assigned addresses and delegated
-// prefixes with a non-zero valid lifetime on the link, and minimally its
-// OPTION_CLIENTID, the OPTION_IAADDR and/or OPTION_IAPREFIX options and
-// OPTION_CLT_TIME. Lifetimes are what remains at now.
+// RFC 5007 §4.1.2.2: one OPTION_CLIENT_DATA per client and link; the
+// server MUST return all of the client's statefully assigned addresses
+// and delegated prefixes with a non-zero valid lifetime on the link.
+// §4.4.2: it MUST minimally hold the OPTION_CLIENTID, the OPTION_IAADDR
+// and/or OPTION_IAPREFIX options and OPTION_CLT_TIME. Lifetimes are what
+// remains at now.
 //
 // The store has no index by DUID, so this scans All(): O(bindings).
 // Leasequery is rare (a relay or access concentrator recovering state),

@@ -15,17 +15,18 @@ const (
 	// (RFC 4701 §3.3: 0x0002, "the client's DUID", for DHCPv6 the DUID of
 	// the Client Identifier option).
 	IdentifierDUID = 0x0002
-	// DigestSHA256 is the digest type code of SHA-256 (RFC 4701 §3.3, §7:
-	// 1 is SHA-256, the only one defined).
+	// DigestSHA256 is the digest type code of SHA-256 (RFC 4701 §3.4:
+	// "value 0 is reserved, and value 1 is SHA-256"; §7).
 	DigestSHA256 = 1
 )
 
 // DHCID returns the DHCID RDATA of a client with DUID duid and name fqdn
-// (RFC 4701 §3.3, §3.5): the identifier-type code (2 octets, 0x0002), the
-// digest type code (1 octet, 1) and SHA-256 over the identifier (the
-// DUID's octets) followed by the FQDN in canonical wire form (RFC 4701
-// §3.5: "the FQDN is represented in the canonical wire format" of RFC
-// 4034 §6.2, i.e. uncompressed and lower case).
+// (RFC 4701 §3.3, §3.5, §3.5.1): the identifier-type code (2 octets,
+// 0x0002), the digest type code (1 octet, 1) and SHA-256 over the
+// identifier (the DUID's octets) followed by the FQDN in canonical wire
+// form (RFC 4701 §3.5: "The FQDN is represented in the buffer in the
+// canonical wire format as described in [RFC 4034], Section 6.2", i.e.
+// uncompressed and lower case).
 func DHCID(duid []byte, fqdn string) ([]byte, error) {
 	wire := make([]byte, 256)
 	n, err := dns.PackDomainName(dns.Fqdn(strings.ToLower(fqdn)), wire, 0, nil, false)
@@ -42,7 +43,7 @@ func DHCID(duid []byte, fqdn string) ([]byte, error) {
 
 // DHCIDRR returns the DHCID record of duid and fqdn at fqdn with TTL ttl
 // (seconds). The RR's Digest field is the whole RDATA in base64 (the
-// presentation form, RFC 4701 §3.4).
+// presentation form, RFC 4701 §3.2).
 func DHCIDRR(duid []byte, fqdn string, ttl uint32) (*dns.DHCID, error) {
 	rd, err := DHCID(duid, fqdn)
 	if err != nil {

@@ -14,7 +14,8 @@
 // prerequisite "name is not in use" adds the AAAA and the DHCID; on
 // YXDOMAIN a second one with the prerequisite "a DHCID with this client's
 // value exists" replaces the AAAA RRset; NXRRSET there is a conflict (the
-// name belongs to another client): counted, and the name is left alone.
+// name belongs to another client, RFC 4703 §5.3.3): counted, and the name
+// is left alone.
 // Then the PTR in the reverse zone is replaced (the server owns it). A
 // forward update that fails or conflicts leaves the PTR alone.
 //

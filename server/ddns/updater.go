@@ -60,7 +60,8 @@ const (
 	// remove; other addresses still on the name).
 	Skipped
 	// Conflict: the DHCID prerequisite failed: the name belongs to
-	// another client (RFC 4703 §5.3.2, §5.5); the name is left alone.
+	// another client (RFC 4703 §5.3.2, §5.3.3, §5.5); the name is left
+	// alone.
 	Conflict
 	// Failed: the server refused the update (another RCODE), or it could
 	// not be built or its answer not verified.
@@ -403,8 +404,9 @@ func (u *Updater) answered(now time.Time, j *job, rcode int, out []*dns.Msg) []*
 		case dns.RcodeSuccess:
 			r.Outcome = OK
 		case dns.RcodeNXRrset:
-			// §5.3.2: the DHCID is another client's: the name is in
-			// use by another host; leave it (and the PTR) alone.
+			// §5.3.2: the DHCID is another client's (or there is
+			// none); §5.3.3: the updater SHOULD choose another FQDN or
+			// terminate with a failure: leave it (and the PTR) alone.
 			r.Outcome = Conflict
 		case dns.RcodeNameError:
 			// The name went away between the two updates: start over,
@@ -427,8 +429,9 @@ func (u *Updater) answered(now time.Time, j *job, rcode int, out []*dns.Msg) []*
 		case dns.RcodeNameError:
 			r.Outcome = Skipped // nothing left at the name
 		case dns.RcodeNXRrset:
-			// §5.5: "If the query fails, the updater MUST NOT delete the
-			// DNS name": another client's DHCID (or none) is there.
+			// §5.5: "If either request fails, the updater MUST NOT
+			// delete the FQDN": another client's DHCID (or none) is
+			// there.
 			r.Outcome = Conflict
 		}
 	case StepRemoveName:

@@ -422,8 +422,8 @@ func (r *runner) checkBulkRemoteID(c *Check) {
 // judgeBulkUnknown judges the answer to a query for a relay that made no
 // binding: one LEASEQUERY-REPLY without client data (Success, or no
 // status) and nothing after it (RFC 5460 §5.2.1: LEASEQUERY-DATA only when
-// more than one client is reported; §5.2.2: LEASEQUERY-DONE only after a
-// query that returned a binding).
+// more than one client is reported; §6.3: a LEASEQUERY-REPLY without any
+// bindings MUST NOT be followed by a LEASEQUERY-DONE).
 func judgeBulkUnknown(ms []*dhcpv6.Message, err error, xid dhcpv6.TransactionID, linger time.Duration) (check.Verdict, string) {
 	switch {
 	case err != nil && len(ms) == 0:
@@ -463,8 +463,13 @@ func (r *runner) checkBulkUnknownRelay(c *Check) {
 
 // checkBulkMaxConns opens BULK_LQ_MAX_CONNS connections, each asked one
 // query, then one more: RFC 5460 §7.1 says a server MUST be able to limit
-// its connections and SHOULD close those beyond BULK_LQ_MAX_CONNS at once.
-// Once one of the first closes, a new connection must be served again.
+// its accepted and active connections, with BULK_LQ_MAX_CONNS the default
+// (§7.4: it SHOULD be prepared to limit them and to close idle ones). The
+// RFC asks no immediate close of the one beyond the limit (§7.1's "SHOULD
+// BE closed immediately" is for connections from clients not permitted):
+// failing a server that leaves it open unanswered is this check's own
+// strictness. Once one of the first closes, a new connection must be
+// served again.
 func (r *runner) checkBulkMaxConns(c *Check) {
 	f, ok := r.bulkSetup(c)
 	if !ok {

@@ -45,17 +45,17 @@ func Encode(xid dhcpv6.TransactionID, requestor, client []byte) ([]byte, error) 
 		return nil, err
 	}
 	// §4.1.2.1: OPTION_LQ_QUERY is query-type (1 octet), link-address (16
-	// octets) and the query-options. link-address 0::0: the server finds
-	// the client's link itself (§4.3: a requestor that does not know the
-	// link sets it to 0::0).
+	// octets) and the query-options. link-address 0::0 ("unspecified"):
+	// the server finds the client's link itself (§4.1.2.1: it SHOULD
+	// search all of its links; §4.4.1: it MUST).
 	q := make([]byte, 0, 1+16+4+len(client))
 	q = append(q, queryByClientID)
 	q = append(q, netip.IPv6Unspecified().AsSlice()...)
 	q = append(q, dhcpv6.Options{&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionClientID, OptionData: client}}.ToBytes()...)
 	m := &dhcpv6.Message{MessageType: dhcpv6.MessageTypeLeaseQuery, TransactionID: xid}
-	// §4.3 (requestor behaviour): the requestor MUST include its own
+	// §4.3.1 (requestor behaviour): the requestor MUST include its own
 	// Client Identifier option (a server discards a LEASEQUERY without
-	// one, §4.2.1) and exactly one OPTION_LQ_QUERY.
+	// one, §4.2.1) and an OPTION_LQ_QUERY.
 	m.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionClientID, OptionData: requestor})
 	m.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionLQQuery, OptionData: q})
 	return m.ToBytes(), nil
@@ -106,8 +106,9 @@ func Decode(b []byte, xid dhcpv6.TransactionID, requestor, client []byte) ([]Lea
 	if m.TransactionID != xid {
 		return nil, fmt.Errorf("%w: transaction ID %s, want %s", ErrNotOurs, m.TransactionID, xid)
 	}
-	// §4.4 (server behaviour): the reply carries the requestor's Client
-	// Identifier; one naming another requestor answers someone else.
+	// §4.2.2: a requestor MUST discard a LEASEQUERY-REPLY without an
+	// OPTION_CLIENTID, or whose OPTION_CLIENTID is not the requestor's
+	// DUID: it answers someone else.
 	if id := m.Options.GetOne(dhcpv6.OptionClientID); id == nil || !bytes.Equal(id.ToBytes(), requestor) {
 		return nil, fmt.Errorf("%w: the reply's Client Identifier is not the requestor's", ErrNotOurs)
 	}
@@ -151,7 +152,8 @@ func clientData(b, client []byte) ([]Lease, error) {
 	if err := opts.FromBytes(b); err != nil {
 		return nil, fmt.Errorf("leasequery: malformed OPTION_CLIENT_DATA: %v", err)
 	}
-	// §4.1.2.2: the client data MUST hold the client's OPTION_CLIENTID.
+	// §4.4.2: the client data MUST minimally hold the client's
+	// OPTION_CLIENTID.
 	id := opts.GetOne(dhcpv6.OptionClientID)
 	if id == nil {
 		return nil, errors.New("leasequery: OPTION_CLIENT_DATA without the client's OPTION_CLIENTID")

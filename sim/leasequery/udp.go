@@ -13,7 +13,7 @@ import (
 )
 
 // ServerPort is where a requestor sends a LEASEQUERY: the servers' port
-// (RFC 5007 §4.3, RFC 9915 §7.2).
+// (RFC 5007 §4.2.2: "the server port, 547"; RFC 9915 §7.2).
 const ServerPort = 547
 
 // Result is the answer to one query: the client's leases (none: the
