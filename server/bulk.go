@@ -293,9 +293,8 @@ func (s *Server) bulkQuery(x *exchange, q lqQuery) []*dhcpv6.Message {
 		// that reports more than one client; §6.3: a LEASEQUERY-REPLY
 		// without any bindings MUST NOT be followed by a LEASEQUERY-DONE.
 		// With none, the LEASEQUERY-REPLY alone answers, without client
-		// data (§7.2, which adds that it SHOULD carry no
-		// OPTION_STATUS_CODE either: this one carries Success).
-		return fail(statusSuccess, "no active binding matches the query")
+		// data and (§7.2: SHOULD) without an OPTION_STATUS_CODE.
+		return []*dhcpv6.Message{r}
 	}
 	duids := make([]string, 0, len(byClient))
 	for d := range byClient {

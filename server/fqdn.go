@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -231,4 +232,10 @@ func (s *Server) dnsRemove(b lease.Binding) {
 		return
 	}
 	s.dns.changes = append(s.dns.changes, ddns.Change{Op: ddns.Remove, FQDN: b.FQDN, DUID: b.DUID, Addr: b.Lease.Addr()})
+}
+
+// requested reports whether m's Option Request options list c (called
+// only when the answer has an option to add: it allocates).
+func requested(m *dhcpv6.Message, c dhcpv6.OptionCode) bool {
+	return slices.Contains(m.Options.RequestedOptions(), c)
 }

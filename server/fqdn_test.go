@@ -57,6 +57,9 @@ func answerFQDN(m *dhcpv6.Message) (flags byte, name string, ok bool) {
 	return flags, name, true
 }
 
+// oroFQDN asks for the Client FQDN option back (RFC 4704 §6).
+var oroFQDN = dhcpv6.OptRequestedOption(dhcpv6.OptionFQDN)
+
 func changes(s *Server) []ddns.Change { return s.TakeDNSChanges(nil) }
 
 func addOf(n int, fqdn, addr string) ddns.Change {
@@ -71,7 +74,7 @@ func removeOf(n int, fqdn, addr string) ddns.Change {
 
 var _ = Describe("Client FQDN (RFC 4704)", func() {
 	solicit := func(s *Server, opts ...dhcpv6.Option) *dhcpv6.Message {
-		return send(s, t0, newMsg(dhcpv6.MessageTypeSolicit, append([]dhcpv6.Option{cid(1), elapsed(), naOpt(1)}, opts...)...))
+		return send(s, t0, newMsg(dhcpv6.MessageTypeSolicit, append([]dhcpv6.Option{cid(1), elapsed(), naOpt(1), oroFQDN}, opts...)...))
 	}
 	DescribeTable("the name and flags of the answer",
 		func(clientFlags byte, wire []byte, wantFlags byte, wantName string) {
@@ -102,6 +105,18 @@ var _ = Describe("Client FQDN (RFC 4704)", func() {
 		b, ok := s.Store().Get(lease.KeyOf(clientDUID(1).ToBytes(), 1, lease.NA))
 		Expect(ok).To(BeTrue())
 		Expect(b.FQDN).To(BeEmpty())
+	})
+
+	It("registers the name but leaves the option out of the answer when the client did not request it (RFC 4704 §6)", func() {
+		s := dnsServer()
+		adv := send(s, t0, newMsg(dhcpv6.MessageTypeSolicit, cid(1), elapsed(), naOpt(1), fqdnOpt(fqdnS, partial...)))
+		_, _, ok := answerFQDN(adv)
+		Expect(ok).To(BeFalse(), "no ORO entry for the Client FQDN option: none in the Advertise")
+		a := firstLease(adv)
+		rep := send(s, t0, newMsg(dhcpv6.MessageTypeRequest, cid(1), sidOf(s), elapsed(), naOpt(1, a), fqdnOpt(fqdnS, partial...)))
+		_, _, ok = answerFQDN(rep)
+		Expect(ok).To(BeFalse(), "nor in the Reply")
+		Expect(changes(s)).To(HaveLen(1), "the name is registered all the same")
 	})
 
 	It("ignores the option without a DNS configuration (as before)", func() {
@@ -159,7 +174,7 @@ var _ = Describe("DNS changes", func() {
 		GinkgoHelper()
 		adv := send(s, t0, newMsg(dhcpv6.MessageTypeSolicit, cid(1), elapsed(), naOpt(1), fqdnOpt(fqdnS, 2, 'h', '1')))
 		a := firstLease(adv)
-		rep := request(1, a, fqdnOpt(fqdnS, 2, 'h', '1'))
+		rep := request(1, a, fqdnOpt(fqdnS, 2, 'h', '1'), oroFQDN)
 		Expect(firstLease(rep)).To(Equal(a))
 		_, n, ok := answerFQDN(rep)
 		Expect(ok).To(BeTrue())

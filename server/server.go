@@ -561,8 +561,12 @@ func (s *Server) answer(x *exchange) verdict {
 		x.drop = DropStoreError
 		return drop
 	}
-	if x.fqdnReply != nil && v == answer {
-		x.reply.AddOption(x.fqdnReply) // RFC 4704 §6
+	if x.fqdnReply != nil && v == answer && requested(x.msg, dhcpv6.OptionFQDN) {
+		// RFC 4704 §6: "Servers MUST only include a Client FQDN option in
+		// ADVERTISE and REPLY messages if the client included a Client FQDN
+		// option and the Client FQDN option is requested by the Option
+		// Request option". The name is registered either way.
+		x.reply.AddOption(x.fqdnReply)
 	}
 	return v
 }

@@ -17,11 +17,27 @@ import (
 // (§18.2.1, §18.2.2, §18.2.4-§18.2.6), and an Information-request asks
 // for the Information Refresh Time (§21.23).
 var (
-	oroStateful  = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer, dhcpv6.OptionSolMaxRT)
+	oroStateful = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer, dhcpv6.OptionSolMaxRT)
+	// oroFQDN is oroStateful for a client that sends a Client FQDN option:
+	// it asks for the option too, or the server sends none back (RFC 4704
+	// §6: "only ... if ... the Client FQDN option is requested by the
+	// Option Request option").
+	oroFQDN      = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer, dhcpv6.OptionSolMaxRT, dhcpv6.OptionFQDN)
 	oroStateless = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer,
 		dhcpv6.OptionInformationRefreshTime, dhcpv6.OptionInfMaxRT)
 	optRapidCommit = &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit}
 )
+
+// sendsFQDN: RFC 4704 §5, a client includes the Client FQDN option only in
+// a Solicit, Request, Renew or Rebind (the messages the server registers or
+// refreshes a name by).
+func sendsFQDN(t dhcpv6.MessageType) bool {
+	switch t {
+	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
+		return true
+	}
+	return false
+}
 
 func iaidBytes(id uint32) [4]byte {
 	return [4]byte{byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
@@ -56,9 +72,12 @@ func (c *Client) build() {
 	}
 	c.ex.elapsedIdx = len(t)
 	t = append(t, dhcpv6.OptElapsedTime(0))
-	if c.ex.kind == dhcpv6.MessageTypeInformationRequest {
+	switch {
+	case c.ex.kind == dhcpv6.MessageTypeInformationRequest:
 		t = append(t, oroStateless)
-	} else {
+	case c.fqdnOpt != nil && sendsFQDN(c.ex.kind):
+		t = append(t, oroFQDN)
+	default:
 		t = append(t, oroStateful)
 	}
 	switch c.ex.kind {
@@ -101,13 +120,8 @@ func (c *Client) build() {
 		// §18.2.8: the IA_NA with the addresses declined.
 		t = c.appendIAsFor(t, c.declining)
 	}
-	switch c.ex.kind {
-	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
-		// RFC 4704 §5: the client includes the option in these messages
-		// (the ones the server registers or refreshes a name by).
-		if c.fqdnOpt != nil {
-			t = append(t, c.fqdnOpt)
-		}
+	if c.fqdnOpt != nil && sendsFQDN(c.ex.kind) {
+		t = append(t, c.fqdnOpt)
 	}
 	c.ex.tmpl = t
 }

@@ -466,10 +466,11 @@ func (r *runner) checkBulkUnknownRelay(c *Check) {
 // its accepted and active connections, with BULK_LQ_MAX_CONNS the default
 // (§7.4: it SHOULD be prepared to limit them and to close idle ones). The
 // RFC asks no immediate close of the one beyond the limit (§7.1's "SHOULD
-// BE closed immediately" is for connections from clients not permitted):
-// failing a server that leaves it open unanswered is this check's own
-// strictness. Once one of the first closes, a new connection must be
-// served again.
+// BE closed immediately" is for connections from clients not permitted),
+// so the extra connection passes refused, closed, or left unanswered (a
+// server that stops accepting at its limit leaves it in the kernel's
+// backlog); only an answer on it fails. Once one of the first closes, a
+// new connection must be served again.
 func (r *runner) checkBulkMaxConns(c *Check) {
 	f, ok := r.bulkSetup(c)
 	if !ok {
@@ -519,10 +520,10 @@ func (r *runner) checkBulkMaxConns(c *Check) {
 			return
 		}
 		if isTimeout(aerr) {
-			c.Verdict, c.Detail = Fail, fmt.Sprintf("%d connections open; connection %d was accepted and left open without an answer for %s (§7.1: SHOULD be closed at once)", server.BulkMaxConns, server.BulkMaxConns+1, r.opt.Timeout)
-			return
+			over = fmt.Sprintf("left without an answer for %s", r.opt.Timeout)
+		} else {
+			over = fmt.Sprintf("closed without an answer (%v)", aerr)
 		}
-		over = fmt.Sprintf("closed without an answer (%v)", aerr)
 	}
 	open[0].close()
 	open = open[1:]

@@ -121,7 +121,7 @@ var _ = g.Describe("Bulk Leasequery judges (RFC 5460 §5.2)", func() {
 		g.Entry("no answer", nil, errors.New("i/o timeout"), Fail, "no answer: i/o timeout"),
 	)
 
-	g.It("asks a query's bytes as RFC 5460 §5.3 lays them out", func() {
+	g.It("asks a query's bytes as RFC 5007 §4.1.2.1 lays them out", func() {
 		r := &runner{rng: rand.New(rand.NewPCG(1, 2)), next: 10}
 		q := r.bulkQuery(queryByLinkAddress, clientAddr)
 		lq := q.Options.GetOne(dhcpv6.OptionLQQuery).ToBytes()

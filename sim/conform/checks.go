@@ -45,7 +45,7 @@ var catalogue = []def{
 	{"bulk-lq-link-address", "Bulk Leasequery by link address: every relayed client on the link", (*runner).checkBulkLinkAddress},
 	{"bulk-lq-remote-id", "Bulk Leasequery by remote ID (RFC 4649): the one client behind the circuit", (*runner).checkBulkRemoteID},
 	{"bulk-lq-unknown-relay", "Bulk Leasequery for a relay with no binding: LEASEQUERY-REPLY without client data, no LEASEQUERY-DONE", (*runner).checkBulkUnknownRelay},
-	{"bulk-lq-max-conns", "Bulk Leasequery connection limit: BULK_LQ_MAX_CONNS (10) served, one more closed at once", (*runner).checkBulkMaxConns},
+	{"bulk-lq-max-conns", "Bulk Leasequery connection limit: BULK_LQ_MAX_CONNS (10) served, one more not served, a new one served once one closes", (*runner).checkBulkMaxConns},
 }
 
 // IDs lists the check IDs in the order they run.

@@ -112,6 +112,10 @@ func Decode(b []byte, xid dhcpv6.TransactionID, requestor, client []byte) ([]Lea
 	if id := m.Options.GetOne(dhcpv6.OptionClientID); id == nil || !bytes.Equal(id.ToBytes(), requestor) {
 		return nil, fmt.Errorf("%w: the reply's Client Identifier is not the requestor's", ErrNotOurs)
 	}
+	// §4.2.2: ... and one without an OPTION_SERVERID.
+	if m.Options.GetOne(dhcpv6.OptionServerID) == nil {
+		return nil, fmt.Errorf("%w: the reply has no Server Identifier", ErrNotOurs)
+	}
 	// §4.1.3: a Status Code other than Success says why the query was not
 	// answered.
 	if o := m.Options.GetOne(dhcpv6.OptionStatusCode); o != nil {

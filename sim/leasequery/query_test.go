@@ -166,7 +166,7 @@ var _ = Describe("RFC 5007 query by client ID against the builtin server core", 
 		Expect(err).To(MatchError(ContainSubstring("UnknownQueryType (7)")))
 	})
 
-	It("says a reply with another transaction ID or for another requestor is not the answer (ErrNotOurs), so the socket keeps waiting", func() {
+	It("says a reply with another transaction ID, for another requestor or without a Server ID is not the answer (ErrNotOurs, RFC 5007 §4.2.2), so the socket keeps waiting", func() {
 		bind(s, t0, clientDUID(1), false)
 		xid := dhcpv6.TransactionID{0, 0, 6}
 		q, err := leasequery.Encode(xid, requestor, clientDUID(1))
@@ -179,6 +179,11 @@ var _ = Describe("RFC 5007 query by client ID against the builtin server core", 
 		Expect(err).To(MatchError(leasequery.ErrNotOurs))
 		_, err = leasequery.Decode([]byte{1, 2}, xid, requestor, clientDUID(1))
 		Expect(err).To(MatchError(leasequery.ErrNotOurs))
+		m, err := dhcpv6.MessageFromBytes(b)
+		Expect(err).NotTo(HaveOccurred())
+		m.Options.Del(dhcpv6.OptionServerID)
+		_, err = leasequery.Decode(m.ToBytes(), xid, requestor, clientDUID(1))
+		Expect(err).To(MatchError(ContainSubstring("no Server Identifier")))
 	})
 
 	It("refuses client data about another client than the one asked about", func() {
@@ -195,6 +200,7 @@ var _ = Describe("RFC 5007 query by client ID against the builtin server core", 
 		xid := dhcpv6.TransactionID{0, 0, 9}
 		m := &dhcpv6.Message{MessageType: dhcpv6.MessageTypeLeaseQueryReply, TransactionID: xid}
 		m.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionClientID, OptionData: requestor})
+		m.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionServerID, OptionData: []byte{0, 3, 0, 1, 2, 0, 0, 0, 0, 1}})
 		links := append(netip.MustParseAddr("2001:db8:1::1").AsSlice(), netip.MustParseAddr("2001:db8:2::1").AsSlice()...)
 		m.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionLQClientLink, OptionData: links})
 		_, err := leasequery.Decode(m.ToBytes(), xid, requestor, clientDUID(1))
