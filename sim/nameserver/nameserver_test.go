@@ -253,6 +253,18 @@ var _ = Describe("ReadUpdates", func() {
 		Expect(withoutTimes(ups)).To(Equal([]nameserver.Update{golden[0], golden[2], golden[4]}))
 	})
 
+	It("reads the updates BIND's update-quota dropped (a returning server's burst of removals, captured from a run)", func() {
+		ups, skipped, err := nameserver.ReadUpdates("testdata/update-quota.log")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(skipped).To(BeZero())
+		Expect(ups).To(HaveLen(3))
+		for _, u := range ups {
+			Expect(u.Outcome).To(Equal("quota"))
+			Expect(u.Zone).To(Equal("lab.example."))
+			Expect(u.Source).To(Equal(netip.MustParseAddr("fd00:d6:53::1:0:1")))
+		}
+	})
+
 	It("says which file it could not open", func() {
 		_, _, err := nameserver.ReadUpdates("/nonexistent/update.log")
 		Expect(err).To(MatchError(ContainSubstring("/nonexistent/update.log")))

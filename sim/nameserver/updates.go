@@ -31,7 +31,8 @@ type Update struct {
 	// RCODE in lower case: "yxdomain" (RFC 4703 §5.3.1's first step found
 	// the name in use), "nxrrset" (another failed prerequisite),
 	// "refused" (allow-update denied it: unsigned, or another key),
-	// "notauth" (a zone BIND does not serve), "notzone", or a TSIG error
+	// "notauth" (a zone BIND does not serve), "notzone", "quota" (BIND's
+	// update-quota was full: dropped without an answer), or a TSIG error
 	// (RFC 8945 §5.2: "badkey" for a key BIND does not know, "badsig" for
 	// a wrong secret, "badtime").
 	Outcome string
@@ -59,8 +60,11 @@ var (
 	// dependent)' prerequisite not satisfied (NXRRSET)"
 	prereqRE = regexp.MustCompile(`^update unsuccessful: ([^/: ]+)(?:/([A-Z0-9]+))?: '([^']*)' prerequisite not satisfied \(([A-Z]+)\)$`)
 	// "update failed: update RR is outside zone (NOTZONE)", "update
-	// failed: other.example: not authoritative for update zone (NOTAUTH)"
-	failedRE  = regexp.MustCompile(`^update failed: (.*) \(([A-Z]+)\)$`)
+	// failed: other.example: not authoritative for update zone (NOTAUTH)",
+	// "update failed: too many DNS UPDATEs queued (quota reached)" (BIND's
+	// update-quota, 100 by default: the update is dropped unanswered, and
+	// the sender retries: Outcome "quota")
+	failedRE  = regexp.MustCompile(`^update failed: (.*) \(([A-Z]+|quota reached)\)$`)
 	notAuthRE = regexp.MustCompile(`^([^: ]+): not authoritative for update zone$`)
 	// security: "request has invalid signature: TSIG other.lab.example:
 	// tsig verify failure (BADKEY)"
@@ -175,7 +179,7 @@ func ReadUpdates(path string) ([]Update, int, error) {
 			}
 			if f := failedRE.FindStringSubmatch(msg); f != nil && zone == "" {
 				// refused before a zone was found for it (NOTAUTH)
-				u := Update{Outcome: strings.ToLower(f[2])}
+				u := Update{Outcome: failedOutcome(f[2])}
 				if n := notAuthRE.FindStringSubmatch(f[1]); n != nil {
 					u.Zone = fqdn(n[1])
 				}
@@ -213,7 +217,7 @@ func ReadUpdates(path string) ([]Update, int, error) {
 				delete(open, key)
 			case failedRE.MatchString(msg):
 				u := current(zone)
-				u.Outcome = strings.ToLower(failedRE.FindStringSubmatch(msg)[2])
+				u.Outcome = failedOutcome(failedRE.FindStringSubmatch(msg)[2])
 				delete(open, key)
 			default:
 				skipped++
@@ -226,4 +230,13 @@ func ReadUpdates(path string) ([]Update, int, error) {
 		return out, skipped, fmt.Errorf("nameserver: update log %s: %w", path, err)
 	}
 	return out, skipped, nil
+}
+
+// failedOutcome is the Outcome of an "update failed" line: its RCODE in
+// lower case, or "quota" when BIND's update-quota dropped it.
+func failedOutcome(why string) string {
+	if why == "quota reached" {
+		return "quota"
+	}
+	return strings.ToLower(why)
 }
