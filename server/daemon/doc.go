@@ -24,4 +24,11 @@
 // (dhcpd -6, lease6 journal), dnsmasq.go (lease file lines), wide.go
 // (dhcp6s in a private mount namespace; no lease file), coredhcp.go
 // (pinned module build in the user's cache; PD and static only).
+//
+// DNS (Spec.Config.DNS): the builtin server updates it itself (`d6lab serve
+// --ddns-*`, the TSIG key in a file beside the lease file); Kea through
+// kea-dhcp-ddns, which Instance.Companions runs beside kea-dhcp6; the
+// other kinds say in their notes that they do not. Kea always loads the
+// lease_cmds hook on a UNIX control socket (Instance.ControlSocket), where
+// the lab's Leasequery prober asks it.
 package daemon

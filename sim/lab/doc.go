@@ -7,4 +7,14 @@
 // population, the progress line) is a sim/session.Session, whose Close
 // tears it all down in its stated order: at the end, on error and when the
 // context is cancelled (SIGINT).
+//
+// A server's companions (daemon.Instance.Companions: Kea's kea-dhcp-ddns)
+// run in its namespace and share its fate: started before it, killed,
+// frozen, thawed and restarted with it (companion.go). A scenario's dns:
+// block adds BIND 9 (sim/nameserver) in a namespace of its own beside the
+// servers, started before them and sampled by zone transfer during the
+// run (dns.go); its leasequery: block adds the Leasequery prober, which
+// asks every running server where sampled clients are bound
+// (leasequery.go, sim/leasequery). Both record history events; the
+// checkers turn them into the report's dns and leasequery metrics.
 package lab
