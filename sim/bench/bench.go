@@ -155,6 +155,9 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := b.prepare(); err != nil {
 		return nil, err
 	}
+	// Kea's control socket, when it lies outside the run directory
+	// (/run/d6lab), goes with the lab (after the server: last-first).
+	ses.OnClose(func() error { return daemon.RemoveControlSocket(b.inst) })
 	if err := b.startServer(ctx); err != nil {
 		return nil, err
 	}

@@ -234,6 +234,11 @@ func (r *runner) stop(nd *node) {
 func (r *runner) stopAll() {
 	for _, nd := range r.nodes {
 		r.stop(nd)
+		if nd.inst != nil {
+			// Kea's control socket, when it lies outside the node's
+			// directory (/run/d6lab); every instance of a node uses one.
+			_ = daemon.RemoveControlSocket(nd.inst)
+		}
 	}
 }
 

@@ -290,6 +290,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		if err := prepare(lab, srv, i, opt); err != nil {
 			return nil, err
 		}
+		// On every path, not only at the end (collectBindings): Kea's
+		// control socket when it lies outside the run directory.
+		inst := srv.inst
+		ses.OnClose(func() error { return daemon.RemoveControlSocket(inst) })
 		if err := start(ctx, lab, srv); err != nil {
 			return nil, err
 		}
