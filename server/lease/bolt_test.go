@@ -273,6 +273,52 @@ func TestBoltRefusesCorruptFile(t *testing.T) {
 	}
 }
 
+// A lease file of format 1 (records without the FQDN and relay tail)
+// still loads, its bindings without those fields, and is marked format 2;
+// a record with a torn tail is corrupt.
+func TestBoltReadsFormat1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.leases")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bind("c1", 1, NA, "2001:db8::1/128", time.Hour)
+	if err := db.Update(func(tx *bolt.Tx) error {
+		m, _ := tx.CreateBucketIfNotExists(bucketMeta)
+		if err := m.Put(metaFormat, []byte{1}); err != nil {
+			return err
+		}
+		bs, _ := tx.CreateBucketIfNotExists(bucketBindings)
+		return bs.Put(encodeKey(b.Key()), encodeBinding(b)[:recordLen])
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	s := openBolt(t, path)
+	if got, ok := s.Get(b.Key()); !ok || !sameBinding(got, b) {
+		t.Fatalf("format 1 binding: Get = %+v, %v; want %+v", got, ok, b)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(metaFormat); len(v) != 1 || v[0] != boltFormat {
+			t.Errorf("format after a load: %v, want %d", v, boltFormat)
+		}
+		return nil
+	})
+	b.FQDN = "h1.lab.example."
+	rec := encodeBinding(b)
+	if _, err := decodeBinding(encodeKey(b.Key()), rec[:len(rec)-1]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a torn tail: %v, want ErrCorrupt", err)
+	}
+}
+
 // --- SIGKILL: what Put returned for is in the file. ---
 
 const helperEnv = "D6LAB_LEASE_HELPER_FILE"
