@@ -1,0 +1,54 @@
+package virtual_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"d6lab/scenarios"
+	"d6lab/sim/virtual"
+)
+
+// benchScenario plays scenarios/scale/FILE with n clients once per
+// iteration on the virtual engine (the engine alone: no analysis).
+func benchScenario(b *testing.B, file string, n int) {
+	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc.Clients.Count = n
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := virtual.RunScenario(sc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(e.Events())), "events/op")
+	}
+}
+
+// BenchmarkSplit24h: 10,000 clients, 24 h virtual, realistic lifetimes.
+func BenchmarkSplit24h(b *testing.B) { benchScenario(b, "split-24h.yaml", 10_000) }
+
+// BenchmarkIdentical24h: as BenchmarkSplit24h, identical model.
+func BenchmarkIdentical24h(b *testing.B) { benchScenario(b, "identical-24h.yaml", 10_000) }
+
+// BenchmarkUnique24h: as BenchmarkSplit24h, unique model.
+func BenchmarkUnique24h(b *testing.B) { benchScenario(b, "unique-24h.yaml", 10_000) }
+
+// BenchmarkSplitKill100k: scenarios/split-kill.yaml (65 s virtual) with
+// 100,000 clients, the run issue 15 starts from.
+func BenchmarkSplitKill100k(b *testing.B) {
+	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc.Clients.Count = 100_000
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := virtual.RunScenario(sc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(e.Events())), "events/op")
+	}
+}
