@@ -224,6 +224,7 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 	a.stateless(r, events, order)
 	a.life(r, events)
 	a.acquire(r, events, order)
+	r.Load = loadReport(r, events, order)
 	if len(lab.Files) > 0 {
 		a.serverState(r, lab, clientDUIDs(events))
 	}
@@ -321,7 +322,7 @@ func isLab(k history.Kind) bool {
 	case history.ServerStarted, history.ServerKilled, history.ServerFrozen, history.ServerThawed,
 		history.ServerRestarted, history.LinkCut, history.LinkHealed, history.LinkImpaired,
 		history.RunStarted, history.RunEnded, history.ClientsJoined, history.ClientsLeft,
-		history.LinkFlapped, history.AddressOccupied, history.ClientKind:
+		history.LinkFlapped, history.AddressOccupied, history.ClientKind, history.ServerLoad:
 		return true
 	}
 	return false

@@ -125,7 +125,7 @@ func (e *UnknownError) Error() string {
 // the JSON then).
 func (r *Report) optionalMissing(path string) bool {
 	group, _, _ := strings.Cut(path, ".")
-	return (group == "dns" && r.DNS == nil) || (group == "leasequery" && r.Leasequery == nil)
+	return (group == "dns" && r.DNS == nil) || (group == "leasequery" && r.Leasequery == nil) || (group == "load" && r.Load == nil)
 }
 
 // unknownReason says why the metric at path is null in r.
@@ -135,6 +135,12 @@ func (r *Report) unknownReason(path string) string {
 		return "the run has no DNS zone transfer (no dns: block)"
 	case group == "leasequery" && r.Leasequery == nil:
 		return "the run has no Leasequery prober round (no leasequery: block)"
+	case group == "load" && r.Load == nil:
+		return "the engine sampled no server load (only the virtual engine does)"
+	case group == "load" && strings.HasSuffix(path, "peak_mps") && r.Fault == nil:
+		return "the run has no fault"
+	case group == "load":
+		return "the steady window is empty: no time between the last binding before the fault and the fault"
 	case path == "dns.server_died":
 		return "the DNS server did not die"
 	case group == "leasequery" && r.Fault != nil && r.Affected > 0:

@@ -49,6 +49,10 @@ type Report struct {
 	Stateless Stateless `json:"stateless"` // stateless clients' configuration outage (stateless.go)
 	Life      Life      `json:"life"`      // releases, declines, confirms (life.go)
 	Acquire   Acquire   `json:"acquire"`   // first bindings: how fast (acquire.go)
+	// Load is the messages per second the servers received, steady and
+	// in the failover burst (load.go); nil when the engine sampled none
+	// (the netns engine does not).
+	Load *Load `json:"load,omitempty"`
 
 	// LeaseFiles and ServerState compare the servers' own lease files
 	// with the clients' history at End (state.go); empty when the engine

@@ -53,6 +53,13 @@ const (
 	// Cause. Clients without one are the simulated population. It is the
 	// one lab event with Client set.
 	ClientKind Kind = "client_kind"
+	// ServerLoad is the load the server named Server received: Detail
+	// holds how many DHCPv6 messages reached its protocol core in the one
+	// second of virtual time that ends at At ([At-1s, At)), in decimal.
+	// One event per server per second with traffic; none for a second in
+	// which it received nothing. The virtual engine records it (compact:
+	// a count, not the messages); the netns engine does not yet.
+	ServerLoad Kind = "server_load"
 )
 
 // DNS and Leasequery event kinds (emitted by the netns engine when a

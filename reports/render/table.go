@@ -53,6 +53,9 @@ func Summary(r *check.Report) []Row {
 		row("first binding p50/p99/max", percentiles(ac.BindS, false))
 		row("last first binding", fmt.Sprintf("+%s (never bound: %d)", sec(ac.LastS), ac.Never))
 	}
+	if l := r.Load; l != nil {
+		row("server load steady / peak", loadText(l))
+	}
 	row("fault", FaultText(r))
 	row("affected", strconv.Itoa(r.Affected))
 	rb := r.Rebind
@@ -466,4 +469,30 @@ func usageText(u map[string]check.Usage) string {
 		parts[i] = fmt.Sprintf("%s %.1fs %.0f MiB", n, u[n].CPUS, float64(u[n].MaxRSSKiB)/1024)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// loadText is the load row: "412 msg/s (s1 206, s2 206) / 1,024 msg/s
+// (s1 0, s2 1,024)", n/a for an unknown figure.
+func loadText(l *check.Load) string {
+	names := make([]string, 0, len(l.Servers))
+	for n := range l.Servers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	part := func(total *float64, of func(check.ServerMPS) *float64) string {
+		if total == nil {
+			return "n/a"
+		}
+		var per []string
+		for _, n := range names {
+			v := "n/a"
+			if x := of(l.Servers[n]); x != nil {
+				v = strconv.FormatFloat(*x, 'f', 1, 64)
+			}
+			per = append(per, n+" "+v)
+		}
+		return strconv.FormatFloat(*total, 'f', 1, 64) + " msg/s (" + strings.Join(per, ", ") + ")"
+	}
+	return part(l.SteadyMPS, func(s check.ServerMPS) *float64 { return s.SteadyMPS }) + " / " +
+		part(l.PeakMPS, func(s check.ServerMPS) *float64 { return s.PeakMPS })
 }

@@ -47,6 +47,7 @@ type Server struct {
 	state State    // Up, Frozen or Killed: the process
 	cut   bool     // the link, apart from the process (as in the netns engine)
 	queue []queued // datagrams received while frozen
+	recv  int      // messages its core handled in the current second (load.go)
 }
 
 type queued struct {
@@ -77,6 +78,7 @@ type Engine struct {
 	actions actionHeap
 	seq     int
 	out     []population.Outgoing
+	load    load // server load sampling (load.go)
 }
 
 // New returns an engine whose clock starts at start (zero: Epoch).
@@ -338,6 +340,7 @@ func (e *Engine) RunUntil(end time.Time) {
 		if !ok || next.After(end) {
 			break
 		}
+		e.load.tick(e, next)
 		e.now = next
 		for len(e.actions) > 0 && !e.actions[0].at.After(e.now) {
 			a := heap.Pop(&e.actions).(action)
@@ -398,6 +401,7 @@ func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
 		s.queue = append(s.queue, queued{pkt: append([]byte(nil), pkt...), src: src, multicast: mc})
 		return
 	}
+	s.recv++
 	reply, dst, ok := s.core.Handle(e.now, pkt, src, mc)
 	if ok && dst.Addr() == clientAddr.Addr() {
 		e.pop.Deliver(e.now, reply, s.Addr)

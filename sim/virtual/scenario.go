@@ -97,6 +97,7 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 		return nil, err
 	}
 	e.RunFor(sc.Duration)
+	e.load.flush(e)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	return e, actErr
 }
