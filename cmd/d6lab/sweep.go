@@ -1,0 +1,130 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"d6lab/scenarios"
+	"d6lab/sim/session"
+	"d6lab/sim/sweep"
+	"d6lab/sim/virtual"
+)
+
+func sweepCmd() *cobra.Command {
+	var (
+		vary    []string
+		models  []string
+		engine  string
+		out     string
+		clients int
+		workers int
+	)
+	c := &cobra.Command{
+		Use:   "sweep SCENARIO.yaml --vary lifetimes.FIELD=V,...[,lifetimes.FIELD=V,...]",
+		Short: "Run a grid of lifetimes in every model and chart server load against outage and re-acquisition",
+		Long: `sweep runs the cartesian product of the --vary values (lifetimes.t1, t2, preferred,
+valid: durations, or for t1, t2 and preferred ratios of valid such as 0.5v) in each
+of --models, on the virtual engine, GOMAXPROCS points at a time (--workers).
+Each point's scenario has the model's servers as d6lab compare builds them (s1 at
+Preference 255, s2 at 0, the model's pools and allocator), the scenario file's
+clients (--clients overrides the count), and the file's first kill, freeze or cut
+alone, at ramp + 2 x t1 (rounded up to a second); it lasts fault + valid + 30s.
+A lifetime no --vary names keeps the file's ratio to valid (preferred raised to t2
+when shorter). Every point is validated before any runs: a bad one is exit 2,
+naming the point and the field.
+It writes DIR/sweep.json (one row per point: the lifetimes and every numeric
+report metric, server load per server and in total) and DIR/sweep.html (per
+model, steady server load against outage p99 and re-acquisition p99 with the
+Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
+		Example: `  d6lab sweep scenarios/split-kill.yaml --clients 10000 \
+      --vary lifetimes.valid=60s,300s,900s,1800s,3600s,lifetimes.t1=0.25v,0.5v,0.8v,lifetimes.t2=0.8v`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if engine != "virtual" {
+				return badInput("--engine %q: sweep runs on the virtual engine only (netns: not yet)", engine)
+			}
+			if cmd.Flags().Changed("clients") && (clients < 1 || clients > scenarios.MaxClients) {
+				return badInput("--clients %d: want 1..%d", clients, scenarios.MaxClients)
+			}
+			if workers < 0 {
+				return badInput("--workers %d: want 0 (GOMAXPROCS) or more", workers)
+			}
+			axes, err := sweep.ParseVary(vary)
+			if err != nil {
+				return badInput("%v", err)
+			}
+			ms, err := sweep.Models(models)
+			if err != nil {
+				return badInput("%v", err)
+			}
+			base, err := scenarios.Load(args[0])
+			if err != nil {
+				return &exitError{code: exitBadInput, err: err}
+			}
+			if err := virtual.Check(base); err != nil {
+				return badInput("%s: %v", base.Name, err)
+			}
+			pts, err := sweep.Plan(base, axes, ms, clients)
+			if err != nil {
+				return badInput("%v", err)
+			}
+			n := base.Clients.Count
+			if clients > 0 {
+				n = clients
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			w := cmd.ErrOrStderr()
+			prog := session.NewProgress(w, isTerminal(w))
+			var done atomic.Int64
+			prog.Logf("sweep %s: %d grid points x %d models = %d runs, %d clients each, %d at a time",
+				base.Name, len(pts)/len(ms), len(ms), len(pts), n, cmp.Or(workers, runtime.GOMAXPROCS(0)))
+			prog.Start(10*time.Minute, 10*time.Second, func(el time.Duration) string {
+				return fmt.Sprintf("sweep: %d/%d runs, %s", done.Load(), len(pts), el.Truncate(time.Second))
+			})
+			t0 := time.Now()
+			rows, err := sweep.Run(ctx, pts, sweep.Options{Workers: workers, Done: func(p sweep.Point, k int, wall time.Duration) {
+				done.Store(int64(k))
+				prog.Logf("%d/%d %s %s: %s", k, len(pts), p.Model, sweep.Label(p.Lifetimes), wall.Round(time.Millisecond))
+			}})
+			prog.End()
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return &exitError{code: exitInterrupted, err: errors.New("sweep: interrupted")}
+				}
+				return labFailed(err)
+			}
+			var names []string
+			for _, m := range ms {
+				names = append(names, string(m))
+			}
+			s := &sweep.Sweep{Scenario: base.Name, File: base.File, Engine: engine, Clients: n, Models: names,
+				Vary: sweep.AxisStrings(axes), Rule: sweep.FaultRule, WallS: time.Since(t0).Seconds(), Rows: rows}
+			if err := sweep.Save(out, s); err != nil {
+				return outputFailed(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d runs in %.1f s; wrote %s and %s\n", len(rows), s.WallS,
+				filepath.Join(out, sweep.JSONFile), filepath.Join(out, sweep.HTMLFile))
+			return nil
+		},
+	}
+	c.Flags().StringArrayVar(&vary, "vary", nil, "the grid: lifetimes.FIELD=V,V,...,lifetimes.FIELD=V,... (durations, or ratios of valid: 0.5v); repeatable")
+	c.Flags().StringSliceVar(&models, "models", []string{"split", "unique", "identical"}, "models to run each point in: "+strings.Join([]string{"split", "unique", "identical"}, ","))
+	c.Flags().StringVar(&engine, "engine", "virtual", "virtual (netns: not yet)")
+	c.Flags().StringVarP(&out, "out", "o", "out/sweep", "output directory")
+	c.Flags().IntVar(&clients, "clients", 0, "simulated clients per run (default: the scenario's clients.count)")
+	c.Flags().IntVar(&workers, "workers", 0, "runs at once (0: GOMAXPROCS)")
+	return c
+}

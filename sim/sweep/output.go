@@ -1,0 +1,70 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Files a sweep writes into its output directory.
+const (
+	JSONFile = "sweep.json"
+	HTMLFile = "sweep.html"
+)
+
+// Sweep is sweep.json: what was swept and one row per point.
+type Sweep struct {
+	Scenario string   `json:"scenario"` // the base scenario's name
+	File     string   `json:"file,omitempty"`
+	Engine   string   `json:"engine"`
+	Clients  int      `json:"clients"`
+	Models   []string `json:"models"`
+	Vary     []string `json:"vary"` // the axes as given: "lifetimes.valid=60s,300s"
+	// Rule states how each point's fault and duration were chosen.
+	Rule  string  `json:"rule"`
+	WallS float64 `json:"wall_s"` // the whole sweep, wall time
+	Rows  []Row   `json:"rows"`
+}
+
+// FaultRule is Sweep.Rule.
+const FaultRule = "fault (the scenario's first kill, freeze or cut) at ramp + 2*t1 rounded up to a whole second; duration fault + valid + 30s; servers, link and pools as d6lab compare builds each model"
+
+// AxisStrings renders axes the way --vary takes them.
+func AxisStrings(axes []Axis) []string {
+	var out []string
+	for _, a := range axes {
+		s := a.Field + "="
+		for i, v := range a.Values {
+			if i > 0 {
+				s += ","
+			}
+			s += v.String()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Save writes sweep.json and sweep.html into dir (created if needed).
+func Save(dir string, s *Sweep) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sweep: encode %s: %w", JSONFile, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, JSONFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	var h bytes.Buffer
+	if err := HTML(&h, s); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, HTMLFile), h.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	return nil
+}
