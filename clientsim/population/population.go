@@ -202,7 +202,7 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 	for i := first; i < first+n; i++ {
 		if err := p.build(i); err != nil {
 			p.clients, p.begun, p.cur = p.clients[:first], p.begun[:first], p.cur[:first]
-			p.timers.at, p.timers.pos = p.timers.at[:first], p.timers.pos[:first]
+			p.timers.truncate(first)
 			return first, err
 		}
 	}
