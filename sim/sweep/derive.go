@@ -30,8 +30,9 @@ func Fault(base *scenarios.Scenario) (scenarios.Action, error) {
 // binding, so the window from the last binding to the fault (the steady
 // window of the load metric, check.Load) spans about 2 T1 minus the ramp:
 // each client's first renewal falls in it and most clients' second one,
-// whatever T1 is; the fault then meets the clients in every phase of
-// their leases.
+// whatever T1 is. With a ramp short against T1 the fault comes just
+// after most clients' second renewal: the worst phase, whose Renew to the
+// dead server waits until T2 to Rebind (re-acquisition about T2).
 func FaultAt(ramp, t1 time.Duration) time.Duration {
 	return (ramp + 2*t1 + time.Second - 1).Truncate(time.Second)
 }
