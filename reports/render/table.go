@@ -211,6 +211,16 @@ func CompareRows(runs []*check.Report) []CompareRow {
 	line("undecided", func(r *check.Report) string { return strconv.Itoa(r.Rebind.Undecided) })
 	line("affected", func(r *check.Report) string { return strconv.Itoa(r.Affected) })
 	line("bound", func(r *check.Report) string { return strconv.Itoa(r.Bound) })
+	if slices.ContainsFunc(runs, func(r *check.Report) bool { return r.Load != nil }) {
+		mps := func(r *check.Report, of func(*check.Load) *float64) string {
+			if r.Load == nil || of(r.Load) == nil {
+				return "n/a"
+			}
+			return strconv.FormatFloat(*of(r.Load), 'f', 1, 64) + " msg/s"
+		}
+		line("steady server load", func(r *check.Report) string { return mps(r, func(l *check.Load) *float64 { return l.SteadyMPS }) })
+		line("peak server load", func(r *check.Report) string { return mps(r, func(l *check.Load) *float64 { return l.PeakMPS }) })
+	}
 	dnsCompareRows(runs, line)
 	// with real clients: each kind's own figures (KindRows has them all)
 	for _, kind := range kindsIn(runs) {
