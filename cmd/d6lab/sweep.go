@@ -91,6 +91,8 @@ Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
 			var done atomic.Int64
 			prog.Logf("sweep %s: %d grid points x %d models = %d runs, %d clients each, %d at a time",
 				base.Name, len(pts)/len(ms), len(ms), len(pts), n, cmp.Or(workers, runtime.GOMAXPROCS(0)))
+			// The bar fills over 10 minutes, the time a 10,000-client
+			// sweep of 45 points should stay under; its label counts runs.
 			prog.Start(10*time.Minute, 10*time.Second, func(el time.Duration) string {
 				return fmt.Sprintf("sweep: %d/%d runs, %s", done.Load(), len(pts), el.Truncate(time.Second))
 			})
