@@ -289,7 +289,10 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 		if err := os.Remove(filepath.Join(dir, render.PcapFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, outputFailed(err)
 		}
-		e, err := virtual.RunScenario(sc)
+		e, err := virtual.RunScenarioContext(ctx, sc)
+		if errors.Is(err, context.Canceled) {
+			return nil, &exitError{code: exitInterrupted, err: fmt.Errorf("%s: interrupted", sc.Name)}
+		}
 		if errors.Is(err, virtual.ErrUnsupported) {
 			// A scenario the engine cannot play (another server kind, an
 			// impairment, dhcrelay) is bad input for it, not a failed lab.

@@ -117,7 +117,7 @@ func Run(ctx context.Context, pts []Point, opt Options) ([]Row, error) {
 			defer wg.Done()
 			for i := range jobs {
 				t0 := time.Now()
-				row, err := runPoint(pts[i])
+				row, err := runPoint(ctx, pts[i])
 				row.WallS = time.Since(t0).Seconds()
 				results <- result{i: i, row: row, err: err, wall: time.Since(t0)}
 			}
@@ -158,9 +158,10 @@ func Run(ctx context.Context, pts []Point, opt Options) ([]Row, error) {
 	return rows, nil
 }
 
-// runPoint plays one point and flattens its report.
-func runPoint(p Point) (Row, error) {
-	e, err := virtual.RunScenario(p.Scenario)
+// runPoint plays one point and flattens its report; ctx stops it
+// mid-run.
+func runPoint(ctx context.Context, p Point) (Row, error) {
+	e, err := virtual.RunScenarioContext(ctx, p.Scenario)
 	if err != nil {
 		return Row{}, err
 	}

@@ -1,6 +1,7 @@
 package virtual
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -61,6 +62,12 @@ func Check(sc *scenarios.Scenario) error {
 // engine cannot play fails before anything runs (ErrUnsupported); an
 // action that fails (sim.Apply) fails the run, which plays on to its end.
 func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
+	return RunScenarioContext(context.Background(), sc)
+}
+
+// RunScenarioContext is RunScenario stopped when ctx is done: it then
+// returns ctx's error (context.Canceled for an interrupted run).
+func RunScenarioContext(ctx context.Context, sc *scenarios.Scenario) (*Engine, error) {
 	if err := Check(sc); err != nil {
 		return nil, err
 	}
@@ -96,7 +103,9 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 	if err := e.SetPopulation(pcfg); err != nil {
 		return nil, err
 	}
-	e.RunFor(sc.Duration)
+	if err := e.RunUntilContext(ctx, e.now.Add(sc.Duration)); err != nil {
+		return nil, err
+	}
 	e.load.flush(e)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	return e, actErr
