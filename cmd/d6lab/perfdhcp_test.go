@@ -96,8 +96,12 @@ func checkExchanges(stats map[string]exchangeStats, names ...string) (answers in
 		Expect(sent).To(BeNumerically(">", 0), "%s: nothing sent", name)
 		Expect(recv).To(BeNumerically(">", 0), "%s: nothing received", name)
 		// Lost answers only (perfdhcp's drop-time is 1s; no timing
-		// bound on how fast the answers come).
-		Expect(drops).To(BeNumerically("<=", sent/100), "%s: more than 1%% dropped", name)
+		// bound on how fast the answers come). 1 % rounded up, and one
+		// at least: on two busy cores an answer the server sent (its
+		// counters say so) can reach perfdhcp after its 1 s, and a
+		// 1 % bound on a few dozen Releases would allow none.
+		allowed := max(int64(1), (sent+99)/100)
+		Expect(drops).To(BeNumerically("<=", allowed), "%s: %d of %d dropped, more than 1%% (%d allowed)", name, drops, sent, allowed)
 		// An Advertise or Reply without the lease asked for (an IA
 		// without IAADDR/IAPREFIX, or with a status code instead).
 		Expect(s.n("rejected leases")).To(BeZero(), "%s: perfdhcp rejected leases", name)

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -176,7 +175,10 @@ func pidWith(path string) int {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(b, []byte(path)) && !strings.HasPrefix(string(b), "go") {
+		// named itself (argv[0]), not named-checkconf, which Prepare runs
+		// on the same file just before.
+		argv0, _, _ := bytes.Cut(b, []byte{0})
+		if err == nil && bytes.Contains(b, []byte(path)) && string(argv0) == nameserver.NamedBinary {
 			return pid
 		}
 	}
