@@ -30,9 +30,10 @@ import (
 //     holds.
 //   - Abandoned: the AAAA records naming an address that no client holds
 //     at End plus the PTR records whose address no client holds
-//     (AbandonedAAAA, AbandonedPTR); AbandonedMax the most at any sample,
-//     each sample compared with the leases held at its instant; Samples
-//     the series (records, abandoned) per sample.
+//     (AbandonedAAAA, AbandonedPTR); AbandonedMax the most at any sample
+//     from the fault on (every sample when there is none), each sample
+//     compared with the leases held at its instant; Samples the series
+//     (records, abandoned) per sample.
 //   - StaleAtEnd: the clients that held an IA_NA address at some point
 //     and sent a name (every simulated client does; a real client counts
 //     when its name was ever in the zones) whose name's AAAA set at End
@@ -414,7 +415,12 @@ func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold fu
 				nA, nP = abandoned(t)
 				last, dirty = t, false
 			}
-			d.AbandonedMax = max(d.AbandonedMax, nA+nP)
+			if !a.faultFound || !t.Before(a.faultAt) {
+				// From the fault on: during the initial ramp a server's
+				// update can reach the zones a moment before its client
+				// records the binding, which is no failover's doing.
+				d.AbandonedMax = max(d.AbandonedMax, nA+nP)
+			}
 			d.Samples.AtS = append(d.Samples.AtS, float64(millis(t.Sub(a.start)))/1000)
 			d.Samples.Records = append(d.Samples.Records, len(zone))
 			d.Samples.Abandoned = append(d.Samples.Abandoned, nA+nP)
