@@ -155,6 +155,19 @@ var _ = Describe("DNS metrics", func() {
 		Expect(d.Samples.Abandoned).To(Equal([]int{0, 0, 0, 0}))
 	})
 
+	It("counts abandoned records at the samples from the fault on only (a record ahead of its client's binding during the ramp is not the failover's)", func() {
+		evs := run(60, join(
+			rr(true, 1, 1, addr(1)), xfer(1), // the server's update seen before the client's binding
+			bound(2, 1, addr(1), duidA, 100), xfer(3),
+			labEv(history.ServerKilled, 20, "a"),
+			xfer(24), rebound(30, 1, addr(1), duidB, 100), xfer(34),
+		)...)
+		d := check.Analyze(evs, lab).DNS
+		Expect(d.Samples.Abandoned[0]).To(BeNumerically(">", 0), "the series keeps the ramp's sample")
+		Expect(d.AbandonedMax).To(BeZero())
+		Expect(d.Abandoned).To(BeZero())
+	})
+
 	It("counts a second AAAA while the dead server's records stay, and none once it returns and removes them", func() {
 		evs := run(100, join(
 			bound(1, 1, addr(1), duidA, 40), rr(true, 2, 1, addr(1)), xfer(2),
