@@ -20,35 +20,7 @@ import (
 // quoting the end of its log, and one that times out, or whose ctx ends,
 // is killed (by PID) before the error returns.
 func StartCompanion(ctx context.Context, l *netns.Lab, node string, argv []string, logPath string, timeout time.Duration) (*netns.Process, error) {
-	before := logSize(logPath)
-	p, err := l.Start(node, argv, logPath)
-	if err != nil {
-		return nil, fmt.Errorf("start: %w", err)
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, berr := UDPBound(p.PID)
-		if ok {
-			return p, nil
-		}
-		if p.Exited() {
-			return nil, fmt.Errorf("exited at start (see %s): %s", logPath, logTail(readFrom(logPath, before)))
-		}
-		if time.Now().After(deadline) {
-			why := ""
-			if berr != nil {
-				why = ": " + berr.Error()
-			}
-			_ = l.Kill(p)
-			return nil, fmt.Errorf("no UDP socket bound after %s (see %s)%s: %s", timeout, logPath, why, logTail(readFrom(logPath, before)))
-		}
-		select {
-		case <-ctx.Done():
-			_ = l.Kill(p)
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return startReady(ctx, l, node, argv, logPath, timeout, "no UDP socket bound", UDPBound)
 }
 
 // UDPBound reports whether process pid holds a UDP socket bound to a port:

@@ -164,6 +164,15 @@ func (s *Session) Close() error {
 // sim/lab, sim/conform and sim/bench start every server kind with it;
 // argv is daemon.Instance.Command().
 func StartServer(ctx context.Context, l *netns.Lab, node string, argv []string, logPath string, timeout time.Duration) (*netns.Process, error) {
+	return startReady(ctx, l, node, argv, logPath, timeout, "not listening on port 547", daemon.Listening)
+}
+
+// startReady starts argv in node with its output appended to logPath and
+// polls ready(pid) every 20 ms for up to timeout. A process that exits
+// first fails at once quoting the end of its log; one that is not ready
+// in time (the error says notReady), or whose ctx ends, is killed (by
+// PID) before the error returns.
+func startReady(ctx context.Context, l *netns.Lab, node string, argv []string, logPath string, timeout time.Duration, notReady string, ready func(pid int) (bool, error)) (*netns.Process, error) {
 	before := logSize(logPath)
 	p, err := l.Start(node, argv, logPath)
 	if err != nil {
@@ -171,7 +180,7 @@ func StartServer(ctx context.Context, l *netns.Lab, node string, argv []string, 
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		ok, lerr := daemon.Listening(p.PID)
+		ok, rerr := ready(p.PID)
 		if ok {
 			return p, nil
 		}
@@ -180,11 +189,11 @@ func StartServer(ctx context.Context, l *netns.Lab, node string, argv []string, 
 		}
 		if time.Now().After(deadline) {
 			why := ""
-			if lerr != nil {
-				why = ": " + lerr.Error()
+			if rerr != nil {
+				why = ": " + rerr.Error()
 			}
 			_ = l.Kill(p)
-			return nil, fmt.Errorf("not listening on port 547 after %s (see %s)%s: %s", timeout, logPath, why, logTail(readFrom(logPath, before)))
+			return nil, fmt.Errorf("%s after %s (see %s)%s: %s", notReady, timeout, logPath, why, logTail(readFrom(logPath, before)))
 		}
 		select {
 		case <-ctx.Done():
