@@ -1,0 +1,105 @@
+package history_test
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/reports/history"
+)
+
+var _ = Describe("Log", func() {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	peer := 3
+	renewal := history.Event{At: t0.Add(30 * time.Minute), Kind: history.Renewed, Client: 7, DUID: "00030001020000000007",
+		Server: "0001000100000001aa", IA: history.IANA, IAID: 1, Lease: netip.MustParsePrefix("2001:db8::17/128"),
+		T1: 30 * time.Minute, T2: 48 * time.Minute, Preferred: time.Hour, Valid: 2 * time.Hour}
+	events := []history.Event{
+		{At: t0, Kind: history.RunStarted, Client: -1, Detail: "split-24h"},
+		{At: t0, Kind: history.ServerStarted, Client: -1, Server: "s1"},
+		renewal,
+		{At: t0.Add(time.Second), Kind: history.Bound, Client: 8, DUID: "0003000102", Server: "0001000100000001aa", IA: history.IANA, IAID: 1,
+			Lease: netip.MustParsePrefix("2001:db8::18/128"), T1: 30 * time.Minute, Valid: 2 * time.Hour, Tentative: 1100 * time.Millisecond},
+		{At: t0.Add(2 * time.Second), Kind: history.Renumbered, Client: 9, IA: history.IAPD, IAID: 2,
+			Lease: netip.MustParsePrefix("2001:db8:100::/56"), Old: netip.MustParsePrefix("2001:db8:200::/56"), Valid: time.Hour, Cause: history.CauseOldKept},
+		{At: t0.Add(3 * time.Second), Kind: history.Declined, Client: 10, Cause: history.CauseDAD, Peer: &peer, Lease: netip.MustParsePrefix("2001:db8::19/128")},
+		{At: t0.Add(4 * time.Second), Kind: history.ServerLoad, Client: -1, Server: "s1", Detail: "123"},
+		{At: t0.Add(5 * time.Second), Kind: "a kind of its own", Client: 11, Lease: netip.MustParsePrefix("10.0.0.0/8")},
+		{At: t0.Add(5*time.Second + 1), Kind: history.Refused, Client: 1 << 40, Cause: history.CauseNoBinding},                           // index beyond 32 bits
+		{At: t0.Add(6 * time.Second).In(time.FixedZone("x", 3600)), Kind: history.Expired, Client: 12},                                   // another zone
+		{At: time.Now(), Kind: history.Released, Client: 13},                                                                             // a monotonic reading
+		{At: t0.Add(7 * time.Second), Kind: history.Bound, Client: 14, Lease: netip.PrefixFrom(netip.MustParseAddr("2001:db8::1"), 200)}, // an invalid prefix
+		{At: t0.Add(8 * time.Second), Kind: history.Renumbered, Client: 15, Lease: netip.MustParsePrefix("2001:db8::1a/128"),
+			Old: netip.PrefixFrom(netip.MustParseAddr("2001:db8::1"), 129)}, // an invalid Old
+		{At: t0.Add(9 * time.Second), Kind: history.Bound, Client: 16, Lease: netip.PrefixFrom(netip.MustParseAddr("2001:db8::1:2"), 64)}, // host bits kept
+		{},
+	}
+
+	It("gives back exactly the events appended, odd ones included", func() {
+		var l history.Log
+		for _, e := range events {
+			l.Append(e)
+		}
+		Expect(l.Len()).To(Equal(len(events)))
+		for i, e := range events {
+			got := l.Event(i)
+			Expect(got == e || got.Peer == e.Peer && eqNoPeer(got, e)).To(BeTrue(), "event %d: %+v, want %+v", i, got, e)
+			Expect(got.Peer).To(BeIdenticalTo(e.Peer))
+		}
+		Expect(l.Slice()).To(Equal(events))
+	})
+
+	It("holds more events than one chunk, in order", func() {
+		var l history.Log
+		n := 1<<16 + 100
+		for i := range n {
+			e := renewal
+			e.At, e.Client, e.DUID = t0.Add(time.Duration(i)*time.Second), i, fmt.Sprintf("%08x", i)
+			l.Append(e)
+		}
+		Expect(l.Len()).To(Equal(n))
+		for _, i := range []int{0, 1<<16 - 1, 1 << 16, n - 1} {
+			e := l.Event(i)
+			Expect(e.Client).To(Equal(i))
+			Expect(e.DUID).To(Equal(fmt.Sprintf("%08x", i)))
+			Expect(e.At).To(Equal(t0.Add(time.Duration(i) * time.Second)))
+			Expect(e.Lease).To(Equal(renewal.Lease))
+		}
+	})
+
+	It("keeps a renewal in a record of 56 bytes and appends one without allocating", func() {
+		Expect(history.RecordSize).To(Equal(56))
+		var l history.Log
+		l.Append(renewal)
+		e := renewal
+		allocs := testing.AllocsPerRun(1000, func() {
+			e.At = e.At.Add(time.Second)
+			l.Append(e)
+		})
+		Expect(allocs).To(BeZero())
+		got := 0.0
+		allocs = testing.AllocsPerRun(1000, func() { got += float64(l.Event(500).Client) })
+		Expect(allocs).To(BeZero())
+	})
+
+	It("is a Source, as a plain slice is", func() {
+		var l history.Log
+		for _, e := range events[:7] {
+			l.Append(e)
+		}
+		for _, src := range []history.Source{&l, history.Events(events[:7])} {
+			Expect(src.Len()).To(Equal(7))
+			Expect(src.Event(2)).To(Equal(renewal))
+		}
+	})
+})
+
+// eqNoPeer compares two events field by field, Peer by pointer.
+func eqNoPeer(a, b history.Event) bool {
+	a.Peer, b.Peer = nil, nil
+	return a == b
+}
