@@ -59,12 +59,14 @@ func Check(opt Options) error {
 	if err := opt.Validate(); err != nil {
 		return err
 	}
-	a, err := daemon.Lookup(opt.Server)
-	if err != nil {
-		return err
-	}
-	if err := a.Installed(); err != nil {
-		return err
+	if opt.Server != Echo {
+		a, err := daemon.Lookup(opt.Server)
+		if err != nil {
+			return err
+		}
+		if err := a.Installed(); err != nil {
+			return err
+		}
 	}
 	if opt.Vs == "perfdhcp" {
 		if _, err := os.Stat(opt.Perfdhcp); err != nil {
@@ -81,7 +83,8 @@ func Check(opt Options) error {
 type bench struct {
 	opt   Options
 	lab   *netns.Lab
-	inst  *daemon.Instance
+	inst  *daemon.Instance // nil for Echo
+	argv  []string         // the server's command line
 	proc  *netns.Process
 	log   string // the server's log
 	dir   string // working directory
@@ -115,13 +118,12 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}
-	adapter, _ := daemon.Lookup(opt.Server)
 	b.rep = &Report{
-		Server: string(opt.Server), Version: adapter.Version(), Mode: "rate",
+		Server: string(opt.Server), Version: serverVersion(opt.Server), Mode: "rate",
 		Params: Params{
 			Exchange: opt.Exchange.String(), NA: opt.NA, PD: opt.PD, Clients: opt.Clients,
 			Renew: opt.Renew, Rebind: opt.Rebind, Release: opt.Release, Relay: opt.Relay,
-			DurationS: opt.Duration.Seconds(), TimeoutS: opt.Timeout.Seconds(), MaxDrops: opt.MaxDrops, Seed: opt.Seed,
+			DurationS: opt.Duration.Seconds(), TimeoutS: opt.Timeout.Seconds(), MaxDrops: opt.MaxDrops, MaxP99Ms: ms(opt.MaxP99), Seed: opt.Seed,
 		},
 		Machine: thisMachine(), Start: time.Now(), Steps: []Step{},
 	}
@@ -134,7 +136,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	// The session claims the prefix, builds the lab and tears it down
 	// (Close: the progress bar, every process, the namespaces, the claim).
 	ses, err := session.Open(session.Options{
-		Name: "bench", Binary: opt.Binary, FindBinary: opt.Server == deploy.Builtin, Prefix: opt.Prefix,
+		Name: "bench", Binary: opt.Binary, FindBinary: opt.Server == deploy.Builtin || opt.Server == Echo, Prefix: opt.Prefix,
 		Log: opt.Log, Terminal: opt.Terminal,
 	})
 	if err != nil {
@@ -157,7 +159,12 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	// Kea's control socket, when it lies outside the run directory
 	// (/run/d6lab), goes with the lab (after the server: last-first).
-	ses.OnClose(func() error { return daemon.RemoveControlSocket(b.inst) })
+	ses.OnClose(func() error {
+		if b.inst == nil {
+			return nil
+		}
+		return daemon.RemoveControlSocket(b.inst)
+	})
 	if err := b.startServer(ctx); err != nil {
 		return nil, err
 	}
@@ -184,7 +191,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 
 func (b *bench) describe() string {
 	if b.opt.Search {
-		return fmt.Sprintf("searching for the highest rate with drops <= %s, steps of %s", pct(b.opt.MaxDrops), b.opt.Step)
+		return fmt.Sprintf("searching for the highest rate with drops <= %s and p99 <= %v (and with drops alone), steps of %s", pct(b.opt.MaxDrops), b.opt.MaxP99, b.opt.Step)
 	}
 	return fmt.Sprintf("%.0f exchanges/s for %s", b.opt.Rate, b.opt.Duration)
 }
@@ -223,6 +230,9 @@ func (b *bench) serverConfig() (server.Config, error) {
 // its lease file in dir/server (durable: the builtin server's bbolt file,
 // Kea's memfile with persist).
 func (b *bench) prepare() error {
+	if b.opt.Server == Echo {
+		return b.prepareEcho()
+	}
 	cfg, err := b.serverConfig()
 	if err != nil {
 		return fmt.Errorf("bench: server config: %w", err)
@@ -243,13 +253,14 @@ func (b *bench) prepare() error {
 		return fmt.Errorf("bench: wipe %s's leases: %w", b.opt.Server, err)
 	}
 	b.rep.Notes = append(b.rep.Notes, b.inst.Notes...)
+	b.argv = b.inst.Command()
 	return nil
 }
 
 // startServer starts the prepared server in its namespace and waits until
 // it listens on port 547 (session.StartServer, up to 20 s).
 func (b *bench) startServer(ctx context.Context) error {
-	p, err := session.StartServer(ctx, b.lab, serverNode, b.inst.Command(), b.log, 20*time.Second)
+	p, err := session.StartServer(ctx, b.lab, serverNode, b.argv, b.log, 20*time.Second)
 	if err != nil {
 		return fmt.Errorf("bench: %s: %w", b.opt.Server, err)
 	}
@@ -278,8 +289,10 @@ func (b *bench) restartServer(ctx context.Context) error {
 	if err := b.stopServer(); err != nil {
 		return fmt.Errorf("bench: stop %s: %w", b.opt.Server, err)
 	}
-	if err := b.inst.Wipe(true); err != nil {
-		return fmt.Errorf("bench: wipe %s's leases: %w", b.opt.Server, err)
+	if b.inst != nil {
+		if err := b.inst.Wipe(true); err != nil {
+			return fmt.Errorf("bench: wipe %s's leases: %w", b.opt.Server, err)
+		}
 	}
 	return b.startServer(ctx)
 }
@@ -307,26 +320,26 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		steps = &b.rep.Perfdhcp.Steps
 	}
 	first := true
-	measure := func(ctx context.Context, rate float64) (bool, error) {
+	measure := func(ctx context.Context, rate float64) (Verdict, error) {
 		d := b.opt.Duration
 		if b.opt.Search {
 			d = b.opt.Step
 		}
 		if !first {
 			if err := sleep(ctx, b.opt.Settle); err != nil {
-				return false, err
+				return Verdict{}, err
 			}
 		}
 		first = false
 		if b.proc.Exited() {
 			b.logf("%s had exited (see %s); restarting it on its lease file", b.opt.Server, b.log)
 			if err := b.startServer(ctx); err != nil {
-				return false, err
+				return Verdict{}, err
 			}
 		}
 		quiet, err := b.quiesce(ctx)
 		if err != nil {
-			return false, err
+			return Verdict{}, err
 		}
 		b.steps++
 		b.prog.Start(d, 0, b.stepStatus(tool, len(*steps)+1, rate, d))
@@ -337,7 +350,7 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		s, err := run(ctx, rate, d)
 		b.prog.End()
 		if err != nil {
-			return false, err
+			return Verdict{}, err
 		}
 		if cpu1, t1 := netns.ProcessCPU(b.proc.PID); t0 == nil && t1 == nil {
 			s.ServerCPU = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
@@ -350,11 +363,11 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		}
 		s.Tool, s.Offered, s.QuietS = tool, rate, quiet.Seconds()
 		s.Limited = float64(s.Started) < 0.95*rate*math.Ceil(d.Seconds()*1000)/1000
-		s.Pass = !s.Limited && s.Drops <= b.opt.MaxDrops
+		v := judge(&s, b.opt.MaxDrops, b.opt.MaxP99)
 		*steps = append(*steps, s)
 		b.logf("%s", stepLine(len(*steps), s))
 		b.noteMaxRSS()
-		return s.Pass, nil
+		return v, nil
 	}
 	if !b.opt.Search {
 		_, err := measure(ctx, math.Round(b.opt.Rate))
@@ -369,17 +382,47 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 	if err != nil {
 		return err
 	}
-	b.logf("%s search %s after %d steps: highest passing rate %.0f/s (lowest failing %.0f/s)", tool, res.Outcome, res.Steps, res.Pass, res.Fail)
+	if tool == "perfdhcp" {
+		b.logf("perfdhcp search %s after %d steps: highest rate with drops <= %s %.0f/s (lowest failing %.0f/s)",
+			res.DropsOnly.Outcome, res.Steps, pct(b.opt.MaxDrops), res.DropsOnly.Pass, res.DropsOnly.Fail)
+		return nil
+	}
+	b.logf("%s search after %d steps: highest rate with drops <= %s and p99 <= %v %.0f/s (%s, lowest failing %.0f/s); with drops alone %.0f/s (%s, lowest failing %.0f/s)",
+		tool, res.Steps, pct(b.opt.MaxDrops), b.opt.MaxP99, res.Pass, res.Outcome, res.Fail, res.DropsOnly.Pass, res.DropsOnly.Outcome, res.DropsOnly.Fail)
 	return nil
 }
 
-// best picks the reported step: the highest passing offered rate, or with
-// none passing the last step.
-func best(steps []Step) (Step, bool) {
+// judge sets s.PassDrops, s.Pass and s.Failed and returns the verdict:
+// drops within maxDrops with the offered rate kept, and p99 latency within
+// maxP99. A step without a latency distribution (perfdhcp prints only
+// min/avg/max and the standard deviation per message pair, nothing a p99
+// can be read from) is judged by its drops alone.
+func judge(s *Step, maxDrops float64, maxP99 time.Duration) Verdict {
+	v := Verdict{
+		Drops:   !s.Limited && s.Drops <= maxDrops,
+		Latency: s.LatencyMs == nil || s.LatencyMs.P99 <= ms(maxP99),
+	}
+	var why []string
+	switch {
+	case s.Limited:
+		why = append(why, "tool-limited")
+	case !v.Drops:
+		why = append(why, "drops")
+	}
+	if !v.Latency {
+		why = append(why, "p99")
+	}
+	s.PassDrops, s.Pass, s.Failed = v.Drops, v.Pass(), strings.Join(why, "+")
+	return v
+}
+
+// best picks the reported step: the highest offered rate that passes
+// (pass(s)), or with none passing the last step.
+func best(steps []Step, pass func(Step) bool) (Step, bool) {
 	var b Step
 	found := false
 	for _, s := range steps {
-		if s.Pass && (!found || s.Offered > b.Offered) {
+		if pass(s) && (!found || s.Offered > b.Offered) {
 			b, found = s, true
 		}
 	}
@@ -389,9 +432,12 @@ func best(steps []Step) (Step, bool) {
 	return b, found
 }
 
+func passed(s Step) bool      { return s.Pass }
+func passedDrops(s Step) bool { return s.PassDrops }
+
 func (b *bench) summarize() {
 	r := b.rep
-	if s, ok := best(r.Steps); len(r.Steps) > 0 {
+	if s, ok := best(r.Steps, passed); len(r.Steps) > 0 {
 		r.Rate, r.Drops, r.MeanMs = s.Rate, s.Drops, s.MeanMs
 		if s.LatencyMs != nil {
 			r.LatencyMs = *s.LatencyMs
@@ -399,14 +445,23 @@ func (b *bench) summarize() {
 		r.CPU.ServerCores, r.CPU.GeneratorCores = s.ServerCPU, s.ToolCPU
 		if !ok && r.Mode == "search" {
 			r.Rate = 0
-			r.Notes = append(r.Notes, "the generator passed at no rate: the figures are those of its last step")
+			r.Notes = append(r.Notes, fmt.Sprintf("the generator passed at no rate (drops <= %s and p99 <= %v): the figures are those of its last step", pct(b.opt.MaxDrops), b.opt.MaxP99))
 		}
 		if s.Limited {
 			r.Notes = append(r.Notes, "the generator could not keep the offered rate at its reported step: the harness, not the server, was the limit there")
 		}
 	}
+	if s, ok := best(r.Steps, passedDrops); r.Mode == "search" && len(r.Steps) > 0 {
+		r.DropsOnly = &RateAt{Offered: s.Offered, Rate: s.Rate, Drops: s.Drops}
+		if s.LatencyMs != nil {
+			r.DropsOnly.P99Ms = s.LatencyMs.P99
+		}
+		if !ok {
+			r.DropsOnly.Rate = 0
+		}
+	}
 	if p := r.Perfdhcp; p != nil {
-		if s, ok := best(p.Steps); len(p.Steps) > 0 {
+		if s, ok := best(p.Steps, passedDrops); len(p.Steps) > 0 {
 			p.Rate, p.Drops, p.AvgMs = s.Rate, s.Drops, s.MeanMs
 			p.Exchanges = b.perfExchanges[s.Offered]
 			r.CPU.PerfdhcpServerCores, r.CPU.PerfdhcpCores = s.ServerCPU, s.ToolCPU
@@ -415,8 +470,12 @@ func (b *bench) summarize() {
 			}
 		}
 		p.Argv = b.perfArgv
+		gen := r.Rate
+		if r.DropsOnly != nil {
+			gen = r.DropsOnly.Rate
+		}
 		if p.Rate > 0 {
-			r.Ratio = r.Rate / p.Rate
+			r.Ratio = gen / p.Rate
 		}
 		if b.opt.Rebind > 0 {
 			r.Notes = append(r.Notes, "perfdhcp cannot Rebind: its runs have no Rebind mix")

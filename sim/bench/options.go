@@ -14,12 +14,16 @@ import (
 // Options describe one benchmark. Zero fields take the defaults that
 // SetDefaults fills.
 type Options struct {
-	// Server is the kind of server to measure.
+	// Server is the kind of server to measure: one of server/daemon's
+	// kinds, or Echo (the lab's ceiling: an answer per message, no DHCP
+	// work).
 	Server deploy.Kind
 	// Rate is the offered rate in exchanges/s of a fixed-rate run; with
 	// Search it is the first step's rate (0: DefaultSearch's start).
 	Rate float64
-	// Search looks for the highest rate with drops <= MaxDrops.
+	// Search looks for the highest rate with drops <= MaxDrops and p99
+	// latency <= MaxP99 (and, from the same steps, the highest with drops
+	// <= MaxDrops alone).
 	Search bool
 	// Duration is the length of a fixed-rate run (default 10 s); Step that
 	// of each search step (default 5 s); Settle the pause before each run
@@ -43,6 +47,10 @@ type Options struct {
 	// MaxDrops is the search's pass bound on the drop fraction (default
 	// 0.001, i.e. 0.1 %).
 	MaxDrops float64
+	// MaxP99 is the search's pass bound on the p99 latency of the main
+	// exchange (default 10 ms): a rate reached only by queueing requests
+	// for hundreds of milliseconds in a socket buffer does not pass.
+	MaxP99 time.Duration
 	// Timeout is how long an exchange may take before it is a drop, for
 	// the generator and for perfdhcp (-d): default 1 s, perfdhcp's own.
 	Timeout time.Duration
@@ -75,6 +83,7 @@ const (
 	DefaultSettle   = time.Second
 	DefaultClients  = 10_000
 	DefaultMaxDrops = 0.001
+	DefaultMaxP99   = 10 * time.Millisecond
 	DefaultTimeout  = time.Second
 )
 
@@ -97,6 +106,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxP99 == 0 {
+		o.MaxP99 = DefaultMaxP99
 	}
 	if o.Perfdhcp == "" {
 		o.Perfdhcp = PerfdhcpPath
@@ -133,8 +145,10 @@ func optErr(opt, format string, a ...any) error {
 // Validate checks the options (after SetDefaults) without touching the
 // system: no namespace, file or process is made.
 func (o Options) Validate() error {
-	if _, err := daemon.Lookup(o.Server); err != nil {
-		return optErr("server", "%v", err)
+	if o.Server != Echo {
+		if _, err := daemon.Lookup(o.Server); err != nil {
+			return optErr("server", "%v (or %s, the lab's ceiling)", err, Echo)
+		}
 	}
 	switch {
 	case !o.Search && o.Rate <= 0:
@@ -188,6 +202,9 @@ func (o Options) Validate() error {
 	}
 	if o.Timeout < 10*time.Millisecond || o.Timeout > time.Minute {
 		return optErr("timeout", "%v: want 10ms..1m", o.Timeout)
+	}
+	if o.MaxP99 < 100*time.Microsecond || o.MaxP99 > o.Timeout {
+		return optErr("max-p99", "%v: want 100µs..%v (the timeout: slower exchanges are drops)", o.MaxP99, o.Timeout)
 	}
 	if o.Search {
 		if err := o.SearchConfig.Validate(); err != nil {

@@ -24,10 +24,11 @@ var _ = Describe("Report", func() {
 			Steps: []bench.Step{{Tool: "d6lab", Offered: 24000, Rate: 24000, Pass: true, LatencyMs: &lat}},
 			Perfdhcp: &bench.PerfdhcpSummary{Rate: 12000, Drops: 0.0005, AvgMs: 0.7,
 				Steps: []bench.Step{{Tool: "perfdhcp", Offered: 12000, Rate: 12000, Pass: true}}},
-			Ratio:   2,
-			Params:  bench.Params{Exchange: "sarr", NA: true, Clients: 10000, MaxDrops: 0.001},
-			Machine: bench.Machine{CPUs: 2, Kernel: "6.1"},
-			CPU:     bench.CPU{ServerCores: 0.9, ServerMaxRSSKiB: 40960, GeneratorCores: 0.3},
+			DropsOnly: &bench.RateAt{Offered: 30000, Rate: 29990, Drops: 0.0008, P99Ms: 448},
+			Ratio:     2.5,
+			Params:    bench.Params{Exchange: "sarr", NA: true, Clients: 10000, MaxDrops: 0.001, MaxP99Ms: 10},
+			Machine:   bench.Machine{CPUs: 2, Kernel: "6.1"},
+			CPU:       bench.CPU{ServerCores: 0.9, ServerMaxRSSKiB: 40960, GeneratorCores: 0.3},
 		}
 	}
 
@@ -42,6 +43,8 @@ var _ = Describe("Report", func() {
 		Expect(m).To(HaveKeyWithValue("mode", "search"))
 		Expect(m).To(HaveKeyWithValue("rate", 24000.0))
 		Expect(m).To(HaveKeyWithValue("drops", 0.0002))
+		Expect(m["drops_only"]).To(Equal(map[string]any{"offered": 30000.0, "rate": 29990.0, "drops": 0.0008, "p99_ms": 448.0}))
+		Expect(m["params"]).To(HaveKeyWithValue("max_p99_ms", 10.0))
 		Expect(m["latency_ms"]).To(Equal(map[string]any{"p50": 0.4, "p90": 0.6, "p99": 1.2, "p999": 3.0, "max": 7.0}))
 		Expect(m["perfdhcp"]).To(HaveKeyWithValue("rate", 12000.0))
 		Expect(m["perfdhcp"]).To(HaveKeyWithValue("drops", 0.0005))
@@ -66,10 +69,14 @@ var _ = Describe("Report", func() {
 		var buf bytes.Buffer
 		Expect(rep().WriteTable(&buf)).To(Succeed())
 		out := buf.String()
-		Expect(out).To(MatchRegexp(`rate \(exchanges/s\)\s+24000\s+12000`))
-		Expect(out).To(MatchRegexp(`drops\s+0\.020%\s+0\.050%`))
+		Expect(out).To(ContainSubstring("bounds: drops 0.1%, p99 10 ms"))
+		Expect(out).To(MatchRegexp(`rate \(exchanges/s\)\s+24000\s+-`))
+		Expect(out).To(MatchRegexp(`drops\s+0\.020%\s+-`))
 		Expect(out).To(MatchRegexp(`latency p99 \(ms\)\s+1\.200\s+-`))
-		Expect(out).To(ContainSubstring("ratio d6lab/perfdhcp: 2.00x"))
+		Expect(out).To(MatchRegexp(`rate, drops alone \(/s\)\s+29990\s+12000`))
+		Expect(out).To(MatchRegexp(`drops there\s+0\.080%\s+0\.050%`))
+		Expect(out).To(MatchRegexp(`latency p99 there \(ms\)\s+448\.000`))
+		Expect(out).To(ContainSubstring("ratio d6lab/perfdhcp (drops alone): 2.50x"))
 	})
 
 	It("marks a step the load tool could not drive as failed", func() {
@@ -90,6 +97,7 @@ var _ = Describe("Options", func() {
 		Expect(o.Clients).To(Equal(bench.DefaultClients))
 		Expect(o.NA).To(BeTrue())
 		Expect(o.MaxDrops).To(Equal(0.001))
+		Expect(o.MaxP99).To(Equal(10 * time.Millisecond))
 		Expect(o.SearchConfig.Start).To(Equal(100.0), "--rate is the search's first step")
 	})
 	DescribeTable("rejects bad options, naming the option",
@@ -113,7 +121,14 @@ var _ = Describe("Options", func() {
 		Entry(nil, "vs", func(o *bench.Options) { o.Vs = "perfdhcp"; o.Exchange = load.RapidCommit }),
 		Entry(nil, "max-drops", func(o *bench.Options) { o.MaxDrops = 1 }),
 		Entry(nil, "timeout", func(o *bench.Options) { o.Timeout = time.Nanosecond }),
+		Entry(nil, "max-p99", func(o *bench.Options) { o.MaxP99 = time.Microsecond }),
+		Entry(nil, "max-p99", func(o *bench.Options) { o.MaxP99 = 2 * time.Second }),
 	)
+	It("accepts the echo, the lab's ceiling, as a server", func() {
+		o := bench.Options{Server: bench.Echo, Search: true}
+		o.SetDefaults()
+		Expect(o.Validate()).To(Succeed())
+	})
 	It("accepts a search without a rate", func() {
 		o := bench.Options{Server: "kea", Search: true}
 		o.SetDefaults()

@@ -24,14 +24,27 @@ type SearchConfig struct {
 }
 
 // DefaultSearch starts at 500/s, doubles up to 2,000,000/s, halves down
-// to 5/s, and stops when the bracket is within 5 % or after 24 steps.
+// to 5/s, and stops when both brackets are within 5 % or after 28 steps.
 func DefaultSearch() SearchConfig {
-	return SearchConfig{Start: 500, MinRate: 5, MaxRate: 2_000_000, Tolerance: 0.05, MaxSteps: 24}
+	return SearchConfig{Start: 500, MinRate: 5, MaxRate: 2_000_000, Tolerance: 0.05, MaxSteps: 28}
 }
 
+// Verdict is one step judged by the two criteria of a search.
+type Verdict struct {
+	// Drops: the drops stayed within the bound (and the load tool kept
+	// the offered rate).
+	Drops bool
+	// Latency: the p99 latency stayed within the bound.
+	Latency bool
+}
+
+// Pass reports whether the step passes the headline criterion: drops and
+// latency both within their bounds.
+func (v Verdict) Pass() bool { return v.Drops && v.Latency }
+
 // Measure runs one step at the offered rate (a whole number of
-// exchanges/s) and reports whether it passed (drops within the bound).
-type Measure func(ctx context.Context, rate float64) (pass bool, err error)
+// exchanges/s) and judges it.
+type Measure func(ctx context.Context, rate float64) (Verdict, error)
 
 // Outcome is how a search ended.
 type Outcome string
@@ -48,14 +61,22 @@ const (
 	OutOfSteps Outcome = "out-of-steps"
 )
 
-// SearchResult is the bracket a search ended with.
-type SearchResult struct {
-	// Pass is the highest offered rate that passed (0: none), Fail the
-	// lowest that failed (0: none).
+// Bracket is where one criterion's search ended: Pass the highest offered
+// rate that passed it (0: none), Fail the lowest that failed (0: none).
+type Bracket struct {
 	Pass    float64 `json:"pass"`
 	Fail    float64 `json:"fail"`
-	Steps   int     `json:"steps"`
 	Outcome Outcome `json:"outcome"`
+}
+
+// SearchResult is where a search ended. The embedded Bracket is the
+// headline: drops and p99 latency within their bounds. DropsOnly is the
+// same search judged by the drops alone (the criterion `d6lab bench` used
+// before it had a latency bound), kept as a second figure.
+type SearchResult struct {
+	Bracket
+	DropsOnly Bracket `json:"drops_only"`
+	Steps     int     `json:"steps"`
 }
 
 // ErrBadSearch is returned for a SearchConfig that cannot run.
@@ -72,66 +93,113 @@ func (cfg SearchConfig) Validate() error {
 	return nil
 }
 
-// Search finds the highest rate at which measure passes: an exponential
-// ramp from Start (doubling while it passes, halving while it fails), then
-// a bisection of the bracket, until the bracket is within Tolerance. It
-// assumes that passing is monotonic in the rate; noise only costs extra
-// steps, bounded by MaxSteps.
+// bracket is one criterion's state: lo the highest passing rate (0:
+// none yet), hi the lowest failing one (+Inf: none yet).
+type bracket struct{ lo, hi float64 }
+
+func newBracket() bracket { return bracket{hi: math.Inf(1)} }
+
+// next is the rate this bracket wants measured next, or the outcome when
+// it is done: an exponential ramp from Start (doubling while it passes,
+// halving while it fails), then a bisection until within Tolerance.
+func (b bracket) next(cfg SearchConfig) (float64, Outcome) {
+	switch {
+	case b.lo > 0 && !math.IsInf(b.hi, 1):
+		if b.hi-b.lo <= cfg.Tolerance*b.hi {
+			return 0, Converged
+		}
+		r := math.Round((b.lo + b.hi) / 2)
+		if r <= b.lo || r >= b.hi { // whole rates: nothing left between them
+			return 0, Converged
+		}
+		return r, ""
+	case math.IsInf(b.hi, 1): // ramping up
+		if b.lo == 0 {
+			return math.Round(cfg.Start), ""
+		}
+		if b.lo >= cfg.MaxRate {
+			return 0, ReachedMax
+		}
+		return math.Min(2*b.lo, math.Round(cfg.MaxRate)), ""
+	default: // lo == 0: ramping down
+		if b.hi <= cfg.MinRate {
+			return 0, NonePassed
+		}
+		return math.Max(math.Round(b.hi/2), math.Ceil(cfg.MinRate)), ""
+	}
+}
+
+// record narrows the bracket with a measurement at r. A rate outside the
+// open bracket (measured for the other criterion) says nothing new under
+// the monotonic assumption, or contradicts it (noise), and is ignored.
+func (b *bracket) record(r float64, pass bool) {
+	if r <= b.lo || r >= b.hi {
+		return
+	}
+	if pass {
+		b.lo = r
+	} else {
+		b.hi = r
+	}
+}
+
+func (b bracket) result(o Outcome) Bracket {
+	res := Bracket{Pass: b.lo, Outcome: o}
+	if !math.IsInf(b.hi, 1) {
+		res.Fail = b.hi
+	}
+	return res
+}
+
+// Search finds the highest rate at which a step passes both criteria
+// (Verdict.Pass), and the highest at which it passes the drops alone,
+// from the same steps: each step narrows both brackets. It narrows the
+// headline bracket first (an exponential ramp from Start, doubling while
+// it passes, halving while it fails, then a bisection until within
+// Tolerance), then the drops-only one, which starts from what the first
+// part measured (a server whose p99 breaks its bound at 16,000/s and whose
+// drops pass there starts its drops-only bracket at 16,000/s). It assumes
+// that passing is monotonic in the rate for each criterion; noise only
+// costs extra steps, bounded by MaxSteps (a bracket still open then ends
+// OutOfSteps).
 func Search(ctx context.Context, cfg SearchConfig, measure Measure) (SearchResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return SearchResult{}, err
 	}
 	var res SearchResult
-	lo, hi := 0.0, math.Inf(1) // highest pass, lowest fail
-	done := func(o Outcome) (SearchResult, error) {
-		res.Pass, res.Outcome = lo, o
-		if !math.IsInf(hi, 1) {
-			res.Fail = hi
-		}
-		return res, nil
+	both, drops := newBracket(), newBracket()
+	done := func(ob, od Outcome) SearchResult {
+		res.Bracket, res.DropsOnly = both.result(ob), drops.result(od)
+		return res
 	}
 	for {
-		var r float64
+		r, ob := both.next(cfg)
+		rd, od := drops.next(cfg)
 		switch {
-		case lo > 0 && !math.IsInf(hi, 1):
-			if hi-lo <= cfg.Tolerance*hi {
-				return done(Converged)
-			}
-			r = math.Round((lo + hi) / 2)
-			if r <= lo || r >= hi { // whole rates: nothing left between them
-				return done(Converged)
-			}
-		case math.IsInf(hi, 1): // ramping up
-			if lo == 0 {
-				r = math.Round(cfg.Start)
-			} else {
-				if lo >= cfg.MaxRate {
-					return done(ReachedMax)
-				}
-				r = math.Min(2*lo, math.Round(cfg.MaxRate))
-			}
-		default: // lo == 0: ramping down
-			if hi <= cfg.MinRate {
-				return done(NonePassed)
-			}
-			r = math.Max(math.Round(hi/2), math.Ceil(cfg.MinRate))
+		case ob != "" && od != "":
+			return done(ob, od), nil
+		case ob != "":
+			r = rd
 		}
 		if res.Steps >= cfg.MaxSteps {
-			return done(OutOfSteps)
+			return done(orOutOfSteps(ob), orOutOfSteps(od)), nil
 		}
-		pass, err := measure(ctx, r)
+		v, err := measure(ctx, r)
 		res.Steps++
 		if err == nil {
 			err = ctx.Err()
 		}
 		if err != nil {
-			res, _ = done(OutOfSteps)
-			return res, err
+			return done(OutOfSteps, OutOfSteps), err
 		}
-		if pass {
-			lo = r
-		} else {
-			hi = r
-		}
+		both.record(r, v.Pass())
+		drops.record(r, v.Drops)
 	}
+}
+
+func orOutOfSteps(o Outcome) Outcome {
+	if o == "" {
+		return OutOfSteps
+	}
+	return o
 }
