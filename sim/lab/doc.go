@@ -17,4 +17,9 @@
 // asks every running server where sampled clients are bound
 // (leasequery.go, sim/leasequery). Both record history events; the
 // checkers turn them into the report's dns and leasequery metrics.
+//
+// The server-load meter (load.go) counts the DHCPv6 messages that reach
+// each server node's link interface (sim/capture.Count), per second of the
+// run, for every server kind, and records them as history.ServerLoad
+// events, as the virtual engine does: the report's load metric.
 package lab

@@ -279,6 +279,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 
 	rec := &recorder{}
 	res = &Result{Prefix: opt.Prefix, Pcap: pcapPath}
+	states := newServerStates()
+	meter, err := startLoad(lab, servers, states) // server load (load.go), from before the servers start
+	if err != nil {
+		return nil, err
+	}
+	ses.OnClose(func() error { _, err := meter.stop(); return err })
 	if dnsSrv != nil {
 		// Before any DHCP server: they update it from their first
 		// binding on. Stopped after them (ses.OnClose order).
@@ -376,6 +382,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	})
 	cpu0 := netns.Rusage(unix.RUSAGE_SELF).CPU
 	res.Start = time.Now()
+	meter.begin(res.Start)
 	rec.add(history.Event{At: res.Start, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	if dnsSrv != nil {
 		dnsSrv.run() // zone samples and the watch on named, from now on
@@ -415,7 +422,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	if len(hosts) > 0 {
 		logf("lab %s: %d real clients started (%s)", opt.Prefix, len(hosts), realKinds(sc))
 	}
-	states := newServerStates()
 	if err := startLeasequery(ctx, ses, sc, servers, states, rec, res.Start); err != nil {
 		return nil, err
 	}
@@ -449,13 +455,20 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		dnsSrv.finish()
 	}
 	res.End = time.Now()
+	load, warn, err := meter.finish(res.End)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warn {
+		logf("lab %s: %s", opt.Prefix, w)
+	}
 	if err := finishReal(res.End); err != nil {
 		return nil, err
 	}
 	self := netns.Rusage(unix.RUSAGE_SELF)
 	res.ClientUsage = netns.Usage{CPU: self.CPU - cpu0, MaxRSSKiB: self.MaxRSSKiB}
 	rec.add(history.Event{At: res.End, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
-	res.Events = rec.snapshot()
+	res.Events = mergeLoad(rec.snapshot(), load)
 	if len(hosts) > 0 || dnsSrv != nil {
 		// The real clients' events were translated at the end, and the
 		// DNS updates read from named's log: put them in time order
