@@ -41,6 +41,7 @@ func serveCmd() *cobra.Command {
 		pdLen                                  int
 		cpuProfile                             string
 		preference                             int
+		echoMode                               bool
 		dnsFlags                               ddnsFlags
 	)
 	c := &cobra.Command{
@@ -72,6 +73,9 @@ message counters ("ddns sent N", ok, conflicts, failures, dropped, ...).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if iface == "" {
 				return badInput("--iface is required")
+			}
+			if echoMode {
+				return serveEcho(cmd, iface) // echo.go
 			}
 			if cfg.Pool.IsZero() {
 				return badInput("--pool is required (a prefix or first-last range)")
@@ -246,6 +250,8 @@ message counters ("ddns sent N", ok, conflicts, failures, dropped, ...).`,
 	f.DurationVar(&cfg.InfoRefresh, "info-refresh", 0, "Information Refresh Time sent to Information-request clients (RFC 9915 §21.23; 0: none, clients use IRT_DEFAULT)")
 	dnsFlags.add(f)
 	addBulkFlag(f)
+	f.BoolVar(&echoMode, "echo", false, "answer every message at once with a fixed answer, no DHCP work: the lab's ceiling for d6lab bench --server echo (other flags but --iface are ignored)")
+	_ = f.MarkHidden("echo")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file until the server stops")
 	_ = f.MarkHidden("cpuprofile")
 	return c
