@@ -164,7 +164,7 @@ var _ = Describe("Serve", func() {
 		st := res.Stats
 		Expect(st.Started).To(BeEquivalentTo(200))
 		Expect(st.Completed).To(Equal(st.Started), "%+v", st)
-		Expect(st.Failed + st.Dropped + st.Malformed + st.Unexpected).To(BeZero(), "%+v", st)
+		Expect(st.Failed+st.Dropped+st.Malformed+st.Unexpected).To(BeZero(), "%+v", st)
 		Expect(st.Kinds["renew"].Completed).To(BeNumerically(">", 0))
 		Expect(st.Kinds["release"].Completed).To(BeNumerically(">", 0))
 		Expect(c.Answered).To(Equal(c.Received))
