@@ -51,11 +51,20 @@ type Config struct {
 	// Solicit, Request, Renew and Rebind (client.Config.FQDN), for the
 	// servers to register in their zone.
 	SendFQDN bool
+
+	// InMemory hands each datagram over as the message itself
+	// (Outgoing.Msg), unencoded, for an in-memory link whose other end
+	// reads messages (the virtual engine): Outgoing.Payload is then nil.
+	// It applies without a Relay only; a relayed population encodes.
+	InMemory bool
 }
 
-// Outgoing is one encoded datagram to send.
+// Outgoing is one datagram to send: encoded in Payload, or, with
+// Config.InMemory, the client's message in Msg (Payload nil). Msg belongs
+// to the client that sent it and to the receiver: neither changes it.
 type Outgoing struct {
 	Payload []byte
+	Msg     *dhcpv6.Message
 	Dst     netip.AddrPort
 	Client  int // index of the sending client
 }
@@ -475,6 +484,24 @@ func (p *Population) Deliver(now time.Time, pkt []byte, src netip.AddrPort) {
 		}
 		return
 	}
+	p.deliver(now, m)
+}
+
+// DeliverMessage is Deliver for a message already decoded (an in-memory
+// link: the virtual engine). m is read, never changed, and may share its
+// options with the sender: the client keeps none of them to change later.
+// In relay mode the population takes datagrams only (Deliver).
+func (p *Population) DeliverMessage(now time.Time, m *dhcpv6.Message, src netip.AddrPort) {
+	p.recv++
+	if p.cfg.Relay != nil {
+		p.dropped[dropNotRelayed]++
+		return
+	}
+	p.deliver(now, m)
+}
+
+// deliver gives m to the client holding its transaction ID.
+func (p *Population) deliver(now time.Time, m *dhcpv6.Message) {
 	k := uint32(m.TransactionID[0])<<16 | uint32(m.TransactionID[1])<<8 | uint32(m.TransactionID[2])
 	i, ok := p.xids[k]
 	if !ok {
@@ -539,7 +566,11 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 			p.sent += uint64(len(p.cfg.Relay.Servers))
 			continue
 		}
-		p.outbox = append(p.outbox, Outgoing{Payload: d.Msg.ToBytes(), Dst: d.Dst, Client: i})
+		if p.cfg.InMemory {
+			p.outbox = append(p.outbox, Outgoing{Msg: d.Msg, Dst: d.Dst, Client: i})
+		} else {
+			p.outbox = append(p.outbox, Outgoing{Payload: d.Msg.ToBytes(), Dst: d.Dst, Client: i})
+		}
 		p.sent++
 	}
 	if p.cfg.Sink != nil {

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
@@ -49,10 +51,16 @@ type Server struct {
 	cut   bool     // the link, apart from the process (as in the netns engine)
 	queue []queued // datagrams received while frozen
 	recv  int      // messages its core handled in the current second (load.go)
+	// typed: the engine hands this server's core messages, not bytes
+	// (Engine.typed and every lifetime it sends a whole number of
+	// seconds, which is all the wire can say: typed).
+	typed bool
 }
 
+// queued is a datagram received while frozen: its bytes, or the message.
 type queued struct {
 	pkt       []byte
+	msg       *dhcpv6.Message
 	src       netip.AddrPort
 	multicast bool
 }
@@ -80,6 +88,10 @@ type Engine struct {
 	seq     int
 	out     []population.Outgoing
 	load    load // server load sampling (load.go)
+	// wire: every message crosses the link encoded and is decoded at the
+	// other end (SetWire); otherwise messages cross as Go values where
+	// that gives the same run (typed).
+	wire bool
 }
 
 // New returns an engine whose clock starts at start (zero: Epoch).
@@ -89,6 +101,13 @@ func New(start time.Time) *Engine {
 	}
 	return &Engine{now: start, byName: map[string]*Server{}}
 }
+
+// SetWire makes every message cross the link encoded and be decoded at
+// the other end, as on a socket (on), or cross as the Go value itself
+// where the encoding would change nothing the other end reads (off, the
+// default: no encoding, no decoding, no buffers; the same history, which
+// the specs check against on). Call it before SetPopulation.
+func (e *Engine) SetWire(on bool) { e.wire = on }
 
 // Now is the engine's virtual time.
 func (e *Engine) Now() time.Time { return e.now }
@@ -130,7 +149,21 @@ func (s *Server) boot(store lease.Store) error {
 		return fmt.Errorf("virtual: server %s: %w", s.Name, err)
 	}
 	s.core, s.store, s.state, s.queue = core, store, Up, nil
+	s.typed = wholeSeconds(s.cfg.T1, s.cfg.T2, s.cfg.Preferred, s.cfg.Valid, s.cfg.InfoRefresh)
 	return nil
+}
+
+// wholeSeconds reports whether every d is what the wire carries: a whole
+// number of seconds in 32 bits (RFC 9915 §21.4, §21.6, §21.23). The
+// encoder rounds any other value, so a server configured with one must
+// take the wire for its answers to read the same at the client.
+func wholeSeconds(ds ...time.Duration) bool {
+	for _, d := range ds {
+		if d < 0 || d%time.Second != 0 || d/time.Second > 1<<32-1 {
+			return false
+		}
+	}
+	return true
 }
 
 // SetPopulation puts the clients on the link; they start at the engine's
@@ -143,6 +176,12 @@ func (e *Engine) SetPopulation(cfg population.Config) error {
 			sink(ev)
 		}
 	}
+	// Messages cross as values unless SetWire asked for the wire. A
+	// relayed population encodes its Relay-forwards itself, and a Client
+	// FQDN option reads differently once decoded (insomniacslk parses it
+	// into a domain name and writes it back fully qualified), so those
+	// take the wire too.
+	cfg.InMemory = !e.wire && cfg.Relay == nil && !cfg.SendFQDN
 	p, err := population.New(cfg)
 	if err != nil {
 		return err
@@ -206,7 +245,11 @@ func (e *Engine) Thaw(name string) error {
 	s.state, s.queue = Up, nil
 	e.lab(history.ServerThawed, name, "")
 	for _, d := range q {
-		e.toServer(s, d.pkt, d.src, d.multicast)
+		if d.msg != nil {
+			e.toServerMsg(s, d.msg, d.src, d.multicast)
+		} else {
+			e.toServer(s, d.pkt, d.src, d.multicast)
+		}
 	}
 	return nil
 }
@@ -398,7 +441,11 @@ func (e *Engine) flush() {
 			mc := o.Dst.Addr().IsMulticast()
 			for _, s := range e.servers {
 				if mc && o.Dst.Port() == transport.ServerPort || o.Dst == s.Addr {
-					e.toServer(s, o.Payload, clientAddr, mc)
+					if o.Msg != nil {
+						e.toServerMsg(s, o.Msg, clientAddr, mc)
+					} else {
+						e.toServer(s, o.Payload, clientAddr, mc)
+					}
 				}
 			}
 		}
@@ -420,6 +467,33 @@ func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
 	reply, dst, ok := s.core.Handle(e.now, pkt, src, mc)
 	if ok && dst.Addr() == clientAddr.Addr() {
 		e.pop.Deliver(e.now, reply, s.Addr)
+	}
+}
+
+// toServerMsg is toServer for a client's message handed over as a value
+// (population.Config.InMemory): a server whose answers the wire would
+// change (typed false) gets it encoded, and its answer goes back decoded.
+func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, src netip.AddrPort, mc bool) {
+	if !s.typed {
+		e.toServer(s, m.ToBytes(), src, mc)
+		return
+	}
+	if s.cut || s.state == Killed {
+		return
+	}
+	if s.state == Frozen {
+		s.queue = append(s.queue, queued{msg: m, src: src, multicast: mc})
+		return
+	}
+	s.recv++
+	out, ok := s.core.HandleMessage(e.now, m, mc)
+	if !ok || server.ReplyAddr(src, m).Addr() != clientAddr.Addr() {
+		return
+	}
+	if r, isMsg := out.(*dhcpv6.Message); isMsg {
+		e.pop.DeliverMessage(e.now, r, s.Addr)
+	} else {
+		e.pop.Deliver(e.now, out.ToBytes(), s.Addr)
 	}
 }
 

@@ -68,10 +68,24 @@ func RunScenario(sc *scenarios.Scenario) (*Engine, error) {
 // RunScenarioContext is RunScenario stopped when ctx is done: it then
 // returns ctx's error (context.Canceled for an interrupted run).
 func RunScenarioContext(ctx context.Context, sc *scenarios.Scenario) (*Engine, error) {
+	return RunScenarioOptions(ctx, sc, Options{})
+}
+
+// Options change how RunScenarioOptions plays a scenario; the zero value
+// plays it as RunScenarioContext does.
+type Options struct {
+	// Wire: every message crosses the link encoded (Engine.SetWire), as
+	// on a socket; slower, and the same history.
+	Wire bool
+}
+
+// RunScenarioOptions is RunScenarioContext with options.
+func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Engine, error) {
 	if err := Check(sc); err != nil {
 		return nil, err
 	}
 	e := New(Epoch)
+	e.SetWire(opt.Wire)
 	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	for i, s := range sc.Servers {
 		cfg, err := sim.ServerConfig(sc, i)
