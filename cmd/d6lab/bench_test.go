@@ -122,6 +122,44 @@ var _ = Describe("d6lab bench", Label("bench", "netns", "perfdhcp"), func() {
 	})
 })
 
+var _ = Describe("d6lab bench --server echo", Label("bench", "netns"), func() {
+	BeforeEach(requireRoot)
+
+	It("answers every exchange of the generator through the lab, as a process in the server's namespace", func() {
+		dir := GinkgoT().TempDir()
+		prefix := benchPrefix()
+		cmd := exec.Command(d6labBin, "bench", "--server", "echo", "--rate", "500", "--duration", "2s",
+			"--pd", "--na", "--renew", "0.5", "--out", dir, "--prefix", prefix)
+		cmd.Env = append(os.Environ(), "CI=true")
+		out, err := cmd.CombinedOutput()
+		fmt.Fprintf(GinkgoWriter, "--- d6lab bench --server echo:\n%s", out)
+		Expect(err).NotTo(HaveOccurred(), "d6lab bench:\n%s", out)
+		Expect(string(out)).To(ContainSubstring("d6lab serve --echo listening"))
+		b, err := os.ReadFile(filepath.Join(dir, "bench.json"))
+		Expect(err).NotTo(HaveOccurred())
+		var rep struct {
+			Server string  `json:"server"`
+			Rate   float64 `json:"rate"`
+			Steps  []struct {
+				Started   int64  `json:"started"`
+				Completed int64  `json:"completed"`
+				Detail    string `json:"detail"`
+			} `json:"steps"`
+		}
+		Expect(json.Unmarshal(b, &rep)).To(Succeed())
+		Expect(rep.Server).To(Equal("echo"))
+		Expect(rep.Rate).To(BeNumerically(">", 0))
+		Expect(rep.Steps).To(HaveLen(1))
+		// Every answer is one the generator takes: none malformed,
+		// unexpected or refused (a refusal would leave the exchange
+		// uncompleted). A drop under a loaded machine is not the echo's
+		// doing, so completed is not required to equal started.
+		Expect(rep.Steps[0].Detail).To(BeEmpty())
+		Expect(rep.Steps[0].Completed).To(BeNumerically(">", rep.Steps[0].Started*9/10))
+		noNamespaces(prefix)
+	})
+})
+
 var _ = Describe("d6lab bench flags", func() {
 	DescribeTable("exit 2 before anything is created",
 		func(args ...string) {
@@ -142,5 +180,16 @@ var _ = Describe("d6lab bench flags", func() {
 		Entry("an unknown exchange", "--server", "builtin", "--rate", "10", "--exchange", "dora"),
 		Entry("an unknown tool", "--server", "builtin", "--rate", "10", "--vs", "dhcperf"),
 		Entry("--duration with --search", "--server", "builtin", "--search", "--duration", "5s"),
+		Entry("--max-p99 0", "--server", "builtin", "--search", "--max-p99", "0s"),
+		Entry("--max-p99 negative", "--server", "echo", "--search", "--max-p99", "-1ms"),
+		Entry("--max-p99 above --timeout", "--server", "builtin", "--search", "--max-p99", "2s"),
+		Entry("--max-p99 not a duration", "--server", "builtin", "--search", "--max-p99", "10"),
+		Entry("--summary of a directory without reports", "--summary", "/nonexistent-d6lab-bench"),
+		Entry("--summary with --server", "--summary", "/tmp", "--server", "builtin"),
 	)
+
+	It("names --max-p99 in its message", func() {
+		out, _ := exec.Command(d6labBin, "bench", "--server", "builtin", "--search", "--max-p99", "2s").CombinedOutput()
+		Expect(string(out)).To(ContainSubstring("--max-p99: 2s: want 100µs..1s"))
+	})
 })
