@@ -30,7 +30,7 @@ type Acquire struct {
 	Never int         `json:"never"`
 }
 
-func (a *analyzer) acquire(r *Report, events []history.Event, order []int32) {
+func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 	type state struct {
 		solicited bool
 		bound     bool  // a first binding is chosen (and not declined so far)
@@ -40,7 +40,8 @@ func (a *analyzer) acquire(r *Report, events []history.Event, order []int32) {
 	}
 	clients := map[int]*state{}
 	for _, idx := range order {
-		e := &events[idx]
+		ev := events.Event(int(idx))
+		e := &ev
 		if e.Client < 0 || e.At.Before(a.start) {
 			continue
 		}

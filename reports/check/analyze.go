@@ -147,16 +147,23 @@ func Analyze(events []history.Event, lab Lab) *Report {
 	return r
 }
 
-// AnalyzeSamples is Analyze that also returns the per-client samples the
-// report's percentiles summarise (for plotting their distribution).
-func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
-	r, s := analyze(events, lab)
-	r.ByKind = byKind(events, lab)
+// AnalyzeSource is AnalyzeSamples for a history read through a Source (a
+// history.Log, which a large run keeps instead of a slice): the same
+// report and samples as for the same events in a slice.
+func AnalyzeSource(src history.Source, lab Lab) (*Report, Samples) {
+	r, s := analyze(src, lab)
+	r.ByKind = byKind(src, lab)
 	return r, s
 }
 
+// AnalyzeSamples is Analyze that also returns the per-client samples the
+// report's percentiles summarise (for plotting their distribution).
+func AnalyzeSamples(events []history.Event, lab Lab) (*Report, Samples) {
+	return AnalyzeSource(history.Events(events), lab)
+}
+
 // analyze is AnalyzeSamples without the breakdown by client kind.
-func analyze(events []history.Event, lab Lab) (*Report, Samples) {
+func analyze(events history.Source, lab Lab) (*Report, Samples) {
 	order := timeOrder(events)
 	a := &analyzer{
 		byName:       map[string]int32{},
@@ -173,8 +180,8 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 	}
 	a.bounds(events, order, lab)
 	grants := 0
-	for i := range events {
-		switch events[i].Kind {
+	for i := range events.Len() {
+		switch events.Event(i).Kind {
 		case history.Bound, history.Renumbered:
 			grants++
 		}
@@ -183,7 +190,8 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 	a.open = make(map[leaseKey]int32, grants/4)
 
 	for seq, idx := range order {
-		e := &events[idx]
+		ev := events.Event(int(idx))
+		e := &ev
 		if e.At.After(a.end) {
 			break
 		}
@@ -224,7 +232,7 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 	a.stateless(r, events, order)
 	a.life(r, events)
 	a.acquire(r, events, order)
-	r.Load = loadReport(r, events, order)
+	r.Load = a.load(r, events, order)
 	if len(lab.Files) > 0 {
 		a.serverState(r, lab, clientDUIDs(events))
 	}
@@ -238,10 +246,11 @@ func analyze(events []history.Event, lab Lab) (*Report, Samples) {
 
 // clientDUIDs maps each client index to its DUID (hex), from the first
 // event of the client that names one.
-func clientDUIDs(events []history.Event) map[int]string {
+func clientDUIDs(events history.Source) map[int]string {
 	m := map[int]string{}
-	for i := range events {
-		e := &events[i]
+	for i := range events.Len() {
+		ev := events.Event(i)
+		e := &ev
 		if e.Client >= 0 && e.DUID != "" {
 			if _, ok := m[e.Client]; !ok {
 				m[e.Client] = e.DUID
@@ -252,14 +261,17 @@ func clientDUIDs(events []history.Event) map[int]string {
 }
 
 // timeOrder returns the indices of events in stable time order.
-func timeOrder(events []history.Event) []int32 {
-	order := make([]int32, len(events))
+func timeOrder(events history.Source) []int32 {
+	order := make([]int32, events.Len())
 	sorted := true
+	var prev time.Time
 	for i := range order {
 		order[i] = int32(i)
-		if i > 0 && events[i].At.Before(events[i-1].At) {
+		at := events.Event(i).At
+		if i > 0 && at.Before(prev) {
 			sorted = false
 		}
+		prev = at
 	}
 	if sorted {
 		return order
@@ -269,9 +281,9 @@ func timeOrder(events []history.Event) []int32 {
 		t int64
 		i int32
 	}
-	keys := make([]key, len(events))
-	for i := range events {
-		keys[i] = key{events[i].At.UnixNano(), int32(i)}
+	keys := make([]key, len(order))
+	for i := range keys {
+		keys[i] = key{events.Event(i).At.UnixNano(), int32(i)}
 	}
 	slices.SortFunc(keys, func(x, y key) int {
 		if x.t != y.t {
@@ -285,7 +297,7 @@ func timeOrder(events []history.Event) []int32 {
 	return order
 }
 
-func (a *analyzer) bounds(events []history.Event, order []int32, lab Lab) {
+func (a *analyzer) bounds(events history.Source, order []int32, lab Lab) {
 	a.start, a.end = lab.Start, lab.End
 	if len(order) == 0 {
 		if a.end.Before(a.start) {
@@ -293,12 +305,12 @@ func (a *analyzer) bounds(events []history.Event, order []int32, lab Lab) {
 		}
 		return
 	}
-	first, last := events[order[0]].At, events[order[len(order)-1]].At
+	first, last := events.Event(int(order[0])).At, events.Event(int(order[len(order)-1])).At
 	if a.start.IsZero() {
 		a.start = first
 		for _, i := range order {
-			if events[i].Kind == history.RunStarted {
-				a.start = events[i].At
+			if e := events.Event(int(i)); e.Kind == history.RunStarted {
+				a.start = e.At
 				break
 			}
 		}
@@ -306,8 +318,8 @@ func (a *analyzer) bounds(events []history.Event, order []int32, lab Lab) {
 	if a.end.IsZero() {
 		a.end = last
 		for k := len(order) - 1; k >= 0; k-- {
-			if events[order[k]].Kind == history.RunEnded {
-				a.end = events[order[k]].At
+			if e := events.Event(int(order[k])); e.Kind == history.RunEnded {
+				a.end = e.At
 				break
 			}
 		}
@@ -651,3 +663,38 @@ func (c *clientIDs) get(client int) int32 {
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// load is loadReport (load.go) for any Source. loadReport reads a slice:
+// a slice Source is handed over as it is; from any other (a history.Log,
+// far too large to copy) it gets the events it reads, in time order: every
+// ServerLoad event and the last Bound before the end of its steady window
+// (the fault, or the end), which sets that window's start.
+func (a *analyzer) load(r *Report, events history.Source, order []int32) *Load {
+	if s, ok := events.(history.Events); ok {
+		return loadReport(r, s, order)
+	}
+	to := r.Ended
+	if r.Fault != nil {
+		to = r.Fault.At
+	}
+	var picked []history.Event
+	var bound history.Event
+	at := -1 // where the last Bound before to goes in picked
+	for _, idx := range order {
+		e := events.Event(int(idx))
+		switch {
+		case e.Kind == history.ServerLoad:
+			picked = append(picked, e)
+		case e.Kind == history.Bound && e.At.Before(to):
+			bound, at = e, len(picked)
+		}
+	}
+	if at >= 0 {
+		picked = slices.Insert(picked, at, bound)
+	}
+	seq := make([]int32, len(picked))
+	for i := range seq {
+		seq[i] = int32(i)
+	}
+	return loadReport(r, picked, seq)
+}

@@ -257,12 +257,13 @@ func isProbe(k history.Kind) bool {
 }
 
 // dns fills r.DNS when the history has a zone transfer.
-func (a *analyzer) dns(r *Report, events []history.Event, order []int32, hold func() *holdings, servers []ServerInfo) {
+func (a *analyzer) dns(r *Report, events history.Source, order []int32, hold func() *holdings, servers []ServerInfo) {
 	var evs []*history.Event
 	transfers := false
 	real := map[int]bool{}
 	for _, idx := range order {
-		e := &events[idx]
+		ev := events.Event(int(idx))
+		e := &ev // kept (evs): a copy of its own
 		if e.At.After(a.end) {
 			break
 		}

@@ -41,11 +41,11 @@ type KindReport struct {
 
 // byKind analyses each client kind's events apart; nil when the history
 // names no real client.
-func byKind(events []history.Event, lab Lab) []KindReport {
+func byKind(events history.Source, lab Lab) []KindReport {
 	kindOf := map[int]string{}
 	version := map[string]string{}
-	for i := range events {
-		if e := &events[i]; e.Kind == history.ClientKind && e.Client >= 0 {
+	for i := range events.Len() {
+		if e := events.Event(i); e.Kind == history.ClientKind && e.Client >= 0 {
 			kindOf[e.Client] = e.Detail
 			if e.Cause != "" {
 				version[e.Detail] = e.Cause
@@ -56,7 +56,8 @@ func byKind(events []history.Event, lab Lab) []KindReport {
 		return nil
 	}
 	groups := map[string][]history.Event{}
-	for _, e := range events {
+	for i := range events.Len() {
+		e := events.Event(i)
 		if e.Kind == history.ClientKind {
 			continue
 		}
@@ -75,7 +76,7 @@ func byKind(events []history.Event, lab Lab) []KindReport {
 	}
 	var out []KindReport
 	for k, evs := range groups {
-		r, _ := analyze(evs, lab)
+		r, _ := analyze(history.Events(evs), lab)
 		if r.Clients == 0 {
 			continue
 		}
@@ -123,7 +124,7 @@ func firstBoundBy(events []history.Event, lab Lab) map[string]int {
 	}
 	seen := map[int]bool{}
 	out := map[string]int{}
-	for _, i := range timeOrder(events) {
+	for _, i := range timeOrder(history.Events(events)) {
 		e := &events[i]
 		if e.Kind != history.Bound || e.Client < 0 || seen[e.Client] {
 			continue

@@ -68,11 +68,12 @@ type lqQuery struct {
 }
 
 // leasequery fills r.Leasequery when the history has a prober round.
-func (a *analyzer) leasequery(r *Report, events []history.Event, order []int32, hold func() *holdings) {
+func (a *analyzer) leasequery(r *Report, events history.Source, order []int32, hold func() *holdings) {
 	var rounds []time.Time
 	var answers []*history.Event
 	for _, idx := range order {
-		e := &events[idx]
+		ev := events.Event(int(idx))
+		e := &ev // kept (answers): a copy of its own
 		if e.At.After(a.end) {
 			break
 		}

@@ -17,9 +17,10 @@ type Life struct {
 	NotOnLink int `json:"notonlink"`
 }
 
-func (a *analyzer) life(r *Report, events []history.Event) {
-	for i := range events {
-		e := &events[i]
+func (a *analyzer) life(r *Report, events history.Source) {
+	for i := range events.Len() {
+		ev := events.Event(i)
+		e := &ev
 		if e.Client < 0 || e.At.After(a.end) || e.At.Before(a.start) {
 			continue
 		}

@@ -49,7 +49,7 @@ func pdPoolSize(pool netip.Prefix, bits int) float64 {
 	return math.Ldexp(1, bits-pool.Bits())
 }
 
-func (a *analyzer) pd(r *Report, lab Lab, events []history.Event) {
+func (a *analyzer) pd(r *Report, lab Lab, events history.Source) {
 	type pool struct {
 		p    netip.Prefix
 		bits int
@@ -78,8 +78,9 @@ func (a *analyzer) pd(r *Report, lab Lab, events []history.Event) {
 	}
 
 	clients := map[int]struct{}{}
-	for i := range events {
-		e := &events[i]
+	for i := range events.Len() {
+		ev := events.Event(i)
+		e := &ev
 		if e.Client >= 0 && e.IA == history.IAPD && !e.At.After(a.end) {
 			clients[e.Client] = struct{}{}
 		}

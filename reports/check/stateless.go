@@ -48,7 +48,7 @@ func StatelessTolerance(timescale float64) time.Duration {
 	return max(time.Duration(float64(time.Second)*timescale), time.Second)
 }
 
-func (a *analyzer) stateless(r *Report, events []history.Event, order []int32) {
+func (a *analyzer) stateless(r *Report, events history.Source, order []int32) {
 	tol := StatelessTolerance(r.Timescale)
 	type state struct {
 		last    time.Time
@@ -74,7 +74,8 @@ func (a *analyzer) stateless(r *Report, events []history.Event, order []int32) {
 		}
 	}
 	for _, idx := range order {
-		e := &events[idx]
+		ev := events.Event(int(idx))
+		e := &ev
 		if e.At.After(a.end) {
 			break
 		}

@@ -22,7 +22,7 @@ func benchScenario(b *testing.B, file string, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(len(e.Events())), "events/op")
+		b.ReportMetric(float64(e.History().Len()), "events/op")
 	}
 }
 
@@ -49,6 +49,6 @@ func BenchmarkSplitKill100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(len(e.Events())), "events/op")
+		b.ReportMetric(float64(e.History().Len()), "events/op")
 	}
 }

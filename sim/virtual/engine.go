@@ -83,7 +83,7 @@ type Engine struct {
 	servers []*Server
 	byName  map[string]*Server
 	pop     *population.Population
-	events  []history.Event
+	hist    history.Log // the history, compact (History)
 	actions actionHeap
 	seq     int
 	out     []population.Outgoing
@@ -113,7 +113,13 @@ func (e *Engine) SetWire(on bool) { e.wire = on }
 func (e *Engine) Now() time.Time { return e.now }
 
 // Events is the history so far (client and lab events, in time order).
-func (e *Engine) Events() []history.Event { return e.events }
+// It is built from History at each call, about 250 bytes an event: for
+// small runs and specs; a large run reads History.
+func (e *Engine) Events() []history.Event { return e.hist.Slice() }
+
+// History is the history so far as the engine keeps it: a history.Log,
+// about 56 bytes an event, that check.AnalyzeSource reads.
+func (e *Engine) History() *history.Log { return &e.hist }
 
 // Servers lists the servers in the order they were added.
 func (e *Engine) Servers() []*Server { return e.servers }
@@ -171,7 +177,7 @@ func wholeSeconds(ds ...time.Duration) bool {
 func (e *Engine) SetPopulation(cfg population.Config) error {
 	sink := cfg.Sink
 	cfg.Sink = func(ev history.Event) {
-		e.events = append(e.events, ev)
+		e.hist.Append(ev)
 		if sink != nil {
 			sink(ev)
 		}
@@ -192,7 +198,7 @@ func (e *Engine) SetPopulation(cfg population.Config) error {
 }
 
 func (e *Engine) lab(kind history.Kind, server, detail string) {
-	e.events = append(e.events, history.Event{At: e.now, Kind: kind, Client: -1, Server: server, Detail: detail})
+	e.hist.Append(history.Event{At: e.now, Kind: kind, Client: -1, Server: server, Detail: detail})
 }
 
 // At schedules fn at offset d from now (in virtual time). Actions due at the

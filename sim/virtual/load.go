@@ -47,7 +47,7 @@ func (l *load) record(e *Engine, at time.Time) {
 		if s.recv == 0 {
 			continue
 		}
-		e.events = append(e.events, history.Event{At: at, Kind: history.ServerLoad, Client: -1, Server: s.Name, Detail: strconv.Itoa(s.recv)})
+		e.hist.Append(history.Event{At: at, Kind: history.ServerLoad, Client: -1, Server: s.Name, Detail: strconv.Itoa(s.recv)})
 		s.recv = 0
 	}
 }

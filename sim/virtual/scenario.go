@@ -86,7 +86,7 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 	}
 	e := New(Epoch)
 	e.SetWire(opt.Wire)
-	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
+	e.hist.Append(history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	for i, s := range sc.Servers {
 		cfg, err := sim.ServerConfig(sc, i)
 		if err != nil {
@@ -121,6 +121,6 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 		return nil, err
 	}
 	e.load.flush(e)
-	e.events = append(e.events, history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
+	e.hist.Append(history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	return e, actErr
 }
