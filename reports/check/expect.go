@@ -136,7 +136,7 @@ func (r *Report) unknownReason(path string) string {
 	case group == "leasequery" && r.Leasequery == nil:
 		return "the run has no Leasequery prober round (no leasequery: block)"
 	case group == "load" && r.Load == nil:
-		return "the engine sampled no server load (only the virtual engine does)"
+		return "the run sampled no server load (no server_load events in its history)"
 	case group == "load" && strings.HasSuffix(path, "peak_mps") && r.Fault == nil:
 		return "the run has no fault"
 	case group == "load":

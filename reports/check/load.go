@@ -9,28 +9,35 @@ import (
 )
 
 // Load is the server load the engine sampled (history.ServerLoad: the
-// messages each server's core received per second of virtual time): what
-// RFC 6853 §6.1 warns shorter lifetimes cost ("an additional load on the
-// DHCPv6 servers").
+// messages each server received per second of the run): what RFC 6853
+// §6.1 warns shorter lifetimes cost ("an additional load on the DHCPv6
+// servers"). Both engines sample it, in seconds counted from the run's
+// start: the virtual engine counts what reaches each server's core in
+// virtual time (sim/virtual/load.go), the netns engine what reaches each
+// server node's link interface for port 547 in wall time, whatever the
+// server's kind (sim/lab/load.go). Neither counts a server while it is
+// killed.
 //
 // The steady window runs from the last binding granted before the fault
 // (the last history.Bound event: the initial ramp is over, every client
-// that came has its lease) to the fault, or the end of a run without one. SteadyMPS is a server's messages received in the window
-// divided by its length, each second's count taken as spread evenly over
-// that second (a second the window cuts counts in proportion); nil when
-// the window is empty (the fault came before every client was bound).
-// PeakMPS is the most messages a server received in one second from the
-// second holding the fault on (the failover burst); nil without a fault.
-// The totals are over the servers: the sum of the steady rates, and the
-// most messages all servers together received in one second.
+// that came has its lease) to the fault, or the end of a run without one.
+// SteadyMPS is a server's messages received in the window divided by its
+// length, each second's count taken as spread evenly over that second (a
+// second the window cuts counts in proportion); nil when the window is
+// empty (the fault came before every client was bound). PeakMPS is the
+// most messages a server received in one second from the second holding
+// the fault on (the failover burst); nil without a fault. The totals are
+// over the servers: the sum of the steady rates, and the most messages all
+// servers together received in one second.
 //
 // A Renew or Rebind is multicast to every server (RFC 9915 §18.2.4,
 // §18.2.5: no server unicast), so each server receives every client's
 // renewal: in steady state each server receives about clients / T1
 // messages per second, the servers together clients x servers / T1.
 //
-// Only the virtual engine records the samples: Report.Load is nil for a
-// netns run (JSON absent), and a bound on load.* is then unknown.
+// Report.Load is nil (JSON absent), and a bound on load.* unknown, when
+// the history holds no sample: one recorded before the netns engine
+// sampled load, or a run in which no server received anything.
 type Load struct {
 	FromS     float64              `json:"from_s"` // the steady window, seconds since the start
 	ToS       float64              `json:"to_s"`

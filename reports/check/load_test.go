@@ -20,12 +20,12 @@ var _ = Describe("server load", func() {
 	start := history.Event{At: at(0), Kind: history.RunStarted, Client: -1}
 	end := history.Event{At: at(20), Kind: history.RunEnded, Client: -1}
 
-	It("is absent (nil) without samples, as in a netns run, and a bound on it is unknown", func() {
+	It("is absent (nil) without samples, and a bound on it is unknown", func() {
 		r := check.Analyze([]history.Event{start, bound(1, 0), end}, lab)
 		Expect(r.Load).To(BeNil())
 		r.Evaluate([]check.Bound{{Path: "load.steady_mps", Op: "<", Value: 1}})
 		Expect(r.Expect[0].Unknown).To(BeTrue())
-		Expect(r.Expect[0].Error).To(ContainSubstring("only the virtual engine"))
+		Expect(r.Expect[0].Error).To(ContainSubstring("sampled no server load"))
 	})
 
 	It("averages each second's count over the window from the last binding to the fault, and takes the peak from the fault on", func() {

@@ -54,11 +54,13 @@ const (
 	// one lab event with Client set.
 	ClientKind Kind = "client_kind"
 	// ServerLoad is the load the server named Server received: Detail
-	// holds how many DHCPv6 messages reached its protocol core in the one
-	// second of virtual time that ends at At ([At-1s, At)), in decimal.
-	// One event per server per second with traffic; none for a second in
-	// which it received nothing. The virtual engine records it (compact:
-	// a count, not the messages); the netns engine does not yet.
+	// holds how many DHCPv6 messages reached it in the one second of the
+	// run that ends at At ([At-1s, At); the last second ends at the run's
+	// end), in decimal. One event per server per second with traffic; none
+	// for a second in which it received nothing. Both engines record it
+	// (compact: a count, not the messages): the virtual engine counts what
+	// reaches the server's core, the netns engine what reaches its node's
+	// link interface for port 547 (sim/lab/load.go).
 	ServerLoad Kind = "server_load"
 )
 
