@@ -253,6 +253,7 @@ func pcapFlag(c *cobra.Command, max *int64) {
 func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pcapMax int64, progress io.Writer) (*render.Run, error) {
 	l := sim.CheckLab(sc, engine)
 	var events []history.Event
+	var log *history.Log // the virtual engine's history, kept compact
 	switch engine {
 	case "netns":
 		if os.Geteuid() != 0 {
@@ -301,9 +302,12 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 		if err != nil {
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
-		events = e.Events()
+		log = e.History()
 	default:
 		return nil, badInput("--engine %q: want netns or virtual", engine)
+	}
+	if log != nil {
+		return saveLog(dir, sc, l, log)
 	}
 	rep, samples := check.AnalyzeSamples(events, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
@@ -312,6 +316,46 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 		return nil, err
 	}
 	return run, nil
+}
+
+// saveLog is the end of runOne for a history kept as a history.Log (the
+// virtual engine's): the analysis reads the log, the pages get its lab
+// events, and history.jsonl is written from it one event at a time, the
+// same file a slice of the same events gives.
+func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) (*render.Run, error) {
+	rep, samples := check.AnalyzeSource(log, l)
+	rep.Evaluate(sim.Bounds(sc.Expect))
+	lab := []history.Event{} // what the pages mark on their charts
+	for i := range log.Len() {
+		if e := log.Event(i); e.Client < 0 && e.Kind != history.ServerLoad {
+			lab = append(lab, e)
+		}
+	}
+	run := render.NewRun(rep, samples, lab)
+	if err := saveRun(dir, run, nil); err != nil {
+		return nil, err
+	}
+	if err := writeHistory(filepath.Join(dir, render.HistoryFile), log); err != nil {
+		return nil, outputFailed(err)
+	}
+	return run, nil
+}
+
+// writeHistory writes src to path as JSON lines.
+func writeHistory(path string, src history.Source) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("save %s: %w", path, cerr)
+		}
+	}()
+	if err := history.WriteSourceJSONL(f, src); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	return nil
 }
 
 // saveRun writes every output of one run into dir; events nil keeps the

@@ -44,9 +44,16 @@ func (w *Writer) Flush() error {
 
 // WriteJSONL writes events as JSON lines.
 func WriteJSONL(w io.Writer, events []Event) error {
+	return WriteSourceJSONL(w, Events(events))
+}
+
+// WriteSourceJSONL writes every event of src as JSON lines, the same
+// bytes WriteJSONL writes for the same events in a slice, one event in
+// memory at a time.
+func WriteSourceJSONL(w io.Writer, src Source) error {
 	jw := NewWriter(w)
-	for i := range events {
-		if err := jw.Write(events[i]); err != nil {
+	for i := range src.Len() {
+		if err := jw.Write(src.Event(i)); err != nil {
 			return err
 		}
 	}

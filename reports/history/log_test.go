@@ -1,6 +1,7 @@
 package history_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -84,6 +85,17 @@ var _ = Describe("Log", func() {
 		got := 0.0
 		allocs = testing.AllocsPerRun(1000, func() { got += float64(l.Event(500).Client) })
 		Expect(allocs).To(BeZero())
+	})
+
+	It("writes the JSON lines the slice writes", func() {
+		var l history.Log
+		for _, e := range events {
+			l.Append(e)
+		}
+		var fromSlice, fromLog bytes.Buffer
+		Expect(history.WriteJSONL(&fromSlice, events)).To(Succeed())
+		Expect(history.WriteSourceJSONL(&fromLog, &l)).To(Succeed())
+		Expect(fromLog.String()).To(Equal(fromSlice.String()))
 	})
 
 	It("is a Source, as a plain slice is", func() {
