@@ -373,7 +373,28 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 		_, err := measure(ctx, math.Round(b.opt.Rate))
 		return err
 	}
-	res, err := Search(ctx, b.opt.SearchConfig, measure)
+	// A step that fails on p99 alone is measured once more and judged by
+	// the better of the two (both stay in the report, the second marked
+	// Retry): on a shared machine one stall of another process longer than
+	// 1 % of a step (50 ms of 5 s) makes a p99 alone, where a server's own
+	// queueing shows again in the second measurement.
+	searchStep := func(ctx context.Context, rate float64) (Verdict, error) {
+		v, err := measure(ctx, rate)
+		if err != nil || b.opt.NoRetry || !v.Drops || v.Latency {
+			return v, err
+		}
+		b.logf("%s: p99 alone failed at %.0f/s; measuring it once more", tool, rate)
+		v2, err := measure(ctx, rate)
+		if err != nil {
+			return v2, err
+		}
+		(*steps)[len(*steps)-1].Retry = true
+		if v2.Pass() {
+			return v2, nil
+		}
+		return v, nil
+	}
+	res, err := Search(ctx, b.opt.SearchConfig, searchStep)
 	if tool == "d6lab" {
 		b.rep.Search = &res
 	} else {

@@ -51,6 +51,9 @@ type Options struct {
 	// exchange (default 10 ms): a rate reached only by queueing requests
 	// for hundreds of milliseconds in a socket buffer does not pass.
 	MaxP99 time.Duration
+	// NoRetry turns off the second measurement of a search step that
+	// failed on p99 alone (see the package doc).
+	NoRetry bool
 	// Timeout is how long an exchange may take before it is a drop, for
 	// the generator and for perfdhcp (-d): default 1 s, perfdhcp's own.
 	Timeout time.Duration

@@ -66,8 +66,11 @@ type Step struct {
 	QuietS float64 `json:"quiet_s"`
 	// Limited: the tool did not start at least 95 % of the exchanges the
 	// offered rate asks for, so the step does not pass whatever its drops.
-	Limited bool   `json:"tool_limited,omitempty"`
-	Detail  string `json:"detail,omitempty"`
+	Limited bool `json:"tool_limited,omitempty"`
+	// Retry: the step measures again the rate of the step before it,
+	// which failed on p99 alone; the search took the better of the two.
+	Retry  bool   `json:"retry,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // PerfdhcpSummary is perfdhcp's result: at its highest step passing the
@@ -289,7 +292,11 @@ func pct(f float64) string { return fmt.Sprintf("%.3f%%", 100*f) }
 // stepLine is the progress line of one finished step.
 func stepLine(n int, s Step) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-8s step %2d: offered %7.0f/s  completed %8.1f/s  drops %7s", s.Tool, n, s.Offered, s.Rate, pct(s.Drops))
+	retry := ""
+	if s.Retry {
+		retry = " (again)"
+	}
+	fmt.Fprintf(&b, "%-8s step %2d%s: offered %7.0f/s  completed %8.1f/s  drops %7s", s.Tool, n, retry, s.Offered, s.Rate, pct(s.Drops))
 	if s.LatencyMs != nil {
 		fmt.Fprintf(&b, "  p99 %.2f ms", s.LatencyMs.P99)
 	} else {
