@@ -16,6 +16,7 @@ const maxLine = 16 << 20
 type Writer struct {
 	bw  *bufio.Writer
 	enc *json.Encoder
+	buf []byte // one line (appendEvent)
 }
 
 // NewWriter returns a Writer on w.
@@ -28,6 +29,13 @@ func NewWriter(w io.Writer) *Writer {
 
 // Write appends one event.
 func (w *Writer) Write(e Event) error {
+	if b, ok := appendEvent(w.buf[:0], &e); ok {
+		w.buf = append(b, '\n')
+		if _, err := w.bw.Write(w.buf); err != nil {
+			return fmt.Errorf("history: write %s event: %w", e.Kind, err)
+		}
+		return nil
+	}
 	if err := w.enc.Encode(e); err != nil {
 		return fmt.Errorf("history: write %s event: %w", e.Kind, err)
 	}
