@@ -1,10 +1,14 @@
 package virtual_test
 
 import (
+	"io"
 	"path/filepath"
 	"testing"
 
+	"d6lab/reports/check"
+	"d6lab/reports/history"
 	"d6lab/scenarios"
+	"d6lab/sim"
 	"d6lab/sim/virtual"
 )
 
@@ -47,6 +51,32 @@ func BenchmarkSplitKill100k(b *testing.B) {
 	for b.Loop() {
 		e, err := virtual.RunScenario(sc)
 		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(e.History().Len()), "events/op")
+	}
+}
+
+// BenchmarkSplit24hReport: BenchmarkSplit24h and what `d6lab run` does
+// after the engine: the analysis of the history and history.jsonl
+// written (to io.Discard).
+func BenchmarkSplit24hReport(b *testing.B) {
+	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", "split-24h.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc.Clients.Count = 10_000
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := virtual.RunScenario(sc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _ := check.AnalyzeSource(e.History(), sim.CheckLab(sc, "virtual"))
+		if r.Events != e.History().Len() {
+			b.Fatalf("analysed %d events of %d", r.Events, e.History().Len())
+		}
+		if err := history.WriteSourceJSONL(io.Discard, e.History()); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(e.History().Len()), "events/op")
