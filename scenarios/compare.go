@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"time"
@@ -13,6 +14,10 @@ import (
 type CompareVariant struct {
 	Model     Model
 	Allocator deploy.Allocator // "" keeps DefaultAllocator(Model)
+	// Servers is how many servers the deployment has (0: 2); s1 has
+	// Preference 255, the others 0, and the model's pools are split K ways
+	// as for `servers: K` in a file.
+	Servers int
 }
 
 // Name is the variant's column and directory name: the model, with the
@@ -104,7 +109,7 @@ func Compare(v CompareVariant, clients int) *Scenario {
 		name:        some("compare-" + v.Name()),
 		description: some(fmt.Sprintf("RFC 6853 %s model: the preferred server s1 is killed at %s, mid-lease; %d clients arrive while it is down, %d more after it is back at %s", v.Name(), kill, joiners, joiners, preferred)),
 		model:       some(model),
-		serverCount: some(2),
+		serverCount: some(cmp.Or(v.Servers, 2)),
 		lifetimes:   rawLifetimes{t1: some(t1), t2: some(t2), preferred: some(preferred), valid: some(valid)},
 		clients:     rawClients{count: some(clients), ramp: some(ramp)},
 		timeline: []rawAction{

@@ -37,8 +37,9 @@ func sweepCmd() *cobra.Command {
 		Long: `sweep runs the cartesian product of the --vary values (lifetimes.t1, t2, preferred,
 valid: durations, or for t1, t2 and preferred ratios of valid such as 0.5v) in each
 of --models, on the virtual engine, GOMAXPROCS points at a time (--workers).
-Each point's scenario has the model's servers as d6lab compare builds them (s1 at
-Preference 255, s2 at 0, the model's pools and allocator), the scenario file's
+Each point's scenario has as many servers as the file, built as d6lab compare
+builds them (s1 at Preference 255, the others at 0, the model's pools and
+allocator), the scenario file's
 clients (--clients overrides the count), and the file's first kill, freeze or cut
 alone, at ramp + 2 x t1 (rounded up to a second); it lasts fault + valid + 30s.
 A lifetime no --vary names keeps the file's ratio to valid (preferred raised to t2

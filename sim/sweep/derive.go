@@ -42,10 +42,10 @@ func FaultAt(ramp, t1 time.Duration) time.Duration {
 // then: the last one was extended at the fault at the latest) and Margin.
 func Duration(fault, valid time.Duration) time.Duration { return fault + valid + Margin }
 
-// Derive builds the scenario of one point: the model's servers the way
-// `d6lab compare` builds them (scenarios.Compare: the link, s1 at
-// Preference 255 and s2 at 0, the model's pools and default allocator,
-// rebind policy create), base's clients (profile, timescale, seed, DAD,
+// Derive builds the scenario of one point: as many servers as base has,
+// built the way `d6lab compare` builds them (scenarios.Compare: the link,
+// s1 at Preference 255 and the others at 0, the model's pools and default
+// allocator, rebind policy create), base's clients (profile, timescale, seed, DAD,
 // jitter, IA) with clients of them (0: base's count) over base's ramp or
 // compare's for that count when longer, the lifetimes lt, base's first
 // fault alone (its kind and target) at FaultAt, no expect bounds, lasting
@@ -58,7 +58,7 @@ func Derive(base *scenarios.Scenario, model scenarios.Model, lt scenarios.Lifeti
 	if clients <= 0 {
 		clients = base.Clients.Count
 	}
-	sc := scenarios.Compare(scenarios.CompareVariant{Model: model}, clients)
+	sc := scenarios.Compare(scenarios.CompareVariant{Model: model, Servers: len(base.Servers)}, clients)
 	ramp := max(sc.Clients.Ramp, base.Clients.Ramp)
 	sc.Name = fmt.Sprintf("%s-%s", base.Name, model)
 	sc.Description = fmt.Sprintf("sweep of %s: %s model, %s", name(base), model, Label(lt))

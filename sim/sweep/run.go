@@ -154,7 +154,7 @@ func Run(ctx context.Context, pts []Point, opt Options) ([]Row, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	markPareto(rows)
+	MarkPareto(rows)
 	return rows, nil
 }
 
@@ -244,11 +244,13 @@ func flatten(r *check.Report) (map[string]any, error) {
 	return out, nil
 }
 
-// markPareto marks, per model, the rows on the front of steady load
-// against outage p99 and against re-acquisition p99.
-func markPareto(rows []Row) {
+// MarkPareto marks, per model, the rows on the front of steady load
+// against outage p99 and against re-acquisition p99 (Run does; call it
+// again over rows joined from several Runs).
+func MarkPareto(rows []Row) {
 	byModel := map[string][]int{}
 	for i := range rows {
+		rows[i].ParetoOutage, rows[i].ParetoReacquire = false, false
 		byModel[rows[i].Model] = append(byModel[rows[i].Model], i)
 	}
 	for _, idx := range byModel {
