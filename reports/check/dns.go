@@ -262,17 +262,18 @@ func (a *analyzer) dns(r *Report, events history.Source, order []int32, hold fun
 	transfers := false
 	real := map[int]bool{}
 	for _, idx := range order {
-		ev := events.Event(int(idx))
-		e := &ev // kept (evs): a copy of its own
+		e := events.Event(int(idx))
 		if e.At.After(a.end) {
 			break
 		}
 		switch e.Kind {
 		case history.DNSTransfer:
 			transfers = true
-			evs = append(evs, e)
+			c := e // a copy of its own: only these reach the heap
+			evs = append(evs, &c)
 		case history.DNSAdded, history.DNSRemoved, history.DNSUpdate, history.DNSServerDied:
-			evs = append(evs, e)
+			c := e
+			evs = append(evs, &c)
 		case history.ClientKind:
 			real[e.Client] = true
 		}

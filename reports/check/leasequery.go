@@ -72,8 +72,7 @@ func (a *analyzer) leasequery(r *Report, events history.Source, order []int32, h
 	var rounds []time.Time
 	var answers []*history.Event
 	for _, idx := range order {
-		ev := events.Event(int(idx))
-		e := &ev // kept (answers): a copy of its own
+		e := events.Event(int(idx))
 		if e.At.After(a.end) {
 			break
 		}
@@ -81,7 +80,8 @@ func (a *analyzer) leasequery(r *Report, events history.Source, order []int32, h
 		case history.LeasequeryRound:
 			rounds = append(rounds, e.At)
 		case history.LeasequeryAnswer:
-			answers = append(answers, e)
+			c := e // a copy of its own: only these reach the heap
+			answers = append(answers, &c)
 		}
 	}
 	if len(rounds) == 0 {
