@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"d6lab/reports/check"
 	"d6lab/scenarios"
 	"d6lab/sim/session"
 	"d6lab/sim/sweep"
@@ -24,12 +26,14 @@ import (
 
 func sweepCmd() *cobra.Command {
 	var (
-		vary    []string
-		models  []string
-		engine  string
-		out     string
-		clients int
-		workers int
+		vary      []string
+		models    []string
+		engine    string
+		out       string
+		clients   int
+		workers   int
+		validate  int
+		tolerance float64
 	)
 	c := &cobra.Command{
 		Use:   "sweep SCENARIO.yaml --vary lifetimes.FIELD=V,...[,lifetimes.FIELD=V,...]",
@@ -53,8 +57,20 @@ Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
       --vary lifetimes.valid=60s,300s,900s,1800s,3600s,lifetimes.t1=0.25v,0.5v,0.8v,lifetimes.t2=0.8v`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if engine != "virtual" {
-				return badInput("--engine %q: sweep runs on the virtual engine only (netns: not yet)", engine)
+			if engine != "virtual" && engine != "netns" {
+				return badInput("--engine %q: want virtual or netns", engine)
+			}
+			if validate < 0 {
+				return badInput("--validate %d: want a number of points (0: none)", validate)
+			}
+			if validate > 0 && engine != "virtual" {
+				return badInput("--validate plays virtual points again in netns; the sweep is already --engine %s", engine)
+			}
+			if !(tolerance > 0 && tolerance < 1) {
+				return badInput("--tolerance %v: want a share in (0, 1), such as 0.05", tolerance)
+			}
+			if (engine == "netns" || validate > 0) && os.Geteuid() != 0 {
+				return badInput("the netns engine needs root (CAP_NET_ADMIN) to create network namespaces")
 			}
 			if cmd.Flags().Changed("clients") && (clients < 1 || clients > scenarios.MaxClients) {
 				return badInput("--clients %d: want 1..%d", clients, scenarios.MaxClients)
@@ -74,8 +90,10 @@ Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
 			if err != nil {
 				return &exitError{code: exitBadInput, err: err}
 			}
-			if err := virtual.Check(base); err != nil {
-				return badInput("%s: %v", base.Name, err)
+			if engine == "virtual" {
+				if err := virtual.Check(base); err != nil {
+					return badInput("%s: %v", base.Name, err)
+				}
 			}
 			pts, err := sweep.Plan(base, axes, ms, clients)
 			if err != nil {
@@ -98,10 +116,25 @@ Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
 				return fmt.Sprintf("sweep: %d/%d runs, %s", done.Load(), len(pts), el.Truncate(time.Second))
 			})
 			t0 := time.Now()
-			rows, err := sweep.Run(ctx, pts, sweep.Options{Workers: workers, Done: func(p sweep.Point, k int, wall time.Duration) {
+			opt := sweep.Options{Workers: workers}
+			if engine == "netns" {
+				// One lab at a time: labs side by side on this machine's
+				// cores would measure each other.
+				opt.Play, opt.Workers = netnsPlayer(out, prog), 1
+			}
+			opt.Done = func(p sweep.Point, k int, wall time.Duration) {
 				done.Store(int64(k))
-				prog.Logf("%d/%d %s %s: %s", k, len(pts), p.Model, sweep.Label(p.Lifetimes), wall.Round(time.Millisecond))
-			}})
+				prog.Logf("%d/%d point %d %s %s: %s", k, len(pts), p.Index+1, p.Model, sweep.Label(p.Lifetimes), wall.Round(time.Millisecond))
+			}
+			rows, err := sweep.Run(ctx, pts, opt)
+			var val *sweep.Validation
+			if err == nil && validate > 0 {
+				idx := sweep.PickValidation(rows, string(ms[0]), validate)
+				prog.Logf("validation: points %s again in netns", pointList(idx, rows))
+				val, err = sweep.Validate(ctx, pts, rows, idx, "netns", netnsPlayer(out, prog), tolerance, func(a sweep.Agreement) {
+					prog.Logf("validation point %d %s %s: %s", a.Point+1, a.Model, a.Lifetimes, agreementLine(a))
+				})
+			}
 			prog.End()
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
@@ -114,20 +147,75 @@ Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
 				names = append(names, string(m))
 			}
 			s := &sweep.Sweep{Scenario: base.Name, File: base.File, Engine: engine, Clients: n, Models: names,
-				Vary: sweep.AxisStrings(axes), Rule: sweep.FaultRule, WallS: time.Since(t0).Seconds(), Rows: rows}
+				Vary: sweep.AxisStrings(axes), Rule: sweep.FaultRule, WallS: time.Since(t0).Seconds(), Rows: rows, Validation: val}
 			if err := sweep.Save(out, s); err != nil {
 				return outputFailed(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d runs in %.1f s; wrote %s and %s\n", len(rows), s.WallS,
 				filepath.Join(out, sweep.JSONFile), filepath.Join(out, sweep.HTMLFile))
+			if val == nil {
+				return nil
+			}
+			for _, a := range val.Points {
+				fmt.Fprintf(cmd.OutOrStdout(), "validation point %d (%s, %s) virtual against netns: %s\n", a.Point+1, a.Model, a.Lifetimes, agreementLine(a))
+			}
+			if !val.OK {
+				return &exitError{code: exitBroken, err: fmt.Errorf("sweep: the engines disagree by more than %.0f %% (validation above)", 100*tolerance)}
+			}
 			return nil
 		},
 	}
 	c.Flags().StringArrayVar(&vary, "vary", nil, "the grid: lifetimes.FIELD=V,V,...,lifetimes.FIELD=V,... (durations, or ratios of valid: 0.5v); repeatable")
 	c.Flags().StringSliceVar(&models, "models", []string{"split", "unique", "identical"}, "models to run each point in: "+strings.Join([]string{"split", "unique", "identical"}, ","))
-	c.Flags().StringVar(&engine, "engine", "virtual", "virtual (netns: not yet)")
+	c.Flags().StringVar(&engine, "engine", "virtual", "virtual (in-process, points in parallel) or netns (real processes, one point at a time, needs root)")
+	c.Flags().IntVar(&validate, "validate", 0, "play this many points again in netns (the first model's shortest Pareto points) and compare re-acquisition p50 and steady load (needs root)")
+	c.Flags().Float64Var(&tolerance, "tolerance", sweep.DefaultTolerance, "the largest relative difference --validate accepts")
 	c.Flags().StringVarP(&out, "out", "o", "out/sweep", "output directory")
 	c.Flags().IntVar(&clients, "clients", 0, "simulated clients per run (default: the scenario's clients.count)")
 	c.Flags().IntVar(&workers, "workers", 0, "runs at once (0: GOMAXPROCS)")
 	return c
+}
+
+// netnsPlayer plays sweep points in the netns engine as d6lab run does,
+// each point's outputs in DIR/points/NNN-MODEL (no capture).
+func netnsPlayer(dir string, prog *session.Progress) sweep.Player {
+	return func(ctx context.Context, p sweep.Point) (*check.Report, int, error) {
+		d := filepath.Join(dir, "points", fmt.Sprintf("%03d-%s", p.Index+1, p.Model))
+		run, err := runOne(ctx, p.Scenario, "netns", d, 0, prog.Lines())
+		if err != nil {
+			return nil, 0, err
+		}
+		return run.Report, run.Report.Events, nil
+	}
+}
+
+// agreementLine is one validated point: each metric from both engines.
+func agreementLine(a sweep.Agreement) string {
+	var parts []string
+	for _, c := range a.Metrics {
+		f := func(p *float64) string {
+			if p == nil {
+				return "n/a"
+			}
+			return strconv.FormatFloat(*p, 'f', 2, 64)
+		}
+		d := "n/a"
+		if c.Diff != nil {
+			d = strconv.FormatFloat(100**c.Diff, 'f', 1, 64) + " %"
+		}
+		verdict := "ok"
+		if !c.OK {
+			verdict = "DISAGREE"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s / %s (%s, %s)", c.Metric, f(c.Sweep), f(c.Again), d, verdict))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func pointList(idx []int, rows []sweep.Row) string {
+	var s []string
+	for _, i := range idx {
+		s = append(s, strconv.Itoa(rows[i].Point+1))
+	}
+	return strings.Join(s, ", ")
 }

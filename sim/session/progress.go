@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -119,4 +120,28 @@ func (p *Progress) End() {
 		p.bar = nil
 	}
 	p.mu.Unlock()
+}
+
+// Lines returns a writer whose each complete line is written with Logf,
+// above the bar: a nested task's plain progress lines (a lab run inside
+// a sweep) under this reporter's.
+func (p *Progress) Lines() io.Writer { return &lineWriter{p: p} }
+
+type lineWriter struct {
+	p   *Progress
+	buf []byte
+}
+
+func (l *lineWriter) Write(b []byte) (int, error) {
+	l.buf = append(l.buf, b...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if line := bytes.TrimRight(l.buf[:i], "\r"); len(line) > 0 {
+			l.p.Logf("%s", line)
+		}
+		l.buf = l.buf[i+1:]
+	}
 }

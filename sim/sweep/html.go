@@ -108,7 +108,27 @@ func htmlRow(r *Row) htmlCells {
 	}}
 }
 
-var pageTmpl = template.Must(template.New("sweep").Funcs(template.FuncMap{"header": func() []string { return htmlHeader }}).Parse(`<!DOCTYPE html>
+// htmlFuncs format the validation table: a value and a relative
+// difference, "n/a" when unknown.
+var htmlFuncs = template.FuncMap{
+	"header": func() []string { return htmlHeader },
+	"val": func(p *float64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return strconv.FormatFloat(*p, 'f', 2, 64)
+	},
+	"pct": func(p *float64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return strconv.FormatFloat(100**p, 'f', 1, 64) + " %"
+	},
+	"inc":    func(i int) int { return i + 1 },
+	"mulPct": func(f float64) float64 { return 100 * f },
+}
+
+var pageTmpl = template.Must(template.New("sweep").Funcs(htmlFuncs).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -137,6 +157,14 @@ svg.chart{width:100%;height:auto;display:block}
 vary: {{range $i, $v := .Vary}}{{if $i}} {{end}}<code>{{$v}}</code>{{end}}<br>
 {{.Rule}}.<br>
 Steady load: all servers' received messages per second from the last binding before the fault to the fault; peak: the most in one second from the fault on. The front (red rings, shaded rows) holds the points no other point of the model beats on both load and the delay.</p>
+{{with .Validation}}
+<h2>Validation: points played again in {{.Engine}}</h2>
+<p class="sub">{{if .OK}}Every metric agrees{{else}}<strong>Some metric disagrees</strong>{{end}} within {{printf "%.0f" (mulPct .Tolerance)}} % (|{{.Engine}} &minus; sweep| / sweep).</p>
+<table>
+<tr><th>point</th><th>model</th><th>lifetimes</th><th>metric</th><th>sweep</th><th>{{.Engine}}</th><th>difference</th><th>agrees</th></tr>
+{{range .Points}}{{$p := .}}{{range .Metrics}}<tr><td>{{inc $p.Point}}</td><td>{{$p.Model}}</td><td>{{$p.Lifetimes}}</td><td>{{.Metric}}</td><td>{{val .Sweep}}</td><td>{{val .Again}}</td><td>{{pct .Diff}}</td><td>{{if .OK}}yes{{else}}NO{{end}}</td></tr>
+{{end}}{{end}}</table>
+{{end}}
 {{range .Models}}
 <h2>{{.Name}}</h2>
 <div class="grid">{{range .Charts}}<figure>{{.}}</figure>{{end}}</div>

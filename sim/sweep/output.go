@@ -26,6 +26,9 @@ type Sweep struct {
 	Rule  string  `json:"rule"`
 	WallS float64 `json:"wall_s"` // the whole sweep, wall time
 	Rows  []Row   `json:"rows"`
+	// Validation, when asked for, is points played again on the netns
+	// engine and the agreement measured.
+	Validation *Validation `json:"validation,omitempty"`
 }
 
 // FaultRule is Sweep.Rule.

@@ -81,8 +81,14 @@ type Row struct {
 	WallS   float64        `json:"wall_s"` // this point's run and analysis, wall time
 }
 
+// Player plays one point's scenario on an engine and returns its report
+// (expectations not evaluated) and how many history events it analysed.
+type Player func(ctx context.Context, p Point) (*check.Report, int, error)
+
 // Options tune Run.
 type Options struct {
+	// Play plays each point; nil: the virtual engine (Virtual).
+	Play Player
 	// Workers run points at once; 0: GOMAXPROCS.
 	Workers int
 	// Done is called (from Run's goroutine, in completion order) after
@@ -90,15 +96,20 @@ type Options struct {
 	Done func(p Point, done int, wall time.Duration)
 }
 
-// Run plays every point on the virtual engine, Workers at a time, and
-// returns the rows in the points' order (the engine is seeded, so the
-// rows are the same on every run whatever the workers). The first point
+// Run plays every point (opt.Play: the virtual engine unless given),
+// Workers at a time, and returns the rows in the points' order (the
+// virtual engine is seeded, so its rows are the same on every run
+// whatever the workers). The first point
 // that fails stops the others from starting and is returned; ctx stops
 // it too.
 func Run(ctx context.Context, pts []Point, opt Options) ([]Row, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	play := opt.Play
+	if play == nil {
+		play = Virtual
 	}
 	type result struct {
 		i    int
@@ -117,7 +128,7 @@ func Run(ctx context.Context, pts []Point, opt Options) ([]Row, error) {
 			defer wg.Done()
 			for i := range jobs {
 				t0 := time.Now()
-				row, err := runPoint(ctx, pts[i])
+				row, err := runPoint(ctx, pts[i], play)
 				row.WallS = time.Since(t0).Seconds()
 				results <- result{i: i, row: row, err: err, wall: time.Since(t0)}
 			}
@@ -160,14 +171,23 @@ func Run(ctx context.Context, pts []Point, opt Options) ([]Row, error) {
 
 // runPoint plays one point and flattens its report; ctx stops it
 // mid-run.
-func runPoint(ctx context.Context, p Point) (Row, error) {
-	e, err := virtual.RunScenarioContext(ctx, p.Scenario)
+func runPoint(ctx context.Context, p Point, play Player) (Row, error) {
+	rep, events, err := play(ctx, p)
 	if err != nil {
 		return Row{}, err
 	}
-	events := e.Events()
-	rep := check.Analyze(events, sim.CheckLab(p.Scenario, "virtual"))
-	return newRow(p, rep, len(events))
+	return newRow(p, rep, events)
+}
+
+// Virtual is the Player of the virtual engine.
+func Virtual(ctx context.Context, p Point) (*check.Report, int, error) {
+	e, err := virtual.RunScenarioContext(ctx, p.Scenario)
+	if err != nil {
+		return nil, 0, err
+	}
+	log := e.History()
+	rep, _ := check.AnalyzeSource(log, sim.CheckLab(p.Scenario, "virtual"))
+	return rep, log.Len(), nil
 }
 
 func newRow(p Point, r *check.Report, events int) (Row, error) {

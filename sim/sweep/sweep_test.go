@@ -147,3 +147,38 @@ var _ = Describe("a tiny sweep", func() {
 		Expect(page).NotTo(MatchRegexp(`(src|href)="https?:`), "no network")
 	})
 })
+
+var _ = Describe("validation", func() {
+	row := func(point int, model string, dur, reacq, load float64, front bool) sweep.Row {
+		return sweep.Row{Point: point, Model: model, DurationS: dur, ParetoReacquire: front,
+			Metrics: map[string]any{"reacquire_s.p50": reacq, "load.steady_mps": load}}
+	}
+
+	It("picks the first model's shortest Pareto points, then its other points", func() {
+		rows := []sweep.Row{
+			row(0, "split", 100, 1, 1, true), row(1, "identical", 50, 1, 1, true),
+			row(2, "split", 3000, 1, 1, true), row(3, "split", 60, 1, 1, false),
+			row(4, "split", 200, 1, 1, true),
+		}
+		Expect(sweep.PickValidation(rows, "split", 2)).To(Equal([]int{0, 4}))
+		Expect(sweep.PickValidation(rows, "split", 4)).To(Equal([]int{0, 2, 3, 4}))
+		Expect(sweep.PickValidation(rows, "unique", 2)).To(BeEmpty())
+	})
+
+	It("agrees within the tolerance, and says by how much each metric differs", func() {
+		a := sweep.Agree(row(3, "split", 100, 40, 200, true), row(3, "split", 100, 41, 211, true), 0.05)
+		Expect(a.OK).To(BeFalse())
+		Expect(a.Metrics).To(HaveLen(2))
+		Expect(a.Metrics[0].OK).To(BeTrue())
+		Expect(*a.Metrics[0].Diff).To(BeNumerically("~", 0.025, 1e-12))
+		Expect(a.Metrics[1].OK).To(BeFalse())
+		Expect(*a.Metrics[1].Diff).To(BeNumerically("~", 0.055, 1e-12))
+	})
+
+	It("does not agree with an unknown value", func() {
+		unknown := sweep.Row{Point: 1, Metrics: map[string]any{"reacquire_s.p50": nil, "load.steady_mps": 3.0}}
+		a := sweep.Agree(row(1, "split", 1, 40, 3, true), unknown, 0.05)
+		Expect(a.OK).To(BeFalse())
+		Expect(a.Metrics[0].Diff).To(BeNil())
+	})
+})
