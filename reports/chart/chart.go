@@ -303,6 +303,15 @@ func sans(size float64) font.Font {
 // render draws p with the legend in a column on its right, and returns the
 // SVG without its XML prolog and fixed size, so that it scales inline.
 func render(p *plot.Plot, legend *plot.Legend, w, h vg.Length, title string) ([]byte, error) {
+	doc, err := document(p, legend, w, h, title)
+	if err != nil {
+		return nil, err
+	}
+	return inline(doc, title), nil
+}
+
+// document draws the plot and its legend as a standalone SVG document.
+func document(p *plot.Plot, legend *plot.Legend, w, h vg.Length, title string) ([]byte, error) {
 	c := vgsvg.New(w, h)
 	dc := draw.New(c)
 	dc.SetColor(color.White)
@@ -320,7 +329,7 @@ func render(p *plot.Plot, legend *plot.Legend, w, h vg.Length, title string) ([]
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("chart %q: write svg: %w", title, err)
 	}
-	return inline(buf.Bytes(), title), nil
+	return buf.Bytes(), nil
 }
 
 var (

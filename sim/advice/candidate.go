@@ -99,13 +99,7 @@ func (q *Question) candidate(p sweep.Point, r *sweep.Row) Candidate {
 		PoolNeed: PoolNeed(p.Model, q.Servers),
 	}
 	scale := q.Scale()
-	var busiest *float64
-	for _, v := range r.ServerSteadyMPS {
-		if v != nil && (busiest == nil || *v > *busiest) {
-			busiest = v
-		}
-	}
-	if busiest != nil {
+	if busiest := r.Busiest(); busiest != nil {
 		c.Load = ptr(*busiest * scale)
 	}
 	if r.PeakMPS != nil {

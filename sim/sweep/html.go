@@ -15,6 +15,9 @@ import (
 // model's colour and the Pareto front marked, then the model's table.
 func HTML(w io.Writer, s *Sweep) error {
 	page := htmlPage{Sweep: s}
+	if svg, err := Overview(s).SVG(chart.WideWidth, 360); err == nil {
+		page.Overview = template.HTML(svg) //nolint:gosec // our own SVG
+	}
 	for mi, m := range s.Models {
 		sec := htmlModel{Name: m}
 		var idx []int
@@ -68,7 +71,29 @@ func HTML(w io.Writer, s *Sweep) error {
 
 type htmlPage struct {
 	*Sweep
-	Models []htmlModel
+	Overview template.HTML
+	Models   []htmlModel
+}
+
+// Overview is the sweep's chart of every model: the busiest server's
+// steady load against re-acquisition p99, one colour per model, both axes
+// logarithmic (lifetimes span decades). SVGFile is it as a file.
+func Overview(s *Sweep) chart.Scatter {
+	c := chart.Scatter{
+		Title:  fmt.Sprintf("%s, %d clients: server load against re-acquisition p99", s.Scenario, s.Clients),
+		XLabel: "steady load of the busiest server (messages/s)", YLabel: "re-acquisition p99 (s)", Log: true,
+	}
+	for _, m := range s.Models {
+		set := chart.Points{Name: m}
+		for i := range s.Rows {
+			r := &s.Rows[i]
+			if b := r.Busiest(); r.Model == m && b != nil && r.ReacquireP99 != nil {
+				set.X, set.Y = append(set.X, *b), append(set.Y, *r.ReacquireP99)
+			}
+		}
+		c.Sets = append(c.Sets, set)
+	}
+	return c
 }
 
 type htmlModel struct {
@@ -157,6 +182,7 @@ svg.chart{width:100%;height:auto;display:block}
 vary: {{range $i, $v := .Vary}}{{if $i}} {{end}}<code>{{$v}}</code>{{end}}<br>
 {{.Rule}}.<br>
 Steady load: all servers' received messages per second from the last binding before the fault to the fault; peak: the most in one second from the fault on. The front (red rings, shaded rows) holds the points no other point of the model beats on both load and the delay.</p>
+{{with .Overview}}<figure>{{.}}</figure>{{end}}
 {{with .Validation}}
 <h2>Validation: points played again in {{.Engine}}</h2>
 <p class="sub">{{if .OK}}Every metric agrees{{else}}<strong>Some metric disagrees</strong>{{end}} within {{printf "%.0f" (mulPct .Tolerance)}} % (|{{.Engine}} &minus; sweep| / sweep).</p>

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"d6lab/reports/chart"
 )
 
 // Files a sweep writes into its output directory.
 const (
 	JSONFile = "sweep.json"
 	HTMLFile = "sweep.html"
+	SVGFile  = "sweep.svg" // Overview, standalone
 )
 
 // Sweep is sweep.json: what was swept and one row per point.
@@ -50,7 +53,8 @@ func AxisStrings(axes []Axis) []string {
 	return out
 }
 
-// Save writes sweep.json and sweep.html into dir (created if needed).
+// Save writes sweep.json, sweep.html and sweep.svg into dir (created if
+// needed).
 func Save(dir string, s *Sweep) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("sweep: %w", err)
@@ -67,6 +71,18 @@ func Save(dir string, s *Sweep) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, HTMLFile), h.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	svg, err := Overview(s).Document(chart.WideWidth, 360)
+	if err != nil {
+		// No point with a measured load and re-acquisition: no chart, and
+		// none left from an earlier sweep in dir.
+		if rerr := os.Remove(filepath.Join(dir, SVGFile)); rerr != nil && !os.IsNotExist(rerr) {
+			return fmt.Errorf("sweep: %w", rerr)
+		}
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, SVGFile), svg, 0o644); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	return nil

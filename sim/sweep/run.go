@@ -85,6 +85,18 @@ type Row struct {
 // (expectations not evaluated) and how many history events it analysed.
 type Player func(ctx context.Context, p Point) (*check.Report, int, error)
 
+// Busiest is the steady load of the server that received the most
+// (messages/s), or nil when no server's was measured.
+func (r *Row) Busiest() *float64 {
+	var out *float64
+	for _, v := range r.ServerSteadyMPS {
+		if v != nil && (out == nil || *v > *out) {
+			out = v
+		}
+	}
+	return out
+}
+
 // Options tune Run.
 type Options struct {
 	// Play plays each point; nil: the virtual engine (Virtual).
