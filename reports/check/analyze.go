@@ -45,7 +45,13 @@ type interval struct {
 	// usable >= end: the lease was never usable (declined during DAD).
 	usable time.Time
 	expiry time.Time // last grant + Valid; zero when unknown
-	grants []grant   // in time order; grants[0].at == start
+	// grants, in time order (grants[0].at == start): one per run of
+	// grants from one server on one side of the fault event, the run's
+	// first. What reads them asks which server covers an instant, which
+	// server granted last before the fault, and the first grant after it;
+	// a run answers each as its grants would, and a client renewing with
+	// one server all day keeps one grant, not one per renewal.
+	grants []grant
 	reason endReason
 	cause  string // Refused or Declined cause
 	endSeq int32  // seq of the closing event, or noSeq
@@ -519,7 +525,9 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 	if i, ok := a.open[key]; ok {
 		iv := &a.ivs[i]
 		if iv.expiry.IsZero() || iv.expiry.After(e.At) {
-			iv.grants = append(iv.grants, grant{at: e.At, seq: seq, srv: srv})
+			if last := iv.grants[len(iv.grants)-1]; last.srv != srv || a.faultFound && last.seq < a.faultSeq {
+				iv.grants = append(iv.grants, grant{at: e.At, seq: seq, srv: srv})
+			}
 			iv.expiry = expiry
 			return
 		}

@@ -50,7 +50,8 @@ type Log struct {
 	lives  []lifetimes
 	lifeIx map[lifetimes]uint32
 
-	extras []extra // Old, Peer, or the whole event; extras[0] unused
+	extras []extra // Old and Peer; extras[0] unused
+	odd    []Event // the events kept whole
 }
 
 // chunkBits sets the chunk size: 1<<16 records, 3.5 MiB.
@@ -77,17 +78,19 @@ type record struct {
 const (
 	fLease  = 1 << iota // Lease is valid
 	fLease4             // Lease is an IPv4 prefix
-	fOdd                // the whole event is extras[extra].whole
+	fOdd                // the whole event is odd[extra]
 )
 
 type lifetimes struct {
-	t1, t2, preferred, valid, tentative time.Duration
+	t1, t2, preferred, valid time.Duration
 }
 
+// extra holds what few events have: Tentative (a new address in DAD,
+// drawn per event, so not interned with the lifetimes), Old, Peer.
 type extra struct {
-	old   netip.Prefix
-	peer  *int
-	whole Event
+	tentative time.Duration
+	old       netip.Prefix
+	peer      *int
 }
 
 // Len is the number of events appended.
@@ -97,7 +100,8 @@ func (l *Log) Len() int { return l.n }
 func (l *Log) Append(e Event) {
 	r, ok := l.compact(&e)
 	if !ok {
-		r = record{flags: fOdd, extra: l.addExtra(extra{whole: e})}
+		r = record{flags: fOdd, extra: uint32(len(l.odd))}
+		l.odd = append(l.odd, e)
 	}
 	if l.n>>chunkBits == len(l.chunks) {
 		l.chunks = append(l.chunks, make([]record, 0, 1<<chunkBits))
@@ -141,7 +145,7 @@ func (l *Log) compact(e *Event) (record, bool) {
 			return r, false
 		}
 	}
-	lt := lifetimes{e.T1, e.T2, e.Preferred, e.Valid, e.Tentative}
+	lt := lifetimes{e.T1, e.T2, e.Preferred, e.Valid}
 	if lt != (lifetimes{}) {
 		i, found := l.lifeIx[lt]
 		if !found {
@@ -158,14 +162,14 @@ func (l *Log) compact(e *Event) (record, bool) {
 		}
 		r.life = i
 	}
-	if e.Old != (netip.Prefix{}) || e.Peer != nil {
+	if e.Old != (netip.Prefix{}) || e.Peer != nil || e.Tentative != 0 {
 		if e.Old != (netip.Prefix{}) && !e.Old.IsValid() {
 			return r, false
 		}
 		if len(l.extras) >= 1<<32-1 {
 			return r, false
 		}
-		r.extra = l.addExtra(extra{old: e.Old, peer: e.Peer})
+		r.extra = l.addExtra(extra{tentative: e.Tentative, old: e.Old, peer: e.Peer})
 	}
 	return r, true
 }
@@ -182,7 +186,7 @@ func (l *Log) addExtra(x extra) uint32 {
 func (l *Log) Event(i int) Event {
 	r := &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
 	if r.flags&fOdd != 0 {
-		return l.extras[r.extra].whole
+		return l.odd[r.extra]
 	}
 	e := Event{
 		At:     time.Unix(0, r.at).In(l.loc),
@@ -204,11 +208,11 @@ func (l *Log) Event(i int) Event {
 	}
 	if r.life != 0 {
 		lt := l.lives[r.life]
-		e.T1, e.T2, e.Preferred, e.Valid, e.Tentative = lt.t1, lt.t2, lt.preferred, lt.valid, lt.tentative
+		e.T1, e.T2, e.Preferred, e.Valid = lt.t1, lt.t2, lt.preferred, lt.valid
 	}
 	if r.extra != 0 {
 		x := &l.extras[r.extra]
-		e.Old, e.Peer = x.old, x.peer
+		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
 	}
 	return e
 }

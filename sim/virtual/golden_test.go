@@ -1,0 +1,59 @@
+package virtual_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/reports/check"
+	"d6lab/reports/history"
+	"d6lab/reports/render"
+	"d6lab/scenarios"
+	"d6lab/sim"
+	"d6lab/sim/virtual"
+)
+
+var _ = Describe("reports as they were before the virtual engine was made faster", func() {
+	// testdata/before holds report.json as `d6lab run --engine virtual`
+	// wrote it at commit 09c76a7, before the values link, the compact
+	// history and the merged grants; with the SHA-256 of the history.jsonl
+	// it wrote. The same run now must give both byte for byte (the
+	// virtual engine has no wall-clock field).
+	for _, c := range []struct {
+		file, golden string
+		clients      int
+		historySHA   string
+	}{
+		{"split-kill.yaml", "split-kill.report.json", 0, "de128543bfa5864f22e837d85a4b037a7d3cbf61930da30328aa463f929d3ebc"},
+		{"identical-sequential-restart-wipe-dad.yaml", "identical-sequential-restart-wipe-dad.report.json", 0, "39324e37cdec441d59c971952c1df3daa853119d9524266acbf0462905891f04"},
+		{"scale/split-24h.yaml", "split-24h-300.report.json", 300, "c83c31597ab6b51e9991ce51a203831378bebc14c6c42cf1748c06a012f64cd0"},
+	} {
+		It("writes the report.json and history.jsonl of 09c76a7: "+c.file, func() {
+			sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", c.file))
+			Expect(err).NotTo(HaveOccurred())
+			if c.clients > 0 {
+				sc.Clients.Count = c.clients // as --sim-clients does
+				Expect(sc.Validate()).To(Succeed())
+			}
+			e, err := virtual.RunScenarioContext(context.Background(), sc)
+			Expect(err).NotTo(HaveOccurred())
+			r, _ := check.AnalyzeSource(e.History(), sim.CheckLab(sc, "virtual"))
+			r.Evaluate(sim.Bounds(sc.Expect))
+			var got bytes.Buffer
+			Expect(render.WriteReport(&got, r)).To(Succeed())
+			want, err := os.ReadFile(filepath.Join("testdata", "before", c.golden))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.String()).To(Equal(string(want)))
+
+			h := sha256.New()
+			Expect(history.WriteSourceJSONL(h, e.History())).To(Succeed())
+			Expect(hex.EncodeToString(h.Sum(nil))).To(Equal(c.historySHA))
+		})
+	}
+})
