@@ -49,8 +49,13 @@ func newLab() *netns.Lab {
 // send writes each payload from the clients' namespace to ff02::1:2 on
 // port, from one socket bound to srcPort (0: any).
 func send(lab *netns.Lab, srcPort, port int, payloads ...string) {
-	dst := netip.AddrPortFrom(allServers.WithZone(lab.IfName("clients")), uint16(port))
-	Expect(lab.Do("clients", func() error {
+	sendFrom(lab, "clients", srcPort, port, payloads...)
+}
+
+// sendFrom is send from node's namespace.
+func sendFrom(lab *netns.Lab, node string, srcPort, port int, payloads ...string) {
+	dst := netip.AddrPortFrom(allServers.WithZone(lab.IfName(node)), uint16(port))
+	Expect(lab.Do(node, func() error {
 		c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified, Port: srcPort})
 		if err != nil {
 			return err

@@ -1,8 +1,6 @@
 package capture_test
 
 import (
-	"net"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -12,25 +10,6 @@ import (
 	"d6lab/sim/capture"
 	"d6lab/sim/netns"
 )
-
-// sendFrom writes each payload from node's namespace to ff02::1:2 on port
-// 547, from one socket bound to srcPort.
-func sendFrom(lab *netns.Lab, node string, srcPort int, payloads ...string) {
-	dst := netip.AddrPortFrom(allServers.WithZone(lab.IfName(node)), 547)
-	Expect(lab.Do(node, func() error {
-		c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified, Port: srcPort})
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		for _, p := range payloads {
-			if _, err := c.WriteToUDPAddrPort([]byte(p), dst); err != nil {
-				return err
-			}
-		}
-		return nil
-	})).To(Succeed())
-}
 
 var _ = Describe("Counter", Label("netns"), func() {
 	var lab *netns.Lab
@@ -55,7 +34,7 @@ var _ = Describe("Counter", Label("netns"), func() {
 		send(lab, 546, 547, "solicit-1", "solicit-2", "solicit-3")
 		send(lab, 0, 9999, "not-dhcpv6")
 		send(lab, 0, 547, "\x0eleasequery") // RFC 5007 LEASEQUERY: the prober, not a client
-		sendFrom(lab, "srv1", 547, "sent-by-the-server")
+		sendFrom(lab, "srv1", 547, 547, "sent-by-the-server")
 		after := time.Now()
 
 		st, err := c.Stop()
