@@ -117,7 +117,8 @@ func Advise(ctx context.Context, q Question, opt Options) (*Advice, error) {
 	// from the first round's load per client per T1, per model.
 	var second []scenarios.Lifetimes
 	for _, valid := range q.boundValids(pts, rows) {
-		if slices.Contains(Valids, valid) {
+		// Outside the grid, its end is the answer's side of the bound.
+		if slices.Contains(Valids, valid) || valid < Valids[0] || valid > Valids[len(Valids)-1] {
 			continue
 		}
 		v := sweep.Value{Abs: valid}
@@ -333,7 +334,7 @@ func (q *Question) caveats(rec *Candidate) []string {
 		}
 	}
 	if q.Profile == "rfc" {
-		out = append(out, "the simulated clients follow RFC 9915; real dhclient rebinds 7-8 s past T2 and dhcpcd differs too (README \"Client conformance\"): ask again with --profile dhclient or dhcpcd")
+		out = append(out, "the simulated clients follow RFC 9915; real kinds depart from it where it matters here (dhclient Rebinds at its first Renew retransmission, up to 11 s after T1, when T2 - T1 is shorter than that; README \"The simulated client and real hosts\"): ask again with --profile dhclient or dhcpcd")
 	}
 	out = append(out, fmt.Sprintf("measured on %d simulated clients per point (virtual engine, seed %d) and scaled to %d: per-client times do not depend on the population there, load is linear in it; replay the recommendation in netns with the written scenario", q.Sample, q.Seed, q.Clients))
 	return out
