@@ -320,9 +320,16 @@ func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pca
 
 // saveLog is the end of runOne for a history kept as a history.Log (the
 // virtual engine's): the analysis reads the log, the pages get its lab
-// events, and history.jsonl is written from it one event at a time, the
-// same file a slice of the same events gives.
+// events, and history.jsonl is written from it one event at a time (the
+// same file a slice of the same events gives), beside the analysis.
 func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) (*render.Run, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, outputFailed(err)
+	}
+	// history.jsonl is written on the other core while the analysis runs:
+	// both only read the log.
+	written := make(chan error, 1)
+	go func() { written <- writeHistory(filepath.Join(dir, render.HistoryFile), log) }()
 	rep, samples := check.AnalyzeSource(log, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
 	lab := []history.Event{} // what the pages mark on their charts
@@ -332,11 +339,12 @@ func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) 
 		}
 	}
 	run := render.NewRun(rep, samples, lab)
-	if err := saveRun(dir, run, nil); err != nil {
-		return nil, err
+	err := saveRun(dir, run, nil)
+	if werr := <-written; werr != nil && err == nil {
+		err = outputFailed(werr)
 	}
-	if err := writeHistory(filepath.Join(dir, render.HistoryFile), log); err != nil {
-		return nil, outputFailed(err)
+	if err != nil {
+		return nil, err
 	}
 	return run, nil
 }
