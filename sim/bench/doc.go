@@ -29,6 +29,12 @@
 // `make bench` run side by side with the ratios builtin/Kea and
 // builtin/echo at the latency bound.
 //
+// Before a search each tool runs one warm-up step, kept apart and not
+// judged (Report.Warmup), at Clients/Step exchanges/s (2,000/s by
+// default, at least the first step's rate) so that every client is bound
+// once: a server's first step pays for creating its bindings, and without
+// it the search's first step is judged on that cost alone.
+//
 // The server is not restarted between the steps of one search: the
 // generator (and perfdhcp, with -R) draws its clients from a fixed space of
 // Clients DUIDs and the pool is orders of magnitude larger, so the server's

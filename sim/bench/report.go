@@ -69,7 +69,10 @@ type Step struct {
 	Limited bool `json:"tool_limited,omitempty"`
 	// Retry: the step measures again the rate of the step before it,
 	// which failed on p99 alone; the search took the better of the two.
-	Retry  bool   `json:"retry,omitempty"`
+	Retry bool `json:"retry,omitempty"`
+	// Warmup: the step ran before a search to bind every client once and
+	// was not judged (Report.Warmup).
+	Warmup bool   `json:"warmup,omitempty"`
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -157,9 +160,12 @@ type Report struct {
 	Ratio    float64          `json:"ratio,omitempty"`
 	Search   *SearchResult    `json:"search,omitempty"`
 	Steps    []Step           `json:"steps"`
-	Params   Params           `json:"params"`
-	Machine  Machine          `json:"machine"`
-	CPU      CPU              `json:"cpu"`
+	// Warmup holds the step each tool ran before its search to bind
+	// every client once, outside the search.
+	Warmup  []Step  `json:"warmup,omitempty"`
+	Params  Params  `json:"params"`
+	Machine Machine `json:"machine"`
+	CPU     CPU     `json:"cpu"`
 	// Notes say where the run differs from what was asked (server
 	// adapter notes, what perfdhcp cannot do).
 	Notes    []string  `json:"notes,omitempty"`
@@ -293,8 +299,11 @@ func pct(f float64) string { return fmt.Sprintf("%.3f%%", 100*f) }
 func stepLine(n int, s Step) string {
 	var b strings.Builder
 	retry := ""
-	if s.Retry {
+	switch {
+	case s.Retry:
 		retry = " (again)"
+	case s.Warmup:
+		retry = " (warm-up)"
 	}
 	fmt.Fprintf(&b, "%-8s step %2d%s: offered %7.0f/s  completed %8.1f/s  drops %7s", s.Tool, n, retry, s.Offered, s.Rate, pct(s.Drops))
 	if s.LatencyMs != nil {
@@ -307,6 +316,8 @@ func stepLine(n int, s Step) string {
 		fmt.Fprintf(&b, "  socket drops server %d clients %d", s.ServerSocketDrops, s.ClientSocketDrops)
 	}
 	switch {
+	case s.Warmup:
+		b.WriteString("  (not judged)")
 	case s.Pass:
 		b.WriteString("  pass")
 	case s.Limited:

@@ -129,16 +129,20 @@ func (b bracket) next(cfg SearchConfig) (float64, Outcome) {
 	}
 }
 
-// record narrows the bracket with a measurement at r. A rate outside the
-// open bracket (measured for the other criterion) says nothing new under
-// the monotonic assumption, or contradicts it (noise), and is ignored.
+// record narrows the bracket with a measurement at r. A pass is taken as
+// proof and a failure as possibly noise: on a shared machine other work
+// can only slow a step down, never speed it up. So a pass above the
+// lowest failure lifts the pass and reopens the bracket upwards (that
+// failure was noise), and a failure at or below the highest pass is
+// ignored. A failure above the bracket says nothing new.
 func (b *bracket) record(r float64, pass bool) {
-	if r <= b.lo || r >= b.hi {
-		return
-	}
-	if pass {
+	switch {
+	case pass && r > b.lo:
 		b.lo = r
-	} else {
+		if b.hi <= r {
+			b.hi = math.Inf(1)
+		}
+	case !pass && r > b.lo && r < b.hi:
 		b.hi = r
 	}
 }
@@ -159,9 +163,10 @@ func (b bracket) result(o Outcome) Bracket {
 // Tolerance), then the drops-only one, which starts from what the first
 // part measured (a server whose p99 breaks its bound at 16,000/s and whose
 // drops pass there starts its drops-only bracket at 16,000/s). It assumes
-// that passing is monotonic in the rate for each criterion; noise only
-// costs extra steps, bounded by MaxSteps (a bracket still open then ends
-// OutOfSteps).
+// that passing is monotonic in the rate for each criterion, and treats a
+// contradiction as a failure that was noise (bracket.record): the result's
+// Pass is always the highest rate any step passed. Noise costs extra
+// steps, bounded by MaxSteps (a bracket still open then ends OutOfSteps).
 func Search(ctx context.Context, cfg SearchConfig, measure Measure) (SearchResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return SearchResult{}, err

@@ -230,6 +230,37 @@ var _ = Describe("Search with a latency bound", func() {
 	})
 })
 
+var _ = Describe("Search on a noisy machine", func() {
+	cfg := bench.DefaultSearch()
+
+	It("takes a pass above a failure as proof: the failure was another process's stall", func() {
+		calls := 0
+		res, err := bench.Search(context.Background(), cfg, func(_ context.Context, r float64) (bench.Verdict, error) {
+			calls++
+			// The first step, at 500/s, meets a stall: its p99 fails.
+			return bench.Verdict{Drops: r <= 12000, Latency: calls > 1 && r <= 12000}, nil
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Outcome).To(Equal(bench.Converged))
+		Expect(res.Pass).To(And(BeNumerically("<=", 12000), BeNumerically(">=", 0.95*12000-1)))
+		Expect(res.DropsOnly.Pass).To(Equal(res.Pass))
+	})
+
+	It("reports the highest rate any step passed", func() {
+		var passed float64
+		rng := rand.New(rand.NewPCG(3, 4))
+		res, err := bench.Search(context.Background(), cfg, verdict(func(r float64) (bool, error) {
+			ok := r <= 20000 && rng.Float64() < 0.6
+			if ok {
+				passed = math.Max(passed, r)
+			}
+			return ok, nil
+		}))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Pass).To(Equal(passed))
+	})
+})
+
 var _ = Describe("Judging a step", func() {
 	lat := func(p99 float64) *bench.Latency { return &bench.Latency{P50: p99 / 4, P99: p99} }
 	DescribeTable("drops <= 0.1 % and p99 <= 10 ms",
