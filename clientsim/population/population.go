@@ -119,6 +119,10 @@ type Population struct {
 	// (DAD on only). An entry may be stale; InUse checks the client's
 	// current leases and prunes.
 	holders map[netip.Addr][]int32
+	// held[i] is an address holders lists client i under (the last one
+	// added), so that a renewal of it skips the index; pruning client i
+	// from that address's entry clears it.
+	held []netip.Addr
 
 	started bool
 	start   time.Time
@@ -153,6 +157,7 @@ func New(cfg Config) (*Population, error) {
 	}
 	if cfg.DAD > 0 {
 		p.holders = make(map[netip.Addr][]int32, cfg.Count)
+		p.held = make([]netip.Addr, cfg.Count)
 	}
 	p.churn = rand.New(rand.NewPCG(cfg.Seed, 0xc4a7e))
 	for i := range p.clients {
@@ -207,10 +212,16 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 	p.clients = append(p.clients, make([]*client.Client, n)...)
 	p.begun = append(p.begun, make([]bool, n)...)
 	p.cur = append(p.cur, make([]uint32, n)...)
+	if p.held != nil {
+		p.held = append(p.held, make([]netip.Addr, n)...)
+	}
 	p.timers.grow(n)
 	for i := first; i < first+n; i++ {
 		if err := p.build(i); err != nil {
 			p.clients, p.begun, p.cur = p.clients[:first], p.begun[:first], p.cur[:first]
+			if p.held != nil {
+				p.held = p.held[:first]
+			}
 			p.timers.truncate(first)
 			return first, err
 		}
@@ -336,6 +347,9 @@ func (p *Population) holder(addr netip.Addr, not int) int {
 	k := 0
 	for _, j := range hs {
 		if !p.holds(int(j), addr) {
+			if p.held[j] == addr {
+				p.held[j] = netip.Addr{}
+			}
 			continue // released, expired, declined or renumbered away
 		}
 		hs[k] = j
@@ -622,6 +636,10 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 }
 
 func (p *Population) addHolder(addr netip.Addr, i int) {
+	if p.held[i] == addr {
+		return // listed already
+	}
+	p.held[i] = addr
 	hs := p.holders[addr]
 	for _, j := range hs {
 		if int(j) == i {
