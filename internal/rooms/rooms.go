@@ -22,19 +22,20 @@ type Room struct {
 }
 
 // Table is d6lab's rule table, from the top (cmd) down to the leaves
-// (history, deploy, netaddr6, transport). A package that no room holds breaks the
+// (history, deploy, netaddr6, transport, wire). A package that no room holds breaks the
 // rules too: a new folder gets a row here first.
 var Table = []Room{
-	{Name: "cmd", Path: "cmd", MayImport: []string{"sim", "server", "clientsim", "scenarios", "reports", "history", "deploy", "netaddr6", "transport"}},
-	{Name: "sim", Path: "sim", MayImport: []string{"server", "clientsim", "scenarios", "reports", "history", "deploy", "netaddr6", "transport"}},
-	{Name: "server", Path: "server", MayImport: []string{"history", "deploy", "netaddr6", "transport"}},
-	{Name: "clientsim", Path: "clientsim", MayImport: []string{"history", "netaddr6", "transport"}},
+	{Name: "cmd", Path: "cmd", MayImport: []string{"sim", "server", "clientsim", "scenarios", "reports", "history", "deploy", "netaddr6", "transport", "wire"}},
+	{Name: "sim", Path: "sim", MayImport: []string{"server", "clientsim", "scenarios", "reports", "history", "deploy", "netaddr6", "transport", "wire"}},
+	{Name: "server", Path: "server", MayImport: []string{"history", "deploy", "netaddr6", "transport", "wire"}},
+	{Name: "clientsim", Path: "clientsim", MayImport: []string{"history", "netaddr6", "transport", "wire"}},
 	{Name: "scenarios", Path: "scenarios", MayImport: []string{"history", "deploy", "netaddr6"}},
 	{Name: "reports", Path: "reports", MayImport: []string{"history", "netaddr6"}},
 	{Name: "history", Path: "reports/history"},
 	{Name: "deploy", Path: "deploy"},
 	{Name: "netaddr6", Path: "netaddr6"},
 	{Name: "transport", Path: "transport"},
+	{Name: "wire", Path: "wire"},
 	{Name: "internal", Path: "internal"},
 }
 
