@@ -334,7 +334,13 @@ func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) 
 	rep.Evaluate(sim.Bounds(sc.Expect))
 	lab := []history.Event{} // what the pages mark on their charts
 	for i := range log.Len() {
-		if e := log.Event(i); e.Client < 0 && e.Kind != history.ServerLoad {
+		switch log.Kind(i) {
+		case history.Solicited, history.Advertised, history.Bound, history.Renewed, history.Rebound,
+			history.Renumbered, history.Refused, history.Expired, history.Declined, history.Released,
+			history.Confirmed, history.Informed, history.GaveUp, history.NoBinding, history.ServerLoad:
+			continue // client events and load samples (most of a history): never marked
+		}
+		if e := log.Event(i); e.Client < 0 {
 			lab = append(lab, e)
 		}
 	}

@@ -40,6 +40,11 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 	}
 	clients := map[int]*state{}
 	for _, idx := range order {
+		switch events.Kind(int(idx)) {
+		case history.Solicited, history.Bound, history.Declined:
+		default:
+			continue // no other kind changes a state
+		}
 		ev := events.Event(int(idx))
 		e := &ev
 		if e.Client < 0 || e.At.Before(a.start) {

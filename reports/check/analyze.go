@@ -187,7 +187,7 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 	a.bounds(events, order, lab)
 	grants := 0
 	for i := range events.Len() {
-		switch events.Event(i).Kind {
+		switch events.Kind(i) {
 		case history.Bound, history.Renumbered:
 			grants++
 		}
@@ -273,7 +273,7 @@ func timeOrder(events history.Source) []int32 {
 	var prev time.Time
 	for i := range order {
 		order[i] = int32(i)
-		at := events.Event(i).At
+		at := events.At(i)
 		if i > 0 && at.Before(prev) {
 			sorted = false
 		}
@@ -289,7 +289,7 @@ func timeOrder(events history.Source) []int32 {
 	}
 	keys := make([]key, len(order))
 	for i := range keys {
-		keys[i] = key{events.Event(i).At.UnixNano(), int32(i)}
+		keys[i] = key{events.At(i).UnixNano(), int32(i)}
 	}
 	slices.SortFunc(keys, func(x, y key) int {
 		if x.t != y.t {
@@ -311,12 +311,12 @@ func (a *analyzer) bounds(events history.Source, order []int32, lab Lab) {
 		}
 		return
 	}
-	first, last := events.Event(int(order[0])).At, events.Event(int(order[len(order)-1])).At
+	first, last := events.At(int(order[0])), events.At(int(order[len(order)-1]))
 	if a.start.IsZero() {
 		a.start = first
 		for _, i := range order {
-			if e := events.Event(int(i)); e.Kind == history.RunStarted {
-				a.start = e.At
+			if events.Kind(int(i)) == history.RunStarted {
+				a.start = events.At(int(i))
 				break
 			}
 		}
@@ -324,8 +324,8 @@ func (a *analyzer) bounds(events history.Source, order []int32, lab Lab) {
 	if a.end.IsZero() {
 		a.end = last
 		for k := len(order) - 1; k >= 0; k-- {
-			if e := events.Event(int(order[k])); e.Kind == history.RunEnded {
-				a.end = e.At
+			if events.Kind(int(order[k])) == history.RunEnded {
+				a.end = events.At(int(order[k]))
 				break
 			}
 		}
@@ -689,12 +689,11 @@ func (a *analyzer) load(r *Report, events history.Source, order []int32) *Load {
 	var bound history.Event
 	at := -1 // where the last Bound before to goes in picked
 	for _, idx := range order {
-		e := events.Event(int(idx))
-		switch {
-		case e.Kind == history.ServerLoad:
-			picked = append(picked, e)
-		case e.Kind == history.Bound && e.At.Before(to):
-			bound, at = e, len(picked)
+		switch k := events.Kind(int(idx)); {
+		case k == history.ServerLoad:
+			picked = append(picked, events.Event(int(idx)))
+		case k == history.Bound && events.At(int(idx)).Before(to):
+			bound, at = events.Event(int(idx)), len(picked)
 		}
 	}
 	if at >= 0 {

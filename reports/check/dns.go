@@ -262,6 +262,11 @@ func (a *analyzer) dns(r *Report, events history.Source, order []int32, hold fun
 	transfers := false
 	real := map[int]bool{}
 	for _, idx := range order {
+		switch events.Kind(int(idx)) {
+		case history.DNSTransfer, history.DNSAdded, history.DNSRemoved, history.DNSUpdate, history.DNSServerDied, history.ClientKind:
+		default:
+			continue // nothing for this checker
+		}
 		e := events.Event(int(idx))
 		if e.At.After(a.end) {
 			break

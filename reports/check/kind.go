@@ -45,7 +45,10 @@ func byKind(events history.Source, lab Lab) []KindReport {
 	kindOf := map[int]string{}
 	version := map[string]string{}
 	for i := range events.Len() {
-		if e := events.Event(i); e.Kind == history.ClientKind && e.Client >= 0 {
+		if events.Kind(i) != history.ClientKind {
+			continue
+		}
+		if e := events.Event(i); e.Client >= 0 {
 			kindOf[e.Client] = e.Detail
 			if e.Cause != "" {
 				version[e.Detail] = e.Cause

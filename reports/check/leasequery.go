@@ -72,6 +72,11 @@ func (a *analyzer) leasequery(r *Report, events history.Source, order []int32, h
 	var rounds []time.Time
 	var answers []*history.Event
 	for _, idx := range order {
+		switch events.Kind(int(idx)) {
+		case history.LeasequeryRound, history.LeasequeryAnswer:
+		default:
+			continue // nothing for this checker
+		}
 		e := events.Event(int(idx))
 		if e.At.After(a.end) {
 			break

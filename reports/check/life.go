@@ -19,6 +19,11 @@ type Life struct {
 
 func (a *analyzer) life(r *Report, events history.Source) {
 	for i := range events.Len() {
+		switch events.Kind(i) {
+		case history.Released, history.Declined, history.Confirmed:
+		default:
+			continue // counts nothing
+		}
 		ev := events.Event(i)
 		e := &ev
 		if e.Client < 0 || e.At.After(a.end) || e.At.Before(a.start) {

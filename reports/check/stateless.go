@@ -74,12 +74,15 @@ func (a *analyzer) stateless(r *Report, events history.Source, order []int32) {
 		}
 	}
 	for _, idx := range order {
+		if events.Kind(int(idx)) != history.Informed {
+			continue
+		}
 		ev := events.Event(int(idx))
 		e := &ev
 		if e.At.After(a.end) {
 			break
 		}
-		if e.Kind != history.Informed || e.Client < 0 {
+		if e.Client < 0 {
 			continue
 		}
 		s := per[e.Client]

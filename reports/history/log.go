@@ -7,10 +7,14 @@ import (
 )
 
 // Source is a history read by position: a plain slice (Events) or a
-// compact Log. Event(i) returns the i-th event, 0 <= i < Len().
+// compact Log. Event(i) returns the i-th event, 0 <= i < Len(); Kind(i)
+// and At(i) are its Kind and At, cheap on a Log, where Event builds the
+// whole event: a pass that wants a few kinds reads Kind first.
 type Source interface {
 	Len() int
 	Event(i int) Event
+	Kind(i int) Kind
+	At(i int) time.Time
 }
 
 // Events is a slice of events as a Source.
@@ -21,6 +25,12 @@ func (s Events) Len() int { return len(s) }
 
 // Event returns s[i].
 func (s Events) Event(i int) Event { return s[i] }
+
+// Kind returns s[i].Kind.
+func (s Events) Kind(i int) Kind { return s[i].Kind }
+
+// At returns s[i].At.
+func (s Events) At(i int) time.Time { return s[i].At }
 
 // Log is a history kept compact in memory, for runs too large to hold as
 // []Event (about 250 bytes an event): each event is a fixed 56-byte record
@@ -215,6 +225,24 @@ func (l *Log) Event(i int) Event {
 		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
 	}
 	return e
+}
+
+// Kind returns Event(i).Kind.
+func (l *Log) Kind(i int) Kind {
+	r := &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+	if r.flags&fOdd != 0 {
+		return l.odd[r.extra].Kind
+	}
+	return Kind(l.kinds.get(uint16(r.kind)))
+}
+
+// At returns Event(i).At.
+func (l *Log) At(i int) time.Time {
+	r := &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+	if r.flags&fOdd != 0 {
+		return l.odd[r.extra].At
+	}
+	return time.Unix(0, r.at).In(l.loc)
 }
 
 // Slice returns every event as a []Event (for small histories and tests).

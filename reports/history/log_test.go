@@ -52,6 +52,10 @@ var _ = Describe("Log", func() {
 			Expect(got.Peer).To(BeIdenticalTo(e.Peer))
 		}
 		Expect(l.Slice()).To(Equal(events))
+		for i, e := range events {
+			Expect(l.Kind(i)).To(Equal(e.Kind))
+			Expect(l.At(i)).To(Equal(e.At))
+		}
 	})
 
 	It("holds more events than one chunk, in order", func() {
