@@ -17,8 +17,9 @@
 //     packages) in the lab, and their capture as history events;
 //   - nameserver: BIND 9 as the lab's authoritative DNS server (dns:);
 //   - leasequery: the Leasequery prober's query clients (leasequery:);
-//   - sweep: `d6lab sweep`, a grid of lifetimes x models on the virtual
-//     engine, with the server load against outage and re-acquisition.
+//   - sweep: `d6lab sweep`, a grid of lifetimes x models on either
+//     engine, with the server load against outage and re-acquisition;
+//   - advice: `d6lab advise`, an operator's bounds answered from a sweep.
 //
 // The package itself maps a resolved scenario to what every engine needs:
 // each server's configuration and DUID, the client population, and the
