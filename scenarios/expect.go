@@ -89,7 +89,7 @@ var MetricPaths = []string{
 	"lease_files.agree",   // leases in the servers' files that clients hold
 	"lease_files.missing", // leases clients hold that their server's file lacks
 	"lease_files.stale",   // unexpired bindings in a file that no client holds
-	// the virtual engine's server load samples (unknown with netns)
+	// the engines' server load samples (both engines; README's `load` field)
 	"load.steady_mps", // all servers' messages/s from the last binding before the fault to the fault
 	"load.peak_mps",   // the most messages all servers received in one second from the fault on
 

@@ -20,7 +20,13 @@ import (
 //
 // The steady window runs from the last binding granted before the fault
 // (the last history.Bound event: the initial ramp is over, every client
-// that came has its lease) to the fault, or the end of a run without one.
+// that came has its lease) to the fault, or the end of a run without one,
+// cut to a whole number of that binding's T1 when it spans at least one:
+// a client renews once per T1, so a window of whole T1s holds every
+// client's renewals once per T1 whatever their phases (with the clients
+// bound within a few seconds and the fault two T1s later, a window to
+// the fault itself missed the second renewal of those bound last: 10 %
+// too low, measured at 2,000 clients and T1 30 s).
 // SteadyMPS is a server's messages received in the window divided by its
 // length, each second's count taken as spread evenly over that second (a
 // second the window cuts counts in proportion); nil when the window is
@@ -61,14 +67,21 @@ func loadReport(r *Report, events []history.Event, order []int32) *Load {
 		to = r.Fault.At
 	}
 	from := start
+	var t1 time.Duration // the last binding's T1
 	for _, idx := range order {
 		e := &events[idx]
 		if !e.At.Before(to) {
 			break
 		}
 		if e.Kind == history.Bound {
-			from = e.At
+			from, t1 = e.At, e.T1
 		}
+	}
+	if span := to.Sub(from); t1 > 0 && span >= t1 {
+		// Whole T1s only: each bound client renews once per T1, so such a
+		// window holds each one's renewals once per T1 whatever their
+		// phases, where a ragged end would miss or double some.
+		to = from.Add(span / t1 * t1)
 	}
 	var faultSec time.Time
 	if r.Fault != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -49,7 +50,10 @@ var _ = Describe("reports as they were before the virtual engine was made faster
 			Expect(render.WriteReport(&got, r)).To(Succeed())
 			want, err := os.ReadFile(filepath.Join("testdata", "before", c.golden))
 			Expect(err).NotTo(HaveOccurred())
-			Expect(got.String()).To(Equal(string(want)))
+			// Apart from the load block: its steady window has been cut
+			// to whole T1s since 09c76a7 (check.Load), a change of the
+			// metric, not of the engine; reports/check's specs cover it.
+			Expect(withoutLoad(got.Bytes())).To(Equal(withoutLoad(want)))
 
 			h := sha256.New()
 			Expect(history.WriteSourceJSONL(h, e.History())).To(Succeed())
@@ -57,3 +61,23 @@ var _ = Describe("reports as they were before the virtual engine was made faster
 		})
 	}
 })
+
+// withoutLoad is a report.json with its "load" block left out, the rest
+// byte for byte: the block is one line per field between `  "load": {`
+// and the next line that closes it at the same indent.
+func withoutLoad(report []byte) string {
+	lines := strings.SplitAfter(string(report), "\n")
+	var out strings.Builder
+	skip := false
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, `  "load": {`):
+			skip = true
+		case skip && (strings.HasPrefix(l, "  },") || strings.HasPrefix(l, "  }\n")):
+			skip = false
+		case !skip:
+			out.WriteString(l)
+		}
+	}
+	return out.String()
+}
