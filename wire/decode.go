@@ -125,9 +125,7 @@ func (m *Message) topOption(code uint16, v []byte) error {
 		if err := checkOption(code, v, 0); err != nil {
 			return err
 		}
-		for i := 0; i < len(v); i += 2 {
-			m.oro = append(m.oro, binary.BigEndian.Uint16(v[i:]))
-		}
+		m.appendORO(v)
 		m.HasORO = true
 		return nil
 	}
@@ -156,6 +154,43 @@ func (m *Message) topOption(code uint16, v []byte) error {
 	}
 	return nil
 }
+
+// appendORO appends an ORO's codes to m.oro, each once: like
+// insomniacslk, which drops a code repeated within one ORO (its
+// OptionCodes.Add), not across two. A long ORO is deduplicated with a
+// bitset, in linear time.
+func (m *Message) appendORO(v []byte) {
+	lo := len(m.oro)
+	if len(v) <= 2*shortORO {
+	next:
+		for i := 0; i < len(v); i += 2 {
+			c := binary.BigEndian.Uint16(v[i:])
+			for _, d := range m.oro[lo:] {
+				if d == c {
+					continue next
+				}
+			}
+			m.oro = append(m.oro, c)
+		}
+		return
+	}
+	if m.seen == nil {
+		m.seen = new([1 << 10]uint64)
+	}
+	for i := 0; i < len(v); i += 2 {
+		c := binary.BigEndian.Uint16(v[i:])
+		if m.seen[c>>6]&(1<<(c&63)) == 0 {
+			m.seen[c>>6] |= 1 << (c & 63)
+			m.oro = append(m.oro, c)
+		}
+	}
+	for _, c := range m.oro[lo:] {
+		m.seen[c>>6] = 0
+	}
+}
+
+// shortORO is the longest ORO (in codes) deduplicated by scanning.
+const shortORO = 32
 
 func status(v []byte) Status {
 	return Status{Present: true, Code: binary.BigEndian.Uint16(v), Message: v[2:]}

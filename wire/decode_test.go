@@ -136,6 +136,20 @@ var _ = Describe("the golden packets", func() {
 		Expect(m.IAPD[0].Leases[0].Bits).To(Equal(uint8(56)))
 	})
 
+	It("reads each code of an ORO once, as insomniacslk, short or long, and merges two", func() {
+		hdr := []byte{1, 1, 2, 3}
+		m := decode(append(hdr, 0, 6, 0, 8, 0, 23, 0, 24, 0, 23, 0, 23))
+		Expect(m.ORO).To(Equal([]uint16{23, 24}))
+		long := append([]byte{0, 6, 0, 200}, longORO()...)
+		long = append(long, 0, 6, 0, 2, 0x03, 0xe8) // 1000 again, in a second ORO
+		m = decode(append(hdr, long...))
+		Expect(m.ORO).To(HaveLen(51))
+		Expect(m.ORO[50]).To(Equal(uint16(1000)))
+		Expect(differential(append(hdr, long...))).To(Succeed())
+		m = decode(append(hdr, long...)) // the bitset was left clean
+		Expect(m.ORO).To(HaveLen(51))
+	})
+
 	It("reuses a Message: a second Decode leaves nothing of the first", func() {
 		var m wire.Message
 		Expect(m.Decode(golden("relay-forw-request"))).To(Succeed())

@@ -65,7 +65,13 @@
 // Where an option that may occur once occurs again, Message interprets
 // the first, as insomniacslk's accessors do, and keeps the others in
 // Other; the ORO is the exception: like insomniacslk's RequestedOptions,
-// Message.ORO merges every ORO received.
+// Message.ORO merges every ORO received, and like its ORO parser it keeps
+// a code repeated within one ORO once (in linear time where insomniacslk's
+// is quadratic). AppendTo writes the ORO so that Decode reads it back
+// unchanged (a second ORO option where a code repeats).
+//
+// Found by fuzzing and now seeds: a code repeated within one ORO
+// (found-oro-repeated-code).
 //
 // The package is a leaf: it imports nothing of d6lab and only the
 // standard library outside its tests.

@@ -10,7 +10,8 @@ import "encoding/binary"
 // Reconfigure Accept, Status Code, Client FQDN, then Other; inside an IA
 // its leases, its Status Code, then its Other; inside a lease its Status
 // Code, then its Other. So a message decoded from bytes in that order
-// encodes to the same bytes.
+// encodes to the same bytes, and any message encodes to bytes that decode
+// to it again.
 //
 // It fails with ErrTooLong when an option's value would not fit its
 // 16-bit length; b's content past its original length is then undefined.
@@ -69,14 +70,7 @@ func (m *Message) appendMessage(b []byte) ([]byte, error) {
 		}
 	}
 	if m.HasORO {
-		if len(m.ORO) > 0xffff/2 {
-			return b, ErrTooLong
-		}
-		b = binary.BigEndian.AppendUint16(b, OptORO)
-		b = binary.BigEndian.AppendUint16(b, uint16(2*len(m.ORO)))
-		for _, c := range m.ORO {
-			b = binary.BigEndian.AppendUint16(b, c)
-		}
+		b = m.appendOROs(b)
 	}
 	if m.HasElapsedTime {
 		b = append(b, 0, byte(OptElapsedTime), 0, 2, byte(m.ElapsedTime>>8), byte(m.ElapsedTime))
@@ -99,6 +93,54 @@ func (m *Message) appendMessage(b []byte) ([]byte, error) {
 		}
 	}
 	return appendOthers(b, m.Other)
+}
+
+// appendOROs writes m.ORO as one ORO option, or as several where a code
+// repeats (or past 32767 codes): Decode drops a code repeated within one
+// ORO and merges ORO options, so what it reads back is m.ORO again.
+func (m *Message) appendOROs(b []byte) []byte {
+	codes := m.ORO
+	for first := true; first || len(codes) > 0; first = false {
+		n := m.distinctPrefix(codes)
+		b = binary.BigEndian.AppendUint16(b, OptORO)
+		b = binary.BigEndian.AppendUint16(b, uint16(2*n))
+		for _, c := range codes[:n] {
+			b = binary.BigEndian.AppendUint16(b, c)
+		}
+		codes = codes[n:]
+	}
+	return b
+}
+
+// distinctPrefix is the length of the longest prefix of codes, at most
+// 32767 long, in which no code repeats.
+func (m *Message) distinctPrefix(codes []uint16) int {
+	codes = codes[:min(len(codes), 0xffff/2)]
+	if len(codes) <= shortORO {
+		for i, c := range codes {
+			for _, d := range codes[:i] {
+				if d == c {
+					return i
+				}
+			}
+		}
+		return len(codes)
+	}
+	if m.seen == nil {
+		m.seen = new([1 << 10]uint64)
+	}
+	n := len(codes)
+	for i, c := range codes {
+		if m.seen[c>>6]&(1<<(c&63)) != 0 {
+			n = i
+			break
+		}
+		m.seen[c>>6] |= 1 << (c & 63)
+	}
+	for _, c := range codes[:n] {
+		m.seen[c>>6] = 0
+	}
+	return n
 }
 
 func appendIA(b []byte, code uint16, ia *IA) ([]byte, error) {

@@ -167,6 +167,8 @@ func extraSeeds() map[string][]byte {
 		"preference-0":          with(opt(7)),
 		"oro-odd":               with(opt(6, 0, 23, 0)),
 		"oro-twice":             with(opt(6, 0, 23), opt(6, 0, 24)),
+		"oro-repeats":           with(opt(6, 0, 23, 0, 24, 0, 23), opt(6, 0, 23)),
+		"oro-long-repeats":      with(opt(6, longORO()...)),
 		"rapid-commit-long":     with(opt(14, 1, 2)),
 		"duid-llt-short":        with(opt(1, 0, 1, 0, 1, 0, 0, 0)),
 		"duid-uuid-17":          with(opt(1, append([]byte{0, 4}, zeros(15)...)...)),
@@ -248,4 +250,15 @@ func parseSeed(data []byte) ([]byte, error) {
 	}
 	s, err := strconv.Unquote(lit)
 	return []byte(s), err
+}
+
+// longORO is an ORO value of 100 codes, 50 distinct, each twice: past
+// shortORO, so deduplicated with the bitset.
+func longORO() []byte {
+	var b []byte
+	for i := 0; i < 100; i++ {
+		c := 1000 + i%50*64 // spread over bitset words
+		b = append(b, byte(c>>8), byte(c))
+	}
+	return b
 }

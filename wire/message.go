@@ -154,7 +154,8 @@ type Message struct {
 	ClientID, ServerID []byte
 
 	// ORO lists the Option Request option's codes (§21.7), valid when
-	// HasORO.
+	// HasORO: every ORO's codes in order, a code repeated within one ORO
+	// once (as insomniacslk reads them).
 	ORO    []uint16
 	HasORO bool
 
@@ -190,6 +191,7 @@ type Message struct {
 	msgOther, relayOther []Option
 	iaOther, leaseOther  []Option
 	oro                  []uint16
+	seen                 *[1 << 10]uint64 // appendORO's bitset, all zero between calls
 }
 
 // Option returns the value of the first option with code among m.Other.
@@ -218,6 +220,7 @@ func (m *Message) Reset() {
 		iaOther:    m.iaOther[:0],
 		leaseOther: m.leaseOther[:0],
 		oro:        m.oro[:0],
+		seen:       m.seen,
 	}
 }
 
