@@ -9,7 +9,9 @@
 // Advance runs every timer due by a given time (a min-heap with one entry
 // per client, so a hundred thousand clients stay cheap), NextTimer says
 // when to call Advance next and Outbox drains the encoded datagrams to
-// send. Run adapts that core to a transport.Conn and a clock: it sleeps
+// send. With Config.InMemory the outbox holds the messages themselves,
+// unencoded, and DeliverMessage takes an answer as a message: the virtual
+// engine's link, with no encoding or decoding on either side. Run adapts that core to a transport.Conn and a clock: it sleeps
 // until the next timer or the next datagram, never polling.
 //
 // With Config.DAD set, each client runs duplicate address detection on

@@ -6,4 +6,10 @@
 // It is a leaf package: the protocol cores, the engines and the reports may
 // all import it, and it imports nothing of d6lab. A history is append-only;
 // checkers decide afterwards (the Jepsen/porcupine shape).
+//
+// A history is a []Event, or a Log for a large run: fixed 56-byte records
+// with interned strings and lifetimes, which gives back exactly the events
+// appended. Both are a Source, what the checkers read. The Writer writes
+// JSON lines (history.jsonl), ordinary events by hand and the rest through
+// encoding/json: the same bytes either way.
 package history
