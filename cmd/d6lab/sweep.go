@@ -183,6 +183,9 @@ func netnsPlayer(dir string, prog *session.Progress) sweep.Player {
 		d := filepath.Join(dir, "points", fmt.Sprintf("%03d-%s", p.Index+1, p.Model))
 		run, err := runOne(ctx, p.Scenario, "netns", d, 0, prog.Lines())
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err() // interrupted: the lab was torn down
+			}
 			return nil, 0, err
 		}
 		return run.Report, run.Report.Events, nil

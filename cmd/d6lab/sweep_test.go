@@ -58,14 +58,15 @@ var _ = Describe("d6lab sweep", func() {
 
 		It("plays a point again in netns and records the agreement of re-acquisition p50 and steady load", func() {
 			dir := GinkgoT().TempDir()
-			// One point (72 s in real time: fault at 2s + 2 x 10s, valid 20s, 30s more).
+			// One point (80 s in real time: clients over one T1 of 10s, the
+			// fault 2 T1 later, then valid 20s and 30s more).
 			code, out, errOut := d6("sweep", "../../scenarios/split-kill.yaml", "--clients", "40", "--models", "split",
 				"--vary", "lifetimes.valid=20s,lifetimes.t1=0.5v,lifetimes.t2=0.8v", "--validate", "1", "--tolerance", "0.25", "--out", dir)
 			fmt.Fprintln(GinkgoWriter, out, errOut)
 			// The mechanics, not the 5 %: 40 clients renewing every 10 s give
-			// the load window about 160 messages, where one second's
-			// boundary moves a few percent (README "Sweeps" has the 5 %
-			// measured at 2,000 clients).
+			// the load window (one T1) 40 messages per server, where one
+			// message is 2.5 % (README "Sweeps" has the 5 % measured at
+			// 2,000 clients).
 			Expect(code).To(Equal(0), out+errOut)
 			Expect(out).To(MatchRegexp(`validation point 1 \(split, t1 10s t2 16s pref 16s valid 20s\) virtual against netns: reacquire_s.p50 [0-9.]+ / [0-9.]+ \([0-9.]+ %, ok\); load.steady_mps [0-9.]+ / [0-9.]+ \([0-9.]+ %, ok\)`))
 			b, err := os.ReadFile(filepath.Join(dir, "sweep.json"))

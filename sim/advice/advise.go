@@ -173,14 +173,10 @@ func Base(q *Question) *scenarios.Scenario {
 func plan(base *scenarios.Scenario, q *Question, lts []scenarios.Lifetimes, first, grid int) ([]sweep.Point, error) {
 	var pts []sweep.Point
 	for g, lt := range lts {
-		// The clients arrive over one T1, so that their renewals are
-		// spread over it as a long-running population's are: the fault
-		// (at ramp + 2 T1) then finds each client at its own phase, and
-		// the Rebinds that follow are spread as a real failure's would be.
-		b := *base
-		b.Clients.Ramp = max(base.Clients.Ramp, lt.T1)
 		for _, m := range q.Models {
-			sc, err := sweep.Derive(&b, m, lt, q.Sample)
+			// The clients arrive over one T1 (sweep.Derive): the fault
+			// finds each at its own phase, as a real failure would.
+			sc, err := sweep.Derive(base, m, lt, q.Sample)
 			if err != nil {
 				return nil, fmt.Errorf("advise: %s, %s: %w", sweep.Label(lt), m, err)
 			}
