@@ -83,7 +83,10 @@ type Engine struct {
 	servers []*Server
 	byName  map[string]*Server
 	pop     *population.Population
-	hist    history.Log // the history, compact (History)
+	// hist is the history, compact (History): an object of its own, so
+	// that whoever keeps the log after the run does not keep the
+	// population and the servers with it.
+	hist *history.Log
 	actions actionHeap
 	seq     int
 	out     []population.Outgoing
@@ -99,7 +102,7 @@ func New(start time.Time) *Engine {
 	if start.IsZero() {
 		start = Epoch
 	}
-	return &Engine{now: start, byName: map[string]*Server{}}
+	return &Engine{now: start, byName: map[string]*Server{}, hist: &history.Log{}}
 }
 
 // SetWire makes every message cross the link encoded and be decoded at
@@ -119,7 +122,9 @@ func (e *Engine) Events() []history.Event { return e.hist.Slice() }
 
 // History is the history so far as the engine keeps it: a history.Log,
 // about 56 bytes an event, that check.AnalyzeSource reads.
-func (e *Engine) History() *history.Log { return &e.hist }
+// The log holds nothing else of the engine: once the engine is dropped,
+// its population and servers can be collected while the log is analysed.
+func (e *Engine) History() *history.Log { return e.hist }
 
 // Servers lists the servers in the order they were added.
 func (e *Engine) Servers() []*Server { return e.servers }
