@@ -2,6 +2,7 @@ package history
 
 import (
 	"net/netip"
+	"runtime"
 	"time"
 	"unsafe"
 )
@@ -40,7 +41,8 @@ func (s Events) At(i int) time.Time { return s[i].At }
 // pointer); an event the record cannot hold (another time zone than the
 // log's first event, a monotonic clock reading, an index beyond 32 bits,
 // more distinct strings than a field counts) is kept whole beside it.
-// Records live in chunks, so the log never copies itself to grow.
+// Records live in chunks, so the log never copies itself to grow, and
+// outside the Go heap where the system allows (chunk_unix.go).
 //
 // The zero Log is empty and ready. A Log is not safe for concurrent use.
 type Log struct {
@@ -60,8 +62,9 @@ type Log struct {
 	lives  []lifetimes
 	lifeIx map[lifetimes]uint32
 
-	extras []extra // Old and Peer; extras[0] unused
-	odd    []Event // the events kept whole
+	extras []extra   // Tentative, Old and Peer; extras[0] unused
+	odd    []Event   // the events kept whole
+	maps   *mappings // the chunks' memory, where it is mapped (chunk_unix.go)
 }
 
 // chunkBits sets the chunk size: 1<<16 records, 3.5 MiB.
@@ -114,7 +117,7 @@ func (l *Log) Append(e Event) {
 		l.odd = append(l.odd, e)
 	}
 	if l.n>>chunkBits == len(l.chunks) {
-		l.chunks = append(l.chunks, make([]record, 0, 1<<chunkBits))
+		l.chunks = append(l.chunks, l.newChunk())
 	}
 	c := &l.chunks[l.n>>chunkBits]
 	*c = append(*c, r)
@@ -224,6 +227,7 @@ func (l *Log) Event(i int) Event {
 		x := &l.extras[r.extra]
 		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
 	}
+	runtime.KeepAlive(l) // r may point into l's mapped memory
 	return e
 }
 
@@ -233,7 +237,9 @@ func (l *Log) Kind(i int) Kind {
 	if r.flags&fOdd != 0 {
 		return l.odd[r.extra].Kind
 	}
-	return Kind(l.kinds.get(uint16(r.kind)))
+	k := Kind(l.kinds.get(uint16(r.kind)))
+	runtime.KeepAlive(l)
+	return k
 }
 
 // At returns Event(i).At.
@@ -242,7 +248,9 @@ func (l *Log) At(i int) time.Time {
 	if r.flags&fOdd != 0 {
 		return l.odd[r.extra].At
 	}
-	return time.Unix(0, r.at).In(l.loc)
+	t := time.Unix(0, r.at).In(l.loc)
+	runtime.KeepAlive(l)
+	return t
 }
 
 // Slice returns every event as a []Event (for small histories and tests).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -119,3 +120,22 @@ func eqNoPeer(a, b history.Event) bool {
 	a.Peer, b.Peer = nil, nil
 	return a == b
 }
+
+var _ = Describe("Log memory", func() {
+	It("releases its chunks once collected, and a new log works after", func() {
+		for range 3 {
+			l := &history.Log{}
+			e := history.Event{At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Kind: history.Renewed, Client: 1}
+			for i := range 3 << 16 {
+				e.Client = i
+				l.Append(e)
+			}
+			Expect(l.Event(3<<16 - 1).Client).To(Equal(3<<16 - 1))
+			runtime.GC()
+		}
+		runtime.GC()
+		l := &history.Log{}
+		l.Append(history.Event{Kind: history.Bound, Client: 2})
+		Expect(l.Event(0).Client).To(Equal(2))
+	})
+})
