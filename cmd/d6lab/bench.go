@@ -31,7 +31,7 @@ func benchCmd() *cobra.Command {
 		summary string
 	)
 	c := &cobra.Command{
-		Use:   "bench --server KIND (--rate N | --search)",
+		Use:   "bench --server KIND (--rate N | --search) | --summary DIR",
 		Short: "Measure a DHCPv6 server's exchanges/s, drops and latency, optionally against perfdhcp (needs root)",
 		Long: `bench builds a two-namespace lab, starts one server (builtin, kea, dhcpd, dnsmasq or
 wide) with durable leases, a /80 pool and day-long lifetimes, and drives it from the
@@ -41,8 +41,10 @@ p99 latency stays within --max-p99 (10 ms): an exponential ramp then a bisection
 of --step after a --settle pause, until the bracket is within 5 %. The same steps also
 give the highest rate judged by the drops alone, printed as a second figure (a server
 that queues requests in a large socket buffer reaches it at p99s of hundreds of ms).
-A step that fails on p99 alone is measured once more and judged by the better of the
-two (a stall of another process on a shared machine makes a p99 alone; --no-retry).
+Before the search one warm-up step, not judged, binds every client once. A step that
+fails on p99 alone is measured once more and judged by the better of the two, and a
+pass counts over a failure at a lower rate (a stall of another process on a shared
+machine makes a p99 by itself, never a pass; --no-retry turns the second measurement off).
 --vs perfdhcp then runs Kea's perfdhcp the same way against the same server, restarted
 on a wiped lease file, and prints both with their ratio; perfdhcp prints no
 percentiles, so its steps, and the ratio, are judged by the drops alone.
