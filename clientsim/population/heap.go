@@ -1,151 +1,237 @@
 package population
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
-// timers is a min-heap of client indexes keyed by each client's next
-// timer, with one entry per client at most: pos tracks where each client
-// sits so a new time moves it instead of adding an entry. Ties go to the
-// lower index, so the order is deterministic (and, the order being total,
-// the same whatever the heap's shape).
+// timers holds each client's next timer, at most one per client, and
+// gives them back earliest first, ties to the lower index: a total order,
+// so the sequence is deterministic.
 //
-// The heap compares keys, each timer as a Duration since the first timer
-// ever set (time.Time.Sub, which uses the monotonic reading when both
-// times carry one, as Before does): an integer compare instead of
-// time.Time's Equal and Before, the population's hottest comparison, with
-// the key beside the index in the heap so that a comparison reads no
-// other memory.
+// It is a calendar queue. A timer's key is its time as a Duration since
+// the first timer ever set (time.Time.Sub: the monotonic reading when both
+// times carry one, as Before uses); its bucket is the key over 2^bucketBits
+// ns (about a second). The buckets from the current one on, ringSize of
+// them (about 73 minutes), sit in a ring, each an unsorted slice; the
+// current bucket is sorted when the queue reaches it and drained from its
+// head; a timer for the current bucket or an earlier one goes into the
+// current bucket at its sorted place; later timers wait in a heap (far)
+// until the ring reaches them. Setting a client's timer again leaves its
+// old entry where it is, to be skipped when reached (gen tells): no entry
+// moves. With a million clients renewing every half hour that is a few
+// hundred entries a bucket, appended and sorted in place, where a binary
+// heap took 20 levels of scattered memory per pop and per set.
 type timers struct {
-	idx  []entry     // the heap
-	at   []time.Time // per client: its timer
-	pos  []int32     // per client: its place in idx, -1 when absent
+	at   []time.Time // per client: its timer, zero when none
+	gen  []uint32    // per client: the generation of its live entry
 	base time.Time   // the first timer set; zero before
+	live int         // clients with a timer
+
+	cur    int64     // the current bucket
+	head   []entry   // the current bucket, sorted; drained from hd
+	hd     int       // next entry of head
+	ring   [][]entry // bucket b in (cur, cur+ringSize) at ring[b&ringMask]
+	inRing int       // entries in ring, stale ones included
+	far    []entry   // a min-heap of entries beyond the ring
 }
 
-// entry is one client in the heap: its index and its timer's key.
+const (
+	bucketBits = 30 // 2^30 ns, about 1.07 s a bucket
+	ringSize   = 1 << 12
+	ringMask   = ringSize - 1
+)
+
+// entry is one timer: its key, its client and the client's generation
+// when it was set (stale when the client's generation has moved on).
 type entry struct {
-	key time.Duration // at - base
+	key time.Duration
 	i   int32
+	gen uint32
+}
+
+func (e entry) bucket() int64 { return int64(e.key) >> bucketBits }
+
+// before is the queue's order: key, then client index.
+func (e entry) before(f entry) bool {
+	if e.key != f.key {
+		return e.key < f.key
+	}
+	return e.i < f.i
+}
+
+func compareEntries(e, f entry) int {
+	switch {
+	case e.before(f):
+		return -1
+	case f.before(e):
+		return 1
+	}
+	return 0
 }
 
 func newTimers(n int) *timers {
-	t := &timers{at: make([]time.Time, n), pos: make([]int32, n)}
-	for i := range t.pos {
-		t.pos[i] = -1
-	}
-	return t
+	return &timers{at: make([]time.Time, n), gen: make([]uint32, n), ring: make([][]entry, ringSize)}
 }
 
 // grow makes room for n more clients, without timers.
 func (t *timers) grow(n int) {
-	for range n {
-		t.at = append(t.at, time.Time{})
-		t.pos = append(t.pos, -1)
-	}
+	t.at = append(t.at, make([]time.Time, n)...)
+	t.gen = append(t.gen, make([]uint32, n)...)
 }
 
 // truncate forgets the clients from first on (none of which has a timer).
 func (t *timers) truncate(first int) {
-	t.at, t.pos = t.at[:first], t.pos[:first]
+	t.at, t.gen = t.at[:first], t.gen[:first]
 }
 
-func (t *timers) less(a, b int) bool {
-	ea, eb := t.idx[a], t.idx[b]
-	if ea.key == eb.key {
-		return ea.i < eb.i
+func (t *timers) stale(e entry) bool { return t.gen[e.i] != e.gen }
+
+// set gives client i the timer at; zero removes its timer.
+func (t *timers) set(i int, at time.Time) {
+	had := !t.at[i].IsZero()
+	if at.IsZero() {
+		if had {
+			t.gen[i]++
+			t.at[i] = time.Time{}
+			t.live--
+		}
+		return
 	}
-	return ea.key < eb.key
+	if had && at.Sub(t.base) == t.at[i].Sub(t.base) {
+		t.at[i] = at // the same key: its entry stands
+		return
+	}
+	if t.base.IsZero() {
+		t.base = at
+		t.cur = 0
+	}
+	if !had {
+		t.live++
+	}
+	t.gen[i]++
+	t.at[i] = at
+	t.push(entry{key: at.Sub(t.base), i: int32(i), gen: t.gen[i]})
 }
 
-func (t *timers) swap(a, b int) {
-	t.idx[a], t.idx[b] = t.idx[b], t.idx[a]
-	t.pos[t.idx[a].i] = int32(a)
-	t.pos[t.idx[b].i] = int32(b)
+// push files e by its bucket.
+func (t *timers) push(e entry) {
+	switch b := e.bucket(); {
+	case b <= t.cur:
+		// the current bucket (or an earlier one): in order among the
+		// entries not yet drained
+		k, _ := slices.BinarySearchFunc(t.head[t.hd:], e, compareEntries)
+		t.head = slices.Insert(t.head, t.hd+k, e)
+	case b < t.cur+ringSize:
+		t.ring[b&ringMask] = append(t.ring[b&ringMask], e)
+		t.inRing++
+	default:
+		t.farPush(e)
+	}
 }
 
-func (t *timers) up(j int) {
+// first returns the earliest live entry, moving the queue on to it and
+// dropping the stale entries before it; false when there is no timer.
+func (t *timers) first() (entry, bool) {
+	if t.live == 0 {
+		return entry{}, false
+	}
+	for {
+		for t.hd < len(t.head) {
+			if e := t.head[t.hd]; !t.stale(e) {
+				return e, true
+			}
+			t.hd++
+		}
+		t.advance()
+	}
+}
+
+// advance makes the next bucket with entries current.
+func (t *timers) advance() {
+	t.head, t.hd = t.head[:0], 0
+	next := t.cur + 1
+	if t.inRing == 0 && len(t.far) > 0 {
+		next = max(next, t.far[0].bucket()) // nothing in the ring: jump
+	}
+	if t.inRing > 0 {
+		for len(t.ring[next&ringMask]) == 0 {
+			next++
+		}
+	}
+	// the ring now covers (next, next+ringSize): bring in what far holds
+	// for it, and take bucket next out of the ring
+	t.cur = next
+	for len(t.far) > 0 && t.far[0].bucket() < t.cur+ringSize {
+		e := t.farPop()
+		if e.bucket() <= t.cur {
+			t.head = append(t.head, e)
+		} else {
+			t.ring[e.bucket()&ringMask] = append(t.ring[e.bucket()&ringMask], e)
+			t.inRing++
+		}
+	}
+	slot := &t.ring[t.cur&ringMask]
+	t.inRing -= len(*slot)
+	t.head = append(t.head, *slot...)
+	*slot = (*slot)[:0]
+	slices.SortFunc(t.head, compareEntries)
+}
+
+func (t *timers) min() (time.Time, bool) {
+	e, ok := t.first()
+	if !ok {
+		return time.Time{}, false
+	}
+	return t.at[e.i], true
+}
+
+// popMin removes the earliest timer and returns its client; there must
+// be one (min reported it).
+func (t *timers) popMin() int {
+	e, _ := t.first()
+	t.hd++
+	t.gen[e.i]++
+	t.at[e.i] = time.Time{}
+	t.live--
+	return int(e.i)
+}
+
+// far is a binary min-heap of entries (by key, then index).
+func (t *timers) farPush(e entry) {
+	t.far = append(t.far, e)
+	j := len(t.far) - 1
 	for j > 0 {
 		i := (j - 1) / 2
-		if !t.less(j, i) {
-			return
+		if !t.far[j].before(t.far[i]) {
+			break
 		}
-		t.swap(i, j)
+		t.far[i], t.far[j] = t.far[j], t.far[i]
 		j = i
 	}
 }
 
-// down sifts element i0 down; it reports whether it moved.
-func (t *timers) down(i0 int) bool {
-	n := len(t.idx)
-	i := i0
+func (t *timers) farPop() entry {
+	h := t.far
+	e := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	i := 0
 	for {
 		j := 2*i + 1
 		if j >= n {
 			break
 		}
-		if r := j + 1; r < n && t.less(r, j) {
+		if r := j + 1; r < n && h[r].before(h[j]) {
 			j = r
 		}
-		if !t.less(j, i) {
+		if !h[j].before(h[i]) {
 			break
 		}
-		t.swap(i, j)
+		h[i], h[j] = h[j], h[i]
 		i = j
 	}
-	return i > i0
-}
-
-func (t *timers) fix(i int) {
-	if !t.down(i) {
-		t.up(i)
-	}
-}
-
-// remove takes the entry at heap place i out.
-func (t *timers) remove(i int) {
-	n := len(t.idx) - 1
-	if n != i {
-		t.swap(i, n)
-	}
-	t.pos[t.idx[n].i] = -1
-	t.idx = t.idx[:n]
-	if n != i {
-		t.fix(i)
-	}
-}
-
-// set gives client i the timer at; zero removes its timer.
-func (t *timers) set(i int, at time.Time) {
-	p := t.pos[i]
-	if at.IsZero() {
-		if p >= 0 {
-			t.remove(int(p))
-		}
-		return
-	}
-	if t.base.IsZero() {
-		t.base = at
-	}
-	t.at[i] = at
-	k := at.Sub(t.base)
-	if p >= 0 {
-		t.idx[p].key = k
-		t.fix(int(p))
-		return
-	}
-	t.idx = append(t.idx, entry{key: k, i: int32(i)})
-	t.pos[i] = int32(len(t.idx) - 1)
-	t.up(len(t.idx) - 1)
-}
-
-func (t *timers) min() (time.Time, bool) {
-	if len(t.idx) == 0 {
-		return time.Time{}, false
-	}
-	return t.at[t.idx[0].i], true
-}
-
-func (t *timers) popMin() int {
-	i := int(t.idx[0].i)
-	t.remove(0)
-	return i
+	t.far = h
+	return e
 }

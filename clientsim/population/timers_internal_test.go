@@ -1,0 +1,207 @@
+package population
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// The calendar queue (heap.go) against the binary heap it replaced
+// (refTimers below, as it was): the same sequence of times and clients for
+// any sequence of sets, removals and pops, ties and far timers included.
+func TestTimersMatchHeap(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for seed := range uint64(40) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		n := 1 + r.IntN(300)
+		q, ref := newTimers(n), newRefTimers(n)
+		now := start
+		spans := []time.Duration{0, time.Nanosecond, time.Second, 10 * time.Second, 30 * time.Minute, 2 * time.Hour, 48 * time.Hour, 400 * 24 * time.Hour}
+		for step := range 20_000 {
+			switch op := r.IntN(10); {
+			case op < 5: // set a client's timer from now on
+				i := r.IntN(n)
+				at := now.Add(time.Duration(r.Int64N(int64(spans[r.IntN(len(spans))]) + 1)))
+				if r.IntN(20) == 0 {
+					at = now.Add(-time.Duration(r.Int64N(int64(time.Hour)))) // in the past
+				}
+				if r.IntN(10) == 0 {
+					at = now // a tie with others at now
+				}
+				q.set(i, at)
+				ref.set(i, at)
+			case op < 6: // remove one
+				i := r.IntN(n)
+				q.set(i, time.Time{})
+				ref.set(i, time.Time{})
+			default: // pop the earliest
+				qa, qok := q.min()
+				ra, rok := ref.min()
+				if qok != rok || !qa.Equal(ra) {
+					t.Fatalf("seed %d step %d: min %v %v, want %v %v", seed, step, qa, qok, ra, rok)
+				}
+				if !qok {
+					continue
+				}
+				qi, ri := q.popMin(), ref.popMin()
+				if qi != ri {
+					t.Fatalf("seed %d step %d: popMin %d, want %d (at %v)", seed, step, qi, ri, ra)
+				}
+				if qa.After(now) {
+					now = qa
+				}
+			}
+		}
+		for { // drain
+			qa, qok := q.min()
+			ra, rok := ref.min()
+			if qok != rok || !qa.Equal(ra) {
+				t.Fatalf("seed %d drain: min %v %v, want %v %v", seed, qa, qok, ra, rok)
+			}
+			if !qok {
+				break
+			}
+			if qi, ri := q.popMin(), ref.popMin(); qi != ri {
+				t.Fatalf("seed %d drain: popMin %d, want %d", seed, qi, ri)
+			}
+		}
+	}
+}
+
+// refTimers is the binary heap the calendar queue replaced, kept as the
+// reference for TestTimersMatchHeap.
+type refTimers struct {
+	idx  []refEntry  // the heap
+	at   []time.Time // per client: its timer
+	pos  []int32     // per client: its place in idx, -1 when absent
+	base time.Time   // the first timer set; zero before
+}
+
+// entry is one client in the heap: its index and its timer's key.
+type refEntry struct {
+	key time.Duration // at - base
+	i   int32
+}
+
+func newRefTimers(n int) *refTimers {
+	t := &refTimers{at: make([]time.Time, n), pos: make([]int32, n)}
+	for i := range t.pos {
+		t.pos[i] = -1
+	}
+	return t
+}
+
+// grow makes room for n more clients, without timers.
+func (t *refTimers) grow(n int) {
+	for range n {
+		t.at = append(t.at, time.Time{})
+		t.pos = append(t.pos, -1)
+	}
+}
+
+// truncate forgets the clients from first on (none of which has a timer).
+func (t *refTimers) truncate(first int) {
+	t.at, t.pos = t.at[:first], t.pos[:first]
+}
+
+func (t *refTimers) less(a, b int) bool {
+	ea, eb := t.idx[a], t.idx[b]
+	if ea.key == eb.key {
+		return ea.i < eb.i
+	}
+	return ea.key < eb.key
+}
+
+func (t *refTimers) swap(a, b int) {
+	t.idx[a], t.idx[b] = t.idx[b], t.idx[a]
+	t.pos[t.idx[a].i] = int32(a)
+	t.pos[t.idx[b].i] = int32(b)
+}
+
+func (t *refTimers) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !t.less(j, i) {
+			return
+		}
+		t.swap(i, j)
+		j = i
+	}
+}
+
+// down sifts element i0 down; it reports whether it moved.
+func (t *refTimers) down(i0 int) bool {
+	n := len(t.idx)
+	i := i0
+	for {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && t.less(r, j) {
+			j = r
+		}
+		if !t.less(j, i) {
+			break
+		}
+		t.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+func (t *refTimers) fix(i int) {
+	if !t.down(i) {
+		t.up(i)
+	}
+}
+
+// remove takes the entry at heap place i out.
+func (t *refTimers) remove(i int) {
+	n := len(t.idx) - 1
+	if n != i {
+		t.swap(i, n)
+	}
+	t.pos[t.idx[n].i] = -1
+	t.idx = t.idx[:n]
+	if n != i {
+		t.fix(i)
+	}
+}
+
+// set gives client i the timer at; zero removes its timer.
+func (t *refTimers) set(i int, at time.Time) {
+	p := t.pos[i]
+	if at.IsZero() {
+		if p >= 0 {
+			t.remove(int(p))
+		}
+		return
+	}
+	if t.base.IsZero() {
+		t.base = at
+	}
+	t.at[i] = at
+	k := at.Sub(t.base)
+	if p >= 0 {
+		t.idx[p].key = k
+		t.fix(int(p))
+		return
+	}
+	t.idx = append(t.idx, refEntry{key: k, i: int32(i)})
+	t.pos[i] = int32(len(t.idx) - 1)
+	t.up(len(t.idx) - 1)
+}
+
+func (t *refTimers) min() (time.Time, bool) {
+	if len(t.idx) == 0 {
+		return time.Time{}, false
+	}
+	return t.at[t.idx[0].i], true
+}
+
+func (t *refTimers) popMin() int {
+	i := int(t.idx[0].i)
+	t.remove(0)
+	return i
+}
