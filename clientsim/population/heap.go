@@ -1,6 +1,7 @@
 package population
 
 import (
+	"container/heap"
 	"slices"
 	"time"
 )
@@ -33,7 +34,7 @@ type timers struct {
 	hd     int       // next entry of head
 	ring   [][]entry // bucket b in (cur, cur+ringSize) at ring[b&ringMask]
 	inRing int       // entries in ring, stale ones included
-	far    []entry   // a min-heap of entries beyond the ring
+	far    farHeap   // entries beyond the ring
 }
 
 const (
@@ -197,41 +198,21 @@ func (t *timers) popMin() int {
 	return int(e.i)
 }
 
-// far is a binary min-heap of entries (by key, then index).
-func (t *timers) farPush(e entry) {
-	t.far = append(t.far, e)
-	j := len(t.far) - 1
-	for j > 0 {
-		i := (j - 1) / 2
-		if !t.far[j].before(t.far[i]) {
-			break
-		}
-		t.far[i], t.far[j] = t.far[j], t.far[i]
-		j = i
-	}
-}
+// farHeap is the min-heap of entries beyond the ring (container/heap:
+// it holds the few timers more than the ring's span ahead).
+type farHeap []entry
 
-func (t *timers) farPop() entry {
-	h := t.far
-	e := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	i := 0
-	for {
-		j := 2*i + 1
-		if j >= n {
-			break
-		}
-		if r := j + 1; r < n && h[r].before(h[j]) {
-			j = r
-		}
-		if !h[j].before(h[i]) {
-			break
-		}
-		h[i], h[j] = h[j], h[i]
-		i = j
-	}
-	t.far = h
+func (h farHeap) Len() int           { return len(h) }
+func (h farHeap) Less(a, b int) bool { return h[a].before(h[b]) }
+func (h farHeap) Swap(a, b int)      { h[a], h[b] = h[b], h[a] }
+func (h *farHeap) Push(x any)        { *h = append(*h, x.(entry)) }
+func (h *farHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
 	return e
 }
+
+func (t *timers) farPush(e entry) { heap.Push(&t.far, e) }
+
+func (t *timers) farPop() entry { return heap.Pop(&t.far).(entry) }

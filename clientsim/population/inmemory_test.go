@@ -14,19 +14,6 @@ import (
 )
 
 var _ = Describe("in memory (Config.InMemory)", func() {
-	advertise := func(sol *dhcpv6.Message, duid []byte) *dhcpv6.Message {
-		cid, err := dhcpv6.DUIDFromBytes(duid)
-		Expect(err).NotTo(HaveOccurred())
-		adv := &dhcpv6.Message{MessageType: dhcpv6.MessageTypeAdvertise, TransactionID: sol.TransactionID}
-		adv.AddOption(dhcpv6.OptClientID(cid))
-		adv.AddOption(dhcpv6.OptServerID(newResponder().duid))
-		adv.AddOption(dhcpv6.OptPreference(255))
-		ia := &dhcpv6.OptIANA{IaId: [4]byte{0, 0, 0, 1}}
-		ia.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.ParseIP("2001:db8::1"), PreferredLifetime: time.Minute, ValidLifetime: time.Hour})
-		adv.AddOption(ia)
-		return adv
-	}
-
 	It("hands each message over unencoded, and takes the answer as a message", func() {
 		p, err := population.New(population.Config{Count: 4, Seed: 4, IANA: true, InMemory: true})
 		Expect(err).NotTo(HaveOccurred())
@@ -40,7 +27,7 @@ var _ = Describe("in memory (Config.InMemory)", func() {
 			Expect(o.Msg.MessageType).To(Equal(dhcpv6.MessageTypeSolicit))
 		}
 		o := out[2]
-		p.DeliverMessage(t0.Add(time.Second), advertise(o.Msg, p.Client(o.Client).DUID()), serverAddr)
+		p.DeliverMessage(t0.Add(time.Second), advertiseTo(o.Msg, p.Client(o.Client).DUID()), serverAddr)
 		Expect(p.Client(o.Client).State()).To(Equal(client.Requesting))
 		next := p.Outbox(nil)
 		Expect(next).To(HaveLen(1))
@@ -63,3 +50,19 @@ var _ = Describe("in memory (Config.InMemory)", func() {
 		Expect(p.Stats().Dropped).To(Equal(map[string]uint64{population.DropNotRelayed: 1}))
 	})
 })
+
+// advertiseTo is an Advertise with Preference 255 answering sol for the
+// client with DUID duid: one address, 2001:db8::1.
+func advertiseTo(sol *dhcpv6.Message, duid []byte) *dhcpv6.Message {
+	GinkgoHelper()
+	cid, err := dhcpv6.DUIDFromBytes(duid)
+	Expect(err).NotTo(HaveOccurred())
+	adv := &dhcpv6.Message{MessageType: dhcpv6.MessageTypeAdvertise, TransactionID: sol.TransactionID}
+	adv.AddOption(dhcpv6.OptClientID(cid))
+	adv.AddOption(dhcpv6.OptServerID(newResponder().duid))
+	adv.AddOption(dhcpv6.OptPreference(255))
+	ia := &dhcpv6.OptIANA{IaId: [4]byte{0, 0, 0, 1}}
+	ia.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.ParseIP("2001:db8::1"), PreferredLifetime: time.Minute, ValidLifetime: time.Hour})
+	adv.AddOption(ia)
+	return adv
+}

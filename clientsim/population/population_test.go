@@ -215,16 +215,7 @@ var _ = Describe("Population", func() {
 		advertiseFor := func(o population.Outgoing, duid []byte) []byte {
 			sol, err := dhcpv6.MessageFromBytes(o.Payload)
 			Expect(err).NotTo(HaveOccurred())
-			cid, err := dhcpv6.DUIDFromBytes(duid)
-			Expect(err).NotTo(HaveOccurred())
-			adv := &dhcpv6.Message{MessageType: dhcpv6.MessageTypeAdvertise, TransactionID: sol.TransactionID}
-			adv.AddOption(dhcpv6.OptClientID(cid))
-			adv.AddOption(dhcpv6.OptServerID(newResponder().duid))
-			adv.AddOption(dhcpv6.OptPreference(255))
-			ia := &dhcpv6.OptIANA{IaId: [4]byte{0, 0, 0, 1}}
-			ia.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.ParseIP("2001:db8::1"), PreferredLifetime: time.Minute, ValidLifetime: time.Hour})
-			adv.AddOption(ia)
-			return adv.ToBytes()
+			return advertiseTo(sol, duid).ToBytes()
 		}
 
 		It("hands a datagram to the client holding its transaction ID", func() {

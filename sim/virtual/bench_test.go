@@ -12,10 +12,10 @@ import (
 	"d6lab/sim/virtual"
 )
 
-// benchScenario plays scenarios/scale/FILE with n clients once per
-// iteration on the virtual engine (the engine alone: no analysis).
-func benchScenario(b *testing.B, file string, n int) {
-	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", file))
+// benchScenario plays scenarios/FILE with n clients once per iteration
+// on the virtual engine, then runs after (if any) on the result.
+func benchScenario(b *testing.B, file string, n int, after func(*scenarios.Scenario, *virtual.Engine)) {
+	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", file))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -26,52 +26,31 @@ func benchScenario(b *testing.B, file string, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if after != nil {
+			after(sc, e)
+		}
 		b.ReportMetric(float64(e.History().Len()), "events/op")
 	}
 }
 
 // BenchmarkSplit24h: 10,000 clients, 24 h virtual, realistic lifetimes.
-func BenchmarkSplit24h(b *testing.B) { benchScenario(b, "split-24h.yaml", 10_000) }
+func BenchmarkSplit24h(b *testing.B) { benchScenario(b, "scale/split-24h.yaml", 10_000, nil) }
 
 // BenchmarkIdentical24h: as BenchmarkSplit24h, identical model.
-func BenchmarkIdentical24h(b *testing.B) { benchScenario(b, "identical-24h.yaml", 10_000) }
+func BenchmarkIdentical24h(b *testing.B) { benchScenario(b, "scale/identical-24h.yaml", 10_000, nil) }
 
 // BenchmarkUnique24h: as BenchmarkSplit24h, unique model.
-func BenchmarkUnique24h(b *testing.B) { benchScenario(b, "unique-24h.yaml", 10_000) }
+func BenchmarkUnique24h(b *testing.B) { benchScenario(b, "scale/unique-24h.yaml", 10_000, nil) }
 
 // BenchmarkSplitKill100k: scenarios/split-kill.yaml (65 s virtual) with
 // 100,000 clients, the run issue 15 starts from.
-func BenchmarkSplitKill100k(b *testing.B) {
-	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc.Clients.Count = 100_000
-	b.ReportAllocs()
-	for b.Loop() {
-		e, err := virtual.RunScenario(sc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(e.History().Len()), "events/op")
-	}
-}
+func BenchmarkSplitKill100k(b *testing.B) { benchScenario(b, "split-kill.yaml", 100_000, nil) }
 
 // BenchmarkSplit24hReport: BenchmarkSplit24h and what `d6lab run` does
 // after the engine: the analysis of the history and history.jsonl
 // written (to io.Discard).
 func BenchmarkSplit24hReport(b *testing.B) {
-	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", "split-24h.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc.Clients.Count = 10_000
-	b.ReportAllocs()
-	for b.Loop() {
-		e, err := virtual.RunScenario(sc)
-		if err != nil {
-			b.Fatal(err)
-		}
+	benchScenario(b, "scale/split-24h.yaml", 10_000, func(sc *scenarios.Scenario, e *virtual.Engine) {
 		r, _ := check.AnalyzeSource(e.History(), sim.CheckLab(sc, "virtual"))
 		if r.Events != e.History().Len() {
 			b.Fatalf("analysed %d events of %d", r.Events, e.History().Len())
@@ -79,6 +58,5 @@ func BenchmarkSplit24hReport(b *testing.B) {
 		if err := history.WriteSourceJSONL(io.Discard, e.History()); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(e.History().Len()), "events/op")
-	}
+	})
 }

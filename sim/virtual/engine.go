@@ -86,7 +86,7 @@ type Engine struct {
 	// hist is the history, compact (History): an object of its own, so
 	// that whoever keeps the log after the run does not keep the
 	// population and the servers with it.
-	hist *history.Log
+	hist    *history.Log
 	actions actionHeap
 	seq     int
 	out     []population.Outgoing
