@@ -55,7 +55,7 @@
 // relays nested deeper than MaxRelayDepth (insomniacslk recurses without
 // bound), a relay level without a Relay Message option (insomniacslk
 // accepts it; the server then drops it) or with two, a Relay Message
-// option anywhere but in a relay, options nested more than maxNest deep,
+// option anywhere but in a relay, options nested more than 8 deep,
 // and the DHCPv4-message (RFC 7341) and 4RD (RFC 7600) options, whose
 // formats wire does not check. Values read differ in representation
 // only: an IA Prefix keeps its prefix-length and address as received

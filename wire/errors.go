@@ -10,7 +10,7 @@ import (
 // nested deeper than MaxRelayDepth, a relay level without a Relay Message
 // option or with two, a Relay Message option outside a relay, an option
 // whose format wire does not check (DHCPv4-message, the 4RD options), or
-// containers nested deeper than maxNest. It says nothing about whether the
+// options nested more than 8 deep. It says nothing about whether the
 // message is well formed.
 var ErrNotFastPath = errors.New("wire: not on the fast path")
 
