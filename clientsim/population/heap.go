@@ -16,9 +16,10 @@ import (
 // ns (about a second). The buckets from the current one on, ringSize of
 // them (about 73 minutes), sit in a ring, each an unsorted slice; the
 // current bucket is sorted when the queue reaches it and drained from its
-// head; a timer for the current bucket or an earlier one goes into the
-// current bucket at its sorted place; later timers wait in a heap (far)
-// until the ring reaches them. Setting a client's timer again leaves its
+// head; a timer set for the current bucket or an earlier one (a join wave
+// or a link flap sets many at once) goes into a small heap (near) popped
+// beside the head; later timers wait in a heap (far) until the ring
+// reaches them. Setting a client's timer again leaves its
 // old entry where it is, to be skipped when reached (gen tells): no entry
 // moves. With a million clients renewing every half hour that is a few
 // hundred entries a bucket, appended and sorted in place, where a binary
@@ -34,6 +35,7 @@ type timers struct {
 	hd     int       // next entry of head
 	ring   [][]entry // bucket b in (cur, cur+ringSize) at ring[b&ringMask]
 	inRing int       // entries in ring, stale ones included
+	near   farHeap   // entries set for the current bucket or before
 	far    farHeap   // entries beyond the ring
 }
 
@@ -119,10 +121,7 @@ func (t *timers) set(i int, at time.Time) {
 func (t *timers) push(e entry) {
 	switch b := e.bucket(); {
 	case b <= t.cur:
-		// the current bucket (or an earlier one): in order among the
-		// entries not yet drained
-		k, _ := slices.BinarySearchFunc(t.head[t.hd:], e, compareEntries)
-		t.head = slices.Insert(t.head, t.hd+k, e)
+		heap.Push(&t.near, e)
 	case b < t.cur+ringSize:
 		t.ring[b&ringMask] = append(t.ring[b&ringMask], e)
 		t.inRing++
@@ -132,17 +131,29 @@ func (t *timers) push(e entry) {
 }
 
 // first returns the earliest live entry, moving the queue on to it and
-// dropping the stale entries before it; false when there is no timer.
-func (t *timers) first() (entry, bool) {
+// dropping the stale entries before it, and whether it is near's top
+// (else head's); ok is false when there is no timer.
+func (t *timers) first() (e entry, fromNear, ok bool) {
 	if t.live == 0 {
-		return entry{}, false
+		return entry{}, false, false
 	}
 	for {
+		for len(t.near) > 0 && t.stale(t.near[0]) {
+			heap.Pop(&t.near)
+		}
 		for t.hd < len(t.head) {
-			if e := t.head[t.hd]; !t.stale(e) {
-				return e, true
+			if h := t.head[t.hd]; !t.stale(h) {
+				if len(t.near) > 0 && t.near[0].before(h) {
+					return t.near[0], true, true
+				}
+				return h, false, true
 			}
 			t.hd++
+		}
+		if len(t.near) > 0 {
+			// near holds the current bucket's and earlier timers: before
+			// anything a later bucket holds
+			return t.near[0], true, true
 		}
 		t.advance()
 	}
@@ -166,7 +177,7 @@ func (t *timers) advance() {
 	for len(t.far) > 0 && t.far[0].bucket() < t.cur+ringSize {
 		e := t.farPop()
 		if e.bucket() <= t.cur {
-			t.head = append(t.head, e)
+			heap.Push(&t.near, e)
 		} else {
 			t.ring[e.bucket()&ringMask] = append(t.ring[e.bucket()&ringMask], e)
 			t.inRing++
@@ -180,7 +191,7 @@ func (t *timers) advance() {
 }
 
 func (t *timers) min() (time.Time, bool) {
-	e, ok := t.first()
+	e, _, ok := t.first()
 	if !ok {
 		return time.Time{}, false
 	}
@@ -190,16 +201,20 @@ func (t *timers) min() (time.Time, bool) {
 // popMin removes the earliest timer and returns its client; there must
 // be one (min reported it).
 func (t *timers) popMin() int {
-	e, _ := t.first()
-	t.hd++
+	e, fromNear, _ := t.first()
+	if fromNear {
+		heap.Pop(&t.near)
+	} else {
+		t.hd++
+	}
 	t.gen[e.i]++
 	t.at[e.i] = time.Time{}
 	t.live--
 	return int(e.i)
 }
 
-// farHeap is the min-heap of entries beyond the ring (container/heap:
-// it holds the few timers more than the ring's span ahead).
+// farHeap is a min-heap of entries (container/heap): near and far, the
+// few timers outside the ring.
 type farHeap []entry
 
 func (h farHeap) Len() int           { return len(h) }
