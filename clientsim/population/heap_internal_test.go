@@ -23,3 +23,27 @@ func BenchmarkTimers(b *testing.B) {
 		t.set(i, at.Add(time.Duration(r.Int64N(int64(30*time.Minute)))))
 	}
 }
+
+// BenchmarkTimersRenewals: as the population uses them at n clients:
+// started in index order over a 60 s ramp (Start: the first timer is the
+// earliest), then each pop sets that client's next timer one T1 (30 min,
+// +-10 % jitter) later, as a steady renewal does.
+func BenchmarkTimersRenewals100k(b *testing.B) { benchRenewals(b, 100_000) }
+
+// BenchmarkTimersRenewals1M: BenchmarkTimersRenewals100k at 1,000,000
+// clients.
+func BenchmarkTimersRenewals1M(b *testing.B) { benchRenewals(b, 1_000_000) }
+
+func benchRenewals(b *testing.B, n int) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 2))
+	t := newTimers(n)
+	for i := range n {
+		t.set(i, start.Add(time.Duration(int64(time.Minute)*int64(i)/int64(n))))
+	}
+	for b.Loop() {
+		at, _ := t.min()
+		i := t.popMin()
+		t.set(i, at.Add(27*time.Minute+time.Duration(r.Int64N(int64(6*time.Minute)))))
+	}
+}
