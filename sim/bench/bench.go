@@ -322,10 +322,10 @@ func (b *bench) phase(ctx context.Context, tool string, run stepFunc) error {
 	first, warming := true, false
 	var measure func(ctx context.Context, rate float64) (Verdict, error)
 	// warmUp runs one step that binds every client once, before a search,
-	// and keeps it apart (Report.Warmup): a server's first step pays for
-	// creating the bindings (the builtin server's first 500/s step had a
-	// p99 of 14-16 ms here, its later ones 3-5 ms), while every judged
-	// step after it only changes bindings in place, as the search assumes.
+	// and keeps it apart (Report.Warmup), so that every judged step meets
+	// a server that already holds a binding for each client and only
+	// changes them in place, as the search assumes: without it the first
+	// steps create bindings and the later ones do not.
 	warmUp := func(ctx context.Context) error {
 		cfg := b.opt.SearchConfig
 		rate := math.Round(math.Min(math.Max(cfg.Start, float64(b.opt.Clients)/b.opt.Step.Seconds()), cfg.MaxRate))

@@ -32,8 +32,8 @@
 // Before a search each tool runs one warm-up step, kept apart and not
 // judged (Report.Warmup), at Clients/Step exchanges/s (2,000/s by
 // default, at least the first step's rate) so that every client is bound
-// once: a server's first step pays for creating its bindings, and without
-// it the search's first step is judged on that cost alone.
+// once: every judged step then asks for the same work, bindings changed in
+// place, where without it the first steps would also create them.
 //
 // The server is not restarted between the steps of one search: the
 // generator (and perfdhcp, with -R) draws its clients from a fixed space of
