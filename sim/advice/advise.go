@@ -20,8 +20,9 @@ var Valids = []time.Duration{
 }
 
 // The ratios of valid every point uses: T1 at half of valid, T2 at 0.55
-// ("nearly equal", RFC 6853 §6.1) or 0.8 (RFC 9915 §21.4's T2/preferred
-// ratio), preferred at 0.8.
+// (T1 and T2 "equal (or nearly equal)", RFC 6853 §6.1) or 0.8 (the
+// preferred lifetime: a Rebind only once the address is deprecated),
+// preferred at 0.8.
 const (
 	T1Ratio        = 0.5
 	PreferredRatio = 0.8

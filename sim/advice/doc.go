@@ -5,9 +5,11 @@
 //
 // It runs the sweep it needs on the virtual engine (sim/sweep): a coarse
 // grid of valid lifetimes with T1 at half of valid and T2 at 0.55 or 0.8
-// of it (§6.1: T1 and T2 "equal (or nearly equal)" against RFC 9915's
-// usual ratio), in each model, then a second round at the T1 the load
-// bound allows, estimated from the first round's measured load. A point
+// of it (§6.1: T1 and T2 "equal (or nearly equal)", or T2 at the
+// preferred lifetime), in each model, then a second round at the T1 the
+// load bound allows, estimated from the first round's measured load. Each
+// point's clients arrive over one T1 (sweep.Derive), so the fault finds
+// them at every phase of their renewals, as a real failure would. A point
 // meets the question when its outage and re-acquisition p99 and its
 // busiest server's steady load (scaled from the simulated sample to N
 // clients) are within the bounds, with the safety margin on the load,
