@@ -40,19 +40,23 @@ func sweepCmd() *cobra.Command {
 		Short: "Run a grid of lifetimes in every model and chart server load against outage and re-acquisition",
 		Long: `sweep runs the cartesian product of the --vary values (lifetimes.t1, t2, preferred,
 valid: durations, or for t1, t2 and preferred ratios of valid such as 0.5v) in each
-of --models, on the virtual engine, GOMAXPROCS points at a time (--workers).
+of --models, on the virtual engine, GOMAXPROCS points at a time (--workers), or with
+--engine netns as d6lab run would, one lab at a time, in real time.
 Each point's scenario has as many servers as the file, built as d6lab compare
 builds them (s1 at Preference 255, the others at 0, the model's pools and
-allocator), the scenario file's
-clients (--clients overrides the count), and the file's first kill, freeze or cut
-alone, at ramp + 2 x t1 (rounded up to a second); it lasts fault + valid + 30s.
+allocator), the scenario file's clients (--clients overrides the count) arriving
+over one t1 (or the file's ramp when longer), and the file's first kill, freeze or
+cut alone, at ramp + 2 x t1 (rounded up to a second); it lasts fault + valid + 30s.
 A lifetime no --vary names keeps the file's ratio to valid (preferred raised to t2
 when shorter). Every point is validated before any runs: a bad one is exit 2,
 naming the point and the field.
 It writes DIR/sweep.json (one row per point: the lifetimes and every numeric
-report metric, server load per server and in total) and DIR/sweep.html (per
-model, steady server load against outage p99 and re-acquisition p99 with the
-Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
+report metric, server load per server and in total), DIR/sweep.html (every model
+on one chart, then per model steady server load against outage p99 and
+re-acquisition p99 with the Pareto front, and the table) and DIR/sweep.svg (the
+first chart). --validate N plays N points again in netns (the first model's
+shortest Pareto points) and compares re-acquisition p50 and steady load within
+--tolerance. Exit 0, 1 when a validation finds the engines disagree, 2 on bad input.`,
 		Example: `  d6lab sweep scenarios/split-kill.yaml --clients 10000 \
       --vary lifetimes.valid=60s,300s,900s,1800s,3600s,lifetimes.t1=0.25v,0.5v,0.8v,lifetimes.t2=0.8v`,
 		Args: cobra.ExactArgs(1),
@@ -108,8 +112,12 @@ Pareto front, and the table). Sweeps have no expectations: exit 0, or 2.`,
 			w := cmd.ErrOrStderr()
 			prog := session.NewProgress(w, isTerminal(w))
 			var done atomic.Int64
+			atOnce := cmp.Or(workers, runtime.GOMAXPROCS(0))
+			if engine == "netns" {
+				atOnce = 1
+			}
 			prog.Logf("sweep %s: %d grid points x %d models = %d runs, %d clients each, %d at a time",
-				base.Name, len(pts)/len(ms), len(ms), len(pts), n, cmp.Or(workers, runtime.GOMAXPROCS(0)))
+				base.Name, len(pts)/len(ms), len(ms), len(pts), n, atOnce)
 			// The bar fills over 10 minutes, the time a 10,000-client
 			// sweep of 45 points should stay under; its label counts runs.
 			prog.Start(10*time.Minute, 10*time.Second, func(el time.Duration) string {
