@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/d6lab
 OUT     ?= out
 # Protocol packages run again under the race detector.
-RACE_PKGS := ./transport/... ./server/... ./clientsim/... ./reports/...
+RACE_PKGS := ./transport/... ./wire/... ./server/... ./clientsim/... ./reports/...
 
 .PHONY: all build setup test test-unit vet fuzz demo clean-lab clean
 
