@@ -207,8 +207,11 @@ func (q *Question) boundValids(pts []sweep.Point, rows []sweep.Row) []time.Durat
 		var sum float64
 		n := 0
 		for i, p := range pts {
+			if p.Model != m {
+				continue
+			}
 			c := q.candidate(p, &rows[i])
-			if p.Model != m || c.Load == nil {
+			if c.Load == nil {
 				continue
 			}
 			sum += *c.Load * p.Lifetimes.T1.Seconds() / float64(q.Clients)

@@ -3,9 +3,9 @@ package advice
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -155,8 +155,7 @@ func differs(want, got *scenarios.Scenario) string {
 	return ""
 }
 
+// fmtFloat writes v to the millisecond (or thousandth), no trailing zeros.
 func fmtFloat(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 3, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
+	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
 }

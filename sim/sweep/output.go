@@ -35,7 +35,7 @@ type Sweep struct {
 }
 
 // FaultRule is Sweep.Rule.
-const FaultRule = "fault (the scenario's first kill, freeze or cut) at ramp + 2*t1 rounded up to a whole second; duration fault + valid + 30s; servers, link and pools as d6lab compare builds each model"
+const FaultRule = "clients over one t1 (or the file's or compare's ramp when longer); fault (the scenario's first kill, freeze or cut) at ramp + 2*t1 rounded up to a whole second; duration fault + valid + 30s; the file's server count, link and pools as d6lab compare builds each model"
 
 // AxisStrings renders axes the way --vary takes them.
 func AxisStrings(axes []Axis) []string {
