@@ -122,8 +122,8 @@ type Stats struct {
 	Dropped    uint64 // main exchanges not completed within Timeout (any step)
 	Failed     uint64 // main exchanges the server refused (see KindStats.Failed)
 	Abandoned  uint64 // main exchanges in flight when ctx was cancelled
-	Malformed  uint64 // datagrams the reader rejected
-	Unexpected uint64 // well-formed datagrams matching no exchange in flight, or of the wrong message type
+	Malformed  uint64 // datagrams wire rejects as malformed (or truncated by the read)
+	Unexpected uint64 // other datagrams matching no exchange in flight, of the wrong message type, or not on wire's fast path
 	Skipped    uint64 // exchanges due but not started: no free slot
 	SendErrors uint64 // datagrams the kernel refused
 	Kinds      map[string]KindStats

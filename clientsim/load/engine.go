@@ -2,6 +2,8 @@ package load
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"d6lab/wire"
 )
 
 // Follow-up flags, in the order they run after a completed main exchange.
@@ -50,6 +54,7 @@ type engine struct {
 	slotBits uint
 	mask     uint32
 	genMask  uint8
+	na, pd   bool // the IAs asked for (IA_NA when neither is set)
 
 	mu         sync.Mutex
 	slots      []slot
@@ -120,6 +125,8 @@ func newEngine(cfg Config) (*engine, error) {
 		pRenew:   threshold(cfg.Renew),
 		pRebind:  threshold(cfg.Rebind),
 		pRelease: threshold(cfg.Release),
+		na:       cfg.NA || !cfg.PD,
+		pd:       cfg.PD,
 	}
 	e.genMask = uint8(1<<(24-e.slotBits) - 1)
 	for k := range e.hist {
@@ -205,55 +212,67 @@ func (e *engine) inFlight() bool {
 	return e.tail < e.head
 }
 
-// intern returns the index of Server Identifier option sid, adding it
-// when new (the only allocation, once per server). ok is false when more
-// than 255 servers answered.
-func (e *engine) intern(sid []byte) (uint8, bool) {
+// intern returns the index of the Server Identifier option carrying
+// duid, adding it when new (the only allocation, once per server). ok is
+// false when more than 255 servers answered.
+func (e *engine) intern(duid []byte) (uint8, bool) {
 	for i, s := range e.sids {
-		if bytes.Equal(s, sid) {
+		if bytes.Equal(s[4:], duid) {
 			return uint8(i), true
 		}
 	}
-	if len(e.sids) >= 255 || len(sid) > maxServerID {
+	if len(e.sids) >= 255 || 4+len(duid) > maxServerID {
 		return 0, false
 	}
-	e.sids = append(e.sids, bytes.Clone(sid))
+	opt := make([]byte, 4, 4+len(duid))
+	binary.BigEndian.PutUint16(opt, wire.OptServerID)
+	binary.BigEndian.PutUint16(opt[2:], uint16(len(duid)))
+	e.sids = append(e.sids, append(opt, duid...))
 	return uint8(len(e.sids) - 1), true
 }
 
-// granted reports whether r grants every IA the generator asks for
-// (RFC 9915 §18.2.1, §18.2.10: a Status Code other than Success, or an IA
-// without a usable address or prefix, is a refusal).
-func (e *engine) granted(r *reply) bool {
-	if r.status > 0 {
-		return false
+// refused reports whether a Status Code option says anything but Success
+// (RFC 9915 §21.13: 0 is Success).
+func refused(s *wire.Status) bool { return s.Present && s.Code != 0 }
+
+// leased returns the first lease of the first IA in ias when the IA
+// grants it: no refusing Status Code on the IA or on the lease, and a
+// valid-lifetime above 0 (RFC 9915 §18.2.10: an IA without a usable
+// address or prefix is a refusal); nil otherwise.
+func leased(ias []wire.IA) *wire.Lease {
+	if len(ias) == 0 || refused(&ias[0].Status) || len(ias[0].Leases) == 0 {
+		return nil
 	}
-	na, pd := e.cfg.NA, e.cfg.PD
-	if !na && !pd {
-		na = true
+	l := &ias[0].Leases[0]
+	if refused(&l.Status) || l.Valid == 0 {
+		return nil
 	}
-	ok := func(ia *iaInfo) bool {
-		return ia.present && ia.status <= 0 && ia.hasAddr && ia.addrStatus <= 0 && ia.valid > 0
-	}
-	return (!na || ok(&r.na)) && (!pd || ok(&r.pd))
+	return l
 }
 
-// onReply handles one datagram received at now. When the exchange goes
-// on, it writes the next message into out and returns its length.
-// Called with mu held; it does not allocate (beyond interning a new
-// server's identifier).
-func (e *engine) onReply(b []byte, now int64, r *reply, out []byte) int {
-	if err := parseReply(b, r); err != nil {
-		e.c.malformed++
+// onReply handles one datagram received at now, decoded into m (the
+// receiver's, reused). When the exchange goes on, it writes the next
+// message into out and returns its length. Called with mu held; it does
+// not allocate (beyond interning a new server's identifier).
+func (e *engine) onReply(b []byte, now int64, m *wire.Message, out []byte) int {
+	if err := m.Decode(b); err != nil {
+		if errors.Is(err, wire.ErrNotFastPath) {
+			// Well formed as far as wire can tell, and no Advertise or
+			// Reply it reads: another message type, or a shape left to
+			// insomniacslk/dhcp (wire's doc).
+			e.c.unexpected++
+		} else {
+			e.c.malformed++
+		}
 		return 0
 	}
-	if r.msgType != msgAdvertise && r.msgType != msgReply {
+	if m.Type != wire.Advertise && m.Type != wire.Reply {
 		e.c.unexpected++
 		return 0
 	}
-	i := r.xid & e.mask
+	i := m.TransactionID & e.mask
 	s := &e.slots[i]
-	if !s.busy || uint8(r.xid>>e.slotBits) != s.gen {
+	if !s.busy || uint8(m.TransactionID>>e.slotBits) != s.gen {
 		e.c.unexpected++
 		return 0
 	}
@@ -261,16 +280,30 @@ func (e *engine) onReply(b []byte, now int64, r *reply, out []byte) int {
 	// Which answer each step expects (RFC 9915 §18.2.1: a Rapid Commit
 	// Solicit may still be answered with an Advertise).
 	switch {
-	case k == kSolicit && r.msgType == msgAdvertise:
-	case k == kSolicit && r.msgType == msgReply && r.rapid && e.cfg.Exchange == RapidCommit:
-	case k != kSolicit && r.msgType == msgReply:
+	case k == kSolicit && m.Type == wire.Advertise:
+	case k == kSolicit && m.Type == wire.Reply && m.RapidCommit && e.cfg.Exchange == RapidCommit:
+	case k != kSolicit && m.Type == wire.Reply:
 	default:
 		e.c.unexpected++
 		return 0
 	}
 	e.c.kind[k].Completed++
 	e.hist[k].RecordValue(elapsedMicros(time.Duration(now - s.sentAt)))
-	if k != kRelease && !e.granted(r) || k == kRelease && r.status > 0 {
+	// RFC 9915 §18.2.1, §18.2.10: a Status Code other than Success, or an
+	// IA asked for without a usable address or prefix, is a refusal.
+	var na, pd *wire.Lease
+	ok := !refused(&m.Status)
+	if ok && k != kRelease {
+		if e.na {
+			na = leased(m.IANA)
+			ok = na != nil
+		}
+		if e.pd && ok {
+			pd = leased(m.IAPD)
+			ok = pd != nil
+		}
+	}
+	if !ok {
 		e.c.kind[k].Failed++
 		if s.main {
 			e.c.failed++
@@ -281,8 +314,8 @@ func (e *engine) onReply(b []byte, now int64, r *reply, out []byte) int {
 	if k != kRelease {
 		// Keep what was granted, and who granted it, to echo in later
 		// messages (after a Rebind, the server that answered: §18.2.10.1).
-		if r.sid != nil {
-			idx, ok := e.intern(r.sid)
+		if m.ServerID != nil {
+			idx, ok := e.intern(m.ServerID)
 			if !ok {
 				e.c.unexpected++
 				s.busy = false
@@ -290,13 +323,16 @@ func (e *engine) onReply(b []byte, now int64, r *reply, out []byte) int {
 			}
 			s.lease.sid = idx
 		}
-		copy(s.lease.naAddr[:], r.na.addr[:])
-		copy(s.lease.pdPfx[:], r.pd.addr[:])
-		s.lease.pdLen = r.pd.plen
+		if na != nil {
+			s.lease.naAddr = na.Addr
+		}
+		if pd != nil {
+			s.lease.pdPfx, s.lease.pdLen = pd.Addr, pd.Bits
+		}
 	}
 	var next kind
 	switch {
-	case k == kSolicit && r.msgType == msgAdvertise && e.cfg.Exchange != SolicitAdvertise:
+	case k == kSolicit && m.Type == wire.Advertise && e.cfg.Exchange != SolicitAdvertise:
 		next = kRequest
 	case s.main:
 		// The main exchange is complete.

@@ -168,14 +168,26 @@ func relayed(b []byte) []byte {
 	return rr.ToBytes()
 }
 
-// setXID patches a message's (or the innermost relayed message's)
-// transaction ID in place.
-func setXID(b []byte, xid uint32) {
-	for b[0] == msgRelayRepl {
-		o := findOpt(b[relayHdrLen:], optRelayMsg)
-		b = b[relayHdrLen+o+4:]
+// canned is a server answer a test replays with the transaction ID of the
+// message it answers patched in.
+type canned struct {
+	b  []byte
+	at int // where the innermost message starts
+}
+
+// cannedAnswer is b, wrapped in a Relay-reply when relay is set. relayed
+// writes the Relay Message option last, so the message is b's suffix.
+func cannedAnswer(b []byte, relay bool) canned {
+	if !relay {
+		return canned{b: b}
 	}
-	b[1], b[2], b[3] = byte(xid>>16), byte(xid>>8), byte(xid)
+	r := relayed(b)
+	return canned{b: r, at: len(r) - len(b)}
+}
+
+func (c canned) setXID(xid uint32) {
+	m := c.b[c.at:]
+	m[1], m[2], m[3] = byte(xid>>16), byte(xid>>8), byte(xid)
 }
 
 func netip6(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

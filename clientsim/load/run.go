@@ -15,6 +15,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sys/unix"
+
+	"d6lab/wire"
 )
 
 // ErrConfig is wrapped by every configuration error Run returns.
@@ -326,7 +328,7 @@ func sweepPeriod(timeout time.Duration) time.Duration {
 // the follow-up messages in batches, until stopping is set and the read
 // deadline fires.
 func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atomic.Bool) error {
-	r := new(reply)
+	m := new(wire.Message) // this goroutine's, reused for every datagram
 	for {
 		n, err := rd.read()
 		if err != nil {
@@ -346,7 +348,7 @@ func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atom
 				e.c.malformed++
 				continue
 			}
-			if l := e.onReply(b, t, r, w.next()); l > 0 {
+			if l := e.onReply(b, t, m, w.next()); l > 0 {
 				w.commit(l)
 			}
 		}

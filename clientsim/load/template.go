@@ -4,14 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"time"
 
-	"github.com/insomniacslk/dhcp/dhcpv6"
-	"github.com/insomniacslk/dhcp/iana"
-
 	"d6lab/netaddr6"
+	"d6lab/wire"
 )
 
 // kind is one message kind the generator sends (and the reply it waits for).
@@ -30,32 +27,17 @@ var kindNames = [nKinds]string{"solicit", "request", "renew", "rebind", "release
 
 func (k kind) String() string { return kindNames[k] }
 
-// DHCPv6 wire constants the hot path needs (RFC 9915 §7.3, §21).
+// Sizes and offsets the generator needs (RFC 9915 §9.1, §11.4, §21).
 const (
-	msgAdvertise  = 2
-	msgReply      = 7
-	msgRelayForw  = 12
-	msgRelayRepl  = 13
-	optClientID   = 1
-	optServerID   = 2
-	optIANA       = 3
-	optIAAddr     = 5
-	optElapsed    = 8
-	optRelayMsg   = 9
-	optStatus     = 13
-	optRapid      = 14
-	optInterface  = 18
-	optIAPD       = 25
-	optIAPrefix   = 26
-	maxMsg        = 1024 // largest message the generator builds
-	maxServerID   = 4 + 130
-	duidLLLen     = 10 // type(2) hwtype(2) MAC(6)
-	relayHdrLen   = 34
+	maxMsg        = 1024    // largest message the generator builds
+	maxServerID   = 4 + 130 // a Server Identifier option: header and a DUID of at most 130 octets (§11.1)
+	relayPeer     = 18      // offset of a relay message's peer-address: msg-type, hop-count, link-address (§9.1)
+	optSolMaxRT   = 82      // SOL_MAX_RT (§21.24)
 	interfaceName = "d6lab-load"
 )
 
-// template is one message kind encoded once by insomniacslk/dhcp, with the
-// offsets of the fields patched per message.
+// template is one message kind encoded once with wire, with the offsets
+// of the fields patched per message.
 type template struct {
 	b      []byte // the message without the Server Identifier option
 	duid   int    // offset of the DUID-LL's MAC (6 bytes)
@@ -82,7 +64,127 @@ func (t *templates) clientMAC(n uint32, mac *[6]byte) {
 	binary.BigEndian.PutUint32(mac[2:], v)
 }
 
-// newTemplates encodes every message kind once with insomniacslk/dhcp.
+// fill is the values encode patches into a template.
+type fill struct {
+	mac            [6]byte
+	naIAID, pdIAID uint32
+	naAddr, pdPfx  [16]byte
+	pdLen          uint8
+}
+
+// shape is one message kind's options.
+type shape struct {
+	mt                   wire.MessageType
+	na, pd, addrs, rapid bool
+}
+
+// message encodes the kind with the values f, without a Server
+// Identifier (encode appends it).
+func (s *shape) message(f *fill) ([]byte, error) {
+	m := wire.Message{
+		Type: s.mt,
+		// DUID-LL (RFC 9915 §11.4), hardware type 1 (Ethernet).
+		ClientID:       append([]byte{0, 3, 0, 1}, f.mac[:]...),
+		HasElapsedTime: true,
+		RapidCommit:    s.rapid,
+	}
+	if s.mt != wire.Release {
+		// RFC 9915 §18.2.1, §18.2.2, §18.2.4, §18.2.5: Solicit, Request,
+		// Renew and Rebind MUST carry an Option Request option naming
+		// SOL_MAX_RT.
+		m.ORO, m.HasORO = []uint16{optSolMaxRT}, true
+	}
+	if s.na {
+		ia := wire.IA{IAID: f.naIAID}
+		if s.addrs {
+			ia.Leases = []wire.Lease{{Addr: f.naAddr}}
+		}
+		m.IANA = []wire.IA{ia}
+	}
+	if s.pd {
+		ia := wire.IA{IAID: f.pdIAID}
+		if s.addrs {
+			ia.Leases = []wire.Lease{{Addr: f.pdPfx, Bits: f.pdLen}}
+		}
+		m.IAPD = []wire.IA{ia}
+	}
+	return m.AppendTo(nil)
+}
+
+// locate finds a patched field: base and alt are the same message encoded
+// with the field's bytes all 0x00 and all 0xff, so they differ exactly in
+// the field's width octets. It returns the field's offset.
+func locate(base, alt []byte, width int) (int, error) {
+	if len(base) != len(alt) {
+		return -1, fmt.Errorf("lengths %d and %d", len(base), len(alt))
+	}
+	at := -1
+	for i := range base {
+		if base[i] != alt[i] {
+			at = i
+			break
+		}
+	}
+	if at < 0 || at+width > len(base) {
+		return -1, fmt.Errorf("field not found")
+	}
+	for i := range base {
+		if (base[i] != alt[i]) != (i >= at && i < at+width) {
+			return -1, fmt.Errorf("field at %d is not %d octets", at, width)
+		}
+	}
+	return at, nil
+}
+
+// build encodes one kind's template with wire and finds its patched
+// fields.
+func (s *shape) build(withSID bool) (template, error) {
+	tp := template{naIAID: -1, naAddr: -1, pdIAID: -1, pdPfx: -1, sid: withSID}
+	var f fill
+	b, err := s.message(&f)
+	if err != nil {
+		return tp, err
+	}
+	tp.b = b
+	find := func(at *int, width int, set func(*fill)) error {
+		alt := f
+		set(&alt)
+		ab, err := s.message(&alt)
+		if err == nil {
+			*at, err = locate(b, ab, width)
+		}
+		return err
+	}
+	ff := [16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if err := find(&tp.duid, 6, func(f *fill) { copy(f.mac[:], ff[:]) }); err != nil {
+		return tp, fmt.Errorf("load: template %d: Client Identifier: %w", s.mt, err)
+	}
+	if s.na {
+		if err := find(&tp.naIAID, 4, func(f *fill) { f.naIAID = ^uint32(0) }); err != nil {
+			return tp, fmt.Errorf("load: template %d: IA_NA: %w", s.mt, err)
+		}
+		if s.addrs {
+			if err := find(&tp.naAddr, 16, func(f *fill) { f.naAddr = ff }); err != nil {
+				return tp, fmt.Errorf("load: template %d: IAADDR: %w", s.mt, err)
+			}
+		}
+	}
+	if s.pd {
+		if err := find(&tp.pdIAID, 4, func(f *fill) { f.pdIAID = ^uint32(0) }); err != nil {
+			return tp, fmt.Errorf("load: template %d: IA_PD: %w", s.mt, err)
+		}
+		if s.addrs {
+			// The prefix-length and the prefix, one after the other
+			// (RFC 9915 §21.22).
+			if err := find(&tp.pdPfx, 17, func(f *fill) { f.pdLen, f.pdPfx = 0xff, ff }); err != nil {
+				return tp, fmt.Errorf("load: template %d: IAPREFIX: %w", s.mt, err)
+			}
+		}
+	}
+	return tp, nil
+}
+
+// newTemplates encodes every message kind once with wire.
 func newTemplates(cfg *Config) (*templates, error) {
 	t := &templates{}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6164))
@@ -93,133 +195,55 @@ func newTemplates(cfg *Config) (*templates, error) {
 	if !na && !pd {
 		na = true
 	}
-	zeroSID := &dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: make(net.HardwareAddr, 6)}
-	build := func(mt dhcpv6.MessageType, withAddr, withSID, rapid bool) (template, error) {
-		m := &dhcpv6.Message{MessageType: mt}
-		m.AddOption(dhcpv6.OptClientID(&dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: make(net.HardwareAddr, 6)}))
-		m.AddOption(dhcpv6.OptElapsedTime(0))
-		if mt != dhcpv6.MessageTypeRelease {
-			// RFC 9915 §18.2.1, §18.2.2, §18.2.4, §18.2.5: Solicit,
-			// Request, Renew and Rebind MUST carry an Option Request
-			// option naming SOL_MAX_RT.
-			m.AddOption(dhcpv6.OptRequestedOption(dhcpv6.OptionSolMaxRT))
+	for _, k := range []struct {
+		k     kind
+		mt    wire.MessageType
+		addrs bool
+		sid   bool
+	}{
+		{kSolicit, wire.Solicit, false, false},
+		// RFC 9915 §18.2.2: Request carries the Server Identifier of the
+		// chosen server and the IAs (with addresses) from its Advertise.
+		{kRequest, wire.Request, true, true},
+		// §18.2.4: Renew goes to the granting server (its Server Identifier).
+		{kRenew, wire.Renew, true, true},
+		// §18.2.5: Rebind carries no Server Identifier.
+		{kRebind, wire.Rebind, true, false},
+		// §18.2.7: Release carries the Server Identifier and the IAs released.
+		{kRelease, wire.Release, true, true},
+	} {
+		s := shape{mt: k.mt, na: na, pd: pd, addrs: k.addrs, rapid: k.k == kSolicit && cfg.Exchange == RapidCommit}
+		var err error
+		if t.k[k.k], err = s.build(k.sid); err != nil {
+			return nil, err
 		}
-		if rapid {
-			dhcpv6.WithRapidCommit(m)
-		}
-		if na {
-			ia := &dhcpv6.OptIANA{IaId: [4]byte{0xff, 0xff, 0xff, 0xff}}
-			if withAddr {
-				ia.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.ParseIP("2001:db8::1")})
-			}
-			m.AddOption(ia)
-		}
-		if pd {
-			ia := &dhcpv6.OptIAPD{IaId: [4]byte{0xff, 0xff, 0xff, 0xfe}}
-			if withAddr {
-				_, p, _ := net.ParseCIDR("2001:db8:100::/56")
-				ia.Options.Add(&dhcpv6.OptIAPrefix{Prefix: p})
-			}
-			m.AddOption(ia)
-		}
-		if withSID {
-			m.AddOption(dhcpv6.OptServerID(zeroSID))
-		}
-		b := m.ToBytes()
-		tp := template{naIAID: -1, naAddr: -1, pdIAID: -1, pdPfx: -1, sid: withSID}
-		opts := b[4:]
-		if o := findOpt(opts, optClientID); o >= 0 {
-			tp.duid = 4 + o + 4 + 4
-		} else {
-			return tp, fmt.Errorf("load: template %s: no Client Identifier", mt)
-		}
-		if o := findOpt(opts, optIANA); o >= 0 {
-			tp.naIAID = 4 + o + 4
-			if withAddr {
-				s := findOpt(opts[o+4+12:], optIAAddr)
-				if s < 0 {
-					return tp, fmt.Errorf("load: template %s: no IAADDR", mt)
-				}
-				tp.naAddr = 4 + o + 4 + 12 + s + 4
-			}
-		}
-		if o := findOpt(opts, optIAPD); o >= 0 {
-			tp.pdIAID = 4 + o + 4
-			if withAddr {
-				s := findOpt(opts[o+4+12:], optIAPrefix)
-				if s < 0 {
-					return tp, fmt.Errorf("load: template %s: no IAPREFIX", mt)
-				}
-				tp.pdPfx = 4 + o + 4 + 12 + s + 4 + 8
-			}
-		}
-		if withSID {
-			o := findOpt(opts, optServerID)
-			if o < 0 || 4+o+4+duidLLLen != len(b) {
-				return tp, fmt.Errorf("load: template %s: Server Identifier not last", mt)
-			}
-			b = b[:4+o]
-		}
-		tp.b = b
-		return tp, nil
-	}
-	var err error
-	if t.k[kSolicit], err = build(dhcpv6.MessageTypeSolicit, false, false, cfg.Exchange == RapidCommit); err != nil {
-		return nil, err
-	}
-	// RFC 9915 §18.2.2: Request carries the Server Identifier of the
-	// chosen server and the IAs (with addresses) from its Advertise.
-	if t.k[kRequest], err = build(dhcpv6.MessageTypeRequest, true, true, false); err != nil {
-		return nil, err
-	}
-	// §18.2.4: Renew goes to the granting server (its Server Identifier).
-	if t.k[kRenew], err = build(dhcpv6.MessageTypeRenew, true, true, false); err != nil {
-		return nil, err
-	}
-	// §18.2.5: Rebind carries no Server Identifier.
-	if t.k[kRebind], err = build(dhcpv6.MessageTypeRebind, true, false, false); err != nil {
-		return nil, err
-	}
-	// §18.2.7: Release carries the Server Identifier and the IAs released.
-	if t.k[kRelease], err = build(dhcpv6.MessageTypeRelease, true, true, false); err != nil {
-		return nil, err
 	}
 	if cfg.Relay {
 		link := cfg.LinkAddr
 		if !link.IsValid() {
 			link = netip.IPv6Unspecified()
 		}
-		rm := &dhcpv6.RelayMessage{
-			MessageType: dhcpv6.MessageTypeRelayForward,
-			LinkAddr:    net.IP(link.AsSlice()),
-			PeerAddr:    net.ParseIP("fe80::1"),
+		rm := wire.Message{
+			Relays: []wire.Relay{{
+				Type:           wire.RelayForward,
+				LinkAddr:       link.As16(),
+				PeerAddr:       netip.MustParseAddr("fe80::1").As16(),
+				InterfaceID:    []byte(interfaceName),
+				HasInterfaceID: true,
+			}},
+			Type: wire.Solicit,
 		}
-		rm.Options.Add(dhcpv6.OptInterfaceID([]byte(interfaceName)))
-		rm.Options.Add(dhcpv6.OptRelayMessage(&dhcpv6.Message{MessageType: dhcpv6.MessageTypeSolicit}))
-		b := rm.ToBytes()
-		o := findOpt(b[relayHdrLen:], optRelayMsg)
-		if o < 0 {
-			return nil, fmt.Errorf("load: relay template: no Relay Message option")
+		b, err := rm.AppendTo(nil)
+		if err != nil {
+			return nil, fmt.Errorf("load: relay template: %w", err)
 		}
-		t.relay = b[:relayHdrLen+o+4]
-		t.relayML = relayHdrLen + o + 2
+		// AppendTo writes a level's Relay Message option last: the
+		// wrapper is everything before the inner message (here a bare
+		// 4-octet header), the option's length the 2 octets before it.
+		t.relay = b[:len(b)-4]
+		t.relayML = len(b) - 4 - 2
 	}
 	return t, nil
-}
-
-// findOpt returns the offset in opts of the first option with code, or -1.
-func findOpt(opts []byte, code uint16) int {
-	for i := 0; i < len(opts); {
-		c, _, next, err := nextOption(opts, i)
-		if err != nil {
-			return -1
-		}
-		if c == code {
-			return i
-		}
-		i = next
-	}
-	return -1
 }
 
 // grant is what a client echoes back from an Advertise or Reply.
@@ -243,7 +267,7 @@ func (t *templates) encode(buf []byte, k kind, xid uint32, n uint32, l *grant, s
 		off = copy(buf, t.relay)
 		// peer-address: fe80::EUI-64(mac)
 		ll := netaddr6.LinkLocal(mac).As16()
-		copy(buf[18:34], ll[:])
+		copy(buf[relayPeer:relayPeer+16], ll[:])
 	}
 	tp := &t.k[k]
 	m := buf[off:]
