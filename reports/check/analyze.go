@@ -201,7 +201,7 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 		if e.At.After(a.end) {
 			break
 		}
-		a.events++
+		a.events += 1 + max(e.Renewals, 0) // a merged renewal is an event too
 		if isProbe(e.Kind) {
 			continue // the DNS and Leasequery checkers read these (dns.go, leasequery.go)
 		}
@@ -514,12 +514,19 @@ func (a *analyzer) addConflict(e *history.Event) {
 	a.conflicts = append(a.conflicts, c)
 }
 
-// grant opens or extends the interval of (client, lease).
+// grant opens or extends the interval of (client, lease). An event with
+// merged renewals (history.Event.Renewals) is its grant and then theirs:
+// they extend it from the same server on the same side of the fault, so
+// they add no grant, and the lease expires Valid after the last of them
+// (Extended).
 func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 	srv := a.serverByDUID(e.Server)
 	var expiry time.Time
 	if e.Valid > 0 {
 		expiry = e.At.Add(e.Valid)
+		if e.Renewals > 0 && e.Extended.After(e.At) {
+			expiry = e.Extended.Add(e.Valid)
+		}
 	}
 	key := leaseKey{e.Client, lease}
 	if i, ok := a.open[key]; ok {

@@ -20,7 +20,10 @@
 //     Request). A grant with Valid 0 is taken to have no known expiry (the
 //     field was not filled); it ends at an explicit event or at the end of
 //     the run. Intervals still valid at the end of the run are clipped to
-//     it.
+//     it. A grant whose event counts merged renewals (history.Event's
+//     Renewals, a history that merges renewals) is that grant and then
+//     their extension from the same server: its lease expires Valid after
+//     the last of them (Extended), and each counts in the report's events.
 //   - Its usable part starts at the opening event plus its Tentative (the
 //     duplicate address detection time of a new address, RFC 4862 §5.4);
 //     an interval that ends before then was never usable.

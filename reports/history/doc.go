@@ -9,7 +9,11 @@
 //
 // A history is a []Event, or a Log for a large run: fixed 56-byte records
 // with interned strings and lifetimes, which gives back exactly the events
-// appended. Both are a Source, what the checkers read. The Writer writes
+// appended. Both are a Source, what the checkers read. A Log may merge
+// renewals (AppendMerging, merge.go): a Renewed that only extends the
+// client's last grant is counted in that grant's event (Renewals,
+// Extended) instead of being appended, which the checkers read as the
+// renewals themselves. The Writer writes
 // JSON lines (history.jsonl), ordinary events by hand and the rest through
 // encoding/json: the same bytes either way.
 package history

@@ -18,6 +18,9 @@ func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
 	if y := e.At.Year(); y < 0 || y > 9999 {
 		return b, false
 	}
+	if y := e.Extended.Year(); !e.Extended.IsZero() && (y < 0 || y > 9999) {
+		return b, false
+	}
 	if !plain(string(e.Kind)) || !plain(e.DUID) || !plain(e.Server) || !plain(e.IA) || !plain(e.Cause) || !plain(e.Detail) {
 		return b, false
 	}
@@ -50,6 +53,12 @@ func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
 	}
 	b = appendString(b, `,"cause":"`, e.Cause)
 	b = appendString(b, `,"detail":"`, e.Detail)
+	b = appendInt(b, `,"renewals":`, int64(e.Renewals))
+	if !e.Extended.IsZero() {
+		b = append(b, `,"extended":"`...)
+		b = e.Extended.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
 	return append(b, '}'), true
 }
 

@@ -59,6 +59,10 @@ func randomEvent(r *rand.Rand) history.Event {
 		p := r.IntN(100) - 1
 		e.Peer = &p
 	}
+	if r.IntN(4) == 0 {
+		e.Renewals = r.IntN(50) - 1
+		e.Extended = times[r.IntN(len(times))]
+	}
 	return e
 }
 

@@ -204,4 +204,17 @@ type Event struct {
 
 	Cause  string `json:"cause,omitempty"`
 	Detail string `json:"detail,omitempty"`
+
+	// Renewals and Extended, in a history that merges renewals
+	// (Log.AppendMerging; `d6lab run --engine virtual --history
+	// merge-renewals`), on a Bound, Renewed, Rebound or Renumbered (its
+	// new lease): how many later
+	// Renewed events of the same binding were merged into this event
+	// instead of being appended, and the time of the last of them, from
+	// which the lease's valid lifetime then runs. A merged renewal
+	// changed nothing but the time (same client, DUID, server, IA, IAID,
+	// lease and lifetimes; no other event of the client and no lab event
+	// but a load sample since). 0 and zero in a history of every event.
+	Renewals int       `json:"renewals,omitempty"`
+	Extended time.Time `json:"extended,omitzero"`
 }

@@ -65,6 +65,12 @@ type Log struct {
 	extras []extra   // Tentative, Old and Peer; extras[0] unused
 	odd    []Event   // the events kept whole
 	maps   *mappings // the chunks' memory, where it is mapped (chunk_unix.go)
+
+	// exts: the Renewals and Extended of compact records (merge.go), in
+	// chunks beside the records' chunks; nil for a chunk none has.
+	exts [][]extension
+	// merge: AppendMerging's state (merge.go).
+	merge merging
 }
 
 // chunkBits sets the chunk size: 1<<16 records, 3.5 MiB.
@@ -133,8 +139,8 @@ func (l *Log) compact(e *Event) (record, bool) {
 	if e.At.Location() != l.loc || e.At != time.Unix(0, e.At.UnixNano()).In(l.loc) {
 		return r, false // another zone, a monotonic reading, or out of int64 nanoseconds
 	}
-	if int(int32(e.Client)) != e.Client {
-		return r, false
+	if int(int32(e.Client)) != e.Client || e.Renewals != 0 || !e.Extended.IsZero() {
+		return r, false // (a merged event is appended whole: merge.go extends records)
 	}
 	r.at, r.client, r.iaid = e.At.UnixNano(), int32(e.Client), e.IAID
 	if e.Lease != (netip.Prefix{}) {
@@ -226,6 +232,11 @@ func (l *Log) Event(i int) Event {
 	if r.extra != 0 {
 		x := &l.extras[r.extra]
 		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
+	}
+	if c := l.exts; i>>chunkBits < len(c) && c[i>>chunkBits] != nil {
+		if x := c[i>>chunkBits][i&(1<<chunkBits-1)]; x.renewals != 0 {
+			e.Renewals, e.Extended = int(x.renewals), time.Unix(0, x.at).In(l.loc)
+		}
 	}
 	runtime.KeepAlive(l) // r may point into l's mapped memory
 	return e

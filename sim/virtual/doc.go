@@ -11,6 +11,10 @@
 // option and a server with lifetimes the wire would round still take.
 // The history is kept as a history.Log (Engine.History), 56 bytes an
 // event; Events builds the []history.Event for small runs and specs.
+// Asked to (SetMergeRenewals, Options.MergeRenewals), it merges renewals
+// (history.Log.AppendMerging): a renewal that only extends the client's
+// last grant is counted in that grant's event, a tenth of the events of a
+// day of renewals and the same report (merge_test.go).
 //
 // Faults act on the in-memory servers the way the netns engine acts on
 // processes: Kill drops the server and its state, Freeze queues what it

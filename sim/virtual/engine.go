@@ -95,6 +95,8 @@ type Engine struct {
 	// other end (SetWire); otherwise messages cross as Go values where
 	// that gives the same run (typed).
 	wire bool
+	// merge: the history merges renewals (SetMergeRenewals).
+	merge bool
 }
 
 // New returns an engine whose clock starts at start (zero: Epoch).
@@ -111,6 +113,22 @@ func New(start time.Time) *Engine {
 // default: no encoding, no decoding, no buffers; the same history, which
 // the specs check against on). Call it before SetPopulation.
 func (e *Engine) SetWire(on bool) { e.wire = on }
+
+// SetMergeRenewals makes the history merge renewals (on): a Renewed that
+// only extends the client's last grant is counted in that grant's event
+// (history.Log.AppendMerging) instead of being appended, about one event
+// per binding instead of one per T1, and the same report; off (the
+// default) keeps every event. Call it before anything is appended.
+func (e *Engine) SetMergeRenewals(on bool) { e.merge = on }
+
+// record appends ev to the history, merging renewals when asked.
+func (e *Engine) record(ev history.Event) {
+	if e.merge {
+		e.hist.AppendMerging(ev)
+	} else {
+		e.hist.Append(ev)
+	}
+}
 
 // Now is the engine's virtual time.
 func (e *Engine) Now() time.Time { return e.now }
@@ -182,7 +200,7 @@ func wholeSeconds(ds ...time.Duration) bool {
 func (e *Engine) SetPopulation(cfg population.Config) error {
 	sink := cfg.Sink
 	cfg.Sink = func(ev history.Event) {
-		e.hist.Append(ev)
+		e.record(ev)
 		if sink != nil {
 			sink(ev)
 		}
@@ -203,7 +221,7 @@ func (e *Engine) SetPopulation(cfg population.Config) error {
 }
 
 func (e *Engine) lab(kind history.Kind, server, detail string) {
-	e.hist.Append(history.Event{At: e.now, Kind: kind, Client: -1, Server: server, Detail: detail})
+	e.record(history.Event{At: e.now, Kind: kind, Client: -1, Server: server, Detail: detail})
 }
 
 // At schedules fn at offset d from now (in virtual time). Actions due at the

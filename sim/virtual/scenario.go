@@ -77,6 +77,9 @@ type Options struct {
 	// Wire: every message crosses the link encoded (Engine.SetWire), as
 	// on a socket; slower, and the same history.
 	Wire bool
+	// MergeRenewals: the history merges renewals (Engine.SetMergeRenewals):
+	// far fewer events, the same report.
+	MergeRenewals bool
 }
 
 // RunScenarioOptions is RunScenarioContext with options.
@@ -86,7 +89,8 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 	}
 	e := New(Epoch)
 	e.SetWire(opt.Wire)
-	e.hist.Append(history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
+	e.SetMergeRenewals(opt.MergeRenewals)
+	e.record(history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	for i, s := range sc.Servers {
 		cfg, err := sim.ServerConfig(sc, i)
 		if err != nil {
@@ -121,6 +125,6 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 		return nil, err
 	}
 	e.load.flush(e)
-	e.hist.Append(history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
+	e.record(history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	return e, actErr
 }

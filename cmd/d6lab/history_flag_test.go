@@ -1,0 +1,47 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("run --history (virtual engine)", func() {
+	It("merge-renewals writes the report of every event, a shorter history.jsonl, and report rebuilds the same from it", func() {
+		full, merged := GinkgoT().TempDir(), GinkgoT().TempDir()
+		sc := "../../scenarios/split-kill.yaml"
+		code, _, stderr := d6("run", "--engine", "virtual", "--out", full, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		code, _, stderr = d6("run", "--engine", "virtual", "--history", "merge-renewals", "--out", merged, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		read := func(dir, file string) string {
+			GinkgoHelper()
+			b, err := os.ReadFile(filepath.Join(dir, "split-kill", file))
+			Expect(err).NotTo(HaveOccurred())
+			return string(b)
+		}
+		for _, f := range []string{"report.json", "report.md", "junit.xml"} {
+			Expect(read(merged, f)).To(Equal(read(full, f)), f)
+		}
+		Expect(len(read(merged, "history.jsonl"))).To(BeNumerically("<", len(read(full, "history.jsonl"))))
+		Expect(read(merged, "history.jsonl")).To(ContainSubstring(`"renewals":`))
+
+		// report recomputes report.json from history.jsonl
+		want := read(merged, "report.json")
+		code, _, stderr = d6("report", filepath.Join(merged, "split-kill"))
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		Expect(read(merged, "report.json")).To(Equal(want))
+	})
+
+	DescribeTable("exits 2 on a value it does not know, or with the netns engine",
+		func(want string, args ...string) {
+			code, _, stderr := d6(args...)
+			Expect(code).To(Equal(2), "stderr: %s", stderr)
+			Expect(stderr).To(HavePrefix("d6lab: bad input: " + want))
+		},
+		Entry("an unknown value", `--history "samples"`, "run", "--engine", "virtual", "--history", "samples", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
+		Entry("the netns engine", "--history merge-renewals: only --engine virtual", "run", "--history", "merge-renewals", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
+	)
+})

@@ -1,0 +1,131 @@
+package history
+
+import (
+	"net/netip"
+	"time"
+)
+
+// A history that merges renewals keeps a binding's steady renewals as one
+// event: a Renewed that only extends the client's previous grant of the
+// same lease (Bound, Renewed, Rebound or Renumbered's new lease: same client, DUID, server, IA,
+// IAID, lease and lifetimes, nothing else of the client since, no lab
+// event since but a load sample) is not appended; the grant's Renewals
+// counts it and its Extended takes its time. A client renewing with one
+// server all day is then one event, not one per T1, and what the
+// checkers ask of a binding (when it was granted and by whom, when it
+// expires, which grant came last before a fault and which first after
+// it) has the same answer: reports/check reads Extended as the time the
+// lease's valid lifetime runs from. What is lost is the time of each
+// renewal but the last.
+
+// extension is a compact record's Renewals and Extended.
+type extension struct {
+	at       int64 // Extended, nanoseconds
+	renewals uint32
+}
+
+// merging is AppendMerging's state.
+type merging struct {
+	// grants[c]: for client c, the index+1 of its last grant event per IA
+	// type ([0] na, [1] pd) a renewal may merge into, 0 none.
+	grants [][2]int
+	// barrier: the number of events when the last lab event (but a load
+	// sample) was appended; no renewal merges into an event before it.
+	barrier int
+}
+
+// mergeClients bounds the clients whose renewals merge (a slice indexed
+// by client); the renewals of a client beyond it are appended.
+const mergeClients = 1 << 24
+
+// AppendMerging is Append for a history that merges renewals (see
+// above): e is appended, unless it is a Renewed that only extends the
+// client's last grant, which then counts it (Renewals, Extended). Use
+// one or the other on a Log, not both.
+func (l *Log) AppendMerging(e Event) {
+	switch {
+	case e.Kind == ServerLoad:
+		l.Append(e) // a count of messages: changes no binding
+		return
+	case e.Client < 0 || e.Kind == ClientKind:
+		l.Append(e)
+		l.merge.barrier = l.n // a fault, a restart, a join...: grants after it are new
+		return
+	}
+	m := &l.merge
+	if e.Client >= mergeClients {
+		l.Append(e)
+		return
+	}
+	if e.Client >= len(m.grants) {
+		m.grants = append(m.grants, make([][2]int, e.Client+1-len(m.grants))...)
+		m.grants = m.grants[:cap(m.grants)]
+	}
+	g := &m.grants[e.Client]
+	ia := iaSlot(e.IA)
+	if e.Kind == Renewed && ia >= 0 && g[ia] > m.barrier && l.extends(g[ia]-1, &e) {
+		return
+	}
+	l.Append(e)
+	switch e.Kind {
+	case Bound, Renewed, Rebound, Renumbered:
+		if ia >= 0 && e.Lease.IsValid() && e.Renewals == 0 {
+			g[ia] = l.n
+			return
+		}
+	}
+	*g = [2]int{} // anything else of the client: nothing merges across it
+}
+
+// iaSlot is AppendMerging's index for an IA type, -1 for another.
+func iaSlot(ia string) int {
+	switch ia {
+	case IANA:
+		return 0
+	case IAPD:
+		return 1
+	}
+	return -1
+}
+
+// extends merges renewal e into event i when e changes nothing of it but
+// the time, and reports whether it did.
+func (l *Log) extends(i int, e *Event) bool {
+	if e.Old != (netip.Prefix{}) || e.Tentative != 0 || e.Peer != nil || e.Cause != "" || e.Detail != "" || e.Renewals != 0 || !e.Extended.IsZero() {
+		return false
+	}
+	p := l.Event(i)
+	if p.Client != e.Client || p.DUID != e.DUID || p.Server != e.Server || p.IA != e.IA || p.IAID != e.IAID || p.Lease != e.Lease ||
+		p.T1 != e.T1 || p.T2 != e.T2 || p.Preferred != e.Preferred || p.Valid != e.Valid {
+		return false
+	}
+	last := p.At
+	if p.Renewals > 0 {
+		last = p.Extended
+	}
+	// In time order, and before the lease ran out: a renewal of an
+	// expired lease starts a new binding (reports/check).
+	if e.At.Before(last) || p.Valid > 0 && !last.Add(p.Valid).After(e.At) {
+		return false
+	}
+	r := &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+	if r.flags&fOdd != 0 {
+		o := &l.odd[r.extra]
+		o.Renewals++
+		o.Extended = e.At
+		return true
+	}
+	if e.At.Location() != l.loc || e.At != time.Unix(0, e.At.UnixNano()).In(l.loc) || p.Renewals >= 1<<32-1 {
+		return false // a time the record cannot hold: appended instead
+	}
+	k := i >> chunkBits
+	for len(l.exts) <= k {
+		l.exts = append(l.exts, nil)
+	}
+	if l.exts[k] == nil {
+		l.exts[k] = make([]extension, 1<<chunkBits)
+	}
+	x := &l.exts[k][i&(1<<chunkBits-1)]
+	x.at, x.renewals = e.At.UnixNano(), x.renewals+1
+	return true
+}
