@@ -185,10 +185,24 @@ func (t *timers) advance() {
 	}
 	slot := &t.ring[t.cur&ringMask]
 	t.inRing -= len(*slot)
-	t.head = append(t.head, *slot...)
-	*slot = (*slot)[:0]
+	if cap(*slot) > smallBucket {
+		// A burst (a join wave, or the clients it bound renewing
+		// together every T1): its array becomes the head and the slot
+		// starts afresh. Kept, each slot would hold the largest bucket it
+		// ever had, and renewal waves reach most slots in a day: 1.7
+		// million entries of capacity for 20,000 clients whose timers
+		// are 20,000 entries.
+		t.head, *slot = *slot, nil
+	} else {
+		t.head = append(t.head, *slot...)
+		*slot = (*slot)[:0]
+	}
 	slices.SortFunc(t.head, compareEntries)
 }
+
+// smallBucket is the capacity a ring slot keeps when drained; a larger
+// array goes with its entries (advance).
+const smallBucket = 64
 
 func (t *timers) min() (time.Time, bool) {
 	e, _, ok := t.first()
