@@ -35,6 +35,19 @@ var _ = Describe("run --history (virtual engine)", func() {
 		Expect(read(merged, "report.json")).To(Equal(want))
 	})
 
+	It("compare --engine virtual runs the models side by side, and merge-renewals gives the same compare.json", func() {
+		full, merged := GinkgoT().TempDir(), GinkgoT().TempDir()
+		code, _, stderr := d6("compare", "--engine", "virtual", "--clients", "60", "--out", full)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		code, _, stderr = d6("compare", "--engine", "virtual", "--clients", "60", "--history", "merge-renewals", "--out", merged)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		want, err := os.ReadFile(filepath.Join(full, "compare.json"))
+		Expect(err).NotTo(HaveOccurred())
+		got, err := os.ReadFile(filepath.Join(merged, "compare.json"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal(string(want)))
+	})
+
 	DescribeTable("exits 2 on a value it does not know, or with the netns engine",
 		func(want string, args ...string) {
 			code, _, stderr := d6(args...)
@@ -43,5 +56,6 @@ var _ = Describe("run --history (virtual engine)", func() {
 		},
 		Entry("an unknown value", `--history "samples"`, "run", "--engine", "virtual", "--history", "samples", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 		Entry("the netns engine", "--history merge-renewals: only --engine virtual", "run", "--history", "merge-renewals", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
+		Entry("compare, the netns engine", "--history merge-renewals: only --engine virtual", "compare", "--history", "merge-renewals", "--out", "/nonexistent/never"),
 	)
 })

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -86,11 +88,16 @@ could not be set up or run.`,
 	}
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
-	c.Flags().StringVar(&hist, "history", historyFull, "with --engine virtual: "+historyFull+" (every event) or "+historyMerge+
-		" (a renewal that only extends the client's last grant is counted in that grant's event, not appended: about a tenth of the events and memory of a long run, the same report)")
+	historyFlagAdd(c, &hist)
 	pcapFlag(c, &pcapMax)
 	cf.add(c, true)
 	return c
+}
+
+// historyFlagAdd adds --history (historyFlag reads it).
+func historyFlagAdd(c *cobra.Command, hist *string) {
+	c.Flags().StringVar(hist, "history", historyFull, "with --engine virtual: "+historyFull+" (every event) or "+historyMerge+
+		" (a renewal that only extends the client's last grant is counted in that grant's event, not appended: a tenth of the events of a day of renewals, the same report)")
 }
 
 // --history's values.
@@ -154,6 +161,7 @@ func engineReady(scs []*scenarios.Scenario, engine string) error {
 func compareCmd() *cobra.Command {
 	var (
 		out, engine string
+		hist        string
 		kind        string
 		clients     int
 		pcapMax     int64
@@ -196,6 +204,10 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 				return badInput("--server %q: want one of %v", kind, daemon.Kinds())
 			}
 			if err := cf.check(); err != nil {
+				return err
+			}
+			vopt, err := historyFlag(hist, engine)
+			if err != nil {
 				return err
 			}
 			type column struct {
@@ -247,13 +259,36 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var runs []*render.Run
-			for _, col := range cols {
-				run, err := runOne(ctx, col.sc, engine, col.dir, pcapMax, cmd.ErrOrStderr())
-				if err != nil {
-					return err
+			// The netns engine's labs run one at a time; the virtual
+			// engine's runs share nothing, so as many at once as there
+			// are cores (each its own engine, seeded: the same reports).
+			workers := 1
+			if engine == "virtual" {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			runs := make([]*render.Run, len(cols))
+			errs := make([]error, len(cols))
+			sem := make(chan struct{}, workers)
+			var wg sync.WaitGroup
+			for i, col := range cols {
+				sem <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					runs[i], errs[i] = runOneOptions(ctx, col.sc, engine, col.dir, pcapMax, cmd.ErrOrStderr(), vopt)
+				}()
+				if workers == 1 {
+					wg.Wait()
+					if errs[i] != nil {
+						return errs[i]
+					}
 				}
-				runs = append(runs, run)
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					return err // the first model's, in the table's order
+				}
 			}
 			return finishCompare(cmd.OutOrStdout(), out, runs)
 		},
@@ -262,7 +297,8 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 	c.Flags().IntVar(&clients, "clients", 1000, "simulated clients per model (with scenario files: overrides clients.count when given)")
 	c.Flags().StringVar(&kind, "server", string(deploy.Builtin), "server kind every model runs: "+kindList())
 	c.Flags().BoolVar(&withDNS, "dns", false, "run BIND 9 in every lab (dns: {zone: "+scenarios.DefaultDNSZone+"}) and the Leasequery prober (leasequery: {}), unless a scenario file has its own blocks (netns engine)")
-	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
+	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock; the models run side by side, one per core)")
+	historyFlagAdd(c, &hist)
 	pcapFlag(c, &pcapMax)
 	cf.add(c, false)
 	return c
