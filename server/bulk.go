@@ -34,9 +34,10 @@ import (
 // lease.Bolt are safe for concurrent use and All copies the bindings under
 // the store's read lock, so each query is answered from one consistent
 // snapshot of the bindings, taken without waiting for Serve (a query over
-// a large store does not hold up the UDP answers either). The answers are
-// encoded by insomniacslk, not by encode.go, whose Client Identifier cache
-// Serve writes. ServeBulk refuses a store it cannot vouch for. As with
+// a large store does not hold up the UDP answers either). Its exchange is
+// its own (readMessage uses nothing of the server's), and the answers are
+// built and encoded by insomniacslk, not in the storage Serve's answers
+// reuse (answer.go). ServeBulk refuses a store it cannot vouch for. As with
 // UDP Leasequery, a binding in lease.Bolt's cache whose Sync is still
 // running may be reported a moment before it is on disk.
 
@@ -73,28 +74,6 @@ const bulkHeader = 4
 
 // bulkMaxFrame is the largest frame: the length field is 16 bits (§5.1).
 const bulkMaxFrame = 2 + 0xffff
-
-// relayData records on x the relay data a binding keeps for Bulk
-// Leasequery: from the Relay-forward closest to the client (the last
-// level unwrap peeled), its link-address (§5.3.2; none when it is ::) and
-// the payloads of its Relay-ID (§5.4.1) and Remote-ID (RFC 4649 §3)
-// options. A message that came directly has none. The bytes are copied:
-// the binding outlives the datagram.
-func relayData(x *exchange) {
-	if len(x.relays) == 0 {
-		return
-	}
-	r := x.relays[len(x.relays)-1]
-	if a, ok := netip.AddrFromSlice(r.LinkAddr); ok && a.Is6() && !a.IsUnspecified() {
-		x.linkAddr = a.Unmap()
-	}
-	if o := r.Options.GetOne(dhcpv6.OptionRelayID); o != nil {
-		x.relayID = bytes.Clone(o.ToBytes())
-	}
-	if o := r.Options.GetOne(dhcpv6.OptionRemoteID); o != nil {
-		x.remoteID = bytes.Clone(o.ToBytes())
-	}
-}
 
 // BulkEnd is why a Bulk Leasequery connection ended.
 type BulkEnd uint8
@@ -199,11 +178,8 @@ func (s *Server) BulkMessage(now time.Time, m dhcpv6.DHCPv6) ([]*dhcpv6.Message,
 	if !ok || msg == nil || msg.MessageType != dhcpv6.MessageTypeLeaseQuery {
 		return nil, BulkAnswer{Close: true, End: BulkEndNotLeasequery}
 	}
-	x := exchange{now: now, msg: msg}
-	if d := msg.Options.ClientID(); d != nil {
-		x.cid = msg.Options.GetOne(dhcpv6.OptionClientID)
-		x.duid = d.ToBytes()
-	}
+	x := exchange{now: now}
+	readMessage(&x, msg)
 	// A LEASEQUERY over TCP is the message RFC 5007 defines: its §4.2.1
 	// discards apply (and end the connection, BulkEndDiscarded).
 	if s.checkLeasequery(&x) != next {
@@ -217,8 +193,8 @@ func (s *Server) BulkMessage(now time.Time, m dhcpv6.DHCPv6) ([]*dhcpv6.Message,
 	// answered as over UDP; a reply that found a client is followed by a
 	// LEASEQUERY-DONE like any successful bulk answer (§5.2.2).
 	s.leasequery(&x)
-	out := []*dhcpv6.Message{x.reply}
-	if x.reply.Options.GetOne(dhcpv6.OptionClientData) != nil {
+	out := []*dhcpv6.Message{x.reply.lq}
+	if x.reply.lq.Options.GetOne(dhcpv6.OptionClientData) != nil {
 		out = append(out, bulkDone(x.msg.TransactionID, nil))
 	}
 	return out, BulkAnswer{Reply: true}
@@ -228,9 +204,9 @@ func (s *Server) BulkMessage(now time.Time, m dhcpv6.DHCPv6) ([]*dhcpv6.Message,
 // (RFC 5460 §5.3) from one snapshot of the store.
 func (s *Server) bulkQuery(x *exchange, q lqQuery) []*dhcpv6.Message {
 	// §5.2.1: the LEASEQUERY-REPLY carries the status, the requestor's
-	// Client Identifier and the Server Identifier (newReply), and the
+	// Client Identifier and the Server Identifier (newMessage), and the
 	// first client's data.
-	r := s.newReply(x, dhcpv6.MessageTypeLeaseQueryReply)
+	r := s.newMessage(x, dhcpv6.MessageTypeLeaseQueryReply)
 	fail := func(c statusCode, msg string) []*dhcpv6.Message {
 		r.AddOption(status(c, msg))
 		return []*dhcpv6.Message{r}

@@ -3,9 +3,19 @@
 //
 // It is sans-IO: Server.Handle takes the time, a datagram, its source and
 // whether it arrived by multicast, and returns the answer and where to send
-// it; Server.HandleMessage does the same on decoded messages (for the
-// virtual engine). Serve is the thin loop that couples a Server to a
-// transport.Conn with a clock.
+// it (AppendAnswer writes it into the caller's buffer); Server.HandleMessage
+// does the same on decoded messages (for the virtual engine). Serve is the
+// thin loop that couples a Server to a transport.Conn with a clock.
+//
+// Two decoders feed one pipeline (exchange.go): a datagram is decoded by
+// d6lab/wire when it is a hot-path message (Solicit, Request, Renew,
+// Rebind, Release, bare or relayed) and by insomniacslk/dhcp otherwise
+// (and for HandleMessage); both fill the same exchange, and the answer
+// (answer.go) is encoded by wire, or built as insomniacslk values for
+// HandleMessage, with the options in the same order. On the hot path,
+// with a lease.Memory and a bound client, a message costs no allocation
+// (zeroalloc_test.go), and FuzzHandle holds the two paths to the same
+// answer byte for byte.
 //
 // A message goes through a pipeline of stages (the contract is on the
 // verdict type): lazy reclaim of expired bindings and Decline holds,

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"slices"
+	"bytes"
 	"sync/atomic"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -92,16 +92,15 @@ func (s *Server) flushDNS() {
 // of those. (A name whose labels run past the option's end does not even
 // decode: insomniacslk rejects the whole message, DropMalformed.)
 func (s *Server) clientFQDN(x *exchange) {
-	switch x.msg.MessageType {
+	switch x.typ {
 	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 	default:
 		return
 	}
-	o := x.msg.Options.GetOne(dhcpv6.OptionFQDN)
-	if o == nil {
+	if x.fqdnIn == nil {
 		return
 	}
-	name, flags, ok := qualifyFQDN(o.ToBytes(), s.cfg.DNS.Zone)
+	name, flags, ok := qualifyFQDN(x.fqdnIn, s.cfg.DNS.Zone)
 	if !ok {
 		s.dns.ignored.Add(1)
 		return
@@ -121,8 +120,7 @@ func (s *Server) clientFQDN(x *exchange) {
 	x.fqdn = name
 	data := make([]byte, 1, 2+len(name))
 	data[0] = out
-	data = appendWireName(data, name)
-	x.fqdnReply = &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionFQDN, OptionData: data}
+	x.fqdnReply = appendWireName(data, name)
 }
 
 // qualifyFQDN decodes a Client FQDN option's payload (flags, then the
@@ -221,7 +219,8 @@ func (s *Server) dnsBound(old lease.Binding, had bool, b lease.Binding) {
 		s.dnsRemove(old) // renumbered, or renamed
 	}
 	if b.FQDN != "" {
-		s.dns.changes = append(s.dns.changes, ddns.Change{Op: ddns.Add, FQDN: b.FQDN, DUID: b.DUID, Addr: b.Lease.Addr()})
+		// b.DUID may alias the datagram: the change outlives it.
+		s.dns.changes = append(s.dns.changes, ddns.Change{Op: ddns.Add, FQDN: b.FQDN, DUID: bytes.Clone(b.DUID), Addr: b.Lease.Addr()})
 	}
 }
 
@@ -232,10 +231,4 @@ func (s *Server) dnsRemove(b lease.Binding) {
 		return
 	}
 	s.dns.changes = append(s.dns.changes, ddns.Change{Op: ddns.Remove, FQDN: b.FQDN, DUID: b.DUID, Addr: b.Lease.Addr()})
-}
-
-// requested reports whether m's Option Request options list c (called
-// only when the answer has an option to add: it allocates).
-func requested(m *dhcpv6.Message, c dhcpv6.OptionCode) bool {
-	return slices.Contains(m.Options.RequestedOptions(), c)
 }

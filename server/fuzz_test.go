@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -100,7 +101,12 @@ func TestFuzzCorpus(t *testing.T) {
 // FuzzHandle feeds arbitrary datagrams to Handle: it must never panic (or
 // need its recover), keep its counters consistent, and every answer must
 // decode and be an Advertise, a Reply, a LEASEQUERY-REPLY or a Relay-reply
-// sent to a sensible port.
+// sent to a sensible port. It is also a differential test of the two
+// decoding paths: a second pair of servers (without DNS, whose Client
+// FQDN option insomniacslk re-encodes rather than keeps) gets the same
+// datagrams, one through Handle (wire, or insomniacslk where wire says
+// ErrNotFastPath) and one through dhcpv6.FromBytes, HandleMessage and
+// ToBytes; the answers, where they go and the counters must be the same.
 func FuzzHandle(f *testing.F) {
 	for name, pkt := range seedMessages() {
 		f.Add(pkt, !strings.HasPrefix(name, "relay"))
@@ -108,7 +114,9 @@ func FuzzHandle(f *testing.F) {
 	src := netip.MustParseAddrPort("[fe80::1]:10546")
 	f.Fuzz(func(t *testing.T, pkt []byte, multicast bool) {
 		s := fuzzServer()
+		fast, slow := pathServer(), pathServer()
 		for round := 0; round < 2; round++ { // twice: the second sees the state the first left
+			checkPaths(t, fast, slow, pkt, src, multicast)
 			reply, dst, ok := s.Handle(t0, pkt, src, multicast)
 			c := s.Counters()
 			if c.Dropped[DropPanic] != 0 {
@@ -143,4 +151,35 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// pathServer is fuzzServer without DNS, for the differential of the two
+// decoding paths.
+func pathServer() *Server {
+	cfg := testConfig("fuzz")
+	cfg.RapidCommit = true
+	return newServer(cfg)
+}
+
+// checkPaths hands pkt to fast through Handle and to slow through
+// insomniacslk and HandleMessage, and fails unless both drop it for the
+// same reason or answer it with the same bytes to the same place.
+func checkPaths(t *testing.T, fast, slow *Server, pkt []byte, src netip.AddrPort, multicast bool) {
+	t.Helper()
+	got, gotDst, gotOK := fast.Handle(t0, pkt, src, multicast)
+	var want []byte
+	var wantDst netip.AddrPort
+	wantOK := false
+	if msg, err := dhcpv6.FromBytes(pkt); err != nil {
+		slow.ctr.received.Add(1)
+		slow.ctr.dropped[DropMalformed].Add(1)
+	} else if out, ok := slow.HandleMessage(t0, msg, multicast); ok {
+		want, wantDst, wantOK = out.ToBytes(), ReplyAddr(src, msg), true
+	}
+	if gotOK != wantOK || !bytes.Equal(got, want) || gotDst != wantDst {
+		t.Fatalf("the two paths differ on %x:\nHandle:        %v %s %x\nHandleMessage: %v %s %x", pkt, gotOK, gotDst, got, wantOK, wantDst, want)
+	}
+	if fc, sc := fast.Counters(), slow.Counters(); !maps.Equal(fc.Dropped, sc.Dropped) || fc.Answered != sc.Answered {
+		t.Fatalf("the two paths count %x differently:\nHandle:        %+v\nHandleMessage: %+v", pkt, fc, sc)
+	}
 }

@@ -164,7 +164,7 @@ func viewIAs(m *dhcpv6.Message) []iaView {
 	for _, o := range m.Options.Options {
 		switch ia := o.(type) {
 		case *dhcpv6.OptIANA:
-			v := iaView{Type: "na", IAID: iaid(ia.IaId), T1: ia.T1, T2: ia.T2}
+			v := iaView{Type: "na", IAID: binary.BigEndian.Uint32(ia.IaId[:]), T1: ia.T1, T2: ia.T2}
 			for _, a := range ia.Options.Addresses() {
 				v.Leases = append(v.Leases, lo{a.IPv6Addr.String(), a.PreferredLifetime, a.ValidLifetime})
 			}
@@ -174,7 +174,7 @@ func viewIAs(m *dhcpv6.Message) []iaView {
 			}
 			out = append(out, v)
 		case *dhcpv6.OptIAPD:
-			v := iaView{Type: "pd", IAID: iaid(ia.IaId), T1: ia.T1, T2: ia.T2}
+			v := iaView{Type: "pd", IAID: binary.BigEndian.Uint32(ia.IaId[:]), T1: ia.T1, T2: ia.T2}
 			for _, p := range ia.Options.Prefixes() {
 				v.Leases = append(v.Leases, lo{p.Prefix.String(), p.PreferredLifetime, p.ValidLifetime})
 			}

@@ -1,8 +1,7 @@
 package server
 
 import (
-	"encoding/binary"
-	"net"
+	"bytes"
 	"net/netip"
 	"time"
 
@@ -25,18 +24,29 @@ const (
 	statusNoPrefixAvail = iana.StatusNoPrefixAvail
 )
 
-var statusText = map[statusCode]string{
-	statusSuccess:       "success",
-	statusNoAddrsAvail:  "no addresses available",
-	statusNoBinding:     "no binding for this IA",
-	statusNotOnLink:     "not on link",
-	statusUseMulticast:  "use multicast",
-	statusNoPrefixAvail: "no prefixes available",
+// statusText is each code's usual status-message, as bytes: the answer's
+// encoder writes them without a conversion.
+var statusText = map[statusCode][]byte{
+	statusSuccess:       []byte("success"),
+	statusNoAddrsAvail:  []byte("no addresses available"),
+	statusNoBinding:     []byte("no binding for this IA"),
+	statusNotOnLink:     []byte("not on link"),
+	statusUseMulticast:  []byte("use multicast"),
+	statusNoPrefixAvail: []byte("no prefixes available"),
 }
 
+// Status messages of the answers that say more than the code.
+var (
+	msgReleased = []byte("released")
+	msgDeclined = []byte("declined")
+	msgOnLink   = []byte("all addresses on link")
+)
+
+// status is a Status Code option for an insomniacslk answer (msg "": the
+// code's usual text).
 func status(c statusCode, msg string) *dhcpv6.OptStatusCode {
 	if msg == "" {
-		msg = statusText[c]
+		msg = string(statusText[c])
 	}
 	return &dhcpv6.OptStatusCode{StatusCode: c, StatusMessage: msg}
 }
@@ -45,18 +55,20 @@ func status(c statusCode, msg string) *dhcpv6.OptStatusCode {
 // by RFC 9915 and ignored.
 type iaIn struct {
 	sp     *space
-	iaid   [4]byte
+	iaid   uint32
 	leases []netip.Prefix // addresses (as /128) or delegated prefixes the client listed
+	lo, hi int            // leases' window on the server's storage (exchange.go)
 }
 
-// iaOut is one IA of an answer.
+// iaOut is one IA of an answer (start one with Server.outIA).
 type iaOut struct {
 	sp     *space
-	iaid   [4]byte
+	iaid   uint32
 	t1, t2 time.Duration
 	leases []leaseOut
 	status statusCode
 	hasSt  bool
+	slot   int // which of the server's reused lease slices leases is
 }
 
 type leaseOut struct {
@@ -84,45 +96,10 @@ func zero(o *iaOut, l netip.Prefix) {
 	o.leases = append(o.leases, leaseOut{p: l})
 }
 
-// ias lists the IA_NA and IA_PD options of m in message order.
-func (s *Server) ias(m *dhcpv6.Message) []iaIn {
-	var out []iaIn
-	for _, o := range m.Options.Options {
-		switch ia := o.(type) {
-		case *dhcpv6.OptIANA:
-			in := iaIn{sp: &s.na, iaid: ia.IaId}
-			for _, so := range ia.Options.Options {
-				if a, ok := so.(*dhcpv6.OptIAAddress); ok {
-					if addr, ok := netip.AddrFromSlice(a.IPv6Addr); ok && addr.Is6() {
-						in.leases = append(in.leases, netip.PrefixFrom(addr, 128))
-					}
-				}
-			}
-			out = append(out, in)
-		case *dhcpv6.OptIAPD:
-			in := iaIn{sp: &s.pd, iaid: ia.IaId}
-			for _, so := range ia.Options.Options {
-				p, ok := so.(*dhcpv6.OptIAPrefix)
-				if !ok || p.Prefix == nil {
-					continue
-				}
-				ones, bits := p.Prefix.Mask.Size()
-				addr, ok := netip.AddrFromSlice(p.Prefix.IP)
-				if !ok || bits != 128 || !addr.Is6() || addr.IsUnspecified() { // :: with a length is only a length hint
-					continue
-				}
-				in.leases = append(in.leases, netip.PrefixFrom(addr, ones).Masked())
-			}
-			out = append(out, in)
-		}
-	}
-	return out
-}
-
-func iaid(b [4]byte) uint32 { return binary.BigEndian.Uint32(b[:]) }
-
+// key is the binding key of one of the client's IAs. It aliases the
+// datagram (lease.KeyView): the stores copy a key they keep.
 func (s *Server) key(x *exchange, in iaIn) lease.Key {
-	return lease.KeyOf(x.duid, iaid(in.iaid), in.sp.typ)
+	return lease.KeyView(x.duid, in.iaid, in.sp.typ)
 }
 
 func (s *Server) isPending(p netip.Prefix) bool {
@@ -154,9 +131,9 @@ func (s *Server) usable(sp *space, l netip.Prefix, k lease.Key) bool {
 // pick chooses a lease for a client IA: the one it is bound to, else the
 // first usable one it listed (a hint, §18.3.1, §18.3.9), else one from the
 // allocator.
-func (s *Server) pick(x *exchange, in iaIn, k lease.Key) (netip.Prefix, bool) {
+func (s *Server) pick(x *exchange, in iaIn, k lease.Key, b lease.Binding, bound bool) (netip.Prefix, bool) {
 	sp := in.sp
-	if b, ok := s.store.Get(k); ok {
+	if bound {
 		if _, inPool := sp.index(b.Lease); inPool {
 			return b.Lease, true
 		}
@@ -166,16 +143,16 @@ func (s *Server) pick(x *exchange, in iaIn, k lease.Key) (netip.Prefix, bool) {
 			return h, true
 		}
 	}
-	i, err := sp.alloc.Allocate(alloc.Key{DUID: x.duid, IAID: iaid(in.iaid)})
+	i, err := sp.alloc.Allocate(alloc.Key{DUID: x.duid, IAID: in.iaid})
 	if err != nil { // alloc.ErrPoolExhausted
 		return netip.Prefix{}, false
 	}
 	return sp.at(i), true
 }
 
-// bind records (or extends) the binding of k to l.
-func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error {
-	old, had := s.store.Get(k)
+// bind records (or extends) the binding of k to l; old is the binding k
+// had before, when had.
+func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix, old lease.Binding, had bool) error {
 	fqdn := x.fqdn
 	if fqdn == "" && had {
 		fqdn = old.FQDN // a message without the Client FQDN option keeps the name registered
@@ -184,7 +161,10 @@ func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error
 		DUID: x.duid, IAID: k.IAID, Type: sp.typ, Lease: l,
 		T1: s.cfg.T1, T2: s.cfg.T2, Preferred: s.cfg.Preferred, Valid: s.cfg.Valid,
 		Granted: x.now, Expires: x.now.Add(s.cfg.Valid),
-		FQDN: fqdn, LinkAddr: x.linkAddr, RelayID: x.relayID, RemoteID: x.remoteID,
+		FQDN: fqdn, LinkAddr: x.linkAddr,
+		// The store keeps these: the binding's own bytes when unchanged,
+		// a copy of the datagram's otherwise.
+		RelayID: kept(old.RelayID, x.relayID), RemoteID: kept(old.RemoteID, x.remoteID),
 	}
 	if err := s.store.Put(b); err != nil {
 		return storeErr("put", err)
@@ -194,6 +174,14 @@ func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix) error
 	}
 	s.dnsBound(old, had, b) // fqdn.go
 	return nil
+}
+
+// kept returns old when it holds the same bytes as b, else a copy of b.
+func kept(old, b []byte) []byte {
+	if bytes.Equal(old, b) && (old == nil) == (b == nil) {
+		return old
+	}
+	return bytes.Clone(b)
 }
 
 // unbind deletes the binding of k and frees its lease.
@@ -213,7 +201,7 @@ func (s *Server) unbind(sp *space, k lease.Key, l netip.Prefix) error {
 // assign answers one IA of a Solicit or Request. commit binds the lease
 // (Request, Rapid Commit); otherwise it is only offered (Advertise).
 func (s *Server) assign(x *exchange, in iaIn, commit, checkLink bool) (iaOut, error) {
-	out := iaOut{sp: in.sp, iaid: in.iaid}
+	out := s.outIA(x, in)
 	if checkLink && in.sp.typ == lease.NA {
 		for _, l := range in.leases {
 			if !in.sp.onLink(l) {
@@ -224,7 +212,8 @@ func (s *Server) assign(x *exchange, in iaIn, commit, checkLink bool) (iaOut, er
 		}
 	}
 	k := s.key(x, in)
-	l, ok := s.pick(x, in, k)
+	cur, bound := s.store.Get(k)
+	l, ok := s.pick(x, in, k, cur, bound)
 	if !ok {
 		// §18.3.2, §18.3.9: no addresses (prefixes) in the IA and status
 		// NoAddrsAvail (NoPrefixAvail) inside the IA.
@@ -232,7 +221,7 @@ func (s *Server) assign(x *exchange, in iaIn, commit, checkLink bool) (iaOut, er
 		return out, nil
 	}
 	if commit {
-		if err := s.bind(x, in.sp, k, l); err != nil {
+		if err := s.bind(x, in.sp, k, l, cur, bound); err != nil {
 			return out, err
 		}
 	} else {
@@ -247,7 +236,7 @@ func (s *Server) assign(x *exchange, in iaIn, commit, checkLink bool) (iaOut, er
 // and a bound lease no longer appropriate to the link, get lifetimes 0
 // (§18.3.4, §18.3.5). found is false when there is no binding.
 func (s *Server) extend(x *exchange, in iaIn) (out iaOut, found bool, err error) {
-	out = iaOut{sp: in.sp, iaid: in.iaid}
+	out = s.outIA(x, in)
 	k := s.key(x, in)
 	b, found := s.store.Get(k)
 	if !found {
@@ -255,7 +244,7 @@ func (s *Server) extend(x *exchange, in iaIn) (out iaOut, found bool, err error)
 	}
 	_, inPool := in.sp.index(b.Lease)
 	if inPool && in.sp.onLink(b.Lease) {
-		if err := s.bind(x, in.sp, k, b.Lease); err != nil {
+		if err := s.bind(x, in.sp, k, b.Lease, b, true); err != nil {
 			return out, true, err
 		}
 		s.grant(&out, b.Lease)
@@ -287,7 +276,7 @@ func zeroOffLink(out *iaOut, in iaIn) {
 // client's own lease if it is in the pool and free, else a new one; the
 // listed leases not granted go back with lifetimes 0.
 func (s *Server) create(x *exchange, in iaIn) (iaOut, error) {
-	out := iaOut{sp: in.sp, iaid: in.iaid}
+	out := s.outIA(x, in)
 	k := s.key(x, in)
 	var l netip.Prefix
 	ok := false
@@ -298,7 +287,7 @@ func (s *Server) create(x *exchange, in iaIn) (iaOut, error) {
 		}
 	}
 	if !ok {
-		if i, err := in.sp.alloc.Allocate(alloc.Key{DUID: x.duid, IAID: iaid(in.iaid)}); err == nil {
+		if i, err := in.sp.alloc.Allocate(alloc.Key{DUID: x.duid, IAID: in.iaid}); err == nil {
 			l, ok = in.sp.at(i), true
 		}
 	}
@@ -308,7 +297,7 @@ func (s *Server) create(x *exchange, in iaIn) (iaOut, error) {
 		zeroOffLink(&out, in)
 		return out, nil
 	}
-	if err := s.bind(x, in.sp, k, l); err != nil {
+	if err := s.bind(x, in.sp, k, l, lease.Binding{}, false); err != nil { // create: not bound
 		return out, err
 	}
 	s.grant(&out, l)
@@ -320,84 +309,43 @@ func (s *Server) create(x *exchange, in iaIn) (iaOut, error) {
 	return out, nil
 }
 
-// addIAs appends the IA options to the answer.
-func addIAs(r *dhcpv6.Message, outs []iaOut) {
-	for _, o := range outs {
-		if o.sp.typ == lease.PD {
-			ia := &dhcpv6.OptIAPD{IaId: o.iaid, T1: o.t1, T2: o.t2}
-			for _, l := range o.leases {
-				ia.Options.Add(&dhcpv6.OptIAPrefix{
-					PreferredLifetime: l.preferred,
-					ValidLifetime:     l.valid,
-					Prefix:            &net.IPNet{IP: net.IP(l.p.Addr().AsSlice()), Mask: net.CIDRMask(l.p.Bits(), 128)},
-				})
-			}
-			if o.hasSt {
-				ia.Options.Add(status(o.status, ""))
-			}
-			r.AddOption(ia)
-			continue
-		}
-		ia := &dhcpv6.OptIANA{IaId: o.iaid, T1: o.t1, T2: o.t2}
-		for _, l := range o.leases {
-			ia.Options.Add(&dhcpv6.OptIAAddress{
-				IPv6Addr:          net.IP(l.p.Addr().AsSlice()),
-				PreferredLifetime: l.preferred,
-				ValidLifetime:     l.valid,
-			})
-		}
-		if o.hasSt {
-			ia.Options.Add(status(o.status, ""))
-		}
-		r.AddOption(ia)
-	}
-}
-
-// rapidCommit is the Rapid Commit option (RFC 9915 §21.14): no data.
-var rapidCommit = &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit}
-
 // solicit answers a Solicit (RFC 9915 §18.3.1, §18.3.9).
 func (s *Server) solicit(x *exchange) error {
 	// §18.3.1: a Reply only if the client asked for Rapid Commit and the
 	// server is configured for it; the server MUST commit before replying.
-	rapid := s.cfg.RapidCommit && x.msg.GetOneOption(dhcpv6.OptionRapidCommit) != nil
+	rapid := s.cfg.RapidCommit && x.rapid
 	t := dhcpv6.MessageTypeAdvertise
 	if rapid {
 		t = dhcpv6.MessageTypeReply
 	}
-	x.reply = s.newReply(x, t)
+	s.begin(x, t)
 	if err := s.assignAll(x, rapid, false); err != nil {
 		return err
 	}
-	if rapid {
-		x.reply.AddOption(rapidCommit) // §18.3.1: says the Reply answers a Solicit
-	} else {
-		// §18.3.9 MAY add a Preference option and §21.8 lets a server
-		// leave it out when the preference is 0. d6lab always sends it,
-		// so that preference 0 is explicit in every capture.
-		x.reply.AddOption(dhcpv6.OptPreference(s.cfg.Preference))
-	}
+	// With Rapid Commit, the Rapid Commit option says the Reply answers a
+	// Solicit (§18.3.1). Otherwise §18.3.9 MAY add a Preference option
+	// and §21.8 lets a server leave it out when the preference is 0.
+	// d6lab always sends it, so that preference 0 is explicit in every
+	// capture.
+	x.reply.rapid, x.reply.pref = rapid, !rapid
 	return nil
 }
 
 // request answers a Request (RFC 9915 §18.3.2).
 func (s *Server) request(x *exchange) error {
-	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	s.begin(x, dhcpv6.MessageTypeReply)
 	return s.assignAll(x, true, true)
 }
 
-// assignAll answers every IA of the message with assign and adds them to
-// the reply.
+// assignAll answers every IA of the message with assign.
 func (s *Server) assignAll(x *exchange, commit, checkLink bool) error {
-	var outs []iaOut
-	for _, in := range s.ias(x.msg) {
+	for _, in := range x.ias {
 		out, err := s.assign(x, in, commit, checkLink)
 		if err != nil {
 			return err
 		}
-		outs = append(outs, out)
+		s.answerIA(x, out)
 	}
-	addIAs(x.reply, outs)
 	return nil
 }
 
@@ -406,9 +354,8 @@ func (s *Server) assignAll(x *exchange, commit, checkLink bool) error {
 // bindings on Renew), plus its leases that are not appropriate to the link
 // with lifetimes 0.
 func (s *Server) renew(x *exchange) error {
-	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
-	var outs []iaOut
-	for _, in := range s.ias(x.msg) {
+	s.begin(x, dhcpv6.MessageTypeReply)
+	for _, in := range x.ias {
 		out, found, err := s.extend(x, in)
 		if err != nil {
 			return err
@@ -417,9 +364,8 @@ func (s *Server) renew(x *exchange) error {
 			out.setStatus(statusNoBinding)
 			zeroOffLink(&out, in)
 		}
-		outs = append(outs, out)
+		s.answerIA(x, out)
 	}
-	addIAs(x.reply, outs)
 	return nil
 }
 
@@ -427,11 +373,9 @@ func (s *Server) renew(x *exchange) error {
 // without a binding follow the RebindPolicy. When the Reply would hold no
 // IA at all the server does not send it.
 func (s *Server) rebind(x *exchange) (verdict, error) {
-	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
-	ins := s.ias(x.msg)
-	var outs []iaOut
+	s.begin(x, dhcpv6.MessageTypeReply)
 	silenced := false
-	for _, in := range ins {
+	for _, in := range x.ias {
 		out, found, err := s.extend(x, in)
 		if err != nil {
 			return drop, err
@@ -460,9 +404,9 @@ func (s *Server) rebind(x *exchange) (verdict, error) {
 				continue
 			}
 		}
-		outs = append(outs, out)
+		s.answerIA(x, out)
 	}
-	if len(ins) > 0 && len(outs) == 0 {
+	if len(x.ias) > 0 && len(x.reply.ias) == 0 {
 		// §18.3.5: no IA with leases or status codes: no Reply.
 		x.drop = DropRebindEmpty
 		if silenced {
@@ -470,7 +414,6 @@ func (s *Server) rebind(x *exchange) (verdict, error) {
 		}
 		return drop, nil
 	}
-	addIAs(x.reply, outs)
 	return answer, nil
 }
 
@@ -478,15 +421,14 @@ func (s *Server) rebind(x *exchange) (verdict, error) {
 // are deleted and freed, others ignored; an IA without a binding comes back
 // with status NoBinding and nothing else; the Reply carries Success.
 func (s *Server) release(x *exchange) error {
-	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
-	var outs []iaOut
-	for _, in := range s.ias(x.msg) {
+	s.begin(x, dhcpv6.MessageTypeReply)
+	for _, in := range x.ias {
 		k := s.key(x, in)
 		b, found := s.store.Get(k)
 		if !found {
-			out := iaOut{sp: in.sp, iaid: in.iaid}
+			out := s.outIA(x, in)
 			out.setStatus(statusNoBinding)
-			outs = append(outs, out)
+			s.answerIA(x, out)
 			continue
 		}
 		for _, l := range in.leases {
@@ -498,8 +440,7 @@ func (s *Server) release(x *exchange) error {
 			}
 		}
 	}
-	addIAs(x.reply, outs)
-	x.reply.AddOption(status(statusSuccess, "released"))
+	x.reply.setStatus(statusSuccess, msgReleased)
 	return nil
 }
 
@@ -508,18 +449,17 @@ func (s *Server) release(x *exchange) error {
 // binding comes back with status NoBinding; the Reply carries Success.
 // Decline is about addresses: IA_PDs are ignored.
 func (s *Server) decline(x *exchange) error {
-	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
-	var outs []iaOut
-	for _, in := range s.ias(x.msg) {
+	s.begin(x, dhcpv6.MessageTypeReply)
+	for _, in := range x.ias {
 		if in.sp.typ != lease.NA {
 			continue
 		}
 		k := s.key(x, in)
 		b, found := s.store.Get(k)
 		if !found {
-			out := iaOut{sp: in.sp, iaid: in.iaid}
+			out := s.outIA(x, in)
 			out.setStatus(statusNoBinding)
-			outs = append(outs, out)
+			s.answerIA(x, out)
 			continue
 		}
 		for _, l := range in.leases {
@@ -538,8 +478,7 @@ func (s *Server) decline(x *exchange) error {
 			break
 		}
 	}
-	addIAs(x.reply, outs)
-	x.reply.AddOption(status(statusSuccess, "declined"))
+	x.reply.setStatus(statusSuccess, msgDeclined)
 	return nil
 }
 
@@ -549,7 +488,7 @@ func (s *Server) decline(x *exchange) error {
 func (s *Server) confirm(x *exchange) verdict {
 	var n int
 	onLink := true
-	for _, in := range s.ias(x.msg) {
+	for _, in := range x.ias {
 		if in.sp.typ != lease.NA {
 			continue
 		}
@@ -564,11 +503,11 @@ func (s *Server) confirm(x *exchange) verdict {
 		x.drop = DropConfirmNoAddresses // §18.3.3: MUST NOT send a Reply
 		return drop
 	}
-	x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
+	s.begin(x, dhcpv6.MessageTypeReply)
 	if onLink {
-		x.reply.AddOption(status(statusSuccess, "all addresses on link"))
+		x.reply.setStatus(statusSuccess, msgOnLink)
 	} else {
-		x.reply.AddOption(status(statusNotOnLink, ""))
+		x.reply.setStatus(statusNotOnLink, nil)
 	}
 	return answer
 }

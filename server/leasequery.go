@@ -93,13 +93,13 @@ func findOption(b []byte, c dhcpv6.OptionCode) (payload []byte, found, ok bool) 
 func (s *Server) checkLeasequery(x *exchange) verdict {
 	// §4.2.1: servers MUST discard a LEASEQUERY without a Client
 	// Identifier option (the requestor's).
-	if x.cid == nil {
+	if x.duid == nil {
 		x.drop = DropLeasequeryNoClientID
 		return drop
 	}
 	// §4.2.1: and one whose Server Identifier option does not match the
 	// server's own identifier (a query for a given server may carry it).
-	if sid := x.msg.Options.ServerID(); sid != nil && string(sid.ToBytes()) != string(s.duid) {
+	if x.sid != nil && string(x.sid) != string(s.duid) {
 		x.drop = DropLeasequeryOtherServer
 		return drop
 	}
@@ -119,9 +119,9 @@ func (s *Server) checkLeasequery(x *exchange) verdict {
 func (s *Server) leasequery(x *exchange) {
 	// §4.4.1: the reply copies the transaction-id; it carries the
 	// server's Server Identifier and the requestor's Client Identifier
-	// (newReply), without which a requestor MUST discard it (§4.2.2).
-	r := s.newReply(x, dhcpv6.MessageTypeLeaseQueryReply)
-	x.reply = r
+	// (newMessage), without which a requestor MUST discard it (§4.2.2).
+	r := s.newMessage(x, dhcpv6.MessageTypeLeaseQueryReply)
+	x.reply = reply{typ: r.MessageType, lq: r}
 	fail := func(c statusCode, msg string) { r.AddOption(status(c, msg)) }
 
 	o := x.msg.Options.GetOne(dhcpv6.OptionLQQuery)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -13,7 +14,7 @@ import (
 	"d6lab/server/alloc"
 	"d6lab/server/ddns"
 	"d6lab/server/lease"
-	"d6lab/transport"
+	"d6lab/wire"
 )
 
 // HopCountLimit is HOP_COUNT_LIMIT (RFC 9915 §7.6). A relay discards a
@@ -41,9 +42,17 @@ type Server struct {
 
 	pending []netip.Prefix // leases offered (not bound) in the exchange at hand
 
-	sidPayload []byte        // sid's encoded payload (encode.go)
-	cid        dhcpv6.Option // the last Client ID option seen, and
-	cidPayload []byte        // its encoded payload (encode.go)
+	// The exchange at hand and the storage it reuses, so that a hot-path
+	// message allocates nothing (exchange.go, answer.go).
+	x           exchange
+	wm, out     wire.Message   // the datagram as wire decoded it; the answer to encode
+	relayBuf    []relay        // x.relays
+	iaBuf       []iaIn         // x.ias
+	leaseBuf    []netip.Prefix // their leases
+	outBuf      []iaOut        // x.reply.ias
+	outLeases   [][]leaseOut   // their leases, one slice per IA of the answer
+	wireLeases  []wire.Lease   // the answer's leases as wire encodes them
+	infoRefresh [4]byte        // Config.InfoRefresh as the option's value
 
 	expireFn func(lease.Binding)
 	stages   []stage
@@ -109,7 +118,7 @@ func New(cfg Config, store lease.Store) (*Server, error) {
 		return nil, &ConfigError{Field: "DUID", Msg: err.Error()}
 	}
 	s.sid = dhcpv6.OptServerID(duid)
-	s.sidPayload = s.sid.ToBytes()
+	binary.BigEndian.PutUint32(s.infoRefresh[:], seconds(cfg.InfoRefresh))
 	s.cfg.DUID = s.duid
 
 	strategy := cfg.Allocator
@@ -187,86 +196,108 @@ func (s *Server) Store() lease.Store { return s.store }
 // one ahead of Answered plus Dropped.
 func (s *Server) Counters() Counters { return s.ctr.snapshot() }
 
+// answerCap is the initial capacity of the buffer Handle encodes an answer
+// into: a Reply with one IA_NA and one IA_PD fits.
+const answerCap = 256
+
 // Handle runs the whole pipeline on one datagram: decode, validate,
 // answer. src is the datagram's source and multicast whether it was sent
 // to a multicast group. ok is false when the message is dropped (the
-// counters say why). dst is ReplyAddr(src, the message).
+// counters say why). dst is where the answer goes (ReplyAddr).
 func (s *Server) Handle(now time.Time, pkt []byte, src netip.AddrPort, multicast bool) (reply []byte, dst netip.AddrPort, ok bool) {
+	reply, dst, ok = s.AppendAnswer(make([]byte, 0, answerCap), now, pkt, src, multicast)
+	if !ok {
+		reply = nil
+	}
+	return reply, dst, ok
+}
+
+// AppendAnswer is Handle appending the answer to b: the answer is
+// out[len(b):], and nothing is allocated for a hot-path message (Solicit,
+// Request, Renew, Rebind, Release, bare or relayed, decoded by wire) when
+// b has room, the store is a lease.Memory and the client's binding
+// exists. When the message is dropped, out is b.
+func (s *Server) AppendAnswer(b []byte, now time.Time, pkt []byte, src netip.AddrPort, multicast bool) (out []byte, dst netip.AddrPort, ok bool) {
 	s.ctr.received.Add(1)
+	var err error
 	defer func() {
 		if r := recover(); r != nil { // a decoder or encoder bug: drop, never crash
 			s.ctr.dropped[DropPanic].Add(1)
-			if ok {
-				s.ctr.answered.Add(^uint64(0)) // it was counted as answered
-			}
-			reply, dst, ok = nil, netip.AddrPort{}, false
+			out, dst, ok = b, netip.AddrPort{}, false
 		}
 	}()
-	msg, err := dhcpv6.FromBytes(pkt)
-	if err != nil {
-		s.ctr.dropped[DropMalformed].Add(1)
-		return nil, netip.AddrPort{}, false
+	x := s.start(now, multicast)
+	var reason DropReason
+	switch err = s.wm.Decode(pkt); {
+	case err == nil:
+		reason, ok = s.fromWire(x, &s.wm)
+	case errors.Is(err, wire.ErrNotFastPath):
+		msg, err := dhcpv6.FromBytes(pkt)
+		if err != nil {
+			reason = DropMalformed
+			break
+		}
+		reason, ok = s.fromMessage(x, msg)
+	default:
+		reason = DropMalformed
 	}
-	out, ok := s.handle(now, msg, multicast)
 	if !ok {
-		return nil, netip.AddrPort{}, false
+		s.ctr.dropped[reason].Add(1)
+		return b, netip.AddrPort{}, false
 	}
-	return s.encode(out), ReplyAddr(src, msg), true
+	if !s.run(x) {
+		return b, netip.AddrPort{}, false
+	}
+	if x.reply.lq != nil {
+		out = append(b, s.message(x).ToBytes()...)
+	} else if out, err = s.appendAnswer(b, x); err != nil {
+		s.ctr.dropped[DropPanic].Add(1) // an answer too long to encode: a bug
+		return b, netip.AddrPort{}, false
+	}
+	s.ctr.answered.Add(1)
+	relayed := len(x.relays) > 0
+	port := replyPort(src.Port(), relayed, relayed && x.relays[0].port, x.typ == dhcpv6.MessageTypeLeaseQuery)
+	return out, netip.AddrPortFrom(src.Addr(), port), true
 }
 
 // ReplyAddr is where the answer to req, received from src, goes: back to
-// the source address (RFC 9915 §18.3.10), on port 546 for a client message
-// and 547 for a Relay-reply (§7.2: servers MUST send to these ports), or on
-// the relay's source port when the Relay-forward carries a Relay Source
-// Port option (RFC 8357). A LEASEQUERY-REPLY to a LEASEQUERY received
-// directly goes back to the requestor's source address and port: the
-// requestor is not a client listening on 546 but a relay agent or access
-// concentrator (RFC 5007 §4.4: the reply is unicast to the requestor).
+// the source address (RFC 9915 §18.3.10), on the port replyPort gives.
 func ReplyAddr(src netip.AddrPort, req dhcpv6.DHCPv6) netip.AddrPort {
-	port := uint16(transport.ClientPort)
+	var relayed, relayPort, leasequery bool
 	switch r := req.(type) {
 	case *dhcpv6.RelayMessage:
 		if r != nil {
-			port = transport.ServerPort
-			if r.GetOneOption(dhcpv6.OptionRelayPort) != nil {
-				port = src.Port()
-			}
+			relayed, relayPort = true, r.GetOneOption(dhcpv6.OptionRelayPort) != nil
 		}
 	case *dhcpv6.Message:
-		if r != nil && r.MessageType == dhcpv6.MessageTypeLeaseQuery && src.Port() != 0 {
-			port = src.Port()
-		}
+		leasequery = r != nil && r.MessageType == dhcpv6.MessageTypeLeaseQuery
 	}
-	return netip.AddrPortFrom(src.Addr(), port)
+	return netip.AddrPortFrom(src.Addr(), replyPort(src.Port(), relayed, relayPort, leasequery))
 }
 
 // HandleMessage is Handle without the encoding, for the virtual engine and
 // tests: it takes a decoded message (a client message or a Relay-forward)
 // and returns the answer (a client message or a Relay-reply). The answer
 // shares option values with msg and with the server: treat it as read-only.
-func (s *Server) HandleMessage(now time.Time, msg dhcpv6.DHCPv6, multicast bool) (dhcpv6.DHCPv6, bool) {
+func (s *Server) HandleMessage(now time.Time, msg dhcpv6.DHCPv6, multicast bool) (out dhcpv6.DHCPv6, ok bool) {
 	s.ctr.received.Add(1)
-	return s.handle(now, msg, multicast)
-}
-
-// exchange is one message going through the pipeline.
-type exchange struct {
-	now       time.Time
-	msg       *dhcpv6.Message        // the client message (innermost)
-	relays    []*dhcpv6.RelayMessage // Relay-forward levels, outermost first
-	multicast bool                   // how the outermost datagram arrived
-	cid       dhcpv6.Option          // the Client Identifier option, nil if absent
-	duid      []byte                 // raw client DUID
-	reply     *dhcpv6.Message        // the answer, when a stage answers
-	drop      DropReason             // why, when a stage drops
-
-	// What a binding made in this exchange keeps besides the lease
-	// (lease.Binding): the client's FQDN as the server registers it in
-	// DNS ("" none), and the relay data Bulk Leasequery asks by.
-	fqdn              string
-	linkAddr          netip.Addr
-	relayID, remoteID []byte
-	fqdnReply         dhcpv6.Option // the Client FQDN option the answer carries (fqdn.go)
+	defer func() {
+		if r := recover(); r != nil { // never let one message take the server down
+			s.ctr.dropped[DropPanic].Add(1)
+			out, ok = nil, false
+		}
+	}()
+	x := s.start(now, multicast)
+	if reason, ok := s.fromMessage(x, msg); !ok {
+		s.ctr.dropped[reason].Add(1)
+		return nil, false
+	}
+	if !s.run(x) {
+		return nil, false
+	}
+	out = s.message(x)
+	s.ctr.answered.Add(1)
+	return out, true
 }
 
 // verdict is what a pipeline stage decides.
@@ -291,22 +322,19 @@ const (
 
 type stage func(s *Server, x *exchange) verdict
 
-func (s *Server) handle(now time.Time, m dhcpv6.DHCPv6, multicast bool) (out dhcpv6.DHCPv6, ok bool) {
-	defer func() {
-		if r := recover(); r != nil { // never let one message take the server down
-			s.ctr.dropped[DropPanic].Add(1)
-			out, ok = nil, false
-		}
-	}()
-	x := exchange{now: now, multicast: multicast}
+// start resets the server's exchange for a new message.
+func (s *Server) start(now time.Time, multicast bool) *exchange {
+	s.x = exchange{now: now, multicast: multicast}
 	s.pending = s.pending[:0]
-	if reason, ok := s.unwrap(&x, m); !ok {
-		s.ctr.dropped[reason].Add(1)
-		return nil, false
-	}
+	return &s.x
+}
+
+// run runs the stages on x and reports whether it is answered; a drop is
+// counted.
+func (s *Server) run(x *exchange) bool {
 	v := next
 	for _, st := range s.stages {
-		if v = st(s, &x); v != next {
+		if v = st(s, x); v != next {
 			break
 		}
 	}
@@ -314,68 +342,12 @@ func (s *Server) handle(now time.Time, m dhcpv6.DHCPv6, multicast bool) (out dhc
 	switch {
 	case v == drop:
 		s.ctr.dropped[x.drop].Add(1)
-		return nil, false
-	case v != answer || x.reply == nil: // a stage broke the contract: a bug
+		return false
+	case v != answer || x.reply.typ == 0: // a stage broke the contract: a bug
 		s.ctr.dropped[DropPanic].Add(1)
-		return nil, false
+		return false
 	}
-	s.ctr.answered.Add(1)
-	return s.wrap(&x), true
-}
-
-// unwrap peels Relay-forward levels off m (RFC 9915 §19.3: the server
-// records each level to build the Relay-reply).
-func (s *Server) unwrap(x *exchange, m dhcpv6.DHCPv6) (DropReason, bool) {
-	for {
-		switch v := m.(type) {
-		case *dhcpv6.Message:
-			if v == nil {
-				return DropMalformed, false
-			}
-			x.msg = v
-			relayData(x) // what Bulk Leasequery asks by (RFC 5460 §5.3), bulk.go
-			return 0, true
-		case *dhcpv6.RelayMessage:
-			if v == nil {
-				return DropMalformed, false
-			}
-			if v.MessageType != dhcpv6.MessageTypeRelayForward {
-				return DropNotForServer, false // §16.14
-			}
-			if v.HopCount > HopCountLimit || len(x.relays) > HopCountLimit {
-				return DropHopLimit, false
-			}
-			x.relays = append(x.relays, v)
-			if m = v.Options.RelayMessage(); m == nil {
-				return DropRelayNoMessage, false
-			}
-		default:
-			return DropMalformed, false
-		}
-	}
-}
-
-// wrap builds the answer: the reply itself, or one Relay-reply per
-// Relay-forward level, innermost first, each copying its level's hop-count,
-// link-address, peer-address and Interface-Id option (RFC 9915 §18.3.10,
-// §19.3).
-func (s *Server) wrap(x *exchange) dhcpv6.DHCPv6 {
-	var out dhcpv6.DHCPv6 = x.reply
-	for i := len(x.relays) - 1; i >= 0; i-- {
-		r := x.relays[i]
-		rr := &dhcpv6.RelayMessage{
-			MessageType: dhcpv6.MessageTypeRelayReply,
-			HopCount:    r.HopCount,
-			LinkAddr:    r.LinkAddr,
-			PeerAddr:    r.PeerAddr,
-		}
-		if iid := r.GetOneOption(dhcpv6.OptionInterfaceID); iid != nil {
-			rr.AddOption(iid)
-		}
-		rr.AddOption(dhcpv6.OptRelayMessage(out))
-		out = rr
-	}
-	return out
+	return true
 }
 
 // sweep reclaims expired bindings and lapsed Decline holds, lazily, with
@@ -383,7 +355,7 @@ func (s *Server) wrap(x *exchange) dhcpv6.DHCPv6 {
 // must not write the store (its answer then leaves Serve at once, without
 // waiting for a Sync), and leasequery reads past expired bindings itself.
 func (s *Server) sweep(x *exchange) verdict {
-	if x.msg.MessageType == dhcpv6.MessageTypeLeaseQuery {
+	if x.typ == dhcpv6.MessageTypeLeaseQuery {
 		return next
 	}
 	for len(s.declineQ) > 0 && !x.now.Before(s.declineQ[0].until) {
@@ -422,7 +394,7 @@ func (s *Server) free(sp *space, l netip.Prefix) {
 
 // checkType discards what a server must not answer (RFC 9915 §16).
 func (s *Server) checkType(x *exchange) verdict {
-	switch x.msg.MessageType {
+	switch x.typ {
 	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeConfirm,
 		dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind, dhcpv6.MessageTypeRelease,
 		dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeInformationRequest,
@@ -443,19 +415,13 @@ func (s *Server) checkType(x *exchange) verdict {
 
 // checkIDs applies RFC 9915 §16's Client and Server Identifier rules.
 func (s *Server) checkIDs(x *exchange) verdict {
-	opts := x.msg.Options
-	if d := opts.ClientID(); d != nil {
-		x.cid = opts.GetOne(dhcpv6.OptionClientID)
-		x.duid = d.ToBytes()
-		s.cid, s.cidPayload = x.cid, x.duid // for encode: the option's payload is the DUID
-	}
-	sid := opts.ServerID()
-	ours := sid != nil && string(sid.ToBytes()) == string(s.duid)
-	switch x.msg.MessageType {
+	sid := x.sid
+	ours := sid != nil && string(sid) == string(s.duid)
+	switch x.typ {
 	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeConfirm, dhcpv6.MessageTypeRebind:
 		// §16.2, §16.5, §16.7: MUST discard without a Client Identifier
 		// or with a Server Identifier.
-		if x.cid == nil {
+		if x.duid == nil {
 			x.drop = DropNoClientID
 			return drop
 		}
@@ -472,7 +438,7 @@ func (s *Server) checkIDs(x *exchange) verdict {
 			x.drop = DropNoServerID
 		case !ours:
 			x.drop = DropOtherServer
-		case x.cid == nil:
+		case x.duid == nil:
 			x.drop = DropNoClientID
 		default:
 			return next
@@ -487,12 +453,9 @@ func (s *Server) checkIDs(x *exchange) verdict {
 			x.drop = DropOtherServer
 			return drop
 		}
-		for _, o := range opts.Options {
-			switch o.Code() {
-			case dhcpv6.OptionIANA, dhcpv6.OptionIATA, dhcpv6.OptionIAPD:
-				x.drop = DropIAInInformationRequest
-				return drop
-			}
+		if x.hasIA {
+			x.drop = DropIAInInformationRequest
+			return drop
 		}
 	}
 	return next
@@ -506,16 +469,16 @@ func (s *Server) checkIDs(x *exchange) verdict {
 // behaviour).
 func (s *Server) checkUnicast(x *exchange) verdict {
 	if x.multicast || len(x.relays) > 0 || s.cfg.Unicast == UnicastAccept ||
-		x.msg.MessageType == dhcpv6.MessageTypeLeaseQuery {
+		x.typ == dhcpv6.MessageTypeLeaseQuery {
 		return next
 	}
 	if s.cfg.Unicast == UnicastUseMulticast {
-		switch x.msg.MessageType {
+		switch x.typ {
 		case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRelease, dhcpv6.MessageTypeDecline:
 			// RFC 8415 §18.4 (obsoleted by RFC 9915): Reply with only
 			// Server ID, Client ID and status UseMulticast.
-			x.reply = s.newReply(x, dhcpv6.MessageTypeReply)
-			x.reply.AddOption(status(statusUseMulticast, "use multicast"))
+			s.begin(x, dhcpv6.MessageTypeReply)
+			x.reply.setStatus(statusUseMulticast, nil)
 			return answer
 		}
 	}
@@ -530,7 +493,7 @@ func (s *Server) answer(x *exchange) verdict {
 	if s.cfg.DNS != nil {
 		s.clientFQDN(x) // RFC 4704, before any binding is made
 	}
-	switch x.msg.MessageType {
+	switch x.typ {
 	case dhcpv6.MessageTypeSolicit:
 		err = s.solicit(x)
 	case dhcpv6.MessageTypeRequest:
@@ -546,11 +509,9 @@ func (s *Server) answer(x *exchange) verdict {
 	case dhcpv6.MessageTypeConfirm:
 		v = s.confirm(x)
 	case dhcpv6.MessageTypeInformationRequest:
-		x.reply = s.newReply(x, dhcpv6.MessageTypeReply) // §18.3.6
-		if s.cfg.InfoRefresh > 0 {
-			// §21.23: only in a Reply to an Information-request.
-			x.reply.AddOption(dhcpv6.OptInformationRefreshTime(s.cfg.InfoRefresh))
-		}
+		s.begin(x, dhcpv6.MessageTypeReply) // §18.3.6
+		// §21.23: only in a Reply to an Information-request.
+		x.reply.infoRefresh = s.cfg.InfoRefresh > 0
 	case dhcpv6.MessageTypeLeaseQuery:
 		s.leasequery(x) // RFC 5007 §4.4
 	default:
@@ -561,27 +522,14 @@ func (s *Server) answer(x *exchange) verdict {
 		x.drop = DropStoreError
 		return drop
 	}
-	if x.fqdnReply != nil && v == answer && requested(x.msg, dhcpv6.OptionFQDN) {
+	if x.fqdnReply != nil && v == answer && x.asked {
 		// RFC 4704 §6: "Servers MUST only include a Client FQDN option in
 		// ADVERTISE and REPLY messages if the client included a Client FQDN
 		// option and the Client FQDN option is requested by the Option
 		// Request option". The name is registered either way.
-		x.reply.AddOption(x.fqdnReply)
+		x.reply.fqdn = x.fqdnReply
 	}
 	return v
-}
-
-// newReply starts an answer: transaction ID copied, the client's Client
-// Identifier option (if any) and this server's Server Identifier (RFC 9915
-// §18.3: MUST always contain both).
-func (s *Server) newReply(x *exchange, t dhcpv6.MessageType) *dhcpv6.Message {
-	r := &dhcpv6.Message{MessageType: t, TransactionID: x.msg.TransactionID}
-	r.Options.Options = make(dhcpv6.Options, 0, 4+len(x.msg.Options.Options))
-	if x.cid != nil {
-		r.AddOption(x.cid)
-	}
-	r.AddOption(s.sid)
-	return r
 }
 
 var errStore = errors.New("server: lease store")

@@ -49,7 +49,7 @@ var _ = Describe("Solicit", func() {
 		Expect(adv.Options.Preference()).To(Equal(uint8(0)))
 	})
 
-	It("answers each IA of several, with distinct leases and the same T1/T2", func() {
+	It("answers each IA of several, with distinct leases and the same T1/T2, the IA_NAs first", func() {
 		adv := send(s, t0, newMsg(dhcpv6.MessageTypeSolicit, cid(1), naOpt(1), naOpt(2), pdOpt(3), naOpt(4)))
 		ias := viewIAs(adv)
 		Expect(ias).To(HaveLen(4))
@@ -61,10 +61,10 @@ var _ = Describe("Solicit", func() {
 			Expect(ia.T2).To(Equal(16 * time.Second))
 			Expect(seen).NotTo(HaveKey(ia.Leases[0].Lease))
 			seen[ia.Leases[0].Lease] = true
-			Expect(ia.IAID).To(Equal([]uint32{1, 2, 3, 4}[i]))
+			Expect(ia.IAID).To(Equal([]uint32{1, 2, 4, 3}[i]))
 		}
-		Expect(ias[2].Type).To(Equal("pd"))
-		Expect(ias[2].Leases[0].Lease).To(HaveSuffix("/56"))
+		Expect(ias[3].Type).To(Equal("pd"))
+		Expect(ias[3].Leases[0].Lease).To(HaveSuffix("/56"))
 	})
 
 	It("offers distinct addresses to several IAs of one client even with the sequential allocator", func() {

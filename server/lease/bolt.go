@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -350,6 +351,7 @@ func (s *Bolt) Delete(k Key) error {
 	if _, ok := s.mem.Get(k); !ok {
 		return nil
 	}
+	k.DUID = strings.Clone(k.DUID) // k may be a KeyView; the queue keeps it
 	if s.deferred {
 		s.remember(k)
 		s.queue[k] = queued{del: true}

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/netip"
 	"time"
+	"unsafe"
 )
 
 // IAType is the type of an IA and of the lease it holds.
@@ -39,6 +40,14 @@ type Key struct {
 // KeyOf builds a Key from a raw DUID.
 func KeyOf(duid []byte, iaid uint32, t IAType) Key {
 	return Key{DUID: string(duid), IAID: iaid, Type: t}
+}
+
+// KeyView is KeyOf without the copy: the Key's DUID is duid's memory, so
+// it is valid only while duid is unchanged. It is for looking a binding up
+// with a DUID read from a datagram without allocating; every Store copies
+// a key it keeps (Put, Delete), so passing a view to a Store is safe.
+func KeyView(duid []byte, iaid uint32, t IAType) Key {
+	return Key{DUID: unsafe.String(unsafe.SliceData(duid), len(duid)), IAID: iaid, Type: t}
 }
 
 // Binding is one lease held by one client IA.
@@ -121,6 +130,11 @@ func (b Binding) Validate() error {
 //
 // Bindings returned by Get, GetByLease and All share the store's DUID
 // bytes: callers must not modify them.
+//
+// A Key (Get, Delete) and a Binding's DUID (Put) may share memory the
+// caller reuses once the call returns (a KeyView of a datagram): a store
+// copies the key and DUID it keeps. The Binding's other byte slices
+// (RelayID, RemoteID) it keeps as given.
 type Store interface {
 	// Get returns the binding of a client IA.
 	Get(k Key) (Binding, bool)

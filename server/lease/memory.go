@@ -53,12 +53,13 @@ func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
 	return e.b, true
 }
 
-// Put implements Store. It copies b.DUID.
+// Put implements Store. It copies b.DUID (and allocates nothing when the
+// key is bound already).
 func (m *Memory) Put(b Binding) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	k := b.Key()
+	k := KeyView(b.DUID, b.IAID, b.Type)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if other, ok := m.byLease[b.Lease]; ok && other.key != k {
@@ -74,6 +75,7 @@ func (m *Memory) Put(b Binding) error {
 		m.fix(e.idx)
 		return nil
 	}
+	k.DUID = string(b.DUID) // the store's own copy
 	b.DUID = []byte(k.DUID)
 	e := &entry{b: b, key: k, idx: len(m.heap)}
 	m.byKey[k] = e
