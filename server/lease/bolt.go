@@ -318,7 +318,7 @@ func (s *Bolt) Put(b Binding) error {
 	if s.failed != nil {
 		return s.failed
 	}
-	if other, ok := s.mem.GetByLease(b.Lease); ok && other.Key() != k {
+	if other, ok := s.mem.GetByLease(b.Lease); ok && !other.sameKey(b) {
 		return ErrConflict
 	}
 	if s.deferred {

@@ -81,6 +81,11 @@ type Binding struct {
 // Key returns the binding's index.
 func (b Binding) Key() Key { return KeyOf(b.DUID, b.IAID, b.Type) }
 
+// sameKey reports whether b and c have the same Key, without building one.
+func (b *Binding) sameKey(c Binding) bool {
+	return b.IAID == c.IAID && b.Type == c.Type && string(b.DUID) == string(c.DUID)
+}
+
 // Expired reports whether the valid lifetime has run out at now.
 func (b Binding) Expired(now time.Time) bool { return !now.Before(b.Expires) }
 
