@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ import (
 const exitInterrupted = 130
 
 func runCmd() *cobra.Command {
-	var out, engine, hist string
+	var out, engine, hist, cpuProfile string
 	var pcapMax int64
 	var cf clientFlags
 	c := &cobra.Command{
@@ -67,6 +68,17 @@ could not be set up or run.`,
 			if err := engineReady(scs, engine); err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return badInput("--cpuprofile: %v", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return badInput("--cpuprofile: %v", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var broken []string
@@ -89,6 +101,8 @@ could not be set up or run.`,
 	c.Flags().StringVarP(&out, "out", "o", "out", "output directory")
 	c.Flags().StringVar(&engine, "engine", "netns", "netns (real processes in network namespaces, needs root) or virtual (in-process, virtual clock)")
 	historyFlagAdd(c, &hist)
+	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the whole command to this file")
+	_ = c.Flags().MarkHidden("cpuprofile")
 	pcapFlag(c, &pcapMax)
 	cf.add(c, true)
 	return c
