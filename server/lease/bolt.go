@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,30 +33,34 @@ type Bolt struct {
 
 	// Deferred mode (OpenBoltWith with Deferred set); see Sync.
 	deferred bool
-	queue    map[Key]queued // the latest unsynced change of each key
-	undo     map[Key]queued // each queued key's state at the last Sync
-	written  uint64         // changes queued since open (Written)
-	failed   error          // set by a failed Sync; every later write returns it
+	queue    []queued // the unsynced changes, in order
+	undo     []queued // the state each of them replaced (del: none), in the same order
+	written  uint64   // changes queued since open (Written)
+	failed   error    // set by a failed Sync; every later write returns it
 
 	syncMu                sync.Mutex // serialises Syncs; held without mu while the log is written
-	spareQueue, spareUndo map[Key]queued
+	spareQueue, spareUndo []queued   // the last batch's slices, for the next
 
 	// The write-ahead log (wal.go) and its checkpoints.
 	id       []byte // the file's ID, in the log's header
 	log      *wal
-	ckpt     map[Key]queued // synced to the log since the last checkpoint began
-	frozen   map[Key]queued // being checkpointed (read-only), nil when none is
+	ckpt     map[Key]*queued // synced to the log since the last checkpoint began
+	frozen   map[Key]*queued // being checkpointed (read-only), nil when none is
 	ckptDone chan struct{}  // closed when the running checkpoint ends
 	ckptErr  error          // a background checkpoint failed
 
 	syncHook func() error // tests: runs in Sync instead of nothing, before the log write
 }
 
-// queued is one key's state: a binding, or none (del).
+// queued is one key's state: a binding, or none (del: b only names the
+// key). Its DUID is the cache's copy.
 type queued struct {
 	b   Binding
 	del bool
 }
+
+// key is the Key q is about (a view of the cache's DUID bytes).
+func (q *queued) key() Key { return KeyView(q.b.DUID, q.b.IAID, q.b.Type) }
 
 var _ Store = (*Bolt)(nil)
 
@@ -121,9 +124,7 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
 	}
 	if opt.Deferred {
-		s.queue, s.spareQueue = make(map[Key]queued), make(map[Key]queued)
-		s.undo, s.spareUndo = make(map[Key]queued), make(map[Key]queued)
-		s.ckpt = make(map[Key]queued)
+		s.ckpt = make(map[Key]*queued)
 		s.id = id
 		if s.log, err = openWAL(path+walSuffix, id); err != nil {
 			_ = db.Close()
@@ -233,7 +234,7 @@ func (s *Bolt) Close() error {
 }
 
 // checkpoint writes m's changes to the bbolt file in one transaction.
-func (s *Bolt) checkpoint(m map[Key]queued) error {
+func (s *Bolt) checkpoint(m map[Key]*queued) error {
 	if len(m) == 0 {
 		return nil
 	}
@@ -270,7 +271,7 @@ func (s *Bolt) rotate() error {
 	}
 	s.log = w
 	frozen := s.ckpt
-	s.frozen, s.ckpt = frozen, make(map[Key]queued, len(frozen))
+	s.frozen, s.ckpt = frozen, make(map[Key]*queued, len(frozen))
 	done := make(chan struct{})
 	s.ckptDone = done
 	go func() {
@@ -312,24 +313,30 @@ func (s *Bolt) Put(b Binding) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	k := b.Key()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failed != nil {
 		return s.failed
 	}
-	if other, ok := s.mem.GetByLease(b.Lease); ok && !other.sameKey(b) {
-		return ErrConflict
-	}
 	if s.deferred {
-		s.remember(k)
-		if err := s.mem.Put(b); err != nil {
+		// Two appends, no key built: the log's queue is a list of
+		// changes, and the cache checks the conflict.
+		prev, had := s.mem.Get(KeyView(b.DUID, b.IAID, b.Type))
+		b, err := s.mem.put(b) // b is now the cache's copy, which owns its DUID bytes
+		if err != nil {
 			return err
 		}
-		b, _ = s.mem.Get(k) // the cache's copy, which owns its DUID bytes
-		s.queue[k] = queued{b: b}
+		if !had {
+			prev = b // the key had no binding
+		}
+		s.undo = append(s.undo, queued{b: prev, del: !had})
+		s.queue = append(s.queue, queued{b: b})
 		s.written++
 		return nil
+	}
+	k := b.Key()
+	if other, ok := s.mem.GetByLease(b.Lease); ok && !other.sameKey(b) {
+		return ErrConflict
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBindings).Put(encodeKey(k), encodeBinding(b))
@@ -348,13 +355,13 @@ func (s *Bolt) Delete(k Key) error {
 	if s.failed != nil {
 		return s.failed
 	}
-	if _, ok := s.mem.Get(k); !ok {
+	prev, ok := s.mem.Get(k)
+	if !ok {
 		return nil
 	}
-	k.DUID = strings.Clone(k.DUID) // k may be a KeyView; the queue keeps it
 	if s.deferred {
-		s.remember(k)
-		s.queue[k] = queued{del: true}
+		s.undo = append(s.undo, queued{b: prev})
+		s.queue = append(s.queue, queued{b: prev, del: true})
 		s.written++
 		return s.mem.Delete(k)
 	}
@@ -384,11 +391,8 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 	var err error
 	if s.deferred {
 		for _, b := range gone {
-			k := b.Key()
-			if _, ok := s.undo[k]; !ok {
-				s.undo[k] = queued{b: b} // its state before this change
-			}
-			s.queue[k] = queued{del: true}
+			s.undo = append(s.undo, queued{b: b})
+			s.queue = append(s.queue, queued{b: b, del: true})
 			s.written++
 		}
 	} else if n > 0 {
@@ -412,19 +416,6 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 		}
 	}
 	return n, err
-}
-
-// remember records k's synced state before its first change since the
-// last Sync, so that a failed Sync can put it back. Called with s.mu held.
-func (s *Bolt) remember(k Key) {
-	if _, ok := s.undo[k]; ok {
-		return
-	}
-	if b, ok := s.mem.Get(k); ok {
-		s.undo[k] = queued{b: b}
-	} else {
-		s.undo[k] = queued{del: true}
-	}
 }
 
 // ErrFailed: an earlier Sync failed. The store then refuses every write,
@@ -456,7 +447,8 @@ func (s *Bolt) Written() uint64 {
 	return s.written
 }
 
-// Pending is the number of keys with unsynced changes.
+// Pending is the number of unsynced changes (a key changed twice counts
+// twice).
 func (s *Bolt) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -488,7 +480,7 @@ func (s *Bolt) Sync() error {
 	// Take the queue and let writers go on while the transaction runs:
 	// their changes queue up for the next Sync.
 	queue, undo := s.queue, s.undo
-	s.queue, s.undo = s.spareQueue, s.spareUndo
+	s.queue, s.undo = s.spareQueue[:0], s.spareUndo[:0]
 	s.mu.Unlock()
 	var err error
 	if s.syncHook != nil {
@@ -501,23 +493,27 @@ func (s *Bolt) Sync() error {
 	defer s.mu.Unlock()
 	if err != nil {
 		// Changes made since the queue was taken sit on top of the failed
-		// ones: undo both, each key to its state at the last good Sync.
-		for k, u := range s.undo {
-			if _, ok := undo[k]; !ok {
-				undo[k] = u
-			}
-		}
-		s.undo = undo
-		s.rollback()
+		// ones: undo both, the later first, back to the last good Sync.
+		s.rollback(s.undo)
+		s.rollback(undo)
 		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, len(queue), s.path, err)
 		clear(s.queue)
 		clear(s.undo)
+		s.queue, s.undo = nil, nil
 		return s.failed
 	}
-	for k, q := range queue {
-		s.ckpt[k] = q
+	for i := range queue {
+		q := &queue[i]
+		// The last change of a key wins. A key already there is updated
+		// in place: looked up by a view, never stored as one.
+		if c, ok := s.ckpt[q.key()]; ok {
+			*c = *q
+		} else {
+			c := *q
+			s.ckpt[KeyOf(q.b.DUID, q.b.IAID, q.b.Type)] = &c
+		}
 	}
-	clear(queue)
+	clear(queue) // let the bindings go
 	clear(undo)
 	s.spareQueue, s.spareUndo = queue, undo
 	if s.ckptErr != nil {
@@ -538,9 +534,13 @@ func (s *Bolt) Sync() error {
 // checkpoint): what a reopen would restore. It never reads the cache.
 func (s *Bolt) Durable(k Key) (Binding, bool, error) {
 	s.mu.Lock()
-	q, ok := s.ckpt[k]
+	var q queued
+	p, ok := s.ckpt[k]
 	if !ok {
-		q, ok = s.frozen[k]
+		p, ok = s.frozen[k]
+	}
+	if ok {
+		q = *p // Sync updates ckpt's entries under mu
 	}
 	s.mu.Unlock()
 	if ok { // synced to the log, not checkpointed yet
@@ -568,15 +568,15 @@ func (s *Bolt) Durable(k Key) (Binding, bool, error) {
 	return b, found, nil
 }
 
-// rollback puts every changed key back to its synced state: first every
-// such key leaves the cache, then the synced bindings return (they were
-// consistent together, so no lease conflicts). Called with s.mu held.
-func (s *Bolt) rollback() {
-	for k := range s.undo {
-		_ = s.mem.Delete(k)
-	}
-	for _, u := range s.undo {
-		if !u.del {
+// rollback undoes the changes whose prior states undo lists, the last
+// first, so that each step puts back a state the cache really had.
+// Called with s.mu held.
+func (s *Bolt) rollback(undo []queued) {
+	for i := len(undo) - 1; i >= 0; i-- {
+		u := &undo[i]
+		if u.del {
+			_ = s.mem.Delete(u.key())
+		} else {
 			_ = s.mem.Put(u.b)
 		}
 	}

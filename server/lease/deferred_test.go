@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -78,8 +79,8 @@ func TestDeferredSyncCommitsEverythingQueued(t *testing.T) {
 		}
 		_ = model.Put(b)
 	}
-	if p := s.Pending(); p != 10 {
-		t.Fatalf("Pending = %d, want 10 (one per key changed)", p)
+	if p := s.Pending(); p != 18 {
+		t.Fatalf("Pending = %d, want 18 (one per change: 10 Puts, a Delete, 5 expired, 2 Puts)", p)
 	}
 	sameContents(t, "cache before Sync", s, model)
 	if err := s.Sync(); err != nil {
@@ -458,5 +459,69 @@ func TestDeferredStaleLogIgnored(t *testing.T) {
 	sameContents(t, "a new file beside a stale log", again, NewMemory())
 	if _, err := os.Stat(path + walSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("stale log kept: %v", err)
+	}
+}
+
+// A failed Sync after random Puts (lease moves and conflicts among them),
+// Deletes and Expires, some of them made while the failing Sync writes,
+// leaves the cache exactly as the last good Sync left it: the undo list
+// is replayed backwards through states the cache really had.
+func TestDeferredFailureRollbackModel(t *testing.T) {
+	for seed := uint64(0); seed < 30; seed++ {
+		path := filepath.Join(t.TempDir(), fmt.Sprint(seed, ".leases"))
+		s := openDeferred(t, path)
+		rng := rand.New(rand.NewPCG(seed, 11))
+		cache := NewMemory()
+		var synced []Binding
+		now := t0
+		op := func() {
+			k, l := rng.IntN(30), rng.IntN(40)
+			switch r := rng.IntN(10); {
+			case r < 7:
+				b := nb(k, l, time.Duration(1+rng.IntN(20))*time.Second)
+				b.Granted, b.Expires = now, now.Add(b.Valid)
+				if err, want := s.Put(b), cache.Put(b); !errors.Is(err, want) {
+					t.Fatalf("seed %d: Put = %v, model %v", seed, err, want)
+				}
+			case r < 9:
+				_ = cache.Delete(nb(k, 0, 0).Key())
+				if err := s.Delete(nb(k, 0, 0).Key()); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				now = now.Add(time.Duration(rng.IntN(4)) * time.Second)
+				_, _ = cache.Expire(now, nil)
+				if _, err := s.Expire(now, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i := 0; i < 400; i++ {
+			op()
+			if rng.IntN(20) == 0 {
+				if err := s.Sync(); err != nil {
+					t.Fatal(err)
+				}
+				synced = slices.Collect(cache.All())
+			}
+		}
+		for range 50 { // the batch that fails
+			op()
+		}
+		s.syncHook = func() error {
+			for range 30 { // and changes made while it writes
+				op()
+			}
+			return errors.New("io error")
+		}
+		if err := s.Sync(); !errors.Is(err, ErrFailed) {
+			t.Fatalf("seed %d: Sync = %v", seed, err)
+		}
+		want := NewMemory()
+		for _, b := range synced {
+			_ = want.Put(b)
+		}
+		sameContents(t, fmt.Sprintf("seed %d: cache after the failed Sync", seed), s, want)
+		_ = s.Close()
 	}
 }

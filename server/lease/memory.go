@@ -56,14 +56,20 @@ func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
 // Put implements Store. It copies b.DUID (and allocates nothing when the
 // key is bound already).
 func (m *Memory) Put(b Binding) error {
+	_, err := m.put(b)
+	return err
+}
+
+// put is Put returning the binding as stored (its DUID the store's).
+func (m *Memory) put(b Binding) (Binding, error) {
 	if err := b.Validate(); err != nil {
-		return err
+		return Binding{}, err
 	}
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if other, ok := m.byLease[b.Lease]; ok && other.key != k {
-		return ErrConflict
+		return Binding{}, ErrConflict
 	}
 	if e, ok := m.byKey[k]; ok {
 		if e.b.Lease != b.Lease {
@@ -73,7 +79,7 @@ func (m *Memory) Put(b Binding) error {
 		b.DUID = e.b.DUID // same key, same bytes
 		e.b = b
 		m.fix(e.idx)
-		return nil
+		return b, nil
 	}
 	k.DUID = string(b.DUID) // the store's own copy
 	b.DUID = []byte(k.DUID)
@@ -82,7 +88,7 @@ func (m *Memory) Put(b Binding) error {
 	m.byLease[b.Lease] = e
 	m.heap = append(m.heap, e)
 	m.up(e.idx)
-	return nil
+	return b, nil
 }
 
 // Delete implements Store.

@@ -85,10 +85,14 @@ func openWAL(path string, id []byte) (*wal, error) {
 	return &wal{f: f, size: int64(len(hdr)), zeros: walChunk}, nil
 }
 
-// append writes the queued changes as one frame and fdatasyncs the log.
-func (w *wal) append(queue map[Key]queued) error {
+// append writes the queued changes, in order, as one frame and
+// fdatasyncs the log. (A key changed twice is written twice: replay keeps
+// the last.)
+func (w *wal) append(queue []queued) error {
 	b := append(w.buf[:0], make([]byte, walHeader)...)
-	for k, q := range queue {
+	for i := range queue {
+		q := &queue[i]
+		k := q.key()
 		op := byte(walPut)
 		if q.del {
 			op = walDelete
