@@ -46,8 +46,8 @@ type Bolt struct {
 	log      *wal
 	ckpt     map[Key]*queued // synced to the log since the last checkpoint began
 	frozen   map[Key]*queued // being checkpointed (read-only), nil when none is
-	ckptDone chan struct{}  // closed when the running checkpoint ends
-	ckptErr  error          // a background checkpoint failed
+	ckptDone chan struct{}   // closed when the running checkpoint ends
+	ckptErr  error           // a background checkpoint failed
 
 	syncHook func() error // tests: runs in Sync instead of nothing, before the log write
 }
