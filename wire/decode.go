@@ -108,17 +108,12 @@ func (m *Message) decodeMessage(b []byte) error {
 // message, or keeps it in Other.
 func (m *Message) topOption(code uint16, v []byte) error {
 	switch code {
-	case OptIANA, OptIAPD:
-		ia, err := m.decodeIA(code, v)
-		if err != nil {
-			return err
-		}
-		if code == OptIANA {
-			m.IANA = append(m.IANA, ia)
-		} else {
-			m.IAPD = append(m.IAPD, ia)
-		}
-		return nil
+	case OptIANA:
+		m.IANA = append(m.IANA, IA{})
+		return m.decodeIA(&m.IANA[len(m.IANA)-1], code, v)
+	case OptIAPD:
+		m.IAPD = append(m.IAPD, IA{})
+		return m.decodeIA(&m.IAPD[len(m.IAPD)-1], code, v)
 	case OptORO:
 		// insomniacslk's RequestedOptions merges every ORO (some clients
 		// send more than one); so does wire.
@@ -196,18 +191,17 @@ func status(v []byte) Status {
 	return Status{Present: true, Code: binary.BigEndian.Uint16(v), Message: v[2:]}
 }
 
-// decodeIA decodes an IA_NA or IA_PD's value (§21.4, §21.21).
-func (m *Message) decodeIA(code uint16, v []byte) (IA, error) {
+// decodeIA decodes an IA_NA or IA_PD's value (§21.4, §21.21) into ia, the
+// entry just appended to m.IANA or m.IAPD: filled in place, as the leases
+// are, rather than returned and copied (the copies showed in profiles).
+func (m *Message) decodeIA(ia *IA, code uint16, v []byte) error {
 	if len(v) < 12 {
-		return IA{}, malformed(ShortOption, code)
+		return malformed(ShortOption, code)
 	}
-	ia := IA{
-		IAID: binary.BigEndian.Uint32(v),
-		T1:   binary.BigEndian.Uint32(v[4:]),
-		T2:   binary.BigEndian.Uint32(v[8:]),
-		lLo:  len(m.leases),
-		oLo:  len(m.iaOther),
-	}
+	ia.IAID = binary.BigEndian.Uint32(v)
+	ia.T1 = binary.BigEndian.Uint32(v[4:])
+	ia.T2 = binary.BigEndian.Uint32(v[8:])
+	ia.lLo, ia.oLo = len(m.leases), len(m.iaOther)
 	leaseCode := OptIAAddr
 	if code == OptIAPD {
 		leaseCode = OptIAPrefix
@@ -215,14 +209,15 @@ func (m *Message) decodeIA(code uint16, v []byte) (IA, error) {
 	for opts := v[12:]; len(opts) > 0; {
 		c, s, rest, err := nextOption(opts)
 		if err != nil {
-			return IA{}, err
+			return err
 		}
 		if err := checkOption(c, s, 1); err != nil {
-			return IA{}, err
+			return err
 		}
 		switch {
 		case c == leaseCode:
-			m.leases = append(m.leases, m.decodeLease(c, s))
+			m.leases = append(m.leases, Lease{})
+			m.decodeLease(&m.leases[len(m.leases)-1], c, s)
 		case c == OptStatusCode && !ia.Status.Present:
 			ia.Status = status(s)
 		default:
@@ -231,13 +226,12 @@ func (m *Message) decodeIA(code uint16, v []byte) (IA, error) {
 		opts = rest
 	}
 	ia.lHi, ia.oHi = len(m.leases), len(m.iaOther)
-	return ia, nil
+	return nil
 }
 
 // decodeLease decodes an IA Address (§21.6) or IA Prefix (§21.22) that
-// checkOption has passed.
-func (m *Message) decodeLease(code uint16, s []byte) Lease {
-	var l Lease
+// checkOption has passed into l, the entry just appended to m.leases.
+func (m *Message) decodeLease(l *Lease, code uint16, s []byte) {
 	var opts []byte
 	if code == OptIAAddr {
 		copy(l.Addr[:], s[:16])
@@ -262,7 +256,6 @@ func (m *Message) decodeLease(code uint16, s []byte) Lease {
 		opts = rest
 	}
 	l.oHi = len(m.leaseOther)
-	return l
 }
 
 // windows points the exported slices at the pools, once they have stopped
