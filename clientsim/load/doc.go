@@ -9,16 +9,18 @@
 // Messages are encoded once per kind with wire (Message.AppendTo) and then
 // patched in place (transaction ID, DUID, IAID, granted address and
 // prefix, and the Server Identifier appended): patching a template costs
-// a fraction of encoding each message whole (BenchmarkEncode). Replies are
-// decoded with wire (Message.Decode into one Message the receiver reuses,
-// so reading allocates nothing); wire's differential fuzz target holds it
-// to insomniacslk/dhcp. A reply wire rejects as malformed counts as
-// Malformed; one it leaves to insomniacslk (ErrNotFastPath: another
-// message type, relays nested deeper than wire.MaxRelayDepth, a relay
-// without a Relay Message option) counts as Unexpected, like every other
-// answer the generator has no use for. Of a reply it reads the type, the
-// transaction ID, Rapid Commit, the Status Codes, the Server Identifier
-// and the first lease of the first IA_NA and IA_PD.
+// a fraction of encoding each message whole (BenchmarkEncode). Replies
+// are decoded with wire (Message.Decode into one Message the receiver
+// reuses, so reading an answer allocates nothing; a malformed datagram
+// costs the one small allocation of wire's error value); wire's
+// differential fuzz target holds it to insomniacslk/dhcp. A reply wire
+// rejects as malformed counts as Malformed; one it leaves to insomniacslk
+// (ErrNotFastPath: another message type, relays nested deeper than
+// wire.MaxRelayDepth, a relay without a Relay Message option) counts as
+// Unexpected, like every other answer the generator has no use for. Of a
+// reply it reads the type, the transaction ID, Rapid Commit, the Status
+// Codes, the Server Identifier and the first lease of the first IA_NA and
+// IA_PD.
 //
 // Run owns the socket it is given for its duration: a sender goroutine
 // starts exchanges open loop (exchange q is due at start + q/Rate whatever

@@ -253,7 +253,8 @@ func leased(ias []wire.IA) *wire.Lease {
 // onReply handles one datagram received at now, decoded into m (the
 // receiver's, reused). When the exchange goes on, it writes the next
 // message into out and returns its length. Called with mu held; it does
-// not allocate (beyond interning a new server's identifier).
+// not allocate, beyond interning a new server's identifier and the error
+// value wire returns for a malformed datagram (TestRejectAllocs).
 func (e *engine) onReply(b []byte, now int64, m *wire.Message, out []byte) int {
 	if err := m.Decode(b); err != nil {
 		if errors.Is(err, wire.ErrNotFastPath) {
