@@ -138,7 +138,7 @@ func locate(base, alt []byte, width int) (int, error) {
 
 // build encodes one kind's template with wire and finds its patched
 // fields.
-func (s *shape) build(withSID bool) (template, error) {
+func (s *shape) build(k kind, withSID bool) (template, error) {
 	tp := template{naIAID: -1, naAddr: -1, pdIAID: -1, pdPfx: -1, sid: withSID}
 	var f fill
 	b, err := s.message(&f)
@@ -157,27 +157,27 @@ func (s *shape) build(withSID bool) (template, error) {
 	}
 	ff := [16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	if err := find(&tp.duid, 6, func(f *fill) { copy(f.mac[:], ff[:]) }); err != nil {
-		return tp, fmt.Errorf("load: template %d: Client Identifier: %w", s.mt, err)
+		return tp, fmt.Errorf("load: %v template: Client Identifier: %w", k, err)
 	}
 	if s.na {
 		if err := find(&tp.naIAID, 4, func(f *fill) { f.naIAID = ^uint32(0) }); err != nil {
-			return tp, fmt.Errorf("load: template %d: IA_NA: %w", s.mt, err)
+			return tp, fmt.Errorf("load: %v template: IA_NA: %w", k, err)
 		}
 		if s.addrs {
 			if err := find(&tp.naAddr, 16, func(f *fill) { f.naAddr = ff }); err != nil {
-				return tp, fmt.Errorf("load: template %d: IAADDR: %w", s.mt, err)
+				return tp, fmt.Errorf("load: %v template: IAADDR: %w", k, err)
 			}
 		}
 	}
 	if s.pd {
 		if err := find(&tp.pdIAID, 4, func(f *fill) { f.pdIAID = ^uint32(0) }); err != nil {
-			return tp, fmt.Errorf("load: template %d: IA_PD: %w", s.mt, err)
+			return tp, fmt.Errorf("load: %v template: IA_PD: %w", k, err)
 		}
 		if s.addrs {
 			// The prefix-length and the prefix, one after the other
 			// (RFC 9915 §21.22).
 			if err := find(&tp.pdPfx, 17, func(f *fill) { f.pdLen, f.pdPfx = 0xff, ff }); err != nil {
-				return tp, fmt.Errorf("load: template %d: IAPREFIX: %w", s.mt, err)
+				return tp, fmt.Errorf("load: %v template: IAPREFIX: %w", k, err)
 			}
 		}
 	}
@@ -214,7 +214,7 @@ func newTemplates(cfg *Config) (*templates, error) {
 	} {
 		s := shape{mt: k.mt, na: na, pd: pd, addrs: k.addrs, rapid: k.k == kSolicit && cfg.Exchange == RapidCommit}
 		var err error
-		if t.k[k.k], err = s.build(k.sid); err != nil {
+		if t.k[k.k], err = s.build(k.k, k.sid); err != nil {
 			return nil, err
 		}
 	}
