@@ -182,3 +182,26 @@ func TestExchangeFlag(t *testing.T) {
 		t.Fatalf("round trip %q -> %v %v", b, back, err)
 	}
 }
+
+// TestLocate: a patched field is found only where the two encodings
+// differ in exactly its width.
+func TestLocate(t *testing.T) {
+	base := []byte{1, 2, 3, 4, 5}
+	if at, err := locate(base, []byte{1, 0xff, 0xff, 4, 5}, 2); at != 1 || err != nil {
+		t.Errorf("locate = %d, %v; want 1", at, err)
+	}
+	for _, c := range []struct {
+		alt   []byte
+		width int
+	}{
+		{[]byte{1, 0xff, 0xff, 4, 5}, 1}, // wider than said
+		{[]byte{1, 0xff, 3, 0xff, 5}, 3}, // not contiguous
+		{[]byte{1, 2, 3, 4, 5}, 1},       // nowhere
+		{[]byte{1, 2, 3, 4, 0xff}, 2},    // past the end
+		{[]byte{1, 2}, 1},                // another length
+	} {
+		if at, err := locate(base, c.alt, c.width); err == nil {
+			t.Errorf("locate(%x, %d) = %d, want an error", c.alt, c.width, at)
+		}
+	}
+}
