@@ -231,14 +231,8 @@ func BenchmarkServeBatchBolt(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sid := sidOf(s)
 			const clients = 1 << 16
-			sol := make([][]byte, clients)
-			req := make([][]byte, clients)
-			for c := range clients {
-				sol[c] = newMsg(dhcpv6.MessageTypeSolicit, cid(c), elapsed(), naOpt(1)).ToBytes()
-				req[c] = newMsg(dhcpv6.MessageTypeRequest, cid(c), sid, elapsed(), naOpt(1)).ToBytes()
-			}
+			sol, req := exchangePackets(s, clients)
 			b.ReportAllocs()
 			b.ResetTimer()
 			now := t0

@@ -12,6 +12,18 @@ import (
 
 const benchClients = 4096
 
+// exchangePackets encodes, for clients 0..n-1, a Solicit and a Request to
+// s (one IA_NA each, no hint).
+func exchangePackets(s *Server, n int) (sol, req [][]byte) {
+	sid := sidOf(s)
+	sol, req = make([][]byte, n), make([][]byte, n)
+	for c := range n {
+		sol[c] = newMsg(dhcpv6.MessageTypeSolicit, cid(c), elapsed(), naOpt(1)).ToBytes()
+		req[c] = newMsg(dhcpv6.MessageTypeRequest, cid(c), sid, elapsed(), naOpt(1)).ToBytes()
+	}
+	return sol, req
+}
+
 // benchPackets encodes one message per client.
 func benchPackets(build func(n int) *dhcpv6.Message) [][]byte {
 	pkts := make([][]byte, benchClients)
@@ -127,14 +139,8 @@ func BenchmarkExchange(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sid := sidOf(s)
 			const clients = 1 << 16
-			sol := make([][]byte, clients)
-			req := make([][]byte, clients)
-			for c := range clients {
-				sol[c] = newMsg(dhcpv6.MessageTypeSolicit, cid(c), elapsed(), naOpt(1)).ToBytes()
-				req[c] = newMsg(dhcpv6.MessageTypeRequest, cid(c), sid, elapsed(), naOpt(1)).ToBytes()
-			}
+			sol, req := exchangePackets(s, clients)
 			wake := make(chan struct{}, 1)
 			synced := make(chan error, 1)
 			if syncer != nil {
