@@ -30,7 +30,7 @@ type exchange struct {
 	duid   []byte // raw client DUID (Client Identifier option, §21.2), nil if absent
 	sid    []byte // raw DUID of the Server Identifier option (§21.3), nil if absent
 	rapid  bool   // a Rapid Commit option (§21.14)
-	hasIA  bool   // an IA_NA, IA_TA or IA_PD option (§16.12)
+	hasIA  bool   // an IA_NA, IA_TA or IA_PD option (§16.12; read for an Information-request, never on the wire path)
 	ias    []iaIn // its IA_NAs, then its IA_PDs (the answer's order)
 	fqdnIn []byte // the Client FQDN option's value (RFC 4704 §4), nil if absent
 	asked  bool   // the ORO asks for the Client FQDN option (read only when fqdnIn is set)
@@ -65,7 +65,7 @@ type relay struct {
 	link, peer [16]byte
 	iid        []byte // the Interface-Id option's value, valid when hasIID
 	hasIID     bool
-	port       bool // a Relay Source Port option
+	port       bool // a Relay Source Port option (read on the outermost level only)
 }
 
 // Option codes the server reads that wire keeps among a level's others.
@@ -87,14 +87,14 @@ func (s *Server) fromWire(x *exchange, m *wire.Message) (DropReason, bool) {
 		if r.HopCount > HopCountLimit || len(x.relays) > HopCountLimit {
 			return DropHopLimit, false
 		}
-		_, port := r.Option(optRelayPort)
 		x.relays = append(x.relays, relay{
 			hop: r.HopCount, link: r.LinkAddr, peer: r.PeerAddr,
-			iid: r.InterfaceID, hasIID: r.HasInterfaceID, port: port,
+			iid: r.InterfaceID, hasIID: r.HasInterfaceID,
 		})
 	}
 	s.relayBuf = x.relays[:0]
 	if n := len(m.Relays); n > 0 {
+		_, x.relays[0].port = m.Relays[0].Option(optRelayPort) // only the outermost level's counts (replyPort)
 		// What Bulk Leasequery asks by (RFC 5460 §5.3), bulk.go.
 		r := &m.Relays[n-1]
 		relayID, _ := r.Option(optRelayID)
@@ -108,10 +108,6 @@ func (s *Server) fromWire(x *exchange, m *wire.Message) (DropReason, bool) {
 	x.fqdnIn = m.FQDN
 	if x.fqdnIn != nil {
 		x.asked = m.Requested(uint16(dhcpv6.OptionFQDN))
-	}
-	x.hasIA = len(m.IANA) > 0 || len(m.IAPD) > 0
-	if !x.hasIA {
-		_, x.hasIA = m.Option(wire.OptIATA)
 	}
 	s.startIAs()
 	for i := range m.IANA {
