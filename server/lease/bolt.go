@@ -321,8 +321,7 @@ func (s *Bolt) Put(b Binding) error {
 	if s.deferred {
 		// Two appends, no key built: the log's queue is a list of
 		// changes, and the cache checks the conflict.
-		prev, had := s.mem.Get(KeyView(b.DUID, b.IAID, b.Type))
-		b, err := s.mem.put(b) // b is now the cache's copy, which owns its DUID bytes
+		b, prev, had, err := s.mem.put(b) // b is now the cache's copy, which owns its DUID bytes
 		if err != nil {
 			return err
 		}

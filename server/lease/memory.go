@@ -56,30 +56,32 @@ func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
 // Put implements Store. It copies b.DUID (and allocates nothing when the
 // key is bound already).
 func (m *Memory) Put(b Binding) error {
-	_, err := m.put(b)
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	_, _, _, err := m.put(b)
 	return err
 }
 
-// put is Put returning the binding as stored (its DUID the store's).
-func (m *Memory) put(b Binding) (Binding, error) {
-	if err := b.Validate(); err != nil {
-		return Binding{}, err
-	}
+// put is Put of a valid b, returning the binding as stored (its DUID the
+// store's) and the one it replaced (had: there was one).
+func (m *Memory) put(b Binding) (stored, prev Binding, had bool, err error) {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if other, ok := m.byLease[b.Lease]; ok && other.key != k {
-		return Binding{}, ErrConflict
+		return Binding{}, Binding{}, false, ErrConflict
 	}
 	if e, ok := m.byKey[k]; ok {
 		if e.b.Lease != b.Lease {
 			delete(m.byLease, e.b.Lease)
 			m.byLease[b.Lease] = e
 		}
+		prev = e.b
 		b.DUID = e.b.DUID // same key, same bytes
 		e.b = b
 		m.fix(e.idx)
-		return b, nil
+		return b, prev, true, nil
 	}
 	k.DUID = string(b.DUID) // the store's own copy
 	b.DUID = []byte(k.DUID)
@@ -88,7 +90,7 @@ func (m *Memory) put(b Binding) (Binding, error) {
 	m.byLease[b.Lease] = e
 	m.heap = append(m.heap, e)
 	m.up(e.idx)
-	return b, nil
+	return b, Binding{}, false, nil
 }
 
 // Delete implements Store.
