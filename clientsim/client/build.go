@@ -26,6 +26,8 @@ var (
 	oroStateless = dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer,
 		dhcpv6.OptionInformationRefreshTime, dhcpv6.OptionInfMaxRT)
 	optRapidCommit = &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit}
+	// elapsedZero is the Elapsed Time of a first transmission (§21.9).
+	elapsedZero = dhcpv6.OptElapsedTime(0)
 )
 
 // sendsFQDN: RFC 4704 §5, a client includes the Client FQDN option only in
@@ -71,7 +73,7 @@ func (c *Client) build() {
 		}
 	}
 	c.ex.elapsedIdx = len(t)
-	t = append(t, dhcpv6.OptElapsedTime(0))
+	t = append(t, elapsedZero)
 	switch {
 	case c.ex.kind == dhcpv6.MessageTypeInformationRequest:
 		t = append(t, oroStateless)
@@ -84,7 +86,7 @@ func (c *Client) build() {
 	case dhcpv6.MessageTypeSolicit:
 		// §18.2.1: an IA option for each IA the client wants.
 		for i := range c.ias {
-			t = append(t, iaOption(&c.ias[i], nil))
+			t = append(t, c.ias[i].option(nil))
 		}
 		if c.cfg.RapidCommit {
 			t = append(t, optRapidCommit) // §18.2.1, §21.14
@@ -98,19 +100,19 @@ func (c *Client) build() {
 				o := &c.offers[c.offerAt]
 				t = append(t, iaOptionHints(&c.ias[i], c.offerHints[o.lo:o.hi]))
 			} else {
-				t = append(t, iaOption(&c.ias[i], c.ias[i].leases))
+				t = append(t, c.ias[i].option(c.ias[i].leases))
 			}
 		}
 	case dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 		// §18.2.4, §18.2.5: the IAs with the leases to extend.
 		for i := range c.ias {
-			t = append(t, iaOption(&c.ias[i], c.ias[i].leases))
+			t = append(t, c.ias[i].option(c.ias[i].leases))
 		}
 	case dhcpv6.MessageTypeConfirm:
 		// §18.2.3: the IA_NAs with all the addresses to confirm.
 		for i := range c.ias {
 			if c.ias[i].kind == history.IANA && len(c.ias[i].leases) > 0 {
-				t = append(t, iaOption(&c.ias[i], c.ias[i].leases))
+				t = append(t, c.ias[i].option(c.ias[i].leases))
 			}
 		}
 	case dhcpv6.MessageTypeRelease:
@@ -201,6 +203,25 @@ func prefixHint(p netip.Prefix) *dhcpv6.OptIAPrefix {
 		IP:   net.IP(p.Addr().AsSlice()),
 		Mask: net.CIDRMask(p.Bits(), 128),
 	}}
+}
+
+// option is iaOption(a, leases), built once and kept for as long as the
+// IA is asked for with the same lease (or with none): a Renew every T1
+// sends the option of the last one. A built option is never changed
+// (what was sent may still be read: a frozen server queues it), so one
+// value can go out in any number of messages.
+func (a *ia) option(leases []Lease) dhcpv6.Option {
+	if len(leases) > 1 {
+		return iaOption(a, leases)
+	}
+	var p netip.Prefix
+	if len(leases) == 1 {
+		p = leases[0].Prefix
+	}
+	if a.opt == nil || a.optP != p {
+		a.opt, a.optP = iaOption(a, leases), p
+	}
+	return a.opt
 }
 
 // iaOption builds an IA_NA or IA_PD with the given leases. T1, T2 and the

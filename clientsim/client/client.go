@@ -1039,13 +1039,34 @@ func (c *Client) newXID() dhcpv6.TransactionID {
 	}
 }
 
-// transmit sends (or resends) the exchange's message at now.
+// sent is a message the client sends, with room for its options: a
+// Solicit, Request, Renew or Rebind has at most seven (Client ID, Server
+// ID, Elapsed Time, Option Request, IA_NA, IA_PD, Rapid Commit or Client
+// FQDN).
+type sent struct {
+	m    dhcpv6.Message
+	opts [7]dhcpv6.Option
+}
+
+// transmit sends (or resends) the exchange's message at now. The message
+// is new and its options are the template's values, which nothing
+// changes once built: whoever holds a message sent (a server's queue)
+// reads it as it was sent.
 func (c *Client) transmit(now time.Time) {
 	first := c.ex.count == 0
-	opts := make(dhcpv6.Options, len(c.ex.tmpl))
+	var m *dhcpv6.Message
+	var opts dhcpv6.Options
+	if n := len(c.ex.tmpl); n <= len(sent{}.opts) {
+		b := new(sent) // the message and its options in one allocation
+		m, opts = &b.m, b.opts[:n:n]
+	} else {
+		m, opts = new(dhcpv6.Message), make(dhcpv6.Options, n)
+	}
 	copy(opts, c.ex.tmpl)
-	opts[c.ex.elapsedIdx] = dhcpv6.OptElapsedTime(c.ex.elapsed(now))
-	m := &dhcpv6.Message{
+	if el := c.ex.elapsed(now); el != 0 {
+		opts[c.ex.elapsedIdx] = dhcpv6.OptElapsedTime(el)
+	}
+	*m = dhcpv6.Message{
 		MessageType:   c.ex.kind,
 		TransactionID: c.ex.xid,
 		Options:       dhcpv6.MessageOptions{Options: opts},

@@ -3,6 +3,8 @@ package client
 import (
 	"net/netip"
 	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
 )
 
 // Lease is one address of the IA_NA (as a /128) or one delegated prefix
@@ -42,6 +44,9 @@ type ia struct {
 	t1At   time.Time // when to Renew (zero: no lease); Config.Jitter applied
 	t2At   time.Time // when to Rebind; Config.Jitter applied
 	leases []Lease
+
+	opt  dhcpv6.Option // option's last IA option, for no lease (optP zero) or for the lease optP
+	optP netip.Prefix
 }
 
 func (a *ia) find(p netip.Prefix) int {

@@ -57,7 +57,12 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 		c.drop(DropServerID)
 		return
 	}
-	shex := hex.EncodeToString(sid.ToBytes())
+	// The server of the binding answers most: its hex is known (Equal
+	// compares every field ToBytes writes).
+	shex := c.serverHex
+	if c.server == nil || !c.server.Equal(sid) {
+		shex = hex.EncodeToString(sid.ToBytes())
+	}
 	c.maxRT(m)
 	switch c.ex.kind {
 	case dhcpv6.MessageTypeSolicit:

@@ -1,0 +1,146 @@
+package client_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/clientsim/client"
+)
+
+// kept is a message exactly as the client handed it over, and its bytes
+// then: whoever holds it (a frozen server's queue, the virtual link) must
+// read the same message later.
+type kept struct {
+	msg  *dhcpv6.Message
+	wire []byte
+}
+
+// retainer drives one client like harness, but keeps the client's own
+// message values (harness keeps decoded copies).
+type retainer struct {
+	c     *client.Client
+	now   time.Time
+	timer time.Time
+	kept  []kept
+}
+
+func (r *retainer) take(o client.Output) {
+	for _, d := range o.Send {
+		r.kept = append(r.kept, kept{msg: d.Msg, wire: d.Msg.ToBytes()})
+	}
+	r.timer = o.Timer
+}
+
+func (r *retainer) last() *dhcpv6.Message { return r.kept[len(r.kept)-1].msg }
+
+// fireUntilSend fires timers until the client sends, and returns the message.
+func (r *retainer) fireUntilSend() *dhcpv6.Message {
+	n := len(r.kept)
+	for range 1000 {
+		if len(r.kept) > n {
+			return r.last()
+		}
+		Expect(r.timer.IsZero()).To(BeFalse(), "the client has no timer")
+		r.now = r.timer
+		r.take(r.c.Timer(r.now))
+	}
+	Fail("the client sends nothing")
+	return nil
+}
+
+func (r *retainer) deliver(m *dhcpv6.Message) { r.take(r.c.Receive(r.now, m)) }
+
+func newRetainer(seed uint64, pd bool) *retainer {
+	c, err := client.New(client.Config{
+		Index: 7, DUID: clientDUID(7), IANA: true, IAPD: pd, Jitter: 0.1,
+		Rand: rand.New(rand.NewPCG(seed, 99)),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	return &retainer{c: c, now: t0}
+}
+
+var _ = Describe("messages already sent (the values link keeps them)", func() {
+	It("are never changed by what the client does next, though Renews share their IA option", func() {
+		a, b := newServer(1), newServer(2)
+		iaA := func() []dhcpv6.Option {
+			return []dhcpv6.Option{
+				na("2001:db8::a", 100*sec, 160*sec, 200*sec, 300*sec),
+				iapdOpt(100*sec, 160*sec, prefixOpt("2001:db8:1::/56", 200*sec, 300*sec)),
+			}
+		}
+		r := newRetainer(3, true)
+		r.take(r.c.Start(r.now))
+		sol := r.fireUntilSend()
+		Expect(r.fireUntilSend()).NotTo(BeIdenticalTo(sol), "a retransmitted Solicit is a new message")
+		r.deliver(a.advertise(sol, 255, iaA()...))
+		req := r.last()
+		Expect(req.MessageType).To(Equal(dhcpv6.MessageTypeRequest))
+		r.deliver(a.reply(req, iaA()...))
+		Expect(r.c.State()).To(Equal(client.Bound))
+
+		// Renews answered: each new message shares the IA options of the
+		// one before.
+		var renews []*dhcpv6.Message
+		for range 3 {
+			ren := r.fireUntilSend()
+			Expect(ren.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+			renews = append(renews, ren)
+			r.deliver(a.reply(ren, iaA()...))
+		}
+		Expect(renews[1].Options.IANA()[0]).To(BeIdenticalTo(renews[0].Options.IANA()[0]))
+		Expect(renews[2].Options.IAPD()[0]).To(BeIdenticalTo(renews[0].Options.IAPD()[0]))
+
+		// A Renew unanswered: retransmissions (Elapsed Time set), then
+		// Rebind to all, answered by b with a new address for the old
+		// (§18.2.10.1: valid lifetime 0 ends it): the IA_NA option
+		// changes, the old one stays as it was sent.
+		ren := r.fireUntilSend()
+		for r.fireUntilSend().MessageType == dhcpv6.MessageTypeRenew {
+		}
+		reb := r.last()
+		Expect(reb.MessageType).To(Equal(dhcpv6.MessageTypeRebind))
+		r.deliver(b.reply(reb,
+			ianaOpt(100*sec, 160*sec, addrOpt("2001:db8::a", 0, 0), addrOpt("2001:db8::b", 200*sec, 300*sec)),
+			iapdOpt(100*sec, 160*sec, prefixOpt("2001:db8:1::/56", 200*sec, 300*sec)),
+		))
+		next := r.fireUntilSend()
+		Expect(next.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+		Expect(naAddrs(next)).To(ConsistOf("2001:db8::b"))
+		r.take(r.c.Stop(r.now))
+		Expect(r.last().MessageType).To(Equal(dhcpv6.MessageTypeRelease))
+
+		Expect(len(r.kept)).To(BeNumerically(">=", 12))
+		for i, k := range r.kept {
+			Expect(bytes.Equal(k.msg.ToBytes(), k.wire)).To(BeTrue(), "message %d (%s) changed after it was sent", i, k.msg.MessageType)
+		}
+		Expect(next.Options.IANA()[0]).NotTo(BeIdenticalTo(ren.Options.IANA()[0]))
+	})
+
+	It("cost the client one allocation for a Renew and its Reply", func() {
+		a := newServer(1)
+		r := newRetainer(5, false)
+		r.take(r.c.Start(r.now))
+		sol := r.fireUntilSend()
+		ia := na("2001:db8::a", 100*sec, 160*sec, 200*sec, 300*sec)
+		r.deliver(a.advertise(sol, 255, ia))
+		r.deliver(a.reply(r.last(), ia))
+		Expect(r.c.State()).To(Equal(client.Bound))
+		reply := a.reply(r.last(), ia)
+		step := func() {
+			out := r.c.Timer(r.timer) // T1: the Renew
+			r.now, r.timer = r.timer, out.Timer
+			reply.TransactionID = out.Send[0].Msg.TransactionID
+			out = r.c.Receive(r.now, reply)
+			r.timer = out.Timer
+		}
+		step()
+		Expect(testing.AllocsPerRun(100, step)).To(BeNumerically("==", 1))
+		Expect(r.c.State()).To(Equal(client.Bound))
+	})
+})
