@@ -107,10 +107,9 @@ var ErrCount = errors.New("population: Count must be positive")
 type Population struct {
 	cfg     Config
 	clients []*client.Client
-	begun   []bool
 	timers  *timers
-	xids    map[uint32]int32 // transaction ID -> client
-	cur     []uint32         // per client: its claimed ID | 1<<24, 0 when none
+	xids    *xidTable // transaction ID -> client
+	cur     []uint32  // per client: its claimed ID | 1<<24, 0 when none
 
 	churn    *rand.Rand          // StopSome's choices
 	occupied map[netip.Addr]bool // addresses another host uses (Occupy)
@@ -150,9 +149,8 @@ func New(cfg Config) (*Population, error) {
 	p := &Population{
 		cfg:     cfg,
 		clients: make([]*client.Client, cfg.Count),
-		begun:   make([]bool, cfg.Count),
 		timers:  newTimers(cfg.Count),
-		xids:    make(map[uint32]int32, cfg.Count),
+		xids:    newXIDTable(cfg.Count),
 		cur:     make([]uint32, cfg.Count),
 	}
 	if cfg.DAD > 0 {
@@ -210,7 +208,6 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 	}
 	first = len(p.clients)
 	p.clients = append(p.clients, make([]*client.Client, n)...)
-	p.begun = append(p.begun, make([]bool, n)...)
 	p.cur = append(p.cur, make([]uint32, n)...)
 	if p.held != nil {
 		p.held = append(p.held, make([]netip.Addr, n)...)
@@ -218,7 +215,7 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 	p.timers.grow(n)
 	for i := first; i < first+n; i++ {
 		if err := p.build(i); err != nil {
-			p.clients, p.begun, p.cur = p.clients[:first], p.begun[:first], p.cur[:first]
+			p.clients, p.cur = p.clients[:first], p.cur[:first]
 			if p.held != nil {
 				p.held = p.held[:first]
 			}
@@ -245,7 +242,7 @@ func (p *Population) StopSome(now time.Time, n int) []int {
 	for i, c := range p.clients {
 		switch st := c.State(); {
 		case st == client.Stopped || st == client.Releasing:
-		case !p.begun[i]:
+		case st == client.Idle: // not started
 			pending = append(pending, i)
 		case st.HoldsLeases() && len(c.Leases()) > 0:
 			holding = append(holding, i)
@@ -263,7 +260,6 @@ func (p *Population) StopSome(now time.Time, n int) []int {
 		}
 	}
 	for _, i := range chosen {
-		p.begun[i] = true
 		c := p.clients[i]
 		prev := c.State()
 		p.handle(i, prev, c.Stop(now), now)
@@ -395,7 +391,7 @@ func (p *Population) InUse(i int, addr netip.Addr) (holder int, inUse bool) {
 // for its configuration again (RFC 9915 §18.2.3, §18.2.12).
 func (p *Population) LinkChanged(now time.Time) {
 	for i, c := range p.clients {
-		if !p.begun[i] {
+		if c.State() == client.Idle { // not started
 			continue
 		}
 		prev := c.State()
@@ -419,15 +415,15 @@ func (p *Population) AllStopped() bool { return p.stopped == len(p.clients) }
 // holds, and otherwise moves client c's claim to xid.
 func (p *Population) ClaimXID(c int, xid dhcpv6.TransactionID) bool {
 	k := uint32(xid[0])<<16 | uint32(xid[1])<<8 | uint32(xid[2])
-	if owner, ok := p.xids[k]; ok && int(owner) != c {
+	if owner, ok := p.xids.get(k); ok && int(owner) != c {
 		return false
 	}
 	if old := p.cur[c]; old != 0 {
 		if k0 := old &^ (1 << 24); k0 != k {
-			delete(p.xids, k0)
+			p.xids.del(k0)
 		}
 	}
-	p.xids[k] = int32(c)
+	p.xids.put(k, int32(c))
 	p.cur[c] = k | 1<<24
 	return true
 }
@@ -464,8 +460,7 @@ func (p *Population) Advance(now time.Time) {
 		c := p.clients[i]
 		prev := c.State()
 		var out client.Output
-		if !p.begun[i] {
-			p.begun[i] = true
+		if prev == client.Idle { // its start (Stop moves an idle client to Stopped)
 			out = c.Start(at)
 		} else {
 			out = c.Timer(at)
@@ -517,7 +512,7 @@ func (p *Population) DeliverMessage(now time.Time, m *dhcpv6.Message, src netip.
 // deliver gives m to the client holding its transaction ID.
 func (p *Population) deliver(now time.Time, m *dhcpv6.Message) {
 	k := uint32(m.TransactionID[0])<<16 | uint32(m.TransactionID[1])<<8 | uint32(m.TransactionID[2])
-	i, ok := p.xids[k]
+	i, ok := p.xids.get(k)
 	if !ok {
 		p.dropped[dropUnknownXID]++
 		return
@@ -553,7 +548,6 @@ func decode(b []byte) (m *dhcpv6.Message, err error) {
 // started yet never will.
 func (p *Population) StopAll(now time.Time) {
 	for i, c := range p.clients {
-		p.begun[i] = true
 		prev := c.State()
 		p.handle(i, prev, c.Stop(now), now)
 	}

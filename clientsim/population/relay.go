@@ -104,7 +104,7 @@ func (p *Population) deliverRelayed(now time.Time, pkt []byte) {
 		return
 	}
 	k := uint32(inner.TransactionID[0])<<16 | uint32(inner.TransactionID[1])<<8 | uint32(inner.TransactionID[2])
-	i, ok := p.xids[k]
+	i, ok := p.xids.get(k)
 	if !ok {
 		p.dropped[dropUnknownXID]++
 		return
