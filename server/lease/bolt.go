@@ -33,21 +33,21 @@ type Bolt struct {
 
 	// Deferred mode (OpenBoltWith with Deferred set); see Sync.
 	deferred bool
-	queue    []queued // the unsynced changes, in order
+	frame    []byte   // the unsynced changes, in order, as the log's next frame (wal.go)
+	changes  int      // how many changes frame holds
 	undo     []queued // the state each of them replaced (del: none), in the same order
 	written  uint64   // changes queued since open (Written)
 	failed   error    // set by a failed Sync; every later write returns it
 
-	syncMu                sync.Mutex // serialises Syncs; held without mu while the log is written
-	spareQueue, spareUndo []queued   // the last batch's slices, for the next
+	syncMu     sync.Mutex // serialises Syncs; held without mu while the log is written
+	spareFrame []byte     // the last batch's buffers, for the next
+	spareUndo  []queued
 
 	// The write-ahead log (wal.go) and its checkpoints.
 	id       []byte // the file's ID, in the log's header
 	log      *wal
-	ckpt     map[Key]*queued // synced to the log since the last checkpoint began
-	frozen   map[Key]*queued // being checkpointed (read-only), nil when none is
-	ckptDone chan struct{}   // closed when the running checkpoint ends
-	ckptErr  error           // a background checkpoint failed
+	ckptDone chan struct{} // closed when the running checkpoint ends
+	ckptErr  error         // a background checkpoint failed
 
 	syncHook func() error // tests: runs in Sync instead of nothing, before the log write
 }
@@ -92,10 +92,10 @@ func OpenBolt(path string) (*Bolt, error) { return OpenBoltWith(path, BoltOption
 // BoltOptions tune OpenBoltWith.
 type BoltOptions struct {
 	// Deferred turns group commit on: Put, Delete and Expire change the
-	// cache at once and queue the change; Sync writes every queued change
-	// in one bbolt transaction (one fsync). A caller that acknowledges a
-	// binding must Sync first (server.Serve does, once per batch of
-	// datagrams).
+	// cache at once and queue the change, encoded as the write-ahead
+	// log's next frame; Sync appends that frame to the log with one
+	// fdatasync (wal.go). A caller that acknowledges a binding must Sync
+	// first (server.Serve does, once per batch of datagrams).
 	Deferred bool
 }
 
@@ -124,7 +124,7 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
 	}
 	if opt.Deferred {
-		s.ckpt = make(map[Key]*queued)
+		s.frame = newFrame(nil)
 		s.id = id
 		if s.log, err = openWAL(path+walSuffix, id); err != nil {
 			_ = db.Close()
@@ -215,11 +215,7 @@ func (s *Bolt) Close() error {
 		s.mu.Unlock()
 		if err == nil && !failed {
 			// Fold the log into the file: a closed file needs no log.
-			if err = s.checkpoint(s.ckpt); err == nil {
-				if err = os.Remove(s.path + walSuffix); err == nil {
-					err = syncDir(filepath.Dir(s.path))
-				}
-			}
+			_, err = foldLogs(s.db, s.id, s.path+walSuffix)
 		}
 	}
 	s.mu.Lock()
@@ -231,22 +227,6 @@ func (s *Bolt) Close() error {
 		return fmt.Errorf("lease: close %s: %w", s.path, err)
 	}
 	return nil
-}
-
-// checkpoint writes m's changes to the bbolt file in one transaction.
-func (s *Bolt) checkpoint(m map[Key]*queued) error {
-	if len(m) == 0 {
-		return nil
-	}
-	recs := make([]walRecord, 0, len(m))
-	for k, q := range m {
-		r := walRecord{key: encodeKey(k), op: walDelete}
-		if !q.del {
-			r.op, r.val = walPut, encodeBinding(q.b)
-		}
-		recs = append(recs, r)
-	}
-	return applySorted(s.db, recs)
 }
 
 // rotate starts a checkpoint: the log becomes PATH.wal.old, a new log
@@ -270,27 +250,20 @@ func (s *Bolt) rotate() error {
 		return err
 	}
 	s.log = w
-	frozen := s.ckpt
-	s.frozen, s.ckpt = frozen, make(map[Key]*queued, len(frozen))
 	done := make(chan struct{})
 	s.ckptDone = done
 	go func() {
 		defer close(done)
-		err := s.checkpoint(frozen)
-		if err == nil {
-			// The old log must be gone for good before a later
-			// checkpoint writes newer states: replaying it over them
-			// would bring older ones back.
-			if err = os.Remove(s.path + walOldSuffix); err == nil {
-				err = syncDir(dir)
-			}
-		}
+		// The old log is read back and removed for good (foldLogs) before
+		// a later checkpoint writes newer states: replaying it over them
+		// would bring older ones back.
+		_, err := foldLogs(s.db, s.id, s.path+walOldSuffix)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil {
 			s.ckptErr = fmt.Errorf("checkpoint: %w", err)
 		}
-		s.frozen, s.ckptDone = nil, nil
+		s.ckptDone = nil
 	}()
 	return nil
 }
@@ -319,8 +292,9 @@ func (s *Bolt) Put(b Binding) error {
 		return s.failed
 	}
 	if s.deferred {
-		// Two appends, no key built: the log's queue is a list of
-		// changes, and the cache checks the conflict.
+		// The change is encoded into the log's next frame at once (no
+		// pointers for the collector to trace, no key built); the cache
+		// checks the conflict.
 		b, prev, had, err := s.mem.put(b) // b is now the cache's copy, which owns its DUID bytes
 		if err != nil {
 			return err
@@ -328,9 +302,7 @@ func (s *Bolt) Put(b Binding) error {
 		if !had {
 			prev = b // the key had no binding
 		}
-		s.undo = append(s.undo, queued{b: prev, del: !had})
-		s.queue = append(s.queue, queued{b: b})
-		s.written++
+		s.queue(&b, false, queued{b: prev, del: !had})
 		return nil
 	}
 	k := b.Key()
@@ -359,9 +331,7 @@ func (s *Bolt) Delete(k Key) error {
 		return nil
 	}
 	if s.deferred {
-		s.undo = append(s.undo, queued{b: prev})
-		s.queue = append(s.queue, queued{b: prev, del: true})
-		s.written++
+		s.queue(&prev, true, queued{b: prev})
 		return s.mem.Delete(k)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -389,10 +359,8 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 	n, _ := s.mem.Expire(now, func(b Binding) { gone = append(gone, b) })
 	var err error
 	if s.deferred {
-		for _, b := range gone {
-			s.undo = append(s.undo, queued{b: b})
-			s.queue = append(s.queue, queued{b: b, del: true})
-			s.written++
+		for i := range gone {
+			s.queue(&gone[i], true, queued{b: gone[i]})
 		}
 	} else if n > 0 {
 		err = s.db.Update(func(tx *bolt.Tx) error {
@@ -451,13 +419,23 @@ func (s *Bolt) Written() uint64 {
 func (s *Bolt) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.queue)
+	return s.changes
 }
 
-// Sync implements Syncer: it writes every queued change in one bbolt
-// transaction, which fsyncs the file, and returns after the commit.
-// Outside deferred mode it does nothing. Writers are not blocked while the
-// transaction runs: what they change meanwhile waits for the next Sync.
+// queue adds a change of b's key (b, or its deletion) to the next frame,
+// with u, the state it replaced, to the undo list. Called with s.mu held.
+func (s *Bolt) queue(b *Binding, del bool, u queued) {
+	s.frame = appendChange(s.frame, b, del)
+	s.changes++
+	s.undo = append(s.undo, u)
+	s.written++
+}
+
+// Sync implements Syncer: it appends every queued change to the log as one
+// frame, fdatasyncs it, and returns after that (wal.go; past walLimit it
+// starts a checkpoint into the bbolt file in the background). Outside
+// deferred mode it does nothing. Writers are not blocked while the log is
+// written: what they change meanwhile waits for the next Sync.
 //
 // On failure the cache is rolled back to what the last successful Sync
 // left in the file, the queued changes are dropped, and the store fails
@@ -472,21 +450,21 @@ func (s *Bolt) Sync() error {
 		s.mu.Unlock()
 		return s.failed
 	}
-	if len(s.queue) == 0 {
+	if s.changes == 0 {
 		s.mu.Unlock()
 		return nil
 	}
-	// Take the queue and let writers go on while the transaction runs:
+	// Take the frame and let writers go on while the log is written:
 	// their changes queue up for the next Sync.
-	queue, undo := s.queue, s.undo
-	s.queue, s.undo = s.spareQueue[:0], s.spareUndo[:0]
+	frame, changes, undo := s.frame, s.changes, s.undo
+	s.frame, s.changes, s.undo = newFrame(s.spareFrame), 0, s.spareUndo[:0]
 	s.mu.Unlock()
 	var err error
 	if s.syncHook != nil {
 		err = s.syncHook()
 	}
 	if err == nil {
-		err = s.log.append(queue)
+		err = s.log.append(frame)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -495,26 +473,13 @@ func (s *Bolt) Sync() error {
 		// ones: undo both, the later first, back to the last good Sync.
 		s.rollback(s.undo)
 		s.rollback(undo)
-		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, len(queue), s.path, err)
-		clear(s.queue)
+		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, changes, s.path, err)
 		clear(s.undo)
-		s.queue, s.undo = nil, nil
+		s.frame, s.changes, s.undo = nil, 0, nil
 		return s.failed
 	}
-	for i := range queue {
-		q := &queue[i]
-		// The last change of a key wins. A key already there is updated
-		// in place: looked up by a view, never stored as one.
-		if c, ok := s.ckpt[q.key()]; ok {
-			*c = *q
-		} else {
-			c := *q
-			s.ckpt[KeyOf(q.b.DUID, q.b.IAID, q.b.Type)] = &c
-		}
-	}
-	clear(queue) // let the bindings go
-	clear(undo)
-	s.spareQueue, s.spareUndo = queue, undo
+	clear(undo) // let the bindings go
+	s.spareFrame, s.spareUndo = frame, undo
 	if s.ckptErr != nil {
 		s.failed = fmt.Errorf("%w: %s: %w", ErrFailed, s.path, s.ckptErr)
 		return s.failed
@@ -529,42 +494,56 @@ func (s *Bolt) Sync() error {
 }
 
 // Durable returns the binding of k as the lease files hold it (the bbolt
-// file and, in deferred mode, the log of what was synced since its last
-// checkpoint): what a reopen would restore. It never reads the cache.
+// file and, in deferred mode, the logs of what was synced since its last
+// checkpoint): what a reopen would restore. It never reads the cache; it
+// waits for a running Sync and checkpoint, and reads the logs whole (it is
+// for checking, not for serving).
 func (s *Bolt) Durable(k Key) (Binding, bool, error) {
+	s.syncMu.Lock() // no log write meanwhile
+	defer s.syncMu.Unlock()
 	s.mu.Lock()
-	var q queued
-	p, ok := s.ckpt[k]
-	if !ok {
-		p, ok = s.frozen[k]
-	}
-	if ok {
-		q = *p // Sync updates ckpt's entries under mu
-	}
+	done := s.ckptDone
 	s.mu.Unlock()
-	if ok { // synced to the log, not checkpointed yet
-		if q.del {
-			return Binding{}, false, nil
-		}
-		return q.b, true, nil
+	if done != nil {
+		<-done // its log would be removed while read
 	}
-	var b Binding
+	key := encodeKey(k)
+	var val []byte
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		key := encodeKey(k)
-		v := tx.Bucket(bucketBindings).Get(key)
-		if v == nil {
-			return nil
+		if v := tx.Bucket(bucketBindings).Get(key); v != nil {
+			val, found = append([]byte(nil), v...), true
 		}
-		var err error
-		b, err = decodeBinding(key, v)
-		found = err == nil
-		return err
+		return nil
 	})
+	if err == nil && s.deferred {
+		for _, p := range []string{s.path + walOldSuffix, s.path + walSuffix} {
+			frames, rerr := readLog(p, s.id)
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			if _, err = applyFrames(frames, func(op byte, rk, v []byte) error {
+				if string(rk) == string(key) {
+					val, found = v, op == walPut
+				}
+				return nil
+			}); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
 		return Binding{}, false, fmt.Errorf("lease: read %s: %w", s.path, err)
 	}
-	return b, found, nil
+	if !found {
+		return Binding{}, false, nil
+	}
+	b, err := decodeBinding(key, val)
+	if err != nil {
+		return Binding{}, false, fmt.Errorf("lease: read %s: %w", s.path, err)
+	}
+	return b, true, nil
 }
 
 // rollback undoes the changes whose prior states undo lists, the last
@@ -610,11 +589,11 @@ func recordSize(b Binding) int {
 // encodeBinding lays out what the key does not hold. Durations are
 // nanoseconds; times are Unix nanoseconds (math.MinInt64 for the zero
 // time), so a reloaded binding compares Equal, not ==, to the stored one.
-func encodeBinding(b Binding) []byte { return appendRecord(make([]byte, 0, recordSize(b)), b) }
+func encodeBinding(b Binding) []byte { return appendRecord(make([]byte, 0, recordSize(b)), &b) }
 
 // appendRecord appends encodeBinding(b) to out. b must be valid (the
 // lengths fit their fields: Binding.Validate).
-func appendRecord(out []byte, b Binding) []byte {
+func appendRecord(out []byte, b *Binding) []byte {
 	a := b.Lease.Addr().As16()
 	out = append(out, a[:]...)
 	out = append(out, byte(b.Lease.Bits()))

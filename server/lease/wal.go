@@ -54,7 +54,6 @@ type wal struct {
 	f     *os.File
 	size  int64 // end of the last frame
 	zeros int64 // end of the zeros written ahead of it
-	buf   []byte
 }
 
 // walChunk is how far ahead of the frames the log is filled with zeros.
@@ -85,41 +84,45 @@ func openWAL(path string, id []byte) (*wal, error) {
 	return &wal{f: f, size: int64(len(hdr)), zeros: walChunk}, nil
 }
 
-// append writes the queued changes, in order, as one frame and
-// fdatasyncs the log. (A key changed twice is written twice: replay keeps
-// the last.)
-func (w *wal) append(queue []queued) error {
-	b := append(w.buf[:0], make([]byte, walHeader)...)
-	for i := range queue {
-		q := &queue[i]
-		k := q.key()
-		op := byte(walPut)
-		if q.del {
-			op = walDelete
-		}
-		b = append(b, op)
-		b = binary.BigEndian.AppendUint16(b, uint16(5+len(k.DUID)))
-		b = appendKey(b, k)
-		if !q.del {
-			b = appendRecord(b, q.b)
-		}
+// newFrame starts a frame in buf's memory: its header, filled in by
+// append, and no records yet.
+func newFrame(buf []byte) []byte { return append(buf[:0], make([]byte, walHeader)...) }
+
+// appendChange appends to a frame the record of a change of b's key: b
+// put, or (del) the key deleted.
+func appendChange(frame []byte, b *Binding, del bool) []byte {
+	op := byte(walPut)
+	if del {
+		op = walDelete
 	}
-	binary.BigEndian.PutUint32(b[0:], uint32(len(b)-walHeader))
-	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[walHeader:], crcTable))
-	w.buf = b
-	for w.size+int64(len(b)) > w.zeros {
+	frame = append(frame, op)
+	frame = binary.BigEndian.AppendUint16(frame, uint16(5+len(b.DUID)))
+	frame = appendKey(frame, KeyView(b.DUID, b.IAID, b.Type))
+	if !del {
+		frame = appendRecord(frame, b)
+	}
+	return frame
+}
+
+// append fills in the header of frame (newFrame, then appendChange for
+// each change in order), writes it after the last frame and fdatasyncs
+// the log. (A key changed twice is written twice: replay keeps the last.)
+func (w *wal) append(frame []byte) error {
+	binary.BigEndian.PutUint32(frame[0:], uint32(len(frame)-walHeader))
+	binary.BigEndian.PutUint32(frame[4:], crc32.Checksum(frame[walHeader:], crcTable))
+	for w.size+int64(len(frame)) > w.zeros {
 		if _, err := w.f.WriteAt(zeroChunk, w.zeros); err != nil {
 			return fmt.Errorf("extend log: %w", err)
 		}
 		w.zeros += walChunk
 	}
-	if _, err := w.f.WriteAt(b, w.size); err != nil {
+	if _, err := w.f.WriteAt(frame, w.size); err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
 	if err := fdatasync(w.f); err != nil {
 		return fmt.Errorf("fdatasync log: %w", err)
 	}
-	w.size += int64(len(b))
+	w.size += int64(len(frame))
 	return nil
 }
 
@@ -129,26 +132,40 @@ func (w *wal) close() error { return w.f.Close() }
 // the bbolt file with ID id, to that file in one transaction, and removes
 // them. It returns how many records it applied.
 func replayLogs(db *bolt.DB, path string, id []byte) (int, error) {
-	logs := []string{path + walOldSuffix, path + walSuffix}
-	var data [][]byte
-	for _, p := range logs {
-		b, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if len(b) < walStart || string(b[:len(walMagic)]) != walMagic || string(b[len(walMagic):walStart]) != string(id) {
-			continue // another file's log (or one torn before its first frame): removed below
-		}
-		data = append(data, b[walStart:])
+	return foldLogs(db, id, path+walOldSuffix, path+walSuffix)
+}
+
+// readLog returns the frames of the log at path (nil when there is none,
+// or it belongs to another bbolt file than the one with ID id, or was torn
+// before its first frame).
+func readLog(path string, id []byte) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	// The last state of each key, applied in key order.
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < walStart || string(b[:len(walMagic)]) != walMagic || string(b[len(walMagic):walStart]) != string(id) {
+		return nil, nil
+	}
+	return b[walStart:], nil
+}
+
+// foldLogs applies the logs at paths, in that order, that belong to the
+// bbolt file with ID id (readLog), to that file in one transaction (the
+// last state of each key), then removes them all and makes the removal
+// durable. It returns how many records it applied. This is a checkpoint,
+// and the replay of what a stopped process left.
+func foldLogs(db *bolt.DB, id []byte, paths ...string) (int, error) {
 	last := map[string]walRecord{}
 	n := 0
-	for _, b := range data {
-		k, err := applyFrames(b, func(op byte, key, val []byte) error {
+	for _, p := range paths {
+		frames, err := readLog(p, id)
+		if err != nil {
+			return n, err
+		}
+		k, err := applyFrames(frames, func(op byte, key, val []byte) error {
 			last[string(key)] = walRecord{key: key, val: val, op: op}
 			return nil
 		})
@@ -167,7 +184,7 @@ func replayLogs(db *bolt.DB, path string, id []byte) (int, error) {
 		}
 	}
 	removed := false
-	for _, p := range logs {
+	for _, p := range paths {
 		err := os.Remove(p)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return n, err
@@ -177,7 +194,7 @@ func replayLogs(db *bolt.DB, path string, id []byte) (int, error) {
 	if !removed {
 		return n, nil
 	}
-	return n, syncDir(filepath.Dir(path))
+	return n, syncDir(filepath.Dir(paths[0]))
 }
 
 // walRecord is one key's change: a put of val or a delete.
