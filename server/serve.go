@@ -59,12 +59,13 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	bc := transport.Batch(conn)
-	out := &sender{s: s, bc: bc, box: newOutbox(), done: make(chan struct{})}
+	bufs := &answerBufs{}
+	out := &sender{s: s, bc: bc, box: newOutbox(bufs), done: make(chan struct{})}
 	go out.run(ctx)
 	defer func() { cancel(nil); <-out.done }()
 	var c *committer
 	if syncer, ok := s.store.(lease.Syncer); ok {
-		c = &committer{s: s, bc: bc, syncer: syncer, box: newOutbox(), early: out.box, done: make(chan struct{})}
+		c = &committer{s: s, bc: bc, syncer: syncer, box: newOutbox(bufs), early: out.box, done: make(chan struct{})}
 		go c.run(ctx, cancel)
 		defer func() { cancel(nil); <-c.done }()
 	}
@@ -74,6 +75,7 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	}
 	early := make([]transport.Packet, 0, BatchSize) // answers that wrote nothing
 	late := make([]transport.Packet, 0, BatchSize)  // answers that wait for a Sync
+	var buf []byte                                  // for the next answer
 	for {
 		n, err := bc.ReadBatch(in)
 		if err != nil {
@@ -93,10 +95,14 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 		}
 		for i := range in[:n] {
 			p := &in[i]
-			reply, dst, ok := s.Handle(now(), p.Buf[:p.N], p.Addr, p.Multicast)
-			if !ok {
-				continue
+			if buf == nil {
+				buf = bufs.get()
 			}
+			reply, dst, ok := s.AppendAnswer(buf, now(), p.Buf[:p.N], p.Addr, p.Multicast)
+			if !ok {
+				continue // buf is still free
+			}
+			buf = nil // until sent
 			pkt := transport.Packet{Buf: reply, N: len(reply), Addr: dst}
 			if c != nil {
 				if w2 := c.syncer.Written(); w2 != w {
@@ -114,12 +120,51 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	}
 }
 
+// answerBufs is the free list of the buffers Serve encodes answers into:
+// the handler takes one per answer, and the goroutine that sends it gives
+// it back once sent (outbox.recycle), so a warm Serve allocates none.
+type answerBufs struct {
+	mu   sync.Mutex
+	free [][]byte
+}
+
+// maxFreeBufs bounds the free list: more answers than that in flight
+// (queued behind a slow disk) get new buffers, and the collector takes
+// them back afterwards.
+const maxFreeBufs = 8 * BatchSize
+
+// get returns an empty buffer with room for a typical answer.
+func (a *answerBufs) get() []byte {
+	a.mu.Lock()
+	if n := len(a.free); n > 0 {
+		b := a.free[n-1]
+		a.free = a.free[:n-1]
+		a.mu.Unlock()
+		return b
+	}
+	a.mu.Unlock()
+	return make([]byte, 0, answerCap)
+}
+
+// put takes back the buffers of sent answers.
+func (a *answerBufs) put(ps []transport.Packet) {
+	a.mu.Lock()
+	for i := range ps {
+		if len(a.free) == maxFreeBufs {
+			break
+		}
+		a.free = append(a.free, ps[i].Buf[:0])
+	}
+	a.mu.Unlock()
+}
+
 // outbox carries batches of answers from the handler to a goroutine that
 // sends them. The handler appends; the goroutine, woken, takes everything
-// queued and gives the slice back once sent, so the two swap two slices
-// and, once warm, allocate nothing.
+// queued and gives the slice back once sent, with the answers' buffers
+// (to bufs), so the two swap two slices and, once warm, allocate nothing.
 type outbox struct {
 	wake chan struct{} // one token: there is work
+	bufs *answerBufs
 
 	mu      sync.Mutex
 	idle    *sync.Cond // on mu: signalled when a batch is done or the consumer stops
@@ -130,8 +175,8 @@ type outbox struct {
 	closed  bool // the consumer stopped for good: put refuses
 }
 
-func newOutbox() *outbox {
-	o := &outbox{wake: make(chan struct{}, 1)}
+func newOutbox(bufs *answerBufs) *outbox {
+	o := &outbox{wake: make(chan struct{}, 1), bufs: bufs}
 	o.idle = sync.NewCond(&o.mu)
 	return o
 }
@@ -186,8 +231,9 @@ func (o *outbox) take(ctx context.Context) (batch []transport.Packet, ok bool) {
 	return batch, true
 }
 
-// recycle gives a sent batch's slice back, letting its reply bytes go.
+// recycle gives a sent batch's slice back, and its answers' buffers.
 func (o *outbox) recycle(batch []transport.Packet) {
+	o.bufs.put(batch)
 	clear(batch)
 	o.mu.Lock()
 	o.spare, o.busy = batch[:0], false
@@ -219,7 +265,7 @@ type sender struct {
 }
 
 // hand queues answers to send (the handler keeps no reference to their
-// bytes: each reply is its own slice).
+// bytes: each reply is its own buffer until recycled).
 func (q *sender) hand(ps []transport.Packet) {
 	if len(ps) > 0 {
 		q.box.put(ps)
