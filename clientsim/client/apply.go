@@ -31,7 +31,7 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 	for i := range c.ias {
 		a := &c.ias[i]
 		var info iaInfo
-		c.entries = iaEntries(m, a, c.entries[:0], &info)
+		c.scr.entries = iaEntries(m, a, c.scr.entries[:0], &info)
 		if !info.found {
 			if len(a.leases) > 0 {
 				res.missing = true
@@ -72,7 +72,7 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 			}
 			continue
 		}
-		if len(c.entries) > 0 {
+		if len(c.scr.entries) > 0 {
 			res.usable++
 		}
 		c.applyIA(now, a, ctx, info, shex)
@@ -80,13 +80,13 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 	return res
 }
 
-// applyIA applies the entries in c.entries to a (§18.2.10.1): leases with
+// applyIA applies the entries in c.scr.entries to a (§18.2.10.1): leases with
 // valid lifetime 0 are discarded, known ones get new lifetimes, new ones
 // are added, and the ones not mentioned are left unchanged.
 func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex string) {
 	had := len(a.leases)
-	zeroed := c.zeroed[:0]
-	for _, e := range c.entries {
+	zeroed := c.scr.zeroed[:0]
+	for _, e := range c.scr.entries {
 		if e.valid != 0 {
 			continue
 		}
@@ -97,12 +97,12 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 	}
 	old := len(a.leases) // leases [0, old) were held before; appended ones are new
 	at := c.leaseClock(now)
-	isExt := c.isExt[:0]
+	isExt := c.scr.isExt[:0]
 	for range old {
 		isExt = append(isExt, false)
 	}
 	minPref, minValid := time.Duration(-1), time.Duration(-1)
-	for _, e := range c.entries {
+	for _, e := range c.scr.entries {
 		if e.valid == 0 {
 			continue
 		}
@@ -157,7 +157,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 			u++
 		default:
 			c.leaseEvent(now, history.Bound, a, l, "")
-			c.out.Events[len(c.out.Events)-1].Tentative = tentativeFor(now, &l)
+			c.scr.out.Events[len(c.scr.out.Events)-1].Tentative = tentativeFor(now, &l)
 		}
 	}
 	for ; z < len(zeroed); z++ {
@@ -165,7 +165,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		c.leaseEvent(now, history.Refused, a, zeroed[z], history.CauseZeroLifetime)
 	}
 	clear(zeroed) // drop the strings they hold; keep the room
-	c.zeroed, c.isExt = zeroed[:0], isExt[:0]
+	c.scr.zeroed, c.scr.isExt = zeroed[:0], isExt[:0]
 }
 
 // setTimes sets the IA's T1 and T2 from a Reply (t1, t2 as given, 0 when
@@ -259,7 +259,7 @@ func nextUnextended(isExt []bool, u *int) bool {
 
 func (c *Client) renumbered(now time.Time, a *ia, l, old Lease, cause string) {
 	c.leaseEvent(now, history.Renumbered, a, l, cause)
-	e := &c.out.Events[len(c.out.Events)-1]
+	e := &c.scr.out.Events[len(c.scr.out.Events)-1]
 	e.Old = old.Prefix
 	e.Tentative = tentativeFor(now, &l)
 }

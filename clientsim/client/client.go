@@ -26,7 +26,8 @@ type Datagram struct {
 // client wants Timer called (zero: it wants no timer).
 //
 // The slices belong to the Client and are reused: they are valid until
-// the next call on the same Client. Copy what must outlive that.
+// the next call on the same Client, or with Config.Scratch on any client
+// sharing it. Copy what must outlive that.
 type Output struct {
 	Send   []Datagram
 	Events []history.Event
@@ -58,7 +59,12 @@ type Config struct {
 	IAPD        bool       // ask for an IA_PD (IAID 2); neither: stateless Information-request
 	RapidCommit bool       // put Rapid Commit in Solicit (§18.2.1, §21.14)
 	Timescale   float64    // multiplies every RFC constant (0.1: ten times shorter); 0 means 1
-	Rand        *rand.Rand // seeded source; nil: one seeded from the DUID and Index
+	Rand        *rand.Rand // seeded source; nil: PCG, or one seeded from the DUID and Index
+	// PCG, when Rand is nil, is the state the client's own source starts
+	// from, copied into the client: the draws of rand.New(PCG), with no
+	// pointer to follow (a population's clients). nil: seeded from the
+	// DUID and Index.
+	PCG *rand.PCG
 	// Dst is where messages go; zero means transport.AllServersPort.
 	// A Reply with status UseMulticast switches a client back to that.
 	Dst  netip.AddrPort
@@ -91,6 +97,12 @@ type Config struct {
 	// 9915.
 	Deviations Deviations
 
+	// Scratch, when set, is the room the client works in during a call,
+	// shared with other clients that are never called at the same time
+	// (NewScratch; a population's clients share one): an Output is then
+	// valid until the next call on any of them. nil: the client's own.
+	Scratch *Scratch
+
 	// FQDN, when set, is the name the client sends in a Client FQDN
 	// option (RFC 4704) in every Solicit, Request, Renew and Rebind: a
 	// partial name ("h7", RFC 4704 §4.2: without the terminating
@@ -108,7 +120,7 @@ var (
 // Client is one DHCPv6 client. It is not safe for concurrent use.
 type Client struct {
 	cfg     Config
-	rng     *rand.Rand
+	rng     source
 	duid    dhcpv6.DUID
 	duidHex string
 	dst     netip.AddrPort
@@ -142,12 +154,24 @@ type Client struct {
 	sidOpt  dhcpv6.Option
 	declSid dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
 
-	drops   Drops
+	drops Drops
+	scr   *Scratch
+}
+
+// Scratch is the room a client works in during one call: the slices of
+// the Output it returns, and what it reads from a Reply. Clients that are
+// never called at the same time may share one (Config.Scratch), which
+// saves each its own (a population's clients: some 600 bytes each, most
+// of it the history events of the last call).
+type Scratch struct {
 	out     Output
 	entries []entry
-	zeroed  []Lease // scratch of apply
-	isExt   []bool  // scratch of apply
+	zeroed  []Lease // of apply
+	isExt   []bool  // of apply
 }
+
+// NewScratch returns an empty Scratch for Config.Scratch.
+func NewScratch() *Scratch { return new(Scratch) }
 
 // offer is one stored Advertise.
 type offer struct {
@@ -180,7 +204,8 @@ func New(cfg Config) (*Client, error) {
 	cfg.DUID = append([]byte(nil), cfg.DUID...)
 	c := &Client{
 		cfg:        cfg,
-		rng:        cfg.Rand,
+		rng:        source{ext: cfg.Rand},
+		scr:        cfg.Scratch,
 		duid:       duid,
 		duidHex:    hex.EncodeToString(cfg.DUID),
 		dst:        cfg.Dst,
@@ -197,10 +222,18 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.fqdnOpt = o
 	}
-	if c.rng == nil {
+	if c.scr == nil {
+		c.scr = new(Scratch)
+	}
+	switch {
+	case cfg.Rand != nil:
+	case cfg.PCG != nil:
+		c.rng.pcg = *cfg.PCG
+		c.cfg.PCG = nil // copied
+	default:
 		h := fnv.New64a()
 		h.Write(cfg.DUID)
-		c.rng = rand.New(rand.NewPCG(h.Sum64(), uint64(cfg.Index)))
+		c.rng.pcg = *rand.NewPCG(h.Sum64(), uint64(cfg.Index))
 	}
 	if !c.dst.IsValid() {
 		c.dst = transport.AllServersPort
@@ -432,14 +465,14 @@ func (c *Client) LinkChanged(now time.Time) Output {
 }
 
 func (c *Client) begin() {
-	c.out.Send = c.out.Send[:0]
-	c.out.Events = c.out.Events[:0]
-	c.out.Timer = time.Time{}
+	c.scr.out.Send = c.scr.out.Send[:0]
+	c.scr.out.Events = c.scr.out.Events[:0]
+	c.scr.out.Timer = time.Time{}
 }
 
 func (c *Client) finish() Output {
-	c.out.Timer = c.nextTimer()
-	return c.out
+	c.scr.out.Timer = c.nextTimer()
+	return c.scr.out
 }
 
 // nextTimer is the earliest of the exchange's timer, lease expiry, T1 (when
@@ -672,7 +705,7 @@ func (c *Client) failDrops(now time.Time, what string) {
 		a := &c.ias[i]
 		for _, l := range a.leases {
 			c.leaseEvent(now, history.Expired, a, l, "")
-			c.out.Events[len(c.out.Events)-1].Detail = "dropped: " + what
+			c.scr.out.Events[len(c.scr.out.Events)-1].Detail = "dropped: " + what
 		}
 		clear(a.leases)
 		a.leases = a.leases[:0]
@@ -682,7 +715,7 @@ func (c *Client) failDrops(now time.Time, what string) {
 func (c *Client) gaveUp(now time.Time, what string) {
 	e := c.event(now, history.GaveUp)
 	e.Detail = what
-	c.out.Events = append(c.out.Events, e)
+	c.scr.out.Events = append(c.scr.out.Events, e)
 }
 
 func (c *Client) setServer(d dhcpv6.DUID, h string) {
@@ -975,7 +1008,7 @@ func (c *Client) probe(now time.Time) {
 			if holder >= 0 {
 				peer := new(int)
 				*peer = holder
-				c.out.Events[len(c.out.Events)-1].Peer = peer
+				c.scr.out.Events[len(c.scr.out.Events)-1].Peer = peer
 			}
 			c.declineQ = append(c.declineQ, d)
 			found = true
@@ -1071,10 +1104,10 @@ func (c *Client) transmit(now time.Time) {
 		TransactionID: c.ex.xid,
 		Options:       dhcpv6.MessageOptions{Options: opts},
 	}
-	c.out.Send = append(c.out.Send, Datagram{Msg: m, Dst: c.dst})
-	c.ex.sent(now, c.rng)
+	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: c.dst})
+	c.ex.sent(now, &c.rng)
 	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
-		c.out.Events = append(c.out.Events, c.event(now, history.Solicited))
+		c.scr.out.Events = append(c.scr.out.Events, c.event(now, history.Solicited))
 	}
 }
 
@@ -1083,7 +1116,7 @@ func (c *Client) event(now time.Time, k history.Kind) history.Event {
 }
 
 func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause string) {
-	c.out.Events = append(c.out.Events, history.Event{
+	c.scr.out.Events = append(c.scr.out.Events, history.Event{
 		At:        now,
 		Kind:      k,
 		Client:    c.cfg.Index,

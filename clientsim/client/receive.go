@@ -140,8 +140,8 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 	lo := len(c.offerHints)
 	for i := range c.ias {
 		a := &c.ias[i]
-		c.entries = iaEntries(m, a, c.entries[:0], nil)
-		for _, e := range c.entries {
+		c.scr.entries = iaEntries(m, a, c.scr.entries[:0], nil)
+		for _, e := range c.scr.entries {
 			if e.valid > 0 {
 				c.offerHints = append(c.offerHints, hint{iaid: a.iaid, p: e.p})
 			}
@@ -155,7 +155,7 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 	ev := c.event(now, history.Advertised)
 	ev.Server = shex
 	ev.Detail = "preference=" + strconv.Itoa(pref)
-	c.out.Events = append(c.out.Events, ev)
+	c.scr.out.Events = append(c.scr.out.Events, ev)
 	c.keepOffer(pref, sid, shex, lo)
 	// §18.2.1, §18.2.9: Preference 255 makes the client Request at once;
 	// after the first RT the first valid Advertise is taken.
@@ -246,8 +246,8 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID,
 
 func (c *Client) offersLeases(m *dhcpv6.Message) bool {
 	for i := range c.ias {
-		c.entries = iaEntries(m, &c.ias[i], c.entries[:0], nil)
-		for _, e := range c.entries {
+		c.scr.entries = iaEntries(m, &c.ias[i], c.scr.entries[:0], nil)
+		for _, e := range c.scr.entries {
 			if e.valid > 0 {
 				return true
 			}
@@ -388,7 +388,7 @@ func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
 	ev := c.event(now, history.Informed)
 	ev.Server = shex
 	ev.Detail = "refresh=" + refresh.String()
-	c.out.Events = append(c.out.Events, ev)
+	c.scr.out.Events = append(c.scr.out.Events, ev)
 	c.refreshAt = now.Add(refresh)
 	c.ex.kind = dhcpv6.MessageTypeNone
 	c.state = Informed

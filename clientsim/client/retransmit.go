@@ -1,7 +1,6 @@
 package client
 
 import (
-	"math/rand/v2"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -37,11 +36,11 @@ type exchange struct {
 func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
 
 // jitter returns RAND uniform in [-0.1, 0.1) (§15).
-func jitter(r *rand.Rand) float64 { return (r.Float64()*2 - 1) * 0.1 }
+func jitter(r *source) float64 { return (r.Float64()*2 - 1) * 0.1 }
 
 // positiveJitter returns RAND uniform in (0, 0.1] (§18.2.1: the first
 // Solicit RT MUST be strictly greater than IRT).
-func positiveJitter(r *rand.Rand) float64 { return (1 - r.Float64()) * 0.1 }
+func positiveJitter(r *source) float64 { return (1 - r.Float64()) * 0.1 }
 
 func frac(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
 
@@ -51,7 +50,7 @@ func frac(d time.Duration, f float64) time.Duration { return time.Duration(float
 //	RT = IRT + RAND*IRT            for the first transmission
 //	RT = 2*RTprev + RAND*RTprev    for the following ones
 //	RT = MRT + RAND*MRT            if MRT is set and RT > MRT
-func (e *exchange) nextRT(r *rand.Rand) time.Duration {
+func (e *exchange) nextRT(r *source) time.Duration {
 	var rt time.Duration
 	if e.count <= 1 {
 		if e.positiveFirst {
@@ -77,7 +76,7 @@ func (e *exchange) nextRT(r *rand.Rand) time.Duration {
 // sent records a transmission at now and sets the timer: the next
 // retransmission, or the end of the exchange when MRC transmissions were
 // made (the last one still gets its RT to be answered) or MRD would pass.
-func (e *exchange) sent(now time.Time, r *rand.Rand) {
+func (e *exchange) sent(now time.Time, r *source) {
 	if e.count == 0 {
 		e.start = now
 		if e.deadline.IsZero() && e.p.MRD > 0 {

@@ -31,7 +31,7 @@ type Config struct {
 	// departs from RFC 9915 (client.Deviations; clientsim/profile fills
 	// them from a profile). The zero value is RFC 9915.
 	Deviations client.Deviations
-	Sink       func(history.Event) // receives every client event, in order; may be nil
+	Sink       func(history.Event) // receives every client event, in order; may be nil; must not call the Population
 	// Dst is where clients send; zero means transport.AllServersPort.
 	// Ignored in relay mode.
 	Dst netip.AddrPort
@@ -108,8 +108,9 @@ type Population struct {
 	cfg     Config
 	clients []*client.Client
 	timers  *timers
-	xids    *xidTable // transaction ID -> client
-	cur     []uint32  // per client: its claimed ID | 1<<24, 0 when none
+	scratch *client.Scratch // the clients' (called one at a time)
+	xids    *xidTable       // transaction ID -> client
+	cur     []uint32        // per client: its claimed ID | 1<<24, 0 when none
 
 	churn    *rand.Rand          // StopSome's choices
 	occupied map[netip.Addr]bool // addresses another host uses (Occupy)
@@ -150,6 +151,7 @@ func New(cfg Config) (*Population, error) {
 		cfg:     cfg,
 		clients: make([]*client.Client, cfg.Count),
 		timers:  newTimers(cfg.Count),
+		scratch: client.NewScratch(),
 		xids:    newXIDTable(cfg.Count),
 		cur:     make([]uint32, cfg.Count),
 	}
@@ -177,9 +179,10 @@ func (p *Population) build(i int) error {
 		IAPD:        p.cfg.IAPD,
 		RapidCommit: p.cfg.RapidCommit,
 		Timescale:   p.cfg.Timescale,
-		Rand:        rand.New(rand.NewPCG(rs, uint64(i))),
+		PCG:         rand.NewPCG(rs, uint64(i)), // the client keeps a copy
 		Dst:         p.cfg.Dst,
 		XIDs:        p,
+		Scratch:     p.scratch,
 		DAD:         p.cfg.DAD,
 		DADDelay:    p.cfg.DADDelay,
 		Jitter:      p.cfg.Jitter,
