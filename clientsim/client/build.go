@@ -72,7 +72,7 @@ func (c *Client) build() {
 			t = append(t, c.declSid)
 		}
 	}
-	c.ex.elapsedIdx = len(t)
+	c.ex.elapsedIdx = uint8(len(t))
 	t = append(t, elapsedZero)
 	switch {
 	case c.ex.kind == dhcpv6.MessageTypeInformationRequest:
@@ -96,7 +96,7 @@ func (c *Client) build() {
 		// held ones, for all IAs, when a Renew or Rebind was answered
 		// NoBinding, §18.2.10.1).
 		for i := range c.ias {
-			if c.reqFromOffer && c.offerAt < len(c.offers) {
+			if c.reqFromOffer && int(c.offerAt) < len(c.offers) {
 				o := &c.offers[c.offerAt]
 				t = append(t, iaOptionHints(&c.ias[i], c.offerHints[o.lo:o.hi]))
 			} else {

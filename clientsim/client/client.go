@@ -97,6 +97,13 @@ type Config struct {
 	// 9915.
 	Deviations Deviations
 
+	// Peer, when set, is a client made from a Config that may differ
+	// from this one in Index, DUID, Rand, PCG, FQDN and Scratch only: the
+	// new client then shares Peer's copy of the rest instead of keeping
+	// its own (a population's clients; if the rest differs after all,
+	// the client keeps its own).
+	Peer *Client
+
 	// Scratch, when set, is the room the client works in during a call,
 	// shared with other clients that are never called at the same time
 	// (NewScratch; a population's clients share one): an Output is then
@@ -118,44 +125,76 @@ var (
 )
 
 // Client is one DHCPv6 client. It is not safe for concurrent use.
+//
+// Its fields are ordered and sized for a population of a million: a
+// Client fits the 640-byte size class of Go's allocator (a spec holds it
+// there), and what all of a population's clients have in common is one
+// settings value they share (Config.Peer).
 type Client struct {
-	cfg     Config
+	cfg     *settings
+	index   int
 	rng     source
 	duid    dhcpv6.DUID
 	duidHex string
-	dst     netip.AddrPort
+	raw     []byte // Config.DUID
 
-	solMaxRT   time.Duration // SOL_MAX_RT, scaled; a server may change it (§21.24)
-	infMaxRT   time.Duration // INF_MAX_RT, scaled (§21.25)
-	irtDefault time.Duration // IRT_DEFAULT, scaled (§21.23)
-	irtMin     time.Duration // IRT_MINIMUM, scaled
+	solMaxRT time.Duration // SOL_MAX_RT, scaled; a server may change it (§21.24)
+	infMaxRT time.Duration // INF_MAX_RT, scaled (§21.25)
 
-	state State
-	ex    exchange
-	ias   []ia // the IAs asked for: IA_NA first, then IA_PD
+	state        State
+	toAll        bool  // a Reply said UseMulticast: send to transport.AllServersPort from now on (§18.2.10)
+	reqFromOffer bool  // the Request carries the offer's leases as hints (else the held ones)
+	notOnLink    bool  // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
+	offerAt      int32 // the offer the running Request came from
+	ex           exchange
+	ias          []ia // the IAs asked for: IA_NA first, then IA_PD
 
 	server    dhcpv6.DUID // the server that granted the binding (Renew goes there, §18.2.4)
 	serverHex string
 
-	offers       []offer   // valid Advertises of the Solicit, best first (§18.2.1, §18.2.9)
-	offerHints   []hint    // their leases; offers[i] owns offerHints[lo:hi]
-	offerAt      int       // the offer the running Request came from
-	reqFromOffer bool      // the Request carries the offer's leases as hints (else the held ones)
-	retryAt      time.Time // no Renew before it (after a NoBinding that a Request did not cure)
-	notOnLink    bool      // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
-	notOnLinkBy  string    // the server that said so
-	declining    []Lease
-	declineQ     []Lease // declined, waiting for the running exchange to end (§18.2.8)
-	releasing    []Lease
-	refreshAt    time.Time // stateless: next Information-request (§21.23)
+	offers      []offer   // valid Advertises of the Solicit, best first (§18.2.1, §18.2.9)
+	offerHints  []hint    // their leases; offers[i] owns offerHints[lo:hi]
+	retryAt     time.Time // no Renew before it (after a NoBinding that a Request did not cure)
+	notOnLinkBy string    // the server that said NotOnLink
+	declining   []Lease
+	declineQ    []Lease // declined, waiting for the running exchange to end (§18.2.8)
+	releasing   []Lease
+	refreshAt   time.Time // stateless: next Information-request (§21.23)
 
 	cidOpt  dhcpv6.Option
 	fqdnOpt dhcpv6.Option // the Client FQDN option, nil without Config.FQDN
 	sidOpt  dhcpv6.Option
 	declSid dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
 
-	drops Drops
+	drops [NumDropReasons]uint32 // Drops, saturating
 	scr   *Scratch
+}
+
+// settings are what a Config says but Index, DUID, Rand, PCG, FQDN,
+// Scratch and Peer: the same for every client of a population, which
+// share one (Config.Peer).
+type settings struct {
+	IANA, IAPD, RapidCommit bool
+	Timescale               float64
+	Dst                     netip.AddrPort // Config.Dst, or transport.AllServersPort
+	XIDs                    XIDClaimer
+	DAD, DADDelay           time.Duration
+	Prober                  DADProber
+	Jitter                  float64
+	Deviations              Deviations
+	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
+	irtMin                  time.Duration // IRT_MINIMUM, scaled
+}
+
+// same reports whether s and t are equal; an XIDClaimer or DADProber
+// whose dynamic type cannot be compared makes them differ.
+func (s *settings) same(t *settings) (eq bool) {
+	defer func() {
+		if recover() != nil {
+			eq = false
+		}
+	}()
+	return *s == *t
 }
 
 // Scratch is the room a client works in during one call: the slices of
@@ -202,18 +241,31 @@ func New(cfg Config) (*Client, error) {
 	cfg.Jitter = min(max(cfg.Jitter, 0), 0.5)
 	cfg.DAD, cfg.DADDelay = max(cfg.DAD, 0), max(cfg.DADDelay, 0)
 	cfg.DUID = append([]byte(nil), cfg.DUID...)
-	c := &Client{
-		cfg:        cfg,
-		rng:        source{ext: cfg.Rand},
-		scr:        cfg.Scratch,
-		duid:       duid,
-		duidHex:    hex.EncodeToString(cfg.DUID),
-		dst:        cfg.Dst,
-		solMaxRT:   scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale),
-		infMaxRT:   scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale),
+	set := &settings{
+		IANA: cfg.IANA, IAPD: cfg.IAPD, RapidCommit: cfg.RapidCommit,
+		Timescale: cfg.Timescale, Dst: cfg.Dst, XIDs: cfg.XIDs,
+		DAD: cfg.DAD, DADDelay: cfg.DADDelay, Prober: cfg.Prober,
+		Jitter: cfg.Jitter, Deviations: cfg.Deviations,
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
-		cidOpt:     dhcpv6.OptClientID(duid),
+	}
+	if !set.Dst.IsValid() {
+		set.Dst = transport.AllServersPort
+	}
+	if cfg.Peer != nil && cfg.Peer.cfg.same(set) {
+		set = cfg.Peer.cfg
+	}
+	c := &Client{
+		cfg:      set,
+		index:    cfg.Index,
+		raw:      cfg.DUID,
+		rng:      source{ext: cfg.Rand},
+		scr:      cfg.Scratch,
+		duid:     duid,
+		duidHex:  hex.EncodeToString(cfg.DUID),
+		solMaxRT: scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale),
+		infMaxRT: scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale),
+		cidOpt:   dhcpv6.OptClientID(duid),
 	}
 	if cfg.FQDN != "" {
 		o, err := FQDNOption(cfg.FQDN)
@@ -229,14 +281,10 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Rand != nil:
 	case cfg.PCG != nil:
 		c.rng.pcg = *cfg.PCG
-		c.cfg.PCG = nil // copied
 	default:
 		h := fnv.New64a()
 		h.Write(cfg.DUID)
 		c.rng.pcg = *rand.NewPCG(h.Sum64(), uint64(cfg.Index))
-	}
-	if !c.dst.IsValid() {
-		c.dst = transport.AllServersPort
 	}
 	if cfg.IANA {
 		c.ias = append(c.ias, ia{kind: history.IANA, iaid: IAIDNA})
@@ -248,10 +296,10 @@ func New(cfg Config) (*Client, error) {
 }
 
 // Index is the client's index in its population.
-func (c *Client) Index() int { return c.cfg.Index }
+func (c *Client) Index() int { return c.index }
 
 // DUID is the client's raw DUID.
-func (c *Client) DUID() []byte { return c.cfg.DUID }
+func (c *Client) DUID() []byte { return c.raw }
 
 // DUIDHex is the client's DUID in hex, as in its history events.
 func (c *Client) DUIDHex() string { return c.duidHex }
@@ -266,7 +314,13 @@ func (c *Client) Server() string { return c.serverHex }
 func (c *Client) XID() dhcpv6.TransactionID { return c.ex.xid }
 
 // Drops counts the messages the client discarded, by reason.
-func (c *Client) Drops() Drops { return c.drops }
+func (c *Client) Drops() Drops {
+	var d Drops
+	for r, n := range c.drops {
+		d[r] = uint64(n)
+	}
+	return d
+}
 
 // Stateless reports whether the client only asks for configuration
 // (Information-request), no addresses or prefixes.
@@ -614,7 +668,7 @@ func (c *Client) fail(now time.Time) {
 	switch kind {
 	case dhcpv6.MessageTypeRequest:
 		c.gaveUp(now, "request")
-		if c.reqFromOffer && c.offerAt+1 < len(c.offers) {
+		if c.reqFromOffer && int(c.offerAt)+1 < len(c.offers) {
 			// §18.2.9, §18.2.2: the chosen server does not respond; the
 			// client chooses the next server by the criteria of §18.2.1
 			// among the Advertises it stored.
@@ -998,7 +1052,7 @@ func (c *Client) probe(now time.Time) {
 				continue
 			}
 			l.ProbeAt = time.Time{}
-			holder, inUse := c.cfg.Prober.InUse(c.cfg.Index, l.Prefix.Addr())
+			holder, inUse := c.cfg.Prober.InUse(c.index, l.Prefix.Addr())
 			if !inUse {
 				j++
 				continue
@@ -1063,7 +1117,7 @@ func (c *Client) newXID() dhcpv6.TransactionID {
 	for i := 0; ; i++ {
 		v := c.rng.Uint32()
 		x := dhcpv6.TransactionID{byte(v >> 16), byte(v >> 8), byte(v)}
-		if c.cfg.XIDs == nil || c.cfg.XIDs.ClaimXID(c.cfg.Index, x) {
+		if c.cfg.XIDs == nil || c.cfg.XIDs.ClaimXID(c.index, x) {
 			return x
 		}
 		if i > 1<<20 {
@@ -1104,7 +1158,11 @@ func (c *Client) transmit(now time.Time) {
 		TransactionID: c.ex.xid,
 		Options:       dhcpv6.MessageOptions{Options: opts},
 	}
-	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: c.dst})
+	dst := c.cfg.Dst
+	if c.toAll {
+		dst = transport.AllServersPort
+	}
+	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: dst})
 	c.ex.sent(now, &c.rng)
 	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
 		c.scr.out.Events = append(c.scr.out.Events, c.event(now, history.Solicited))
@@ -1112,14 +1170,14 @@ func (c *Client) transmit(now time.Time) {
 }
 
 func (c *Client) event(now time.Time, k history.Kind) history.Event {
-	return history.Event{At: now, Kind: k, Client: c.cfg.Index, DUID: c.duidHex, Server: c.serverHex}
+	return history.Event{At: now, Kind: k, Client: c.index, DUID: c.duidHex, Server: c.serverHex}
 }
 
 func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause string) {
 	c.scr.out.Events = append(c.scr.out.Events, history.Event{
 		At:        now,
 		Kind:      k,
-		Client:    c.cfg.Index,
+		Client:    c.index,
 		DUID:      c.duidHex,
 		Server:    l.Server,
 		IA:        a.kind,

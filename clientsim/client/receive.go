@@ -10,7 +10,6 @@ import (
 	"github.com/insomniacslk/dhcp/iana"
 
 	"d6lab/reports/history"
-	"d6lab/transport"
 )
 
 // Receive hands the client a message addressed to it. Messages that fail
@@ -23,7 +22,11 @@ func (c *Client) Receive(now time.Time, m *dhcpv6.Message) Output {
 	return c.finish()
 }
 
-func (c *Client) drop(r DropReason) { c.drops[r]++ }
+func (c *Client) drop(r DropReason) {
+	if c.drops[r] != 1<<32-1 {
+		c.drops[r]++
+	}
+}
 
 func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 	if m == nil || !c.ex.active() || c.ex.count == 0 {
@@ -378,12 +381,12 @@ func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
 	}
 	// §21.23: no option means IRT_DEFAULT; less than IRT_MINIMUM means
 	// IRT_MINIMUM. A server's value is not scaled; the defaults are.
-	refresh := c.irtDefault
+	refresh := c.cfg.irtDefault
 	if o := m.GetOneOption(dhcpv6.OptionInformationRefreshTime); o != nil {
-		refresh = m.Options.InformationRefreshTime(c.irtDefault)
+		refresh = m.Options.InformationRefreshTime(c.cfg.irtDefault)
 	}
-	if refresh < c.irtMin {
-		refresh = c.irtMin
+	if refresh < c.cfg.irtMin {
+		refresh = c.cfg.irtMin
 	}
 	ev := c.event(now, history.Informed)
 	ev.Server = shex
@@ -397,7 +400,7 @@ func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
 // useMulticast handles a UseMulticast status (§18.2.10): send to the
 // servers' multicast address from now on, and resend the message now.
 func (c *Client) useMulticast(now time.Time) {
-	c.dst = transport.AllServersPort
+	c.toAll = true
 	c.transmit(now)
 }
 

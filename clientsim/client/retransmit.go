@@ -11,18 +11,9 @@ import (
 // and counters. The message template is rebuilt only when the exchange
 // starts; retransmissions differ in their Elapsed Time option alone.
 type exchange struct {
-	kind dhcpv6.MessageType // MessageTypeNone when no exchange runs
-	xid  dhcpv6.TransactionID
-	p    Params
-
-	tmpl       []dhcpv6.Option // options of the message; tmpl[elapsedIdx] is replaced per transmission
-	elapsedIdx int
-
-	start    time.Time     // first transmission (zero while waiting out the initial delay)
-	count    int           // transmissions so far
-	rt       time.Duration // the current retransmission timeout
-	next     time.Time     // when the exchange's timer fires
-	deadline time.Time     // end of MRD (zero: none)
+	kind       dhcpv6.MessageType // MessageTypeNone when no exchange runs
+	xid        dhcpv6.TransactionID
+	elapsedIdx uint8 // tmpl[elapsedIdx] is the Elapsed Time, replaced per transmission
 
 	positiveFirst bool // Solicit: the first RT uses RAND > 0 (§18.2.1)
 	linkChange    bool // Rebind started by LinkChanged (Confirm's parameters, §18.2.12)
@@ -31,6 +22,16 @@ type exchange struct {
 	uncappedFirst bool // the first RT is not cut at the deadline (UncappedFirstRenewRT)
 	once          bool // one transmission, then wait for the deadline (NoBindingRequestOnce)
 	cnfRebind     bool // a Rebind with Confirm's parameters and CNF_MAX_RD (PDRebindConfirm)
+
+	count int32 // transmissions so far
+	p     Params
+
+	tmpl []dhcpv6.Option // options of the message
+
+	start    time.Time     // first transmission (zero while waiting out the initial delay)
+	rt       time.Duration // the current retransmission timeout
+	next     time.Time     // when the exchange's timer fires
+	deadline time.Time     // end of MRD (zero: none)
 }
 
 func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
@@ -97,7 +98,7 @@ func (e *exchange) sent(now time.Time, r *source) {
 // exhausted reports whether, at now, the exchange has run out of
 // transmissions (MRC) or time (MRD) and so has failed (§15).
 func (e *exchange) exhausted(now time.Time) bool {
-	if e.p.MRC > 0 && e.count >= e.p.MRC {
+	if e.p.MRC > 0 && int(e.count) >= e.p.MRC {
 		return true
 	}
 	return !e.deadline.IsZero() && !now.Before(e.deadline)

@@ -191,6 +191,9 @@ func (p *Population) build(i int) error {
 	if p.cfg.SendFQDN {
 		cfg.FQDN = history.HostName(i)
 	}
+	if i > 0 {
+		cfg.Peer = p.clients[0] // one copy of what every client has in common
+	}
 	if p.cfg.DAD > 0 {
 		cfg.Prober = p
 	}
