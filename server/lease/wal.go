@@ -158,7 +158,11 @@ func readLog(path string, id []byte) ([]byte, error) {
 // durable. It returns how many records it applied. This is a checkpoint,
 // and the replay of what a stopped process left.
 func foldLogs(db *bolt.DB, id []byte, paths ...string) (int, error) {
-	last := map[string]walRecord{}
+	// The last state of each key: recs[at[key]]. (A key is copied into
+	// the map once, not once per record: a log of renewals holds each key
+	// many times.)
+	at := map[string]int{}
+	var recs []walRecord
 	n := 0
 	for _, p := range paths {
 		frames, err := readLog(p, id)
@@ -166,7 +170,13 @@ func foldLogs(db *bolt.DB, id []byte, paths ...string) (int, error) {
 			return n, err
 		}
 		k, err := applyFrames(frames, func(op byte, key, val []byte) error {
-			last[string(key)] = walRecord{key: key, val: val, op: op}
+			r := walRecord{key: key, val: val, op: op}
+			if i, ok := at[string(key)]; ok {
+				recs[i] = r
+			} else {
+				at[string(key)] = len(recs)
+				recs = append(recs, r)
+			}
 			return nil
 		})
 		n += k
@@ -174,11 +184,7 @@ func foldLogs(db *bolt.DB, id []byte, paths ...string) (int, error) {
 			return n, fmt.Errorf("replay log: %w", err)
 		}
 	}
-	if len(last) > 0 {
-		recs := make([]walRecord, 0, len(last))
-		for _, r := range last {
-			recs = append(recs, r)
-		}
+	if len(recs) > 0 {
 		if err := applySorted(db, recs); err != nil {
 			return n, fmt.Errorf("replay log: %w", err)
 		}
