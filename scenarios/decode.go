@@ -183,27 +183,57 @@ const maxLocateBytes = 8 << 20
 
 // locateSyntaxError finds the line a YAML syntax error is on. The YAML
 // library reports where the enclosing block or flow started (counted from
-// 0 for parser errors, from 1 for scanner errors), not the offending line.
-// The offending line is the first one, from there on, such that the text up
-// to and including it fails with the same problem.
+// 0 for parser errors, from 1 for scanner errors), or no line at all (a
+// control character), not the offending line. The offending line is the
+// first one, from there on, such that the text up to and including it fails
+// with the same problem. Text that fails so through a line still does with
+// more lines, so the search gallops from the reported line (1, 2, 4, ...
+// lines on) to a prefix that fails, then halves the gap: O(log lines)
+// decodes. Trying each line in turn, as it did, decoded the text once per
+// line between the two: a control character on line 26 of a 698-byte input
+// took 4 ms to reject, and one on line 2,000 of an 80 KB file exhausted
+// maxLocateBytes and was put on line 1.
 func locateSyntaxError(data []byte, reported int, problem string) int {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	budget := maxLocateBytes
-	n := 0
-	for k := max(reported, 1); k <= len(lines) && budget > 0; k++ {
-		if n == 0 {
-			for _, l := range lines[:k] {
-				n += len(l)
-			}
-		} else {
-			n += len(lines[k-1])
-		}
-		budget -= n
-		if yamlProblem(data[:n]) == problem {
-			return k
+	from := max(reported, 1)
+	var ends []int // ends[k-1] is the length of the text through line k
+	for i, b := range data {
+		if b == '\n' {
+			ends = append(ends, i+1)
 		}
 	}
-	return max(reported, 1)
+	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
+		ends = append(ends, len(data))
+	}
+	if from > len(ends) {
+		return from
+	}
+	budget := maxLocateBytes
+	fails := func(k int) bool {
+		budget -= ends[k-1]
+		return yamlProblem(data[:ends[k-1]]) == problem
+	}
+	lo, hi := from-1, 0 // through lo the text does not fail so; through hi it does
+	for k, step := from, 1; budget > 0; k, step = min(k+step, len(ends)), step*2 {
+		if fails(k) {
+			hi = k
+			break
+		}
+		lo = k
+		if k == len(ends) {
+			break
+		}
+	}
+	if hi == 0 {
+		return from
+	}
+	for hi-lo > 1 && budget > 0 {
+		if mid := lo + (hi-lo)/2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
 }
 
 // yamlProblem is the problem text of the first syntax error in data, or "".
