@@ -40,7 +40,7 @@ fuzz:
 	$(GO) test ./server -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz '^FuzzBulk$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./clientsim/population -run '^$$' -fuzz '^FuzzDeliver$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzDecodeDifferential$$' -fuzztime $(FUZZTIME)
 
 # The crash test at full count: the builtin server under load SIGKILLed
