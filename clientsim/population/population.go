@@ -118,17 +118,18 @@ type Population struct {
 	// holders maps an IA_NA address to the clients that were granted it
 	// (DAD on only). An entry may be stale; InUse checks the client's
 	// current leases and prunes.
-	holders map[netip.Addr][]int32
-	// held[i] is an address holders lists client i under (the last one
-	// added), so that a renewal of it skips the index; pruning client i
-	// from that address's entry clears it.
-	held []netip.Addr
+	holders *holderIndex
+	// held[i] is an address (its 16 bytes) holders lists client i under
+	// (the last one added), so that a renewal of it skips the index;
+	// pruning client i from that address's entry clears it.
+	held [][16]byte
 
 	started bool
 	start   time.Time
 	stopped int // clients in state Stopped
 
 	outbox     []Outgoing
+	lastSender int32 // the client that sent last, -1 before any
 	sent, recv uint64
 	sendErrors uint64
 	dropped    [dropKinds]uint64
@@ -148,16 +149,17 @@ func New(cfg Config) (*Population, error) {
 		}
 	}
 	p := &Population{
-		cfg:     cfg,
-		clients: make([]*client.Client, cfg.Count),
-		timers:  newTimers(cfg.Count),
-		scratch: client.NewScratch(),
-		xids:    newXIDTable(cfg.Count),
-		cur:     make([]uint32, cfg.Count),
+		cfg:        cfg,
+		clients:    make([]*client.Client, cfg.Count),
+		timers:     newTimers(cfg.Count),
+		scratch:    client.NewScratch(),
+		lastSender: -1,
+		xids:       newXIDTable(cfg.Count),
+		cur:        make([]uint32, cfg.Count),
 	}
 	if cfg.DAD > 0 {
-		p.holders = make(map[netip.Addr][]int32, cfg.Count)
-		p.held = make([]netip.Addr, cfg.Count)
+		p.holders = newHolderIndex(cfg.Count)
+		p.held = make([][16]byte, cfg.Count)
 	}
 	p.churn = rand.New(rand.NewPCG(cfg.Seed, 0xc4a7e))
 	for i := range p.clients {
@@ -216,7 +218,7 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 	p.clients = append(p.clients, make([]*client.Client, n)...)
 	p.cur = append(p.cur, make([]uint32, n)...)
 	if p.held != nil {
-		p.held = append(p.held, make([]netip.Addr, n)...)
+		p.held = append(p.held, make([][16]byte, n)...)
 	}
 	p.timers.grow(n)
 	for i := first; i < first+n; i++ {
@@ -344,13 +346,14 @@ func (p *Population) Holder(addr netip.Addr) int {
 // holder is a client other than not that holds addr now (DAD on: from
 // the holders index, pruning stale entries), or -1.
 func (p *Population) holder(addr netip.Addr, not int) int {
-	hs := p.holders[addr]
+	key := addr.As16()
+	hs := p.holders.get(key)
 	found := -1
 	k := 0
 	for _, j := range hs {
 		if !p.holds(int(j), addr) {
-			if p.held[j] == addr {
-				p.held[j] = netip.Addr{}
+			if p.held[j] == key {
+				p.held[j] = [16]byte{}
 			}
 			continue // released, expired, declined or renumbered away
 		}
@@ -360,12 +363,9 @@ func (p *Population) holder(addr netip.Addr, not int) int {
 			found = int(j)
 		}
 	}
-	switch {
-	case k == 0:
-		delete(p.holders, addr)
-	case k < len(hs):
+	if k < len(hs) {
 		clear(hs[k:])
-		p.holders[addr] = hs[:k]
+		p.holders.set(key, hs[:k])
 	}
 	return found
 }
@@ -515,11 +515,16 @@ func (p *Population) DeliverMessage(now time.Time, m *dhcpv6.Message, src netip.
 	p.deliver(now, m)
 }
 
-// deliver gives m to the client holding its transaction ID.
+// deliver gives m to the client holding its transaction ID: most often
+// the client that sent last (an in-memory link answers at once), which
+// holds it exactly when its exchange has that ID (ClaimXID's table says
+// the same then), without a look in the table.
 func (p *Population) deliver(now time.Time, m *dhcpv6.Message) {
 	k := uint32(m.TransactionID[0])<<16 | uint32(m.TransactionID[1])<<8 | uint32(m.TransactionID[2])
-	i, ok := p.xids.get(k)
-	if !ok {
+	i, ok := p.lastSender, false
+	if i >= 0 && int(i) < len(p.clients) && p.clients[i].XID() == m.TransactionID {
+		ok = true
+	} else if i, ok = p.xids.get(k); !ok {
 		p.dropped[dropUnknownXID]++
 		return
 	}
@@ -580,6 +585,7 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 			p.sent += uint64(len(p.cfg.Relay.Servers))
 			continue
 		}
+		p.lastSender = int32(i)
 		if p.cfg.InMemory {
 			p.outbox = append(p.outbox, Outgoing{Msg: d.Msg, Dst: d.Dst, Client: i})
 		} else {
@@ -636,17 +642,18 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 }
 
 func (p *Population) addHolder(addr netip.Addr, i int) {
-	if p.held[i] == addr {
+	key := addr.As16()
+	if p.held[i] == key {
 		return // listed already
 	}
-	p.held[i] = addr
-	hs := p.holders[addr]
+	p.held[i] = key
+	hs := p.holders.get(key)
 	for _, j := range hs {
 		if int(j) == i {
 			return
 		}
 	}
-	p.holders[addr] = append(hs, int32(i))
+	p.holders.set(key, append(hs, int32(i)))
 }
 
 // Stats returns the population's counters, with the clients' drop
