@@ -114,9 +114,9 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 		j := a.find(e.p)
 		if j < 0 {
-			a.leases = append(a.leases, Lease{IA: a.kind, IAID: a.iaid, Prefix: e.p, UsableAt: now})
+			a.leases = append(a.leases, Lease{IA: a.kind(), IAID: a.iaid, Prefix: e.p, UsableAt: now})
 			j = len(a.leases) - 1
-			if a.kind == history.IANA {
+			if a.kind() == history.IANA {
 				c.tentative(now, &a.leases[j])
 			}
 		} else if j < old {

@@ -111,7 +111,7 @@ func (c *Client) build() {
 	case dhcpv6.MessageTypeConfirm:
 		// §18.2.3: the IA_NAs with all the addresses to confirm.
 		for i := range c.ias {
-			if c.ias[i].kind == history.IANA && len(c.ias[i].leases) > 0 {
+			if c.ias[i].kind() == history.IANA && len(c.ias[i].leases) > 0 {
 				t = append(t, c.ias[i].option(c.ias[i].leases))
 			}
 		}
@@ -162,7 +162,7 @@ func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []Lease) []dhcpv6.Option {
 		a := &c.ias[i]
 		var mine []Lease
 		for _, l := range ls {
-			if l.IA == a.kind && l.IAID == a.iaid {
+			if l.IA == a.kind() && l.IAID == a.iaid {
 				mine = append(mine, l)
 			}
 		}
@@ -178,7 +178,7 @@ func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []Lease) []dhcpv6.Option {
 func iaOptionHints(a *ia, hs []hint) dhcpv6.Option {
 	var pd *dhcpv6.OptIAPD
 	var na *dhcpv6.OptIANA
-	if a.kind == history.IAPD {
+	if a.kind() == history.IAPD {
 		pd = &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
 	} else {
 		na = &dhcpv6.OptIANA{IaId: iaidBytes(a.iaid)}
@@ -228,7 +228,7 @@ func (a *ia) option(leases []Lease) dhcpv6.Option {
 // lifetimes are 0: in messages from a client they SHOULD be 0 and servers
 // MUST ignore them (§21.4, §21.6, §21.21, §21.22).
 func iaOption(a *ia, leases []Lease) dhcpv6.Option {
-	if a.kind == history.IAPD {
+	if a.kind() == history.IAPD {
 		o := &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
 		for _, l := range leases {
 			o.Options.Add(prefixHint(l.Prefix))

@@ -127,9 +127,9 @@ var (
 // Client is one DHCPv6 client. It is not safe for concurrent use.
 //
 // Its fields are ordered and sized for a population of a million: a
-// Client fits the 640-byte size class of Go's allocator (a spec holds it
-// there), and what all of a population's clients have in common is one
-// settings value they share (Config.Peer).
+// Client, with its first IA inside, fits the 768-byte size class of Go's
+// allocator (a spec holds it there), and what all of a population's
+// clients have in common is one settings value they share (Config.Peer).
 type Client struct {
 	cfg     *settings
 	index   int
@@ -147,7 +147,8 @@ type Client struct {
 	notOnLink    bool  // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
 	offerAt      int32 // the offer the running Request came from
 	ex           exchange
-	ias          []ia // the IAs asked for: IA_NA first, then IA_PD
+	ias          []ia  // the IAs asked for: IA_NA first, then IA_PD
+	iaBuf        [1]ia // ias's room for one: no pointer to follow to it
 
 	server    dhcpv6.DUID // the server that granted the binding (Renew goes there, §18.2.4)
 	serverHex string
@@ -286,11 +287,12 @@ func New(cfg Config) (*Client, error) {
 		h.Write(cfg.DUID)
 		c.rng.pcg = *rand.NewPCG(h.Sum64(), uint64(cfg.Index))
 	}
+	c.ias = c.iaBuf[:0] // a second IA moves them to the heap
 	if cfg.IANA {
-		c.ias = append(c.ias, ia{kind: history.IANA, iaid: IAIDNA})
+		c.ias = append(c.ias, ia{iaid: IAIDNA})
 	}
 	if cfg.IAPD {
-		c.ias = append(c.ias, ia{kind: history.IAPD, iaid: IAIDPD})
+		c.ias = append(c.ias, ia{iaid: IAIDPD})
 	}
 	return c, nil
 }
@@ -346,7 +348,7 @@ func (c *Client) LeaseOf(addr netip.Addr) (Lease, bool) {
 	p := netip.PrefixFrom(addr, 128)
 	for i := range c.ias {
 		a := &c.ias[i]
-		if a.kind != history.IANA {
+		if a.kind() != history.IANA {
 			continue
 		}
 		if j := a.find(p); j >= 0 {
@@ -466,7 +468,7 @@ func (c *Client) Decline(now time.Time, addr netip.Addr) Output {
 	p := netip.PrefixFrom(addr, 128)
 	for i := range c.ias {
 		a := &c.ias[i]
-		if a.kind != history.IANA {
+		if a.kind() != history.IANA {
 			continue
 		}
 		j := a.find(p)
@@ -502,7 +504,7 @@ func (c *Client) LinkChanged(now time.Time) Output {
 			if len(c.ias[i].leases) == 0 {
 				continue
 			}
-			if c.ias[i].kind == history.IAPD {
+			if c.ias[i].kind() == history.IAPD {
 				pd = true
 			} else {
 				na = true
@@ -1043,7 +1045,7 @@ func (c *Client) probe(now time.Time) {
 	found := false
 	for i := range c.ias {
 		a := &c.ias[i]
-		if a.kind != history.IANA {
+		if a.kind() != history.IANA {
 			continue
 		}
 		for j := 0; j < len(a.leases); {
@@ -1181,7 +1183,7 @@ func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause
 		Client:    c.index,
 		DUID:      c.duidHex,
 		Server:    l.Server,
-		IA:        a.kind,
+		IA:        a.kind(),
 		IAID:      a.iaid,
 		Lease:     l.Prefix,
 		T1:        l.T1,

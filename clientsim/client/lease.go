@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/reports/history"
 )
 
 // Lease is one address of the IA_NA (as a /128) or one delegated prefix
@@ -38,8 +40,7 @@ func (l *Lease) Tentative(now time.Time) bool { return now.Before(l.UsableAt) }
 
 // ia is one identity association the client asks for, with its leases.
 type ia struct {
-	kind   string // history.IANA or history.IAPD
-	iaid   uint32
+	iaid   uint32 // IAIDNA or IAIDPD, which tells the kind
 	t1, t2 time.Duration
 	t1At   time.Time // when to Renew (zero: no lease); Config.Jitter applied
 	t2At   time.Time // when to Rebind; Config.Jitter applied
@@ -47,6 +48,14 @@ type ia struct {
 
 	opt  dhcpv6.Option // option's last IA option, for no lease (optP zero) or for the lease optP
 	optP netip.Prefix
+}
+
+// kind is history.IANA or history.IAPD.
+func (a *ia) kind() string {
+	if a.iaid == IAIDPD {
+		return history.IAPD
+	}
+	return history.IANA
 }
 
 func (a *ia) find(p netip.Prefix) int {

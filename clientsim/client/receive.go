@@ -332,7 +332,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 		// ignoring NotOnLink answers.
 		for i := range c.ias {
 			a := &c.ias[i]
-			if a.kind != history.IANA {
+			if a.kind() != history.IANA {
 				continue
 			}
 			for _, l := range a.leases {
@@ -358,7 +358,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 func (c *Client) confirmNotOnLink(now time.Time) {
 	for i := range c.ias {
 		a := &c.ias[i]
-		if a.kind != history.IANA {
+		if a.kind() != history.IANA {
 			continue
 		}
 		for _, l := range a.leases {
@@ -416,7 +416,7 @@ type entry struct {
 // preferred lifetime exceeds the valid one, are skipped (§21.6, §21.22:
 // the client MUST discard them).
 func iaEntries(m *dhcpv6.Message, a *ia, dst []entry, info *iaInfo) []entry {
-	if a.kind == history.IAPD {
+	if a.kind() == history.IAPD {
 		for _, o := range m.Options.Options {
 			pd, ok := o.(*dhcpv6.OptIAPD)
 			if !ok || iaidOf(pd.IaId) != a.iaid {

@@ -5,11 +5,12 @@ import (
 	"unsafe"
 )
 
-// A million clients are a million Clients: the struct stays in the
-// 640-byte size class of Go's allocator (it was 1,024 bytes).
+// A million clients are a million Clients: the struct, with its first
+// IA inside, stays in the 768-byte size class of Go's allocator (it was
+// 1,024 bytes and its IA another 160).
 func TestClientSize(t *testing.T) {
-	if n := unsafe.Sizeof(Client{}); n > 640 {
-		t.Fatalf("a Client is %d bytes, more than 640", n)
+	if n := unsafe.Sizeof(Client{}); n > 768 {
+		t.Fatalf("a Client is %d bytes, more than 768", n)
 	}
 }
 
