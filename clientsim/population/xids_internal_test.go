@@ -3,6 +3,10 @@ package population
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"d6lab/clientsim/client"
 )
 
 // The transaction ID table against a Go map: the same answers for any
@@ -47,38 +51,29 @@ func TestXIDTableMatchesMap(t *testing.T) {
 
 // BenchmarkClaimXID100k, BenchmarkClaimXID1M: one op is a client's claim
 // of a new transaction ID (its old one freed), as each Renew makes, drawn
-// as the clients draw them.
-func BenchmarkClaimXID100k(b *testing.B) { benchClaimXID(b, 100_000) }
-func BenchmarkClaimXID1M(b *testing.B)   { benchClaimXID(b, 1_000_000) }
+// as the clients draw them. BenchmarkClaimXIDMap*: the same on the Go map
+// ClaimXID used before the table.
+func BenchmarkClaimXID100k(b *testing.B) { benchClaimXID(b, tableXIDs(100_000)) }
+func BenchmarkClaimXID1M(b *testing.B)   { benchClaimXID(b, tableXIDs(1_000_000)) }
 
-func benchClaimXID(b *testing.B, n int) {
-	p := &Population{xids: newXIDTable(n), cur: make([]uint32, n)}
-	r := rand.New(rand.NewPCG(1, 2))
-	claim := func(c int) {
-		for {
-			v := r.Uint32()
-			if p.ClaimXID(c, [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}) {
-				return
-			}
-		}
-	}
-	for c := range n {
-		claim(c)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		claim(r.IntN(n))
-	}
+func BenchmarkClaimXIDMap100k(b *testing.B) { benchClaimXID(b, newMapXIDs(100_000)) }
+func BenchmarkClaimXIDMap1M(b *testing.B)   { benchClaimXID(b, newMapXIDs(1_000_000)) }
+
+func tableXIDs(n int) *Population {
+	return &Population{xids: newXIDTable(n), cur: make([]uint32, n)}
 }
 
-// mapXIDs is the Go map ClaimXID used before the table, kept to measure
-// one against the other (BenchmarkClaimXIDMap*).
+// mapXIDs is ClaimXID as it was, on a Go map.
 type mapXIDs struct {
 	xids map[uint32]int32
 	cur  []uint32
 }
 
-func (p *mapXIDs) ClaimXID(c int, xid [3]byte) bool {
+func newMapXIDs(n int) *mapXIDs {
+	return &mapXIDs{xids: make(map[uint32]int32, n), cur: make([]uint32, n)}
+}
+
+func (p *mapXIDs) ClaimXID(c int, xid dhcpv6.TransactionID) bool {
 	k := uint32(xid[0])<<16 | uint32(xid[1])<<8 | uint32(xid[2])
 	if owner, ok := p.xids[k]; ok && int(owner) != c {
 		return false
@@ -93,16 +88,19 @@ func (p *mapXIDs) ClaimXID(c int, xid [3]byte) bool {
 	return true
 }
 
-func BenchmarkClaimXIDMap100k(b *testing.B) { benchClaimXIDMap(b, 100_000) }
-func BenchmarkClaimXIDMap1M(b *testing.B)   { benchClaimXIDMap(b, 1_000_000) }
-
-func benchClaimXIDMap(b *testing.B, n int) {
-	p := &mapXIDs{xids: make(map[uint32]int32, n), cur: make([]uint32, n)}
+func benchClaimXID(b *testing.B, x client.XIDClaimer) {
+	n := 0
+	switch x := x.(type) {
+	case *Population:
+		n = len(x.cur)
+	case *mapXIDs:
+		n = len(x.cur)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	claim := func(c int) {
 		for {
 			v := r.Uint32()
-			if p.ClaimXID(c, [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}) {
+			if x.ClaimXID(c, dhcpv6.TransactionID{byte(v >> 16), byte(v >> 8), byte(v)}) {
 				return
 			}
 		}
