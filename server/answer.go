@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/binary"
 	"net"
 	"time"
 
@@ -125,28 +124,32 @@ func seconds(d time.Duration) uint32 { return uint32(d.Round(time.Second) / time
 
 // message builds x's answer as insomniacslk values, wrapped in one
 // Relay-reply per Relay-forward level (as appendAnswer). The values share
-// option values with the request and the server: read-only.
+// option values with the request and the server: read-only. With
+// SetAnswerReuse they are the server's reused storage (values.go).
 func (s *Server) message(x *exchange) dhcpv6.DHCPv6 {
 	var out dhcpv6.DHCPv6 = x.reply.lq
 	if x.reply.lq == nil {
-		r := s.newMessage(x, x.reply.typ)
+		v := &s.vals
+		r := v.newAnswer(x, x.reply.typ)
+		s.addIDs(r, x)
 		a := &x.reply
-		addIAs(r, a.ias)
+		v.addIAs(r, a.ias)
 		if a.pref {
-			r.AddOption(dhcpv6.OptPreference(s.cfg.Preference))
+			r.AddOption(v.shared(&v.pref, func() dhcpv6.Option { return dhcpv6.OptPreference(s.cfg.Preference) }))
 		}
 		if a.rapid {
-			r.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit})
+			r.AddOption(v.shared(&v.rapid, func() dhcpv6.Option { return &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit} }))
 		}
 		if a.hasStatus {
-			r.AddOption(&dhcpv6.OptStatusCode{StatusCode: a.status, StatusMessage: string(a.statusMsg)})
+			r.AddOption(v.statusAt(a.status, a.statusMsg))
 		}
 		if a.fqdn != nil {
-			r.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionFQDN, OptionData: a.fqdn})
+			r.AddOption(v.fqdnOpt(a.fqdn))
 		}
 		if a.infoRefresh {
-			r.AddOption(dhcpv6.OptInformationRefreshTime(s.cfg.InfoRefresh))
+			r.AddOption(v.shared(&v.infoRefresh, func() dhcpv6.Option { return dhcpv6.OptInformationRefreshTime(s.cfg.InfoRefresh) }))
 		}
+		v.done(r)
 		out = r
 	}
 	for i := len(x.relays) - 1; i >= 0; i-- {
@@ -170,6 +173,13 @@ func (s *Server) message(x *exchange) dhcpv6.DHCPv6 {
 // Identifier option (if any) and this server's Server Identifier.
 func (s *Server) newMessage(x *exchange, t dhcpv6.MessageType) *dhcpv6.Message {
 	r := &dhcpv6.Message{MessageType: t, TransactionID: x.xid}
+	s.addIDs(r, x)
+	return r
+}
+
+// addIDs adds the client's Client Identifier option (if any) and this
+// server's Server Identifier to an answer.
+func (s *Server) addIDs(r *dhcpv6.Message, x *exchange) {
 	switch {
 	case x.cidOpt != nil:
 		r.AddOption(x.cidOpt)
@@ -179,40 +189,4 @@ func (s *Server) newMessage(x *exchange, t dhcpv6.MessageType) *dhcpv6.Message {
 		}
 	}
 	r.AddOption(s.sid)
-	return r
-}
-
-// addIAs appends the IA options to an insomniacslk answer.
-func addIAs(r *dhcpv6.Message, outs []iaOut) {
-	for _, o := range outs {
-		var id [4]byte
-		binary.BigEndian.PutUint32(id[:], o.iaid)
-		if o.sp.typ == lease.PD {
-			ia := &dhcpv6.OptIAPD{IaId: id, T1: o.t1, T2: o.t2}
-			for _, l := range o.leases {
-				ia.Options.Add(&dhcpv6.OptIAPrefix{
-					PreferredLifetime: l.preferred,
-					ValidLifetime:     l.valid,
-					Prefix:            &net.IPNet{IP: net.IP(l.p.Addr().AsSlice()), Mask: net.CIDRMask(l.p.Bits(), 128)},
-				})
-			}
-			if o.hasSt {
-				ia.Options.Add(status(o.status, ""))
-			}
-			r.AddOption(ia)
-			continue
-		}
-		ia := &dhcpv6.OptIANA{IaId: id, T1: o.t1, T2: o.t2}
-		for _, l := range o.leases {
-			ia.Options.Add(&dhcpv6.OptIAAddress{
-				IPv6Addr:          net.IP(l.p.Addr().AsSlice()),
-				PreferredLifetime: l.preferred,
-				ValidLifetime:     l.valid,
-			})
-		}
-		if o.hasSt {
-			ia.Options.Add(status(o.status, ""))
-		}
-		r.AddOption(ia)
-	}
 }

@@ -148,7 +148,7 @@ func (s *Server) fromMessage(x *exchange, m dhcpv6.DHCPv6) (DropReason, bool) {
 				return DropMalformed, false
 			}
 			s.relayBuf = x.relays[:0]
-			readMessage(x, v)
+			s.vals.ids = readMessageInto(x, v, s.vals.ids)
 			s.readIAs(x, v)
 			return 0, true
 		case *dhcpv6.RelayMessage:
@@ -187,24 +187,54 @@ func (s *Server) fromMessage(x *exchange, m dhcpv6.DHCPv6) (DropReason, bool) {
 
 // readMessage fills x's client-message fields from m, all but the IAs.
 // It uses nothing of the server's (Bulk Leasequery calls it on its own
-// goroutine).
-func readMessage(x *exchange, m *dhcpv6.Message) {
+// goroutine): x's DUIDs are new bytes.
+func readMessage(x *exchange, m *dhcpv6.Message) { readMessageInto(x, m, nil) }
+
+// readMessageInto is readMessage writing x's DUIDs into ids[:0] (the
+// server's reused storage on the values path), which it returns grown.
+// One pass over the options, none of them copied: the first of each
+// kind counts, as GetOne gives it.
+func readMessageInto(x *exchange, m *dhcpv6.Message, ids []byte) []byte {
 	x.msg, x.typ, x.xid = m, m.MessageType, m.TransactionID
 	opts := m.Options
-	if d := opts.ClientID(); d != nil {
-		x.cidOpt = opts.GetOne(dhcpv6.OptionClientID)
-		x.duid = d.ToBytes()
+	ids = ids[:0]
+	var fqdn dhcpv6.Option
+	var cid, sid bool // the first Client (Server) Identifier option is read
+	for _, o := range opts.Options {
+		switch o.Code() {
+		case dhcpv6.OptionClientID:
+			if !cid {
+				cid = true
+				if d := opts.ClientID(); d != nil {
+					x.cidOpt = o
+					ids = appendDUID(ids, d)
+					x.duid = ids[:len(ids):len(ids)]
+				}
+			}
+		case dhcpv6.OptionServerID:
+			if !sid {
+				sid = true
+				if d := opts.ServerID(); d != nil {
+					n := len(ids)
+					ids = appendDUID(ids, d)
+					x.sid = ids[n:len(ids):len(ids)]
+				}
+			}
+		case dhcpv6.OptionRapidCommit:
+			x.rapid = true
+		case dhcpv6.OptionFQDN:
+			if fqdn == nil {
+				fqdn = o
+			}
+		}
 	}
-	if d := opts.ServerID(); d != nil {
-		x.sid = d.ToBytes()
-	}
-	x.rapid = opts.GetOne(dhcpv6.OptionRapidCommit) != nil
-	if o := opts.GetOne(dhcpv6.OptionFQDN); o != nil {
-		x.fqdnIn = o.ToBytes()
+	if fqdn != nil {
+		x.fqdnIn = fqdn.ToBytes()
 		for _, c := range opts.RequestedOptions() {
 			x.asked = x.asked || c == dhcpv6.OptionFQDN
 		}
 	}
+	return ids
 }
 
 // readIAs fills x.ias (and x.hasIA) from m.

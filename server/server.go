@@ -59,6 +59,8 @@ type Server struct {
 	ctr      counters
 
 	dns dnsState // Client FQDN and DNS changes, when cfg.DNS is set (fqdn.go)
+
+	vals values // the values path's reused storage (values.go)
 }
 
 type held struct {
