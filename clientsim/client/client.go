@@ -127,12 +127,13 @@ var (
 // Client is one DHCPv6 client. It is not safe for concurrent use.
 //
 // Its fields are ordered and sized for a population of a million: a
-// Client, with its first IA inside, fits the 768-byte size class of Go's
-// allocator (a spec holds it there), and what all of a population's
-// clients have in common is one settings value they share (Config.Peer).
+// Client, with its first IA inside and the 8-byte header Go's allocator
+// puts before an object of more than 512 bytes with pointers, fits the
+// 768-byte size class (a spec holds it there), and what all of a
+// population's clients have in common is one settings value they share
+// (Config.Peer).
 type Client struct {
 	cfg     *settings
-	index   int
 	rng     source
 	duid    dhcpv6.DUID
 	duidHex string
@@ -168,6 +169,7 @@ type Client struct {
 	declSid dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
 
 	drops [NumDropReasons]uint32 // Drops, saturating
+	index int32                  // Config.Index
 	scr   *Scratch
 }
 
@@ -258,7 +260,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:      set,
-		index:    cfg.Index,
+		index:    int32(cfg.Index),
 		raw:      cfg.DUID,
 		rng:      source{ext: cfg.Rand},
 		scr:      cfg.Scratch,
@@ -298,7 +300,7 @@ func New(cfg Config) (*Client, error) {
 }
 
 // Index is the client's index in its population.
-func (c *Client) Index() int { return c.index }
+func (c *Client) Index() int { return int(c.index) }
 
 // DUID is the client's raw DUID.
 func (c *Client) DUID() []byte { return c.raw }
@@ -1055,7 +1057,7 @@ func (c *Client) probe(now time.Time) {
 				continue
 			}
 			l.ProbeAt = time.Time{}
-			holder, inUse := c.cfg.Prober.InUse(c.index, l.Prefix.Addr())
+			holder, inUse := c.cfg.Prober.InUse(int(c.index), l.Prefix.Addr())
 			if !inUse {
 				j++
 				continue
@@ -1120,7 +1122,7 @@ func (c *Client) newXID() dhcpv6.TransactionID {
 	for i := 0; ; i++ {
 		v := c.rng.Uint32()
 		x := dhcpv6.TransactionID{byte(v >> 16), byte(v >> 8), byte(v)}
-		if c.cfg.XIDs == nil || c.cfg.XIDs.ClaimXID(c.index, x) {
+		if c.cfg.XIDs == nil || c.cfg.XIDs.ClaimXID(int(c.index), x) {
 			return x
 		}
 		if i > 1<<20 {
@@ -1173,14 +1175,14 @@ func (c *Client) transmit(now time.Time) {
 }
 
 func (c *Client) event(now time.Time, k history.Kind) history.Event {
-	return history.Event{At: now, Kind: k, Client: c.index, DUID: c.duidHex, Server: c.serverHex}
+	return history.Event{At: now, Kind: k, Client: int(c.index), DUID: c.duidHex, Server: c.serverHex}
 }
 
 func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause string) {
 	c.scr.out.Events = append(c.scr.out.Events, history.Event{
 		At:        now,
 		Kind:      k,
-		Client:    c.index,
+		Client:    int(c.index),
 		DUID:      c.duidHex,
 		Server:    l.Server,
 		IA:        a.kind(),
