@@ -7,6 +7,13 @@
 // delays, T1/T2 jitter) comes from the client's own seeded source, so the
 // same seed gives the same run.
 //
+// A message the client hands over is never changed afterwards, nor are
+// its option values, which later messages may share (a Renew sends the IA
+// option of the one before while the lease is the same): whoever holds
+// one (a frozen server's queue, the virtual link) reads what was sent.
+// One message is one allocation; a Renew and its Reply cost the client
+// nothing else.
+//
 // The client asks for one IA_NA (IAID 1), one IA_PD (IAID 2), both, or
 // neither (stateless: Information-request). It follows RFC 9915 §15 for
 // retransmission, §16 for validation of what it receives and §18.2 for

@@ -1,13 +1,19 @@
 // Package population multiplexes many DHCPv6 clients (package client) over
 // one socket. Each client gets a distinct deterministic DUID-LL derived
 // from the population's seed and its index, and its own seeded random
-// source. Replies are demultiplexed by transaction ID: the population
-// keeps a map from ID to client and makes a client draw again when the ID
-// it drew is held by another one.
+// source (a PCG kept inside the client). Replies are demultiplexed by
+// transaction ID: the population keeps a table from ID to client (open
+// addressing, xids.go) and makes a client draw again when the ID it drew
+// is held by another one. The clients share what they have in common: one
+// copy of their settings (client.Config.Peer) and one scratch for what a
+// call returns (client.Config.Scratch; the population handles each
+// client's Output before it calls the next, and its Sink must not call
+// the population back).
 //
 // Like the client, the core is sans-IO: Deliver hands it a datagram,
-// Advance runs every timer due by a given time (a min-heap with one entry
-// per client, so a hundred thousand clients stay cheap), NextTimer says
+// Advance runs every timer due by a given time (a calendar queue with one
+// live entry per client, heap.go, so a million clients stay cheap),
+// NextTimer says
 // when to call Advance next and Outbox drains the encoded datagrams to
 // send. With Config.InMemory the outbox holds the messages themselves,
 // unencoded, and DeliverMessage takes an answer as a message: the virtual
