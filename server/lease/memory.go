@@ -5,52 +5,81 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+	"unsafe"
 )
 
-// Memory is an in-memory Store. It indexes bindings by key and by lease,
-// and keeps a min-heap on expiry so that Expire costs O(log n) per binding
-// it removes and O(1) when none is due. It is safe for concurrent use (a
-// reporter may iterate while the server runs).
+// Memory is an in-memory Store. It keeps its bindings in slots of one
+// slice, indexes them by key and by lease, and keeps their expiry in a
+// queue: Expire costs O(1) when nothing is due and O(1) amortised per
+// binding it removes, Put O(1) amortised. It is safe for concurrent use
+// (a reporter may iterate while the server runs).
+//
+// The expiry queue is lazy: each Put of a binding pushes an item naming
+// its slot and the slot's generation, which every later Put or removal of
+// that slot bumps, so an older item is stale and skipped. A server grants
+// every lease for its configured valid lifetime from the time at hand,
+// so the expiries it puts come in order: those go to a FIFO (no sifting,
+// one append); one that comes earlier than the last pushed (a store
+// loaded from a file, a clock set back) goes to a min-heap beside it.
+//
+// A renewal reads the binding (Get) and puts it back (Put): Get keeps the
+// slot it found, and Put of the same key then looks nothing up again.
 type Memory struct {
-	mu      sync.RWMutex
-	byKey   map[Key]*entry
-	byLease map[netip.Prefix]*entry
-	heap    []*entry // min-heap on b.Expires
+	mu      sync.Mutex
+	byKey   map[Key]int32
+	byLease map[netip.Prefix]int32
+	slots   []Binding // a slot in use has a DUID (Validate), the store's copy, which its key shares
+	gens    []uint32  // each slot's generation, beside the slots: what the queue checks
+	free    []int32   // slots not in use
+
+	fifo  []item    // items in order of expiry, from head on (stale ones among them)
+	head  int       // fifo's first item not yet popped
+	last  time.Time // the expiry of the item pushed last to fifo
+	early []early   // min-heap on exp: items that came out of order
+
+	hint int32 // the slot the last Get found, -1 none
 }
 
-type entry struct {
-	b   Binding
-	key Key
-	idx int // position in heap
+// item names a slot as it was when pushed: stale once gens[slot] moved on.
+type item struct {
+	slot int32
+	gen  uint32
+}
+
+// early is an item pushed out of order, with its expiry (the heap's key).
+type early struct {
+	exp time.Time
+	item
 }
 
 var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{byKey: make(map[Key]*entry), byLease: make(map[netip.Prefix]*entry)}
+	return &Memory{byKey: make(map[Key]int32), byLease: make(map[netip.Prefix]int32), hint: -1}
 }
 
 // Get implements Store.
 func (m *Memory) Get(k Key) (Binding, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	e, ok := m.byKey[k]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.byKey[k]
 	if !ok {
 		return Binding{}, false
 	}
-	return e.b, true
+	m.hint = i
+	return m.slots[i], true
 }
 
 // GetByLease implements Store.
 func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	e, ok := m.byLease[p]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.byLease[p]
 	if !ok {
 		return Binding{}, false
 	}
-	return e.b, true
+	return m.slots[i], true
 }
 
 // Put implements Store. It copies b.DUID (and allocates nothing when the
@@ -69,53 +98,82 @@ func (m *Memory) put(b Binding) (stored, prev Binding, had bool, err error) {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if other, ok := m.byLease[b.Lease]; ok && other.key != k {
-		return Binding{}, Binding{}, false, ErrConflict
-	}
-	if e, ok := m.byKey[k]; ok {
-		if e.b.Lease != b.Lease {
-			delete(m.byLease, e.b.Lease)
-			m.byLease[b.Lease] = e
+	i, ok := m.find(k)
+	if !ok || m.slots[i].Lease != b.Lease {
+		if other, bound := m.byLease[b.Lease]; bound && (!ok || other != i) {
+			return Binding{}, Binding{}, false, ErrConflict
 		}
-		prev = e.b
-		b.DUID = e.b.DUID // same key, same bytes
-		e.b = b
-		m.fix(e.idx)
+	}
+	if ok {
+		s := &m.slots[i]
+		if s.Lease != b.Lease {
+			delete(m.byLease, s.Lease)
+			m.byLease[b.Lease] = i
+		}
+		prev = *s
+		b.DUID = s.DUID // same key, same bytes
+		*s = b
+		m.gens[i]++
+		m.push(i)
 		return b, prev, true, nil
 	}
-	k.DUID = string(b.DUID) // the store's own copy
-	b.DUID = []byte(k.DUID)
-	e := &entry{b: b, key: k, idx: len(m.heap)}
-	m.byKey[k] = e
-	m.byLease[b.Lease] = e
-	m.heap = append(m.heap, e)
-	m.up(e.idx)
+	k.DUID = string(b.DUID) // the store's own copy, which b.DUID shares
+	b.DUID = unsafe.Slice(unsafe.StringData(k.DUID), len(k.DUID))
+	if n := len(m.free); n > 0 {
+		i = m.free[n-1]
+		m.free = m.free[:n-1]
+	} else {
+		i = int32(len(m.slots))
+		m.slots = append(m.slots, Binding{})
+		m.gens = append(m.gens, 0)
+	}
+	m.slots[i] = b
+	m.gens[i]++
+	m.byKey[k] = i
+	m.byLease[b.Lease] = i
+	m.push(i)
 	return b, Binding{}, false, nil
+}
+
+// find is the slot of k: the one the last Get found when it holds k (a
+// Put after a Get of the same key, a renewal), else the index's.
+func (m *Memory) find(k Key) (int32, bool) {
+	if h := m.hint; h >= 0 {
+		if s := &m.slots[h]; s.IAID == k.IAID && s.Type == k.Type && len(s.DUID) > 0 && string(s.DUID) == k.DUID {
+			return h, true
+		}
+	}
+	i, ok := m.byKey[k]
+	return i, ok
 }
 
 // Delete implements Store.
 func (m *Memory) Delete(k Key) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.byKey[k]; ok {
-		m.remove(e)
+	if i, ok := m.byKey[k]; ok {
+		m.remove(i)
 	}
 	return nil
 }
 
 // Expire implements Store. fn runs with the store unlocked and may call
-// the store.
+// the store. Bindings due at the same instant go in the order they were
+// put (those put out of order, after the others).
 func (m *Memory) Expire(now time.Time, fn func(Binding)) (int, error) {
 	var gone []Binding
 	n := 0
 	m.mu.Lock()
-	for len(m.heap) > 0 && !now.Before(m.heap[0].b.Expires) {
-		e := m.heap[0]
-		m.remove(e)
-		n++
-		if fn != nil {
-			gone = append(gone, e.b)
+	for {
+		i, ok := m.due(now)
+		if !ok {
+			break
 		}
+		if fn != nil {
+			gone = append(gone, m.slots[i])
+		}
+		m.remove(i)
+		n++
 	}
 	m.mu.Unlock()
 	for _, b := range gone {
@@ -124,23 +182,51 @@ func (m *Memory) Expire(now time.Time, fn func(Binding)) (int, error) {
 	return n, nil
 }
 
+// due pops the queue's earliest binding if it expires at or before now.
+func (m *Memory) due(now time.Time) (int32, bool) {
+	for m.head < len(m.fifo) && m.stale(m.fifo[m.head]) {
+		m.head++
+	}
+	for len(m.early) > 0 && m.stale(m.early[0].item) {
+		m.popEarly()
+	}
+	fromFIFO := m.head < len(m.fifo)
+	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.slots[m.fifo[m.head].slot].Expires)) {
+		if now.Before(m.early[0].exp) {
+			return 0, false
+		}
+		return m.popEarly().slot, true
+	}
+	if !fromFIFO {
+		return 0, false
+	}
+	i := m.fifo[m.head].slot
+	if now.Before(m.slots[i].Expires) {
+		return 0, false
+	}
+	m.head++
+	return i, true
+}
+
 // Len implements Store.
 func (m *Memory) Len() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return len(m.byKey)
 }
 
 // All implements Store: it iterates over a snapshot taken when iteration
-// starts, so the loop body may call the store.
+// starts (in slot order), so the loop body may call the store.
 func (m *Memory) All() iter.Seq[Binding] {
 	return func(yield func(Binding) bool) {
-		m.mu.RLock()
-		snap := make([]Binding, 0, len(m.heap))
-		for _, e := range m.heap {
-			snap = append(snap, e.b)
+		m.mu.Lock()
+		snap := make([]Binding, 0, len(m.byKey))
+		for i := range m.slots {
+			if m.live(int32(i)) {
+				snap = append(snap, m.slots[i])
+			}
 		}
-		m.mu.RUnlock()
+		m.mu.Unlock()
 		for _, b := range snap {
 			if !yield(b) {
 				return
@@ -149,60 +235,97 @@ func (m *Memory) All() iter.Seq[Binding] {
 	}
 }
 
-func (m *Memory) remove(e *entry) {
-	delete(m.byKey, e.key)
-	delete(m.byLease, e.b.Lease)
-	i, last := e.idx, len(m.heap)-1
-	if i != last {
-		m.swap(i, last)
-	}
-	m.heap[last] = nil
-	m.heap = m.heap[:last]
-	if i != last {
-		m.fix(i)
+func (m *Memory) remove(i int32) {
+	s := &m.slots[i]
+	delete(m.byKey, KeyView(s.DUID, s.IAID, s.Type))
+	delete(m.byLease, s.Lease)
+	*s = Binding{} // nothing kept alive
+	m.gens[i]++
+	m.free = append(m.free, i)
+	if m.hint == i {
+		m.hint = -1
 	}
 }
 
-func (m *Memory) less(i, j int) bool { return m.heap[i].b.Expires.Before(m.heap[j].b.Expires) }
+func (m *Memory) stale(it item) bool { return m.gens[it.slot] != it.gen }
 
-func (m *Memory) swap(i, j int) {
-	m.heap[i], m.heap[j] = m.heap[j], m.heap[i]
-	m.heap[i].idx, m.heap[j].idx = i, j
-}
+// live reports whether slot i holds a binding.
+func (m *Memory) live(i int32) bool { return len(m.slots[i].DUID) > 0 }
 
-func (m *Memory) fix(i int) {
-	if !m.down(i) {
-		m.up(i)
+// push queues slot i's expiry (its current generation).
+func (m *Memory) push(i int32) {
+	it, exp := item{i, m.gens[i]}, m.slots[i].Expires
+	if m.head == len(m.fifo) { // empty: start over at the front
+		m.fifo, m.head = m.fifo[:0], 0
+	} else if exp.Before(m.last) {
+		m.pushEarly(early{exp, it})
+		return
+	}
+	m.fifo = append(m.fifo, it)
+	m.last = exp
+	if live := len(m.byKey); len(m.fifo)-m.head > 4*live+1024 || m.head > 1024 && m.head > len(m.fifo)/2 {
+		m.compact()
 	}
 }
 
-func (m *Memory) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !m.less(i, p) {
+// compact drops the popped and stale items of fifo, keeping the order.
+func (m *Memory) compact() {
+	q := m.fifo[:0]
+	for _, it := range m.fifo[m.head:] {
+		if !m.stale(it) {
+			q = append(q, it)
+		}
+	}
+	m.fifo, m.head = q, 0
+}
+
+func (m *Memory) pushEarly(e early) {
+	if len(m.early) > 4*len(m.byKey)+1024 { // mostly stale: keep the live ones
+		h := m.early[:0]
+		for _, x := range m.early {
+			if !m.stale(x.item) {
+				h = append(h, x)
+			}
+		}
+		m.early = h
+		for j := len(h)/2 - 1; j >= 0; j-- {
+			m.down(j)
+		}
+	}
+	m.early = append(m.early, e)
+	for c := len(m.early) - 1; c > 0; { // sift up
+		p := (c - 1) / 2
+		if !m.early[c].exp.Before(m.early[p].exp) {
+			break
+		}
+		m.early[p], m.early[c] = m.early[c], m.early[p]
+		c = p
+	}
+}
+
+func (m *Memory) popEarly() early {
+	e := m.early[0]
+	n := len(m.early) - 1
+	m.early[0] = m.early[n]
+	m.early = m.early[:n]
+	m.down(0)
+	return e
+}
+
+func (m *Memory) down(i int) {
+	h := m.early
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
 			return
 		}
-		m.swap(i, p)
-		i = p
-	}
-}
-
-func (m *Memory) down(i0 int) bool {
-	i, n := i0, len(m.heap)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		c := l
-		if r := l + 1; r < n && m.less(r, l) {
+		if r := c + 1; r < len(h) && h[r].exp.Before(h[c].exp) {
 			c = r
 		}
-		if !m.less(c, i) {
-			break
+		if !h[c].exp.Before(h[i].exp) {
+			return
 		}
-		m.swap(i, c)
+		h[i], h[c] = h[c], h[i]
 		i = c
 	}
-	return i > i0
 }

@@ -135,31 +135,13 @@ func TestMemoryModel(t *testing.T) {
 		case op < 6:
 			b := bind(fmt.Sprint("c", k), uint32(k), NA, fmt.Sprintf("2001:db8::%x/128", rng.IntN(400)+1), time.Duration(rng.IntN(600)+1)*time.Second)
 			b.Granted, b.Expires = now, now.Add(b.Valid)
-			err := m.Put(b)
-			conflict := false
-			for mk, mb := range model {
-				if mb.Lease == b.Lease && mk != key {
-					conflict = true
-				}
-			}
-			if conflict != errors.Is(err, ErrConflict) || (!conflict && err != nil) {
-				t.Fatalf("step %d: Put err %v, model conflict %v", step, err, conflict)
-			}
-			if err == nil {
-				model[key] = b
-			}
+			putModel(t, step, m, model, key, b)
 		case op < 8:
 			_ = m.Delete(key)
 			delete(model, key)
 		default:
 			now = now.Add(time.Duration(rng.IntN(60)) * time.Second)
-			want := 0
-			for mk, mb := range model {
-				if !now.Before(mb.Expires) {
-					delete(model, mk)
-					want++
-				}
-			}
+			want := expireModel(model, now)
 			if n, _ := m.Expire(now, nil); n != want {
 				t.Fatalf("step %d: Expire removed %d, model %d", step, n, want)
 			}
@@ -201,4 +183,35 @@ func TestAllSnapshotAllowsMutation(t *testing.T) {
 	if NA.String() != "na" || PD.String() != "pd" {
 		t.Fatal("IA type names must match history.IANA/IAPD")
 	}
+}
+
+// putModel puts b in m and in the model, and fails unless m refuses it
+// exactly when the model binds its lease to another key.
+func putModel(t *testing.T, step int, m *Memory, model map[Key]Binding, key Key, b Binding) {
+	t.Helper()
+	err := m.Put(b)
+	conflict := false
+	for mk, mb := range model {
+		if mb.Lease == b.Lease && mk != key {
+			conflict = true
+		}
+	}
+	if conflict != errors.Is(err, ErrConflict) || (!conflict && err != nil) {
+		t.Fatalf("step %d: Put err %v, model conflict %v", step, err, conflict)
+	}
+	if err == nil {
+		model[key] = b
+	}
+}
+
+// expireModel removes the model's bindings due at now and counts them.
+func expireModel(model map[Key]Binding, now time.Time) int {
+	n := 0
+	for k, b := range model {
+		if !now.Before(b.Expires) {
+			delete(model, k)
+			n++
+		}
+	}
+	return n
 }
