@@ -9,6 +9,10 @@
 // CPU; every shipped scenario gives the same history as with the wire
 // (SetWire, Options.Wire), which a relayed population, a Client FQDN
 // option and a server with lifetimes the wire would round still take.
+// A server builds each answer in values it reuses for the next
+// (server.Server.SetAnswerReuse): a client keeps nothing of an answer once
+// it is delivered, which link_test.go checks by overwriting every answer
+// after delivery.
 // The history is kept as a history.Log (Engine.History), 56 bytes an
 // event; Events builds the []history.Event for small runs and specs.
 // Asked to (SetMergeRenewals, Options.MergeRenewals), it merges renewals

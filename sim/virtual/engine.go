@@ -97,6 +97,9 @@ type Engine struct {
 	wire bool
 	// merge: the history merges renewals (SetMergeRenewals).
 	merge bool
+	// scribble: every answer handed over as a value is overwritten once
+	// the population has taken it (Options.scribble, for the specs).
+	scribble bool
 }
 
 // New returns an engine whose clock starts at start (zero: Epoch).
@@ -177,6 +180,10 @@ func (s *Server) boot(store lease.Store) error {
 	if err != nil {
 		return fmt.Errorf("virtual: server %s: %w", s.Name, err)
 	}
+	// The answers the core builds as values go to the population at once
+	// (toServerMsg) and a client keeps nothing of one (link_test.go
+	// overwrites each after delivery): the core may reuse its storage.
+	core.SetAnswerReuse(true)
 	s.core, s.store, s.state, s.queue = core, store, Up, nil
 	s.typed = wholeSeconds(s.cfg.T1, s.cfg.T2, s.cfg.Preferred, s.cfg.Valid, s.cfg.InfoRefresh)
 	return nil
@@ -521,6 +528,9 @@ func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, src netip.AddrPort, m
 	}
 	if r, isMsg := out.(*dhcpv6.Message); isMsg {
 		e.pop.DeliverMessage(e.now, r, s.Addr)
+		if e.scribble {
+			scribble(r)
+		}
 	} else {
 		e.pop.Deliver(e.now, out.ToBytes(), s.Addr)
 	}
