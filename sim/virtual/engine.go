@@ -97,9 +97,10 @@ type Engine struct {
 	wire bool
 	// merge: the history merges renewals (SetMergeRenewals).
 	merge bool
-	// scribble: every answer handed over as a value is overwritten once
-	// the population has taken it (Options.scribble, for the specs).
-	scribble bool
+	// delivered, when set, runs on every answer handed over as a value
+	// once the population has taken it (Options.delivered: the specs
+	// overwrite it there).
+	delivered func(*dhcpv6.Message)
 }
 
 // New returns an engine whose clock starts at start (zero: Epoch).
@@ -528,8 +529,8 @@ func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, src netip.AddrPort, m
 	}
 	if r, isMsg := out.(*dhcpv6.Message); isMsg {
 		e.pop.DeliverMessage(e.now, r, s.Addr)
-		if e.scribble {
-			scribble(r)
+		if e.delivered != nil {
+			e.delivered(r)
 		}
 	} else {
 		e.pop.Deliver(e.now, out.ToBytes(), s.Addr)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
 	"d6lab/deploy"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
@@ -80,9 +82,9 @@ type Options struct {
 	// MergeRenewals: the history merges renewals (Engine.SetMergeRenewals):
 	// far fewer events, the same report.
 	MergeRenewals bool
-	// scribble: overwrite every answer a server hands over as a value
-	// once it is delivered (link_test.go: no client keeps one).
-	scribble bool
+	// delivered runs on every answer a server hands over as a value once
+	// it is delivered (link_test.go overwrites it: no client keeps one).
+	delivered func(*dhcpv6.Message)
 }
 
 // RunScenarioOptions is RunScenarioContext with options.
@@ -93,7 +95,7 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 	e := New(Epoch)
 	e.SetWire(opt.Wire)
 	e.SetMergeRenewals(opt.MergeRenewals)
-	e.scribble = opt.scribble
+	e.delivered = opt.delivered
 	e.record(history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	for i, s := range sc.Servers {
 		cfg, err := sim.ServerConfig(sc, i)
