@@ -10,12 +10,14 @@
 // Two decoders feed one pipeline (exchange.go): a datagram is decoded by
 // d6lab/wire when it is a hot-path message (Solicit, Request, Renew,
 // Rebind, Release, bare or relayed) and by insomniacslk/dhcp otherwise
-// (and for HandleMessage); both fill the same exchange, and the answer
-// (answer.go) is encoded by wire, or built as insomniacslk values for
-// HandleMessage, with the options in the same order. On the hot path,
-// with a lease.Memory and a bound client, a message costs no allocation
-// (zeroalloc_test.go), and FuzzHandle holds the two paths to the same
-// answer byte for byte.
+// (HandleMessage reads the decoded message in one pass, values.go); all
+// fill the same exchange, and the answer (answer.go) is encoded by wire,
+// or built as insomniacslk values for HandleMessage, with the options in
+// the same order (with SetAnswerReuse, in values it reuses: an answer is
+// then valid until the next message). On the hot path, with a
+// lease.Memory and a bound client, a message costs no allocation
+// (zeroalloc_test.go, values_test.go), and FuzzHandle holds the two paths
+// to the same answer byte for byte.
 //
 // A message goes through a pipeline of stages (the contract is on the
 // verdict type): lazy reclaim of expired bindings and Decline holds,
