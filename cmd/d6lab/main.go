@@ -66,6 +66,7 @@ func main() {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitBadInput, err: err}
 	})
+	memoryLimitFlag(root)
 	root.AddCommand(serveCmd(), runCmd(), compareCmd(), reportCmd(), cleanCmd(), benchCmd(), conformCmd(), serversCmd(), sweepCmd(), adviseCmd())
 	os.Exit(execute(root))
 }
