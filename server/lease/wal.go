@@ -146,10 +146,15 @@ func readLog(path string, id []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return logFrames(b, id), nil
+}
+
+// logFrames returns the frames of a log's contents b (readLog), or nil.
+func logFrames(b, id []byte) []byte {
 	if len(b) < walStart || string(b[:len(walMagic)]) != walMagic || string(b[len(walMagic):walStart]) != string(id) {
-		return nil, nil
+		return nil
 	}
-	return b[walStart:], nil
+	return b[walStart:]
 }
 
 // foldLogs applies the logs at paths, in that order, that belong to the
@@ -165,10 +170,14 @@ func foldLogs(db *bolt.DB, id []byte, paths ...string) (int, error) {
 	var recs []walRecord
 	n := 0
 	for _, p := range paths {
-		frames, err := readLog(p, id)
+		// Mapped, not read onto the heap: a checkpoint's 64 MiB copy made
+		// the collector run for it; the records point into the mapping
+		// until the transaction that writes them has committed.
+		frames, release, err := mapLog(p, id)
 		if err != nil {
 			return n, err
 		}
+		defer release()
 		k, err := applyFrames(frames, func(op byte, key, val []byte) error {
 			r := walRecord{key: key, val: val, op: op}
 			if i, ok := at[string(key)]; ok {
