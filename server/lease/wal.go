@@ -158,7 +158,7 @@ func logFrames(b, id []byte) []byte {
 }
 
 // foldLogs applies the logs at paths, in that order, that belong to the
-// bbolt file with ID id (readLog), to that file in one transaction (the
+// bbolt file with ID id (logFrames), to that file in one transaction (the
 // last state of each key), then removes them all and makes the removal
 // durable. It returns how many records it applied. This is a checkpoint,
 // and the replay of what a stopped process left.
