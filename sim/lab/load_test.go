@@ -131,8 +131,7 @@ var _ = Describe("the server load of a netns run", Label("netns"), func() {
 // that granted or extended a lease (Bound, Renewed, Rebound) at r sends
 // the client's next Renew at r + T1 (RFC 9915 §18.2.4; the scenario has no
 // T1 jitter). period is the clients' mean renewal period over the
-// history: from one such Reply to the client's next, before from's fault
-// (the Replies up to to).
+// Replies before to: from one such Reply to the same client's next.
 func renewsIn(evs []history.Event, from, to time.Time) (n int, period time.Duration) {
 	last := map[int]time.Time{}
 	var sum time.Duration
