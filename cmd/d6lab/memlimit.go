@@ -12,8 +12,8 @@ import (
 // Go heap of this process (runtime/debug.SetMemoryLimit, as GOMEMLIMIT).
 // The collector keeps the heap under it by running more often, rather
 // than letting it grow to twice what is live (GOGC=100): a virtual-engine
-// day of 100,000 clients peaked at 639 MiB resident with 259 MiB live and
-// at 361 MiB with --memory-limit 320MiB, same report, 43 % more CPU. A
+// day of 100,000 clients peaked at 624 MiB resident with 259 MiB live and
+// at 353 MiB with --memory-limit 320MiB, same report, 43 % more CPU. A
 // limit below what is live cannot be kept; the collector then spends up to
 // half the CPU trying (the runtime's own bound). Child processes (servers,
 // real clients) are not limited.
