@@ -147,11 +147,21 @@ func parseYAML(c *collector, data []byte) *yaml.Node {
 		c.at(next.Line, next.Column, "", nil, "a scenario file holds one YAML document; found another")
 		return nil
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || isEmptyNode(doc.Content[0]) {
+		// A document of a start marker alone ("---"): the library places
+		// its empty node after the end of the stream, on a line past the
+		// last of a file that does not end in a line break. The marker's
+		// line is where the file says nothing.
 		c.at(doc.Line, doc.Column, "", nil, "empty scenario: want a mapping with at least name, model, clients and duration")
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// isEmptyNode reports whether n is a null the file left implicit (no
+// value, no tag written), as after a bare "---".
+func isEmptyNode(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" && n.Style&yaml.TaggedStyle == 0
 }
 
 // yamlError turns a YAML syntax error into an *Error on the line at fault.

@@ -251,6 +251,16 @@ expect:
 			Expect(err).To(MatchError(ContainSubstring("empty scenario")))
 		})
 
+		It("rejects a file of a document start alone on that line, not past the file's end (fuzz seed found-doc-start-only)", func() {
+			for _, text := range []string{"---", "---\n", "--- # nothing\n", "\n---"} {
+				_, err := scenarios.Parse("e.yaml", []byte(text))
+				es := asErrors(err)
+				Expect(es).To(HaveLen(1), "%q", text)
+				Expect(es[0].Msg).To(HavePrefix("empty scenario"), "%q", text)
+				Expect(es[0].Line).To(Equal(strings.Count(text[:strings.Index(text, "---")], "\n")+1), "%q", text)
+			}
+		})
+
 		It("wraps an I/O error for a missing file", func() {
 			_, err := scenarios.Load("testdata/no-such-file.yaml")
 			Expect(err).To(MatchError(fs.ErrNotExist))
