@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,8 +20,10 @@ import (
 	"d6lab/reports/check"
 	"d6lab/reports/render"
 	"d6lab/scenarios"
+	"d6lab/server/daemon"
 	"d6lab/sim/lab"
 	"d6lab/sim/netns"
+	"d6lab/sim/realclient"
 	"d6lab/sim/session"
 )
 
@@ -303,6 +306,9 @@ var _ = Describe("shipped scenarios in network namespaces", Label("netns"), func
 			Expect(x.err).NotTo(HaveOccurred())
 			r := labs.run(x, all)
 			r.wait()
+			if errors.Is(r.err, daemon.ErrNotInstalled) || errors.Is(r.err, realclient.ErrNotInstalled) {
+				Skip(r.err.Error()) // names the Debian package; scripts/setup.sh installs them all
+			}
 			Expect(r.err).NotTo(HaveOccurred(), "run of %s failed; progress:\n%s", x.file, r.log.String())
 			Expect(namespacesOf(r.prefix)).To(BeEmpty(), "namespaces the run left in /run/netns")
 			Expect(processesWith(r.dir)).To(BeEmpty(), "processes the run left")

@@ -77,6 +77,11 @@ func realHosts(sc *scenarios.Scenario, outDir string) ([]*realHost, []netns.Node
 		for i, x := range r.IA {
 			ia[i] = string(x)
 		}
+		if a, err := realclient.Lookup(r.Kind); err == nil {
+			if err := a.Installed(); err != nil {
+				return nil, nil, fmt.Errorf("lab: clients.real %s: %w", r.Kind, err) // realclient.ErrNotInstalled
+			}
+		}
 		if why := realclient.Lacks(r.Kind, realclient.Spec{IA: ia}); why != "" {
 			return nil, nil, fmt.Errorf("lab: clients.real %s: %s", r.Kind, why)
 		}

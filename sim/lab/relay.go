@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"d6lab/scenarios"
+	"d6lab/server/daemon"
 	"d6lab/sim"
 	"d6lab/sim/netns"
 	"d6lab/transport"
@@ -72,7 +73,7 @@ func dhcrelayArgv(sc *scenarios.Scenario, lab *netns.Lab) []string {
 // has opened its sockets.
 func startDhcrelay(ctx context.Context, sc *scenarios.Scenario, lab *netns.Lab, outDir string) (*netns.Process, error) {
 	if _, err := os.Stat(DhcrelayBinary); err != nil {
-		return nil, fmt.Errorf("lab: relay: dhcrelay needs ISC dhcrelay (Debian isc-dhcp-relay; scripts/setup.sh installs it): %w", err)
+		return nil, fmt.Errorf("lab: relay: %w: dhcrelay needs ISC dhcrelay (Debian isc-dhcp-relay; scripts/setup.sh installs it): %v", daemon.ErrNotInstalled, err)
 	}
 	log := filepath.Join(outDir, "relay", "dhcrelay.log")
 	p, err := lab.Start(relayNode, dhcrelayArgv(sc, lab), log)
