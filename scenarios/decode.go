@@ -127,6 +127,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // parseYAML decodes data into the single document's root node. It returns
 // nil after recording an error when the text is not one YAML document.
 func parseYAML(c *collector, data []byte) *yaml.Node {
+	data, line, problem := utf8Text(data)
+	if problem != "" {
+		c.at(line, 0, "", nil, "YAML syntax: %s", problem)
+		return nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

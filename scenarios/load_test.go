@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -259,6 +260,62 @@ expect:
 				Expect(es[0].Msg).To(HavePrefix("empty scenario"), "%q", text)
 				Expect(es[0].Line).To(Equal(strings.Count(text[:strings.Index(text, "---")], "\n")+1), "%q", text)
 			}
+		})
+
+		Describe("a UTF-16 file (a byte-order mark first, as an editor's \"Unicode\" saves it)", func() {
+			utf16File := func(text string, bigEndian bool) []byte {
+				out := []byte{0xFF, 0xFE}
+				if bigEndian {
+					out = []byte{0xFE, 0xFF}
+				}
+				for _, u := range utf16.Encode([]rune(text)) {
+					if bigEndian {
+						out = append(out, byte(u>>8), byte(u))
+					} else {
+						out = append(out, byte(u), byte(u>>8))
+					}
+				}
+				return out
+			}
+			text := strings.Replace(minimal, "%s", "split", 1)
+
+			It("loads as its UTF-8 twin, in either byte order", func() {
+				want, err := scenarios.Parse("t.yaml", []byte(text))
+				Expect(err).NotTo(HaveOccurred())
+				for _, be := range []bool{false, true} {
+					got, err := scenarios.Parse("t.yaml", utf16File(text, be))
+					Expect(err).NotTo(HaveOccurred(), "big endian %v", be)
+					Expect(got).To(Equal(want), "big endian %v", be)
+				}
+			})
+
+			It("names the line of a bad field as its UTF-8 twin does", func() {
+				bad := text + "duration: soon\n"
+				_, err := scenarios.Parse("t.yaml", []byte(bad))
+				want := asErrors(err)
+				_, err = scenarios.Parse("t.yaml", utf16File(bad, false))
+				Expect(asErrors(err)).To(Equal(want))
+			})
+
+			It("refuses malformed UTF-16 on the line of the bad code unit (fuzz seed found-utf16-odd-byte)", func() {
+				for _, c := range []struct {
+					data []byte
+					line int
+					msg  string
+				}{
+					{[]byte("\xff\xfe0\n0"), 1, "incomplete UTF-16 character"}, // "0\n" is one code unit, U+0A30
+					{append(utf16File("name: x\nmodel: split\n", false), 'x'), 3, "incomplete UTF-16 character"},
+					{append(utf16File("a: 1\n", false), 0x00, 0xDC), 2, "unexpected low surrogate area"},
+					{append(utf16File("a: 1\r\n", true), 0xD8, 0x00), 2, "incomplete UTF-16 surrogate pair"},
+					{append(utf16File("a: 1\n", true), 0xD8, 0x00, 0x00, 0x41), 2, "expected low surrogate area"},
+				} {
+					_, err := scenarios.Parse("t.yaml", c.data)
+					es := asErrors(err)
+					Expect(es).To(HaveLen(1), "%q", c.data)
+					Expect(es[0].Line).To(Equal(c.line), "%q", c.data)
+					Expect(es[0].Msg).To(Equal("YAML syntax: "+c.msg), "%q", c.data)
+				}
+			})
 		})
 
 		It("wraps an I/O error for a missing file", func() {
