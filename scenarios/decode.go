@@ -210,15 +210,7 @@ const maxLocateBytes = 8 << 20
 // maxLocateBytes and was put on line 1.
 func locateSyntaxError(data []byte, reported int, problem string) int {
 	from := max(reported, 1)
-	var ends []int // ends[k-1] is the length of the text through line k
-	for i, b := range data {
-		if b == '\n' {
-			ends = append(ends, i+1)
-		}
-	}
-	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
-		ends = append(ends, len(data))
-	}
+	ends := lineEnds(data)
 	if from > len(ends) {
 		return from
 	}
@@ -268,12 +260,15 @@ func yamlProblem(data []byte) string {
 }
 
 func sourceLine(data []byte, line int) string {
-	for i, l := range bytes.Split(data, []byte("\n")) {
-		if i+1 == line {
-			return string(l)
-		}
+	ends := lineEnds(data)
+	if line < 1 || line > len(ends) {
+		return ""
 	}
-	return ""
+	start := 0
+	if line > 1 {
+		start = ends[line-2]
+	}
+	return string(data[start:ends[line-1]])
 }
 
 type decoder struct{ c *collector }

@@ -55,6 +55,27 @@ func utf8Text(data []byte) (text []byte, line int, problem string) {
 	return out, 0, ""
 }
 
+// lineEnds returns where each line of UTF-8 text ends, as YAML counts
+// lines (lineCounter): ends[k-1] is the length of the text through line k,
+// its line break included, and the last is len(text).
+func lineEnds(text []byte) []int {
+	var ends []int
+	lines := lineCounter{n: 1}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRune(text[i:])
+		i += size
+		if n := lines.n; lines.add(r) > n {
+			ends = append(ends, i)
+		} else if r == '\n' && len(ends) > 0 && ends[len(ends)-1] == i-1 {
+			ends[len(ends)-1] = i // a CR LF ends its line after the LF
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(text) {
+		ends = append(ends, len(text))
+	}
+	return ends
+}
+
 // lineCounter counts lines as YAML does: LF, CR, NEL, LS and PS each end
 // one, CR LF one (YAML 1.1 §5.4, which go.yaml.in/yaml/v3 follows).
 type lineCounter struct {
@@ -62,7 +83,8 @@ type lineCounter struct {
 	lastCR bool // the last character was a CR
 }
 
-func (l *lineCounter) add(r rune) {
+// add counts r and returns the line being read after it.
+func (l *lineCounter) add(r rune) int {
 	switch r {
 	case '\n':
 		if !l.lastCR {
@@ -72,4 +94,5 @@ func (l *lineCounter) add(r rune) {
 		l.n++
 	}
 	l.lastCR = r == '\r'
+	return l.n
 }

@@ -247,6 +247,17 @@ expect:
 			Expect(es[0].Msg).To(Equal("YAML syntax: control characters are not allowed"))
 		})
 
+		It("counts lines as YAML does (CR, CR LF, NEL, LS, PS) where it looks for an error's line itself", func() {
+			for _, br := range []string{"\r", "\r\n", "\u0085", "\u2028", "\u2029"} {
+				text := strings.Join([]string{"name: x", "model: split", "clients:", "  count: \x01", "duration: 1m", ""}, br)
+				_, err := scenarios.Parse("c.yaml", []byte(text))
+				es := asErrors(err)
+				Expect(es).To(HaveLen(1), "%q", br)
+				Expect(es[0].Line).To(Equal(4), "%q", br)
+				Expect(es[0].Msg).To(Equal("YAML syntax: control characters are not allowed"), "%q", br)
+			}
+		})
+
 		It("rejects an empty file", func() {
 			_, err := scenarios.Parse("e.yaml", nil)
 			Expect(err).To(MatchError(ContainSubstring("empty scenario")))
