@@ -116,6 +116,7 @@ var _ = Describe("Exit codes and reports (virtual engine)", func() {
 		Entry("a missing scenario", "bad input:", "run", "--engine", "virtual", "testdata/no-such.yaml"),
 		Entry("an unknown engine", `bad input: --engine "warp"`, "run", "--engine", "warp", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 		Entry("a bad clients count", "bad input: --clients 0", "compare", "--engine", "virtual", "--clients", "0"),
+		Entry("more clients than a scenario may hold", "bad input: --clients 1000001: want 1..1000000", "compare", "--engine", "virtual", "--clients", "1000001"),
 		Entry("an unknown flag", "bad input: unknown flag", "compare", "--bogus"),
 		Entry("an unwritable output directory", "cannot write the outputs:",
 			"run", "--engine", "virtual", "--out", "/proc/d6lab-cannot-write", "testdata/impossible.yaml"),

@@ -208,8 +208,8 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
   d6lab compare scenarios/split-kill.yaml scenarios/unique-kill.yaml scenarios/identical-kill.yaml \
       --profile dhclient --real dhclient=5`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if clients < 1 || clients > 100000 {
-				return badInput("--clients %d: want 1..100000", clients)
+			if clients < 1 || clients > scenarios.MaxClients {
+				return badInput("--clients %d: want 1..%d", clients, scenarios.MaxClients)
 			}
 			if pcapMax < 0 {
 				return badInput("--pcap-max %d: want a size in bytes, or 0 for no capture", pcapMax)
