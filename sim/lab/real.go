@@ -77,13 +77,8 @@ func realHosts(sc *scenarios.Scenario, outDir string) ([]*realHost, []netns.Node
 		for i, x := range r.IA {
 			ia[i] = string(x)
 		}
-		if a, err := realclient.Lookup(r.Kind); err == nil {
-			if err := a.Installed(); err != nil {
-				return nil, nil, fmt.Errorf("lab: clients.real %s: %w", r.Kind, err) // realclient.ErrNotInstalled
-			}
-		}
-		if why := realclient.Lacks(r.Kind, realclient.Spec{IA: ia}); why != "" {
-			return nil, nil, fmt.Errorf("lab: clients.real %s: %s", r.Kind, why)
+		if err := realclient.Usable(r.Kind, realclient.Spec{IA: ia}); err != nil {
+			return nil, nil, fmt.Errorf("lab: clients.real %s: %w", r.Kind, err)
 		}
 		if m := realclient.MinT2(r.Kind); m > 0 && len(ia) > 0 && sc.Lifetimes.Valid <= m {
 			return nil, nil, fmt.Errorf("lab: clients.real %s: it raises a T2 under %s to %s, so with lifetimes.valid %s its bindings would expire before it renews; give a valid lifetime above %s",

@@ -32,6 +32,7 @@ var _ = Describe("client kinds", func() {
 			if err := a.Installed(); err != nil {
 				Expect(err).To(MatchError(realclient.ErrNotInstalled))
 				Expect(realclient.Lacks(k, realclient.Spec{IA: []string{"na"}})).To(Equal(err.Error()), "n/a with the reason")
+				Expect(realclient.Usable(k, realclient.Spec{IA: []string{"na"}})).To(MatchError(realclient.ErrNotInstalled), "the lab skips on it")
 				_, perr := realclient.Prepare(k, realclient.Spec{Dir: GinkgoT().TempDir(), IfName: "eth0", IA: []string{"na"}})
 				Expect(perr).To(MatchError(realclient.ErrNotInstalled))
 				if k == deploy.Udhcpc6 {
@@ -45,6 +46,7 @@ var _ = Describe("client kinds", func() {
 			}
 			Expect(a.Version()).NotTo(BeEmpty(), "%s is installed: its version", k)
 			Expect(realclient.Lacks(k, realclient.Spec{IA: []string{"na"}})).To(BeEmpty())
+			Expect(realclient.Usable(k, realclient.Spec{IA: []string{"na"}})).To(Succeed())
 		}
 	})
 

@@ -201,22 +201,34 @@ func Kinds() []deploy.ClientKind {
 	return ks
 }
 
-// Lacks returns "" when kind k can do what spec asks, or why not: the kind
-// unknown, not installed here, the IA list malformed, or the capability
-// missing. It is what a report says for "n/a".
-func Lacks(k deploy.ClientKind, spec Spec) string {
+// Usable returns nil when kind k can do what spec asks, or why not: the
+// kind unknown, not installed here (ErrNotInstalled), the IA list
+// malformed, or the capability missing.
+func Usable(k deploy.ClientKind, spec Spec) error {
 	a, err := Lookup(k)
 	if err != nil {
-		return err.Error()
+		return err
 	}
 	if err := a.Installed(); err != nil {
-		return err.Error()
+		return err
 	}
 	c, err := spec.Capability()
 	if err != nil {
+		return err
+	}
+	if why := a.Lacks(c); why != "" {
+		return errors.New(why)
+	}
+	return nil
+}
+
+// Lacks is Usable's reason as text, "" when there is none: what a report
+// says for "n/a".
+func Lacks(k deploy.ClientKind, spec Spec) string {
+	if err := Usable(k, spec); err != nil {
 		return err.Error()
 	}
-	return a.Lacks(c)
+	return ""
 }
 
 // Prepare looks up kind k's adapter, checks that the client is installed
