@@ -57,13 +57,16 @@ demo: build
 # Highest rate with drops <= 0.1 % and p99 <= 10 ms for the lab's ceiling
 # (the echo), Kea and the builtin server, each with durable leases where it
 # keeps any, Kea and builtin also against perfdhcp in the same lab (needs
-# root, perfdhcp from kea-admin); then the summary with the ratios
-# builtin/kea and builtin/echo ($(OUT)/bench/summary.txt and .json).
+# root, perfdhcp from kea-admin); the builtin server twice: its Replies
+# waiting for an fdatasync (the default), and for the write alone, Kea's
+# memfile's durability; then the summary with the ratios builtin/kea and
+# builtin/echo ($(OUT)/bench/summary.txt and .json), like for like.
 .PHONY: bench
 bench: build
 	./$(BIN) bench --server echo --search --out $(OUT)/bench/echo
 	./$(BIN) bench --server kea --search --vs perfdhcp --out $(OUT)/bench/kea
 	./$(BIN) bench --server builtin --search --vs perfdhcp --out $(OUT)/bench/builtin
+	./$(BIN) bench --server builtin --search --leases-sync write --out $(OUT)/bench/builtin-write
 	./$(BIN) bench --summary $(OUT)/bench
 
 # The scale run: split-kill with 100,000 clients in one namespace (needs

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -123,18 +124,23 @@ func BenchmarkRequestNewClients(b *testing.B) {
 // group commit as Serve does it: after each BatchSize exchanges the
 // handler wakes a committer goroutine, which makes everything written so
 // far durable in one Sync (one log append and fdatasync) while the handler
-// goes on; the benchmark ends after the last Sync.
+// goes on; the benchmark ends after the last Sync. "durable-write" is
+// "durable" whose Sync stops at the append (lease.InKernel: the durability
+// of `d6lab serve --leases-sync write`, Kea's memfile's).
 func BenchmarkExchange(b *testing.B) {
-	for _, durable := range []bool{false, true} {
-		name := "memory"
-		if durable {
-			name = "durable"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, variant := range []string{"memory", "durable", "durable-write"} {
+		b.Run(variant, func(b *testing.B) {
 			var st lease.Store = lease.NewMemory()
 			var syncer lease.Syncer
-			if durable {
-				bolt, _ := openDeferred(b)
+			if variant != "memory" {
+				opt := lease.BoltOptions{Deferred: true}
+				if variant == "durable-write" {
+					opt.Durability = lease.InKernel
+				}
+				bolt, err := lease.OpenBoltWith(filepath.Join(b.TempDir(), "srv.leases"), opt)
+				if err != nil {
+					b.Fatal(err)
+				}
 				defer bolt.Close()
 				st, syncer = bolt, bolt
 			}

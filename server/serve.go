@@ -36,10 +36,12 @@ var ErrStoreSync = errors.New("server: lease store sync failed")
 // (Advertise, Confirm, Information-request replies) leave at once, written
 // by a sender goroutine while the handler reads on; the others wait for a
 // committer goroutine, which takes every waiting answer,
-// calls Sync once (one transaction, one fsync, covering every change made
-// before it took them) and only then sends them (sendmmsg). So a Reply
-// never leaves before the binding it grants, extends or removes is on
-// disk, as with a write-through store; and the handler goes on reading and
+// calls Sync once (one log append and one fdatasync, covering every change
+// made before it took them) and only then sends them (sendmmsg). So a
+// Reply never leaves before the binding it grants, extends or removes is
+// on disk, as with a write-through store (or, with lease.InKernel, written
+// to the kernel, which keeps it through a crash of the server but not of
+// the machine); and the handler goes on reading and
 // answering while the disk works, so the next group grows with the load.
 //
 // If Sync fails, the answers that waited for it are not sent (each is

@@ -49,12 +49,19 @@ machine makes a p99 by itself, never a pass; --no-retry turns the second measure
 on a wiped lease file, and prints both with their ratio; perfdhcp prints no
 percentiles, so its steps, and the ratio, are judged by the drops alone.
 
+Durable leases: by default the builtin server sends a Reply once its binding is on disk
+(the log fdatasynced); --leases-sync write sends it once the binding is written to the
+kernel, which keeps it through a crash or SIGKILL of the server but not of the machine.
+That is Kea's memfile's durability (it writes each lease and never fsyncs), so the two
+compare like for like. bench.json and the summary say how each server kept its leases.
+
 --server echo measures the lab's own ceiling the same way: d6lab serve --echo answers
 every message at once with a fixed answer through the builtin server's socket path,
 with no DHCP work; the builtin server's rate over the echo's is the share of the
 machine's ceiling it reaches. --summary DIR reads DIR/*/bench.json (make bench: echo,
-kea, builtin) and prints and writes DIR/summary.txt and DIR/summary.json with the
-ratios builtin/kea and builtin/echo at the latency bound.
+kea, builtin with each durability) and prints and writes DIR/summary.txt and
+DIR/summary.json with the ratios builtin/kea and builtin/echo at the latency bound: the
+headline of the builtin run whose leases are as durable as Kea's, a line for each other.
 
 It prints a table and a line per step on stderr (with a bar on a terminal), and with
 --out DIR writes DIR/bench.json and keeps the server's configuration, lease file and
@@ -144,6 +151,7 @@ anything is created), 130 when interrupted (the lab is torn down).`,
 	f.Float64Var(&opt.Release, "release", 0, "fraction of exchanges followed by a Release")
 	f.BoolVar(&opt.Relay, "relay", false, "act as a relay agent: Relay-forward by unicast to the server")
 	f.StringVar(&opt.Vs, "vs", "", "also run this tool against the same server: perfdhcp")
+	f.Var(&opt.LeaseSync, "leases-sync", "builtin: what a Reply waits for, fdatasync (its binding on disk) or write (written to the kernel: Kea's memfile's durability)")
 	f.Float64Var(&maxDrop, "max-drops", bench.DefaultMaxDrops, "drop fraction a search step may have and pass")
 	f.DurationVar(&maxP99, "max-p99", bench.DefaultMaxP99, "p99 latency a search step may have and pass (at most --timeout)")
 	f.BoolVar(&opt.NoRetry, "no-retry", false, "judge a search step that fails on p99 alone at once, without measuring it a second time")

@@ -184,6 +184,8 @@ var _ = Describe("d6lab bench flags", func() {
 		Entry("--max-p99 negative", "--server", "echo", "--search", "--max-p99", "-1ms"),
 		Entry("--max-p99 above --timeout", "--server", "builtin", "--search", "--max-p99", "2s"),
 		Entry("--max-p99 not a duration", "--server", "builtin", "--search", "--max-p99", "10"),
+		Entry("--leases-sync of another kind", "--server", "kea", "--rate", "10", "--leases-sync", "write"),
+		Entry("--leases-sync not a durability", "--server", "builtin", "--rate", "10", "--leases-sync", "fsync"),
 		Entry("--summary of a directory without reports", "--summary", "/nonexistent-d6lab-bench"),
 		Entry("--summary with --server", "--summary", "/tmp", "--server", "builtin"),
 	)

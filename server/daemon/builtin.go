@@ -41,7 +41,7 @@ func (builtinAdapter) Prepare(spec Spec) (*Instance, error) {
 	}
 	return &Instance{
 		Spec:      spec,
-		Argv:      ServeArgv(spec.Binary, spec.IfName, leases, spec.Config),
+		Argv:      ServeArgv(spec.Binary, spec.IfName, leases, spec.LeaseSync, spec.Config),
 		LeaseFile: leases,
 		DUID:      append([]byte(nil), spec.Config.DUID...),
 	}, nil
@@ -73,10 +73,11 @@ func removeIfExists(path string) error {
 func DNSKeyFile(leases string) string { return filepath.Join(filepath.Dir(leases), "ddns.key") }
 
 // ServeArgv is the `d6lab serve` command line that runs cfg on ifname with
-// its bindings in the bbolt file leases ("" keeps them in memory). With
+// its bindings in the bbolt file leases ("" keeps them in memory), each
+// Reply sent once its binding is as durable as sync says. With
 // cfg.DNS it adds the --ddns-* flags, the key by its file (DNSKeyFile,
 // which the caller writes: Prepare does).
-func ServeArgv(bin, ifname, leases string, cfg server.Config) []string {
+func ServeArgv(bin, ifname, leases string, sync lease.Durability, cfg server.Config) []string {
 	argv := []string{bin, "serve",
 		"--iface", ifname,
 		"--prefix", cfg.Prefix.String(),
@@ -91,6 +92,9 @@ func ServeArgv(bin, ifname, leases string, cfg server.Config) []string {
 	}
 	if leases != "" {
 		argv = append(argv, "--leases", leases)
+		if sync != lease.OnDisk {
+			argv = append(argv, "--leases-sync", sync.String())
+		}
 	}
 	if !cfg.PDPool.IsZero() {
 		argv = append(argv, "--pd-pool", cfg.PDPool.Base().String(), "--pd-len", strconv.Itoa(cfg.PDPool.Delegated()))

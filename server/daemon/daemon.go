@@ -44,6 +44,11 @@ type Spec struct {
 	// which some servers would hand out; d6lab conform sets RawPool to
 	// see what the server itself does.
 	RawPool bool
+	// LeaseSync is what the builtin server's Replies wait for: their
+	// bindings on disk (lease.OnDisk, the default) or written to the
+	// kernel (lease.InKernel, Kea's memfile's durability). Other kinds
+	// keep leases their own way.
+	LeaseSync lease.Durability
 }
 
 // Instance is a prepared server: its command line and files.

@@ -32,12 +32,13 @@ type Bolt struct {
 	path string
 
 	// Deferred mode (OpenBoltWith with Deferred set); see Sync.
-	deferred bool
-	frame    []byte   // the unsynced changes, in order, as the log's next frame (wal.go)
-	changes  int      // how many changes frame holds
-	undo     []queued // the state each of them replaced (del: none), in the same order
-	written  uint64   // changes queued since open (Written)
-	failed   error    // set by a failed Sync; every later write returns it
+	deferred   bool
+	durability Durability
+	frame      []byte   // the unsynced changes, in order, as the log's next frame (wal.go)
+	changes    int      // how many changes frame holds
+	undo       []queued // the state each of them replaced (del: none), in the same order
+	written    uint64   // changes queued since open (Written)
+	failed     error    // set by a failed Sync; every later write returns it
 
 	syncMu     sync.Mutex // serialises Syncs; held without mu while the log is written
 	spareFrame []byte     // the last batch's buffers, for the next
@@ -101,6 +102,9 @@ type BoltOptions struct {
 	// fdatasync (wal.go). A caller that acknowledges a binding must Sync
 	// first (server.Serve does, once per batch of datagrams).
 	Deferred bool
+	// Durability is what Sync waits for (deferred mode): the log on disk
+	// (OnDisk, the default) or written to the kernel (InKernel).
+	Durability Durability
 }
 
 // OpenBoltWith is OpenBolt with options.
@@ -135,7 +139,8 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 	if opt.Deferred {
 		s.frame = newFrame(nil)
 		s.id = id
-		if s.log, err = openWAL(path+walSuffix, id); err != nil {
+		s.durability = opt.Durability
+		if s.log, err = openWAL(path+walSuffix, id, s.flushes()); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("lease: open %s: %w", path, err)
 		}
@@ -250,7 +255,7 @@ func (s *Bolt) rotate() error {
 	if err := os.Rename(s.path+walSuffix, s.path+walOldSuffix); err != nil {
 		return err
 	}
-	w, err := openWAL(s.path+walSuffix, s.id)
+	w, err := openWAL(s.path+walSuffix, s.id, s.flushes())
 	if err != nil {
 		return err
 	}
@@ -415,6 +420,12 @@ var _ Syncer = (*Bolt)(nil)
 // Deferred reports whether the store is in deferred (group commit) mode.
 func (s *Bolt) Deferred() bool { return s.deferred }
 
+// Durability is what Sync waits for in deferred mode.
+func (s *Bolt) Durability() Durability { return s.durability }
+
+// flushes tells whether the log is fdatasynced after each frame.
+func (s *Bolt) flushes() bool { return s.durability == OnDisk }
+
 // Written implements Syncer: changes queued since open (0 when not
 // deferred: every change is durable when Put or Delete returns).
 func (s *Bolt) Written() uint64 {
@@ -441,7 +452,8 @@ func (s *Bolt) queue(b *Binding, del bool, u queued) {
 }
 
 // Sync implements Syncer: it appends every queued change to the log as one
-// frame, fdatasyncs it, and returns after that (wal.go; past walLimit it
+// frame, fdatasyncs it (OnDisk; InKernel stops at the write), and returns
+// after that (wal.go; past walLimit it
 // starts a checkpoint into the bbolt file in the background). Outside
 // deferred mode it does nothing. Writers are not blocked while the log is
 // written: what they change meanwhile waits for the next Sync.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -523,5 +524,54 @@ func TestDeferredFailureRollbackModel(t *testing.T) {
 		}
 		sameContents(t, fmt.Sprintf("seed %d: cache after the failed Sync", seed), s, want)
 		_ = s.Close()
+	}
+}
+
+// Each Durability's Sync: OnDisk fdatasyncs the log once a Sync, InKernel
+// never; either way what a Sync took is in the file for a reopen after the
+// process dies (crash: the kernel keeps what was written).
+func TestDeferredDurability(t *testing.T) {
+	for _, d := range []Durability{OnDisk, InKernel} {
+		t.Run(d.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.leases")
+			s, err := OpenBoltWith(path, BoltOptions{Deferred: true, Durability: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Durability() != d {
+				t.Fatalf("Durability() = %v, want %v", s.Durability(), d)
+			}
+			want := NewMemory()
+			for i := 0; i < 3; i++ {
+				_ = s.Put(nb(i, i, time.Minute))
+				_ = want.Put(nb(i, i, time.Minute))
+				if err := s.Sync(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantFlushes := uint64(3)
+			if d == InKernel {
+				wantFlushes = 0
+			}
+			if got := s.log.flushed; got != wantFlushes {
+				t.Fatalf("%v: %d fdatasyncs after 3 Syncs, want %d", d, got, wantFlushes)
+			}
+			crash(t, s)
+			again := openBolt(t, path)
+			defer again.Close()
+			sameContents(t, "file reopened after a crash", again, want)
+		})
+	}
+}
+
+func TestParseDurability(t *testing.T) {
+	for _, d := range []Durability{OnDisk, InKernel} {
+		got, err := ParseDurability(d.String())
+		if err != nil || got != d {
+			t.Fatalf("ParseDurability(%q) = %v, %v; want %v", d.String(), got, err, d)
+		}
+	}
+	if _, err := ParseDurability("fsync"); err == nil || !strings.Contains(err.Error(), `"fsync"`) {
+		t.Fatalf("ParseDurability(fsync) = %v, want an error naming the value", err)
 	}
 }

@@ -9,7 +9,8 @@
 // deferred mode (OpenBoltWith, BoltOptions.Deferred: group commit) they
 // change the cache and queue the change, and Sync makes every queued change
 // durable with one append to a write-ahead log (PATH.wal) and one
-// fdatasync; the log is folded into the bbolt file in the background, at
+// fdatasync (Durability OnDisk, the default; InKernel stops at the write,
+// which a killed server's kernel still keeps); the log is folded into the bbolt file in the background, at
 // Close and at every open, so OpenBolt alone reads everything synced. The
 // store is the source of truth about what is bound: allocators ask it,
 // through the server, whether an address is taken.

@@ -119,7 +119,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 		}
 	}
 	b.rep = &Report{
-		Server: string(opt.Server), Version: serverVersion(opt.Server), Mode: "rate",
+		Server: string(opt.Server), Version: serverVersion(opt.Server), Mode: "rate", Leases: leasesKept(opt),
 		Params: Params{
 			Exchange: opt.Exchange.String(), NA: opt.NA, PD: opt.PD, Clients: opt.Clients,
 			Renew: opt.Renew, Rebind: opt.Rebind, Release: opt.Release, Relay: opt.Relay,
@@ -243,7 +243,7 @@ func (b *bench) prepare() error {
 	b.inst, err = daemon.Prepare(b.opt.Server, daemon.Spec{
 		Name: serverNode, Dir: dir, IfName: ifname, MAC: sim.ServerMAC(0),
 		Addrs:  []netip.Prefix{netip.PrefixFrom(ServerAddr, 64)},
-		Config: cfg, Binary: b.opt.Binary,
+		Config: cfg, Binary: b.opt.Binary, LeaseSync: b.opt.LeaseSync,
 	})
 	if err != nil {
 		return fmt.Errorf("bench: prepare %s: %w", b.opt.Server, err)

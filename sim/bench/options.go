@@ -9,6 +9,7 @@ import (
 	"d6lab/clientsim/load"
 	"d6lab/deploy"
 	"d6lab/server/daemon"
+	"d6lab/server/lease"
 )
 
 // Options describe one benchmark. Zero fields take the defaults that
@@ -44,6 +45,10 @@ type Options struct {
 	Relay bool
 	// Vs is "" or "perfdhcp": run perfdhcp against the same server too.
 	Vs string
+	// LeaseSync is what the builtin server's Replies wait for (its
+	// durable leases: lease.OnDisk by default, or lease.InKernel, Kea's
+	// memfile's durability). Builtin only.
+	LeaseSync lease.Durability
 	// MaxDrops is the search's pass bound on the drop fraction (default
 	// 0.001, i.e. 0.1 %).
 	MaxDrops float64
@@ -189,6 +194,9 @@ func (o Options) Validate() error {
 			return optErr(f.name, "a Solicit-Advertise exchange binds nothing to %s; use --exchange sarr or rapid", f.name)
 		}
 	}
+	if o.LeaseSync != lease.OnDisk && o.Server != deploy.Builtin {
+		return optErr("leases-sync", "%s: only the builtin server's durability is set by d6lab (%s keeps leases its own way)", o.LeaseSync, o.Server)
+	}
 	switch o.Vs {
 	case "":
 	case "perfdhcp":
@@ -215,4 +223,21 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// leasesKept says how durable a binding is when the server answers for
+// it, for the kinds whose behaviour is known: the builtin server's
+// LeaseSync ("fdatasync" or "write"); Kea's memfile "write" (strace of
+// kea-dhcp6 2.2 under d6lab bench: a write(2) per lease, no fsync or
+// fdatasync); the echo "none". Other kinds: "".
+func leasesKept(o Options) string {
+	switch o.Server {
+	case deploy.Builtin:
+		return o.LeaseSync.String()
+	case deploy.Kea:
+		return lease.InKernel.String()
+	case Echo:
+		return "none"
+	}
+	return ""
 }

@@ -141,6 +141,10 @@ type Report struct {
 	Version string `json:"version"`
 	// Mode is "rate" (one run at a fixed rate) or "search".
 	Mode string `json:"mode"`
+	// Leases is how durable the server's leases are when it answers
+	// (leasesKept): "fdatasync", "write", "none" (the echo) or "" (not
+	// known for the kind).
+	Leases string `json:"leases,omitempty"`
 	// Rate is the generator's completed exchanges/s at its highest step
 	// passing both bounds, drops and p99 latency (search), or in its run;
 	// Drops, LatencyMs and MeanMs what it measured there.

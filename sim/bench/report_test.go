@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"d6lab/clientsim/load"
+	"d6lab/server/lease"
 	"d6lab/sim/bench"
 )
 
@@ -123,6 +124,7 @@ var _ = Describe("Options", func() {
 		Entry(nil, "timeout", func(o *bench.Options) { o.Timeout = time.Nanosecond }),
 		Entry(nil, "max-p99", func(o *bench.Options) { o.MaxP99 = time.Microsecond }),
 		Entry(nil, "max-p99", func(o *bench.Options) { o.MaxP99 = 2 * time.Second }),
+		Entry(nil, "leases-sync", func(o *bench.Options) { o.Server = "kea"; o.LeaseSync = lease.InKernel }),
 	)
 	It("accepts the echo, the lab's ceiling, as a server", func() {
 		o := bench.Options{Server: bench.Echo, Search: true}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ const (
 type SummaryRow struct {
 	Server  string `json:"server"`
 	Version string `json:"version"`
+	// Leases is how durable the server's leases were (Report.Leases).
+	Leases string `json:"leases,omitempty"`
 	// Dir is the directory whose bench.json this row comes from.
 	Dir string `json:"dir"`
 	// Rate, P99Ms and Drops are at the latency bound (the headline);
@@ -35,6 +38,13 @@ type SummaryRow struct {
 	PerfdhcpRate float64 `json:"perfdhcp_rate,omitempty"`
 	Steps        int     `json:"steps"`
 	ElapsedS     float64 `json:"elapsed_s"`
+	// VsKea and VsEcho (builtin rows) are this row's rate over Kea's and
+	// over the echo's at the latency bound, the DropsOnly pair by drops
+	// alone (0: a side is missing or passed at no rate).
+	VsKea           float64 `json:"vs_kea,omitempty"`
+	VsEcho          float64 `json:"vs_echo,omitempty"`
+	VsKeaDropsOnly  float64 `json:"vs_kea_drops_only,omitempty"`
+	VsEchoDropsOnly float64 `json:"vs_echo_drops_only,omitempty"`
 }
 
 // Summary puts the benchmarks of one `make bench` run side by side:
@@ -46,7 +56,10 @@ type Summary struct {
 	Servers  []SummaryRow `json:"servers"`
 	// BuiltinKea and BuiltinEcho are builtin's rate over Kea's and over
 	// the echo's at the latency bound (0: a side is missing or passed at
-	// no rate); the DropsOnly pair the same by drops alone.
+	// no rate); the DropsOnly pair the same by drops alone. With more
+	// than one builtin run they are those of the run whose leases are as
+	// durable as Kea's (BuiltinLeases names it; its row's Vs fields).
+	BuiltinLeases       string  `json:"builtin_leases,omitempty"`
 	BuiltinKea          float64 `json:"builtin_kea"`
 	BuiltinEcho         float64 `json:"builtin_echo"`
 	BuiltinKeaDropsOnly float64 `json:"builtin_kea_drops_only"`
@@ -87,7 +100,7 @@ func Summarize(dir string) (*Summary, error) {
 			return nil, fmt.Errorf("bench: %s has bounds %s, another report %s: their rates do not compare", p, bd, bounds)
 		}
 		row := SummaryRow{
-			Server: r.Server, Version: r.Version, Dir: filepath.Dir(p),
+			Server: r.Server, Version: r.Version, Leases: r.Leases, Dir: filepath.Dir(p),
 			Rate: r.Rate, P99Ms: r.LatencyMs.P99, Drops: r.Drops, Steps: len(r.Steps), ElapsedS: r.ElapsedS,
 		}
 		if r.DropsOnly != nil {
@@ -120,17 +133,33 @@ func Summarize(dir string) (*Summary, error) {
 		}
 		return a / b
 	}
-	if bi := s.row("builtin"); bi != nil {
-		if k := s.row("kea"); k != nil {
-			s.BuiltinKea, s.BuiltinKeaDropsOnly = ratio(bi.Rate, k.Rate), ratio(bi.DropsOnlyRate, k.DropsOnlyRate)
+	k, e := s.row("kea"), s.row(string(Echo))
+	var head *SummaryRow
+	for i := range s.Servers {
+		bi := &s.Servers[i]
+		if bi.Server != "builtin" {
+			continue
 		}
-		if e := s.row(string(Echo)); e != nil {
-			s.BuiltinEcho, s.BuiltinEchoDrops = ratio(bi.Rate, e.Rate), ratio(bi.DropsOnlyRate, e.DropsOnlyRate)
+		if k != nil {
+			bi.VsKea, bi.VsKeaDropsOnly = ratio(bi.Rate, k.Rate), ratio(bi.DropsOnlyRate, k.DropsOnlyRate)
 		}
+		if e != nil {
+			bi.VsEcho, bi.VsEchoDropsOnly = ratio(bi.Rate, e.Rate), ratio(bi.DropsOnlyRate, e.DropsOnlyRate)
+		}
+		// The headline: the first builtin run, or the one as durable as Kea.
+		if head == nil || (k != nil && k.Leases != "" && bi.Leases == k.Leases && head.Leases != k.Leases) {
+			head = bi
+		}
+	}
+	if head != nil {
+		s.BuiltinLeases = head.Leases
+		s.BuiltinKea, s.BuiltinKeaDropsOnly = head.VsKea, head.VsKeaDropsOnly
+		s.BuiltinEcho, s.BuiltinEchoDrops = head.VsEcho, head.VsEchoDropsOnly
 	}
 	return s, nil
 }
 
+// row is the first row of server.
 func (s *Summary) row(server string) *SummaryRow {
 	for i := range s.Servers {
 		if s.Servers[i].Server == server {
@@ -151,26 +180,36 @@ func (s *Summary) Line() string {
 		}
 		return fmt.Sprintf("%.2fx", v)
 	}
-	return fmt.Sprintf("at p99 <= %g ms and drops <= %g %%: builtin/kea %s, builtin/echo %s",
+	line := fmt.Sprintf("at p99 <= %g ms and drops <= %g %%: builtin/kea %s, builtin/echo %s",
 		s.MaxP99Ms, 100*s.MaxDrops, f(s.BuiltinKea, false), f(s.BuiltinEcho, true))
+	if s.BuiltinLeases != "" {
+		line += "; builtin's leases: " + s.BuiltinLeases
+	}
+	return line
 }
 
 // WriteText prints the servers side by side and the summary line.
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "d6lab bench summary: bounds p99 %g ms, drops %g %%\n", s.MaxP99Ms, 100*s.MaxDrops)
-	fmt.Fprintf(&b, "  %-8s %14s %10s %8s   %16s %12s %14s %8s\n", "server", "rate (/s)", "p99 (ms)", "drops", "drops alone (/s)", "p99 (ms)", "perfdhcp (/s)", "time (s)")
+	fmt.Fprintf(&b, "  %-8s %-9s %14s %10s %8s   %16s %12s %14s %8s\n", "server", "leases", "rate (/s)", "p99 (ms)", "drops", "drops alone (/s)", "p99 (ms)", "perfdhcp (/s)", "time (s)")
 	for _, r := range s.Servers {
 		perf := "-"
 		if r.PerfdhcpRate > 0 {
 			perf = fmt.Sprintf("%.0f", r.PerfdhcpRate)
 		}
-		fmt.Fprintf(&b, "  %-8s %14.0f %10.3f %8s   %16.0f %12.3f %14s %8.0f\n",
-			r.Server, r.Rate, r.P99Ms, pct(r.Drops), r.DropsOnlyRate, r.DropsOnlyP99Ms, perf, r.ElapsedS)
+		fmt.Fprintf(&b, "  %-8s %-9s %14.0f %10.3f %8s   %16.0f %12.3f %14s %8.0f\n",
+			r.Server, cmp.Or(r.Leases, "-"), r.Rate, r.P99Ms, pct(r.Drops), r.DropsOnlyRate, r.DropsOnlyP99Ms, perf, r.ElapsedS)
 	}
 	fmt.Fprintf(&b, "summary: %s\n", s.Line())
 	if s.BuiltinKeaDropsOnly > 0 || s.BuiltinEchoDrops > 0 {
 		fmt.Fprintf(&b, "by drops alone: builtin/kea %.2fx, builtin/echo %.2fx\n", s.BuiltinKeaDropsOnly, s.BuiltinEchoDrops)
+	}
+	for _, r := range s.Servers {
+		if r.Server == "builtin" && r.Leases != s.BuiltinLeases {
+			fmt.Fprintf(&b, "builtin (leases %s): builtin/kea %.2fx, builtin/echo %.2fx at the bound; %.2fx, %.2fx by drops alone\n",
+				cmp.Or(r.Leases, "-"), r.VsKea, r.VsEcho, r.VsKeaDropsOnly, r.VsEchoDropsOnly)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

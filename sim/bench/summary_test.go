@@ -41,7 +41,7 @@ var _ = Describe("Summary", func() {
 		Expect(s.Line()).To(Equal("at p99 <= 10 ms and drops <= 0.1 %: builtin/kea 4.00x, builtin/echo 0.50x (50 % of the ceiling)"))
 		var buf bytes.Buffer
 		Expect(s.WriteText(&buf)).To(Succeed())
-		Expect(buf.String()).To(MatchRegexp(`builtin\s+20000\s+4\.000\s+0\.000%\s+22000\s+300\.000\s+4000`))
+		Expect(buf.String()).To(MatchRegexp(`builtin\s+-\s+20000\s+4\.000\s+0\.000%\s+22000\s+300\.000\s+4000`))
 		Expect(buf.String()).To(ContainSubstring("summary: at p99 <= 10 ms"))
 
 		Expect(s.Save(dir)).To(Succeed())
@@ -54,6 +54,33 @@ var _ = Describe("Summary", func() {
 		Expect(json.Unmarshal(js, &m)).To(Succeed())
 		Expect(m).To(HaveKeyWithValue("builtin_kea", 4.0))
 		Expect(m).To(HaveKeyWithValue("builtin_echo", 0.5))
+	})
+
+	It("headlines the builtin run whose leases are as durable as Kea's, and gives each other one a line", func() {
+		dir := GinkgoT().TempDir()
+		leases := func(l string) func(*bench.Report) { return func(r *bench.Report) { r.Leases = l } }
+		save(dir, "kea", 5000, 5500, leases("write"))
+		save(dir, "echo", 40000, 44000, leases("none"))
+		save(dir, "builtin", 20000, 22000, leases("fdatasync"))
+		r := &bench.Report{
+			Server: "builtin", Leases: "write", Mode: "search", Rate: 30000, LatencyMs: bench.Latency{P99: 4},
+			DropsOnly: &bench.RateAt{Rate: 33000, P99Ms: 300},
+			Params:    bench.Params{MaxDrops: 0.001, MaxP99Ms: 10},
+		}
+		Expect(r.Save(filepath.Join(dir, "builtin-write"))).To(Succeed())
+		s, err := bench.Summarize(dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.Servers).To(HaveLen(4))
+		Expect(s.BuiltinLeases).To(Equal("write"))
+		Expect(s.BuiltinKea).To(Equal(6.0))
+		Expect(s.BuiltinEcho).To(Equal(0.75))
+		Expect(s.BuiltinKeaDropsOnly).To(Equal(6.0))
+		Expect(s.Servers[1].VsKea).To(Equal(4.0), "the fdatasync run keeps its own ratios")
+		Expect(s.Line()).To(Equal("at p99 <= 10 ms and drops <= 0.1 %: builtin/kea 6.00x, builtin/echo 0.75x (75 % of the ceiling); builtin's leases: write"))
+		var buf bytes.Buffer
+		Expect(s.WriteText(&buf)).To(Succeed())
+		Expect(buf.String()).To(MatchRegexp(`kea\s+write\s+5000`))
+		Expect(buf.String()).To(ContainSubstring("builtin (leases fdatasync): builtin/kea 4.00x, builtin/echo 0.50x at the bound; 4.00x, 0.50x by drops alone"))
 	})
 
 	It("leaves a ratio out when a side is missing or passed at no rate", func() {
