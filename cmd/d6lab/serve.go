@@ -78,7 +78,7 @@ message counters ("ddns sent N", ok, conflicts, failures, dropped, ...).`,
 				return badInput("--iface is required")
 			}
 			if procs < 0 {
-				return badInput("--procs %d: want 1 or more (0: Go's default, GOMAXPROCS or one per CPU)", procs)
+				return badInput("--procs %d: want 1 or more (0: Go's default, one per CPU)", procs)
 			}
 			if procs > 0 && (cmd.Flags().Changed("procs") || os.Getenv("GOMAXPROCS") == "") {
 				runtime.GOMAXPROCS(procs)
@@ -152,7 +152,8 @@ message counters ("ddns sent N", ok, conflicts, failures, dropped, ...).`,
 			}
 			var store lease.Store = lease.NewMemory()
 			if leases != "" {
-				// A binding is committed (fsynced) to the file before the
+				// A binding is committed to the file (fdatasynced, or with
+				// --leases-sync write written to the kernel) before the
 				// Reply that acknowledges it is sent: the store defers its
 				// writes and Serve syncs them, once per group of answers,
 				// before it sends the Replies that depend on them.

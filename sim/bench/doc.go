@@ -3,7 +3,8 @@
 //
 // Run builds a two-namespace lab (a sim/session on sim/netns: a "clients"
 // node and a "srv1" node on one link, torn down by the session's Close), prepares the requested server kind through
-// server/daemon with durable leases (the echo keeps none), a pool far larger than the client
+// server/daemon with durable leases (the builtin server's as durable as
+// Options.LeaseSync says; the echo keeps none), a pool far larger than the client
 // space and long lifetimes, starts it and waits until it listens. It then
 // drives it from the clients namespace with d6lab's load generator
 // (clientsim/load) at a fixed rate, or searches for the highest rate whose
@@ -27,7 +28,8 @@
 // --echo` (server/echo) answers every message at once through the builtin
 // server's socket path with no DHCP work. Summarize puts the reports of one
 // `make bench` run side by side with the ratios builtin/Kea and
-// builtin/echo at the latency bound.
+// builtin/echo at the latency bound, those of the builtin run whose leases
+// are as durable as Kea's (Report.Leases) first.
 //
 // Before a search each tool runs one warm-up step, kept apart and not
 // judged (Report.Warmup), at Clients/Step exchanges/s (2,000/s by
