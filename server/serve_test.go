@@ -136,3 +136,43 @@ var _ = Describe("Serve's exit", func() {
 		Expect(Serve(context.Background(), c, s, nil)).To(HaveOccurred())
 	})
 })
+
+var _ = Describe("Serve's outboxes", func() {
+	one := func() []transport.Packet { return []transport.Packet{{Buf: make([]byte, 0, 8)}} }
+	fill := func() *outbox {
+		o := newOutbox(&answerBufs{})
+		for range maxWaiting {
+			Expect(o.put(one())).To(BeTrue())
+		}
+		return o
+	}
+	// put in the background; its result on the channel.
+	putLater := func(o *outbox) chan bool {
+		done := make(chan bool, 1)
+		go func() { done <- o.put(one()) }()
+		return done
+	}
+
+	It("hold the handler back while maxWaiting answers wait, until the consumer has sent a batch", func() {
+		o := fill()
+		done := putLater(o)
+		Consistently(done, 100*time.Millisecond).ShouldNot(Receive(), "a put with %d answers waiting", maxWaiting)
+		batch, ok := o.take(context.Background())
+		Expect(ok).To(BeTrue())
+		Expect(batch).To(HaveLen(maxWaiting))
+		o.recycle(batch)
+		Eventually(done).Should(Receive(BeTrue()))
+	})
+
+	It("release a waiting handler when the consumer stops, or refuse its answers once closed", func() {
+		o := fill()
+		done := putLater(o)
+		o.stop()
+		Eventually(done).Should(Receive(BeTrue()))
+
+		o = fill()
+		done = putLater(o)
+		Expect(o.close()).To(Equal(maxWaiting), "the answers never taken")
+		Eventually(done).Should(Receive(BeFalse()))
+	})
+})
