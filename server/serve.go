@@ -42,7 +42,9 @@ var ErrStoreSync = errors.New("server: lease store sync failed")
 // on disk, as with a write-through store (or, with lease.InKernel, written
 // to the kernel, which keeps it through a crash of the server but not of
 // the machine); and the handler goes on reading and
-// answering while the disk works, so the next group grows with the load.
+// answering while the disk works, so the next group grows with the load,
+// up to maxWaiting answers: then the handler waits for the committer (and
+// likewise for the sender), and requests wait in the socket's buffer.
 //
 // If Sync fails, the answers that waited for it are not sent (each is
 // counted as dropped, DropStoreError, instead of answered) and Serve
@@ -130,10 +132,11 @@ type answerBufs struct {
 	free [][]byte
 }
 
-// maxFreeBufs bounds the free list: more answers than that in flight
-// (queued behind a slow disk) get new buffers, and the collector takes
-// them back afterwards.
-const maxFreeBufs = 8 * BatchSize
+// maxFreeBufs bounds the free list: room for every answer that can be in
+// flight (for each of the two outboxes, up to maxWaiting plus the batch a
+// put carries past it waiting, and as many in its goroutine's hands), so
+// that a warm Serve allocates none even when held back: at most 2 MiB.
+const maxFreeBufs = 4 * (maxWaiting + BatchSize)
 
 // get returns an empty buffer with room for a typical answer.
 func (a *answerBufs) get() []byte {
@@ -185,12 +188,15 @@ type outbox struct {
 // committer (behind a slow disk) waits for it instead of reading on. Under
 // overload the requests then wait in the socket's receive buffer, and the
 // kernel drops what does not fit, at no cost, where without the bound the
-// answers piled up in memory (measured: 550 MiB after 10 s at 120,000
+// answers piled up in memory (measured: over 500 MiB after 10 s at 120,000
 // exchanges/s offered, `d6lab bench --server builtin --rate 120000`) and
-// left seconds late to clients that had given up. It is four batches: at
-// 70,000 exchanges/s a group of Replies waiting for a 4 ms fdatasync is
-// 280.
-const maxWaiting = 4 * BatchSize
+// left seconds late to clients that had given up. It is 16 batches, a
+// few tens of milliseconds at the server's top rate: enough for a group of
+// Replies waiting out a slow fdatasync (280 at 70,000 exchanges/s for 4
+// ms) and for the bursts a near-saturated sender lags behind. Measured
+// (`d6lab bench --search`, two each): 4 batches lowered the highest rate
+// by drops alone from 80,000-86,000/s to 72,500/s; 16 gave 75,000-80,000.
+const maxWaiting = 16 * BatchSize
 
 func newOutbox(bufs *answerBufs) *outbox {
 	o := &outbox{wake: make(chan struct{}, 1), bufs: bufs}
