@@ -194,7 +194,7 @@ type outbox struct {
 // few tens of milliseconds at the server's top rate: enough for a group of
 // Replies waiting out a slow fdatasync (280 at 70,000 exchanges/s for 4
 // ms) and for the bursts a near-saturated sender lags behind. Measured
-// (`d6lab bench --search`, two each): 4 batches lowered the highest rate
+// (`d6lab bench --search`, two or three each): 4 batches lowered the highest rate
 // by drops alone from 80,000-86,000/s to 72,500/s; 16 gave 75,000-80,000.
 const maxWaiting = 16 * BatchSize
 
