@@ -26,7 +26,11 @@ import (
 // Reads (Get, GetByLease, Len, All) never touch the file. Bolt is safe for
 // concurrent use; writers are serialised.
 type Bolt struct {
-	mu   sync.Mutex // serialises writers, so that file and cache change in the same order
+	// mu is the cache's own lock (mem.mu). In deferred mode it guards the
+	// cache and the queue of changes together: one lock a change, and
+	// the change's place in the log is its place in the cache's order.
+	mu   *sync.Mutex
+	wmu  sync.Mutex // outside deferred mode: serialises writers, so that file and cache change in the same order
 	db   *bolt.DB
 	mem  *Memory
 	path string
@@ -52,6 +56,13 @@ type Bolt struct {
 
 	syncHook func() error // tests: runs in Sync instead of nothing, before the log write
 }
+
+// maxSpareUndo bounds the undo list kept from one batch for the next
+// (Sync): the old bindings its stale entries hold stay reachable until
+// overwritten. (With two Ps and an fdatasync of a few ms, a batch of the
+// benchmark's handler holds thousands of changes: a list dropped and
+// grown again each time was half the bytes it allocated.)
+const maxSpareUndo = 1 << 16
 
 // queued is one key's state: a binding, or none (del: b only names the
 // key). Its DUID is the cache's copy.
@@ -122,6 +133,7 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
 	}
 	s := &Bolt{db: db, mem: NewMemory(), path: path, deferred: opt.Deferred}
+	s.mu = &s.mem.mu
 	// A deferred Bolt that stopped without Close left its log: fold it in.
 	id, err := fileID(db)
 	if err != nil {
@@ -229,7 +241,7 @@ func (s *Bolt) Close() error {
 		s.mu.Unlock()
 		if err == nil && !failed {
 			// Fold the log into the file: a closed file needs no log.
-			_, err = foldLogs(s.db, s.id, s.path+walSuffix)
+			_, err = foldLogs(s.db, s.id, s.mem.Len(), s.path+walSuffix)
 		}
 	}
 	s.mu.Lock()
@@ -264,6 +276,7 @@ func (s *Bolt) rotate() error {
 		return err
 	}
 	s.log = w
+	keys := len(s.mem.byKey)
 	done := make(chan struct{})
 	s.ckptDone = done
 	go func() {
@@ -271,7 +284,7 @@ func (s *Bolt) rotate() error {
 		// The old log is read back and removed for good (foldLogs) before
 		// a later checkpoint writes newer states: replaying it over them
 		// would bring older ones back.
-		_, err := foldLogs(s.db, s.id, s.path+walOldSuffix)
+		_, err := foldLogs(s.db, s.id, keys, s.path+walOldSuffix)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil {
@@ -283,7 +296,10 @@ func (s *Bolt) rotate() error {
 }
 
 // Get implements Store (from memory).
-func (s *Bolt) Get(k Key) (Binding, bool) { return s.mem.Get(k) }
+func (s *Bolt) Get(k Key) (b Binding, ok bool) {
+	ok = s.mem.getInto(k, &b)
+	return b, ok
+}
 
 // GetByLease implements Store (from memory).
 func (s *Bolt) GetByLease(p netip.Prefix) (Binding, bool) { return s.mem.GetByLease(p) }
@@ -296,35 +312,47 @@ func (s *Bolt) All() iter.Seq[Binding] { return s.mem.All() }
 
 // Put implements Store. It returns after the binding is committed to the
 // file (fsynced); on an error neither the file nor the cache changed.
+// (In deferred mode: after the cache changed and the change was queued;
+// see Sync.)
 func (s *Bolt) Put(b Binding) error {
 	if err := b.Validate(); err != nil {
 		return err
+	}
+	if !s.deferred {
+		return s.putNow(b)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failed != nil {
 		return s.failed
 	}
-	if s.deferred {
-		// The change is encoded into the log's next frame at once (no
-		// pointers for the collector to trace, no key built); the cache
-		// checks the conflict.
-		b, prev, had, err := s.mem.put(b) // b is now the cache's copy, which owns its DUID bytes
-		if err != nil {
-			return err
-		}
-		if !had {
-			prev = b // the key had no binding
-		}
-		s.queue(&b, false, queued{b: prev, del: !had})
-		return nil
+	// The change is encoded into the log's next frame at once (no
+	// pointers for the collector to trace, no key built); the cache
+	// checks the conflict, and writes the binding it replaces straight
+	// into the undo list.
+	u := s.pushUndo()
+	had, err := s.mem.putLocked(&b, &u.b) // b.DUID is now the cache's copy
+	if err != nil {
+		s.undo = s.undo[:len(s.undo)-1]
+		return err
 	}
-	k := b.Key()
+	if !had { // the key had no binding: undo deletes it
+		u.b.DUID, u.b.IAID, u.b.Type, u.del = b.DUID, b.IAID, b.Type, true
+	}
+	s.queue(&b, false)
+	return nil
+}
+
+// putNow is Put outside deferred mode: one bbolt transaction, then the
+// cache.
+func (s *Bolt) putNow(b Binding) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if other, ok := s.mem.GetByLease(b.Lease); ok && !other.sameKey(b) {
 		return ErrConflict
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBindings).Put(encodeKey(k), encodeBinding(b))
+		return tx.Bucket(bucketBindings).Put(encodeKey(b.Key()), encodeBinding(b))
 	})
 	if err != nil {
 		return fmt.Errorf("lease: put %s in %s: %w", b.Lease, s.path, err)
@@ -333,20 +361,32 @@ func (s *Bolt) Put(b Binding) error {
 	return s.mem.Put(b)
 }
 
-// Delete implements Store. It returns after the deletion is committed.
+// Delete implements Store. It returns after the deletion is committed (in
+// deferred mode: queued).
 func (s *Bolt) Delete(k Key) error {
+	if !s.deferred {
+		return s.deleteNow(k)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failed != nil {
 		return s.failed
 	}
-	prev, ok := s.mem.Get(k)
-	if !ok {
+	u := s.pushUndo()
+	if !s.mem.deleteLocked(k, &u.b) {
+		s.undo = s.undo[:len(s.undo)-1]
 		return nil
 	}
-	if s.deferred {
-		s.queue(&prev, true, queued{b: prev})
-		return s.mem.Delete(k)
+	s.queue(&u.b, true)
+	return nil
+}
+
+// deleteNow is Delete outside deferred mode.
+func (s *Bolt) deleteNow(k Key) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if _, ok := s.mem.Get(k); !ok {
+		return nil
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBindings).Delete(encodeKey(k))
@@ -365,32 +405,39 @@ func (s *Bolt) Delete(k Key) error {
 // unlocked and may call it.
 func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 	var gone []Binding
-	s.mu.Lock()
-	if s.failed != nil {
-		s.mu.Unlock()
-		return 0, s.failed
-	}
-	n, _ := s.mem.Expire(now, func(b Binding) { gone = append(gone, b) })
+	var n int
 	var err error
 	if s.deferred {
+		s.mu.Lock()
+		if s.failed != nil {
+			s.mu.Unlock()
+			return 0, s.failed
+		}
+		n = s.mem.expireLocked(now, &gone, true)
 		for i := range gone {
-			s.queue(&gone[i], true, queued{b: gone[i]})
+			s.queue(&gone[i], true)
+			s.pushUndo().b = gone[i]
 		}
-	} else if n > 0 {
-		err = s.db.Update(func(tx *bolt.Tx) error {
-			bs := tx.Bucket(bucketBindings)
-			for _, b := range gone {
-				if err := bs.Delete(encodeKey(b.Key())); err != nil {
-					return err
+		s.mu.Unlock()
+	} else {
+		s.wmu.Lock()
+		n, _ = s.mem.Expire(now, func(b Binding) { gone = append(gone, b) })
+		if n > 0 {
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				bs := tx.Bucket(bucketBindings)
+				for _, b := range gone {
+					if err := bs.Delete(encodeKey(b.Key())); err != nil {
+						return err
+					}
 				}
+				return nil
+			})
+			if err != nil {
+				err = fmt.Errorf("lease: expire %d bindings in %s: %w", n, s.path, err)
 			}
-			return nil
-		})
-		if err != nil {
-			err = fmt.Errorf("lease: expire %d bindings in %s: %w", n, s.path, err)
 		}
+		s.wmu.Unlock()
 	}
-	s.mu.Unlock()
 	if fn != nil {
 		for _, b := range gone {
 			fn(b)
@@ -442,13 +489,21 @@ func (s *Bolt) Pending() int {
 	return s.changes
 }
 
-// queue adds a change of b's key (b, or its deletion) to the next frame,
-// with u, the state it replaced, to the undo list. Called with s.mu held.
-func (s *Bolt) queue(b *Binding, del bool, u queued) {
+// queue adds a change of b's key (b, or its deletion) to the next frame;
+// its caller has put the state it replaced on the undo list (pushUndo).
+// Called with s.mu held.
+func (s *Bolt) queue(b *Binding, del bool) {
 	s.frame = appendChange(s.frame, b, del)
 	s.changes++
-	s.undo = append(s.undo, u)
 	s.written++
+}
+
+// pushUndo appends an empty entry to the undo list and returns it, for
+// the caller to fill in with the state a change replaces. Called with
+// s.mu held.
+func (s *Bolt) pushUndo() *queued {
+	s.undo = append(s.undo, queued{})
+	return &s.undo[len(s.undo)-1]
 }
 
 // Sync implements Syncer: it appends every queued change to the log as one
@@ -499,7 +554,15 @@ func (s *Bolt) Sync() error {
 		s.frame, s.changes, s.undo = nil, 0, nil
 		return s.failed
 	}
-	clear(undo) // let the bindings go
+	// The undo list is kept for the next batch without clearing it: the
+	// handler overwrites each entry it reuses, and a clear here, on the
+	// committer's core, cost the handler a transfer of every cache line
+	// it then wrote (measured: BenchmarkExchange/durable, two Ps). What
+	// it still points at is bounded by maxSpareUndo; a longer list is
+	// dropped.
+	if cap(undo) > maxSpareUndo {
+		undo = nil
+	}
 	s.spareFrame, s.spareUndo = frame, undo
 	if s.ckptErr != nil {
 		s.failed = fmt.Errorf("%w: %s: %w", ErrFailed, s.path, s.ckptErr)
@@ -574,9 +637,10 @@ func (s *Bolt) rollback(undo []queued) {
 	for i := len(undo) - 1; i >= 0; i-- {
 		u := &undo[i]
 		if u.del {
-			_ = s.mem.Delete(u.key())
+			s.mem.deleteLocked(u.key(), nil)
 		} else {
-			_ = s.mem.Put(u.b)
+			var replaced Binding
+			_, _ = s.mem.putLocked(&u.b, &replaced)
 		}
 	}
 }

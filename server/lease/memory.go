@@ -60,15 +60,24 @@ func NewMemory() *Memory {
 }
 
 // Get implements Store.
-func (m *Memory) Get(k Key) (Binding, bool) {
+func (m *Memory) Get(k Key) (b Binding, ok bool) {
+	ok = m.getInto(k, &b)
+	return b, ok
+}
+
+// getInto is Get writing the binding to *b (untouched when there is
+// none): Bolt's Get passes its own result, so that the binding is copied
+// once.
+func (m *Memory) getInto(k Key, b *Binding) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i, ok := m.byKey[k]
 	if !ok {
-		return Binding{}, false
+		return false
 	}
 	m.hint = i
-	return m.slots[i], true
+	*b = m.slots[i]
+	return true
 }
 
 // GetByLease implements Store.
@@ -88,20 +97,23 @@ func (m *Memory) Put(b Binding) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	_, _, _, err := m.put(b)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var prev Binding
+	_, err := m.putLocked(&b, &prev)
 	return err
 }
 
-// put is Put of a valid b, returning the binding as stored (its DUID the
-// store's) and the one it replaced (had: there was one).
-func (m *Memory) put(b Binding) (stored, prev Binding, had bool, err error) {
+// putLocked is Put of a valid *b with m.mu held. It stores *b, sets b.DUID to the
+// store's copy of the bytes, and writes the binding it replaced to *prev
+// (had: there was one; otherwise *prev is untouched). Bolt calls it with
+// prev in its undo list, so that nothing is copied twice.
+func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	k := KeyView(b.DUID, b.IAID, b.Type)
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	i, ok := m.find(k)
 	if !ok || m.slots[i].Lease != b.Lease {
 		if other, bound := m.byLease[b.Lease]; bound && (!ok || other != i) {
-			return Binding{}, Binding{}, false, ErrConflict
+			return false, ErrConflict
 		}
 	}
 	if ok {
@@ -110,12 +122,12 @@ func (m *Memory) put(b Binding) (stored, prev Binding, had bool, err error) {
 			delete(m.byLease, s.Lease)
 			m.byLease[b.Lease] = i
 		}
-		prev = *s
+		*prev = *s
 		b.DUID = s.DUID // same key, same bytes
-		*s = b
+		*s = *b
 		m.gens[i]++
 		m.push(i)
-		return b, prev, true, nil
+		return true, nil
 	}
 	k.DUID = string(b.DUID) // the store's own copy, which b.DUID shares
 	b.DUID = unsafe.Slice(unsafe.StringData(k.DUID), len(k.DUID))
@@ -127,12 +139,12 @@ func (m *Memory) put(b Binding) (stored, prev Binding, had bool, err error) {
 		m.slots = append(m.slots, Binding{})
 		m.gens = append(m.gens, 0)
 	}
-	m.slots[i] = b
+	m.slots[i] = *b
 	m.gens[i]++
 	m.byKey[k] = i
 	m.byLease[b.Lease] = i
 	m.push(i)
-	return b, Binding{}, false, nil
+	return false, nil
 }
 
 // find is the slot of k: the one the last Get found when it holds k (a
@@ -151,10 +163,22 @@ func (m *Memory) find(k Key) (int32, bool) {
 func (m *Memory) Delete(k Key) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if i, ok := m.byKey[k]; ok {
-		m.remove(i)
-	}
+	m.deleteLocked(k, nil)
 	return nil
+}
+
+// deleteLocked is Delete with m.mu held; it copies the binding it removes
+// to *prev when prev is not nil, and reports whether there was one.
+func (m *Memory) deleteLocked(k Key, prev *Binding) bool {
+	i, ok := m.byKey[k]
+	if !ok {
+		return false
+	}
+	if prev != nil {
+		*prev = m.slots[i]
+	}
+	m.remove(i)
+	return true
 }
 
 // Expire implements Store. fn runs with the store unlocked and may call
@@ -162,24 +186,30 @@ func (m *Memory) Delete(k Key) error {
 // put (those put out of order, after the others).
 func (m *Memory) Expire(now time.Time, fn func(Binding)) (int, error) {
 	var gone []Binding
-	n := 0
 	m.mu.Lock()
-	for {
-		i, ok := m.due(now)
-		if !ok {
-			break
-		}
-		if fn != nil {
-			gone = append(gone, m.slots[i])
-		}
-		m.remove(i)
-		n++
-	}
+	n := m.expireLocked(now, &gone, fn != nil)
 	m.mu.Unlock()
 	for _, b := range gone {
 		fn(b)
 	}
 	return n, nil
+}
+
+// expireLocked removes the bindings due at now, with m.mu held, and
+// returns how many; with keep, it appends each to *gone first.
+func (m *Memory) expireLocked(now time.Time, gone *[]Binding, keep bool) int {
+	n := 0
+	for {
+		i, ok := m.due(now)
+		if !ok {
+			return n
+		}
+		if keep {
+			*gone = append(*gone, m.slots[i])
+		}
+		m.remove(i)
+		n++
+	}
 }
 
 // due pops the queue's earliest binding if it expires at or before now.

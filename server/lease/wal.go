@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -44,6 +45,10 @@ const (
 	fileIDLen    = 16
 	walStart     = len(walMagic) + fileIDLen // the log's header
 )
+
+// minLogRecord is the smallest record a log can hold: a delete of a key
+// with a one-byte DUID (op, key length, key).
+const minLogRecord = 1 + 2 + 6
 
 // walLimit is the log size past which a Sync starts a checkpoint.
 var walLimit int64 = 64 << 20
@@ -139,7 +144,7 @@ func (w *wal) close() error { return w.f.Close() }
 // the bbolt file with ID id, to that file in one transaction, and removes
 // them. It returns how many records it applied.
 func replayLogs(db *bolt.DB, path string, id []byte) (int, error) {
-	return foldLogs(db, id, path+walOldSuffix, path+walSuffix)
+	return foldLogs(db, id, 0, path+walOldSuffix, path+walSuffix)
 }
 
 // readLog returns the frames of the log at path (nil when there is none,
@@ -168,29 +173,43 @@ func logFrames(b, id []byte) []byte {
 // bbolt file with ID id (logFrames), to that file in one transaction (the
 // last state of each key), then removes them all and makes the removal
 // durable. It returns how many records it applied. This is a checkpoint,
-// and the replay of what a stopped process left.
-func foldLogs(db *bolt.DB, id []byte, paths ...string) (int, error) {
-	// The last state of each key: recs[at[key]]. (A key is copied into
-	// the map once, not once per record: a log of renewals holds each key
-	// many times.)
-	at := map[string]int{}
-	var recs []walRecord
-	n := 0
+// and the replay of what a stopped process left. keys, when not 0, is
+// about how many distinct keys the logs hold at most (the bindings the
+// cache holds): a size hint.
+func foldLogs(db *bolt.DB, id []byte, keys int, paths ...string) (int, error) {
+	// Mapped, not read onto the heap: a checkpoint's 64 MiB copy made the
+	// collector run for it; the records point into the mappings until the
+	// transaction that writes them has committed.
+	logs := make([][]byte, 0, len(paths))
+	size := 0
 	for _, p := range paths {
-		// Mapped, not read onto the heap: a checkpoint's 64 MiB copy made
-		// the collector run for it; the records point into the mapping
-		// until the transaction that writes them has committed.
 		frames, release, err := mapLog(p, id)
 		if err != nil {
-			return n, err
+			return 0, err
 		}
 		defer release()
+		logs = append(logs, frames)
+		size += len(frames)
+	}
+	// The last state of each key: recs[at[key]], sized for the smaller of
+	// keys and the most records the logs can hold (unsized without keys). The map's keys are the
+	// log's own bytes, not copies (a log of renewals holds each key many
+	// times, and a copy of each was one allocation a binding a
+	// checkpoint): they stay valid, like the records, until release.
+	if most := size / minLogRecord; keys > most {
+		keys = most
+	}
+	at := make(map[string]int, keys)
+	recs := make([]walRecord, 0, keys)
+	n := 0
+	for _, frames := range logs {
 		k, err := applyFrames(frames, func(op byte, key, val []byte) error {
 			r := walRecord{key: key, val: val, op: op}
-			if i, ok := at[string(key)]; ok {
+			k := unsafe.String(unsafe.SliceData(key), len(key))
+			if i, ok := at[k]; ok {
 				recs[i] = r
 			} else {
-				at[string(key)] = len(recs)
+				at[k] = len(recs)
 				recs = append(recs, r)
 			}
 			return nil
