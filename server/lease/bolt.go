@@ -49,8 +49,8 @@ type Bolt struct {
 	spareUndo  []queued
 
 	// The write-ahead log (wal.go) and its checkpoints.
-	id       []byte // the file's ID, in the log's header
-	log      *wal
+	id       []byte        // the file's ID, in the log's header
+	log      *wal          // written, rotated and closed under syncMu (Close: after the last Sync)
 	ckptDone chan struct{} // closed when the running checkpoint ends
 	ckptErr  error         // a background checkpoint failed
 
@@ -257,9 +257,10 @@ func (s *Bolt) Close() error {
 
 // rotate starts a checkpoint: the log becomes PATH.wal.old, a new log
 // starts, and a goroutine writes what the old one holds to the bbolt file
-// and then removes it. Called with s.mu and s.syncMu held, when no
-// checkpoint runs.
-func (s *Bolt) rotate() error {
+// and then removes it (keys: how many bindings the cache holds, a size
+// hint). Called with s.syncMu held and s.mu not, when no checkpoint runs;
+// s.log is s.syncMu's.
+func (s *Bolt) rotate(keys int) error {
 	dir := filepath.Dir(s.path)
 	if err := s.log.close(); err != nil {
 		return err
@@ -276,9 +277,10 @@ func (s *Bolt) rotate() error {
 		return err
 	}
 	s.log = w
-	keys := len(s.mem.byKey)
 	done := make(chan struct{})
+	s.mu.Lock()
 	s.ckptDone = done
+	s.mu.Unlock()
 	go func() {
 		defer close(done)
 		// The old log is read back and removed for good (foldLogs) before
@@ -543,8 +545,8 @@ func (s *Bolt) Sync() error {
 		err = s.log.append(frame)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err != nil {
+		defer s.mu.Unlock()
 		// Changes made since the queue was taken sit on top of the failed
 		// ones: undo both, the later first, back to the last good Sync.
 		s.rollback(s.undo)
@@ -565,14 +567,22 @@ func (s *Bolt) Sync() error {
 	}
 	s.spareFrame, s.spareUndo = frame, undo
 	if s.ckptErr != nil {
+		defer s.mu.Unlock()
 		s.failed = fmt.Errorf("%w: %s: %w", ErrFailed, s.path, s.ckptErr)
 		return s.failed
 	}
-	if s.log.size >= walLimit && s.ckptDone == nil {
-		if err := s.rotate(); err != nil {
-			s.failed = fmt.Errorf("%w: rotate the log of %s: %w", ErrFailed, s.path, err)
-			return s.failed
-		}
+	rotate, keys := s.log.size >= walLimit && s.ckptDone == nil, len(s.mem.byKey)
+	s.mu.Unlock()
+	if !rotate {
+		return nil
+	}
+	// The new log's file work (a MiB of zeros, two fsyncs) is done with
+	// s.syncMu alone: writers go on meanwhile.
+	if err := s.rotate(keys); err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.failed = fmt.Errorf("%w: rotate the log of %s: %w", ErrFailed, s.path, err)
+		return s.failed
 	}
 	return nil
 }
