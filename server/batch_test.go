@@ -16,10 +16,12 @@ import (
 	"d6lab/transport"
 )
 
-func openDeferred(tb testing.TB) (*lease.Bolt, string) {
+// openDeferred opens a lease file in deferred mode whose Sync waits for
+// d.
+func openDeferred(tb testing.TB, d lease.Durability) (*lease.Bolt, string) {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "srv.leases")
-	st, err := lease.OpenBoltWith(path, lease.BoltOptions{Deferred: true})
+	st, err := lease.OpenBoltWith(path, lease.BoltOptions{Deferred: true, Durability: d})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,10 +87,18 @@ var _ transport.BatchConn = (*syncCheckConn)(nil)
 // Batch serve over an in-memory link with the deferred store: clients
 // send in bursts (so that several datagrams queue up and are read in one
 // batch), every Request gets its Reply only after its binding is synced,
-// and the reopened file holds every acknowledged binding.
+// and the reopened file holds every acknowledged binding. Both ways:
+// synced by the committer (lease.OnDisk) and by the handler itself
+// (lease.InKernel).
 func TestServeBatchDeferredBolt(t *testing.T) {
+	for _, d := range []lease.Durability{lease.OnDisk, lease.InKernel} {
+		t.Run(d.String(), func(t *testing.T) { testServeBatchDeferredBolt(t, d) })
+	}
+}
+
+func testServeBatchDeferredBolt(t *testing.T, d lease.Durability) {
 	sc, cli := serverAndClient(t, 512)
-	st, path := openDeferred(t)
+	st, path := openDeferred(t, d)
 	s, err := New(testConfig("batch"), st)
 	if err != nil {
 		t.Fatal(err)
@@ -167,12 +177,19 @@ func (f failingSync) Sync() error { return errSyncDisk }
 
 // When the store's Sync fails, Serve sends the answers that wrote nothing
 // (the Advertise) but none that depended on the Sync, counts those as
-// store-error drops, and stops with ErrStoreSync.
+// store-error drops, and stops with ErrStoreSync: the committer's Sync
+// (lease.OnDisk) and the handler's (lease.InKernel) alike.
 func TestServeStopsWhenSyncFails(t *testing.T) {
+	for _, d := range []lease.Durability{lease.OnDisk, lease.InKernel} {
+		t.Run(d.String(), func(t *testing.T) { testServeStopsWhenSyncFails(t, d) })
+	}
+}
+
+func testServeStopsWhenSyncFails(t *testing.T, d lease.Durability) {
 	link := transport.NewLink()
 	sc, _ := link.Attach(netip.MustParseAddrPort("[fe80::5]:547"), 16, transport.AllServers)
 	cli, _ := link.Attach(clientSrc, 16)
-	st, _ := openDeferred(t)
+	st, _ := openDeferred(t, d)
 	defer st.Close()
 	s, err := New(testConfig("syncfail"), failingSync{st})
 	if err != nil {
@@ -224,7 +241,7 @@ func TestServeStopsWhenSyncFails(t *testing.T) {
 func BenchmarkServeBatchBolt(b *testing.B) {
 	for _, n := range []int{1, 16, 64, 128} {
 		b.Run(fmt.Sprint("batch", n), func(b *testing.B) {
-			st, _ := openDeferred(b)
+			st, _ := openDeferred(b, lease.OnDisk)
 			defer st.Close()
 			cfg := testConfig("bench")
 			s, err := New(cfg, st)
@@ -266,7 +283,7 @@ func BenchmarkServeBolt(b *testing.B) {
 	link := transport.NewLink()
 	sc, _ := link.Attach(netip.MustParseAddrPort("[fe80::5]:547"), 4096, transport.AllServers)
 	cli, _ := link.Attach(clientSrc, 4096)
-	st, _ := openDeferred(b)
+	st, _ := openDeferred(b, lease.OnDisk)
 	defer st.Close()
 	s, err := New(testConfig("bench"), st)
 	if err != nil {
