@@ -87,9 +87,8 @@ var _ transport.BatchConn = (*syncCheckConn)(nil)
 // Batch serve over an in-memory link with the deferred store: clients
 // send in bursts (so that several datagrams queue up and are read in one
 // batch), every Request gets its Reply only after its binding is synced,
-// and the reopened file holds every acknowledged binding. Both ways:
-// synced by the committer (lease.OnDisk) and by the handler itself
-// (lease.InKernel).
+// and the reopened file holds every acknowledged binding; with the log
+// fdatasynced (lease.OnDisk) and written to the kernel (lease.InKernel).
 func TestServeBatchDeferredBolt(t *testing.T) {
 	for _, d := range []lease.Durability{lease.OnDisk, lease.InKernel} {
 		t.Run(d.String(), func(t *testing.T) { testServeBatchDeferredBolt(t, d) })
@@ -177,8 +176,8 @@ func (f failingSync) Sync() error { return errSyncDisk }
 
 // When the store's Sync fails, Serve sends the answers that wrote nothing
 // (the Advertise) but none that depended on the Sync, counts those as
-// store-error drops, and stops with ErrStoreSync: the committer's Sync
-// (lease.OnDisk) and the handler's (lease.InKernel) alike.
+// store-error drops, and stops with ErrStoreSync (with either
+// durability).
 func TestServeStopsWhenSyncFails(t *testing.T) {
 	for _, d := range []lease.Durability{lease.OnDisk, lease.InKernel} {
 		t.Run(d.String(), func(t *testing.T) { testServeStopsWhenSyncFails(t, d) })

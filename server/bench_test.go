@@ -136,9 +136,7 @@ var exchangeCPU = flag.Int("exchange.cpu", -1, "BenchmarkExchange: pin the handl
 // far durable in one Sync (one log append and fdatasync) while the handler
 // goes on; the benchmark ends after the last Sync. "durable-write" is
 // "durable" whose Sync stops at the append (lease.InKernel: the durability
-// of `d6lab serve --leases-sync write`, Kea's memfile's), which the
-// handler calls itself after each BatchSize exchanges, as Serve does for
-// such a store (no committer).
+// of `d6lab serve --leases-sync write`, Kea's memfile's).
 func BenchmarkExchange(b *testing.B) {
 	for _, variant := range []string{"memory", "durable", "durable-write"} {
 		b.Run(variant, func(b *testing.B) {
@@ -164,8 +162,7 @@ func BenchmarkExchange(b *testing.B) {
 			sol, req := exchangePackets(s, clients)
 			wake := make(chan struct{}, 1)
 			synced := make(chan error, 1)
-			inline := variant == "durable-write"
-			if syncer != nil && !inline {
+			if syncer != nil {
 				go func() { // the committer
 					var err error
 					for range wake {
@@ -193,23 +190,13 @@ func BenchmarkExchange(b *testing.B) {
 					b.Fatal("Request dropped")
 				}
 				if syncer != nil && i%BatchSize == BatchSize-1 {
-					if inline {
-						if err := syncer.Sync(); err != nil {
-							b.Fatal(err)
-						}
-						continue
-					}
 					select {
 					case wake <- struct{}{}:
 					default: // a Sync is due already: it will take these too
 					}
 				}
 			}
-			if inline {
-				if err := syncer.Sync(); err != nil {
-					b.Fatal(err)
-				}
-			} else if syncer != nil {
+			if syncer != nil {
 				wake <- struct{}{}
 				close(wake)
 				if err := <-synced; err != nil {

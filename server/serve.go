@@ -45,9 +45,6 @@ var ErrStoreSync = errors.New("server: lease store sync failed")
 // answering while the disk works, so the next group grows with the load,
 // up to maxWaiting answers: then the handler waits for the committer (and
 // likewise for the sender), and requests wait in the socket's buffer.
-// A store whose Sync stops at the kernel (lease.InKernel) has no disk to
-// wait for: the handler calls Sync itself at the end of each batch that
-// changed a binding, then hands the batch's answers to the sender.
 //
 // If Sync fails, the answers that waited for it are not sent (each is
 // counted as dropped, DropStoreError, instead of answered) and Serve
@@ -70,9 +67,8 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 	out := &sender{s: s, bc: bc, box: newOutbox(bufs), done: make(chan struct{})}
 	go out.run(ctx)
 	defer func() { cancel(nil); <-out.done }()
-	syncer, _ := s.store.(lease.Syncer)
 	var c *committer
-	if syncer != nil && !syncsInKernel(syncer) {
+	if syncer, ok := s.store.(lease.Syncer); ok {
 		c = &committer{s: s, bc: bc, syncer: syncer, box: newOutbox(bufs), early: out.box, done: make(chan struct{})}
 		go c.run(ctx, cancel)
 		defer func() { cancel(nil); <-c.done }()
@@ -97,8 +93,8 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 		}
 		early, late = early[:0], late[:0]
 		var start, w uint64
-		if syncer != nil {
-			start = syncer.Written()
+		if c != nil {
+			start = c.syncer.Written()
 			w = start
 		}
 		for i := range in[:n] {
@@ -112,8 +108,8 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 			}
 			buf = nil // until sent
 			pkt := transport.Packet{Buf: reply, N: len(reply), Addr: dst}
-			if syncer != nil {
-				if w2 := syncer.Written(); w2 != w {
+			if c != nil {
+				if w2 := c.syncer.Written(); w2 != w {
 					w = w2
 					late = append(late, pkt)
 					continue
@@ -121,33 +117,11 @@ func Serve(ctx context.Context, conn transport.Conn, s *Server, now func() time.
 			}
 			early = append(early, pkt)
 		}
-		switch {
-		case w == start:
-			out.hand(early)
-		case c != nil:
-			out.hand(early)
+		out.hand(early)
+		if w != start {
 			c.hand(late)
-		default: // the store syncs to the kernel: a write(2), done here
-			if err := syncer.Sync(); err != nil {
-				out.hand(early)
-				out.box.flush()
-				s.unanswer(len(late))
-				return fmt.Errorf("%w: %d answers not sent: %w", ErrStoreSync, len(late), err)
-			}
-			out.hand(append(early, late...))
 		}
 	}
-}
-
-// syncsInKernel reports whether syncer's Sync stops at the kernel
-// (lease.InKernel: one write(2) of the log, no wait for the disk). Serve
-// then syncs on the handler's goroutine at the end of each batch and
-// hands the batch's answers to the sender at once: a committer goroutine
-// would only move the log's bytes to the other core and the answers
-// through one more queue (BenchmarkExchange/durable-write).
-func syncsInKernel(syncer lease.Syncer) bool {
-	d, ok := syncer.(interface{ Durability() lease.Durability })
-	return ok && d.Durability() == lease.InKernel
 }
 
 // answerBufs is the free list of the buffers Serve encodes answers into:
