@@ -1,9 +1,11 @@
 package lease
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func openDeferred(t *testing.T, path string) *Bolt {
@@ -108,12 +112,69 @@ func TestDeferredSyncCommitsEverythingQueued(t *testing.T) {
 // points; after each Sync and after a crash, the file matches the model as
 // of the last Sync.
 func TestDeferredModel(t *testing.T) {
-	for _, limit := range []int64{walLimit, 2048} {
-		t.Run(fmt.Sprint("log-limit-", limit), func(t *testing.T) {
-			old := walLimit
-			walLimit = limit
-			defer func() { walLimit = old }()
+	for _, c := range []struct {
+		limit int64
+		tx    int
+	}{{walLimit, foldTx}, {2048, foldTx}, {2048, 3}} {
+		t.Run(fmt.Sprintf("log-limit-%d-fold-tx-%d", c.limit, c.tx), func(t *testing.T) {
+			oldLimit, oldTx := walLimit, foldTx
+			walLimit, foldTx = c.limit, c.tx
+			defer func() { walLimit, foldTx = oldLimit, oldTx }()
 			deferredModel(t)
+		})
+	}
+}
+
+// A fold that stopped after some of its transactions (a crash in a
+// checkpoint) is applied again whole at the next open: the file then
+// holds every synced binding, whichever part was written before.
+func TestPartialFoldReplaysWhole(t *testing.T) {
+	for _, done := range []int{0, 1, 7, 20} {
+		t.Run(fmt.Sprint("records-folded-", done), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p.leases")
+			s := openDeferred(t, path)
+			model := NewMemory()
+			for round := range 3 {
+				for i := range 20 {
+					b := nb(i, i, time.Duration(round+1)*time.Hour)
+					if err := s.Put(b); err != nil {
+						t.Fatal(err)
+					}
+					_ = model.Put(b)
+				}
+				if err := s.Sync(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			id := s.id
+			crash(t, s)
+			// What a checkpoint had written when it stopped: the last
+			// state of the first done keys, in key order.
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames, err := readLog(path+walSuffix, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := map[string]walRecord{}
+			if _, err := applyFrames(frames, func(op byte, key, val []byte) error {
+				last[string(key)] = walRecord{key: key, val: val, op: op}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			recs := slices.SortedFunc(maps.Values(last), func(a, b walRecord) int { return bytes.Compare(a.key, b.key) })
+			if err := applySorted(db, recs[:done]); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			again := openBolt(t, path)
+			defer again.Close()
+			sameContents(t, "file reopened after a partial fold", again, model)
 		})
 	}
 }

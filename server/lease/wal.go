@@ -308,8 +308,9 @@ func applySorted(db *bolt.DB, recs []walRecord) error {
 	return nil
 }
 
-// foldTx is the most records one transaction of a fold writes.
-const foldTx = 4096
+// foldTx is the most records one transaction of a fold writes (a
+// variable for the specs).
+var foldTx = 4096
 
 // fileID returns the bbolt file's random ID, creating it on a file that
 // has none.
