@@ -145,7 +145,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		n, err := foldLogs(s.db, s.id, 0, old)
+		n, err := foldLogs(s.db, s.id, 0, foldTx, old)
 		if err != nil {
 			b.Fatal(err)
 		}

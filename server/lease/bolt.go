@@ -241,7 +241,7 @@ func (s *Bolt) Close() error {
 		s.mu.Unlock()
 		if err == nil && !failed {
 			// Fold the log into the file: a closed file needs no log.
-			_, err = foldLogs(s.db, s.id, s.mem.Len(), s.path+walSuffix)
+			_, err = foldLogs(s.db, s.id, s.mem.Len(), 0, s.path+walSuffix)
 		}
 	}
 	s.mu.Lock()
@@ -286,7 +286,7 @@ func (s *Bolt) rotate(keys int) error {
 		// The old log is read back and removed for good (foldLogs) before
 		// a later checkpoint writes newer states: replaying it over them
 		// would bring older ones back.
-		_, err := foldLogs(s.db, s.id, keys, s.path+walOldSuffix)
+		_, err := foldLogs(s.db, s.id, keys, foldTx, s.path+walOldSuffix)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err != nil {

@@ -166,7 +166,7 @@ func TestPartialFoldReplaysWhole(t *testing.T) {
 				t.Fatal(err)
 			}
 			recs := slices.SortedFunc(maps.Values(last), func(a, b walRecord) int { return bytes.Compare(a.key, b.key) })
-			if err := applySorted(db, recs[:done]); err != nil {
+			if err := applySorted(db, recs[:done], foldTx); err != nil {
 				t.Fatal(err)
 			}
 			if err := db.Close(); err != nil {

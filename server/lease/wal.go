@@ -145,7 +145,7 @@ func (w *wal) close() error { return w.f.Close() }
 // the bbolt file with ID id, to that file (foldLogs), and removes
 // them. It returns how many records it applied.
 func replayLogs(db *bolt.DB, path string, id []byte) (int, error) {
-	return foldLogs(db, id, 0, path+walOldSuffix, path+walSuffix)
+	return foldLogs(db, id, 0, 0, path+walOldSuffix, path+walSuffix)
 }
 
 // readLog returns the frames of the log at path (nil when there is none,
@@ -176,8 +176,11 @@ func logFrames(b, id []byte) []byte {
 // durable. It returns how many records it applied. This is a checkpoint,
 // and the replay of what a stopped process left. keys, when not 0, is
 // about how many distinct keys the logs hold at most (the bindings the
-// cache holds): a size hint.
-func foldLogs(db *bolt.DB, id []byte, keys int, paths ...string) (int, error) {
+// cache holds): a size hint. tx is the most records a transaction writes
+// (applySorted): foldTx for a checkpoint beside a serving store, 0 (one
+// transaction) at open and close, where a transaction's fsyncs would only
+// delay the server's start or exit.
+func foldLogs(db *bolt.DB, id []byte, keys, tx int, paths ...string) (int, error) {
 	// Mapped, not read onto the heap: a checkpoint's 64 MiB copy made the
 	// collector run for it; the records point into the mappings until the
 	// transaction that writes them has committed.
@@ -223,7 +226,7 @@ func foldLogs(db *bolt.DB, id []byte, keys int, paths ...string) (int, error) {
 		}
 	}
 	if len(recs) > 0 {
-		if err := applySorted(db, recs); err != nil {
+		if err := applySorted(db, recs, tx); err != nil {
 			return n, fmt.Errorf("replay log: %w", err)
 		}
 	}
@@ -264,15 +267,18 @@ type walRecord struct {
 }
 
 // applySorted writes recs to the bindings bucket in key order, in
-// transactions of at most foldTx records, yielding between them (yield):
-// one transaction's commit is work nothing else on the P could interrupt
-// but the scheduler's 10 ms slice. (A fold applied in part is applied
-// again whole: its logs are removed only after the last transaction, and
-// a reopen replays them. Profiled: bbolt inserts into one in-memory node
+// transactions of at most tx records (all in one when tx is 0), yielding
+// between them (yield): one transaction's commit is work nothing else on
+// the P could interrupt but the scheduler's 10 ms slice. (A fold applied
+// in part is applied again whole: its logs are removed only after the
+// last transaction, and a reopen replays them. Profiled: bbolt inserts into one in-memory node
 // per leaf until the commit splits it, so keys in random order cost a
 // memmove of the node each, quadratic in a checkpoint's size; in order
 // they append.)
-func applySorted(db *bolt.DB, recs []walRecord) error {
+func applySorted(db *bolt.DB, recs []walRecord, tx int) error {
+	if tx <= 0 {
+		tx = len(recs)
+	}
 	compared := 0
 	slices.SortFunc(recs, func(a, b walRecord) int {
 		compared++
@@ -280,7 +286,7 @@ func applySorted(db *bolt.DB, recs []walRecord) error {
 		return bytes.Compare(a.key, b.key)
 	})
 	for len(recs) > 0 {
-		chunk := recs[:min(len(recs), foldTx)]
+		chunk := recs[:min(len(recs), tx)]
 		recs = recs[len(chunk):]
 		err := db.Update(func(tx *bolt.Tx) error {
 			bs, err := tx.CreateBucketIfNotExists(bucketBindings)
@@ -308,7 +314,7 @@ func applySorted(db *bolt.DB, recs []walRecord) error {
 	return nil
 }
 
-// foldTx is the most records one transaction of a fold writes (a
+// foldTx is the most records one transaction of a checkpoint writes (a
 // variable for the specs).
 var foldTx = 4096
 
