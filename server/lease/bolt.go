@@ -576,8 +576,8 @@ func (s *Bolt) Sync() error {
 	if !rotate {
 		return nil
 	}
-	// The new log's file work (a MiB of zeros, two fsyncs) is done with
-	// s.syncMu alone: writers go on meanwhile.
+	// The new log's file work (a MiB of zeros, the directory's fsync) is
+	// done with s.syncMu alone: writers go on meanwhile.
 	if err := s.rotate(keys); err != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -104,10 +104,11 @@ func (m *Memory) Put(b Binding) error {
 	return err
 }
 
-// putLocked is Put of a valid *b with m.mu held. It stores *b, sets b.DUID to the
-// store's copy of the bytes, and writes the binding it replaced to *prev
-// (had: there was one; otherwise *prev is untouched). Bolt calls it with
-// prev in its undo list, so that nothing is copied twice.
+// putLocked is Put of a valid *b with m.mu held. It stores *b, sets
+// b.DUID to the store's copy of the bytes, and writes the binding it
+// replaced to *prev (had: there was one; otherwise *prev is untouched).
+// Bolt calls it with prev in its undo list, so that nothing is copied
+// twice.
 func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	i, ok := m.find(k)

@@ -196,10 +196,11 @@ func foldLogs(db *bolt.DB, id []byte, keys, tx int, paths ...string) (int, error
 		size += len(frames)
 	}
 	// The last state of each key: recs[at[key]], sized for the smaller of
-	// keys and the most records the logs can hold (unsized without keys). The map's keys are the
-	// log's own bytes, not copies (a log of renewals holds each key many
-	// times, and a copy of each was one allocation a binding a
-	// checkpoint): they stay valid, like the records, until release.
+	// keys and the most records the logs can hold (unsized without keys).
+	// The map's keys are the log's own bytes, not copies (a log of
+	// renewals holds each key many times, and a copy of each was one
+	// allocation a binding a checkpoint): they stay valid, like the
+	// records, until release.
 	if most := size / minLogRecord; keys > most {
 		keys = most
 	}
@@ -248,9 +249,9 @@ func foldLogs(db *bolt.DB, id []byte, keys, tx int, paths ...string) (int, error
 // checkpoint runs beside the server it belongs to, often on the same P
 // (`d6lab serve --procs 1`): without it, Go's scheduler let the fold hold
 // the P for its 10 ms time slices while the handler waited with
-// datagrams to read (measured: p99.9 of 55-67 ms over 30 s runs at
-// 50,000 exchanges/s, which fold twice, against 16-25 ms over 10 s runs,
-// which do not).
+// datagrams to read (measured, `d6lab bench --rate 50000 --duration
+// 30s`, two folds a run: p99.9 49-67 ms without, 29-33 ms with this and
+// foldTx; 16-25 ms over 10 s runs, which do not fold).
 func yield(step int) {
 	if step%yieldEvery == yieldEvery-1 {
 		runtime.Gosched()
