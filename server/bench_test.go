@@ -120,7 +120,7 @@ func BenchmarkRequestNewClients(b *testing.B) {
 // Exchange$ -args -exchange.cpu N). On a machine whose disk interrupts
 // all go to one CPU, the durable runs measure the handler's own cost
 // only when it runs on another: on this 2-core machine (virtio-blk on
-// CPU 1) durable took 1,070-1,119 ns on CPU 0 and 1,500-1,573 on CPU 1,
+// CPU 1) durable took 1,070-1,119 ns on CPU 0 and 1,502-1,573 on CPU 1,
 // where memory took 913-954 on either (/proc/interrupts tells which CPU
 // takes them).
 var exchangeCPU = flag.Int("exchange.cpu", -1, "BenchmarkExchange: pin the handler's thread to this CPU (-1: not pinned)")

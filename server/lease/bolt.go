@@ -415,7 +415,7 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 			s.mu.Unlock()
 			return 0, s.failed
 		}
-		n = s.mem.expireLocked(now, &gone, true)
+		n = s.mem.expireLocked(now, &gone)
 		for i := range gone {
 			s.queue(&gone[i], true)
 			s.pushUndo().b = gone[i]
@@ -649,8 +649,7 @@ func (s *Bolt) rollback(undo []queued) {
 		if u.del {
 			s.mem.deleteLocked(u.key(), nil)
 		} else {
-			var replaced Binding
-			_, _ = s.mem.putLocked(&u.b, &replaced)
+			_, _ = s.mem.putLocked(&u.b, nil)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -122,6 +123,57 @@ func TestDeferredModel(t *testing.T) {
 			defer func() { walLimit, foldTx = oldLimit, oldTx }()
 			deferredModel(t)
 		})
+	}
+}
+
+// A checkpoint that fails after some of its transactions leaves its log
+// in place: the file holds the first transactions' records, and the log
+// still holds every record, for the next open to apply whole. (The last
+// key is longer than bbolt takes, so the fold's last transaction fails.)
+func TestFailedFoldKeepsItsLog(t *testing.T) {
+	oldTx := foldTx
+	foldTx = 2
+	defer func() { foldTx = oldTx }()
+	path := filepath.Join(t.TempDir(), "f.leases")
+	s := openDeferred(t, path)
+	for i := range 4 {
+		if err := s.Put(nb(i, i, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	huge := nb(9, 9, time.Hour)
+	huge.IAID = math.MaxUint32 // sorts last
+	huge.DUID = bytes.Repeat([]byte{7}, bolt.MaxKeySize)
+	if err := s.Put(huge); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	id := s.id
+	crash(t, s)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := foldLogs(db, id, 0, foldTx, path+walSuffix); !errors.Is(err, bolt.ErrKeyTooLarge) {
+		t.Fatalf("fold = %v, want bbolt's ErrKeyTooLarge", err)
+	}
+	var inFile int
+	if err := db.View(func(tx *bolt.Tx) error {
+		inFile = tx.Bucket(bucketBindings).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	frames, err := readLog(path+walSuffix, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inLog, err := applyFrames(frames, func(byte, []byte, []byte) error { return nil })
+	if err != nil || inFile != 4 || inLog != 5 {
+		t.Fatalf("after the failed fold: %d bindings in the file (want the first two transactions' 4), %d records in the log (want 5), %v", inFile, inLog, err)
 	}
 }
 

@@ -99,16 +99,15 @@ func (m *Memory) Put(b Binding) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var prev Binding
-	_, err := m.putLocked(&b, &prev)
+	_, err := m.putLocked(&b, nil)
 	return err
 }
 
 // putLocked is Put of a valid *b with m.mu held. It stores *b, sets
-// b.DUID to the store's copy of the bytes, and writes the binding it
-// replaced to *prev (had: there was one; otherwise *prev is untouched).
-// Bolt calls it with prev in its undo list, so that nothing is copied
-// twice.
+// b.DUID to the store's copy of the bytes, and, when prev is not nil,
+// writes the binding it replaced to *prev (had: there was one; otherwise
+// *prev is untouched). Bolt calls it with prev in its undo list, so that
+// nothing is copied twice.
 func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	i, ok := m.find(k)
@@ -123,7 +122,9 @@ func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 			delete(m.byLease, s.Lease)
 			m.byLease[b.Lease] = i
 		}
-		*prev = *s
+		if prev != nil {
+			*prev = *s
+		}
 		b.DUID = s.DUID // same key, same bytes
 		*s = *b
 		m.gens[i]++
@@ -188,7 +189,11 @@ func (m *Memory) deleteLocked(k Key, prev *Binding) bool {
 func (m *Memory) Expire(now time.Time, fn func(Binding)) (int, error) {
 	var gone []Binding
 	m.mu.Lock()
-	n := m.expireLocked(now, &gone, fn != nil)
+	var keep *[]Binding
+	if fn != nil {
+		keep = &gone
+	}
+	n := m.expireLocked(now, keep)
 	m.mu.Unlock()
 	for _, b := range gone {
 		fn(b)
@@ -197,15 +202,15 @@ func (m *Memory) Expire(now time.Time, fn func(Binding)) (int, error) {
 }
 
 // expireLocked removes the bindings due at now, with m.mu held, and
-// returns how many; with keep, it appends each to *gone first.
-func (m *Memory) expireLocked(now time.Time, gone *[]Binding, keep bool) int {
+// returns how many; when gone is not nil, it appends each to *gone first.
+func (m *Memory) expireLocked(now time.Time, gone *[]Binding) int {
 	n := 0
 	for {
 		i, ok := m.due(now)
 		if !ok {
 			return n
 		}
-		if keep {
+		if gone != nil {
 			*gone = append(*gone, m.slots[i])
 		}
 		m.remove(i)

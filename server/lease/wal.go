@@ -251,7 +251,7 @@ func foldLogs(db *bolt.DB, id []byte, keys, tx int, paths ...string) (int, error
 // the P for its 10 ms time slices while the handler waited with
 // datagrams to read (measured, `d6lab bench --rate 50000 --duration
 // 30s`, two folds a run: p99.9 49-67 ms without, 29-33 ms with this and
-// foldTx; 16-25 ms over 10 s runs, which do not fold).
+// foldTx).
 func yield(step int) {
 	if step%yieldEvery == yieldEvery-1 {
 		runtime.Gosched()
