@@ -571,7 +571,7 @@ func (s *Bolt) Sync() error {
 		s.failed = fmt.Errorf("%w: %s: %w", ErrFailed, s.path, s.ckptErr)
 		return s.failed
 	}
-	rotate, keys := s.log.size >= walLimit && s.ckptDone == nil, len(s.mem.byKey)
+	rotate, keys := s.log.size >= walLimit && s.ckptDone == nil, s.mem.byKey.n
 	s.mu.Unlock()
 	if !rotate {
 		return nil

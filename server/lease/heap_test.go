@@ -11,15 +11,15 @@ func (m *Memory) check(t *testing.T) {
 			continue
 		}
 		live++
-		if j, ok := m.byKey[s.Key()]; !ok || j != int32(i) {
-			t.Fatalf("slot %d: key index says %d, %v", i, j, ok)
+		if p := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != int32(i) {
+			t.Fatalf("slot %d: key index says position %d", i, p)
 		}
 		if j, ok := m.byLease[s.Lease]; !ok || j != int32(i) {
 			t.Fatalf("slot %d: lease index says %d, %v", i, j, ok)
 		}
 	}
-	if len(m.byKey) != live || len(m.byLease) != live || len(m.slots)-len(m.free) != live {
-		t.Fatalf("sizes: %d live, %d keys, %d leases, %d slots, %d free", live, len(m.byKey), len(m.byLease), len(m.slots), len(m.free))
+	if m.byKey.n != live || len(m.byLease) != live || len(m.slots)-len(m.free) != live {
+		t.Fatalf("sizes: %d live, %d keys, %d leases, %d slots, %d free", live, m.byKey.n, len(m.byLease), len(m.slots), len(m.free))
 	}
 	for _, i := range m.free {
 		if m.live(i) {

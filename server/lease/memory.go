@@ -26,7 +26,7 @@ import (
 // slot it found, and Put of the same key then looks nothing up again.
 type Memory struct {
 	mu      sync.Mutex
-	byKey   map[Key]int32
+	byKey   keyIndex
 	byLease map[netip.Prefix]int32
 	slots   []Binding // a slot in use has a DUID (Validate), the store's copy, which its key shares
 	gens    []uint32  // each slot's generation, beside the slots: what the queue checks
@@ -56,7 +56,7 @@ var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{byKey: make(map[Key]int32), byLease: make(map[netip.Prefix]int32), hint: -1}
+	return &Memory{byLease: make(map[netip.Prefix]int32), hint: -1}
 }
 
 // Get implements Store.
@@ -71,10 +71,11 @@ func (m *Memory) Get(k Key) (b Binding, ok bool) {
 func (m *Memory) getInto(k Key, b *Binding) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.byKey[k]
-	if !ok {
+	p := m.lookup(k)
+	if p < 0 {
 		return false
 	}
+	i := m.byKey.slotAt(p)
 	m.hint = i
 	*b = m.slots[i]
 	return true
@@ -143,22 +144,48 @@ func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	}
 	m.slots[i] = *b
 	m.gens[i]++
-	m.byKey[k] = i
+	m.byKey.insert(k, i)
 	m.byLease[b.Lease] = i
 	m.push(i)
 	return false, nil
 }
 
 // find is the slot of k: the one the last Get found when it holds k (a
-// Put after a Get of the same key, a renewal), else the index's.
+// Put after a Get of the same key, a renewal), else the index's. When k
 func (m *Memory) find(k Key) (int32, bool) {
-	if h := m.hint; h >= 0 {
-		if s := &m.slots[h]; s.IAID == k.IAID && s.Type == k.Type && len(s.DUID) > 0 && string(s.DUID) == k.DUID {
-			return h, true
+	if h := m.hint; h >= 0 && m.holds(h, k) {
+		return h, true
+	}
+	if p := m.lookup(k); p >= 0 {
+		return m.byKey.slotAt(p), true
+	}
+	return 0, false
+}
+
+// lookup is the position of k's entry in the key index, -1 when k is not
+// bound.
+func (m *Memory) lookup(k Key) int {
+	x := &m.byKey
+	if x.n == 0 {
+		return -1
+	}
+	f := x.fp(k)
+	mask := uint64(len(x.ents) - 1)
+	for q := uint64(f) & mask; ; q = (q + 1) & mask {
+		e := x.ents[q]
+		if e == 0 {
+			return -1
+		}
+		if uint32(e>>32) == f && m.holds(int32(uint32(e))-1, k) {
+			return int(q)
 		}
 	}
-	i, ok := m.byKey[k]
-	return i, ok
+}
+
+// holds reports whether slot i holds k's binding.
+func (m *Memory) holds(i int32, k Key) bool {
+	s := &m.slots[i]
+	return s.IAID == k.IAID && s.Type == k.Type && len(s.DUID) > 0 && string(s.DUID) == k.DUID
 }
 
 // Delete implements Store.
@@ -172,10 +199,11 @@ func (m *Memory) Delete(k Key) error {
 // deleteLocked is Delete with m.mu held; it copies the binding it removes
 // to *prev when prev is not nil, and reports whether there was one.
 func (m *Memory) deleteLocked(k Key, prev *Binding) bool {
-	i, ok := m.byKey[k]
-	if !ok {
+	p := m.lookup(k)
+	if p < 0 {
 		return false
 	}
+	i := m.byKey.slotAt(p)
 	if prev != nil {
 		*prev = m.slots[i]
 	}
@@ -248,7 +276,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.byKey)
+	return m.byKey.n
 }
 
 // All implements Store: it iterates over a snapshot taken when iteration
@@ -256,7 +284,7 @@ func (m *Memory) Len() int {
 func (m *Memory) All() iter.Seq[Binding] {
 	return func(yield func(Binding) bool) {
 		m.mu.Lock()
-		snap := make([]Binding, 0, len(m.byKey))
+		snap := make([]Binding, 0, m.byKey.n)
 		for i := range m.slots {
 			if m.live(int32(i)) {
 				snap = append(snap, m.slots[i])
@@ -273,7 +301,7 @@ func (m *Memory) All() iter.Seq[Binding] {
 
 func (m *Memory) remove(i int32) {
 	s := &m.slots[i]
-	delete(m.byKey, KeyView(s.DUID, s.IAID, s.Type))
+	m.byKey.removeAt(m.lookup(KeyView(s.DUID, s.IAID, s.Type)))
 	delete(m.byLease, s.Lease)
 	*s = Binding{} // nothing kept alive
 	m.gens[i]++
@@ -299,7 +327,7 @@ func (m *Memory) push(i int32) {
 	}
 	m.fifo = append(m.fifo, it)
 	m.last = exp
-	if live := len(m.byKey); len(m.fifo)-m.head > 4*live+1024 || m.head > 1024 && m.head > len(m.fifo)/2 {
+	if live := m.byKey.n; len(m.fifo)-m.head > 4*live+1024 || m.head > 1024 && m.head > len(m.fifo)/2 {
 		m.compact()
 	}
 }
@@ -316,7 +344,7 @@ func (m *Memory) compact() {
 }
 
 func (m *Memory) pushEarly(e early) {
-	if len(m.early) > 4*len(m.byKey)+1024 { // mostly stale: keep the live ones
+	if len(m.early) > 4*m.byKey.n+1024 { // mostly stale: keep the live ones
 		h := m.early[:0]
 		for _, x := range m.early {
 			if !m.stale(x.item) {

@@ -1,0 +1,73 @@
+package lease
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The key index against a map, with fingerprints crowded into few homes
+// (so that probe runs are long, wrap around the table's end and share
+// fingerprints) and removals from anywhere in a run: every entry stays
+// reachable from its home, none is lost or duplicated, and growing keeps
+// them all.
+func TestKeyIndexProbeRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, homes := range []uint32{1, 3, 16, 1 << 20} {
+		var x keyIndex
+		model := map[int32]uint32{} // slot -> fingerprint
+		for step := range 20000 {
+			if len(model) < 40 && rng.IntN(3) > 0 || len(model) == 0 {
+				i := int32(step)
+				// A home near the table's end now and then: runs wrap.
+				f := uint32(rng.IntN(int(homes)))*0x10001 | uint32(rng.IntN(2))<<31 | 15
+				if (x.n+1)*2 > len(x.ents) {
+					x.grow()
+				}
+				x.place(uint64(f)<<32 | uint64(uint32(i+1)))
+				x.n++
+				model[i] = f
+			} else {
+				var i int32 = -1
+				for s := range model { // any one
+					i = s
+					break
+				}
+				p := x.position(model[i], i)
+				if p < 0 {
+					t.Fatalf("homes %d, step %d: slot %d unreachable before its removal", homes, step, i)
+				}
+				x.removeAt(p)
+				delete(model, i)
+			}
+			if x.n != len(model) {
+				t.Fatalf("homes %d, step %d: %d entries, model %d", homes, step, x.n, len(model))
+			}
+			used := 0
+			for _, e := range x.ents {
+				if e != 0 {
+					used++
+				}
+			}
+			if used != len(model) {
+				t.Fatalf("homes %d, step %d: %d entries in the table, model %d", homes, step, used, len(model))
+			}
+			for i, f := range model {
+				if x.position(f, i) < 0 {
+					t.Fatalf("homes %d, step %d: slot %d (fingerprint %#x) unreachable from its home", homes, step, i, f)
+				}
+			}
+		}
+	}
+}
+
+// position is the position of slot i's entry on the probe run of
+// fingerprint f, -1 when an empty entry comes first.
+func (x *keyIndex) position(f uint32, i int32) int {
+	mask := uint64(len(x.ents) - 1)
+	for p := uint64(f) & mask; x.ents[p] != 0; p = (p + 1) & mask {
+		if x.ents[p] == uint64(f)<<32|uint64(uint32(i+1)) {
+			return int(p)
+		}
+	}
+	return -1
+}
