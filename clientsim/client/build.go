@@ -235,9 +235,36 @@ func iaOption(a *ia, leases []Lease) dhcpv6.Option {
 		}
 		return o
 	}
+	if len(leases) == 1 && leases[0].Prefix.Addr().Is6() {
+		return iaNAOne(a.iaid, leases[0].Prefix.Addr())
+	}
 	o := &dhcpv6.OptIANA{IaId: iaidBytes(a.iaid)}
 	for _, l := range leases {
 		o.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.IP(l.Prefix.Addr().AsSlice())})
 	}
 	return o
+}
+
+// oneAddress is an IA_NA with one IA Address in one allocation: the
+// option, its list, the IA Address option and the address's bytes. A
+// server reading a Renew then follows its pointers within a few cache
+// lines, not to four objects of four size classes (a cache miss each at a
+// million clients in the virtual engine, where the server reads the
+// client's values).
+type oneAddress struct {
+	na   dhcpv6.OptIANA
+	addr dhcpv6.OptIAAddress
+	list [1]dhcpv6.Option
+	ip   [16]byte
+}
+
+// iaNAOne is iaOption of an IA_NA with the one address addr, as
+// oneAddress.
+func iaNAOne(iaid uint32, addr netip.Addr) *dhcpv6.OptIANA {
+	o := &oneAddress{ip: addr.As16()}
+	o.addr.IPv6Addr = o.ip[:]
+	o.list[0] = &o.addr
+	o.na.IaId = iaidBytes(iaid)
+	o.na.Options.Options = o.list[:]
+	return &o.na
 }

@@ -238,6 +238,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client %d: DUID %x: %w", cfg.Index, cfg.DUID, err)
 	}
+	duid = compactDUID(duid)
 	if cfg.Timescale <= 0 {
 		cfg.Timescale = 1
 	}
@@ -297,6 +298,24 @@ func New(cfg Config) (*Client, error) {
 		c.ias = append(c.ias, ia{iaid: IAIDPD})
 	}
 	return c, nil
+}
+
+// compactDUID returns d, a DUID-LL of at most 16 bytes of address in one
+// allocation with its address (DUIDFromBytes gives two): the server reads
+// it from every message of the client in the virtual engine. Any other
+// DUID is returned as it is.
+func compactDUID(d dhcpv6.DUID) dhcpv6.DUID {
+	ll, ok := d.(*dhcpv6.DUIDLL)
+	if !ok || len(ll.LinkLayerAddr) > 16 {
+		return d
+	}
+	c := &struct {
+		dhcpv6.DUIDLL
+		addr [16]byte
+	}{DUIDLL: dhcpv6.DUIDLL{HWType: ll.HWType}}
+	n := copy(c.addr[:], ll.LinkLayerAddr)
+	c.LinkLayerAddr = c.addr[:n:n]
+	return &c.DUIDLL
 }
 
 // Index is the client's index in its population.

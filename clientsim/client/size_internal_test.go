@@ -1,8 +1,13 @@
 package client
 
 import (
+	"bytes"
+	"net"
+	"net/netip"
 	"testing"
 	"unsafe"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
 )
 
 // A million clients are a million Clients: the struct, with its first
@@ -29,5 +34,45 @@ func TestPeerSharesSettings(t *testing.T) {
 	c, _ := New(cfg)
 	if b.cfg != a.cfg || c.cfg == a.cfg || c.cfg.Jitter != 0.2 || b.index != 1 {
 		t.Fatalf("shared: b %v, c %v (jitter %v)", b.cfg == a.cfg, c.cfg == a.cfg, c.cfg.Jitter)
+	}
+}
+
+// The compact forms the client keeps for the server to read (one
+// allocation each) are the same options on the wire as insomniacslk's
+// own: an IA_NA with one address, and a DUID-LL; a DUID-LL with a longer
+// address, and another DUID type, are kept as parsed.
+func TestCompactFormsSameBytes(t *testing.T) {
+	addr := netip.MustParseAddr("2001:db8::1:2")
+	want := &dhcpv6.OptIANA{IaId: iaidBytes(IAIDNA)}
+	want.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.IP(addr.AsSlice())})
+	var got dhcpv6.Option
+	if n := testing.AllocsPerRun(10, func() { got = iaNAOne(IAIDNA, addr) }); n != 1 {
+		t.Errorf("iaNAOne: %v allocations, want 1", n)
+	}
+	if !bytes.Equal(got.ToBytes(), want.ToBytes()) {
+		t.Errorf("iaNAOne: % x, want % x", got.ToBytes(), want.ToBytes())
+	}
+	for _, raw := range [][]byte{
+		{0, 3, 0, 1, 2, 0, 0, 0, 0, 1}, // DUID-LL, Ethernet
+		{0, 3, 0, 1},                   // DUID-LL, no address
+		append([]byte{0, 3, 0, 1}, bytes.Repeat([]byte{7}, 20)...), // DUID-LL, 20 bytes of address: kept
+		{0, 1, 0, 1, 0, 0, 0, 9, 2, 0, 0, 0, 0, 1},                 // DUID-LLT: kept
+		{0, 2, 0, 0, 0, 9, 1, 2, 3},                                // DUID-EN: kept
+	} {
+		d, err := dhcpv6.DUIDFromBytes(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := compactDUID(d)
+		if !bytes.Equal(c.ToBytes(), raw) || !c.Equal(d) || !d.Equal(c) {
+			t.Errorf("compactDUID(% x) = % x", raw, c.ToBytes())
+		}
+		if ll, ok := d.(*dhcpv6.DUIDLL); ok && len(ll.LinkLayerAddr) <= 16 {
+			if n := testing.AllocsPerRun(10, func() { c = compactDUID(d) }); n != 1 {
+				t.Errorf("compactDUID(% x): %v allocations, want 1", raw, n)
+			}
+		} else if c != d {
+			t.Errorf("compactDUID(% x) made a new DUID", raw)
+		}
 	}
 }
