@@ -33,7 +33,7 @@ func (x *keyIndex) fp(k Key) uint32 {
 	return uint32(h >> 32)
 }
 
-// slotAt is the slot of the entry at position p (from find).
+// slotAt is the slot of the entry at position p (from Memory.lookup).
 func (x *keyIndex) slotAt(p int) int32 { return int32(uint32(x.ents[p])) - 1 }
 
 // insert adds slot i under k, which must not be in the index.

@@ -6,20 +6,25 @@ import (
 )
 
 // The key index against a map, with fingerprints crowded into few homes
-// (so that probe runs are long, wrap around the table's end and share
-// fingerprints) and removals from anywhere in a run: every entry stays
-// reachable from its home, none is lost or duplicated, and growing keeps
-// them all.
+// at the table's end (so that probe runs are long, wrap round to its
+// start, and hold equal fingerprints) and removals from anywhere in a
+// run: every entry stays reachable from its home, none is lost or
+// duplicated, and growing keeps them all.
 func TestKeyIndexProbeRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, homes := range []uint32{1, 3, 16, 1 << 20} {
+	for _, homes := range []int{1, 3, 16, 0} { // 0: fingerprints spread over the table
 		var x keyIndex
 		model := map[int32]uint32{} // slot -> fingerprint
+		wrapped := false
 		for step := range 20000 {
 			if len(model) < 40 && rng.IntN(3) > 0 || len(model) == 0 {
 				i := int32(step)
-				// A home near the table's end now and then: runs wrap.
-				f := uint32(rng.IntN(int(homes)))*0x10001 | uint32(rng.IntN(2))<<31 | 15
+				f := rng.Uint32()
+				if homes > 0 {
+					// One of the table's last homes (low bits all but set,
+					// whatever its size), and one of 8 high halves.
+					f = uint32(rng.IntN(8))<<16 | uint32(0xffff-rng.IntN(homes))
+				}
 				if (x.n+1)*2 > len(x.ents) {
 					x.grow()
 				}
@@ -51,11 +56,15 @@ func TestKeyIndexProbeRuns(t *testing.T) {
 			if used != len(model) {
 				t.Fatalf("homes %d, step %d: %d entries in the table, model %d", homes, step, used, len(model))
 			}
+			wrapped = wrapped || x.ents[0] != 0 && int(x.ents[0]>>32)&(len(x.ents)-1) != 0
 			for i, f := range model {
 				if x.position(f, i) < 0 {
 					t.Fatalf("homes %d, step %d: slot %d (fingerprint %#x) unreachable from its home", homes, step, i, f)
 				}
 			}
+		}
+		if homes > 0 && !wrapped {
+			t.Errorf("homes %d: no probe run wrapped round the table's end", homes)
 		}
 	}
 }

@@ -151,7 +151,7 @@ func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 }
 
 // find is the slot of k: the one the last Get found when it holds k (a
-// Put after a Get of the same key, a renewal), else the index's. When k
+// Put after a Get of the same key, a renewal), else the index's.
 func (m *Memory) find(k Key) (int32, bool) {
 	if h := m.hint; h >= 0 && m.holds(h, k) {
 		return h, true
