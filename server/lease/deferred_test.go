@@ -27,6 +27,20 @@ func openDeferred(t *testing.T, path string) *Bolt {
 	return s
 }
 
+// crashOpen crashes s (crash) and opens its bbolt file at path with
+// bbolt alone, for a spec to fold into by hand; it returns the file and
+// the id of s's log.
+func crashOpen(t *testing.T, s *Bolt, path string) (*bolt.DB, []byte) {
+	t.Helper()
+	id := s.id
+	crash(t, s)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, id
+}
+
 // crash closes the file without syncing what is queued or folding the
 // log in: what a SIGKILL between two Syncs leaves behind. (It lets a
 // running checkpoint finish first: in a real crash it dies with the
@@ -150,12 +164,7 @@ func TestFailedFoldKeepsItsLog(t *testing.T) {
 	if err := s.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	id := s.id
-	crash(t, s)
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, id := crashOpen(t, s, path)
 	defer db.Close()
 	if _, err := foldLogs(db, id, 0, foldTx, path+walSuffix); !errors.Is(err, bolt.ErrKeyTooLarge) {
 		t.Fatalf("fold = %v, want bbolt's ErrKeyTooLarge", err)
@@ -198,14 +207,9 @@ func TestPartialFoldReplaysWhole(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			id := s.id
-			crash(t, s)
 			// What a checkpoint had written when it stopped: the last
 			// state of the first done keys, in key order.
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, id := crashOpen(t, s, path)
 			frames, err := readLog(path+walSuffix, id)
 			if err != nil {
 				t.Fatal(err)

@@ -11,7 +11,7 @@ func (m *Memory) check(t *testing.T) {
 			continue
 		}
 		live++
-		if p := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != int32(i) {
+		if p, _ := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != int32(i) {
 			t.Fatalf("slot %d: key index says position %d", i, p)
 		}
 		if j, ok := m.byLease[s.Lease]; !ok || j != int32(i) {

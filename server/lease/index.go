@@ -18,8 +18,8 @@ import "hash/maphash"
 // which the caller reads next anyway.
 type keyIndex struct {
 	ents []uint64
-	n    int // entries in use
-	seed maphash.Seed
+	n    int          // entries in use
+	seed maphash.Seed // set by NewMemory
 }
 
 const minIndex = 16
@@ -36,13 +36,29 @@ func (x *keyIndex) fp(k Key) uint32 {
 // slotAt is the slot of the entry at position p (from Memory.lookup).
 func (x *keyIndex) slotAt(p int) int32 { return int32(uint32(x.ents[p])) - 1 }
 
-// insert adds slot i under k, which must not be in the index.
-func (x *keyIndex) insert(k Key, i int32) {
+// insert adds slot i under fingerprint f (its key's, which must not be
+// in the index).
+func (x *keyIndex) insert(f uint32, i int32) {
 	if (x.n+1)*2 > len(x.ents) { // at most half full: short probe runs
 		x.grow()
 	}
-	x.place(uint64(x.fp(k))<<32 | uint64(uint32(i+1)))
+	x.place(uint64(f)<<32 | uint64(uint32(i+1)))
 	x.n++
+}
+
+// position is the position of slot i's entry, whose fingerprint is f; -1
+// when it is not in the index. It compares no key: the slot tells.
+func (x *keyIndex) position(f uint32, i int32) int {
+	if len(x.ents) == 0 {
+		return -1
+	}
+	mask := uint64(len(x.ents) - 1)
+	for p := uint64(f) & mask; x.ents[p] != 0; p = (p + 1) & mask {
+		if x.ents[p] == uint64(f)<<32|uint64(uint32(i+1)) {
+			return int(p)
+		}
+	}
+	return -1
 }
 
 func (x *keyIndex) place(e uint64) {
@@ -57,9 +73,6 @@ func (x *keyIndex) place(e uint64) {
 func (x *keyIndex) grow() {
 	old := x.ents
 	size := max(minIndex, 2*len(old))
-	if x.ents == nil {
-		x.seed = maphash.MakeSeed()
-	}
 	x.ents = make([]uint64, size)
 	for _, e := range old {
 		if e != 0 {

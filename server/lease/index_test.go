@@ -68,15 +68,3 @@ func TestKeyIndexProbeRuns(t *testing.T) {
 		}
 	}
 }
-
-// position is the position of slot i's entry on the probe run of
-// fingerprint f, -1 when an empty entry comes first.
-func (x *keyIndex) position(f uint32, i int32) int {
-	mask := uint64(len(x.ents) - 1)
-	for p := uint64(f) & mask; x.ents[p] != 0; p = (p + 1) & mask {
-		if x.ents[p] == uint64(f)<<32|uint64(uint32(i+1)) {
-			return int(p)
-		}
-	}
-	return -1
-}

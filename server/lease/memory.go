@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"hash/maphash"
 	"iter"
 	"net/netip"
 	"sync"
@@ -56,7 +57,7 @@ var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{byLease: make(map[netip.Prefix]int32), hint: -1}
+	return &Memory{byKey: keyIndex{seed: maphash.MakeSeed()}, byLease: make(map[netip.Prefix]int32), hint: -1}
 }
 
 // Get implements Store.
@@ -71,7 +72,7 @@ func (m *Memory) Get(k Key) (b Binding, ok bool) {
 func (m *Memory) getInto(k Key, b *Binding) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.lookup(k)
+	p, _ := m.lookup(k)
 	if p < 0 {
 		return false
 	}
@@ -111,7 +112,7 @@ func (m *Memory) Put(b Binding) error {
 // nothing is copied twice.
 func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	k := KeyView(b.DUID, b.IAID, b.Type)
-	i, ok := m.find(k)
+	i, f, ok := m.find(k)
 	if !ok || m.slots[i].Lease != b.Lease {
 		if other, bound := m.byLease[b.Lease]; bound && (!ok || other != i) {
 			return false, ErrConflict
@@ -144,40 +145,42 @@ func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	}
 	m.slots[i] = *b
 	m.gens[i]++
-	m.byKey.insert(k, i)
+	m.byKey.insert(f, i)
 	m.byLease[b.Lease] = i
 	m.push(i)
 	return false, nil
 }
 
 // find is the slot of k: the one the last Get found when it holds k (a
-// Put after a Get of the same key, a renewal), else the index's.
-func (m *Memory) find(k Key) (int32, bool) {
+// Put after a Get of the same key, a renewal), else the index's. When k
+// is not bound, f is its fingerprint, for the index's insert.
+func (m *Memory) find(k Key) (i int32, f uint32, ok bool) {
 	if h := m.hint; h >= 0 && m.holds(h, k) {
-		return h, true
+		return h, 0, true
 	}
-	if p := m.lookup(k); p >= 0 {
-		return m.byKey.slotAt(p), true
+	p, f := m.lookup(k)
+	if p < 0 {
+		return 0, f, false
 	}
-	return 0, false
+	return m.byKey.slotAt(p), f, true
 }
 
-// lookup is the position of k's entry in the key index, -1 when k is not
-// bound.
-func (m *Memory) lookup(k Key) int {
+// lookup is the position of k's entry in the key index (-1 when k is not
+// bound) and k's fingerprint.
+func (m *Memory) lookup(k Key) (p int, f uint32) {
 	x := &m.byKey
+	f = x.fp(k)
 	if x.n == 0 {
-		return -1
+		return -1, f
 	}
-	f := x.fp(k)
 	mask := uint64(len(x.ents) - 1)
 	for q := uint64(f) & mask; ; q = (q + 1) & mask {
 		e := x.ents[q]
 		if e == 0 {
-			return -1
+			return -1, f
 		}
 		if uint32(e>>32) == f && m.holds(int32(uint32(e))-1, k) {
-			return int(q)
+			return int(q), f
 		}
 	}
 }
@@ -199,7 +202,7 @@ func (m *Memory) Delete(k Key) error {
 // deleteLocked is Delete with m.mu held; it copies the binding it removes
 // to *prev when prev is not nil, and reports whether there was one.
 func (m *Memory) deleteLocked(k Key, prev *Binding) bool {
-	p := m.lookup(k)
+	p, _ := m.lookup(k)
 	if p < 0 {
 		return false
 	}
@@ -207,7 +210,7 @@ func (m *Memory) deleteLocked(k Key, prev *Binding) bool {
 	if prev != nil {
 		*prev = m.slots[i]
 	}
-	m.remove(i)
+	m.remove(i, p)
 	return true
 }
 
@@ -241,7 +244,8 @@ func (m *Memory) expireLocked(now time.Time, gone *[]Binding) int {
 		if gone != nil {
 			*gone = append(*gone, m.slots[i])
 		}
-		m.remove(i)
+		s := &m.slots[i]
+		m.remove(i, m.byKey.position(m.byKey.fp(KeyView(s.DUID, s.IAID, s.Type)), i))
 		n++
 	}
 }
@@ -299,9 +303,11 @@ func (m *Memory) All() iter.Seq[Binding] {
 	}
 }
 
-func (m *Memory) remove(i int32) {
+// remove empties slot i, whose key's entry is at position p of the key
+// index.
+func (m *Memory) remove(i int32, p int) {
 	s := &m.slots[i]
-	m.byKey.removeAt(m.lookup(KeyView(s.DUID, s.IAID, s.Type)))
+	m.byKey.removeAt(p)
 	delete(m.byLease, s.Lease)
 	*s = Binding{} // nothing kept alive
 	m.gens[i]++
