@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The three RFC 6853 models' day at scale on the virtual engine, side by
+# side: scenarios/scale/{split,identical,unique}-24h.yaml with CLIENTS
+# clients, one process each (the two cores shared three ways), each with
+# its Go heap capped at LIMIT and the history merging renewals. Prints each
+# model's verdict, wall time, CPU time and peak resident memory, then the
+# wall time of the three together. Exits 1 when a run fails its
+# expectations or errs (README: The virtual engine at scale).
+#
+# Usage: scripts/scale-virtual.sh BIN OUT CLIENTS LIMIT
+set -uo pipefail
+bin=$1 out=$2 clients=$3 limit=$4
+if [[ ! -x /usr/bin/time ]]; then
+	echo "scale-virtual: /usr/bin/time is missing (Debian package time): apt-get install time" >&2
+	exit 2
+fi
+mkdir -p "$out"
+SECONDS=0
+pids=()
+for m in split identical unique; do
+	/usr/bin/time -o "$out/$m.time" -f "%e s wall, %U s user + %S s system, %M KiB peak" \
+		"$bin" --memory-limit "$limit" run "scenarios/scale/$m-24h.yaml" --engine virtual \
+		--sim-clients "$clients" --history merge-renewals --out "$out" >"$out/$m.log" 2>&1 &
+	pids+=($!)
+done
+rc=0
+i=0
+for m in split identical unique; do
+	wait "${pids[$i]}" || rc=1
+	i=$((i + 1))
+	verdict=$(awk '/^verdict/ {print $2; exit}' "$out/$m.log")
+	echo "$m: ${verdict:-no verdict (see $out/$m.log)}, $(tail -1 "$out/$m.time")"
+done
+echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit"
+exit $rc
