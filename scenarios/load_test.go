@@ -772,13 +772,29 @@ duration: 10s
 			Expect(names).To(Equal([]string{"split", "unique", "identical", "identical-sequential"}))
 		})
 
-		It("orders its timings for any population: bound before the kill, killed before T1, rebind before expiry, run past expiry", func() {
+		It("orders its timings for any population: bound before the kill, killed before T1, every rebind before s1 is back, rebind before expiry, run past expiry", func() {
 			for _, n := range []int{1, 300, 2000, 2001, 100_000, scenarios.MaxClients} {
 				s := scenarios.Compare(scenarios.CompareVariant{Model: scenarios.Split}, n)
 				Expect(s.Validate()).To(Succeed(), "%d clients", n)
 				kill, l := s.Timeline[0].At, s.Lifetimes
 				Expect(kill).To(BeNumerically(">=", s.Clients.Ramp+3*time.Second), "%d", n)
 				Expect(l.T1).To(BeNumerically(">", kill), "%d", n)
+				// each client is granted its binding by R+1s (SOL_MAX_DELAY;
+				// a Preference-255 Advertise is taken at once), so it
+				// Rebinds by R+1s+T2: s2 alone must decide it
+				back := s.Timeline[2]
+				Expect(back.Kind).To(Equal(scenarios.Restart))
+				Expect(back.At).To(BeNumerically(">=", s.Clients.Ramp+time.Second+l.T2), "s1 back before the last client's T2, %d", n)
+				Expect(s.Timeline[3].At).To(Equal(back.At+2*time.Second), "%d", n)
+				// the last client granted by R+1s re-acquires before its
+				// lease runs out: the bound leaves it that long from the kill
+				var reacq scenarios.Expect
+				for _, e := range s.Expect {
+					if e.Path == "reacquire_s.max" {
+						reacq = e
+					}
+				}
+				Expect(reacq.Value).To(BeNumerically(">=", (l.Valid - kill + s.Clients.Ramp - scenarios.DefaultRamp).Seconds()), "%d", n)
 				Expect(l.Valid-l.T2).To(BeNumerically(">", 10*time.Second), "REB_TIMEOUT before expiry, %d", n)
 				Expect(s.Duration).To(BeNumerically(">", s.Clients.Ramp+l.Valid+kill), "%d", n)
 				Expect(s.Clients.Ramp).To(BeNumerically(">=", time.Duration(n/1000)*time.Second), "%d", n)
