@@ -794,7 +794,7 @@ duration: 10s
 						reacq = e
 					}
 				}
-				Expect(reacq.Value).To(BeNumerically(">=", (l.Valid - kill + s.Clients.Ramp - scenarios.DefaultRamp).Seconds()), "%d", n)
+				Expect(reacq.Value).To(BeNumerically(">=", (l.Valid-kill+s.Clients.Ramp-scenarios.DefaultRamp).Seconds()), "%d", n)
 				Expect(l.Valid-l.T2).To(BeNumerically(">", 10*time.Second), "REB_TIMEOUT before expiry, %d", n)
 				Expect(s.Duration).To(BeNumerically(">", s.Clients.Ramp+l.Valid+kill), "%d", n)
 				Expect(s.Clients.Ramp).To(BeNumerically(">=", time.Duration(n/1000)*time.Second), "%d", n)

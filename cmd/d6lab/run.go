@@ -84,7 +84,16 @@ could not be set up or run.`,
 			var broken []string
 			for _, sc := range scs {
 				dir := filepath.Join(out, sc.Name)
-				run, err := runOneOptions(ctx, sc, engine, dir, pcapMax, cmd.ErrOrStderr(), vopt)
+				o := vopt
+				var prog *virtualProgress
+				if engine == "virtual" {
+					prog = startVirtualProgress(cmd.ErrOrStderr(), []*scenarios.Scenario{sc})
+					o = prog.options(0, vopt)
+				}
+				run, err := runOneOptions(ctx, sc, engine, dir, pcapMax, cmd.ErrOrStderr(), o)
+				if prog != nil {
+					prog.end()
+				}
 				if err != nil {
 					return err
 				}
@@ -282,6 +291,10 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 			}
 			runs := make([]*render.Run, len(cols))
 			errs := make([]error, len(cols))
+			var prog *virtualProgress
+			if engine == "virtual" {
+				prog = startVirtualProgress(cmd.ErrOrStderr(), scs)
+			}
 			sem := make(chan struct{}, workers)
 			var wg sync.WaitGroup
 			for i, col := range cols {
@@ -289,7 +302,11 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 				wg.Add(1)
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					runs[i], errs[i] = runOneOptions(ctx, col.sc, engine, col.dir, pcapMax, cmd.ErrOrStderr(), vopt)
+					o := vopt
+					if prog != nil {
+						o = prog.options(i, vopt)
+					}
+					runs[i], errs[i] = runOneOptions(ctx, col.sc, engine, col.dir, pcapMax, cmd.ErrOrStderr(), o)
 				}()
 				if workers == 1 {
 					wg.Wait()
@@ -299,6 +316,9 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 				}
 			}
 			wg.Wait()
+			if prog != nil {
+				prog.end()
+			}
 			for _, err := range errs {
 				if err != nil {
 					return err // the first model's, in the table's order

@@ -12,7 +12,10 @@
 // down (its processes killed, its namespaces and links deleted), the
 // owner record goes. Close is safe to call twice.
 //
-// Progress is the one progress reporter of those commands: a bar
-// (schollz/progressbar) where a terminal is attached, a plain periodic
-// line (or none) otherwise, with the session's log lines above it.
+// Progress is the one progress reporter of those commands, and of the
+// virtual engine's runs and sweeps: a bar (schollz/progressbar) where a
+// terminal is attached, a plain periodic line (or none) otherwise, with
+// the session's log lines above it. The bar fills with the time elapsed
+// (Start) or with a position its caller gives (Track: the virtual time a
+// run has played).
 package session

@@ -47,8 +47,16 @@ func (p *Progress) Logf(format string, a ...any) {
 
 // Start begins a task of length total, ending the one under way. status
 // describes it after el; on a terminal it labels the bar, otherwise it is
-// written as a line every plainEvery (0: never).
+// written as a line every plainEvery (0: never). The bar fills with the
+// time elapsed.
 func (p *Progress) Start(total, plainEvery time.Duration, status func(el time.Duration) string) {
+	p.Track(total, plainEvery, nil, status)
+}
+
+// Track is Start for a task whose progress is not the time elapsed: the
+// bar stands at position(el) of total (a virtual clock's time played,
+// say). position is called from the reporter's goroutine.
+func (p *Progress) Track(total, plainEvery time.Duration, position func(el time.Duration) time.Duration, status func(el time.Duration) string) {
 	if p == nil || p.w == nil {
 		return
 	}
@@ -85,11 +93,15 @@ func (p *Progress) Start(total, plainEvery time.Duration, status func(el time.Du
 				return
 			case <-t.C:
 				el := time.Since(start)
+				at := el
+				if position != nil {
+					at = position(el)
+				}
 				p.mu.Lock()
 				if bar != nil {
 					bar.Describe(status(el))
 					// below the maximum: a full bar would finish itself
-					_ = bar.Set64(min(el.Milliseconds(), max(total.Milliseconds(), 1)-1))
+					_ = bar.Set64(min(at.Milliseconds(), max(total.Milliseconds(), 1)-1))
 				} else {
 					fmt.Fprintln(p.w, status(el))
 				}

@@ -85,6 +85,14 @@ var _ = Describe("Progress", func() {
 		Expect(buf.String()).To(ContainSubstring("\033[2K"))
 	})
 
+	It("stands a tracked task's bar at its position, not at the time elapsed", func() {
+		var buf syncBuffer
+		p := session.NewProgress(&buf, true)
+		p.Track(time.Hour, 0, func(time.Duration) time.Duration { return 45 * time.Minute }, func(time.Duration) string { return "tracked" })
+		Eventually(buf.String).Should(ContainSubstring(" 75% "))
+		p.End()
+	})
+
 	It("is silent without a writer", func() {
 		p := session.NewProgress(nil, true)
 		p.Start(time.Second, time.Millisecond, func(time.Duration) string { return "x" })

@@ -20,6 +20,10 @@
 // last grant is counted in that grant's event, a tenth of the events of a
 // day of renewals and the same report (merge_test.go).
 //
+// A run can be interrupted (RunScenarioContext: its context is looked at
+// every few thousand steps) and reports the virtual time it has played as
+// often (Options.Progress, which `d6lab run` and `compare` draw as a bar).
+//
 // Faults act on the in-memory servers the way the netns engine acts on
 // processes: Kill drops the server and its state, Freeze queues what it
 // would receive (its socket buffer) until Thaw, Cut drops everything to and

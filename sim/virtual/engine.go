@@ -101,6 +101,9 @@ type Engine struct {
 	// once the population has taken it (Options.delivered: the specs
 	// overwrite it there).
 	delivered func(*dhcpv6.Message)
+	// played, when set, is told the virtual time reached every
+	// cancelEvery steps of RunUntilContext (Options.Progress).
+	played func(now time.Time)
 }
 
 // New returns an engine whose clock starts at start (zero: Epoch).
@@ -418,8 +421,9 @@ func (e *Engine) RunFor(d time.Duration) { e.RunUntil(e.now.Add(d)) }
 func (e *Engine) RunUntil(end time.Time) { _ = e.RunUntilContext(context.Background(), end) }
 
 // cancelEvery is how many steps of virtual time RunUntilContext takes
-// between two looks at its context: cheap against a step, and far under a
-// second of wall time on a large run.
+// between two looks at its context (and two reports of its progress):
+// cheap against a step, and far under a second of wall time on a large
+// run.
 const cancelEvery = 1 << 12
 
 // RunUntilContext advances virtual time to end, or until ctx is done (a
@@ -427,8 +431,13 @@ const cancelEvery = 1 << 12
 // virtual time where it stopped.
 func (e *Engine) RunUntilContext(ctx context.Context, end time.Time) error {
 	for n := 0; ; n++ {
-		if n%cancelEvery == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		if n%cancelEvery == 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if e.played != nil {
+				e.played(e.now)
+			}
 		}
 		next, ok := e.next()
 		if !ok || next.After(end) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
@@ -82,6 +83,11 @@ type Options struct {
 	// MergeRenewals: the history merges renewals (Engine.SetMergeRenewals):
 	// far fewer events, the same report.
 	MergeRenewals bool
+	// Progress, when set, is called with the virtual time played so far
+	// (from the scenario's start) every few thousand steps of the run, on
+	// the run's goroutine: it must be quick (an atomic store read by
+	// another goroutine's progress bar).
+	Progress func(played time.Duration)
 	// delivered runs on every answer a server hands over as a value once
 	// it is delivered (link_test.go overwrites it: no client keeps one).
 	delivered func(*dhcpv6.Message)
@@ -96,6 +102,10 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 	e.SetWire(opt.Wire)
 	e.SetMergeRenewals(opt.MergeRenewals)
 	e.delivered = opt.delivered
+	if opt.Progress != nil {
+		start := e.now
+		e.played = func(now time.Time) { opt.Progress(now.Sub(start)) }
+	}
 	e.record(history.Event{At: e.now, Kind: history.RunStarted, Client: -1, Detail: sc.Name})
 	for i, s := range sc.Servers {
 		cfg, err := sim.ServerConfig(sc, i)

@@ -1,0 +1,40 @@
+package virtual_test
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/scenarios"
+	"d6lab/sim/virtual"
+)
+
+var _ = Describe("a run's progress", func() {
+	It("reports the virtual time played, rising, within the scenario's duration, and changes nothing", func() {
+		sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", "split-24h.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		sc.Clients.Count = 300
+		var played []time.Duration
+		e, err := virtual.RunScenarioOptions(context.Background(), sc, virtual.Options{
+			MergeRenewals: true,
+			Progress:      func(d time.Duration) { played = append(played, d) },
+		})
+		Expect(err).NotTo(HaveOccurred())
+		// 300 clients renewing every 30 min for a day are some 30,000
+		// steps: several reports of one every few thousand
+		Expect(len(played)).To(BeNumerically(">=", 3))
+		Expect(played[0]).To(BeZero(), "the first report comes before any step")
+		for i := 1; i < len(played); i++ {
+			Expect(played[i]).To(BeNumerically(">=", played[i-1]), "report %d", i)
+		}
+		Expect(played[len(played)-1]).To(BeNumerically(">", sc.Duration/2))
+		Expect(played[len(played)-1]).To(BeNumerically("<=", sc.Duration))
+
+		plain, err := virtual.RunScenarioOptions(context.Background(), sc, virtual.Options{MergeRenewals: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(e.Events()).To(Equal(plain.Events()), "the same history with and without progress")
+	})
+})
