@@ -77,7 +77,7 @@ scale: build
 
 # The three models' 24-hour day on the virtual engine, side by side (one
 # process each, each heap capped at SCALE_LIMIT; no root needed): issue 15's
-# run. A million clients take about 8 minutes here and 11 GiB.
+# run. A million clients take about 7½ minutes here and 11 GiB.
 SCALE_CLIENTS ?= 1000000
 SCALE_LIMIT   ?= 3.5GiB
 .PHONY: scale-virtual
