@@ -1,5 +1,8 @@
 package virtual_test
 
+// What the run loop does every few thousand steps: look at its context,
+// report the virtual time played.
+
 import (
 	"context"
 	"path/filepath"
@@ -11,6 +14,23 @@ import (
 	"d6lab/scenarios"
 	"d6lab/sim/virtual"
 )
+
+var _ = Describe("an interrupted run", func() {
+	It("stops when its context is cancelled, with the context's error, before its virtual end", func() {
+		sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		sc.Duration = 1000 * time.Hour // far more than this spec would wait for
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		e, err := virtual.RunScenarioContext(ctx, sc)
+		Expect(err).To(MatchError(context.Canceled))
+		Expect(e).To(BeNil())
+
+		e = virtual.New(virtual.Epoch)
+		Expect(e.RunUntilContext(ctx, virtual.Epoch.Add(time.Hour))).To(MatchError(context.Canceled))
+		Expect(e.Now()).To(Equal(virtual.Epoch), "no virtual time passed")
+	})
+})
 
 var _ = Describe("a run's progress", func() {
 	It("reports the virtual time played, rising, within the scenario's duration, and changes nothing", func() {
