@@ -392,7 +392,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	go func() { popDone <- population.RunControlled(popCtx, pop, conn, time.Now, ctl) }()
 	ses.OnClose(func() error { stopPop(); return nil })
 
-	// The real clients start with the population; finishReal stops them,
+	// The real clients start over the ramp, as the population does
+	// (realStarts); finishReal stops them,
 	// their watches and captures, and translates what they did (at the
 	// end, or on any other path through ses.Close).
 	var realDone bool
@@ -415,12 +416,26 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	}
 	ses.OnClose(func() error { return finishReal(time.Now()) })
 	for _, h := range hosts {
-		if err := h.start(lab, rec); err != nil {
+		if err := h.prepare(lab); err != nil {
 			return nil, err
 		}
 	}
+	// launch starts the real clients due by offset d from the start, each
+	// at its time.
+	launchAt, launched := realStarts(len(hosts), sc.Clients.Ramp), 0
+	launch := func(d time.Duration) error {
+		for ; launched < len(hosts) && launchAt[launched] <= d; launched++ {
+			if err := sleepUntil(ctx, res.Start.Add(launchAt[launched])); err != nil {
+				return err
+			}
+			if err := hosts[launched].launch(lab, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if len(hosts) > 0 {
-		logf("lab %s: %d real clients started (%s)", opt.Prefix, len(hosts), realKinds(sc))
+		logf("lab %s: %d real clients starting over %s (%s)", opt.Prefix, len(hosts), sc.Clients.Ramp, realKinds(sc))
 	}
 	if err := startLeasequery(ctx, ses, sc, servers, states, rec, res.Start); err != nil {
 		return nil, err
@@ -430,6 +445,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	tl := newTimeline(ctx, lab, servers, states, ctl, rec)
 	tl.real = hosts
 	for _, a := range sc.Timeline {
+		if err := launch(a.At); err != nil {
+			return nil, err
+		}
 		if err := sleepUntil(ctx, res.Start.Add(a.At)); err != nil {
 			return nil, err
 		}
@@ -441,6 +459,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		if err := sim.Apply(tl, a); err != nil {
 			return nil, fmt.Errorf("lab: t=%s %s %s: %w", a.At, a.Kind, what, err)
 		}
+	}
+	if err := launch(sc.Duration); err != nil {
+		return nil, err
 	}
 	if err := sleepUntil(ctx, res.Start.Add(sc.Duration)); err != nil {
 		return nil, err

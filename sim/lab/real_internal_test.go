@@ -49,3 +49,29 @@ func TestRealHostsLayout(t *testing.T) {
 		t.Errorf("dhcp6c with valid 60s: %v", err)
 	}
 }
+
+// TestRealStarts: real clients arrive over the ramp as the simulated ones
+// do, one in the middle of each equal share; with no ramp, all at once.
+func TestRealStarts(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		n    int
+		ramp time.Duration
+		want []time.Duration
+	}{
+		{5, 2 * time.Second, []time.Duration{200 * ms, 600 * ms, 1000 * ms, 1400 * ms, 1800 * ms}},
+		{1, 2 * time.Second, []time.Duration{time.Second}},
+		{3, 0, []time.Duration{0, 0, 0}},
+		{0, time.Second, []time.Duration{}},
+	} {
+		got := realStarts(c.n, c.ramp)
+		if len(got) != len(c.want) {
+			t.Fatalf("realStarts(%d, %s) = %v, want %v", c.n, c.ramp, got, c.want)
+		}
+		for k := range got {
+			if d := got[k] - c.want[k]; d < -time.Microsecond || d > time.Microsecond {
+				t.Errorf("realStarts(%d, %s)[%d] = %s, want %s", c.n, c.ramp, k, got[k], c.want[k])
+			}
+		}
+	}
+}
