@@ -96,7 +96,6 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 	}
 	old := len(a.leases) // leases [0, old) were held before; appended ones are new
-	at := c.leaseClock(now)
 	isExt := c.scr.isExt[:0]
 	for range old {
 		isExt = append(isExt, false)
@@ -124,11 +123,13 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 		l := &a.leases[j]
 		l.Preferred, l.Valid = e.pref, e.valid
-		l.Granted, l.Until = now, at.Add(e.valid)
+		// §18.2.10.1: lifetimes count from the Reply. So do ISC dhclient
+		// 4.4's timers armed at the Reply (Deviations.WholeSecondClock).
+		l.Granted, l.Until = now, now.Add(e.valid)
 		l.Server = shex
 	}
 	if minPref >= 0 {
-		c.setTimes(now, at, a, info.t1, info.t2, minPref, minValid)
+		c.setTimes(now, a, info.t1, info.t2, minPref, minValid)
 	}
 
 	extKind := history.Renewed // a Reply to Renew, or to a Request for a held lease
@@ -170,9 +171,9 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 
 // setTimes sets the IA's T1 and T2 from a Reply (t1, t2 as given, 0 when
 // the server left them to the client) and the shortest preferred and
-// valid lifetimes of its leases, counted from at (leaseClock), and stamps
-// them on the leases just granted (at now).
-func (c *Client) setTimes(now, at time.Time, a *ia, t1, t2, minPref, minValid time.Duration) {
+// valid lifetimes of its leases, counted from the Reply at now, and
+// stamps them on the leases just granted.
+func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.Duration) {
 	// §14.2, §21.4, §21.21: a T1 or T2 of 0 is left to the client: 0.5 and
 	// 0.8 times the shortest preferred lifetime. A non-zero value is the
 	// server's and is used as given: a chosen T1 above a given T2 comes
@@ -201,7 +202,7 @@ func (c *Client) setTimes(now, at time.Time, a *ia, t1, t2, minPref, minValid ti
 		at2 = min(at2, max(t2, minValid-1))
 		at1 = min(at1, at2)
 	}
-	a.t1At, a.t2At = at.Add(at1), at.Add(at2)
+	a.t1At, a.t2At = now.Add(at1), now.Add(at2)
 	for j := range a.leases {
 		if a.leases[j].Granted.Equal(now) {
 			a.leases[j].T1, a.leases[j].T2 = t1, t2
@@ -209,15 +210,32 @@ func (c *Client) setTimes(now, at time.Time, a *ia, t1, t2, minPref, minValid ti
 	}
 }
 
-// leaseClock is the instant from which the lifetimes, T1 and T2 of a
-// Reply received at now count: now (RFC 9915), or with
-// Deviations.WholeSecondClock the start of now's second, as ISC dhclient
-// 4.4 counts them from cur_time (client/dhc6.c, dhc6_parse_ia_na).
-func (c *Client) leaseClock(now time.Time) time.Time {
-	if c.cfg.Deviations.WholeSecondClock {
-		return now.Truncate(time.Second)
+// rearmExpiry moves each lease's expiry to where ISC dhclient 4.4 has it
+// once the timer is armed again at now (Deviations.WholeSecondClock):
+// the lease's whole start second plus its valid lifetime, counted in
+// whole seconds from now.
+func (c *Client) rearmExpiry(now time.Time) {
+	for i := range c.ias {
+		for j := range c.ias[i].leases {
+			l := &c.ias[i].leases[j]
+			l.Until = wholeSecondTimer(now, l.Granted.Truncate(time.Second).Add(l.Valid))
+		}
 	}
-	return now
+}
+
+// wholeSecondTimer is when an ISC dhclient 4.4 timer for target, a whole
+// second, fires when armed at now: common/dispatch.c add_timeout takes a
+// target with no microseconds as a count of whole seconds from now's
+// second, counted from now, and a target already past as now. So a timer
+// armed at the Reply for the Reply's second plus T1 fires exactly T1 after
+// the Reply, and one armed later falls off by the difference of the two
+// instants' fractions of a second, within 1 s either way.
+func wholeSecondTimer(now, target time.Time) time.Time {
+	d := target.Sub(now.Truncate(time.Second))
+	if d < 0 {
+		d = 0
+	}
+	return now.Add(d)
 }
 
 // tentative starts duplicate address detection for l, an IA_NA address

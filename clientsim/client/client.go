@@ -711,6 +711,11 @@ func (c *Client) fail(now time.Time) {
 			return
 		}
 		// §18.2.4: Renew runs until T2, then the client Rebinds.
+		if c.cfg.Deviations.WholeSecondClock {
+			// ISC dhclient 4.4: do_refresh6, past MRD, calls
+			// dhc6_check_times, which arms the expiry again.
+			c.rearmExpiry(now)
+		}
 		c.startRebind(now, false)
 	case dhcpv6.MessageTypeRebind:
 		if c.ex.cnfRebind && c.cfg.Deviations.FailDrops {
@@ -873,9 +878,41 @@ func (c *Client) startRenew(now time.Time) {
 	c.state = Renewing
 	c.newExchange(dhcpv6.MessageTypeRenew, RenewParams.Scaled(c.cfg.Timescale), t2)
 	// Deviations.UncappedFirstRenewRT (ISC dhclient 4.4, not RFC 9915):
-	// the first RT may run past T2, and the Rebind waits for it.
+	// the first RT may run past T2, and the Rebind waits for it, or for a
+	// lifetime's end before it.
 	c.ex.uncappedFirst = c.cfg.Deviations.UncappedFirstRenewRT
 	c.launch(now, false)
+	if c.ex.uncappedFirst && c.ex.count == 1 && c.ex.next.After(t2) {
+		if w := c.lifetimeEnd(now); !w.IsZero() && w.Before(c.ex.next) {
+			c.ex.next = later(w, t2)
+		}
+	}
+}
+
+// lifetimeEnd is the first instant after now at which a held lease's
+// preferred or valid lifetime ends, zero when none does. ISC dhclient
+// 4.4 runs dhc6_check_times then (do_depref, do_expire), and a client
+// still renewing then arms its Rebind at T2: at once when T2 is past
+// (UncappedFirstRenewRT).
+func (c *Client) lifetimeEnd(now time.Time) time.Time {
+	var w time.Time
+	for i := range c.ias {
+		for _, l := range c.ias[i].leases {
+			for _, t := range [2]time.Time{l.Granted.Add(l.Preferred), l.Until} {
+				if t.After(now) && (w.IsZero() || t.Before(w)) {
+					w = t
+				}
+			}
+		}
+	}
+	return w
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (c *Client) startRebind(now time.Time, link bool) {

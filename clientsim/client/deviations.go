@@ -33,23 +33,41 @@ type Deviations struct {
 	// UncappedFirstRenewRT: the first Renew retransmission timeout is
 	// not cut at T2, so when T2 - T1 is shorter than it (REN_TIMEOUT 10 s
 	// ±10 %) the Rebind starts at that first retransmission instant,
-	// after T2; later timeouts are cut at T2 as in RFC 9915 §15.
+	// after T2, or earlier, though never before T2, when a lease's
+	// preferred or valid lifetime ends first; later timeouts are cut at
+	// T2 as in RFC 9915 §15.
 	//
 	// Not RFC 9915 (§18.2.4: Renew ends at T2 and Rebind starts then):
 	// what ISC dhclient 4.4 does (client/dhc6.c: start_renew6 sets MRD =
 	// T2 - now and dhc6_retrans_init sets the first RT = IRT + RAND
 	// without looking at MRD; only dhc6_retrans_advance cuts later RTs
-	// to end at MRD; do_refresh6 moves to Rebind, via dhc6_check_times,
-	// only when a retransmission timer fires with the elapsed time at or
-	// past MRD).
+	// to end at MRD). dhc6_check_times moves a renewing client to Rebind
+	// (it arms start_rebind6 at T2, at once when T2 is past), and it runs
+	// when a retransmission timer fires with the elapsed time at or past
+	// MRD (do_refresh6) and when a lifetime ends (do_depref, do_expire).
+	// With T1 10 s, T2 16 s and preferred 20 s, five real dhclients
+	// Rebound 19.39-20.02 s after the Reply, those whose retransmission
+	// would have come later at 20.01 s, the preferred lifetime's end.
 	UncappedFirstRenewRT bool
 
-	// WholeSecondClock: T1, T2 and the lifetimes count from the start of
-	// the wall-clock second in which the Reply came, so they fall up to
-	// 1 s early. Not RFC 9915 (lifetimes count from the Reply): ISC
-	// dhclient 4.4 stamps IAs and addresses with cur_time, whole seconds
+	// WholeSecondClock: a lease's expiry falls where ISC dhclient 4.4
+	// has it after the Rebind starts: the Reply's whole second plus the
+	// valid lifetime, counted in whole seconds from the Rebind's start,
+	// so up to 1 s either way of the Reply plus the valid lifetime. T1,
+	// T2 and the lifetimes count from the Reply as in RFC 9915.
+	//
+	// dhclient stamps IAs and addresses with cur_time, whole seconds
 	// (client/dhc6.c, dhc6_parse_ia_na / dhc6_parse_addrs: starts =
-	// cur_time; dhc6_check_times schedules T1, T2 and expiry from it).
+	// cur_time), and dhc6_check_times arms T1, T2, the preferred and
+	// valid lifetimes' ends for that second plus the lifetime (tv_usec
+	// 0). common/dispatch.c add_timeout turns such a target into whole
+	// seconds from the arming instant's second, counted from the arming
+	// instant. Armed at the Reply (T1, the lifetimes), a timer fires
+	// exactly after the Reply (measured: every Renew 4.01-4.03 s after a
+	// Reply with T1 4 s); armed again later (the expiry, when the Rebind
+	// starts), it falls off by the two instants' difference in fractions
+	// of a second (measured: an address with valid 20 s removed 19.90 s
+	// and 19.44 s after the Reply).
 	WholeSecondClock bool
 
 	// NoBinding is what a NoBinding status for an IA in a Reply to Renew

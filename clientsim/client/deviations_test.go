@@ -163,25 +163,92 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 			_, rebind := rebindAfter(3, 10*sec, 16*sec)
 			Expect(rebind).To(Equal(16 * sec))
 		})
-		It("the dhclient profile gives 18.0-21.0 s with T1 10 s, T2 16 s (issue 13 measured 18-20 s)", func() {
+		// first is rebindAfter with the lifetimes given: when the Renew and
+		// the Rebind go, after the Reply.
+		first := func(seed uint64, t1, t2, pref, valid time.Duration, o ...opt) (renew, rebind time.Duration) {
+			h := newHarness(seed, o...)
+			h.bind(a, na("2001:db8::a", t1, t2, pref, valid))
+			bound := h.now
+			for {
+				s := h.nextSend()
+				switch s.msg.MessageType {
+				case dhcpv6.MessageTypeRenew:
+					if renew == 0 {
+						renew = s.at.Sub(bound)
+					}
+				case dhcpv6.MessageTypeRebind:
+					return renew, s.at.Sub(bound)
+				}
+			}
+		}
+		It("Rebinds when the preferred lifetime ends, if that comes before the first Renew retransmission (client/dhc6.c do_depref, dhc6_check_times)", func() {
+			atDepref, before := 0, 0
+			for seed := uint64(1); seed <= 40; seed++ {
+				_, rebind := first(seed, 10*sec, 16*sec, 20*sec, 30*sec, withDev(client.Deviations{UncappedFirstRenewRT: true}))
+				Expect(rebind).To(BeNumerically(">=", 19*sec), "seed %d", seed)
+				Expect(rebind).To(BeNumerically("<=", 20*sec), "seed %d", seed)
+				if rebind == 20*sec {
+					atDepref++
+				} else {
+					before++
+				}
+			}
+			// RT1 is 9-11 s: about half the clients retransmit before 20 s.
+			Expect(atDepref).To(BeNumerically(">=", 10))
+			Expect(before).To(BeNumerically(">=", 10))
+		})
+		It("Rebinds at T2, not before, when the preferred lifetime ends before T2 (dhc6_check_times arms start_rebind6 at T2)", func() {
+			for seed := uint64(1); seed <= 10; seed++ {
+				_, rebind := first(seed, 10*sec, 16*sec, 14*sec, 30*sec, withDev(client.Deviations{UncappedFirstRenewRT: true}))
+				Expect(rebind).To(Equal(16*sec), "seed %d", seed)
+			}
+		})
+		It("the dhclient profile Rebinds 19.0-20.0 s after the Reply with T1 10 s, T2 16 s, preferred 20 s (5 real dhclients: 19.63-20.02 s)", func() {
 			for seed := uint64(1); seed <= 30; seed++ {
-				_, rebind := rebindAfter(seed, 10*sec, 16*sec, withProfile("dhclient"))
-				Expect(rebind).To(BeNumerically(">=", 18*sec), "seed %d", seed)
-				Expect(rebind).To(BeNumerically("<", 21*sec), "seed %d", seed)
+				renew, rebind := first(seed, 10*sec, 16*sec, 20*sec, 30*sec, withProfile("dhclient"))
+				Expect(renew).To(Equal(10*sec), "seed %d", seed)
+				Expect(rebind).To(BeNumerically(">=", 19*sec), "seed %d", seed)
+				Expect(rebind).To(BeNumerically("<=", 20*sec), "seed %d", seed)
 			}
 		})
 	})
 
-	Describe("WholeSecondClock (ISC dhclient 4.4, client/dhc6.c dhc6_parse_ia_na: starts = cur_time)", func() {
-		It("counts T1 and the valid lifetime from the Reply's second", func() {
+	Describe("WholeSecondClock (ISC dhclient 4.4, client/dhc6.c dhc6_parse_ia_na: starts = cur_time; common/dispatch.c add_timeout)", func() {
+		It("counts T1 and the valid lifetime from the Reply, as timers armed at the Reply", func() {
 			h := newHarness(4, withDev(client.Deviations{WholeSecondClock: true}))
 			h.bind(a, na("2001:db8::a", 10*sec, 16*sec, 20*sec, 30*sec))
 			bound := h.now
 			Expect(bound.Truncate(sec)).NotTo(Equal(bound), "the Reply came within a second")
 			l := h.c.Leases()[0]
-			Expect(l.Until).To(Equal(bound.Truncate(sec).Add(30 * sec)))
+			Expect(l.Until).To(Equal(bound.Add(30 * sec)))
 			Expect(l.Granted).To(Equal(bound))
-			Expect(h.nextSend().at).To(Equal(bound.Truncate(sec).Add(10 * sec)))
+			Expect(h.nextSend().at).To(Equal(bound.Add(10 * sec)))
+		})
+		It("arms the expiry again when the Rebind starts: the Reply's second plus the valid lifetime, in whole seconds from then", func() {
+			// With UncappedFirstRenewRT, as dhclient: the Rebind starts at a
+			// Renew retransmission, in another fraction of a second than
+			// the Reply's.
+			moved := 0
+			for seed := uint64(1); seed <= 20; seed++ {
+				h := newHarness(seed, withDev(client.Deviations{WholeSecondClock: true, UncappedFirstRenewRT: true}))
+				h.bind(a, na("2001:db8::a", 10*sec, 16*sec, 20*sec, 30*sec))
+				bound := h.now
+				var rebind time.Time
+				for rebind.IsZero() {
+					if s := h.nextSend(); s.msg.MessageType == dhcpv6.MessageTypeRebind {
+						rebind = s.at
+					}
+				}
+				until := h.c.Leases()[0].Until
+				want := rebind.Add(bound.Truncate(sec).Add(30 * sec).Sub(rebind.Truncate(sec)))
+				Expect(until).To(Equal(want), "seed %d", seed)
+				Expect(until.Sub(bound)).To(BeNumerically(">", 29*sec), "seed %d", seed)
+				Expect(until.Sub(bound)).To(BeNumerically("<", 31*sec), "seed %d", seed)
+				if !until.Equal(bound.Add(30 * sec)) {
+					moved++
+				}
+			}
+			Expect(moved).To(BeNumerically(">", 0))
 		})
 	})
 

@@ -16,8 +16,8 @@
 //
 //	preference       wait | first                 first: Request from the first Advertise at once (TakeFirstAdvertise)
 //	preference_tie   first-received | lowest-server-id   equal Preference: lowest Server ID first (LowestServerIDFirst)
-//	rebind_at        t2 | renew-retransmission    Rebind at the first Renew retransmission at or after T2 (UncappedFirstRenewRT)
-//	lease_clock      reply | whole-second         lifetimes, T1, T2 from the Reply's wall-clock second (WholeSecondClock)
+//	rebind_at        t2 | renew-retransmission    Rebind at the first Renew retransmission at or after T2, or a lifetime's end past T2 before it (UncappedFirstRenewRT)
+//	lease_clock      reply | whole-second         the expiry re-armed at the Rebind's start, in whole seconds from the Reply's second (WholeSecondClock)
 //	nobinding        request | request-once | solicit   NoBinding to Renew/Rebind (NoBinding)
 //	noaddrs          keep | solicit               NoAddrsAvail/NoPrefixAvail to Renew/Rebind: Solicit keeping the leases (NoAddrsSolicit)
 //	zero_lifetime    remove                       every client read removes a lease given lifetime 0 at once

@@ -69,8 +69,10 @@ var _ = Describe("profiles.yaml", func() {
 		q, ok := p.Param("rebind_at")
 		Expect(ok).To(BeTrue())
 		Expect(q.Source).To(ContainSubstring("dhc6_retrans_init"))
-		Expect(q.Measured).To(HaveLen(1))
+		Expect(q.Source).To(ContainSubstring("do_depref"))
+		Expect(q.Measured).To(HaveLen(2))
 		Expect(q.Measured[0].Run).To(Equal(p.Runs[0].ID))
+		Expect(q.Measured[1].Run).To(Equal("split-kill-real-dhclient"))
 	})
 
 	It("dhcpcd: dhcpcd 9.4.1's deviations (src/dhcp6.c)", func() {

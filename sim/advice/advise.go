@@ -334,7 +334,7 @@ func (q *Question) caveats(rec *Candidate) []string {
 		}
 	}
 	if q.Profile == "rfc" {
-		out = append(out, "the simulated clients follow RFC 9915; real kinds depart from it where it matters here (dhclient Rebinds at its first Renew retransmission, up to 11 s after T1, when T2 - T1 is shorter than that; README \"The simulated client and real hosts\"): ask again with --profile dhclient or dhcpcd")
+		out = append(out, "the simulated clients follow RFC 9915; real kinds depart from it where it matters here (dhclient Rebinds at its first Renew retransmission, up to 11 s after T1, or when the preferred lifetime ends if that is sooner, when T2 - T1 is shorter than that; README \"The simulated client and real hosts\"): ask again with --profile dhclient or dhcpcd")
 	}
 	out = append(out, fmt.Sprintf("measured on %d simulated clients per point (virtual engine, seed %d) and scaled to %d: per-client times do not depend on the population there, load is linear in it; replay the recommendation in netns with the written scenario", q.Sample, q.Seed, q.Clients))
 	return out
