@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/deploy"
 	"d6lab/reports/check"
 	"d6lab/reports/render"
 	"d6lab/scenarios"
@@ -320,11 +321,11 @@ var _ = Describe("shipped scenarios in network namespaces", Label("netns"), func
 		})
 	}
 
-	It("tears the lab down when the run is interrupted mid-scenario", func() {
-		requireRoot()
+	// interrupted runs sc, cancels it mid-scenario as SIGINT does in
+	// `d6lab run`, and checks the run returned the cancellation and left
+	// nothing: no namespace, no process, no claim.
+	interrupted := func(sc *scenarios.Scenario) {
 		bin := labs.binary()
-		sc, err := scenarios.Load("split-kill.yaml")
-		Expect(err).NotTo(HaveOccurred())
 		prefix := labs.prefix()
 		dir := filepath.Join(labs.out, prefix+"-interrupted")
 		log := &syncBuffer{}
@@ -341,19 +342,42 @@ var _ = Describe("shipped scenarios in network namespaces", Label("netns"), func
 			"the run never reached its clients")
 		servers := processesWith(dir)
 		Expect(servers).To(HaveLen(len(sc.Servers)), "server processes of the run")
-		Expect(namespacesOf(prefix)).To(HaveLen(len(sc.Servers)+2), "namespaces of the run (servers, clients, link)")
-		time.Sleep(2 * time.Second) // clients binding: mid-scenario
+		Expect(namespacesOf(prefix)).To(HaveLen(len(sc.Servers)+2+sc.Clients.RealCount()),
+			"namespaces of the run (servers, clients, link, one per real client)")
+		time.Sleep(2 * time.Second) // clients binding, real ones started: mid-scenario
 		cancel()                    // what SIGINT does in `d6lab run`
 
 		var runErr error
 		Eventually(errc).WithTimeout(30 * time.Second).Should(Receive(&runErr))
 		Expect(runErr).To(MatchError(context.Canceled))
+		Expect(runErr.Error()).NotTo(ContainSubstring("cleanup"), "a teardown step failed")
 		Expect(namespacesOf(prefix)).To(BeEmpty(), "namespaces left in /run/netns")
 		for _, p := range servers {
 			Expect(p.alive()).To(BeFalse(), "server process %d still exists", p.pid)
 		}
 		Expect(processesWith(dir)).To(BeEmpty())
 		Expect(filepath.Join(session.OwnerDir, prefix+".pid")).NotTo(BeAnExistingFile())
+	}
+
+	It("tears the lab down when the run is interrupted mid-scenario", func() {
+		requireRoot()
+		sc, err := scenarios.Load("split-kill.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		interrupted(sc)
+	})
+
+	It("tears the lab down, real clients too, when a run with real clients is interrupted", func() {
+		requireRoot()
+		if why := realclient.Lacks(deploy.Dhclient, realclient.Spec{IA: []string{realclient.IANA}}); why != "" {
+			Skip(why + " (run scripts/setup.sh)")
+		}
+		sc, err := scenarios.Load("split-kill.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		// Until 2026-12-05 the real clients' cleanup wrote to the run's
+		// result, nil once the run had failed: the interrupted run
+		// panicked mid-teardown and left its lab.
+		sc.Clients.Real = []scenarios.RealClients{{Kind: deploy.Dhclient, Count: 2, IA: []scenarios.IA{scenarios.NA}}}
+		interrupted(sc)
 	})
 
 	It("rejects a malformed scenario with exit code 2, file:line and field, before creating anything", func() {

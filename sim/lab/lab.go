@@ -406,6 +406,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 		for _, h := range hosts {
 			rc, evs, err := h.finish(lab, end)
 			errs = append(errs, err)
+			if res == nil {
+				continue // the run failed or was interrupted: stopped, nothing to report
+			}
 			for _, e := range evs {
 				rec.add(e)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -122,9 +123,9 @@ func (s *Session) Logf(format string, a ...any) { s.progress.Logf(format, a...) 
 //     running in it is killed, then its namespaces and links are deleted;
 //  4. the prefix's owner record is removed.
 //
-// Every step runs even when an earlier one failed; the errors are joined
-// (a teardown error as "NAME: teardown: ..."). Close is safe to call more
-// than once: later calls return the first call's error.
+// Every step runs even when an earlier one failed or panicked; the errors
+// are joined (a teardown error as "NAME: teardown: ..."). Close is safe to
+// call more than once: later calls return the first call's error.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -139,7 +140,7 @@ func (s *Session) Close() error {
 	s.progress.End()
 	var errs []error
 	for i := len(cleanups) - 1; i >= 0; i-- {
-		errs = append(errs, cleanups[i]())
+		errs = append(errs, s.cleanup(cleanups[i]))
 	}
 	if s.Lab != nil {
 		if err := s.Lab.Teardown(); err != nil {
@@ -152,6 +153,19 @@ func (s *Session) Close() error {
 	s.err = err
 	s.mu.Unlock()
 	return err
+}
+
+// cleanup runs one OnClose cleanup. A panic in it comes back as an error,
+// with its stack, so that the cleanups after it and the lab's teardown
+// still run: a bug in one step must not leave namespaces and processes
+// behind.
+func (s *Session) cleanup(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: a cleanup panicked: %v\n%s", s.Name, r, debug.Stack())
+		}
+	}()
+	return f()
 }
 
 // StartServer runs argv in node's namespace, its output appended to

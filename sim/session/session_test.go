@@ -45,6 +45,23 @@ var _ = Describe("Session", func() {
 		Expect(order).To(HaveLen(3), "a second Close runs nothing")
 	})
 
+	It("goes on with the cleanups after one that panics, and returns the panic as an error", func() {
+		s, err := session.Open(session.Options{Name: "spec"})
+		Expect(err).NotTo(HaveOccurred())
+		var order []string
+		s.OnClose(func() error { order = append(order, "capture"); return nil })
+		s.OnClose(func() error {
+			var r *struct{ n []int }
+			r.n = append(r.n, 1) // a nil pointer, as lab.Run's real clients once had
+			return nil
+		})
+		s.OnClose(func() error { order = append(order, "clients"); return nil })
+		err = s.Close()
+		Expect(err).To(MatchError(ContainSubstring("spec: a cleanup panicked: runtime error: invalid memory address")))
+		Expect(order).To(Equal([]string{"clients", "capture"}))
+		Expect(session.Live(s.Prefix)).To(BeFalse(), "the prefix is released")
+	})
+
 	It("finds the running binary when asked", func() {
 		s, err := session.Open(session.Options{FindBinary: true})
 		Expect(err).NotTo(HaveOccurred())
