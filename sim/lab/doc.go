@@ -18,6 +18,11 @@
 // (leasequery.go, sim/leasequery). Both record history events; the
 // checkers turn them into the report's dns and leasequery metrics.
 //
+// A scenario's clients.real adds real DHCPv6 clients (real.go,
+// sim/realclient), each in a namespace of its own with the kernel's DAD,
+// started over clients.ramp as the simulated clients are; their captures
+// and address logs become history events at the end (sim/realclient/trace).
+//
 // The server-load meter (load.go) counts the DHCPv6 messages that reach
 // each server node's link interface (sim/capture.Count), per second of the
 // run, for every server kind, and records them as history.ServerLoad
