@@ -205,15 +205,57 @@ func (s *settings) same(t *settings) (eq bool) {
 // never called at the same time may share one (Config.Scratch), which
 // saves each its own (a population's clients: some 600 bytes each, most
 // of it the history events of the last call).
+//
+// A Scratch also holds the messages the clients send, once its owner has
+// called Recycle: in two generations, each message's storage used again
+// two Recycle calls after it was sent.
 type Scratch struct {
 	out     Output
 	entries []entry
 	zeroed  []Lease // of apply
 	isExt   []bool  // of apply
+
+	recycling bool
+	cur       int        // the generation transmit fills
+	sends     [2][]*sent // the generations' messages
+	used      [2]int     // how many of each generation are in use
 }
 
 // NewScratch returns an empty Scratch for Config.Scratch.
 func NewScratch() *Scratch { return new(Scratch) }
+
+// Recycle tells the clients sharing s that nobody reads the messages they
+// sent before the previous call to Recycle any more: their storage may
+// hold the messages sent from now on. The owner of a population calls it
+// when whoever takes its messages has done with them (population.Outbox:
+// a message it returns is read until the next call). Before the first
+// call every message is an allocation of its own, which the client never
+// touches again once sent (the spec retain_test.go checks it): a message
+// may be read for as long as anyone holds it.
+func (s *Scratch) Recycle() {
+	s.recycling = true
+	s.cur ^= 1
+	s.used[s.cur] = 0
+}
+
+// newSent is the storage of a message to send: a recycled one when the
+// scratch recycles, else a new allocation.
+func (s *Scratch) newSent() *sent {
+	if !s.recycling {
+		return new(sent)
+	}
+	g := s.cur
+	if n := s.used[g]; n < len(s.sends[g]) {
+		s.used[g]++
+		b := s.sends[g][n]
+		*b = sent{}
+		return b
+	}
+	b := new(sent)
+	s.sends[g] = append(s.sends[g], b)
+	s.used[g]++
+	return b
+}
 
 // offer is one stored Advertise.
 type offer struct {
@@ -1197,15 +1239,15 @@ type sent struct {
 }
 
 // transmit sends (or resends) the exchange's message at now. The message
-// is new and its options are the template's values, which nothing
-// changes once built: whoever holds a message sent (a server's queue)
-// reads it as it was sent.
+// is new (or recycled, Scratch.Recycle) and its options are the
+// template's values, which nothing changes once built: whoever holds a
+// message sent (a server's queue) reads it as it was sent.
 func (c *Client) transmit(now time.Time) {
 	first := c.ex.count == 0
 	var m *dhcpv6.Message
 	var opts dhcpv6.Options
 	if n := len(c.ex.tmpl); n <= len(sent{}.opts) {
-		b := new(sent) // the message and its options in one allocation
+		b := c.scr.newSent() // the message and its options in one allocation, or recycled
 		m, opts = &b.m, b.opts[:n:n]
 	} else {
 		m, opts = new(dhcpv6.Message), make(dhcpv6.Options, n)

@@ -143,4 +143,34 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 		Expect(testing.AllocsPerRun(100, step)).To(BeNumerically("==", 1))
 		Expect(r.c.State()).To(Equal(client.Bound))
 	})
+
+	It("cost the client nothing for a Renew and its Reply once its scratch recycles what it sent (Scratch.Recycle)", func() {
+		a := newServer(1)
+		scr := client.NewScratch()
+		c, err := client.New(client.Config{
+			Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
+			Rand: rand.New(rand.NewPCG(5, 99)),
+		})
+		Expect(err).NotTo(HaveOccurred())
+		r := &retainer{c: c, now: t0}
+		r.take(r.c.Start(r.now))
+		sol := r.fireUntilSend()
+		ia := na("2001:db8::a", 100*sec, 160*sec, 200*sec, 300*sec)
+		r.deliver(a.advertise(sol, 255, ia))
+		r.deliver(a.reply(r.last(), ia))
+		Expect(r.c.State()).To(Equal(client.Bound))
+		reply := a.reply(r.last(), ia)
+		step := func() {
+			scr.Recycle()             // as population.Outbox does once the link has read the messages
+			out := r.c.Timer(r.timer) // T1: the Renew
+			r.now, r.timer = r.timer, out.Timer
+			reply.TransactionID = out.Send[0].Msg.TransactionID
+			out = r.c.Receive(r.now, reply)
+			r.timer = out.Timer
+		}
+		step()
+		step()
+		Expect(testing.AllocsPerRun(100, step)).To(BeNumerically("==", 0))
+		Expect(r.c.State()).To(Equal(client.Bound))
+	})
 })

@@ -17,7 +17,11 @@
 // when to call Advance next and Outbox drains the encoded datagrams to
 // send. With Config.InMemory the outbox holds the messages themselves,
 // unencoded, and DeliverMessage takes an answer as a message: the virtual
-// engine's link, with no encoding or decoding on either side. Run adapts that core to a transport.Conn and a clock: it sleeps
+// engine's link, with no encoding or decoding on either side. A message
+// is read until the next Outbox call: from then on the clients build
+// their messages in its storage (client.Scratch.Recycle), so a day of
+// renewals allocates no message; whoever keeps one longer keeps a
+// CopyMessage. Run adapts that core to a transport.Conn and a clock: it sleeps
 // until the next timer or the next datagram, never polling.
 //
 // With Config.DAD set, each client runs duplicate address detection on

@@ -35,6 +35,52 @@ var _ = Describe("in memory (Config.InMemory)", func() {
 		Expect(p.Stats().Received).To(Equal(uint64(1)))
 	})
 
+	It("keeps each message as sent until the next Outbox, then builds new ones in its storage; a CopyMessage outlives it", func() {
+		p, err := population.New(population.Config{Count: 4, Seed: 4, IANA: true, InMemory: true})
+		Expect(err).NotTo(HaveOccurred())
+		p.Start(t0)
+		p.Advance(t0.Add(time.Second))
+		_ = p.Outbox(nil) // the first Solicits: allocated, not recycled
+		at := t0.Add(time.Second)
+		// fill advances to the next timer, at which the clients retransmit
+		// their Solicits, and drains those messages.
+		fill := func() []population.Outgoing {
+			var ok bool
+			at, ok = p.NextTimer()
+			Expect(ok).To(BeTrue())
+			p.Advance(at)
+			return p.Outbox(nil)
+		}
+		first := fill()
+		Expect(first).NotTo(BeEmpty())
+		wire := make([][]byte, len(first))
+		kept := make([]*dhcpv6.Message, len(first))
+		for i, o := range first {
+			wire[i], kept[i] = o.Msg.ToBytes(), population.CopyMessage(o.Msg)
+		}
+		// Messages sent before the next Outbox go elsewhere: first's stay.
+		var ok bool
+		at, ok = p.NextTimer()
+		Expect(ok).To(BeTrue())
+		p.Advance(at)
+		for i, o := range first {
+			Expect(o.Msg.ToBytes()).To(Equal(wire[i]), "message %d changed before the next Outbox", i)
+		}
+		second := p.Outbox(nil)
+		Expect(second).NotTo(BeEmpty())
+		third := fill() // built in first's storage
+		reused := false
+		for _, o := range third {
+			for _, f := range first {
+				reused = reused || o.Msg == f.Msg
+			}
+		}
+		Expect(reused).To(BeTrue(), "no message was built in the storage of one two Outbox calls old")
+		for i, k := range kept {
+			Expect(k.ToBytes()).To(Equal(wire[i]), "the copy of message %d changed", i)
+		}
+	})
+
 	It("is a datagram population all the same when it relays: DeliverMessage is dropped as not relayed", func() {
 		cfg := population.Config{Count: 2, Seed: 4, IANA: true, InMemory: true, Relay: &population.RelayConfig{
 			LinkAddr: netip.MustParseAddr("2001:db8:1::1"), Servers: []netip.AddrPort{serverAddr}}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -61,7 +62,10 @@ type Config struct {
 
 // Outgoing is one datagram to send: encoded in Payload, or, with
 // Config.InMemory, the client's message in Msg (Payload nil). Msg belongs
-// to the client that sent it and to the receiver: neither changes it.
+// to the client that sent it and to the receiver: neither changes it, and
+// it is read until the next call to Outbox, whose clients then build
+// their messages in its storage (client.Scratch.Recycle); a receiver that
+// keeps one longer keeps a CopyMessage of it.
 type Outgoing struct {
 	Payload []byte
 	Msg     *dhcpv6.Message
@@ -565,11 +569,23 @@ func (p *Population) StopAll(now time.Time) {
 }
 
 // Outbox appends the datagrams waiting to be sent to dst and empties it.
+// The messages of the datagrams the previous call returned (Outgoing.Msg)
+// are not read any more: the clients build their next messages in them.
 func (p *Population) Outbox(dst []Outgoing) []Outgoing {
 	dst = append(dst, p.outbox...)
 	clear(p.outbox)
 	p.outbox = p.outbox[:0]
+	p.scratch.Recycle()
 	return dst
+}
+
+// CopyMessage is a copy of m that outlives the next call to Outbox: the
+// message and its list of options (the options themselves are values
+// nobody changes).
+func CopyMessage(m *dhcpv6.Message) *dhcpv6.Message {
+	c := *m
+	c.Options.Options = slices.Clone(m.Options.Options)
+	return &c
 }
 
 // CountSendError records a write that failed (for adapters).

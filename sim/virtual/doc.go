@@ -9,7 +9,9 @@
 // CPU; every shipped scenario gives the same history as with the wire
 // (SetWire, Options.Wire), which a relayed population, a Client FQDN
 // option and a server with lifetimes the wire would round still take.
-// A server builds each answer in values it reuses for the next
+// The clients build their messages in storage the population recycles
+// at each Outbox (population.Outgoing); a frozen server's queue keeps a
+// copy. A server builds each answer in values it reuses for the next
 // (server.Server.SetAnswerReuse): a client keeps nothing of an answer once
 // it is delivered, which link_test.go checks by overwriting every answer
 // after delivery.

@@ -528,7 +528,9 @@ func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, src netip.AddrPort, m
 		return
 	}
 	if s.state == Frozen {
-		s.queue = append(s.queue, queued{msg: m, src: src, multicast: mc})
+		// Its socket buffer keeps the message past the next Outbox, which
+		// recycles it (population.Outgoing).
+		s.queue = append(s.queue, queued{msg: population.CopyMessage(m), src: src, multicast: mc})
 		return
 	}
 	s.recv++
