@@ -11,8 +11,9 @@
 // its option values, which later messages may share (a Renew sends the IA
 // option of the one before while the lease is the same): whoever holds
 // one (a frozen server's queue, the virtual link) reads what was sent.
-// One message is one allocation; a Renew and its Reply cost the client
-// nothing else.
+// One message is one allocation, unless the clients' Scratch recycles
+// them (Scratch.Recycle: a population's, once a message has been read);
+// a Renew and its Reply cost the client nothing else.
 //
 // The client asks for one IA_NA (IAID 1), one IA_PD (IAID 2), both, or
 // neither (stateless: Information-request). It follows RFC 9915 §15 for
