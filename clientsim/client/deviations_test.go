@@ -130,9 +130,11 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 	})
 
 	Describe("UncappedFirstRenewRT (ISC dhclient 4.4, client/dhc6.c dhc6_retrans_init, do_refresh6)", func() {
-		rebindAfter := func(seed uint64, t1, t2 time.Duration, o ...opt) (renew, rebind time.Duration) {
+		// first binds with the lifetimes given and says when the first Renew
+		// and the first Rebind go, after the Reply.
+		first := func(seed uint64, t1, t2, pref, valid time.Duration, o ...opt) (renew, rebind time.Duration) {
 			h := newHarness(seed, o...)
-			h.bind(a, na("2001:db8::a", t1, t2, 2*t2, 4*t2))
+			h.bind(a, na("2001:db8::a", t1, t2, pref, valid))
 			bound := h.now
 			for {
 				s := h.nextSend()
@@ -145,6 +147,10 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 					return renew, s.at.Sub(bound)
 				}
 			}
+		}
+		// rebindAfter is first with lifetimes that end long after T2.
+		rebindAfter := func(seed uint64, t1, t2 time.Duration, o ...opt) (renew, rebind time.Duration) {
+			return first(seed, t1, t2, 2*t2, 4*t2, o...)
 		}
 		It("Rebinds at the first Renew retransmission when T2 - T1 is shorter than it (T1 10 s, T2 16 s)", func() {
 			for seed := uint64(1); seed <= 30; seed++ {
@@ -163,24 +169,6 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 			_, rebind := rebindAfter(3, 10*sec, 16*sec)
 			Expect(rebind).To(Equal(16 * sec))
 		})
-		// first is rebindAfter with the lifetimes given: when the Renew and
-		// the Rebind go, after the Reply.
-		first := func(seed uint64, t1, t2, pref, valid time.Duration, o ...opt) (renew, rebind time.Duration) {
-			h := newHarness(seed, o...)
-			h.bind(a, na("2001:db8::a", t1, t2, pref, valid))
-			bound := h.now
-			for {
-				s := h.nextSend()
-				switch s.msg.MessageType {
-				case dhcpv6.MessageTypeRenew:
-					if renew == 0 {
-						renew = s.at.Sub(bound)
-					}
-				case dhcpv6.MessageTypeRebind:
-					return renew, s.at.Sub(bound)
-				}
-			}
-		}
 		It("Rebinds when the preferred lifetime ends, if that comes before the first Renew retransmission (client/dhc6.c do_depref, dhc6_check_times)", func() {
 			atDepref, before := 0, 0
 			for seed := uint64(1); seed <= 40; seed++ {

@@ -122,9 +122,10 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 		Expect(next.Options.IANA()[0]).NotTo(BeIdenticalTo(ren.Options.IANA()[0]))
 	})
 
-	It("cost the client one allocation for a Renew and its Reply", func() {
+	// renewCycle binds r's client to a and returns one T1 of it: the Renew
+	// and a's Reply, with before run first.
+	renewCycle := func(r *retainer, before func()) func() {
 		a := newServer(1)
-		r := newRetainer(5, false)
 		r.take(r.c.Start(r.now))
 		sol := r.fireUntilSend()
 		ia := na("2001:db8::a", 100*sec, 160*sec, 200*sec, 300*sec)
@@ -132,20 +133,25 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 		r.deliver(a.reply(r.last(), ia))
 		Expect(r.c.State()).To(Equal(client.Bound))
 		reply := a.reply(r.last(), ia)
-		step := func() {
+		return func() {
+			before()
 			out := r.c.Timer(r.timer) // T1: the Renew
 			r.now, r.timer = r.timer, out.Timer
 			reply.TransactionID = out.Send[0].Msg.TransactionID
 			out = r.c.Receive(r.now, reply)
 			r.timer = out.Timer
 		}
+	}
+
+	It("cost the client one allocation for a Renew and its Reply", func() {
+		r := newRetainer(5, false)
+		step := renewCycle(r, func() {})
 		step()
 		Expect(testing.AllocsPerRun(100, step)).To(BeNumerically("==", 1))
 		Expect(r.c.State()).To(Equal(client.Bound))
 	})
 
 	It("cost the client nothing for a Renew and its Reply once its scratch recycles what it sent (Scratch.Recycle)", func() {
-		a := newServer(1)
 		scr := client.NewScratch()
 		c, err := client.New(client.Config{
 			Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
@@ -153,21 +159,8 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 		})
 		Expect(err).NotTo(HaveOccurred())
 		r := &retainer{c: c, now: t0}
-		r.take(r.c.Start(r.now))
-		sol := r.fireUntilSend()
-		ia := na("2001:db8::a", 100*sec, 160*sec, 200*sec, 300*sec)
-		r.deliver(a.advertise(sol, 255, ia))
-		r.deliver(a.reply(r.last(), ia))
-		Expect(r.c.State()).To(Equal(client.Bound))
-		reply := a.reply(r.last(), ia)
-		step := func() {
-			scr.Recycle()             // as population.Outbox does once the link has read the messages
-			out := r.c.Timer(r.timer) // T1: the Renew
-			r.now, r.timer = r.timer, out.Timer
-			reply.TransactionID = out.Send[0].Msg.TransactionID
-			out = r.c.Receive(r.now, reply)
-			r.timer = out.Timer
-		}
+		// as population.Outbox does once the link has read the messages
+		step := renewCycle(r, scr.Recycle)
 		step()
 		step()
 		Expect(testing.AllocsPerRun(100, step)).To(BeNumerically("==", 0))
