@@ -1,14 +1,13 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
+	"os"
 	"sync"
-	"syscall"
+	"unsafe"
 
-	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
 )
 
 // Packet is one datagram of a batch. When reading, Buf is the storage the
@@ -105,114 +104,429 @@ func (c *MemConn) WriteBatch(ps []Packet) (int, error) { return writeEach(c, ps)
 
 var _ BatchConn = (*UDP)(nil)
 
-// batchState is UDP's reusable recvmmsg/sendmmsg state.
+// batchState is UDP's reusable recvmmsg/sendmmsg state. The system calls
+// go through the socket's RawConn (so they wait in the runtime poller) on
+// headers, addresses and control buffers built once, so that neither
+// ReadBatch nor WriteBatch allocates. (ipv6.PacketConn's ReadBatch
+// allocates a *net.UDPAddr per datagram and its WriteBatch marshals each
+// destination: at 100,000 exchanges/s that garbage made the collector
+// stall a server's one P for milliseconds every second.)
 type batchState struct {
-	rmsgs []ipv6.Message
-	rbufs [][1][]byte
-	cm    ipv6.ControlMessage
+	rhs    []unix.Mmsghdr
+	riovs  []unix.Iovec
+	rnames []unix.RawSockaddrInet6
+	roob   [][]byte
+	rn     int
+	rerr   unix.Errno
+	rfn    func(fd uintptr) bool // recv, bound once
 
-	wmu    sync.Mutex // WriteBatch may run in two goroutines (Serve's handler and committer)
-	wmsgs  []ipv6.Message
-	wbufs  [][1][]byte
-	waddrs []net.UDPAddr
-	wips   [][16]byte
+	// With generic receive offload (SetOffload) the datagrams are read into
+	// gbufs, and a coalesced one is handed out a segment at a time:
+	// gnext is the next datagram of the last read, goff the offset of its
+	// next segment.
+	gro         bool
+	gbufs       [][]byte
+	gnext, goff int
+	coalesced   int // runs read whole (for the specs)
+
+	wmu    sync.Mutex // WriteBatch may run in two goroutines (Serve's sender and committer)
+	whs    []unix.Mmsghdr
+	wiovs  []unix.Iovec // one per datagram
+	wnames []unix.RawSockaddrInet6
+	wrun   []int    // datagrams per message
+	woob   [][]byte // control messages per message
+	wm     int      // messages of the write
+	woff   int
+	wsent  int
+	werr   unix.Errno
+	wfn    func(fd uintptr) bool // send, bound once
+	gso    bool                  // segment runs (SetOffload; off once the kernel refuses)
+}
+
+// pktinfoSpace is the room one IPV6_PKTINFO control message takes.
+var pktinfoSpace = unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+
+// groBuffers is how many datagrams, and groBufSize how large each, a
+// ReadBatch with generic receive offload reads per recvmmsg: a coalesced
+// datagram holds at most one IPv6 payload.
+const (
+	groBuffers = 32
+	groBufSize = 65535
+)
+
+// SetOffload turns on the kernel's UDP offloads for this socket's runs of
+// datagrams. WriteBatch then sends consecutive datagrams to one
+// destination, of one length (the last of a run may be shorter), as one
+// segmented message (UDP_SEGMENT, Linux 4.18), and the socket receives a
+// run another such socket sent as one buffer (UDP_GRO, Linux 5.0), which
+// ReadBatch hands out a datagram at a time, in order. The kernel carries a
+// run through its stack once instead of once per datagram; each datagram
+// still arrives as its own. Only ReadBatch may read the socket afterwards
+// (ReadFrom would see a run whole). What else sees the packets sees a run
+// as one: nftables rules and a packet capture on the way (a capture shows
+// one oversized datagram), so a lab that captures or impairs its links
+// leaves this off.
+func (u *UDP) SetOffload() error {
+	var serr error
+	if err := u.rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_GRO, 1)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("transport: UDP_GRO: %w", serr)
+	}
+	u.batch.gro, u.batch.gso = true, true
+	u.batch.gnext, u.batch.rn = 0, 0 // nothing left over from a read without it
+	return nil
 }
 
 // ReadBatch implements BatchConn with one recvmmsg per call (more when
-// every datagram read came from another interface and is skipped).
+// every datagram read came from another interface and is skipped; none
+// while segments of a coalesced datagram are left, with SetOffload).
 func (u *UDP) ReadBatch(ps []Packet) (int, error) {
 	if len(ps) == 0 {
 		return 0, nil
 	}
 	b := &u.batch
-	if len(b.rmsgs) < len(ps) {
-		b.rmsgs = make([]ipv6.Message, len(ps))
-		b.rbufs = make([][1][]byte, len(ps))
-		for i := range b.rmsgs {
-			b.rmsgs[i].OOB = ipv6.NewControlMessage(ipv6.FlagDst | ipv6.FlagInterface)
-		}
+	if b.gro {
+		return u.readGRO(ps)
 	}
-	ms := b.rmsgs[:len(ps)]
-	for i := range ms {
-		b.rbufs[i][0] = ps[i].Buf
-		ms[i].Buffers = b.rbufs[i][:]
-		ms[i].OOB = ms[i].OOB[:cap(ms[i].OOB)]
-	}
+	b.prepare(len(ps), func(i int) []byte { return ps[i].Buf })
 	for {
-		n, err := u.pc.ReadBatch(ms, 0)
-		if err != nil {
+		if err := u.read(); err != nil {
 			return 0, err
 		}
 		k := 0
-		for i := 0; i < n; i++ {
-			m := &ms[i]
-			ua, ok := m.Addr.(*net.UDPAddr)
+		for i := range b.rn {
+			src, mc, _, ok := u.datagram(i)
 			if !ok {
 				continue
-			}
-			b.cm = ipv6.ControlMessage{Dst: b.cm.Dst[:0]}
-			if m.NN > 0 {
-				if err := b.cm.Parse(m.OOB[:m.NN]); err != nil {
-					continue
-				}
-			}
-			if b.cm.IfIndex != 0 && b.cm.IfIndex != u.iface.Index {
-				continue // another interface's datagram: not this link's
 			}
 			if k != i { // close the gap left by skipped datagrams
 				ps[k].Buf, ps[i].Buf = ps[i].Buf, ps[k].Buf
 			}
-			ps[k].N = m.N
-			ps[k].Addr = ua.AddrPort()
-			ps[k].Multicast = b.cm.Dst != nil && b.cm.Dst.IsMulticast()
+			ps[k].N = min(int(b.rhs[i].Len), len(ps[k].Buf))
+			ps[k].Addr, ps[k].Multicast = src, mc
 			k++
 		}
 		if k > 0 {
 			return k, nil
 		}
+		b.rn = len(ps)
 	}
+}
+
+// readGRO is ReadBatch with generic receive offload: it reads into its
+// own buffers and copies each segment out into ps.
+func (u *UDP) readGRO(ps []Packet) (int, error) {
+	b := &u.batch
+	if b.gbufs == nil {
+		b.gbufs = make([][]byte, groBuffers)
+		for i := range b.gbufs {
+			b.gbufs[i] = make([]byte, groBufSize)
+		}
+	}
+	k := 0
+	for k == 0 {
+		if b.gnext >= b.rn { // nothing left of the last read
+			b.prepare(groBuffers, func(i int) []byte { return b.gbufs[i] })
+			if err := u.read(); err != nil {
+				return 0, err
+			}
+			b.gnext, b.goff = 0, 0
+		}
+		for ; b.gnext < b.rn; b.gnext, b.goff = b.gnext+1, 0 {
+			src, mc, seg, ok := u.datagram(b.gnext)
+			if !ok {
+				continue
+			}
+			d := b.gbufs[b.gnext][:min(int(b.rhs[b.gnext].Len), groBufSize)]
+			if seg <= 0 {
+				seg = len(d)
+			}
+			if b.goff == 0 && seg < len(d) {
+				b.coalesced++
+			}
+			for ; b.goff < len(d); b.goff += seg {
+				if k == len(ps) {
+					return k, nil // the rest at the next call
+				}
+				ps[k].N = copy(ps[k].Buf, d[b.goff:min(b.goff+seg, len(d))])
+				ps[k].Addr, ps[k].Multicast = src, mc
+				k++
+			}
+		}
+	}
+	return k, nil
+}
+
+// prepare points the first n read headers at the buffers buf gives.
+func (b *batchState) prepare(n int, buf func(i int) []byte) {
+	if len(b.rhs) < n {
+		b.rhs = make([]unix.Mmsghdr, n)
+		b.riovs = make([]unix.Iovec, n)
+		b.rnames = make([]unix.RawSockaddrInet6, n)
+		b.roob = make([][]byte, n)
+		for i := range b.roob {
+			b.roob[i] = make([]byte, pktinfoSpace+unix.CmsgSpace(4))
+		}
+	}
+	for i := range n {
+		b.riovs[i] = unix.Iovec{}
+		if d := buf(i); len(d) > 0 {
+			b.riovs[i].Base = &d[0]
+			b.riovs[i].SetLen(len(d))
+		}
+		h := &b.rhs[i].Hdr
+		h.Iov = &b.riovs[i]
+		h.SetIovlen(1)
+		h.Name = (*byte)(unsafe.Pointer(&b.rnames[i]))
+		h.Namelen = unix.SizeofSockaddrInet6
+		h.Control = &b.roob[i][0]
+		h.SetControllen(len(b.roob[i]))
+		h.Flags = 0
+	}
+	b.rn = n
+}
+
+// read runs one recvmmsg on the prepared headers, waiting in the poller
+// until a datagram is there; b.rn is then how many arrived.
+func (u *UDP) read() error {
+	b := &u.batch
+	if b.rfn == nil {
+		b.rfn = u.recv
+	}
+	if err := u.rc.Read(b.rfn); err != nil {
+		return err
+	}
+	if b.rerr != 0 {
+		return os.NewSyscallError("recvmmsg", b.rerr)
+	}
+	return nil
+}
+
+// datagram reads the source, the multicast flag and the segment size
+// (generic receive offload; 0 for a single datagram) of read datagram i;
+// ok is false for one to skip, not IPv6 or from another interface.
+func (u *UDP) datagram(i int) (src netip.AddrPort, multicast bool, seg int, ok bool) {
+	b := &u.batch
+	h := &b.rhs[i]
+	sa := &b.rnames[i]
+	if h.Hdr.Namelen < unix.SizeofSockaddrInet6 || sa.Family != unix.AF_INET6 {
+		return src, false, 0, false
+	}
+	c := parseControl(b.roob[i][:h.Hdr.Controllen])
+	if c.pktinfo && c.ifindex != 0 && c.ifindex != u.iface.Index {
+		return src, false, 0, false // another interface's datagram: not this link's
+	}
+	a := netip.AddrFrom16(sa.Addr)
+	if a.IsLinkLocalUnicast() {
+		a = a.WithZone(u.zone)
+	}
+	return netip.AddrPortFrom(a, sa.Port>>8|sa.Port<<8), c.pktinfo && c.dst[0] == 0xff, c.seg, true
+}
+
+// recv is ReadBatch's recvmmsg, run by the RawConn.
+func (u *UDP) recv(fd uintptr) bool {
+	b := &u.batch
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.rhs[0])), uintptr(b.rn), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			b.rn, b.rerr = int(n), 0
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		b.rn, b.rerr = 0, e
+		return true
+	}
+}
+
+// control is what a datagram's control messages say: the interface it
+// arrived on and its destination (IPV6_PKTINFO, when pktinfo), and its
+// segment size when the kernel coalesced a run (UDP_GRO).
+type control struct {
+	pktinfo bool
+	ifindex int
+	dst     [16]byte
+	seg     int
+}
+
+func parseControl(oob []byte) (c control) {
+	for len(oob) >= unix.CmsgLen(0) {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < unix.CmsgLen(0) || l > len(oob) {
+			return c
+		}
+		switch {
+		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && l >= unix.CmsgLen(unix.SizeofInet6Pktinfo):
+			pi := (*unix.Inet6Pktinfo)(unsafe.Pointer(&oob[unix.CmsgLen(0)]))
+			c.pktinfo, c.ifindex, c.dst = true, int(pi.Ifindex), pi.Addr
+		case h.Level == unix.IPPROTO_UDP && h.Type == unix.UDP_GRO && l >= unix.CmsgLen(4):
+			c.seg = int(*(*int32)(unsafe.Pointer(&oob[unix.CmsgLen(0)])))
+		}
+		oob = oob[min(unix.CmsgSpace(l-unix.CmsgLen(0)), len(oob)):]
+	}
+	return c
 }
 
 // WriteBatch implements BatchConn with sendmmsg. Link-scoped destinations
 // leave through this socket's interface (an IPV6_PKTINFO control message
-// names it by index, as WriteTo's numeric zone does).
+// names it by index, as WriteTo's numeric zone does). With SetOffload, a
+// run of datagrams to one destination leaves as one segmented message.
 func (u *UDP) WriteBatch(ps []Packet) (int, error) {
+	u.batch.wmu.Lock()
+	defer u.batch.wmu.Unlock()
 	b := &u.batch
-	b.wmu.Lock()
-	defer b.wmu.Unlock()
-	if len(b.wmsgs) < len(ps) {
-		b.wmsgs = make([]ipv6.Message, len(ps))
-		b.wbufs = make([][1][]byte, len(ps))
-		b.waddrs = make([]net.UDPAddr, len(ps))
-		b.wips = make([][16]byte, len(ps))
+	if len(b.whs) < len(ps) {
+		b.whs = make([]unix.Mmsghdr, len(ps))
+		b.wiovs = make([]unix.Iovec, len(ps))
+		b.wnames = make([]unix.RawSockaddrInet6, len(ps))
+		b.wrun = make([]int, len(ps))
+		b.woob = make([][]byte, len(ps))
+		for i := range b.woob {
+			b.woob[i] = make([]byte, 0, pktinfoSpace+unix.CmsgSpace(2))
+		}
+		b.wfn = u.send
 	}
-	if u.pktinfo == nil {
-		u.pktinfo = (&ipv6.ControlMessage{IfIndex: u.iface.Index}).Marshal()
-	}
-	ms := b.wmsgs[:len(ps)]
-	for i := range ms {
+	for i := range ps {
 		a := ps[i].Addr.Addr()
 		if !a.Is6() || a.Is4In6() {
 			return 0, fmt.Errorf("transport: write to %s: not IPv6", ps[i].Addr)
 		}
-		b.wips[i] = a.As16()
-		b.waddrs[i] = net.UDPAddr{IP: b.wips[i][:], Port: int(ps[i].Addr.Port())}
-		b.wbufs[i][0] = ps[i].Buf[:ps[i].N]
-		ms[i] = ipv6.Message{Buffers: b.wbufs[i][:], Addr: &b.waddrs[i]}
-		if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() {
-			ms[i].OOB = u.pktinfo
+		b.wiovs[i] = unix.Iovec{}
+		if ps[i].N > 0 {
+			b.wiovs[i].Base = &ps[i].Buf[0]
+			b.wiovs[i].SetLen(ps[i].N)
 		}
 	}
-	sent := 0
-	for sent < len(ms) {
-		n, err := u.pc.WriteBatch(ms[sent:], 0)
-		if err != nil {
-			if errors.Is(err, syscall.EINTR) {
-				continue
+	done := 0 // datagrams sent, or failed and skipped
+	b.group(ps, 0, u.iface.Index)
+	for b.woff = 0; b.woff < b.wm; {
+		if err := u.rc.Write(b.wfn); err != nil {
+			return done, err // the socket is closed
+		}
+		for _, r := range b.wrun[b.woff : b.woff+b.wsent] {
+			done += r
+		}
+		b.woff += b.wsent
+		if b.werr == 0 {
+			continue
+		}
+		if b.wrun[b.woff] > 1 && (b.werr == unix.EIO || b.werr == unix.EINVAL) {
+			// This kernel or route cannot segment: one by one from here on.
+			b.gso = false
+			b.group(ps, done, u.iface.Index)
+			b.woff = 0
+			continue
+		}
+		return done, os.NewSyscallError("sendmmsg", b.werr)
+	}
+	return done, nil
+}
+
+// group builds the messages for ps[from:]: runs to one destination of
+// one length when segmenting, one datagram each otherwise.
+func (b *batchState) group(ps []Packet, from, ifindex int) {
+	b.wm = 0
+	for i := from; i < len(ps); {
+		j := i + 1
+		if b.gso {
+			size, total := ps[i].N, ps[i].N
+			for j < len(ps) && j-i < maxSegments && ps[j].Addr == ps[i].Addr && ps[j].N <= size && total+ps[j].N <= maxGSOBytes {
+				total += ps[j].N
+				j++
+				if ps[j-1].N < size {
+					break // a shorter datagram ends the run
+				}
 			}
-			return sent, err
 		}
-		sent += n
+		a := ps[i].Addr.Addr()
+		sa := &b.wnames[b.wm]
+		*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
+		p := ps[i].Addr.Port()
+		sa.Port = p>>8 | p<<8 // network byte order
+		oob := b.woob[b.wm][:0]
+		if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() {
+			oob = appendPktinfo(oob, ifindex)
+		}
+		if j-i > 1 {
+			oob = appendSegment(oob, ps[i].N)
+		}
+		b.woob[b.wm] = oob
+		h := &b.whs[b.wm].Hdr
+		h.Name = (*byte)(unsafe.Pointer(sa))
+		h.Namelen = unix.SizeofSockaddrInet6
+		h.Iov = &b.wiovs[i]
+		h.SetIovlen(j - i)
+		h.Control, h.Controllen = nil, 0
+		if len(oob) > 0 {
+			h.Control = &oob[0]
+			h.SetControllen(len(oob))
+		}
+		b.wrun[b.wm] = j - i
+		b.wm++
+		i = j
 	}
-	return sent, nil
+}
+
+// send is WriteBatch's sendmmsg, run by the RawConn: it sends from
+// message woff on and sets wsent, or werr for message woff.
+func (u *UDP) send(fd uintptr) bool {
+	b := &u.batch
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.whs[b.woff])), uintptr(b.wm-b.woff), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			b.wsent, b.werr = int(n), 0
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		b.wsent, b.werr = 0, e
+		return true
+	}
+}
+
+// maxSegments and maxGSOBytes bound one segmented message: the kernel
+// takes at most 64 segments (UDP_MAX_SEGMENTS) and one IPv6 payload.
+const (
+	maxSegments = 64
+	maxGSOBytes = 65535 - 8
+)
+
+// appendPktinfo appends an IPV6_PKTINFO control message naming the
+// interface to oob.
+func appendPktinfo(oob []byte, ifindex int) []byte {
+	off := len(oob)
+	oob = oob[:off+pktinfoSpace]
+	clear(oob[off:])
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[off]))
+	h.Level = unix.IPPROTO_IPV6
+	h.Type = unix.IPV6_PKTINFO
+	h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+	pi := (*unix.Inet6Pktinfo)(unsafe.Pointer(&oob[off+unix.CmsgLen(0)]))
+	pi.Ifindex = uint32(ifindex)
+	return oob
+}
+
+// appendSegment appends a UDP_SEGMENT control message giving the segment
+// size to oob.
+func appendSegment(oob []byte, size int) []byte {
+	off := len(oob)
+	oob = oob[:off+unix.CmsgSpace(2)]
+	clear(oob[off:])
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[off]))
+	h.Level = unix.IPPROTO_UDP
+	h.Type = unix.UDP_SEGMENT
+	h.SetLen(unix.CmsgLen(2))
+	*(*uint16)(unsafe.Pointer(&oob[off+unix.CmsgLen(0)])) = uint16(size)
+	return oob
 }

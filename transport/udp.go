@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/net/ipv6"
 )
@@ -19,8 +20,8 @@ type UDP struct {
 	local netip.AddrPort
 	zone  string // the interface index, as a zone
 
-	batch   batchState // ReadBatch/WriteBatch buffers
-	pktinfo []byte     // IPV6_PKTINFO naming iface, for WriteBatch
+	rc    syscall.RawConn
+	batch batchState // ReadBatch/WriteBatch buffers
 }
 
 var _ Conn = (*UDP)(nil)
@@ -56,8 +57,13 @@ func ListenUDP(ifname string, port int, groups ...netip.Addr) (*UDP, error) {
 	// Keep our own multicast out of our own socket.
 	_ = pc.SetMulticastLoopback(false)
 	_ = pc.SetMulticastHopLimit(1)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("transport: raw conn: %w", err)
+	}
 	la := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	return &UDP{conn: c, pc: pc, iface: ifi, local: la, zone: strconv.Itoa(ifi.Index)}, nil
+	return &UDP{conn: c, pc: pc, rc: rc, iface: ifi, local: la, zone: strconv.Itoa(ifi.Index)}, nil
 }
 
 // ReadFrom implements Conn. Datagrams that arrived on another interface
@@ -94,6 +100,10 @@ func (u *UDP) WriteTo(b []byte, dst netip.AddrPort) (int, error) {
 
 // LocalAddr implements Conn.
 func (u *UDP) LocalAddr() netip.AddrPort { return u.local }
+
+// SetReadDeadline makes ReadFrom and ReadBatch fail once t passes (the
+// zero time: never), as net.Conn's does.
+func (u *UDP) SetReadDeadline(t time.Time) error { return u.conn.SetReadDeadline(t) }
 
 // Close implements Conn.
 func (u *UDP) Close() error { return u.conn.Close() }

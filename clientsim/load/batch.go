@@ -12,8 +12,13 @@ import (
 
 // writer batches outgoing datagrams to one destination and sends them
 // with sendmmsg(2) through the socket's RawConn (so it waits in the
-// runtime poller when the socket buffer is full). Its buffers, headers and
-// destination sockaddr are built once, so a flush does not allocate.
+// runtime poller when the socket buffer is full). Consecutive datagrams of
+// one length (the last of a run may be shorter) leave as one message with
+// UDP generic segmentation offload (UDP_SEGMENT): the kernel carries the
+// run through its stack as one buffer and splits it where it leaves, so a
+// run costs one traversal rather than one per datagram; each still arrives
+// as its own datagram. Its buffers, headers and destination sockaddr are
+// built once, so a flush does not allocate.
 //
 // It does not use ipv6.PacketConn.WriteBatch, which marshals the
 // destination per call and resolves a zone name (or, failing that, a
@@ -22,12 +27,16 @@ import (
 // is not the socket's.
 type writer struct {
 	rc   syscall.RawConn
-	hs   []unix.Mmsghdr
-	iovs []unix.Iovec
+	hs   []unix.Mmsghdr // the messages of a flush, one per run
+	runs []int          // datagrams per message
+	ctl  [][]byte       // each message's UDP_SEGMENT control message
+	iovs []unix.Iovec   // one per datagram
 	bufs [][]byte
 	sa   unix.RawSockaddrInet6
 	fn   func(fd uintptr) bool // w.send, bound once so Write does not allocate
-	n    int
+	gso  bool                  // segment runs (off once the kernel refuses)
+	n    int                   // datagrams queued
+	m    int                   // messages of the flush
 	off  int
 	sent int
 	err  unix.Errno
@@ -38,7 +47,8 @@ func newWriter(c *net.UDPConn, dst netip.AddrPort, scope uint32, batch int) (*wr
 	if err != nil {
 		return nil, fmt.Errorf("load: raw conn: %w", err)
 	}
-	w := &writer{rc: rc, hs: make([]unix.Mmsghdr, batch), iovs: make([]unix.Iovec, batch), bufs: make([][]byte, batch)}
+	w := &writer{rc: rc, hs: make([]unix.Mmsghdr, batch), runs: make([]int, batch), ctl: make([][]byte, batch),
+		iovs: make([]unix.Iovec, batch), bufs: make([][]byte, batch), gso: true}
 	w.sa.Family = unix.AF_INET6
 	p := dst.Port()
 	w.sa.Port = p>>8 | p<<8 // network byte order
@@ -47,14 +57,24 @@ func newWriter(c *net.UDPConn, dst netip.AddrPort, scope uint32, batch int) (*wr
 	for i := range w.hs {
 		w.bufs[i] = make([]byte, maxMsg)
 		w.iovs[i].Base = &w.bufs[i][0]
-		w.hs[i].Hdr.Iov = &w.iovs[i]
-		w.hs[i].Hdr.SetIovlen(1)
+		w.ctl[i] = make([]byte, unix.CmsgSpace(2))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&w.ctl[i][0]))
+		h.Level = unix.IPPROTO_UDP
+		h.Type = unix.UDP_SEGMENT
+		h.SetLen(unix.CmsgLen(2))
 		w.hs[i].Hdr.Name = (*byte)(unsafe.Pointer(&w.sa))
 		w.hs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
 	}
 	w.fn = w.send
 	return w, nil
 }
+
+// maxSegments and maxGSOBytes bound one segmented message: the kernel
+// takes at most 64 segments (UDP_MAX_SEGMENTS) and one IPv6 payload.
+const (
+	maxSegments = 64
+	maxGSOBytes = 65535 - 8
+)
 
 // next returns the buffer for the next datagram.
 func (w *writer) next() []byte { return w.bufs[w.n] }
@@ -69,7 +89,7 @@ func (w *writer) full() bool { return w.n == len(w.hs) }
 
 func (w *writer) send(fd uintptr) bool {
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hs[w.off])), uintptr(w.n-w.off), unix.MSG_DONTWAIT, 0, 0)
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hs[w.off])), uintptr(w.m-w.off), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
 			w.sent, w.err = int(n), 0
@@ -84,18 +104,68 @@ func (w *writer) send(fd uintptr) bool {
 	}
 }
 
+// group builds the messages for datagrams [from, w.n): runs of one length
+// when segmenting, one datagram each otherwise.
+func (w *writer) group(from int) {
+	w.m = 0
+	for i := from; i < w.n; {
+		j := i + 1
+		if w.gso {
+			size, total := w.iovs[i].Len, w.iovs[i].Len
+			for j < w.n && j-i < maxSegments && w.iovs[j].Len <= size && total+w.iovs[j].Len <= maxGSOBytes {
+				total += w.iovs[j].Len
+				j++
+				if w.iovs[j-1].Len < size {
+					break // a shorter datagram ends the run
+				}
+			}
+		}
+		h := &w.hs[w.m].Hdr
+		h.Iov = &w.iovs[i]
+		h.SetIovlen(j - i)
+		h.Control, h.Controllen = nil, 0
+		if j-i > 1 {
+			c := w.ctl[w.m]
+			*(*uint16)(unsafe.Pointer(&c[unix.CmsgLen(0)])) = uint16(w.iovs[i].Len)
+			h.Control = &c[0]
+			h.SetControllen(len(c))
+		}
+		w.runs[w.m] = j - i
+		w.m++
+		i = j
+	}
+}
+
 // flush sends the queued datagrams and returns how many the kernel
-// refused. sendmmsg(2) reports an error only for the first datagram of a
-// call: that one is skipped (its exchange will time out) and the rest go on.
+// refused. sendmmsg(2) reports an error only for the first message of a
+// call: that message's datagrams are skipped (their exchanges will time
+// out) and the rest go on. If the kernel refuses a segmented message
+// (EIO or EINVAL: no segmentation on this route), the writer stops
+// segmenting and sends that message's datagrams one by one.
 func (w *writer) flush() (failed uint64) {
-	for w.off = 0; w.off < w.n; {
+	w.group(0)
+	done := 0 // datagrams sent or given up
+	for w.off = 0; w.off < w.m; {
 		if err := w.rc.Write(w.fn); err != nil {
-			failed += uint64(w.n - w.off) // the socket is closed
+			for _, r := range w.runs[w.off:w.m] {
+				failed += uint64(r) // the socket is closed
+			}
 			break
+		}
+		for _, r := range w.runs[w.off : w.off+w.sent] {
+			done += r
 		}
 		w.off += w.sent
 		if w.err != 0 || w.sent == 0 {
-			failed++
+			r := w.runs[w.off]
+			if r > 1 && (w.err == unix.EIO || w.err == unix.EINVAL) {
+				w.gso = false
+				w.group(done)
+				w.off = 0
+				continue
+			}
+			failed += uint64(r)
+			done += r
 			w.off++
 		}
 	}
@@ -107,27 +177,38 @@ func (w *writer) flush() (failed uint64) {
 // socket's RawConn, so it waits in the runtime poller and honours read
 // deadlines. It does not use ipv6.PacketConn.ReadBatch because that
 // allocates a *net.UDPAddr per datagram; the generator matches answers by
-// transaction ID and needs no source address.
+// transaction ID and needs no source address. It turns on UDP generic
+// receive offload (UDP_GRO) when the kernel has it: a run of answers the
+// server sent segmented (the builtin server does, transport.UDP) arrives
+// as one buffer, which msg splits.
 type reader struct {
 	rc   syscall.RawConn
 	hs   []unix.Mmsghdr
 	iovs []unix.Iovec
 	bufs [][]byte
+	ctl  [][]byte              // each datagram's control message (UDP_GRO)
 	fn   func(fd uintptr) bool // r.recv, bound once so Read does not allocate
 	n    int
 	err  error
 }
 
-const readBufSize = 4096
+// readBufSize holds any datagram, and any run the kernel coalesces (at
+// most one IPv6 payload).
+const readBufSize = 65535
 
 func newReader(c *net.UDPConn, batch int) (*reader, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("load: raw conn: %w", err)
 	}
-	r := &reader{rc: rc, hs: make([]unix.Mmsghdr, batch), iovs: make([]unix.Iovec, batch), bufs: make([][]byte, batch)}
+	_ = rc.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_GRO, 1) // best effort
+	})
+	r := &reader{rc: rc, hs: make([]unix.Mmsghdr, batch), iovs: make([]unix.Iovec, batch),
+		bufs: make([][]byte, batch), ctl: make([][]byte, batch)}
 	for i := range r.hs {
 		r.bufs[i] = make([]byte, readBufSize)
+		r.ctl[i] = make([]byte, unix.CmsgSpace(4))
 		r.iovs[i].Base = &r.bufs[i][0]
 		r.iovs[i].SetLen(readBufSize)
 		r.hs[i].Hdr.Iov = &r.iovs[i]
@@ -138,6 +219,10 @@ func newReader(c *net.UDPConn, batch int) (*reader, error) {
 }
 
 func (r *reader) recv(fd uintptr) bool {
+	for i := range r.hs {
+		r.hs[i].Hdr.Control = &r.ctl[i][0]
+		r.hs[i].Hdr.SetControllen(len(r.ctl[i]))
+	}
 	for {
 		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hs[0])), uintptr(len(r.hs)), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
@@ -164,8 +249,20 @@ func (r *reader) read() (int, error) {
 	return r.n, r.err
 }
 
-// msg returns datagram i of the last read, and whether it was truncated.
-func (r *reader) msg(i int) ([]byte, bool) {
+// msg returns datagram i of the last read, the size of the datagrams it
+// holds (its own length, or the segment size of a coalesced run: each
+// seg bytes, the last one maybe fewer), and whether it was truncated.
+func (r *reader) msg(i int) (b []byte, seg int, trunc bool) {
 	h := &r.hs[i]
-	return r.bufs[i][:h.Len], h.Hdr.Flags&unix.MSG_TRUNC != 0
+	b = r.bufs[i][:h.Len]
+	seg = len(b)
+	if c := r.ctl[i][:h.Hdr.Controllen]; len(c) >= unix.CmsgLen(4) {
+		ch := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
+		if ch.Level == unix.IPPROTO_UDP && ch.Type == unix.UDP_GRO {
+			if g := int(*(*int32)(unsafe.Pointer(&c[unix.CmsgLen(0)]))); g > 0 {
+				seg = g
+			}
+		}
+	}
+	return b, seg, h.Hdr.Flags&unix.MSG_TRUNC != 0
 }

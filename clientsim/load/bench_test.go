@@ -105,7 +105,7 @@ func echo(b *testing.B, srv, client *net.UDPConn) func() {
 				return
 			}
 			for i := 0; i < n; i++ {
-				m, _ := rd.msg(i)
+				m, _, _ := rd.msg(i)
 				if len(m) < 4 {
 					continue
 				}

@@ -343,13 +343,20 @@ func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atom
 		t := now()
 		e.mu.Lock()
 		for i := 0; i < n; i++ {
-			b, trunc := rd.msg(i)
+			d, seg, trunc := rd.msg(i)
 			if trunc {
 				e.c.malformed++
 				continue
 			}
-			if l := e.onReply(b, t, m, w.next()); l > 0 {
-				w.commit(l)
+			for len(d) > 0 { // one datagram, or a coalesced run of them
+				b := d[:min(seg, len(d))]
+				d = d[len(b):]
+				if w.full() {
+					e.c.sendErrors += w.flush()
+				}
+				if l := e.onReply(b, t, m, w.next()); l > 0 {
+					w.commit(l)
+				}
 			}
 		}
 		e.mu.Unlock()

@@ -17,10 +17,10 @@ import (
 
 // serveEcho is `d6lab serve --echo --iface IF`: server/echo on the
 // builtin server's socket (port 547, ff02::1:2 joined, the same receive
-// buffer), until SIGTERM or SIGINT; then its counters, exit 0. The bench
-// lab starts it for --server echo and waits, as for the builtin server,
-// until port 547 listens.
-func serveEcho(cmd *cobra.Command, iface string) error {
+// buffer, --offload and --procs alike), until SIGTERM or SIGINT; then its
+// counters, exit 0. The bench lab starts it for --server echo with
+// --offload and waits, as for the builtin server, until port 547 listens.
+func serveEcho(cmd *cobra.Command, iface string, offload bool) error {
 	duid, err := interfaceDUID(iface, "ll", time.Now())
 	if err != nil {
 		return err
@@ -29,12 +29,9 @@ func serveEcho(cmd *cobra.Command, iface string) error {
 	if err != nil {
 		return badInput("--iface %s: %v", iface, err)
 	}
-	conn, err := transport.ListenUDP(iface, transport.ServerPort, transport.AllServers)
+	conn, err := listenServer(cmd, iface, "d6lab serve --echo", offload)
 	if err != nil {
-		return &exitError{code: exitBadInput, err: err}
-	}
-	if _, err := conn.SetReadBuffer(readBuffer); err != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "d6lab serve --echo: %v (going on with the default)\n", err)
+		return err
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "d6lab serve --echo: listening on %s [%s]:%d and %s, DUID %s: every message answered with %s and %s, no DHCP work\n",

@@ -21,5 +21,8 @@
 // Serve is the socket path, the builtin server's (server.Serve): one
 // transport.BatchConn, up to server.BatchSize datagrams per recvmmsg, the
 // answers of a batch handed to a second goroutine that sends them with one
-// sendmmsg while the first reads the next batch.
+// sendmmsg while the first reads the next batch; `d6lab serve --echo`
+// opens its socket as `d6lab serve` does (the same receive buffer, generic
+// receive offload) and runs on as many Ps, so runs of datagrams are
+// segmented and coalesced alike.
 package echo

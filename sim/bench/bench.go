@@ -254,6 +254,11 @@ func (b *bench) prepare() error {
 	}
 	b.rep.Notes = append(b.rep.Notes, b.inst.Notes...)
 	b.argv = b.inst.Command()
+	if b.opt.Server == deploy.Builtin {
+		// Its clients share the generator's socket, as clients behind one
+		// relay share its address: runs of answers go to one destination.
+		b.argv = append(b.argv, "--offload")
+	}
 	return nil
 }
 

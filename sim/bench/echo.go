@@ -39,7 +39,7 @@ func (b *bench) prepareEcho() error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	b.log = filepath.Join(dir, "server.log")
-	b.argv = []string{b.opt.Binary, "serve", "--echo", "--iface", b.lab.IfName(serverNode)}
+	b.argv = []string{b.opt.Binary, "serve", "--echo", "--iface", b.lab.IfName(serverNode), "--offload"}
 	b.rep.Notes = append(b.rep.Notes, "echo: every client message answered at once with a fixed answer (server/echo), no DHCP work: the lab's ceiling")
 	return nil
 }
