@@ -437,14 +437,7 @@ func (b *batchState) group(ps []Packet, from, ifindex int) {
 	for i := from; i < len(ps); {
 		j := i + 1
 		if b.gso {
-			size, total := ps[i].N, ps[i].N
-			for j < len(ps) && j-i < maxSegments && ps[j].Addr == ps[i].Addr && ps[j].N <= size && total+ps[j].N <= maxGSOBytes {
-				total += ps[j].N
-				j++
-				if ps[j-1].N < size {
-					break // a shorter datagram ends the run
-				}
-			}
+			j = RunEnd(b.wiovs, i, len(ps), func(j int) bool { return ps[j].Addr == ps[i].Addr })
 		}
 		a := ps[i].Addr.Addr()
 		sa := &b.wnames[b.wm]
@@ -456,7 +449,7 @@ func (b *batchState) group(ps []Packet, from, ifindex int) {
 			oob = appendPktinfo(oob, ifindex)
 		}
 		if j-i > 1 {
-			oob = appendSegment(oob, ps[i].N)
+			oob = AppendSegment(oob, ps[i].N)
 		}
 		b.woob[b.wm] = oob
 		h := &b.whs[b.wm].Hdr
@@ -495,13 +488,6 @@ func (u *UDP) send(fd uintptr) bool {
 	}
 }
 
-// maxSegments and maxGSOBytes bound one segmented message: the kernel
-// takes at most 64 segments (UDP_MAX_SEGMENTS) and one IPv6 payload.
-const (
-	maxSegments = 64
-	maxGSOBytes = 65535 - 8
-)
-
 // appendPktinfo appends an IPV6_PKTINFO control message naming the
 // interface to oob.
 func appendPktinfo(oob []byte, ifindex int) []byte {
@@ -514,19 +500,5 @@ func appendPktinfo(oob []byte, ifindex int) []byte {
 	h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
 	pi := (*unix.Inet6Pktinfo)(unsafe.Pointer(&oob[off+unix.CmsgLen(0)]))
 	pi.Ifindex = uint32(ifindex)
-	return oob
-}
-
-// appendSegment appends a UDP_SEGMENT control message giving the segment
-// size to oob.
-func appendSegment(oob []byte, size int) []byte {
-	off := len(oob)
-	oob = oob[:off+unix.CmsgSpace(2)]
-	clear(oob[off:])
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[off]))
-	h.Level = unix.IPPROTO_UDP
-	h.Type = unix.UDP_SEGMENT
-	h.SetLen(unix.CmsgLen(2))
-	*(*uint16)(unsafe.Pointer(&oob[off+unix.CmsgLen(0)])) = uint16(size)
 	return oob
 }

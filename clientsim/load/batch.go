@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"d6lab/transport"
 )
 
 // writer batches outgoing datagrams to one destination and sends them
@@ -57,24 +59,13 @@ func newWriter(c *net.UDPConn, dst netip.AddrPort, scope uint32, batch int) (*wr
 	for i := range w.hs {
 		w.bufs[i] = make([]byte, maxMsg)
 		w.iovs[i].Base = &w.bufs[i][0]
-		w.ctl[i] = make([]byte, unix.CmsgSpace(2))
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&w.ctl[i][0]))
-		h.Level = unix.IPPROTO_UDP
-		h.Type = unix.UDP_SEGMENT
-		h.SetLen(unix.CmsgLen(2))
+		w.ctl[i] = make([]byte, 0, unix.CmsgSpace(2))
 		w.hs[i].Hdr.Name = (*byte)(unsafe.Pointer(&w.sa))
 		w.hs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
 	}
 	w.fn = w.send
 	return w, nil
 }
-
-// maxSegments and maxGSOBytes bound one segmented message: the kernel
-// takes at most 64 segments (UDP_MAX_SEGMENTS) and one IPv6 payload.
-const (
-	maxSegments = 64
-	maxGSOBytes = 65535 - 8
-)
 
 // next returns the buffer for the next datagram.
 func (w *writer) next() []byte { return w.bufs[w.n] }
@@ -111,24 +102,16 @@ func (w *writer) group(from int) {
 	for i := from; i < w.n; {
 		j := i + 1
 		if w.gso {
-			size, total := w.iovs[i].Len, w.iovs[i].Len
-			for j < w.n && j-i < maxSegments && w.iovs[j].Len <= size && total+w.iovs[j].Len <= maxGSOBytes {
-				total += w.iovs[j].Len
-				j++
-				if w.iovs[j-1].Len < size {
-					break // a shorter datagram ends the run
-				}
-			}
+			j = transport.RunEnd(w.iovs, i, w.n, nil) // one destination
 		}
 		h := &w.hs[w.m].Hdr
 		h.Iov = &w.iovs[i]
 		h.SetIovlen(j - i)
 		h.Control, h.Controllen = nil, 0
 		if j-i > 1 {
-			c := w.ctl[w.m]
-			*(*uint16)(unsafe.Pointer(&c[unix.CmsgLen(0)])) = uint16(w.iovs[i].Len)
-			h.Control = &c[0]
-			h.SetControllen(len(c))
+			w.ctl[w.m] = transport.AppendSegment(w.ctl[w.m][:0], int(w.iovs[i].Len))
+			h.Control = &w.ctl[w.m][0]
+			h.SetControllen(len(w.ctl[w.m]))
 		}
 		w.runs[w.m] = j - i
 		w.m++
