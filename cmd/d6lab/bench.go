@@ -154,6 +154,7 @@ anything is created), 130 when interrupted (the lab is torn down).`,
 	f.Var(&opt.LeaseSync, "leases-sync", "builtin: what a Reply waits for, fdatasync (its binding on disk) or write (written to the kernel: Kea's memfile's durability)")
 	f.Float64Var(&maxDrop, "max-drops", bench.DefaultMaxDrops, "drop fraction a search step may have and pass")
 	f.DurationVar(&maxP99, "max-p99", bench.DefaultMaxP99, "p99 latency a search step may have and pass (at most --timeout)")
+	f.BoolVar(&opt.NoOffload, "no-offload", false, "builtin and echo: start the server without d6lab serve --offload, the path of a server that answers each host at its own address (a run of answers one datagram long)")
 	f.BoolVar(&opt.NoRetry, "no-retry", false, "judge a search step that fails on p99 alone at once, without measuring it a second time")
 	f.StringVar(&summary, "summary", "", "read DIR/*/bench.json and write DIR/summary.txt and summary.json with the ratios (no lab)")
 	f.DurationVar(&opt.Timeout, "timeout", bench.DefaultTimeout, "an exchange not answered within this is a drop (perfdhcp -d too)")

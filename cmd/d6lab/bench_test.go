@@ -51,9 +51,12 @@ func checkBenchJSON(dir, server string) {
 		Steps     []map[string]any    `json:"steps"`
 		Machine   map[string]any      `json:"machine"`
 		CPU       map[string]any      `json:"cpu"`
+		Params    map[string]any      `json:"params"`
 	}
 	Expect(json.Unmarshal(b, &rep)).To(Succeed(), "bench.json:\n%s", b)
 	Expect(rep.Server).To(Equal(server))
+	// d6lab's own server runs with its offloads, a third-party one as it is.
+	Expect(rep.Params).To(HaveKeyWithValue("offload", server == "builtin"))
 	Expect(rep.Mode).To(Equal("rate"))
 	Expect(rep.Rate).NotTo(BeNil())
 	Expect(*rep.Rate).To(BeNumerically(">", 0))

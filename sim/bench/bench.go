@@ -123,6 +123,7 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 		Params: Params{
 			Exchange: opt.Exchange.String(), NA: opt.NA, PD: opt.PD, Clients: opt.Clients,
 			Renew: opt.Renew, Rebind: opt.Rebind, Release: opt.Release, Relay: opt.Relay,
+			Offload:   (opt.Server == deploy.Builtin || opt.Server == Echo) && !opt.NoOffload,
 			DurationS: opt.Duration.Seconds(), TimeoutS: opt.Timeout.Seconds(), MaxDrops: opt.MaxDrops, MaxP99Ms: ms(opt.MaxP99), Seed: opt.Seed,
 		},
 		Machine: thisMachine(), Start: time.Now(), Steps: []Step{},
@@ -254,7 +255,7 @@ func (b *bench) prepare() error {
 	}
 	b.rep.Notes = append(b.rep.Notes, b.inst.Notes...)
 	b.argv = b.inst.Command()
-	if b.opt.Server == deploy.Builtin {
+	if b.rep.Params.Offload {
 		// Its clients share the generator's socket, as clients behind one
 		// relay share its address: runs of answers go to one destination.
 		b.argv = append(b.argv, "--offload")

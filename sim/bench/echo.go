@@ -39,7 +39,10 @@ func (b *bench) prepareEcho() error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	b.log = filepath.Join(dir, "server.log")
-	b.argv = []string{b.opt.Binary, "serve", "--echo", "--iface", b.lab.IfName(serverNode), "--offload"}
+	b.argv = []string{b.opt.Binary, "serve", "--echo", "--iface", b.lab.IfName(serverNode)}
+	if b.rep.Params.Offload {
+		b.argv = append(b.argv, "--offload")
+	}
 	b.rep.Notes = append(b.rep.Notes, "echo: every client message answered at once with a fixed answer (server/echo), no DHCP work: the lab's ceiling")
 	return nil
 }

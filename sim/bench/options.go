@@ -59,6 +59,12 @@ type Options struct {
 	// NoRetry turns off the second measurement of a search step that
 	// failed on p99 alone (see the package doc).
 	NoRetry bool
+	// NoOffload starts the builtin server and the echo without their UDP
+	// offloads (`d6lab serve --offload`, on by default here because the
+	// generator's clients share one socket, as clients behind one relay
+	// share its address): the path of a server that answers each host at
+	// its own address, where a run of answers is one datagram long.
+	NoOffload bool
 	// Timeout is how long an exchange may take before it is a drop, for
 	// the generator and for perfdhcp (-d): default 1 s, perfdhcp's own.
 	Timeout time.Duration
@@ -193,6 +199,9 @@ func (o Options) Validate() error {
 		if f.v > 0 && o.Exchange == load.SolicitAdvertise {
 			return optErr(f.name, "a Solicit-Advertise exchange binds nothing to %s; use --exchange sarr or rapid", f.name)
 		}
+	}
+	if o.NoOffload && o.Server != deploy.Builtin && o.Server != Echo {
+		return optErr("no-offload", "only the builtin server's and the echo's offloads are set by d6lab (%s sends and reads its own way)", o.Server)
 	}
 	if o.LeaseSync != lease.OnDisk && o.Server != deploy.Builtin {
 		return optErr("leases-sync", "%s: only the builtin server's durability is set by d6lab (%s keeps leases its own way)", o.LeaseSync, o.Server)

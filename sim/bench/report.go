@@ -106,14 +106,17 @@ type CPU struct {
 
 // Params are the parameters the benchmark ran with.
 type Params struct {
-	Exchange  string  `json:"exchange"`
-	NA        bool    `json:"na"`
-	PD        bool    `json:"pd"`
-	Clients   int     `json:"clients"`
-	Renew     float64 `json:"renew,omitempty"`
-	Rebind    float64 `json:"rebind,omitempty"`
-	Release   float64 `json:"release,omitempty"`
-	Relay     bool    `json:"relay,omitempty"`
+	Exchange string  `json:"exchange"`
+	NA       bool    `json:"na"`
+	PD       bool    `json:"pd"`
+	Clients  int     `json:"clients"`
+	Renew    float64 `json:"renew,omitempty"`
+	Rebind   float64 `json:"rebind,omitempty"`
+	Release  float64 `json:"release,omitempty"`
+	Relay    bool    `json:"relay,omitempty"`
+	// Offload: the server ran with `d6lab serve --offload` (the builtin
+	// server and the echo, unless Options.NoOffload).
+	Offload   bool    `json:"offload"`
 	DurationS float64 `json:"duration_s"`
 	TimeoutS  float64 `json:"timeout_s"`
 	MaxDrops  float64 `json:"max_drops"`

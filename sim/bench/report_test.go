@@ -125,11 +125,14 @@ var _ = Describe("Options", func() {
 		Entry(nil, "max-p99", func(o *bench.Options) { o.MaxP99 = time.Microsecond }),
 		Entry(nil, "max-p99", func(o *bench.Options) { o.MaxP99 = 2 * time.Second }),
 		Entry(nil, "leases-sync", func(o *bench.Options) { o.Server = "kea"; o.LeaseSync = lease.InKernel }),
+		Entry(nil, "no-offload", func(o *bench.Options) { o.Server = "kea"; o.NoOffload = true }),
 	)
-	It("accepts the echo, the lab's ceiling, as a server", func() {
-		o := bench.Options{Server: bench.Echo, Search: true}
-		o.SetDefaults()
-		Expect(o.Validate()).To(Succeed())
+	It("accepts the echo, the lab's ceiling, as a server, with or without its offloads", func() {
+		for _, off := range []bool{false, true} {
+			o := bench.Options{Server: bench.Echo, Search: true, NoOffload: off}
+			o.SetDefaults()
+			Expect(o.Validate()).To(Succeed())
+		}
 	})
 	It("accepts a search without a rate", func() {
 		o := bench.Options{Server: "kea", Search: true}
