@@ -316,15 +316,15 @@ func (u *UDP) datagram(i int) (src netip.AddrPort, multicast bool, seg int, ok b
 	if h.Hdr.Namelen < unix.SizeofSockaddrInet6 || sa.Family != unix.AF_INET6 {
 		return src, false, 0, false
 	}
-	c := parseControl(b.roob[i][:h.Hdr.Controllen])
-	if c.pktinfo && c.ifindex != 0 && c.ifindex != u.iface.Index {
+	c := ParseControl(b.roob[i][:h.Hdr.Controllen])
+	if c.Pktinfo && c.IfIndex != 0 && c.IfIndex != u.iface.Index {
 		return src, false, 0, false // another interface's datagram: not this link's
 	}
 	a := netip.AddrFrom16(sa.Addr)
 	if a.IsLinkLocalUnicast() {
 		a = a.WithZone(u.zone)
 	}
-	return netip.AddrPortFrom(a, sa.Port>>8|sa.Port<<8), c.pktinfo && c.dst[0] == 0xff, c.seg, true
+	return netip.AddrPortFrom(a, sa.Port>>8|sa.Port<<8), c.Pktinfo && c.Dst[0] == 0xff, c.Segment, true
 }
 
 // recv is ReadBatch's recvmmsg, run by the RawConn.
@@ -346,17 +346,20 @@ func (u *UDP) recv(fd uintptr) bool {
 	}
 }
 
-// control is what a datagram's control messages say: the interface it
-// arrived on and its destination (IPV6_PKTINFO, when pktinfo), and its
-// segment size when the kernel coalesced a run (UDP_GRO).
-type control struct {
-	pktinfo bool
-	ifindex int
-	dst     [16]byte
-	seg     int
+// Control is what a received datagram's control messages say: the
+// interface it arrived on and its destination (IPV6_PKTINFO, when
+// Pktinfo), and its segment size when the kernel coalesced a run
+// (UDP_GRO; 0 for a single datagram).
+type Control struct {
+	Pktinfo bool
+	IfIndex int
+	Dst     [16]byte
+	Segment int
 }
 
-func parseControl(oob []byte) (c control) {
+// ParseControl reads oob, the control messages recvmsg or recvmmsg
+// returned, without allocating.
+func ParseControl(oob []byte) (c Control) {
 	for len(oob) >= unix.CmsgLen(0) {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
 		l := int(h.Len)
@@ -366,9 +369,9 @@ func parseControl(oob []byte) (c control) {
 		switch {
 		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && l >= unix.CmsgLen(unix.SizeofInet6Pktinfo):
 			pi := (*unix.Inet6Pktinfo)(unsafe.Pointer(&oob[unix.CmsgLen(0)]))
-			c.pktinfo, c.ifindex, c.dst = true, int(pi.Ifindex), pi.Addr
+			c.Pktinfo, c.IfIndex, c.Dst = true, int(pi.Ifindex), pi.Addr
 		case h.Level == unix.IPPROTO_UDP && h.Type == unix.UDP_GRO && l >= unix.CmsgLen(4):
-			c.seg = int(*(*int32)(unsafe.Pointer(&oob[unix.CmsgLen(0)])))
+			c.Segment = int(*(*int32)(unsafe.Pointer(&oob[unix.CmsgLen(0)])))
 		}
 		oob = oob[min(unix.CmsgSpace(l-unix.CmsgLen(0)), len(oob)):]
 	}
@@ -492,8 +495,7 @@ func (u *UDP) send(fd uintptr) bool {
 // interface to oob.
 func appendPktinfo(oob []byte, ifindex int) []byte {
 	off := len(oob)
-	oob = oob[:off+pktinfoSpace]
-	clear(oob[off:])
+	oob = append(oob, make([]byte, pktinfoSpace)...)
 	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[off]))
 	h.Level = unix.IPPROTO_IPV6
 	h.Type = unix.IPV6_PKTINFO

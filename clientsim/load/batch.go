@@ -239,13 +239,8 @@ func (r *reader) msg(i int) (b []byte, seg int, trunc bool) {
 	h := &r.hs[i]
 	b = r.bufs[i][:h.Len]
 	seg = len(b)
-	if c := r.ctl[i][:h.Hdr.Controllen]; len(c) >= unix.CmsgLen(4) {
-		ch := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
-		if ch.Level == unix.IPPROTO_UDP && ch.Type == unix.UDP_GRO {
-			if g := int(*(*int32)(unsafe.Pointer(&c[unix.CmsgLen(0)]))); g > 0 {
-				seg = g
-			}
-		}
+	if g := transport.ParseControl(r.ctl[i][:h.Hdr.Controllen]).Segment; g > 0 {
+		seg = g
 	}
 	return b, seg, h.Hdr.Flags&unix.MSG_TRUNC != 0
 }

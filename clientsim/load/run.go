@@ -348,7 +348,7 @@ func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atom
 				e.c.malformed++
 				continue
 			}
-			for len(d) > 0 { // one datagram, or a coalesced run of them
+			for { // one datagram (an empty one too), or a coalesced run of them
 				b := d[:min(seg, len(d))]
 				d = d[len(b):]
 				if w.full() {
@@ -356,6 +356,9 @@ func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atom
 				}
 				if l := e.onReply(b, t, m, w.next()); l > 0 {
 					w.commit(l)
+				}
+				if len(d) == 0 {
+					break
 				}
 			}
 		}
