@@ -129,6 +129,9 @@ type batchState struct {
 	gnext, goff int
 	coalesced   int // runs read whole (for the specs)
 
+	lastLL    [16]byte   // the last link-local source read
+	lastZoned netip.Addr // and it with the socket's zone
+
 	wmu    sync.Mutex // WriteBatch may run in two goroutines (Serve's sender and committer)
 	whs    []unix.Mmsghdr
 	wiovs  []unix.Iovec // one per datagram
@@ -322,7 +325,12 @@ func (u *UDP) datagram(i int) (src netip.AddrPort, multicast bool, seg int, ok b
 	}
 	a := netip.AddrFrom16(sa.Addr)
 	if a.IsLinkLocalUnicast() {
-		a = a.WithZone(u.zone)
+		// The zone is interned (unique.Make): a lookup per datagram, and an
+		// allocation under the race detector. A client sends many.
+		if sa.Addr != b.lastLL || !b.lastZoned.IsValid() {
+			b.lastLL, b.lastZoned = sa.Addr, a.WithZone(u.zone)
+		}
+		a = b.lastZoned
 	}
 	return netip.AddrPortFrom(a, sa.Port>>8|sa.Port<<8), c.Pktinfo && c.Dst[0] == 0xff, c.Segment, true
 }
@@ -495,7 +503,7 @@ func (u *UDP) send(fd uintptr) bool {
 // interface to oob.
 func appendPktinfo(oob []byte, ifindex int) []byte {
 	off := len(oob)
-	oob = append(oob, make([]byte, pktinfoSpace)...)
+	oob = extend(oob, pktinfoSpace)
 	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[off]))
 	h.Level = unix.IPPROTO_IPV6
 	h.Type = unix.IPV6_PKTINFO

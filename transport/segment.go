@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"slices"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -39,11 +40,20 @@ func RunEnd(iovs []unix.Iovec, from, n int, same func(j int) bool) int {
 // segmentation offload, Linux 4.18).
 func AppendSegment(oob []byte, size int) []byte {
 	off := len(oob)
-	oob = append(oob, make([]byte, unix.CmsgSpace(2))...)
+	oob = extend(oob, unix.CmsgSpace(2))
 	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[off]))
 	h.Level = unix.IPPROTO_UDP
 	h.Type = unix.UDP_SEGMENT
 	h.SetLen(unix.CmsgLen(2))
 	*(*uint16)(unsafe.Pointer(&oob[off+unix.CmsgLen(0)])) = uint16(size)
 	return oob
+}
+
+// extend returns b grown by n zero bytes, in place when its capacity
+// allows (no allocation: the control buffers are built once).
+func extend(b []byte, n int) []byte {
+	off := len(b)
+	b = slices.Grow(b, n)[:off+n]
+	clear(b[off:])
+	return b
 }
