@@ -24,6 +24,8 @@ type SummaryRow struct {
 	Version string `json:"version"`
 	// Leases is how durable the server's leases were (Report.Leases).
 	Leases string `json:"leases,omitempty"`
+	// Offload: the server ran with its UDP offloads (Params.Offload).
+	Offload bool `json:"offload"`
 	// Dir is the directory whose bench.json this row comes from.
 	Dir string `json:"dir"`
 	// Rate, P99Ms and Drops are at the latency bound (the headline);
@@ -100,7 +102,7 @@ func Summarize(dir string) (*Summary, error) {
 			return nil, fmt.Errorf("bench: %s has bounds %s, another report %s: their rates do not compare", p, bd, bounds)
 		}
 		row := SummaryRow{
-			Server: r.Server, Version: r.Version, Leases: r.Leases, Dir: filepath.Dir(p),
+			Server: r.Server, Version: r.Version, Leases: r.Leases, Offload: r.Params.Offload, Dir: filepath.Dir(p),
 			Rate: r.Rate, P99Ms: r.LatencyMs.P99, Drops: r.Drops, Steps: len(r.Steps), ElapsedS: r.ElapsedS,
 		}
 		if r.DropsOnly != nil {
@@ -144,6 +146,10 @@ func Summarize(dir string) (*Summary, error) {
 			bi.VsKea, bi.VsKeaDropsOnly = ratio(bi.Rate, k.Rate), ratio(bi.DropsOnlyRate, k.DropsOnlyRate)
 		}
 		if e != nil {
+			if bi.Offload != e.Offload {
+				return nil, fmt.Errorf("bench: %s ran the builtin server with offload %s and %s the echo with offload %s: the ceiling is measured on the server's own socket path, so their rates do not compare",
+					bi.Dir, onOff(bi.Offload), e.Dir, onOff(e.Offload))
+			}
 			bi.VsEcho, bi.VsEchoDropsOnly = ratio(bi.Rate, e.Rate), ratio(bi.DropsOnlyRate, e.DropsOnlyRate)
 		}
 		// The headline: the first builtin run, or the one as durable as Kea.
@@ -157,6 +163,13 @@ func Summarize(dir string) (*Summary, error) {
 		s.BuiltinEcho, s.BuiltinEchoDrops = head.VsEcho, head.VsEchoDropsOnly
 	}
 	return s, nil
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // row is the first row of server.
@@ -192,14 +205,14 @@ func (s *Summary) Line() string {
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "d6lab bench summary: bounds p99 %g ms, drops %g %%\n", s.MaxP99Ms, 100*s.MaxDrops)
-	fmt.Fprintf(&b, "  %-8s %-9s %14s %10s %8s   %16s %12s %14s %8s\n", "server", "leases", "rate (/s)", "p99 (ms)", "drops", "drops alone (/s)", "p99 (ms)", "perfdhcp (/s)", "time (s)")
+	fmt.Fprintf(&b, "  %-8s %-9s %-7s %14s %10s %8s   %16s %12s %14s %8s\n", "server", "leases", "offload", "rate (/s)", "p99 (ms)", "drops", "drops alone (/s)", "p99 (ms)", "perfdhcp (/s)", "time (s)")
 	for _, r := range s.Servers {
 		perf := "-"
 		if r.PerfdhcpRate > 0 {
 			perf = fmt.Sprintf("%.0f", r.PerfdhcpRate)
 		}
-		fmt.Fprintf(&b, "  %-8s %-9s %14.0f %10.3f %8s   %16.0f %12.3f %14s %8.0f\n",
-			r.Server, cmp.Or(r.Leases, "-"), r.Rate, r.P99Ms, pct(r.Drops), r.DropsOnlyRate, r.DropsOnlyP99Ms, perf, r.ElapsedS)
+		fmt.Fprintf(&b, "  %-8s %-9s %-7s %14.0f %10.3f %8s   %16.0f %12.3f %14s %8.0f\n",
+			r.Server, cmp.Or(r.Leases, "-"), onOff(r.Offload), r.Rate, r.P99Ms, pct(r.Drops), r.DropsOnlyRate, r.DropsOnlyP99Ms, perf, r.ElapsedS)
 	}
 	fmt.Fprintf(&b, "summary: %s\n", s.Line())
 	if s.BuiltinKeaDropsOnly > 0 || s.BuiltinEchoDrops > 0 {

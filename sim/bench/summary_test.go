@@ -41,7 +41,7 @@ var _ = Describe("Summary", func() {
 		Expect(s.Line()).To(Equal("at p99 <= 10 ms and drops <= 0.1 %: builtin/kea 4.00x, builtin/echo 0.50x (50 % of the ceiling)"))
 		var buf bytes.Buffer
 		Expect(s.WriteText(&buf)).To(Succeed())
-		Expect(buf.String()).To(MatchRegexp(`builtin\s+-\s+20000\s+4\.000\s+0\.000%\s+22000\s+300\.000\s+4000`))
+		Expect(buf.String()).To(MatchRegexp(`builtin\s+-\s+off\s+20000\s+4\.000\s+0\.000%\s+22000\s+300\.000\s+4000`))
 		Expect(buf.String()).To(ContainSubstring("summary: at p99 <= 10 ms"))
 
 		Expect(s.Save(dir)).To(Succeed())
@@ -79,7 +79,7 @@ var _ = Describe("Summary", func() {
 		Expect(s.Line()).To(Equal("at p99 <= 10 ms and drops <= 0.1 %: builtin/kea 6.00x, builtin/echo 0.75x (75 % of the ceiling); builtin's leases: write"))
 		var buf bytes.Buffer
 		Expect(s.WriteText(&buf)).To(Succeed())
-		Expect(buf.String()).To(MatchRegexp(`kea\s+write\s+5000`))
+		Expect(buf.String()).To(MatchRegexp(`kea\s+write\s+off\s+5000`))
 		Expect(buf.String()).To(ContainSubstring("builtin (leases fdatasync): builtin/kea 4.00x, builtin/echo 0.50x at the bound; 4.00x, 0.50x by drops alone"))
 	})
 
@@ -105,5 +105,26 @@ var _ = Describe("Summary", func() {
 		save(dir, "kea", 5000, 5500, func(r *bench.Report) { r.Mode = "rate" })
 		_, err = bench.Summarize(dir)
 		Expect(err).To(MatchError(ContainSubstring("a summary compares searches")))
+	})
+
+	It("shows each server's offloads, and refuses a builtin run and an echo on different socket paths", func() {
+		dir := GinkgoT().TempDir()
+		on := func(r *bench.Report) { r.Params.Offload = true }
+		save(dir, "kea", 5000, 5500)
+		save(dir, "builtin", 20000, 22000, on)
+		save(dir, "echo", 40000, 44000, on)
+		s, err := bench.Summarize(dir)
+		Expect(err).NotTo(HaveOccurred())
+		var buf bytes.Buffer
+		Expect(s.WriteText(&buf)).To(Succeed())
+		Expect(buf.String()).To(MatchRegexp(`echo\s+-\s+on\s+40000`))
+		Expect(buf.String()).To(MatchRegexp(`builtin\s+-\s+on\s+20000`))
+		Expect(buf.String()).To(MatchRegexp(`kea\s+-\s+off\s+5000`))
+		Expect(s.BuiltinEcho).To(Equal(0.5))
+
+		save(dir, "echo", 40000, 44000) // without its offloads
+		_, err = bench.Summarize(dir)
+		Expect(err).To(MatchError(ContainSubstring("offload on")))
+		Expect(err).To(MatchError(ContainSubstring("do not compare")))
 	})
 })
