@@ -110,7 +110,7 @@ var _ BatchConn = (*UDP)(nil)
 // ReadBatch nor WriteBatch allocates. (ipv6.PacketConn's ReadBatch
 // allocates a *net.UDPAddr per datagram and its WriteBatch marshals each
 // destination: at 100,000 exchanges/s that garbage made the collector run
-// every second, 5-9 ms of the server's P each time.)
+// every second, up to 9.5 ms of the server's P each time.)
 type batchState struct {
 	rhs    []unix.Mmsghdr
 	riovs  []unix.Iovec
@@ -325,8 +325,8 @@ func (u *UDP) datagram(i int) (src netip.AddrPort, multicast bool, seg int, ok b
 	}
 	a := netip.AddrFrom16(sa.Addr)
 	if a.IsLinkLocalUnicast() {
-		// The zone is interned (unique.Make): a lookup per datagram, and an
-		// allocation under the race detector. A client sends many.
+		// WithZone interns the zone (unique.Make): 35 ns a datagram
+		// (measured), the same answer for every datagram of one source.
 		if sa.Addr != b.lastLL || !b.lastZoned.IsValid() {
 			b.lastLL, b.lastZoned = sa.Addr, a.WithZone(u.zone)
 		}
@@ -338,20 +338,11 @@ func (u *UDP) datagram(i int) (src netip.AddrPort, multicast bool, seg int, ok b
 // recv is ReadBatch's recvmmsg, run by the RawConn.
 func (u *UDP) recv(fd uintptr) bool {
 	b := &u.batch
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.rhs[0])), uintptr(b.rn), unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case 0:
-			b.rn, b.rerr = int(n), 0
-			return true
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false
-		}
-		b.rn, b.rerr = 0, e
-		return true
+	n, e, done := Mmsg(unix.SYS_RECVMMSG, fd, b.rhs[:b.rn])
+	if done {
+		b.rn, b.rerr = n, e
 	}
+	return done
 }
 
 // Control is what a received datagram's control messages say: the
@@ -483,19 +474,30 @@ func (b *batchState) group(ps []Packet, from, ifindex int) {
 // message woff on and sets wsent, or werr for message woff.
 func (u *UDP) send(fd uintptr) bool {
 	b := &u.batch
+	n, e, done := Mmsg(unix.SYS_SENDMMSG, fd, b.whs[b.woff:b.wm])
+	if done {
+		b.wsent, b.werr = n, e
+	}
+	return done
+}
+
+// Mmsg runs recvmmsg or sendmmsg (trap: unix.SYS_RECVMMSG or
+// unix.SYS_SENDMMSG) on hs, not empty, without blocking: it is what a
+// syscall.RawConn's Read or Write runs. done is false when the socket
+// would block (the RawConn then waits in the runtime poller and calls
+// again); otherwise n messages went through, or errno says why none did.
+func Mmsg(trap, fd uintptr, hs []unix.Mmsghdr) (n int, errno unix.Errno, done bool) {
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.whs[b.woff])), uintptr(b.wm-b.woff), unix.MSG_DONTWAIT, 0, 0)
+		r, _, e := unix.Syscall6(trap, fd, uintptr(unsafe.Pointer(&hs[0])), uintptr(len(hs)), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
-			b.wsent, b.werr = int(n), 0
-			return true
+			return int(r), 0, true
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			return false
+			return 0, 0, false
 		}
-		b.wsent, b.werr = 0, e
-		return true
+		return 0, e, true
 	}
 }
 

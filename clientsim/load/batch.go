@@ -79,20 +79,11 @@ func (w *writer) commit(l int) {
 func (w *writer) full() bool { return w.n == len(w.hs) }
 
 func (w *writer) send(fd uintptr) bool {
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hs[w.off])), uintptr(w.m-w.off), unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case 0:
-			w.sent, w.err = int(n), 0
-			return true
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false
-		}
-		w.sent, w.err = 0, e
-		return true
+	n, e, done := transport.Mmsg(unix.SYS_SENDMMSG, fd, w.hs[w.off:w.m])
+	if done {
+		w.sent, w.err = n, e
 	}
+	return done
 }
 
 // group builds the messages for datagrams [from, w.n): runs of one length
@@ -202,30 +193,24 @@ func newReader(c *net.UDPConn, batch int) (*reader, error) {
 }
 
 func (r *reader) recv(fd uintptr) bool {
-	for i := range r.hs {
-		r.hs[i].Hdr.Control = &r.ctl[i][0]
-		r.hs[i].Hdr.SetControllen(len(r.ctl[i]))
-	}
-	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hs[0])), uintptr(len(r.hs)), unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case 0:
-			r.n = int(n)
-			return true
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false
+	n, e, done := transport.Mmsg(unix.SYS_RECVMMSG, fd, r.hs)
+	if done {
+		r.n = n
+		if e != 0 {
+			r.err = e
 		}
-		r.err = e
-		return true
 	}
+	return done
 }
 
 // read waits for at least one datagram and returns how many arrived.
 // Datagram i is msg(i).
 func (r *reader) read() (int, error) {
 	r.n, r.err = 0, nil
+	for i := range r.hs { // the kernel shortened the last read's
+		r.hs[i].Hdr.Control = &r.ctl[i][0]
+		r.hs[i].Hdr.SetControllen(len(r.ctl[i]))
+	}
 	if err := r.rc.Read(r.fn); err != nil {
 		return 0, err
 	}
