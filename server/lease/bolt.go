@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,15 +40,12 @@ type Bolt struct {
 	// Deferred mode (OpenBoltWith with Deferred set); see Sync.
 	deferred   bool
 	durability Durability
-	frame      []byte   // the unsynced changes, in order, as the log's next frame (wal.go)
-	changes    int      // how many changes frame holds
-	undo       []queued // the state each of them replaced (del: none), in the same order
-	written    uint64   // changes queued since open (Written)
-	failed     error    // set by a failed Sync; every later write returns it
+	next       batch  // the unsynced changes, in order, as the log's next frame (wal.go)
+	written    uint64 // changes queued since open (Written)
+	failed     error  // set by a failed Sync; every later write returns it
 
-	syncMu     sync.Mutex // serialises Syncs; held without mu while the log is written
-	spareFrame []byte     // the last batch's buffers, for the next
-	spareUndo  []queued
+	syncMu sync.Mutex // serialises Syncs; held without mu while the log is written
+	lists  [][]byte   // the last written batch's list of chunks, emptied, for the next
 
 	// The write-ahead log (wal.go) and its checkpoints.
 	id       []byte        // the file's ID, in the log's header
@@ -56,23 +55,6 @@ type Bolt struct {
 
 	syncHook func() error // tests: runs in Sync instead of nothing, before the log write
 }
-
-// maxSpareUndo bounds the undo list kept from one batch for the next
-// (Sync): the old bindings its stale entries hold stay reachable until
-// overwritten. (With two Ps and an fdatasync of a few ms, a batch of the
-// benchmark's handler holds thousands of changes: a list dropped and
-// grown again each time was half the bytes it allocated.)
-const maxSpareUndo = 1 << 16
-
-// queued is one key's state: a binding, or none (del: b only names the
-// key). Its DUID is the cache's copy.
-type queued struct {
-	b   Binding
-	del bool
-}
-
-// key is the Key q is about (a view of the cache's DUID bytes).
-func (q *queued) key() Key { return KeyView(q.b.DUID, q.b.IAID, q.b.Type) }
 
 var _ Store = (*Bolt)(nil)
 
@@ -149,7 +131,6 @@ func OpenBoltWith(path string, opt BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("lease: open %s: %w", path, err)
 	}
 	if opt.Deferred {
-		s.frame = newFrame(nil)
 		s.id = id
 		s.durability = opt.Durability
 		if s.log, err = openWAL(path+walSuffix, id, s.flushes()); err != nil {
@@ -328,20 +309,15 @@ func (s *Bolt) Put(b Binding) error {
 	if s.failed != nil {
 		return s.failed
 	}
-	// The change is encoded into the log's next frame at once (no
-	// pointers for the collector to trace, no key built); the cache
-	// checks the conflict, and writes the binding it replaces straight
-	// into the undo list.
-	u := s.pushUndo()
-	had, err := s.mem.putLocked(&b, &u.b) // b.DUID is now the cache's copy
-	if err != nil {
-		s.undo = s.undo[:len(s.undo)-1]
+	// The cache checks the conflict; the change is encoded into the
+	// log's next frame at once (no pointers for the collector to trace,
+	// no key built). Nothing of the binding it replaced is kept: a failed
+	// Sync restores the cache from the files (restore).
+	if err := s.mem.putLocked(&b); err != nil {
 		return err
 	}
-	if !had { // the key had no binding: undo deletes it
-		u.b.DUID, u.b.IAID, u.b.Type, u.del = b.DUID, b.IAID, b.Type, true
-	}
-	s.queue(&b, false)
+	s.next.put(&b)
+	s.written++
 	return nil
 }
 
@@ -374,12 +350,10 @@ func (s *Bolt) Delete(k Key) error {
 	if s.failed != nil {
 		return s.failed
 	}
-	u := s.pushUndo()
-	if !s.mem.deleteLocked(k, &u.b) {
-		s.undo = s.undo[:len(s.undo)-1]
-		return nil
+	if s.mem.deleteLocked(k) {
+		s.next.del(k)
+		s.written++
 	}
-	s.queue(&u.b, true)
 	return nil
 }
 
@@ -417,8 +391,8 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 		}
 		n = s.mem.expireLocked(now, &gone)
 		for i := range gone {
-			s.queue(&gone[i], true)
-			s.pushUndo().b = gone[i]
+			s.next.del(KeyView(gone[i].DUID, gone[i].IAID, gone[i].Type))
+			s.written++
 		}
 		s.mu.Unlock()
 	} else {
@@ -488,24 +462,7 @@ func (s *Bolt) Written() uint64 {
 func (s *Bolt) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.changes
-}
-
-// queue adds a change of b's key (b, or its deletion) to the next frame;
-// its caller has put the state it replaced on the undo list (pushUndo).
-// Called with s.mu held.
-func (s *Bolt) queue(b *Binding, del bool) {
-	s.frame = appendChange(s.frame, b, del)
-	s.changes++
-	s.written++
-}
-
-// pushUndo appends an empty entry to the undo list and returns it, for
-// the caller to fill in with the state a change replaces. Called with
-// s.mu held.
-func (s *Bolt) pushUndo() *queued {
-	s.undo = append(s.undo, queued{})
-	return &s.undo[len(s.undo)-1]
+	return s.next.n
 }
 
 // Sync implements Syncer: it appends every queued change to the log as one
@@ -515,11 +472,11 @@ func (s *Bolt) pushUndo() *queued {
 // deferred mode it does nothing. Writers are not blocked while the log is
 // written: what they change meanwhile waits for the next Sync.
 //
-// On failure the cache is rolled back to what the last successful Sync
-// left in the file, the queued changes are dropped, and the store fails
-// every later Put, Delete, Expire and Sync with ErrFailed: a caller must
-// not acknowledge any change of the failed batch, and should stop (reopen
-// the file to go on).
+// On failure the queued changes are dropped, the cache is restored to
+// what the last successful Sync left in the files (restore), and the
+// store fails every later Put, Delete, Expire and Sync with ErrFailed: a
+// caller must not acknowledge any change of the failed batch, and should
+// stop (reopen the file to go on).
 func (s *Bolt) Sync() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -528,44 +485,40 @@ func (s *Bolt) Sync() error {
 		s.mu.Unlock()
 		return s.failed
 	}
-	if s.changes == 0 {
+	if s.next.n == 0 {
 		s.mu.Unlock()
 		return nil
 	}
 	// Take the frame and let writers go on while the log is written:
 	// their changes queue up for the next Sync.
-	frame, changes, undo := s.frame, s.changes, s.undo
-	s.frame, s.changes, s.undo = newFrame(s.spareFrame), 0, s.spareUndo[:0]
+	q := s.next
+	s.next = batch{chunks: s.lists[:0], spare: q.spare}
+	q.spare = nil
 	s.mu.Unlock()
 	var err error
 	if s.syncHook != nil {
 		err = s.syncHook()
 	}
 	if err == nil {
-		err = s.log.append(frame)
+		err = s.log.append(&q)
 	}
 	s.mu.Lock()
 	if err != nil {
-		defer s.mu.Unlock()
-		// Changes made since the queue was taken sit on top of the failed
-		// ones: undo both, the later first, back to the last good Sync.
-		s.rollback(s.undo)
-		s.rollback(undo)
-		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, changes, s.path, err)
-		clear(s.undo)
-		s.frame, s.changes, s.undo = nil, 0, nil
+		// The changes made since the queue was taken are dropped with the
+		// failed ones: restore puts back every key either batch changed.
+		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, q.n, s.path, err)
+		later := s.next
+		s.next = batch{}
+		s.mu.Unlock()
+		if rerr := s.restore(&q, &later); rerr != nil {
+			s.mu.Lock()
+			s.failed = fmt.Errorf("%w (and the cache could not be restored: %w)", s.failed, rerr)
+			s.mu.Unlock()
+		}
 		return s.failed
 	}
-	// The undo list is kept for the next batch without clearing it: the
-	// handler overwrites each entry it reuses, and a clear here, on the
-	// committer's core, cost the handler a transfer of every cache line
-	// it then wrote (measured: BenchmarkExchange/durable, two Ps). What
-	// it still points at is bounded by maxSpareUndo; a longer list is
-	// dropped.
-	if cap(undo) > maxSpareUndo {
-		undo = nil
-	}
-	s.spareFrame, s.spareUndo = frame, undo
+	s.next.reuse(&q)
+	s.lists = q.chunks
 	if s.ckptErr != nil {
 		defer s.mu.Unlock()
 		s.failed = fmt.Errorf("%w: %s: %w", ErrFailed, s.path, s.ckptErr)
@@ -595,41 +548,12 @@ func (s *Bolt) Sync() error {
 func (s *Bolt) Durable(k Key) (Binding, bool, error) {
 	s.syncMu.Lock() // no log write meanwhile
 	defer s.syncMu.Unlock()
-	s.mu.Lock()
-	done := s.ckptDone
-	s.mu.Unlock()
-	if done != nil {
-		<-done // its log would be removed while read
-	}
 	key := encodeKey(k)
-	var val []byte
-	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketBindings).Get(key); v != nil {
-			val, found = append([]byte(nil), v...), true
-		}
-		return nil
-	})
-	if err == nil && s.deferred {
-		for _, p := range []string{s.path + walOldSuffix, s.path + walSuffix} {
-			frames, rerr := readLog(p, s.id)
-			if rerr != nil {
-				err = rerr
-				break
-			}
-			if _, err = applyFrames(frames, func(op byte, rk, v []byte) error {
-				if string(rk) == string(key) {
-					val, found = v, op == walPut
-				}
-				return nil
-			}); err != nil {
-				break
-			}
-		}
-	}
+	vals, err := s.durableStates(map[string]struct{}{string(key): {}})
 	if err != nil {
 		return Binding{}, false, fmt.Errorf("lease: read %s: %w", s.path, err)
 	}
+	val, found := vals[string(key)]
 	if !found {
 		return Binding{}, false, nil
 	}
@@ -640,18 +564,109 @@ func (s *Bolt) Durable(k Key) (Binding, bool, error) {
 	return b, true, nil
 }
 
-// rollback undoes the changes whose prior states undo lists, the last
-// first, so that each step puts back a state the cache really had.
-// Called with s.mu held.
-func (s *Bolt) rollback(undo []queued) {
-	for i := len(undo) - 1; i >= 0; i-- {
-		u := &undo[i]
-		if u.del {
-			s.mem.deleteLocked(u.key(), nil)
-		} else {
-			_, _ = s.mem.putLocked(&u.b, nil)
+// durableStates returns the record the lease files hold for each of keys
+// (encoded; none for a key they do not bind): the bbolt file's, then the
+// last of the logs' (PATH.wal.old's first) up to the end of the last
+// frame a Sync wrote whole (a failed frame the kernel kept is not read).
+// It waits for a running checkpoint, which moves states from the old log
+// to the file. Called with s.syncMu held (no log write meanwhile) and
+// s.mu not.
+func (s *Bolt) durableStates(keys map[string]struct{}) (map[string][]byte, error) {
+	s.mu.Lock()
+	done := s.ckptDone
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	vals := make(map[string][]byte, len(keys))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		bs := tx.Bucket(bucketBindings)
+		for k := range keys {
+			if v := bs.Get([]byte(k)); v != nil {
+				vals[k] = bytes.Clone(v)
+			}
+		}
+		return nil
+	})
+	if err != nil || !s.deferred {
+		return vals, err
+	}
+	for _, p := range []string{s.path + walOldSuffix, s.path + walSuffix} {
+		frames, err := readLog(p, s.id)
+		if err != nil {
+			return nil, err
+		}
+		if synced := int(s.log.size) - walStart; p == s.path+walSuffix && len(frames) > synced {
+			frames = frames[:synced]
+		}
+		if _, err := applyFrames(frames, func(op byte, k, v []byte) error {
+			if _, ok := keys[string(k)]; !ok {
+				return nil
+			}
+			if op == walPut {
+				vals[string(k)] = v
+			} else {
+				delete(vals, string(k))
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 	}
+	return vals, nil
+}
+
+// restore puts the cache's binding of every key the batches (never
+// written, or not synced) change back to what the lease files hold
+// (durableStates). Keys the
+// records do not change hold that state already, so the cache is again
+// what a reopen would serve. A failed Sync calls it, with s.syncMu held
+// and s.mu not, after setting s.failed. Keeping each replaced binding
+// instead (an undo list) cost the handler a copy of it at every change.
+//
+// When the files cannot be read, the changed keys are left unbound, so
+// that the cache holds nothing the files may not, and the error is
+// returned.
+func (s *Bolt) restore(batches ...*batch) error {
+	changed := make(map[string]struct{}) // the keys, encoded
+	for _, q := range batches {
+		if err := q.records(func(_ byte, key, _ []byte) error {
+			changed[string(key)] = struct{}{}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	vals, err := s.durableStates(changed)
+	var bs []Binding
+	for k, v := range vals {
+		if err != nil {
+			break
+		}
+		var b Binding
+		if b, err = decodeBinding([]byte(k), v); err == nil {
+			bs = append(bs, b)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range changed {
+		s.mem.deleteLocked(decodeKey([]byte(k)))
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.path, err)
+	}
+	for i := range bs { // the files never bind one lease twice: no conflict
+		if err := s.mem.putLocked(&bs[i]); err != nil {
+			return fmt.Errorf("%w: binding of %s: %w", ErrCorrupt, bs[i].Lease, err)
+		}
+	}
+	return nil
+}
+
+// decodeKey is the Key encodeKey laid out as k (at least 6 bytes).
+func decodeKey(k []byte) Key {
+	return KeyOf(k[5:], binary.BigEndian.Uint32(k[1:5]), IAType(k[0]))
 }
 
 // encodeKey lays a Key out as type (1 byte), IAID (4, big endian), DUID.
@@ -672,7 +687,7 @@ func appendKey(out []byte, k Key) []byte {
 const recordLen = 16 + 1 + 6*8
 
 // recordSize is the encoded size of b.
-func recordSize(b Binding) int {
+func recordSize(b *Binding) int {
 	n := recordLen + 1 + len(b.FQDN) + 1 + 2 + len(b.RelayID) + 2 + len(b.RemoteID)
 	if b.LinkAddr.IsValid() {
 		n += 16
@@ -683,17 +698,23 @@ func recordSize(b Binding) int {
 // encodeBinding lays out what the key does not hold. Durations are
 // nanoseconds; times are Unix nanoseconds (math.MinInt64 for the zero
 // time), so a reloaded binding compares Equal, not ==, to the stored one.
-func encodeBinding(b Binding) []byte { return appendRecord(make([]byte, 0, recordSize(b)), &b) }
+func encodeBinding(b Binding) []byte { return appendRecord(make([]byte, 0, recordSize(&b)), &b) }
 
 // appendRecord appends encodeBinding(b) to out. b must be valid (the
 // lengths fit their fields: Binding.Validate).
 func appendRecord(out []byte, b *Binding) []byte {
-	a := b.Lease.Addr().As16()
-	out = append(out, a[:]...)
-	out = append(out, byte(b.Lease.Bits()))
-	for _, v := range [6]int64{int64(b.T1), int64(b.T2), int64(b.Preferred), int64(b.Valid), unixNano(b.Granted), unixNano(b.Expires)} {
-		out = binary.BigEndian.AppendUint64(out, uint64(v))
-	}
+	n := len(out)
+	out = slices.Grow(out, recordSize(b))[:n+recordLen] // the fixed part, written in place
+	p := out[n:]
+	*(*[16]byte)(p) = b.Lease.Addr().As16()
+	p[16] = byte(b.Lease.Bits())
+	be := binary.BigEndian
+	be.PutUint64(p[17:], uint64(b.T1))
+	be.PutUint64(p[25:], uint64(b.T2))
+	be.PutUint64(p[33:], uint64(b.Preferred))
+	be.PutUint64(p[41:], uint64(b.Valid))
+	be.PutUint64(p[49:], uint64(unixNano(b.Granted)))
+	be.PutUint64(p[57:], uint64(unixNano(b.Expires)))
 	out = append(out, byte(len(b.FQDN)))
 	out = append(out, b.FQDN...)
 	if b.LinkAddr.IsValid() {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -118,6 +119,64 @@ func TestDeferredSyncCommitsEverythingQueued(t *testing.T) {
 	}
 	crash(t, s)
 
+	again := openBolt(t, path)
+	defer again.Close()
+	sameContents(t, "file reopened after a crash", again, model)
+}
+
+// A batch of many changes spans several chunks, a record longer than a
+// chunk takes one of its own, and a Sync's chunks serve the next batch: a
+// batch as large as the last takes no new chunk. What each Sync wrote is
+// in the file after a crash.
+func TestDeferredBatchInChunks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.leases")
+	s := openDeferred(t, path)
+	model := NewMemory()
+	const n = 3000 // about 4 chunks of records
+	put := func(round int) {
+		for i := range n {
+			b := nb(i, i, time.Duration(1+round)*time.Minute)
+			if i%1000 == 7 { // a record of about 128 KiB
+				b.RelayID, b.RemoteID = bytes.Repeat([]byte{byte(round)}, maxOpaque), bytes.Repeat([]byte{1}, maxOpaque)
+			}
+			if err := s.Put(b); err != nil {
+				t.Fatal(err)
+			}
+			_ = model.Put(b)
+		}
+	}
+	for round := range 3 {
+		put(round)
+		if got := len(s.next.chunks); got < 4 {
+			t.Fatalf("round %d: %d changes in %d chunks, want more than 3", round, n, got)
+		}
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Renewals as many as the last batch's changes, without its long
+	// records (whose chunks are not kept): spare chunks serve them.
+	renew := make([]Binding, n)
+	for i := range renew {
+		renew[i] = nb(i, i, time.Hour)
+		_ = model.Put(renew[i])
+	}
+	spare := map[*byte]bool{}
+	for _, c := range s.next.spare {
+		spare[unsafe.SliceData(c)] = true
+	}
+	for i := range renew {
+		_ = s.Put(renew[i])
+	}
+	for k, c := range s.next.chunks {
+		if !spare[unsafe.SliceData(c)] {
+			t.Fatalf("chunk %d of %d of a batch of %d Puts is new; the last batch's %d spare chunks should serve it", k, len(s.next.chunks), n, len(spare))
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
 	again := openBolt(t, path)
 	defer again.Close()
 	sameContents(t, "file reopened after a crash", again, model)
@@ -333,6 +392,52 @@ func TestDeferredSyncFailureRollsBack(t *testing.T) {
 	again := openBolt(t, path)
 	defer again.Close()
 	sameContents(t, "file after the failed Sync", again, synced)
+}
+
+// A failed Sync whose frame the kernel kept (written whole, its
+// fdatasync failed) restores the cache to the last good Sync, not to
+// that frame: the log is read up to the end of the last synced frame.
+func TestDeferredFailedFrameNotRestored(t *testing.T) {
+	s := openDeferred(t, filepath.Join(t.TempDir(), "k.leases"))
+	defer s.Close()
+	synced := NewMemory()
+	for i := range 3 {
+		_ = s.Put(nb(i, i, time.Minute))
+		_ = synced.Put(nb(i, i, time.Minute))
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Put(nb(1, 5, time.Minute)) // key 1 moves
+	_ = s.Put(nb(7, 7, time.Minute)) // key 7 arrives
+	_ = s.Delete(nb(2, 0, 0).Key())  // key 2 goes
+	s.syncHook = func() error {
+		// What a write that went through before its fdatasync failed
+		// leaves: the batch's frame, whole and intact, after the last
+		// (written by a copy of the log, whose end stays where it was).
+		var q batch
+		for _, b := range []Binding{nb(1, 5, time.Minute), nb(7, 7, time.Minute)} {
+			q.put(&b)
+		}
+		q.del(nb(2, 0, 0).Key())
+		w := *s.log
+		w.flush = false
+		if err := w.append(&q); err != nil {
+			t.Error(err)
+		}
+		return errors.New("fdatasync: input/output error")
+	}
+	if err := s.Sync(); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Sync = %v, want ErrFailed", err)
+	}
+	sameContents(t, "cache after the failed Sync", s, synced)
+	for _, i := range []int{1, 2, 7} {
+		got, ok, err := s.Durable(nb(i, 0, 0).Key())
+		want, wok := synced.Get(nb(i, 0, 0).Key())
+		if err != nil || ok != wok || (ok && got.Lease != want.Lease) {
+			t.Fatalf("Durable(key %d) = %v, %v, %v; want %v, %v", i, got.Lease, ok, err, want.Lease, wok)
+		}
+	}
 }
 
 // Close syncs what is queued: a clean shutdown loses nothing.
@@ -582,10 +687,18 @@ func TestDeferredStaleLogIgnored(t *testing.T) {
 
 // A failed Sync after random Puts (lease moves and conflicts among them),
 // Deletes and Expires, some of them made while the failing Sync writes,
-// leaves the cache exactly as the last good Sync left it: the undo list
-// is replayed backwards through states the cache really had.
+// leaves the cache exactly as the last good Sync left it: every key they
+// changed is read back from the files (restore). Odd seeds run with a log
+// of 2 KiB, so that checkpoints run beside the writes and the state to
+// restore is split between the bbolt file and the logs.
 func TestDeferredFailureRollbackModel(t *testing.T) {
+	oldLimit := walLimit
+	defer func() { walLimit = oldLimit }()
 	for seed := uint64(0); seed < 30; seed++ {
+		walLimit = oldLimit
+		if seed%2 == 1 {
+			walLimit = 2 << 10
+		}
 		path := filepath.Join(t.TempDir(), fmt.Sprint(seed, ".leases"))
 		s := openDeferred(t, path)
 		rng := rand.New(rand.NewPCG(seed, 11))

@@ -101,21 +101,17 @@ func (m *Memory) Put(b Binding) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, err := m.putLocked(&b, nil)
-	return err
+	return m.putLocked(&b)
 }
 
-// putLocked is Put of a valid *b with m.mu held. It stores *b, sets
-// b.DUID to the store's copy of the bytes, and, when prev is not nil,
-// writes the binding it replaced to *prev (had: there was one; otherwise
-// *prev is untouched). Bolt calls it with prev in its undo list, so that
-// nothing is copied twice.
-func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
+// putLocked is Put of a valid *b with m.mu held. It stores *b and sets
+// b.DUID to the store's copy of the bytes.
+func (m *Memory) putLocked(b *Binding) error {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	i, f, ok := m.find(k)
 	if !ok || m.slots[i].Lease != b.Lease {
 		if other, bound := m.byLease[b.Lease]; bound && (!ok || other != i) {
-			return false, ErrConflict
+			return ErrConflict
 		}
 	}
 	if ok {
@@ -124,14 +120,11 @@ func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 			delete(m.byLease, s.Lease)
 			m.byLease[b.Lease] = i
 		}
-		if prev != nil {
-			*prev = *s
-		}
 		b.DUID = s.DUID // same key, same bytes
 		*s = *b
 		m.gens[i]++
 		m.push(i)
-		return true, nil
+		return nil
 	}
 	k.DUID = string(b.DUID) // the store's own copy, which b.DUID shares
 	b.DUID = unsafe.Slice(unsafe.StringData(k.DUID), len(k.DUID))
@@ -148,7 +141,7 @@ func (m *Memory) putLocked(b, prev *Binding) (had bool, err error) {
 	m.byKey.insert(f, i)
 	m.byLease[b.Lease] = i
 	m.push(i)
-	return false, nil
+	return nil
 }
 
 // find is the slot of k: the one the last Get found when it holds k (a
@@ -195,22 +188,18 @@ func (m *Memory) holds(i int32, k Key) bool {
 func (m *Memory) Delete(k Key) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.deleteLocked(k, nil)
+	m.deleteLocked(k)
 	return nil
 }
 
-// deleteLocked is Delete with m.mu held; it copies the binding it removes
-// to *prev when prev is not nil, and reports whether there was one.
-func (m *Memory) deleteLocked(k Key, prev *Binding) bool {
+// deleteLocked is Delete with m.mu held; it reports whether k had a
+// binding.
+func (m *Memory) deleteLocked(k Key) bool {
 	p, _ := m.lookup(k)
 	if p < 0 {
 		return false
 	}
-	i := m.byKey.slotAt(p)
-	if prev != nil {
-		*prev = m.slots[i]
-	}
-	m.remove(i, p)
+	m.remove(m.byKey.slotAt(p), p)
 	return true
 }
 
