@@ -83,7 +83,10 @@ func BenchmarkEncode(b *testing.B) {
 
 // echo is a minimal batched responder: canned Advertise/Reply answers
 // with the request's transaction ID patched in, so the generator, not
-// the responder, is what BenchmarkLoopback/echo measures.
+// the responder, is what BenchmarkLoopback/echo measures. It answers
+// every datagram of a run the kernel coalesced (its reader has UDP_GRO
+// on, and the generator sends its requests segmented): answering only a
+// run's first, as it did before, dropped 94-98 % of the exchanges.
 func echo(b *testing.B, srv, client *net.UDPConn) func() {
 	rd, err := newReader(srv, 64)
 	if err != nil {
@@ -105,18 +108,24 @@ func echo(b *testing.B, srv, client *net.UDPConn) func() {
 				return
 			}
 			for i := 0; i < n; i++ {
-				m, _, _ := rd.msg(i)
-				if len(m) < 4 {
-					continue
+				run, seg, _ := rd.msg(i)
+				for off := 0; off < len(run); off += seg { // each datagram of a coalesced run
+					m := run[off:min(off+seg, len(run))]
+					if len(m) < 4 {
+						continue
+					}
+					a := rep
+					if m[0] == 1 { // Solicit
+						a = adv
+					}
+					if w.full() {
+						w.flush()
+					}
+					buf := w.next()
+					l := copy(buf, a)
+					buf[1], buf[2], buf[3] = m[1], m[2], m[3]
+					w.commit(l)
 				}
-				a := rep
-				if m[0] == 1 { // Solicit
-					a = adv
-				}
-				buf := w.next()
-				l := copy(buf, a)
-				buf[1], buf[2], buf[3] = m[1], m[2], m[3]
-				w.commit(l)
 			}
 			w.flush()
 		}
