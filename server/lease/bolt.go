@@ -618,11 +618,11 @@ func (s *Bolt) durableStates(keys map[string]struct{}) (map[string][]byte, error
 
 // restore puts the cache's binding of every key the batches (never
 // written, or not synced) change back to what the lease files hold
-// (durableStates). Keys the
-// records do not change hold that state already, so the cache is again
-// what a reopen would serve. A failed Sync calls it, with s.syncMu held
-// and s.mu not, after setting s.failed. Keeping each replaced binding
-// instead (an undo list) cost the handler a copy of it at every change.
+// (durableStates). Keys they do not change hold that state already, so
+// the cache is again what a reopen would serve. A failed Sync calls it,
+// with s.syncMu held and s.mu not, after setting s.failed. Keeping each
+// replaced binding instead (an undo list) cost the handler a copy of it
+// at every change.
 //
 // When the files cannot be read, the changed keys are left unbound, so
 // that the cache holds nothing the files may not, and the error is

@@ -109,7 +109,7 @@ type batch struct {
 
 const batchChunk = 64 << 10
 
-// put appends the record of x's key bound to x; del, of k's deletion.
+// put appends the record of x's key bound to x.
 func (q *batch) put(x *Binding) {
 	k := KeyView(x.DUID, x.IAID, x.Type)
 	c := q.room(3 + 5 + len(k.DUID) + recordSize(x))
@@ -117,6 +117,7 @@ func (q *batch) put(x *Binding) {
 	q.n++
 }
 
+// del appends the record of k's deletion.
 func (q *batch) del(k Key) {
 	c := q.room(3 + 5 + len(k.DUID))
 	q.chunks[len(q.chunks)-1] = appendKeyOf(c, walDelete, k)
