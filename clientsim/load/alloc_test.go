@@ -141,8 +141,13 @@ func TestSocketBatchAllocs(t *testing.T) {
 				if seg != 100 || len(m)%100 != 0 || trunc {
 					t.Fatalf("datagram of %d bytes in segments of %d (truncated %v)", len(m), seg, trunc)
 				}
-				n += len(m) / 100 // the writer segments, the reader coalesces
-				got += len(m) / 100
+				for d := range rd.datagrams(i) { // the writer segments, the reader coalesces
+					if len(d) != 100 || d[0] != 7 {
+						t.Fatalf("datagram of %d bytes starting %d, want 100 starting 7", len(d), d[0])
+					}
+					n++
+					got++
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package load
 
 import (
 	"fmt"
+	"iter"
 	"net"
 	"net/netip"
 	"syscall"
@@ -215,6 +216,22 @@ func (r *reader) read() (int, error) {
 		return 0, err
 	}
 	return r.n, r.err
+}
+
+// datagrams yields the datagrams of message i of the last read (msg): the
+// one it holds, or each of a run the kernel coalesced, in order. An empty
+// datagram is yielded once.
+func (r *reader) datagrams(i int) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		d, seg, _ := r.msg(i)
+		for {
+			b := d[:min(seg, len(d))]
+			d = d[len(b):]
+			if !yield(b) || len(d) == 0 {
+				return
+			}
+		}
+	}
 }
 
 // msg returns datagram i of the last read, the size of the datagrams it

@@ -108,9 +108,7 @@ func echo(b *testing.B, srv, client *net.UDPConn) func() {
 				return
 			}
 			for i := 0; i < n; i++ {
-				run, seg, _ := rd.msg(i)
-				for off := 0; off < len(run); off += seg { // each datagram of a coalesced run
-					m := run[off:min(off+seg, len(run))]
+				for m := range rd.datagrams(i) { // each datagram of a coalesced run
 					if len(m) < 4 {
 						continue
 					}

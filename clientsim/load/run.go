@@ -343,22 +343,16 @@ func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atom
 		t := now()
 		e.mu.Lock()
 		for i := 0; i < n; i++ {
-			d, seg, trunc := rd.msg(i)
-			if trunc {
+			if _, _, trunc := rd.msg(i); trunc {
 				e.c.malformed++
 				continue
 			}
-			for { // one datagram (an empty one too), or a coalesced run of them
-				b := d[:min(seg, len(d))]
-				d = d[len(b):]
+			for b := range rd.datagrams(i) { // one datagram, or a coalesced run of them
 				if w.full() {
 					e.c.sendErrors += w.flush()
 				}
 				if l := e.onReply(b, t, m, w.next()); l > 0 {
 					w.commit(l)
-				}
-				if len(d) == 0 {
-					break
 				}
 			}
 		}

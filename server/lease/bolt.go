@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -41,7 +40,7 @@ type Bolt struct {
 	deferred   bool
 	durability Durability
 	next       batch  // the unsynced changes, in order, as the log's next frame (wal.go)
-	written    uint64 // changes queued since open (Written)
+	taken      uint64 // changes Syncs took from next since open (Written: taken + next.n)
 	failed     error  // set by a failed Sync; every later write returns it
 
 	syncMu sync.Mutex // serialises Syncs; held without mu while the log is written
@@ -317,7 +316,6 @@ func (s *Bolt) Put(b Binding) error {
 		return err
 	}
 	s.next.put(&b)
-	s.written++
 	return nil
 }
 
@@ -352,7 +350,6 @@ func (s *Bolt) Delete(k Key) error {
 	}
 	if s.mem.deleteLocked(k) {
 		s.next.del(k)
-		s.written++
 	}
 	return nil
 }
@@ -392,7 +389,6 @@ func (s *Bolt) Expire(now time.Time, fn func(Binding)) (int, error) {
 		n = s.mem.expireLocked(now, &gone)
 		for i := range gone {
 			s.next.del(KeyView(gone[i].DUID, gone[i].IAID, gone[i].Type))
-			s.written++
 		}
 		s.mu.Unlock()
 	} else {
@@ -454,7 +450,7 @@ func (s *Bolt) flushes() bool { return s.durability == OnDisk }
 func (s *Bolt) Written() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.written
+	return s.taken + uint64(s.next.n)
 }
 
 // Pending is the number of unsynced changes (a key changed twice counts
@@ -492,6 +488,7 @@ func (s *Bolt) Sync() error {
 	// Take the frame and let writers go on while the log is written:
 	// their changes queue up for the next Sync.
 	q := s.next
+	s.taken += uint64(q.n)
 	s.next = batch{chunks: s.lists[:0], spare: q.spare}
 	q.spare = nil
 	s.mu.Unlock()
@@ -508,6 +505,7 @@ func (s *Bolt) Sync() error {
 		// failed ones: restore puts back every key either batch changed.
 		s.failed = fmt.Errorf("%w: sync of %d changes to %s: %w", ErrFailed, q.n, s.path, err)
 		later := s.next
+		s.taken += uint64(later.n)
 		s.next = batch{}
 		s.mu.Unlock()
 		if rerr := s.restore(&q, &later); rerr != nil {
@@ -701,12 +699,11 @@ func recordSize(b *Binding) int {
 func encodeBinding(b Binding) []byte { return appendRecord(make([]byte, 0, recordSize(&b)), &b) }
 
 // appendRecord appends encodeBinding(b) to out. b must be valid (the
-// lengths fit their fields: Binding.Validate).
+// lengths fit their fields: Binding.Validate). Its callers size out
+// (recordSize), so that it does not grow.
 func appendRecord(out []byte, b *Binding) []byte {
-	n := len(out)
-	out = slices.Grow(out, recordSize(b))[:n+recordLen] // the fixed part, written in place
-	p := out[n:]
-	*(*[16]byte)(p) = b.Lease.Addr().As16()
+	var p [recordLen]byte // the fixed part, laid out in place and appended once
+	*(*[16]byte)(p[:]) = b.Lease.Addr().As16()
 	p[16] = byte(b.Lease.Bits())
 	be := binary.BigEndian
 	be.PutUint64(p[17:], uint64(b.T1))
@@ -715,6 +712,7 @@ func appendRecord(out []byte, b *Binding) []byte {
 	be.PutUint64(p[41:], uint64(b.Valid))
 	be.PutUint64(p[49:], uint64(unixNano(b.Granted)))
 	be.PutUint64(p[57:], uint64(unixNano(b.Expires)))
+	out = append(out, p[:]...)
 	out = append(out, byte(len(b.FQDN)))
 	out = append(out, b.FQDN...)
 	if b.LinkAddr.IsValid() {

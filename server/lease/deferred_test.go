@@ -117,6 +117,9 @@ func TestDeferredSyncCommitsEverythingQueued(t *testing.T) {
 	if err := s.Delete(nb(4, 4, 0).Key()); err != nil {
 		t.Fatal(err)
 	}
+	if w := s.Written(); w != 20 {
+		t.Fatalf("Written = %d, want 20 (18 synced, 2 queued since)", w)
+	}
 	crash(t, s)
 
 	again := openBolt(t, path)

@@ -177,13 +177,10 @@ func appendKeyOf(frame []byte, op byte, k Key) []byte {
 	return appendKey(frame, k)
 }
 
-// append fills in the header of q's frame, writes it after the last frame
-// and, with flush, fdatasyncs the log. (A key changed twice is written
+// append fills in the header of q's frame (q holds one change or more),
+// writes it after the last frame and, with flush, fdatasyncs the log. (A key changed twice is written
 // twice: replay keeps the last.)
 func (w *wal) append(q *batch) error {
-	if len(q.chunks) == 0 {
-		return nil
-	}
 	size, crc := 0, uint32(0)
 	for i, c := range q.chunks {
 		if i == 0 {
