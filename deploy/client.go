@@ -42,7 +42,8 @@ const (
 	ProfileRFC      Profile = "rfc"
 	ProfileDhclient Profile = "dhclient"
 	ProfileDhcpcd   Profile = "dhcpcd"
+	ProfileDhcp6c   Profile = "dhcp6c"
 )
 
 // Profiles lists the valid client profiles.
-var Profiles = []Profile{ProfileRFC, ProfileDhclient, ProfileDhcpcd}
+var Profiles = []Profile{ProfileRFC, ProfileDhclient, ProfileDhcpcd, ProfileDhcp6c}

@@ -190,6 +190,9 @@ func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.D
 	case t2 == 0:
 		t2 = max(base*4/5, t1)
 	}
+	if f := c.cfg.minT2; f > 0 && t2 < f {
+		t1, t2 = c.cfg.minT2T1, f // Deviations.MinT2 (WIDE dhcp6c), not RFC 9915
+	}
 	a.t1, a.t2 = t1, t2
 	at1, at2 := t1, t2
 	if j := c.cfg.Jitter; j > 0 {

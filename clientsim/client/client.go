@@ -187,6 +187,7 @@ type settings struct {
 	Deviations              Deviations
 	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
 	irtMin                  time.Duration // IRT_MINIMUM, scaled
+	minT2, minT2T1          time.Duration // Deviations.MinT2 and the T1 it sets, scaled (0: none)
 }
 
 // same reports whether s and t are equal; an XIDClaimer or DADProber
@@ -294,6 +295,10 @@ func New(cfg Config) (*Client, error) {
 		Jitter: cfg.Jitter, Deviations: cfg.Deviations,
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
+	}
+	if m := cfg.Deviations.MinT2; m > 0 {
+		set.minT2 = scale(m, cfg.Timescale)
+		set.minT2T1 = scale(cfg.Deviations.MinT2T1(), cfg.Timescale)
 	}
 	if !set.Dst.IsValid() {
 		set.Dst = transport.AllServersPort

@@ -146,6 +146,25 @@ type Deviations struct {
 	// IMD/IRT/MRT from CNF_* and arms dhcp6_failrebind after CNF_MAX_RD).
 	PDRebindConfirm bool
 
+	// MinT2: an IA's T2 under it (after the §14.2 defaults for a T2 of 0)
+	// is raised to it, and its T1 set to five eighths of it in whole
+	// seconds (18 s for 30 s); 0 leaves T1 and T2 as the Reply gave them.
+	// Timescale scales it like the constants. With a valid lifetime no
+	// longer than it, the client never Rebinds: its leases expire at or
+	// before T2, and it Solicits.
+	//
+	// Not RFC 9915 (§18.2.4, §21.4: Renew at T1, Rebind at T2, as the
+	// server set them): what WIDE dhcp6c 20080615 does (dhcp6c_ia.c,
+	// update_ia, "Be proactive for too-small timeout values": when
+	// ia->t2 < DHCP6_DURATION_MIN, 30 s in dhcp6.h, t2 = 30 and t1 = t2 *
+	// 5 / 8 in integer seconds). The lease's own timer (addrconf.c,
+	// update_address: the valid lifetime, armed at the Reply) runs before
+	// the T2 timer armed at T1 for the same instant; it removes the
+	// address, the emptied IA is removed and the client starts over
+	// (remove_ia -> client6_start: a Solicit after a random delay under
+	// SOL_MAX_DELAY).
+	MinT2 time.Duration
+
 	// IgnoreLinkChange: LinkChanged does nothing; the client neither
 	// Confirms nor Rebinds after its link went down and up.
 	//
@@ -208,6 +227,10 @@ func (r NoBindingRule) String() string {
 
 // IsRFC reports whether d is RFC 9915 behaviour: every field off.
 func (d Deviations) IsRFC() bool { return d == Deviations{} }
+
+// MinT2T1 is the T1 that MinT2 sets with a T2 it raises: five eighths of
+// MinT2 in whole seconds (0 without MinT2).
+func (d Deviations) MinT2T1() time.Duration { return (d.MinT2 * 5 / 8).Truncate(time.Second) }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {

@@ -201,6 +201,76 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 		})
 	})
 
+	Describe("MinT2 (WIDE dhcp6c 20080615, dhcp6c_ia.c update_ia: DHCP6_DURATION_MIN)", func() {
+		floor := withDev(client.Deviations{MinT2: 30 * sec})
+		// silent binds with the lifetimes given, hears nothing more for 60 s,
+		// and says when the first Renew, the first Rebind and the first
+		// Solicit after the Reply went (0: none) and the IA's T1 and T2.
+		silent := func(seed uint64, t1, t2, pref, valid time.Duration, o ...opt) (renew, rebind, solicit time.Duration, l client.Lease) {
+			h := newHarness(seed, o...)
+			h.bind(a, na("2001:db8::a", t1, t2, pref, valid))
+			bound := h.now
+			l, ok := h.leaseOf(netip.MustParsePrefix("2001:db8::a/128"))
+			Expect(ok).To(BeTrue())
+			h.advance(60 * sec)
+			for _, s := range h.sent {
+				at := s.at.Sub(bound)
+				switch {
+				case s.at.Before(bound):
+				case s.msg.MessageType == dhcpv6.MessageTypeRenew && renew == 0:
+					renew = at
+				case s.msg.MessageType == dhcpv6.MessageTypeRebind && rebind == 0:
+					rebind = at
+				case s.msg.MessageType == dhcpv6.MessageTypeSolicit && solicit == 0:
+					solicit = at
+				}
+			}
+			return renew, rebind, solicit, l
+		}
+		It("raises a T2 under 30 s to 30 s and T1 to 18 s (T1 10 s, T2 16 s, valid 40 s)", func() {
+			renew, rebind, _, l := silent(1, 10*sec, 16*sec, 20*sec, 40*sec, floor)
+			Expect(renew).To(Equal(18 * sec))
+			Expect(rebind).To(Equal(30 * sec))
+			Expect(l.T1).To(Equal(18 * sec))
+			Expect(l.T2).To(Equal(30 * sec))
+		})
+		It("never Rebinds when the valid lifetime ends at the raised T2: the lease expires and the client Solicits (T1 10 s, T2 16 s, valid 30 s)", func() {
+			renew, rebind, solicit, _ := silent(1, 10*sec, 16*sec, 20*sec, 30*sec, floor)
+			Expect(renew).To(Equal(18 * sec))
+			Expect(rebind).To(BeZero(), "a Rebind %s after the Reply", rebind)
+			Expect(solicit).To(Equal(30 * sec))
+		})
+		It("raises a T2 the client chose (§14.2: 0.8 of the preferred lifetime, 16 s) too", func() {
+			renew, rebind, _, _ := silent(1, 0, 0, 20*sec, 40*sec, floor)
+			Expect(renew).To(Equal(18 * sec))
+			Expect(rebind).To(Equal(30 * sec))
+		})
+		It("keeps a T2 of 30 s or more as the server sent it", func() {
+			renew, rebind, _, _ := silent(1, 12*sec, 30*sec, 40*sec, 50*sec, floor)
+			Expect(renew).To(Equal(12 * sec))
+			Expect(rebind).To(Equal(30 * sec))
+		})
+		It("scales with the timescale, as the constants (0.1: 3 s and 1.8 s)", func() {
+			renew, rebind, _, _ := silent(1, 1*sec, 2*sec, 3*sec, 4*sec, floor, withTimescale(0.1))
+			Expect(renew).To(Equal(1800 * time.Millisecond))
+			Expect(rebind).To(Equal(3 * sec))
+		})
+		It("the dhcp6c profile: Renew at 18 s, no Rebind, a Solicit up to SOL_MAX_DELAY after the 30 s expiry", func() {
+			for seed := uint64(1); seed <= 20; seed++ {
+				renew, rebind, solicit, _ := silent(seed, 10*sec, 16*sec, 20*sec, 30*sec, withProfile("dhcp6c"))
+				Expect(renew).To(Equal(18*sec), "seed %d", seed)
+				Expect(rebind).To(BeZero(), "seed %d", seed)
+				Expect(solicit).To(BeNumerically(">=", 30*sec), "seed %d", seed)
+				Expect(solicit).To(BeNumerically("<=", 30*sec+client.SolMaxDelay), "seed %d", seed)
+			}
+		})
+		It("RFC 9915 §18.2.4 Renews at T1 and Rebinds at T2 as sent", func() {
+			renew, rebind, _, _ := silent(1, 10*sec, 16*sec, 20*sec, 30*sec)
+			Expect(renew).To(Equal(10 * sec))
+			Expect(rebind).To(Equal(16 * sec))
+		})
+	})
+
 	Describe("WholeSecondClock (ISC dhclient 4.4, client/dhc6.c dhc6_parse_ia_na: starts = cur_time; common/dispatch.c add_timeout)", func() {
 		It("counts T1 and the valid lifetime from the Reply, as timers armed at the Reply", func() {
 			h := newHarness(4, withDev(client.Deviations{WholeSecondClock: true}))

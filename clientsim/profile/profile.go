@@ -138,6 +138,7 @@ type params struct {
 	FailedExchange *param `yaml:"failed_exchange"`
 	PDRebind       *param `yaml:"pd_rebind"`
 	LinkChange     *param `yaml:"link_change"`
+	MinT2          *param `yaml:"min_t2"`
 }
 
 type param struct {
@@ -248,6 +249,17 @@ var rules = []rule{
 		"confirm": nil,
 		"ignore":  func(d *client.Deviations) { d.IgnoreLinkChange = true },
 	})},
+	{"min_t2", func(p *params) *param { return p.MinT2 }, func(d *client.Deviations, v string) error {
+		if v == "none" {
+			return nil
+		}
+		t, err := time.ParseDuration(v)
+		if err != nil || t <= 0 || t%time.Second != 0 {
+			return fmt.Errorf("value %q: want none, or whole seconds > 0 such as 30s", v)
+		}
+		d.MinT2 = t
+		return nil
+	}},
 }
 
 // Parse reads a profiles file: every key known (a typo is an error),

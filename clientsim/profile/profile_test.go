@@ -34,7 +34,7 @@ var _ = Describe("profiles.yaml", func() {
 			Expect(err).NotTo(HaveOccurred(), string(p))
 			Expect(got.Name).To(Equal(string(p)))
 			Expect(got.Client).NotTo(BeEmpty())
-			Expect(got.Params).To(HaveLen(15), "every parameter, in the file's order")
+			Expect(got.Params).To(HaveLen(16), "every parameter, in the file's order")
 			for _, q := range got.Params {
 				Expect(q.Source).NotTo(BeEmpty(), "%s.%s", p, q.Name)
 			}
@@ -92,10 +92,27 @@ var _ = Describe("profiles.yaml", func() {
 		Expect(cfg.Deviations).To(Equal(p.Deviations))
 	})
 
+	It("dhcp6c: WIDE dhcp6c 20080615's deviations (dhcp6c_ia.c, dhcp6.h)", func() {
+		p, err := profile.Lookup(string(deploy.ProfileDhcp6c))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Deviations).To(Equal(client.Deviations{
+			SolicitDelayEvery:  true,
+			SolMaxRT:           120 * time.Second,
+			InfMaxRT:           120 * time.Second,
+			IgnoreMaxRTOptions: true,
+			IgnoreLinkChange:   true,
+			MinT2:              30 * time.Second,
+		}))
+		Expect(p.Deviations.MinT2T1()).To(Equal(18 * time.Second))
+		q, ok := p.Param("min_t2")
+		Expect(ok).To(BeTrue())
+		Expect(q.Source).To(ContainSubstring("DHCP6_DURATION_MIN"))
+	})
+
 	It("an unknown name is an error naming the valid ones", func() {
 		_, err := profile.Lookup("udhcpc6")
 		Expect(err).To(MatchError(profile.ErrUnknown))
-		Expect(err.Error()).To(ContainSubstring("dhclient, dhcpcd, rfc"))
+		Expect(err.Error()).To(ContainSubstring("dhclient, dhcp6c, dhcpcd, rfc"))
 	})
 
 	DescribeTable("a mistake in the file fails the parse, saying where",
@@ -116,6 +133,9 @@ var _ = Describe("profiles.yaml", func() {
 		Entry("a duration that is not one",
 			edit("value: 120s", "value: 120"),
 			"dhclient.parameters.sol_max_rt.value"),
+		Entry("a floor that is not whole seconds",
+			edit("      min_t2:\n        value: 30s", "      min_t2:\n        value: 30.5s"),
+			`dhcp6c.parameters.min_t2.value: value "30.5s": want none, or whole seconds > 0 such as 30s`),
 		Entry("a missing parameter",
 			edit("      link_change:\n        value: ignore", "      link_chang:\n        value: ignore"),
 			"field link_chang not found"),

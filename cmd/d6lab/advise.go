@@ -107,7 +107,7 @@ the same answer.`,
 	f.DurationVar(&q.MaxReacquire, "max-reacquire", 0, "bound on re-acquisition p99 (0: none)")
 	f.Float64Var(&q.MaxLoad, "max-load", 0, "bound on the busiest server's steady load, messages/s (required)")
 	f.Float64Var(&q.PoolBudget, "pool-budget", 0, "bound on the pools configured across the servers, a multiple of the clients (0: none)")
-	f.StringVar(&profile, "profile", string(deploy.ProfileRFC), "simulated clients' behaviour: rfc, dhclient, dhcpcd")
+	f.StringVar(&profile, "profile", string(deploy.ProfileRFC), "simulated clients' behaviour: rfc, dhclient, dhcpcd, dhcp6c")
 	f.StringSliceVar(&models, "models", []string{"split", "unique", "identical"}, "models to consider, in order of preference on ties")
 	f.IntVar(&q.Sample, "sample", 0, fmt.Sprintf("clients simulated per point (0: %d, at most --clients)", advice.DefaultSample))
 	f.Float64Var(&q.Margin, "margin", advice.DefaultMargin, "share of --max-load a recommendation leaves free")

@@ -49,11 +49,11 @@ var fastLifetimes = Lifetimes{T1: 4 * time.Second, T2: 6 * time.Second, Preferre
 var longTimers = baseLifetimes
 
 // t2Floor is the least T2 a kind keeps as the server sends it
-// (realclient.MinT2: WIDE dhcp6c raises a T2 under 30 s to 30 s), so with
+// (its profile's MinT2, realclient.Deviations: WIDE dhcp6c raises a T2 under 30 s to 30 s), so with
 // fastLease its bindings would expire before it Rebinds. The checks around
 // T2 give such a kind rebindLease's times, and their details say so;
 // renew-t1 keeps fastLease for every kind, so the raise shows there.
-func t2Floor(k deploy.ClientKind) time.Duration { return realclient.MinT2(k) }
+func t2Floor(k deploy.ClientKind) time.Duration { return realclient.Deviations(k).MinT2 }
 
 // timers returns the lease times d's servers grant to kind.
 func (d clientDef) timers(kind deploy.ClientKind) Lifetimes {

@@ -80,9 +80,9 @@ func realHosts(sc *scenarios.Scenario, outDir string) ([]*realHost, []netns.Node
 		if err := realclient.Usable(r.Kind, realclient.Spec{IA: ia}); err != nil {
 			return nil, nil, fmt.Errorf("lab: clients.real %s: %w", r.Kind, err)
 		}
-		if m := realclient.MinT2(r.Kind); m > 0 && len(ia) > 0 && sc.Lifetimes.Valid <= m {
-			return nil, nil, fmt.Errorf("lab: clients.real %s: it raises a T2 under %s to %s, so with lifetimes.valid %s its bindings would expire before it renews; give a valid lifetime above %s",
-				r.Kind, m, m, sc.Lifetimes.Valid, m)
+		if d := realclient.Deviations(r.Kind); d.MinT2 > 0 && len(ia) > 0 && sc.Lifetimes.Valid <= d.MinT2T1() {
+			return nil, nil, fmt.Errorf("lab: clients.real %s: it raises a T2 under %s to %s and T1 to %s, so with lifetimes.valid %s its bindings would expire before it renews; give a valid lifetime above %s",
+				r.Kind, d.MinT2, d.MinT2, d.MinT2T1(), sc.Lifetimes.Valid, d.MinT2T1())
 		}
 		for range r.Count {
 			perKind[r.Kind]++

@@ -40,13 +40,19 @@ func TestRealHostsLayout(t *testing.T) {
 		t.Errorf("host 2: %s in %s", hosts[1].name, hosts[1].dir)
 	}
 
+	// dhcp6c raises T1 to 18 s with a T2 under 30 s: a valid lifetime of
+	// 18 s or less ends before its first Renew; one of 30 s ends at its
+	// T2, which is what its profile models (a Solicit, not a Rebind).
 	sc.Clients.Real = []scenarios.RealClients{{Kind: deploy.Dhcp6c, Count: 1, IA: []scenarios.IA{scenarios.NA}}}
-	if _, _, err := realHosts(sc, "/out"); err == nil || !strings.Contains(err.Error(), "valid lifetime above 30s") {
+	sc.Lifetimes.Valid = 18 * time.Second
+	if _, _, err := realHosts(sc, "/out"); err == nil || !strings.Contains(err.Error(), "T1 to 18s") || !strings.Contains(err.Error(), "valid lifetime above 18s") {
 		t.Errorf("dhcp6c with valid %s: %v, want a refusal", sc.Lifetimes.Valid, err)
 	}
-	sc.Lifetimes.Valid = 60 * time.Second
-	if _, _, err := realHosts(sc, "/out"); err != nil {
-		t.Errorf("dhcp6c with valid 60s: %v", err)
+	for _, v := range []time.Duration{19 * time.Second, 30 * time.Second, 60 * time.Second} {
+		sc.Lifetimes.Valid = v
+		if _, _, err := realHosts(sc, "/out"); err != nil {
+			t.Errorf("dhcp6c with valid %s: %v", v, err)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"d6lab/clientsim/client"
+	"d6lab/clientsim/profile"
 	"d6lab/deploy"
 	"d6lab/server/daemon"
 )
@@ -142,12 +144,14 @@ func (dhcp6cAdapter) DUID(i *Instance) ([]byte, error) {
 	return b[2:], nil
 }
 
-// MinT2 is the least T2 kind k keeps as a server grants it (0: any):
-// WIDE dhcp6c raises a T2 under 30 s (DHCP6_DURATION_MIN) to 30 s and its
-// T1 to 18 s, so a lease valid for 30 s or less expires before it renews.
-func MinT2(k deploy.ClientKind) time.Duration {
-	if k == deploy.Dhcp6c {
-		return 30 * time.Second
+// Deviations is what the client profile of kind k says the real client
+// does where it departs from RFC 9915 (clientsim/profile; the profile of a
+// kind has the kind's name), and none for a kind without a profile. Its
+// MinT2: WIDE dhcp6c raises a T2 under 30 s to 30 s and its T1 to 18 s.
+func Deviations(k deploy.ClientKind) client.Deviations {
+	p, err := profile.Lookup(string(k))
+	if err != nil {
+		return client.Deviations{}
 	}
-	return 0
+	return p.Deviations
 }
