@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"d6lab/clientsim/client"
-	"d6lab/clientsim/profile"
 	"d6lab/deploy"
 	"d6lab/server/daemon"
 )
@@ -142,16 +140,4 @@ func (dhcp6cAdapter) DUID(i *Instance) ([]byte, error) {
 		return nil, fmt.Errorf("realclient: dhcp6c DUID: %s: malformed (%d bytes)", i.path("state/dhcp6c_duid"), len(b))
 	}
 	return b[2:], nil
-}
-
-// Deviations is what the client profile of kind k says the real client
-// does where it departs from RFC 9915 (clientsim/profile; the profile of a
-// kind has the kind's name), and none for a kind without a profile. Its
-// MinT2: WIDE dhcp6c raises a T2 under 30 s to 30 s and its T1 to 18 s.
-func Deviations(k deploy.ClientKind) client.Deviations {
-	p, err := profile.Lookup(string(k))
-	if err != nil {
-		return client.Deviations{}
-	}
-	return p.Deviations
 }

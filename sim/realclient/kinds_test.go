@@ -3,10 +3,12 @@ package realclient_test
 import (
 	"slices"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/clientsim/profile"
 	"d6lab/deploy"
 	"d6lab/sim/realclient"
 )
@@ -24,6 +26,16 @@ var _ = Describe("client kinds", func() {
 		}
 		_, err := realclient.Lookup("nope")
 		Expect(err).To(MatchError(ContainSubstring(`unknown client kind "nope"`)))
+	})
+
+	It("gives each kind its profile's deviations (dhcp6c's T2 floor), and none to a kind without a profile", func() {
+		d := realclient.Deviations(deploy.Dhcp6c)
+		Expect(d.MinT2).To(Equal(30 * time.Second))
+		Expect(d.MinT2T1()).To(Equal(18 * time.Second))
+		p, err := profile.Lookup(string(deploy.Dhclient))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(realclient.Deviations(deploy.Dhclient)).To(Equal(p.Deviations))
+		Expect(realclient.Deviations(deploy.Udhcpc6).IsRFC()).To(BeTrue())
 	})
 
 	It("says what is missing when a kind is not installed, and udhcpc6's applet when busybox lacks it", func() {

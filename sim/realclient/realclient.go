@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"d6lab/clientsim/client"
+	"d6lab/clientsim/profile"
 	"d6lab/deploy"
 )
 
@@ -229,6 +231,18 @@ func Lacks(k deploy.ClientKind, spec Spec) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// Deviations is what the client profile of kind k says the real client
+// does where it departs from RFC 9915 (clientsim/profile; the profile of a
+// kind has the kind's name), and none for a kind without a profile. Its
+// MinT2: WIDE dhcp6c raises a T2 under 30 s to 30 s and its T1 to 18 s.
+func Deviations(k deploy.ClientKind) client.Deviations {
+	p, err := profile.Lookup(string(k))
+	if err != nil {
+		return client.Deviations{}
+	}
+	return p.Deviations
 }
 
 // Prepare looks up kind k's adapter, checks that the client is installed
