@@ -159,3 +159,29 @@ func TestSocketBatchAllocs(t *testing.T) {
 		t.Errorf("received %d datagrams, want %d", got, 16*102)
 	}
 }
+
+// TestReaderTruncated: a datagram longer than the reader's buffer (here cut
+// to 50 bytes) is reported truncated, by truncated (the receiver's check,
+// which counts it malformed) and by msg alike; one that fits is not.
+func TestReaderTruncated(t *testing.T) {
+	a, b := clientConn(t), clientConn(t)
+	rd, err := newReader(b, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rd.iovs {
+		rd.iovs[i].SetLen(50)
+	}
+	for _, size := range []int{100, 40} {
+		if _, err := a.WriteToUDPAddrPort(make([]byte, size), b.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := rd.read(); err != nil || n != 1 {
+			t.Fatalf("read: %d datagrams, %v", n, err)
+		}
+		_, _, trunc := rd.msg(0)
+		if want := size > 50; rd.truncated(0) != want || trunc != want {
+			t.Errorf("%d-byte datagram into 50 bytes: truncated %v, msg's %v, want %v", size, rd.truncated(0), trunc, want)
+		}
+	}
+}

@@ -244,5 +244,9 @@ func (r *reader) msg(i int) (b []byte, seg int, trunc bool) {
 	if g := transport.ParseControl(r.ctl[i][:h.Hdr.Controllen]).Segment; g > 0 {
 		seg = g
 	}
-	return b, seg, h.Hdr.Flags&unix.MSG_TRUNC != 0
+	return b, seg, r.truncated(i)
 }
+
+// truncated reports whether datagram i of the last read did not fit its
+// buffer, without reading its control message as msg does.
+func (r *reader) truncated(i int) bool { return r.hs[i].Hdr.Flags&unix.MSG_TRUNC != 0 }

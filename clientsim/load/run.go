@@ -343,7 +343,7 @@ func (e *engine) receive(rd *reader, w *writer, now func() int64, stopping *atom
 		t := now()
 		e.mu.Lock()
 		for i := 0; i < n; i++ {
-			if _, _, trunc := rd.msg(i); trunc {
+			if rd.truncated(i) {
 				e.c.malformed++
 				continue
 			}
