@@ -24,6 +24,17 @@ import (
 // moves. With a million clients renewing every half hour that is a few
 // hundred entries a bucket, appended and sorted in place, where a binary
 // heap took 20 levels of scattered memory per pop and per set.
+//
+// Two things spare it work a renewal would otherwise do twice. A timer
+// set beyond the current bucket is not filed at once: its client is
+// marked (pending) and filed, with whatever timer it has then, when the
+// queue next moves to another bucket. A client that sends a Renew sets
+// its retransmission timer, and sets its next T1 a moment later when the
+// Reply comes: one entry filed, not two of which one is stale. Such a
+// timer cannot be the earliest before the queue leaves the current
+// bucket, so the order is the same. And the earliest live entry, once
+// found, is kept (top) until a set or a pop could change it: a caller
+// asks for it, then pops it.
 type timers struct {
 	at   []time.Time // per client: its timer, zero when none
 	gen  []uint32    // per client: the generation of its live entry
@@ -37,6 +48,13 @@ type timers struct {
 	inRing int       // entries in ring, stale ones included
 	near   farHeap   // entries set for the current bucket or before
 	far    farHeap   // entries beyond the ring
+
+	pending []int32 // clients whose timer, beyond the current bucket, is not filed yet
+	waiting []bool  // per client: listed in pending and not filed since
+
+	top     entry // first's answer while topOK
+	topNear bool
+	topOK   bool
 }
 
 const (
@@ -74,18 +92,19 @@ func compareEntries(e, f entry) int {
 }
 
 func newTimers(n int) *timers {
-	return &timers{at: make([]time.Time, n), gen: make([]uint32, n), ring: make([][]entry, ringSize)}
+	return &timers{at: make([]time.Time, n), gen: make([]uint32, n), waiting: make([]bool, n), ring: make([][]entry, ringSize)}
 }
 
 // grow makes room for n more clients, without timers.
 func (t *timers) grow(n int) {
 	t.at = append(t.at, make([]time.Time, n)...)
 	t.gen = append(t.gen, make([]uint32, n)...)
+	t.waiting = append(t.waiting, make([]bool, n)...)
 }
 
 // truncate forgets the clients from first on (none of which has a timer).
 func (t *timers) truncate(first int) {
-	t.at, t.gen = t.at[:first], t.gen[:first]
+	t.at, t.gen, t.waiting = t.at[:first], t.gen[:first], t.waiting[:first]
 }
 
 func (t *timers) stale(e entry) bool { return t.gen[e.i] != e.gen }
@@ -98,11 +117,15 @@ func (t *timers) set(i int, at time.Time) {
 			t.gen[i]++
 			t.at[i] = time.Time{}
 			t.live--
+			t.waiting[i] = false
+			if t.topOK && t.top.i == int32(i) {
+				t.topOK = false
+			}
 		}
 		return
 	}
 	if had && at.Sub(t.base) == t.at[i].Sub(t.base) {
-		t.at[i] = at // the same key: its entry stands
+		t.at[i] = at // the same key: its entry stands (or it waits to be filed)
 		return
 	}
 	if t.base.IsZero() {
@@ -114,7 +137,37 @@ func (t *timers) set(i int, at time.Time) {
 	}
 	t.gen[i]++
 	t.at[i] = at
-	t.push(entry{key: at.Sub(t.base), i: int32(i), gen: t.gen[i]})
+	if t.topOK && t.top.i == int32(i) {
+		t.topOK = false // its entry went stale
+	}
+	e := entry{key: at.Sub(t.base), i: int32(i), gen: t.gen[i]}
+	if e.bucket() > t.cur {
+		// Filed when the queue leaves the current bucket (advance), with
+		// the timer the client has then.
+		if !t.waiting[i] {
+			t.waiting[i] = true
+			t.pending = append(t.pending, int32(i))
+		}
+		return
+	}
+	t.waiting[i] = false
+	if t.topOK && e.before(t.top) {
+		t.topOK = false
+	}
+	t.push(e)
+}
+
+// filePending files the entries of the clients set beyond the current
+// bucket since the queue last moved.
+func (t *timers) filePending() {
+	for _, i := range t.pending {
+		if !t.waiting[i] {
+			continue // filed since, or removed
+		}
+		t.waiting[i] = false
+		t.push(entry{key: t.at[i].Sub(t.base), i: i, gen: t.gen[i]})
+	}
+	t.pending = t.pending[:0]
 }
 
 // push files e by its bucket.
@@ -134,9 +187,19 @@ func (t *timers) push(e entry) {
 // dropping the stale entries before it, and whether it is near's top
 // (else head's); ok is false when there is no timer.
 func (t *timers) first() (e entry, fromNear, ok bool) {
+	if t.topOK {
+		return t.top, t.topNear, true
+	}
 	if t.live == 0 {
 		return entry{}, false, false
 	}
+	e, fromNear = t.find()
+	t.top, t.topNear, t.topOK = e, fromNear, true
+	return e, fromNear, true
+}
+
+// find is first without the kept answer; there is a live timer.
+func (t *timers) find() (e entry, fromNear bool) {
 	for {
 		for len(t.near) > 0 && t.stale(t.near[0]) {
 			heap.Pop(&t.near)
@@ -144,16 +207,16 @@ func (t *timers) first() (e entry, fromNear, ok bool) {
 		for t.hd < len(t.head) {
 			if h := t.head[t.hd]; !t.stale(h) {
 				if len(t.near) > 0 && t.near[0].before(h) {
-					return t.near[0], true, true
+					return t.near[0], true
 				}
-				return h, false, true
+				return h, false
 			}
 			t.hd++
 		}
 		if len(t.near) > 0 {
 			// near holds the current bucket's and earlier timers: before
 			// anything a later bucket holds
-			return t.near[0], true, true
+			return t.near[0], true
 		}
 		t.advance()
 	}
@@ -161,6 +224,7 @@ func (t *timers) first() (e entry, fromNear, ok bool) {
 
 // advance makes the next bucket with entries current.
 func (t *timers) advance() {
+	t.filePending()
 	t.head, t.hd = t.head[:0], 0
 	next := t.cur + 1
 	if t.inRing == 0 && len(t.far) > 0 {
@@ -216,6 +280,7 @@ func (t *timers) min() (time.Time, bool) {
 // be one (min reported it).
 func (t *timers) popMin() int {
 	e, fromNear, _ := t.first()
+	t.topOK = false
 	if fromNear {
 		heap.Pop(&t.near)
 	} else {

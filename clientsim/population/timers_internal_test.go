@@ -205,3 +205,40 @@ func (t *refTimers) popMin() int {
 	t.remove(0)
 	return i
 }
+
+// A timer set beyond the current bucket and set again before the queue
+// leaves it is filed once, with its last value (a Renew's retransmission
+// timer, then the next T1 when the Reply comes): one entry, not a live
+// one and a stale one.
+func TestTimersFileOnce(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := newTimers(3)
+	q.set(0, start)
+	q.set(1, start.Add(time.Second/2)) // the current bucket: filed at once
+	q.set(2, start.Add(10*time.Second))
+	q.set(2, start.Add(30*time.Minute))
+	if q.inRing != 0 || len(q.near) != 2 || len(q.pending) != 1 {
+		t.Fatalf("before the queue moves: %d entries in the ring, %d near, %d pending; want 0, 2, 1", q.inRing, len(q.near), len(q.pending))
+	}
+	for _, want := range []int{0, 1} {
+		if _, ok := q.min(); !ok {
+			t.Fatalf("no timer, want client %d", want)
+		}
+		if got := q.popMin(); got != want {
+			t.Fatalf("popped client %d, want %d", got, want)
+		}
+	}
+	q.filePending()
+	if q.inRing != 1 || len(q.pending) != 0 {
+		t.Fatalf("filed: %d entries in the ring, %d pending; want 1 and 0", q.inRing, len(q.pending))
+	}
+	if at, ok := q.min(); !ok || !at.Equal(start.Add(30*time.Minute)) {
+		t.Fatalf("client 2's timer: %v %v, want %v", at, ok, start.Add(30*time.Minute))
+	}
+	if got := q.popMin(); got != 2 {
+		t.Fatalf("popped client %d, want 2", got)
+	}
+	if _, ok := q.min(); ok {
+		t.Fatal("a timer left after the three")
+	}
+}
