@@ -207,8 +207,9 @@ func readMessageInto(x *exchange, m *dhcpv6.Message, ids []byte) []byte {
 				cid = true
 				if d := opts.ClientID(); d != nil {
 					x.cidOpt = o
+					n := len(ids) // a Server Identifier may come first
 					ids = appendDUID(ids, d)
-					x.duid = ids[:len(ids):len(ids)]
+					x.duid = ids[n:len(ids):len(ids)]
 				}
 			}
 		case dhcpv6.OptionServerID:

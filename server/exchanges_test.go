@@ -309,6 +309,19 @@ var _ = Describe("Decline", func() {
 		Expect(viewIAs(rep)).To(Equal([]iaView{{Type: "na", IAID: 2, Status: sc(iana.StatusNoBinding)}}))
 	})
 
+	It("reads the Client Identifier after a Server Identifier: the order of options is the client's (§21)", func() {
+		// A Decline is not on the wire fast path: insomniacslk decodes it.
+		// Found by FuzzHandle (testdata/fuzz/FuzzHandle/277c51e2b9acba5c):
+		// the server took both DUIDs for the client's.
+		s := newServer(testConfig("s1"))
+		a := bindClient(s, t0, 1)
+		rep := send(s, t0, newMsg(dhcpv6.MessageTypeDecline, sidOf(s), cid(1), naOpt(1, a)))
+		Expect(topStatus(rep)).To(Equal(sc(iana.StatusSuccess)))
+		Expect(viewIAs(rep)).To(BeEmpty(), "the binding was found and declined")
+		Expect(s.Store().Len()).To(Equal(0))
+		Expect(rep.Options.ClientID().ToBytes()).To(Equal(clientDUID(1).ToBytes()), "the Reply echoes the client's DUID alone")
+	})
+
 	It("does not let a client Rebind onto a declined address", func() {
 		s := rebindServer(deploy.RebindCreate)
 		a := bindClient(s, t0, 1)
