@@ -68,8 +68,8 @@ func (c *Client) build() {
 	case dhcpv6.MessageTypeDecline:
 		// §18.2.8: the Server Identifier of the server that granted the
 		// declined addresses.
-		if c.declSid != nil {
-			t = append(t, c.declSid)
+		if sid := c.rd().declSid; sid != nil {
+			t = append(t, sid)
 		}
 	}
 	c.ex.elapsedIdx = uint8(len(t))
@@ -96,9 +96,9 @@ func (c *Client) build() {
 		// held ones, for all IAs, when a Renew or Rebind was answered
 		// NoBinding, §18.2.10.1).
 		for i := range c.ias {
-			if c.reqFromOffer && int(c.offerAt) < len(c.offers) {
-				o := &c.offers[c.offerAt]
-				t = append(t, iaOptionHints(&c.ias[i], c.offerHints[o.lo:o.hi]))
+			if x := c.rd(); c.reqFromOffer && int(c.offerAt) < len(x.offers) {
+				o := &x.offers[c.offerAt]
+				t = append(t, iaOptionHints(&c.ias[i], x.offerHints[o.lo:o.hi]))
 			} else {
 				t = append(t, c.ias[i].option(c.ias[i].leases))
 			}
@@ -117,10 +117,10 @@ func (c *Client) build() {
 		}
 	case dhcpv6.MessageTypeRelease:
 		// §18.2.7: the IAs with the leases released.
-		t = c.appendIAsFor(t, c.releasing)
+		t = c.appendIAsFor(t, c.rd().releasing)
 	case dhcpv6.MessageTypeDecline:
 		// §18.2.8: the IA_NA with the addresses declined.
-		t = c.appendIAsFor(t, c.declining)
+		t = c.appendIAsFor(t, c.rd().declining)
 	}
 	if c.fqdnOpt != nil && sendsFQDN(c.ex.kind) {
 		t = append(t, c.fqdnOpt)

@@ -140,17 +140,18 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 	// its IA_NAs and no prefix in its IA_PDs. A NoAddrsAvail status alone
 	// does not make it ignored: it may still carry prefixes, or addresses
 	// in another IA, that the client asked for.
-	lo := len(c.offerHints)
+	x := c.wr()
+	lo := len(x.offerHints)
 	for i := range c.ias {
 		a := &c.ias[i]
 		c.scr.entries = iaEntries(m, a, c.scr.entries[:0], nil)
 		for _, e := range c.scr.entries {
 			if e.valid > 0 {
-				c.offerHints = append(c.offerHints, hint{iaid: a.iaid, p: e.p})
+				x.offerHints = append(x.offerHints, hint{iaid: a.iaid, p: e.p})
 			}
 		}
 	}
-	if len(c.offerHints) == lo {
+	if len(x.offerHints) == lo {
 		c.drop(DropNoAddrs)
 		return
 	}
@@ -175,19 +176,20 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 // keeps them in case the chosen server does not answer). Its hints are
 // c.offerHints[lo:]. A second Advertise from the same server is dropped.
 func (c *Client) keepOffer(pref int, sid dhcpv6.DUID, shex string, lo int) {
-	at := len(c.offers)
-	for k := range c.offers {
-		if c.offers[k].serverHex == shex {
-			c.offerHints = c.offerHints[:lo]
+	x := c.wr()
+	at := len(x.offers)
+	for k := range x.offers {
+		if x.offers[k].serverHex == shex {
+			x.offerHints = x.offerHints[:lo]
 			return
 		}
-		if at == len(c.offers) && c.before(pref, shex, &c.offers[k]) {
+		if at == len(x.offers) && c.before(pref, shex, &x.offers[k]) {
 			at = k
 		}
 	}
-	c.offers = append(c.offers, offer{})
-	copy(c.offers[at+1:], c.offers[at:])
-	c.offers[at] = offer{pref: pref, server: sid, serverHex: shex, lo: int32(lo), hi: int32(len(c.offerHints))}
+	x.offers = append(x.offers, offer{})
+	copy(x.offers[at+1:], x.offers[at:])
+	x.offers[at] = offer{pref: pref, server: sid, serverHex: shex, lo: int32(lo), hi: int32(len(x.offerHints))}
 }
 
 // before reports whether an Advertise of preference pref from the server
@@ -346,7 +348,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 		// Wait for the end of the current RT in case another server
 		// answers Success.
 		if !c.notOnLink {
-			c.notOnLink, c.notOnLinkBy = true, shex
+			c.notOnLink, c.wr().notOnLinkBy = true, shex
 		}
 	default:
 		c.drop(DropStatus)
@@ -362,7 +364,7 @@ func (c *Client) confirmNotOnLink(now time.Time) {
 			continue
 		}
 		for _, l := range a.leases {
-			l.Server = c.notOnLinkBy
+			l.Server = c.rd().notOnLinkBy
 			c.leaseEvent(now, history.Confirmed, a, l, history.CauseNotOnLink)
 		}
 		a.leases = a.leases[:0]

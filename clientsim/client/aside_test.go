@@ -1,0 +1,48 @@
+package client_test
+
+import (
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	"github.com/insomniacslk/dhcp/iana"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/clientsim/client"
+)
+
+var _ = Describe("What a client holds only for a while (its aside)", func() {
+	It("keeps the Advertises while it solicits and nothing once bound and renewing", func() {
+		a, b := newServer(1), newServer(2)
+		h := newHarness(31)
+		h.start()
+		h.until(func() bool { return len(h.sendsOf(dhcpv6.MessageTypeSolicit)) > 0 }, 10)
+		Expect(client.HoldsAside(h.c)).To(BeFalse(), "nothing advertised yet")
+		sol := h.last()
+		h.deliver(a.advertise(sol, 10, offerNA()))
+		h.deliver(b.advertise(sol, 0, offerNA()))
+		Expect(client.HoldsAside(h.c)).To(BeTrue(), "two Advertises kept (§18.2.9)")
+		h.until(func() bool { return len(h.sendsOf(dhcpv6.MessageTypeRequest)) > 0 }, 10)
+		Expect(client.HoldsAside(h.c)).To(BeTrue(), "the other Advertise, in case the Request fails (§18.2.9)")
+		h.deliver(a.reply(h.last(), offerNA()))
+		Expect(h.c.State()).To(Equal(client.Bound))
+		Expect(client.HoldsAside(h.c)).To(BeFalse(), "bound")
+		h.until(func() bool { return len(h.sendsOf(dhcpv6.MessageTypeRenew)) > 0 }, 10)
+		h.deliver(a.reply(h.last(), offerNA()))
+		Expect(h.c.State()).To(Equal(client.Bound))
+		Expect(client.HoldsAside(h.c)).To(BeFalse(), "renewed")
+	})
+
+	It("keeps a Decline's addresses and server until its Reply, then lets them go", func() {
+		a := newServer(1)
+		h := newHarness(23, withDAD(time.Second, time.Second, newProber(3, "2001:db8::a")))
+		h.bind(a, offerNA())
+		Expect(client.HoldsAside(h.c)).To(BeFalse())
+		h.fire()
+		Expect(h.c.State()).To(Equal(client.Declining))
+		Expect(client.HoldsAside(h.c)).To(BeTrue())
+		h.deliver(a.reply(h.last(), statusOpt(iana.StatusSuccess)))
+		Expect(h.c.State()).To(Equal(client.Soliciting))
+		Expect(client.HoldsAside(h.c)).To(BeFalse(), "the Decline is over and nothing is advertised yet")
+	})
+})
