@@ -11,7 +11,7 @@ import (
 	"d6lab/clientsim/client"
 )
 
-var _ = Describe("What a client holds only for a while (its aside)", func() {
+var _ = Describe("What a client holds only for a while (its aside, its template)", func() {
 	It("keeps the Advertises while it solicits and nothing once bound and renewing", func() {
 		a, b := newServer(1), newServer(2)
 		h := newHarness(31)
@@ -31,6 +31,12 @@ var _ = Describe("What a client holds only for a while (its aside)", func() {
 		h.deliver(a.reply(h.last(), offerNA()))
 		Expect(h.c.State()).To(Equal(client.Bound))
 		Expect(client.HoldsAside(h.c)).To(BeFalse(), "renewed")
+		Expect(client.HoldsTemplate(h.c)).To(BeFalse(), "no exchange runs: the template's room went back to the scratch")
+		h.until(func() bool { return len(h.sendsOf(dhcpv6.MessageTypeRenew)) > 1 }, 10)
+		Expect(client.HoldsTemplate(h.c)).To(BeTrue(), "a Renew runs")
+		ren := h.sendsOf(dhcpv6.MessageTypeRenew)
+		Expect(ren[1].msg.Options.Options).To(HaveLen(len(ren[0].msg.Options.Options)), "the same options in room used again")
+		Expect(ren[1].msg.Options.ServerID()).NotTo(BeNil())
 	})
 
 	It("keeps a Decline's addresses and server until its Reply, then lets them go", func() {

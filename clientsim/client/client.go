@@ -254,6 +254,30 @@ type Scratch struct {
 	cur       int        // the generation transmit fills
 	sends     [2][]*sent // the generations' messages
 	used      [2]int     // how many of each generation are in use
+
+	// tmpls: the room of templates (exchange.tmpl) no exchange uses: a
+	// client holds one only while an exchange runs (finish gives it
+	// back). A bound client renewing every T1 holds none between
+	// renewals, where each kept its own (112 bytes, a million times).
+	tmpls [][]dhcpv6.Option
+}
+
+// maxSpareTmpls bounds the templates a Scratch keeps for reuse: after a
+// failover, when every client of the dead server ran its exchange at
+// once, the rest go to the collector.
+const maxSpareTmpls = 1024
+
+// takeTmpl is room for an exchange's template: one given back, or none
+// (build allocates it).
+func (s *Scratch) takeTmpl() []dhcpv6.Option {
+	n := len(s.tmpls)
+	if n == 0 {
+		return nil
+	}
+	t := s.tmpls[n-1]
+	s.tmpls[n-1] = nil
+	s.tmpls = s.tmpls[:n-1]
+	return t
 }
 
 // NewScratch returns an empty Scratch for Config.Scratch.
@@ -634,6 +658,15 @@ func (c *Client) finish() Output {
 	c.scr.out.Timer = c.nextTimer()
 	if c.x != nil && c.x.empty() {
 		c.x = nil
+	}
+	if c.ex.tmpl != nil && !c.ex.active() {
+		// No exchange runs: its template's room goes back to the
+		// scratch, for whichever client starts one next.
+		if len(c.scr.tmpls) < maxSpareTmpls {
+			clear(c.ex.tmpl[:cap(c.ex.tmpl)])
+			c.scr.tmpls = append(c.scr.tmpls, c.ex.tmpl[:0])
+		}
+		c.ex.tmpl = nil
 	}
 	return c.scr.out
 }
@@ -1239,6 +1272,9 @@ func (c *Client) probe(now time.Time) {
 // message.
 func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Time) {
 	tmpl := c.ex.tmpl[:0]
+	if tmpl == nil {
+		tmpl = c.scr.takeTmpl()
+	}
 	c.ex = exchange{
 		kind:          kind,
 		p:             p,
