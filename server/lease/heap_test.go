@@ -11,10 +11,10 @@ func (m *Memory) check(t *testing.T) {
 			continue
 		}
 		live++
-		if p, _ := m.lookup(Key{DUID: s.duid, IAID: s.iaid, Type: s.typ}); p < 0 || m.byKey.slotAt(p) != int32(i) {
+		if p, _ := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != int32(i) {
 			t.Fatalf("slot %d: key index says position %d", i, p)
 		}
-		if j, ok := m.byLease[s.lease()]; !ok || j != int32(i) {
+		if j, ok := m.byLease[s.Lease]; !ok || j != int32(i) {
 			t.Fatalf("slot %d: lease index says %d, %v", i, j, ok)
 		}
 	}
@@ -35,7 +35,7 @@ func (m *Memory) check(t *testing.T) {
 			continue
 		}
 		items[it.slot]++
-		if prev >= 0 && m.expires(&m.slots[it.slot]).Before(m.expires(&m.slots[prev])) {
+		if prev >= 0 && m.slots[it.slot].Expires.Before(m.slots[prev].Expires) {
 			t.Fatalf("fifo out of order at slot %d", it.slot)
 		}
 		prev = int(it.slot)
@@ -46,8 +46,8 @@ func (m *Memory) check(t *testing.T) {
 		}
 		if !m.stale(e.item) {
 			items[e.slot]++
-			if !e.exp.Equal(m.expires(&m.slots[e.slot])) {
-				t.Fatalf("slot %d: early item at %v, binding expires %v", e.slot, e.exp, m.expires(&m.slots[e.slot]))
+			if !e.exp.Equal(m.slots[e.slot].Expires) {
+				t.Fatalf("slot %d: early item at %v, binding expires %v", e.slot, e.exp, m.slots[e.slot].Expires)
 			}
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // Memory is an in-memory Store. It keeps its bindings in slots of one
-// slice (compact: slot.go), indexes them by key and by lease, and keeps their expiry in a
+// slice, indexes them by key and by lease, and keeps their expiry in a
 // queue: Expire costs O(1) when nothing is due and O(1) amortised per
 // binding it removes, Put O(1) amortised. It is safe for concurrent use
 // (a reporter may iterate while the server runs).
@@ -29,12 +29,9 @@ type Memory struct {
 	mu      sync.Mutex
 	byKey   keyIndex
 	byLease map[netip.Prefix]int32
-	slots   []slot   // a slot in use has a DUID (Validate), the store's copy, which its key shares
-	gens    []uint32 // each slot's generation, beside the slots: what the queue checks
-	free    []int32  // slots not in use
-
-	extras     []slotExtra // what some slots hold beside them (slot.extra)
-	freeExtras []int32     // extras not in use, as slot.extra gives them
+	slots   []Binding // a slot in use has a DUID (Validate), the store's copy, which its key shares
+	gens    []uint32  // each slot's generation, beside the slots: what the queue checks
+	free    []int32   // slots not in use
 
 	fifo  []item    // items in order of expiry, from head on (stale ones among them)
 	head  int       // fifo's first item not yet popped
@@ -81,7 +78,7 @@ func (m *Memory) getInto(k Key, b *Binding) bool {
 	}
 	i := m.byKey.slotAt(p)
 	m.hint = i
-	m.binding(&m.slots[i], b)
+	*b = m.slots[i]
 	return true
 }
 
@@ -93,9 +90,7 @@ func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
 	if !ok {
 		return Binding{}, false
 	}
-	var b Binding
-	m.binding(&m.slots[i], &b)
-	return b, true
+	return m.slots[i], true
 }
 
 // Put implements Store. It copies b.DUID (and allocates nothing when the
@@ -114,19 +109,19 @@ func (m *Memory) Put(b Binding) error {
 func (m *Memory) putLocked(b *Binding) error {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	i, f, ok := m.find(k)
-	if !ok || !m.slots[i].holdsLease(b.Lease) {
+	if !ok || m.slots[i].Lease != b.Lease {
 		if other, bound := m.byLease[b.Lease]; bound && (!ok || other != i) {
 			return ErrConflict
 		}
 	}
 	if ok {
 		s := &m.slots[i]
-		if !s.holdsLease(b.Lease) {
-			delete(m.byLease, s.lease())
+		if s.Lease != b.Lease {
+			delete(m.byLease, s.Lease)
 			m.byLease[b.Lease] = i
 		}
-		b.DUID = unsafe.Slice(unsafe.StringData(s.duid), len(s.duid)) // same key, same bytes
-		m.store(s, b)
+		b.DUID = s.DUID // same key, same bytes
+		*s = *b
 		m.gens[i]++
 		m.push(i)
 		return nil
@@ -138,10 +133,10 @@ func (m *Memory) putLocked(b *Binding) error {
 		m.free = m.free[:n-1]
 	} else {
 		i = int32(len(m.slots))
-		m.slots = append(m.slots, slot{})
+		m.slots = append(m.slots, Binding{})
 		m.gens = append(m.gens, 0)
 	}
-	m.store(&m.slots[i], b)
+	m.slots[i] = *b
 	m.gens[i]++
 	m.byKey.insert(f, i)
 	m.byLease[b.Lease] = i
@@ -186,7 +181,7 @@ func (m *Memory) lookup(k Key) (p int, f uint32) {
 // holds reports whether slot i holds k's binding.
 func (m *Memory) holds(i int32, k Key) bool {
 	s := &m.slots[i]
-	return s.iaid == k.IAID && s.typ == k.Type && len(s.duid) > 0 && s.duid == k.DUID
+	return s.IAID == k.IAID && s.Type == k.Type && len(s.DUID) > 0 && string(s.DUID) == k.DUID
 }
 
 // Delete implements Store.
@@ -235,12 +230,11 @@ func (m *Memory) expireLocked(now time.Time, gone *[]Binding) int {
 		if !ok {
 			return n
 		}
-		s := &m.slots[i]
 		if gone != nil {
-			*gone = append(*gone, Binding{})
-			m.binding(s, &(*gone)[len(*gone)-1])
+			*gone = append(*gone, m.slots[i])
 		}
-		m.remove(i, m.byKey.position(m.byKey.fp(Key{DUID: s.duid, IAID: s.iaid, Type: s.typ}), i))
+		s := &m.slots[i]
+		m.remove(i, m.byKey.position(m.byKey.fp(KeyView(s.DUID, s.IAID, s.Type)), i))
 		n++
 	}
 }
@@ -254,7 +248,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 		m.popEarly()
 	}
 	fromFIFO := m.head < len(m.fifo)
-	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.expires(&m.slots[m.fifo[m.head].slot]))) {
+	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.slots[m.fifo[m.head].slot].Expires)) {
 		if now.Before(m.early[0].exp) {
 			return 0, false
 		}
@@ -264,7 +258,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 		return 0, false
 	}
 	i := m.fifo[m.head].slot
-	if now.Before(m.expires(&m.slots[i])) {
+	if now.Before(m.slots[i].Expires) {
 		return 0, false
 	}
 	m.head++
@@ -286,8 +280,7 @@ func (m *Memory) All() iter.Seq[Binding] {
 		snap := make([]Binding, 0, m.byKey.n)
 		for i := range m.slots {
 			if m.live(int32(i)) {
-				snap = append(snap, Binding{})
-				m.binding(&m.slots[i], &snap[len(snap)-1])
+				snap = append(snap, m.slots[i])
 			}
 		}
 		m.mu.Unlock()
@@ -304,9 +297,8 @@ func (m *Memory) All() iter.Seq[Binding] {
 func (m *Memory) remove(i int32, p int) {
 	s := &m.slots[i]
 	m.byKey.removeAt(p)
-	delete(m.byLease, s.lease())
-	m.freeExtra(s.extra)
-	*s = slot{} // nothing kept alive
+	delete(m.byLease, s.Lease)
+	*s = Binding{} // nothing kept alive
 	m.gens[i]++
 	m.free = append(m.free, i)
 	if m.hint == i {
@@ -317,11 +309,11 @@ func (m *Memory) remove(i int32, p int) {
 func (m *Memory) stale(it item) bool { return m.gens[it.slot] != it.gen }
 
 // live reports whether slot i holds a binding.
-func (m *Memory) live(i int32) bool { return len(m.slots[i].duid) > 0 }
+func (m *Memory) live(i int32) bool { return len(m.slots[i].DUID) > 0 }
 
 // push queues slot i's expiry (its current generation).
 func (m *Memory) push(i int32) {
-	it, exp := item{i, m.gens[i]}, m.expires(&m.slots[i])
+	it, exp := item{i, m.gens[i]}, m.slots[i].Expires
 	if m.head == len(m.fifo) { // empty: start over at the front
 		m.fifo, m.head = m.fifo[:0], 0
 	} else if exp.Before(m.last) {
