@@ -34,6 +34,31 @@ func BenchmarkTimersRenewals100k(b *testing.B) { benchRenewals(b, 100_000) }
 // clients.
 func BenchmarkTimersRenewals1M(b *testing.B) { benchRenewals(b, 1_000_000) }
 
+// BenchmarkTimersRenewRT100k / 1M: BenchmarkTimersRenewals as the
+// population's clients really set their timers: each pop sets the
+// Renew's retransmission timer (10 s), then, the Reply come, the next T1.
+// The second set finds the first not filed yet (heap.go): one entry a
+// renewal, not two.
+func BenchmarkTimersRenewRT100k(b *testing.B) { benchRenewRT(b, 100_000) }
+
+// BenchmarkTimersRenewRT1M: BenchmarkTimersRenewRT100k at 1,000,000 clients.
+func BenchmarkTimersRenewRT1M(b *testing.B) { benchRenewRT(b, 1_000_000) }
+
+func benchRenewRT(b *testing.B, n int) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 2))
+	t := newTimers(n)
+	for i := range n {
+		t.set(i, start.Add(time.Duration(int64(time.Minute)*int64(i)/int64(n))))
+	}
+	for b.Loop() {
+		at, _ := t.min()
+		i := t.popMin()
+		t.set(i, at.Add(10*time.Second))
+		t.set(i, at.Add(27*time.Minute+time.Duration(r.Int64N(int64(6*time.Minute)))))
+	}
+}
+
 func benchRenewals(b *testing.B, n int) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(1, 2))

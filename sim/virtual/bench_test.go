@@ -3,6 +3,7 @@ package virtual_test
 import (
 	"io"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"d6lab/reports/check"
@@ -45,6 +46,20 @@ func BenchmarkUnique24h(b *testing.B) { benchScenario(b, "scale/unique-24h.yaml"
 // BenchmarkSplitKill100k: scenarios/split-kill.yaml (65 s virtual) with
 // 100,000 clients, the run issue 15 starts from.
 func BenchmarkSplitKill100k(b *testing.B) { benchScenario(b, "split-kill.yaml", 100_000, nil) }
+
+// BenchmarkSplit24hLive100k: scale/split-24h.yaml with 100,000 clients,
+// reporting the heap still live when the day ends (after a collection,
+// the engine held): what a million clients' memory scales from, without
+// the collector's headroom that peak RSS includes.
+func BenchmarkSplit24hLive100k(b *testing.B) {
+	benchScenario(b, "scale/split-24h.yaml", 100_000, func(_ *scenarios.Scenario, e *virtual.Engine) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-MiB")
+		runtime.KeepAlive(e)
+	})
+}
 
 // BenchmarkSplit24hReport: BenchmarkSplit24h and what `d6lab run` does
 // after the engine: the analysis of the history and history.jsonl
