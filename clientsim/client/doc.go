@@ -13,7 +13,11 @@
 // one (a frozen server's queue, the virtual link) reads what was sent.
 // One message is one allocation, unless the clients' Scratch recycles
 // them (Scratch.Recycle: a population's, once a message has been read);
-// a Renew and its Reply cost the client nothing else.
+// a Renew and its Reply cost the client nothing else. Between exchanges a
+// bound client keeps little: the room of an exchange's options is the
+// Scratch's, lent while the exchange runs, and what it holds only for a
+// while (a Solicit's Advertises, the leases it declines or releases) is
+// made when needed and dropped when empty.
 //
 // The client asks for one IA_NA (IAID 1), one IA_PD (IAID 2), both, or
 // neither (stateless: Information-request). It follows RFC 9915 §15 for
