@@ -45,12 +45,7 @@ func BenchmarkTimersRenewRT100k(b *testing.B) { benchRenewRT(b, 100_000) }
 func BenchmarkTimersRenewRT1M(b *testing.B) { benchRenewRT(b, 1_000_000) }
 
 func benchRenewRT(b *testing.B, n int) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := rand.New(rand.NewPCG(1, 2))
-	t := newTimers(n)
-	for i := range n {
-		t.set(i, start.Add(time.Duration(int64(time.Minute)*int64(i)/int64(n))))
-	}
+	t, r := rampedTimers(n)
 	for b.Loop() {
 		at, _ := t.min()
 		i := t.popMin()
@@ -59,13 +54,19 @@ func benchRenewRT(b *testing.B, n int) {
 	}
 }
 
-func benchRenewals(b *testing.B, n int) {
+// rampedTimers is n clients' timers started in index order over a 60 s
+// ramp, as Start sets them, and the source of the benchmarks' jitter.
+func rampedTimers(n int) (*timers, *rand.Rand) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := rand.New(rand.NewPCG(1, 2))
 	t := newTimers(n)
 	for i := range n {
 		t.set(i, start.Add(time.Duration(int64(time.Minute)*int64(i)/int64(n))))
 	}
+	return t, rand.New(rand.NewPCG(1, 2))
+}
+
+func benchRenewals(b *testing.B, n int) {
+	t, r := rampedTimers(n)
 	for b.Loop() {
 		at, _ := t.min()
 		i := t.popMin()
