@@ -26,9 +26,9 @@ import (
 // heap took 20 levels of scattered memory per pop and per set.
 //
 // Two things spare it work a renewal would otherwise do twice. A timer
-// set beyond the current bucket is not filed at once: its client is
-// marked (pending) and filed, with whatever timer it has then, when the
-// queue next moves to another bucket. A client that sends a Renew sets
+// set beyond the current bucket is not filed at once: its entry is listed
+// (pending) and filed when the queue next moves to another bucket, unless
+// the client's timer has changed since. A client that sends a Renew sets
 // its retransmission timer, and sets its next T1 a moment later when the
 // Reply comes: one entry filed, not two of which one is stale. Such a
 // timer cannot be the earliest before the queue leaves the current
@@ -49,8 +49,7 @@ type timers struct {
 	near   farHeap   // entries set for the current bucket or before
 	far    farHeap   // entries beyond the ring
 
-	pending []int32 // clients whose timer, beyond the current bucket, is not filed yet
-	waiting []bool  // per client: listed in pending and not filed since
+	pending []entry // entries beyond the current bucket, not filed yet (stale ones included)
 
 	top     entry // first's answer while topOK
 	topNear bool
@@ -92,19 +91,18 @@ func compareEntries(e, f entry) int {
 }
 
 func newTimers(n int) *timers {
-	return &timers{at: make([]time.Time, n), gen: make([]uint32, n), waiting: make([]bool, n), ring: make([][]entry, ringSize)}
+	return &timers{at: make([]time.Time, n), gen: make([]uint32, n), ring: make([][]entry, ringSize)}
 }
 
 // grow makes room for n more clients, without timers.
 func (t *timers) grow(n int) {
 	t.at = append(t.at, make([]time.Time, n)...)
 	t.gen = append(t.gen, make([]uint32, n)...)
-	t.waiting = append(t.waiting, make([]bool, n)...)
 }
 
 // truncate forgets the clients from first on (none of which has a timer).
 func (t *timers) truncate(first int) {
-	t.at, t.gen, t.waiting = t.at[:first], t.gen[:first], t.waiting[:first]
+	t.at, t.gen = t.at[:first], t.gen[:first]
 }
 
 func (t *timers) stale(e entry) bool { return t.gen[e.i] != e.gen }
@@ -117,7 +115,6 @@ func (t *timers) set(i int, at time.Time) {
 			t.gen[i]++
 			t.at[i] = time.Time{}
 			t.live--
-			t.waiting[i] = false
 			if t.topOK && t.top.i == int32(i) {
 				t.topOK = false
 			}
@@ -125,7 +122,7 @@ func (t *timers) set(i int, at time.Time) {
 		return
 	}
 	if had && at.Sub(t.base) == t.at[i].Sub(t.base) {
-		t.at[i] = at // the same key: its entry stands (or it waits to be filed)
+		t.at[i] = at // the same key: its entry stands (or waits to be filed)
 		return
 	}
 	if t.base.IsZero() {
@@ -142,30 +139,24 @@ func (t *timers) set(i int, at time.Time) {
 	}
 	e := entry{key: at.Sub(t.base), i: int32(i), gen: t.gen[i]}
 	if e.bucket() > t.cur {
-		// Filed when the queue leaves the current bucket (advance), with
-		// the timer the client has then.
-		if !t.waiting[i] {
-			t.waiting[i] = true
-			t.pending = append(t.pending, int32(i))
-		}
+		// Filed when the queue leaves the current bucket (advance),
+		// unless a later set has made it stale by then.
+		t.pending = append(t.pending, e)
 		return
 	}
-	t.waiting[i] = false
 	if t.topOK && e.before(t.top) {
 		t.topOK = false
 	}
 	t.push(e)
 }
 
-// filePending files the entries of the clients set beyond the current
-// bucket since the queue last moved.
+// filePending files the entries set beyond the current bucket since the
+// queue last moved that are still their client's timer.
 func (t *timers) filePending() {
-	for _, i := range t.pending {
-		if !t.waiting[i] {
-			continue // filed since, or removed
+	for _, e := range t.pending {
+		if !t.stale(e) {
+			t.push(e)
 		}
-		t.waiting[i] = false
-		t.push(entry{key: t.at[i].Sub(t.base), i: i, gen: t.gen[i]})
 	}
 	t.pending = t.pending[:0]
 }
