@@ -891,7 +891,27 @@ func (c *Client) fail(now time.Time) {
 	case dhcpv6.MessageTypeRelease:
 		// §18.2.7: after REL_MAX_RC the client abandons the exchange.
 		c.gaveUp(now, "release")
-		c.state = Stopped
+		c.stopReleased()
+	}
+}
+
+// forgetNotOnLink forgets a NotOnLink answer to the Confirm, and the
+// server that gave it.
+func (c *Client) forgetNotOnLink() {
+	c.notOnLink = false
+	if x := c.x; x != nil {
+		x.notOnLinkBy = ""
+	}
+}
+
+// stopReleased stops the client at the end of its Release exchange,
+// answered or abandoned (§18.2.7, §18.2.10.1), forgetting the leases it
+// released.
+func (c *Client) stopReleased() {
+	c.state = Stopped
+	if x := c.x; x != nil {
+		clear(x.releasing)
+		x.releasing = x.releasing[:0]
 	}
 }
 
@@ -1063,10 +1083,7 @@ func (c *Client) startRebind(now time.Time, link bool) {
 }
 
 func (c *Client) startConfirm(now time.Time) {
-	c.notOnLink = false
-	if x := c.x; x != nil {
-		x.notOnLinkBy = ""
-	}
+	c.forgetNotOnLink()
 	c.state = Confirming
 	c.newExchange(dhcpv6.MessageTypeConfirm, ConfirmParams.Scaled(c.cfg.Timescale), time.Time{})
 	c.launch(now, true)

@@ -421,6 +421,7 @@ var _ = Describe("Client", func() {
 			h.deliver(a.reply(rel, statusOpt(iana.StatusSuccess)))
 			Expect(h.c.State()).To(Equal(client.Stopped))
 			Expect(h.timer.IsZero()).To(BeTrue())
+			Expect(client.HoldsAside(h.c)).To(BeFalse(), "stopped: the released leases are forgotten")
 		})
 
 		It("declines a duplicate address and solicits again", func() {
@@ -470,6 +471,7 @@ var _ = Describe("Client", func() {
 			Expect(ev[0].Cause).To(Equal(history.CauseNotOnLink))
 			Expect(h.c.State()).To(Equal(client.Soliciting))
 			Expect(h.c.Leases()).To(BeEmpty())
+			Expect(client.HoldsAside(h.c)).To(BeFalse(), "the NotOnLink acted on, its server is forgotten")
 		})
 
 		It("prefers a Success to a NotOnLink for the same Confirm", func() {
@@ -479,6 +481,7 @@ var _ = Describe("Client", func() {
 			h.deliver(a.reply(c.msg))
 			Expect(h.c.State()).To(Equal(client.Bound))
 			Expect(h.eventsOf(history.Confirmed)[0].Cause).To(BeEmpty())
+			Expect(client.HoldsAside(h.c)).To(BeFalse(), "the NotOnLink set aside, its server is forgotten")
 		})
 	})
 

@@ -89,7 +89,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 	case dhcpv6.MessageTypeRelease:
 		// §18.2.10.1: likewise for Release.
 		c.ex.kind = dhcpv6.MessageTypeNone
-		c.state = Stopped
+		c.stopReleased()
 	case dhcpv6.MessageTypeInformationRequest:
 		c.infoReply(now, m, shex)
 	}
@@ -342,7 +342,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 				c.leaseEvent(now, history.Confirmed, a, l, "")
 			}
 		}
-		c.notOnLink = false
+		c.forgetNotOnLink()
 		c.bound(now)
 	case iana.StatusNotOnLink:
 		// Wait for the end of the current RT in case another server
@@ -369,7 +369,7 @@ func (c *Client) confirmNotOnLink(now time.Time) {
 		}
 		a.leases = a.leases[:0]
 	}
-	c.notOnLink = false
+	c.forgetNotOnLink()
 	c.ex.kind = dhcpv6.MessageTypeNone
 	c.settle(now)
 }

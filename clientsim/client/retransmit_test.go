@@ -257,6 +257,9 @@ func TestReleaseDeclineRetransmission(t *testing.T) {
 			if gu := h.eventsOf(history.GaveUp); len(gu) != 1 || gu[0].Detail != tc.name {
 				t.Fatalf("%s: gave up %+v", label, gu)
 			}
+			if client.HoldsAside(h.c) {
+				t.Fatalf("%s: the exchange abandoned, the client still holds its leases aside", label)
+			}
 		}
 	}
 }
