@@ -62,9 +62,10 @@ type Log struct {
 	lives  []lifetimes
 	lifeIx map[lifetimes]uint32
 
-	extras []extra   // Tentative, Old and Peer; extras[0] unused
-	odd    []Event   // the events kept whole
-	maps   *mappings // the chunks' memory, where it is mapped (chunk_unix.go)
+	extras []extra         // Tentative, Old and Peer; extras[0] unused
+	tents  []time.Duration // Tentative of events with no other extra (fTentative); tents[0] unused
+	odd    []Event         // the events kept whole
+	maps   *mappings       // the chunks' memory, where it is mapped (chunk_unix.go)
 
 	// exts: the Renewals and Extended of compact records (merge.go), in
 	// chunks beside the records' chunks; nil for a chunk none has.
@@ -95,9 +96,10 @@ type record struct {
 
 // record flags
 const (
-	fLease  = 1 << iota // Lease is valid
-	fLease4             // Lease is an IPv4 prefix
-	fOdd                // the whole event is odd[extra]
+	fLease     = 1 << iota // Lease is valid
+	fLease4                // Lease is an IPv4 prefix
+	fOdd                   // the whole event is odd[extra]
+	fTentative             // extra indexes tents, not extras
 )
 
 type lifetimes struct {
@@ -105,7 +107,9 @@ type lifetimes struct {
 }
 
 // extra holds what few events have: Tentative (a new address in DAD,
-// drawn per event, so not interned with the lifetimes), Old, Peer.
+// drawn per event, so not interned with the lifetimes), Old, Peer. An
+// event with a Tentative and neither of the others (a binding with DAD
+// on, one a client at least) keeps it in tents instead: 8 bytes, not 48.
 type extra struct {
 	tentative time.Duration
 	old       netip.Prefix
@@ -181,7 +185,16 @@ func (l *Log) compact(e *Event) (record, bool) {
 		}
 		r.life = i
 	}
-	if e.Old != (netip.Prefix{}) || e.Peer != nil || e.Tentative != 0 {
+	if e.Old == (netip.Prefix{}) && e.Peer == nil && e.Tentative != 0 {
+		if len(l.tents) >= 1<<32-1 {
+			return r, false
+		}
+		if len(l.tents) == 0 {
+			l.tents = append(l.tents, 0) // index 0: none
+		}
+		l.tents = append(l.tents, e.Tentative)
+		r.extra, r.flags = uint32(len(l.tents)-1), r.flags|fTentative
+	} else if e.Old != (netip.Prefix{}) || e.Peer != nil || e.Tentative != 0 {
 		if e.Old != (netip.Prefix{}) && !e.Old.IsValid() {
 			return r, false
 		}
@@ -229,7 +242,9 @@ func (l *Log) Event(i int) Event {
 		lt := l.lives[r.life]
 		e.T1, e.T2, e.Preferred, e.Valid = lt.t1, lt.t2, lt.preferred, lt.valid
 	}
-	if r.extra != 0 {
+	if r.flags&fTentative != 0 {
+		e.Tentative = l.tents[r.extra]
+	} else if r.extra != 0 {
 		x := &l.extras[r.extra]
 		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
 	}

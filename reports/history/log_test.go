@@ -28,6 +28,8 @@ var _ = Describe("Log", func() {
 			Lease: netip.MustParsePrefix("2001:db8::18/128"), T1: 30 * time.Minute, Valid: 2 * time.Hour, Tentative: 1100 * time.Millisecond},
 		{At: t0.Add(2 * time.Second), Kind: history.Renumbered, Client: 9, IA: history.IAPD, IAID: 2,
 			Lease: netip.MustParsePrefix("2001:db8:100::/56"), Old: netip.MustParsePrefix("2001:db8:200::/56"), Valid: time.Hour, Cause: history.CauseOldKept},
+		{At: t0.Add(2 * time.Second), Kind: history.Renumbered, Client: 9, IA: history.IANA, IAID: 1, Lease: netip.MustParsePrefix("2001:db8::1b/128"),
+			Old: netip.MustParsePrefix("2001:db8::18/128"), Valid: time.Hour, Tentative: 1900 * time.Millisecond}, // a Tentative beside an Old
 		{At: t0.Add(3 * time.Second), Kind: history.Declined, Client: 10, Cause: history.CauseDAD, Peer: &peer, Lease: netip.MustParsePrefix("2001:db8::19/128")},
 		{At: t0.Add(4 * time.Second), Kind: history.ServerLoad, Client: -1, Server: "s1", Detail: "123"},
 		{At: t0.Add(5 * time.Second), Kind: "a kind of its own", Client: 11, Lease: netip.MustParsePrefix("10.0.0.0/8")},
