@@ -48,9 +48,10 @@
 // updates. Without it the option is ignored.
 //
 // Sub-packages: alloc (pools and allocation strategies), lease (the
-// binding store), ddns (the RFC 4703 DNS updater and its UDP runner) and
+// binding store), ddns (the RFC 4703 DNS updater and its UDP runner), echo
+// (the lab's throughput ceiling: a responder that does no DHCP work) and
 // daemon (one adapter per server kind, the builtin one
 // and the third-party ones: it renders a kind's configuration, gives the
-// command line that runs it and reads its lease file back; sim/lab starts
-// the process).
+// command line that runs it and reads its lease file back;
+// sim/session.StartServer starts the process).
 package server

@@ -4,8 +4,9 @@
 //
 //   - UDP: a real IPv6 UDP socket bound to one interface, joined to
 //     ff02::1:2 when it serves, used inside the lab's network namespaces;
-//   - Mem: an in-memory link (a hub) whose endpoints exchange datagrams
-//     through channels, so protocol tests need neither root nor sockets.
+//   - MemConn: an endpoint of an in-memory link (Link, a hub); endpoints
+//     exchange datagrams through channels, so protocol tests need neither
+//     root nor sockets.
 //
 // The server's UDP loop and the client population take a Conn and never
 // know which one they have. BatchConn adds ReadBatch and WriteBatch, several

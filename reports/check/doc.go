@@ -92,8 +92,8 @@
 // grant per run of grants from one server on one side of the fault, so a
 // client that renews with the same server all day costs one, not one per
 // renewal. AnalyzeSource reads any history.Source: a slice, or the
-// history.Log the virtual engine keeps (56 bytes an event instead of about
-// 250); the passes that want a few kinds read Source.Kind first and build
+// history.Log the virtual engine keeps (56 bytes an event instead of
+// 280); the passes that want a few kinds read Source.Kind first and build
 // only those events. A log gives the report a slice of the same events
 // gives, byte for byte (sim/virtual's specs).
 package check

@@ -34,7 +34,7 @@ func (s Events) Kind(i int) Kind { return s[i].Kind }
 func (s Events) At(i int) time.Time { return s[i].At }
 
 // Log is a history kept compact in memory, for runs too large to hold as
-// []Event (about 250 bytes an event): each event is a fixed 56-byte record
+// []Event (280 bytes an event): each event is a fixed 56-byte record
 // whose strings (DUIDs, server names and DUIDs, kinds, causes, details)
 // and lifetimes are interned, with time as nanoseconds. Event(i) gives
 // back exactly the event appended (== for every field, Peer the same
@@ -85,7 +85,7 @@ type record struct {
 	duid   uint32
 	detail uint32
 	life   uint32 // index in lives
-	extra  uint32 // index in extras, 0 none
+	extra  uint32 // index in extras (in tents with fTentative, in odd with fOdd); 0 none
 	server uint16
 	cause  uint16
 	kind   uint8
