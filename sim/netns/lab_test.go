@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -187,6 +188,23 @@ func procState(pid int) string {
 	s := string(b)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return fields[0]
+}
+
+// groupStates lists "pid:state" for each process of process group pgid.
+func groupStates(pgid int) []string {
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); f[2] == strconv.Itoa(pgid) {
+			out = append(out, e.Name()+":"+f[0])
+		}
+	}
+	return out
 }
 
 var _ = Describe("Lab", Label("netns"), func() {
@@ -397,7 +415,7 @@ var _ = Describe("Lab", Label("netns"), func() {
 			Expect(inode(fmt.Sprintf("/proc/%d/ns/net", p.PID))).NotTo(Equal(inode("/proc/self/ns/net")))
 
 			Expect(lab.Freeze(p)).To(Succeed())
-			Eventually(func() string { return procState(p.PID) }).Should(Equal("T"))
+			Expect(procState(p.PID)).To(Equal("T"))
 			Expect(lab.Thaw(p)).To(Succeed())
 			Eventually(func() string { return procState(p.PID) }).Should(Equal("S"))
 
@@ -408,6 +426,21 @@ var _ = Describe("Lab", Label("netns"), func() {
 			Expect(procState(p.PID)).To(Equal("gone"), "reaped, not a zombie")
 			Expect(lab.Freeze(p)).To(MatchError(os.ErrProcessDone))
 			Expect(lab.Kill(p)).To(Succeed(), "killing a dead process is fine")
+		})
+
+		It("returns from Freeze only once every process of the group is stopped, busy ones too", func() {
+			// Three busy children and the shell: a SIGSTOP is only queued by kill(2), and
+			// on two cores some of them are not on a CPU to take it at once.
+			p, err := lab.Start("srv1", []string{"sh", "-c", "for i in 1 2 3; do (while :; do :; done) & done; wait"},
+				filepath.Join(logs, "busy.log"))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(func() { Expect(lab.Kill(p)).To(Succeed()) })
+			Eventually(func() int { return len(groupStates(p.PID)) }).Should(Equal(4))
+			for range 20 {
+				Expect(lab.Freeze(p)).To(Succeed())
+				Expect(groupStates(p.PID)).To(HaveEach(HaveSuffix(":T")))
+				Expect(lab.Thaw(p)).To(Succeed())
+			}
 		})
 
 		It("sends output to the log and shows the process its namespace's interfaces", func() {

@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -154,8 +156,71 @@ func (l *Lab) Kill(p *Process) error {
 	return nil
 }
 
-// Freeze stops p's process group (SIGSTOP), as a hung server.
-func (l *Lab) Freeze(p *Process) error { return p.signalGroup(unix.SIGSTOP) }
+// Freeze stops p's process group (SIGSTOP), as a hung server, and returns
+// once every thread in the group is stopped: kill(2) only queues the signal,
+// and the group stops when its threads next run, which on a loaded machine
+// can be milliseconds later, time in which a "frozen" server still answers.
+func (l *Lab) Freeze(p *Process) error {
+	if err := p.signalGroup(unix.SIGSTOP); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(freezeTimeout)
+	for {
+		running, err := runningInGroup(p.PID)
+		if err != nil || running == "" {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("netns: freeze pid %d: not stopped after %v: %s", p.PID, freezeTimeout, running)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// freezeTimeout bounds Freeze's wait for a group to stop: a thread in an
+// uninterruptible sleep (state D) stops only when that sleep ends.
+const freezeTimeout = 5 * time.Second
+
+// runningInGroup names a thread of process group pgid that is not stopped
+// (state T), or returns "" when there is none. A process or thread that
+// vanishes while it looks is not running.
+func runningInGroup(pgid int) (string, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return "", fmt.Errorf("netns: list /proc: %w", err)
+	}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		f, ok := readStat(filepath.Join("/proc", e.Name(), "stat"), 3)
+		if !ok || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		tasks, err := os.ReadDir(filepath.Join("/proc", e.Name(), "task"))
+		if err != nil {
+			continue
+		}
+		for _, t := range tasks {
+			f, ok := readStat(filepath.Join("/proc", e.Name(), "task", t.Name(), "stat"), 1)
+			if ok && f[0] != "T" && f[0] != "Z" && f[0] != "X" {
+				return fmt.Sprintf("thread %s of pid %s is in state %s", t.Name(), e.Name(), f[0]), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// readStat reads the fields of a /proc stat file (statFields); ok is false
+// when it is gone or unreadable.
+func readStat(path string, n int) (f []string, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	f, err = statFields(string(b), n)
+	return f, err == nil
+}
 
 // Thaw resumes a frozen process group (SIGCONT).
 func (l *Lab) Thaw(p *Process) error { return p.signalGroup(unix.SIGCONT) }

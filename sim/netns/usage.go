@@ -49,13 +49,9 @@ func ProcessCPU(pid int) (time.Duration, error) {
 // command name (field 2) may hold spaces and parentheses: fields are
 // counted after its last ')'.
 func ParseStatCPU(stat string) (time.Duration, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("netns: malformed /proc stat %q", clip(stat, 80))
-	}
-	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0, fmt.Errorf("netns: short /proc stat %q", clip(stat, 80))
+	f, err := statFields(stat, 13)
+	if err != nil {
+		return 0, err
 	}
 	ut, err1 := strconv.ParseUint(f[11], 10, 64) // field 14
 	st, err2 := strconv.ParseUint(f[12], 10, 64) // field 15
@@ -63,6 +59,22 @@ func ParseStatCPU(stat string) (time.Duration, error) {
 		return 0, fmt.Errorf("netns: malformed /proc stat times %q %q", f[11], f[12])
 	}
 	return time.Duration(ut+st) * time.Second / clkTck, nil
+}
+
+// statFields splits the text of /proc/<pid>/stat after the command name
+// (field 2, which may hold spaces and parentheses: fields are counted after
+// its last ')'), so that f[0] is field 3 (state), f[2] field 5 (pgrp) and
+// f[11] field 14 (utime). It wants at least n fields.
+func statFields(stat string, n int) ([]string, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("netns: malformed /proc stat %q", clip(stat, 80))
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < n {
+		return nil, fmt.Errorf("netns: short /proc stat %q", clip(stat, 80))
+	}
+	return f, nil
 }
 
 // ProcessMaxRSS returns the peak resident set size of pid in KiB (VmHWM in
