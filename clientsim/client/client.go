@@ -547,26 +547,7 @@ func (c *Client) Stop(now time.Time) Output {
 	clear(x.declineQ)
 	x.declineQ = x.declineQ[:0]
 	if len(x.releasing) == 0 {
-		c.ex.kind = dhcpv6.MessageTypeNone
-		c.state = Stopped
-		return c.finish()
-	}
-	if c.state == Soliciting {
-		// Leases kept through a Solicit (Deviations.NoBindingSolicit,
-		// NoAddrsSolicit; never under RFC 9915): no server to release
-		// them to, as dhcpcd 9.4.1 releases only when bound
-		// (dhcp6_startrelease); the client stops using them and stops.
-		for i := range c.ias {
-			a := &c.ias[i]
-			for _, l := range a.leases {
-				c.leaseEvent(now, history.Released, a, l, "")
-			}
-			a.leases = a.leases[:0]
-		}
-		clear(x.releasing)
-		x.releasing = x.releasing[:0]
-		c.ex.kind = dhcpv6.MessageTypeNone
-		c.state = Stopped
+		c.stop()
 		return c.finish()
 	}
 	// §18.2.7: the client MUST stop using all of the leases being
@@ -577,6 +558,14 @@ func (c *Client) Stop(now time.Time) Output {
 			c.leaseEvent(now, history.Released, a, l, "")
 		}
 		a.leases = a.leases[:0]
+	}
+	if c.state == Soliciting {
+		// Leases kept through a Solicit (Deviations.NoBindingSolicit,
+		// NoAddrsSolicit; never under RFC 9915): no server to release
+		// them to, as dhcpcd 9.4.1 releases only when bound
+		// (dhcp6_startrelease); the client stops using them and stops.
+		c.stop()
+		return c.finish()
 	}
 	c.state = Releasing
 	c.newExchange(dhcpv6.MessageTypeRelease, ReleaseParams.Scaled(c.cfg.Timescale), time.Time{})
@@ -810,7 +799,8 @@ func (c *Client) fail(now time.Time) {
 	switch kind {
 	case dhcpv6.MessageTypeRequest:
 		c.gaveUp(now, "request")
-		if c.reqFromOffer && int(c.offerAt)+1 < len(c.rd().offers) {
+		halts := c.cfg.Deviations.FailHalts && !c.cfg.Deviations.FailDrops
+		if !halts && c.reqFromOffer && int(c.offerAt)+1 < len(c.rd().offers) {
 			// §18.2.9, §18.2.2: the chosen server does not respond; the
 			// client chooses the next server by the criteria of §18.2.1
 			// among the Advertises it stored.
@@ -819,6 +809,10 @@ func (c *Client) fail(now time.Time) {
 			return
 		}
 		c.failDrops(now, "request")
+		if halts {
+			c.halt(now)
+			return
+		}
 		// §18.2.2: the exchange failed; start over with Solicit (or go
 		// on with the leases still held after a NoBinding, §18.2.10.1).
 		c.endRequest(now)
@@ -891,7 +885,7 @@ func (c *Client) fail(now time.Time) {
 	case dhcpv6.MessageTypeRelease:
 		// §18.2.7: after REL_MAX_RC the client abandons the exchange.
 		c.gaveUp(now, "release")
-		c.stopReleased()
+		c.stop()
 	}
 }
 
@@ -904,10 +898,11 @@ func (c *Client) forgetNotOnLink() {
 	}
 }
 
-// stopReleased stops the client at the end of its Release exchange,
-// answered or abandoned (§18.2.7, §18.2.10.1), forgetting the leases it
-// released.
-func (c *Client) stopReleased() {
+// stop ends the client: no exchange runs, nothing is kept to release
+// (at the end of a Release exchange, answered or abandoned: §18.2.7,
+// §18.2.10.1), and it is Stopped.
+func (c *Client) stop() {
+	c.ex.kind = dhcpv6.MessageTypeNone
 	c.state = Stopped
 	if x := c.x; x != nil {
 		clear(x.releasing)
@@ -993,6 +988,21 @@ func (c *Client) endRequest(now time.Time) {
 		c.startSolicit(now, c.cfg.Deviations.SolicitDelayEvery)
 		return
 	}
+	c.settle(now)
+}
+
+// halt ends a failed Request for good (Deviations.FailHalts): a client
+// that holds nothing (the Request followed a Solicit) is Halted; one that
+// holds leases (it followed a NoBinding) lets them run out, with no Renew
+// or Rebind before the last valid lifetime ends, when expire Solicits.
+func (c *Client) halt(now time.Time) {
+	if c.leaseCount() == 0 {
+		c.clearOffers()
+		c.server, c.serverHex, c.sidOpt = nil, "", nil
+		c.state = Halted
+		return
+	}
+	c.retryAt = c.lastUntil()
 	c.settle(now)
 }
 

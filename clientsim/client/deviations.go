@@ -134,6 +134,25 @@ type Deviations struct {
 	// dhcp6_freedrop_addrs unless the lastleaseextend option is set).
 	FailDrops bool
 
+	// FailHalts: a Request that runs out of transmissions (REQ_MAX_RC) is
+	// the last the client sends for it. After a Solicit it tries no other
+	// Advertise and does not Solicit again: it holds nothing and stays
+	// Halted until something restarts it (Stop still stops it). After a
+	// NoBinding it keeps the leases it holds but neither Renews nor
+	// Rebinds them, and Solicits once they have all expired.
+	//
+	// RFC 9915 §18.2.2 lets the client's local policy choose, among
+	// other actions, to "terminate the configuration process and report
+	// failure"; the zero value takes the first two it lists (another
+	// server that advertised, then a new Solicit). This is what WIDE
+	// dhcp6c 20080615 does (dhcp6c.c, client6_timo: an event at
+	// max_retrans_cnt is removed and nothing else happens;
+	// dhcp6c_ia.c, reestablish_ia: the Request after a NoBinding
+	// removed the IA's own timer, so only addrconf.c addr_timo ends the
+	// addresses, and remove_ia calls client6_start). With FailDrops it
+	// is ignored.
+	FailHalts bool
+
 	// PDRebindConfirm: a client that asks for an IA_PD Rebinds with
 	// Confirm's parameters (CNF_MAX_DELAY, CNF_TIMEOUT, CNF_MAX_RT) and
 	// gives it CNF_MAX_RD from the moment it starts (T2), instead of

@@ -43,8 +43,8 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 				{TakeFirstAdvertise: true}, {LowestServerIDFirst: true}, {UncappedFirstRenewRT: true},
 				{WholeSecondClock: true}, {NoBinding: client.NoBindingRequestOnce}, {NoBinding: client.NoBindingSolicit},
 				{NoAddrsSolicit: true}, {SolicitDelayEvery: true}, {FixedInitialDelay: true}, {SolMaxRT: time.Second},
-				{InfMaxRT: time.Second}, {IgnoreMaxRTOptions: true}, {FailDrops: true}, {PDRebindConfirm: true},
-				{IgnoreLinkChange: true},
+				{InfMaxRT: time.Second}, {IgnoreMaxRTOptions: true}, {FailDrops: true}, {FailHalts: true},
+				{PDRebindConfirm: true}, {IgnoreLinkChange: true},
 			} {
 				Expect(d.IsRFC()).To(BeFalse(), "%+v", d)
 			}
@@ -530,6 +530,61 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 			Expect(ex).To(HaveLen(1))
 			Expect(ex[0].Detail).To(Equal("dropped: request"))
 			Expect(h.c.State()).To(Equal(client.Soliciting))
+		})
+	})
+
+	Describe("FailHalts (WIDE dhcp6c 20080615, dhcp6c.c client6_timo, dhcp6c_ia.c reestablish_ia)", func() {
+		It("the dhcp6c profile: a Request after a Solicit that nobody answers is the client's last message", func() {
+			// Two Advertises; the Request goes to a (Preference 10) and nobody answers
+			// it. Without the deviation the client Requests from b next (failover_test.go,
+			// §18.2.9).
+			h := newHarness(19, withProfile("dhcp6c"))
+			h.start()
+			sol := h.nextSend()
+			h.deliver(b.advertise(sol.msg, 0, held()))
+			h.deliver(a.advertise(sol.msg, 10, na("2001:db8::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
+			Expect(serverIDHex(h.nextSend().msg)).To(Equal(a.hex()))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(client.ReqMaxRC), "REQ_MAX_RC transmissions, all to a")
+			Expect(h.c.State()).To(Equal(client.Halted))
+			n := len(h.sent)
+			h.advance(24 * time.Hour)
+			Expect(h.sent).To(HaveLen(n), "nothing sent in the day after the Request gave up")
+			Expect(h.c.Leases()).To(BeEmpty())
+			h.take(h.c.Stop(h.now))
+			Expect(h.c.State()).To(Equal(client.Stopped))
+			Expect(h.sent).To(HaveLen(n), "nothing to release")
+		})
+
+		// A Renew answered NoBinding; the Request that follows, to a, goes unanswered.
+		noBindingRequestUnanswered := func(o ...opt) (*harness, time.Time) {
+			h := newHarness(20, o...)
+			h.bind(a, held())
+			bound := h.now
+			Expect(h.until(func() bool { return h.c.State() == client.Renewing }, 100)).To(BeTrue())
+			h.deliver(a.reply(h.last(), ianaOpt(0, 0, statusOpt(iana.StatusNoBinding))))
+			Expect(h.last().MessageType).To(Equal(dhcpv6.MessageTypeRequest))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			Expect(h.c.Leases()).To(HaveLen(1))
+			return h, bound
+		}
+		It("the dhcp6c profile: after a NoBinding whose Request nobody answers, no Renew or Rebind; a Solicit once the lease expires", func() {
+			h, bound := noBindingRequestUnanswered(withProfile("dhcp6c"))
+			Expect(h.c.State()).To(Equal(client.Bound))
+			n := len(h.sent)
+			sol := h.nextSend()
+			Expect(h.sent).To(HaveLen(n+1), "nothing before the Solicit")
+			Expect(sol.msg.MessageType).To(Equal(dhcpv6.MessageTypeSolicit))
+			ex := h.eventsOf(history.Expired)
+			Expect(ex).To(HaveLen(1))
+			Expect(ex[0].At).To(Equal(bound.Add(2000 * sec)))
+			Expect(sol.at.Sub(ex[0].At)).To(BeNumerically("<=", client.SolMaxDelay))
+		})
+		It("RFC 9915 §18.2.10.1 (no deviation) goes on renewing the lease it holds", func() {
+			h, bound := noBindingRequestUnanswered()
+			next := h.nextSend()
+			Expect(next.msg.MessageType).To(BeElementOf(dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind))
+			Expect(next.at).To(BeTemporally("<", bound.Add(2000*sec)))
 		})
 	})
 

@@ -88,8 +88,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 		c.afterDecline(now)
 	case dhcpv6.MessageTypeRelease:
 		// §18.2.10.1: likewise for Release.
-		c.ex.kind = dhcpv6.MessageTypeNone
-		c.stopReleased()
+		c.stop()
 	case dhcpv6.MessageTypeInformationRequest:
 		c.infoReply(now, m, shex)
 	}

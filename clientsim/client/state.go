@@ -18,12 +18,14 @@ const (
 	Informing               // Information-request exchange of a stateless client (§18.2.6)
 	Informed                // stateless client configured, waiting for its refresh time (§21.23)
 	Stopped                 // released (or never bound) and stopped
+	Halted                  // a Request from a Solicit ran out: sends nothing more (Deviations.FailHalts)
 	numStates
 )
 
 var stateNames = [numStates]string{
 	"idle", "soliciting", "requesting", "bound", "renewing", "rebinding",
 	"confirming", "declining", "releasing", "informing", "informed", "stopped",
+	"halted",
 }
 
 func (s State) String() string {

@@ -240,6 +240,7 @@ var rules = []rule{
 	{"failed_exchange", func(p *params) *param { return p.FailedExchange }, choice(map[string]func(*client.Deviations){
 		"keep": nil,
 		"drop": func(d *client.Deviations) { d.FailDrops = true },
+		"halt": func(d *client.Deviations) { d.FailHalts = true },
 	})},
 	{"pd_rebind", func(p *params) *param { return p.PDRebind }, choice(map[string]func(*client.Deviations){
 		"rebind":  nil,

@@ -100,6 +100,7 @@ var _ = Describe("profiles.yaml", func() {
 			SolMaxRT:           120 * time.Second,
 			InfMaxRT:           120 * time.Second,
 			IgnoreMaxRTOptions: true,
+			FailHalts:          true,
 			IgnoreLinkChange:   true,
 			MinT2:              30 * time.Second,
 		}))

@@ -38,8 +38,9 @@ scripted servers (the builtin core with per-check behaviour) and judges what the
 does: Preference 255, waiting out the first RT, ties, Renew at T1, Rebind at T2 (and how
 late), Rebind until the valid lifetime ends, lifetime 0, renumbering on Rebind, NoBinding,
 DAD failure, link flaps (Confirm; Rebind for a prefix), Release on a clean stop, Elapsed
-Time and retransmission. info-refresh takes over 10 minutes: it runs with --long or when
---checks names it. A check the kind cannot do is n/a with the reason.
+Time and retransmission; what follows a Request nobody answers. info-refresh takes over 10
+minutes and request-fail about 4: they run with --long or when --checks names them. A check
+the kind cannot do is n/a with the reason.
 
 It prints the matrix and writes DIR/conform.json, DIR/junit.xml and DIR/pcap/<check>.pcap
 (a client run also DIR/clients/<check>/, the client's files and address log); with all,
@@ -155,7 +156,7 @@ input or a lab that could not be built.`,
 	c.Flags().StringVarP(&out, "out", "o", "out/conform", "output directory")
 	c.Flags().DurationVar(&timeout, "timeout", conform.DefaultTimeout, "how long each check waits for an answer (--client: past the latest time the protocol allows)")
 	c.Flags().StringVar(&checks, "checks", "", "comma-separated check IDs to run (default: all); --server: "+strings.Join(conform.IDs(), ",")+"; --client: "+strings.Join(conform.ClientIDs(), ","))
-	c.Flags().BoolVar(&long, "long", false, "--client: also run the checks that take minutes (info-refresh, over 10 minutes)")
+	c.Flags().BoolVar(&long, "long", false, "--client: also run the checks that take minutes (info-refresh, over 10 minutes; request-fail, about 4)")
 	return c
 }
 

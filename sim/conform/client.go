@@ -43,7 +43,8 @@ type ClientOptions struct {
 	// Checks selects checks by ID (see ClientIDs); empty runs them all.
 	Checks []string
 	// Long also runs the checks that take minutes (info-refresh, over
-	// 10 minutes: IRT_MINIMUM is 600 s); naming one in Checks runs it too.
+	// 10 minutes: IRT_MINIMUM is 600 s; request-fail, about 4: REQ_MAX_RC
+	// Requests); naming one in Checks runs it too.
 	// Without either such a check is n/a, saying how to run it.
 	Long bool
 	// Prefix names the lab's namespaces; default: netns.NewPrefix().

@@ -18,8 +18,9 @@ type clientDef struct {
 	// ia is what the client asks for (realclient.IANA, IAPD; nil:
 	// stateless): a kind that lacks it makes the check n/a.
 	ia []string
-	// long: the check takes minutes and runs only when asked.
-	long bool
+	// long says how long the check takes when that is minutes: it runs
+	// only when asked ("": it runs by default).
+	long string
 	// lease is the lease times the check's servers grant (see timersFor).
 	lease leaseTimes
 	drive func(k *ckRun) error
@@ -71,8 +72,8 @@ func (d clientDef) timers(kind deploy.ClientKind) Lifetimes {
 
 // skip says why d does not run with opt ("" when it does).
 func (d clientDef) skip(opt ClientOptions) string {
-	if d.long && !opt.Long && !slices.Contains(opt.Checks, d.id) {
-		return "takes over 10 minutes (IRT_MINIMUM is 600 s, RFC 9915 §21.23): run it with --long or --checks " + d.id
+	if d.long != "" && !opt.Long && !slices.Contains(opt.Checks, d.id) {
+		return "takes " + d.long + ": run it with --long or --checks " + d.id
 	}
 	return ""
 }
@@ -116,13 +117,16 @@ var clientCatalogue = []clientDef{
 		drive: driveRenumber, judge: judgeRenumber},
 	{id: "nobinding-request", name: "NoBinding in a Reply to Renew: Request to that server (RFC 9915 §18.2.10.1)", ia: na, lease: fastLease,
 		drive: driveNoBinding, judge: judgeNoBinding},
+	{id: "request-fail", name: "A Request nobody answers: REQ_MAX_RC transmissions, then what the client's policy does (RFC 9915 §18.2.2, §15)", ia: na,
+		long:  "about 4 minutes (REQ_MAX_RC 10 Requests, REQ_MAX_RT 30 s)",
+		drive: driveRequestFail, judge: judgeRequestFail},
 	{id: "dad-decline", name: "DAD failure: Decline the address (RFC 9915 §18.2.8)", ia: na,
 		drive: driveDecline, judge: judgeDecline},
 	{id: "link-confirm", name: "Link down and up: Confirm the addresses (RFC 9915 §18.2.12, §18.2.3)", ia: na,
 		drive: driveLinkConfirm, judge: judgeLinkConfirm},
 	{id: "link-rebind-pd", name: "Link down and up with a delegated prefix: Rebind (RFC 9915 §18.2.12)", ia: pd,
 		drive: driveLinkPD, judge: judgeLinkRebindPD},
-	{id: "info-refresh", name: "Stateless: a new Information-request when the Information Refresh Time runs out (RFC 9915 §18.2.6, §21.23)", long: true,
+	{id: "info-refresh", name: "Stateless: a new Information-request when the Information Refresh Time runs out (RFC 9915 §18.2.6, §21.23)", long: "over 10 minutes (IRT_MINIMUM is 600 s, RFC 9915 §21.23)",
 		drive: driveInfoRefresh, judge: judgeInfoRefresh},
 	{id: "release-on-stop", name: "Release on a clean stop (RFC 9915 §18.2.7)", ia: na,
 		drive: driveRelease, judge: judgeRelease},
@@ -351,6 +355,45 @@ func driveNoBinding(k *ckRun) error {
 	// delay (SOL_MAX_DELAY), or nothing; then its retransmissions.
 	k.wait(2*time.Second+k.grace(), func() bool { return k.anySeen(nb.Add(time.Millisecond)) })
 	k.sleep(2 * time.Second)
+	return nil
+}
+
+// requestFailWatch is how long request-fail watches after the client's
+// first Request: its REQ_MAX_RC (10) transmissions, RTs doubling from
+// REQ_TIMEOUT 1 s to REQ_MAX_RT 30 s, each up to 10 % long (RFC 9915 §15:
+// 1.1 x 181 s = 199.1 s), then the last RT's end and what follows it
+// (requestFailAfter).
+const requestFailWatch = 200*time.Second + requestFailAfter
+
+// requestFailAfter is how long past its last Request request-fail wants to
+// watch the client before it says the client sent nothing more: the last
+// RT (REQ_MAX_RT 30 s, up to 10 % long), SOL_MAX_DELAY (1 s) and 11 s to
+// spare.
+const requestFailAfter = 45 * time.Second
+
+func driveRequestFail(k *ckRun) error {
+	// s1 advertises Preference 200 at once and never answers a Request;
+	// s2 advertises Preference 10 after preferenceHold and answers. Every
+	// kind Requests from s1 first: those that wait for the first RT by its
+	// Preference, dhcpcd because its Advertise comes first.
+	if err := k.serve(plan{pref: 200, script: advertiseOnly}, plan{pref: 10, script: holdAdvertise(preferenceHold)}); err != nil {
+		return err
+	}
+	if err := k.startClient(na...); err != nil {
+		return err
+	}
+	var first time.Time
+	if !k.wait(k.bindWithin(), func() bool {
+		var ok bool
+		first, ok = k.seen(dhcpv6.MessageTypeRequest, time.Time{})
+		return ok
+	}) {
+		k.noteOnce(fmt.Sprintf("no Request within %s of the client's start", k.bindWithin()))
+		return nil
+	}
+	// A grant (s2's, after a Request to it) ends the watch early.
+	k.wait(time.Until(first.Add(requestFailWatch+k.grace())), func() bool { _, ok := k.granted(); return ok })
+	k.sleep(tail)
 	return nil
 }
 

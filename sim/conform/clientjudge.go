@@ -738,6 +738,52 @@ func judgeRenumber(o clientObs) (check.Verdict, string) {
 	return Pass, detail + ": renumbered" + cite("§18.2.10.1")
 }
 
+// judgeRequestFail: the client Requests from s1, which never answers, no
+// more than REQ_MAX_RC times (RFC 9915 §15: the exchange fails once it has
+// transmitted MRC times) and no fewer before it turns elsewhere. What it
+// does then is its local policy (§18.2.2 lists three: another server that
+// advertised, a new Solicit, or ending the configuration and reporting
+// failure); the detail names which, and when.
+func judgeRequestFail(o clientObs) (check.Verdict, string) {
+	first := o.first(trace.Sent, dhcpv6.MessageTypeRequest, time.Time{})
+	if first == nil {
+		return Fail, "no Request (" + o.story(o.start, 6) + ")"
+	}
+	var reqs []*trace.Message
+	var next *trace.Message
+	for _, m := range o.sentFrom(first.At) {
+		if m.Type == dhcpv6.MessageTypeRequest && bytes.Equal(m.ServerID, first.ServerID) && next == nil {
+			reqs = append(reqs, m)
+		} else if next == nil {
+			next = m
+		}
+	}
+	last := reqs[len(reqs)-1]
+	detail := fmt.Sprintf("%d Requests to %s over %s, none answered", len(reqs), o.serverName(first.ServerID), fsec(last.At.Sub(first.At)))
+	watched := o.end.Sub(last.At)
+	switch {
+	case len(reqs) > rfc.ReqMaxRC:
+		return Fail, detail + fmt.Sprintf(": more than REQ_MAX_RC (%d)", rfc.ReqMaxRC) + cite("§15, §7.6")
+	case next == nil && watched < requestFailAfter:
+		return NA, detail + fmt.Sprintf("; the watch ended %s after the last, too soon to tell what follows (%s wanted)", fsec(watched), fsec(requestFailAfter))
+	case len(reqs) < rfc.ReqMaxRC:
+		what := "nothing more in the " + fsec(watched) + " that followed"
+		if next != nil {
+			what = fmt.Sprintf("a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
+		}
+		return Fail, detail + fmt.Sprintf("; then %s: it gave up before REQ_MAX_RC (%d)", what, rfc.ReqMaxRC) + cite("§15, §7.6")
+	case next == nil:
+		detail += fmt.Sprintf("; then nothing in the %s that followed: it ended the configuration (no other server, no Solicit)", fsec(watched))
+	case next.Type == dhcpv6.MessageTypeRequest:
+		detail += fmt.Sprintf("; then a Request to %s %s after the last: the next server that advertised", o.serverName(next.ServerID), fsec(next.At.Sub(last.At)))
+	case next.Type == dhcpv6.MessageTypeSolicit:
+		detail += fmt.Sprintf("; then a Solicit %s after the last: server discovery again", fsec(next.At.Sub(last.At)))
+	default:
+		detail += fmt.Sprintf("; then a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
+	}
+	return Pass, detail + cite("§18.2.2 leaves the next step to the client's policy")
+}
+
 // judgeNoBinding: a Reply to Renew with NoBinding for the IA makes the
 // client send a Request, with all its IAs, to the server that answered
 // (RFC 9915 §18.2.10.1).

@@ -306,6 +306,67 @@ var _ = g.Describe("client verdicts on hand-built messages", func() {
 		})
 	})
 
+	g.Describe("request-fail", func() {
+		// Solicit, two Advertises, then n Requests to s1 at 0.5, 1.5, 3.5, ... s
+		// (RTs doubling from 1 s, capped at 30 s), none answered.
+		requests := func(n int) ([]trace.Message, float64) {
+			msgs := []trace.Message{
+				out(0, dhcpv6.MessageTypeSolicit, 1, nil, 0, ia(0, 0)),
+				pref(in(0.002, dhcpv6.MessageTypeAdvertise, 1, sid1, ia(100, 160, ls(addr1, 300, 400))), 200),
+				pref(in(0.4, dhcpv6.MessageTypeAdvertise, 1, sid2, ia(100, 160, ls(addr2, 300, 400))), 10),
+			}
+			at, rt := 0.5, 1.0
+			for i := range n {
+				msgs = append(msgs, out(at, dhcpv6.MessageTypeRequest, 2, sid1, at-0.5, ia(0, 0, ls(addr1, 0, 0))))
+				if i < n-1 {
+					at += rt
+					rt = min(2*rt, 30)
+				}
+			}
+			return msgs, at
+		}
+		g.It("passes REQ_MAX_RC Requests and then the next server that advertised, and says so", func() {
+			msgs, last := requests(10)
+			v, d := judgeRequestFail(obsOf(with(msgs, out(last+30, dhcpv6.MessageTypeRequest, 3, sid2, 0, ia(0, 0, ls(addr2, 0, 0))))...))
+			Expect(v).To(Equal(Pass), d)
+			Expect(d).To(ContainSubstring("10 Requests to s1 over 151.00 s, none answered; then a Request to s2 30.00 s after the last: the next server that advertised"))
+		})
+		g.It("passes a Solicit after them", func() {
+			msgs, last := requests(10)
+			v, d := judgeRequestFail(obsOf(with(msgs, out(last+30.7, dhcpv6.MessageTypeSolicit, 4, nil, 0, ia(0, 0)))...))
+			Expect(v).To(Equal(Pass), d)
+			Expect(d).To(ContainSubstring("then a Solicit 30.70 s after the last: server discovery again"))
+		})
+		g.It("passes silence after them once the watch outlasted the last RT, and is n/a before", func() {
+			msgs, last := requests(10)
+			o := obsOf(msgs...)
+			o.end = jat(last).Add(requestFailAfter)
+			v, d := judgeRequestFail(o)
+			Expect(v).To(Equal(Pass), d)
+			Expect(d).To(ContainSubstring("then nothing in the 45.00 s that followed: it ended the configuration"))
+			o.end = jat(last).Add(requestFailAfter - time.Second)
+			v, d = judgeRequestFail(o)
+			Expect(v).To(Equal(NA), d)
+			Expect(d).To(ContainSubstring("too soon to tell"))
+		})
+		g.It("fails more than REQ_MAX_RC, and fewer before another step", func() {
+			msgs, last := requests(11)
+			v, d := judgeRequestFail(obsOf(msgs...))
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("11 Requests to s1"))
+			Expect(d).To(ContainSubstring("more than REQ_MAX_RC (10)"))
+			msgs, last = requests(4)
+			v, d = judgeRequestFail(obsOf(with(msgs, out(last+9, dhcpv6.MessageTypeSolicit, 4, nil, 0, ia(0, 0)))...))
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("then a SOLICIT 9.00 s after the last: it gave up before REQ_MAX_RC (10)"))
+		})
+		g.It("fails a client that never Requested", func() {
+			msgs, _ := requests(0)
+			v, _ := judgeRequestFail(obsOf(msgs...))
+			Expect(v).To(Equal(Fail))
+		})
+	})
+
 	g.Describe("dad-decline", func() {
 		g.It("passes a Decline after DAD failed", func() {
 			o := obsOf(with(bound(100, 160, 300), out(1.2, dhcpv6.MessageTypeDecline, 6, sid1, 0, ia(0, 0, ls(addr1, 0, 0))))...)

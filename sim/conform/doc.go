@@ -55,7 +55,8 @@
 // the raise. A check whose capability the kind lacks (realclient.Lacks:
 // IA_PD, stateless) is n/a with that reason; a kind not installed gives a
 // report with Missing set and every check n/a with the adapter's reason.
-// info-refresh takes over 10 minutes (IRT_MINIMUM is 600 s) and runs only
+// info-refresh takes over 10 minutes (IRT_MINIMUM is 600 s) and
+// request-fail about 4 (REQ_MAX_RC Requests nobody answers): they run only
 // with ClientOptions.Long or when named in ClientOptions.Checks.
 //
 // The client judges are pure functions over what trace.Messages decodes

@@ -272,6 +272,15 @@ func holdAdvertise(d time.Duration) script {
 	}
 }
 
+// advertiseOnly answers Solicits and nothing else: the server died between
+// its Advertise and the Reply.
+func advertiseOnly(q *query) (*dhcpv6.Message, time.Duration) {
+	if q.In.MessageType == dhcpv6.MessageTypeSolicit {
+		return q.Out, 0
+	}
+	return nil, 0
+}
+
 // diesAfterGrant answers until it has sent its first Reply, then nothing:
 // the server died once the client was bound.
 func diesAfterGrant(q *query) (*dhcpv6.Message, time.Duration) {
