@@ -35,6 +35,11 @@ import (
 // bucket, so the order is the same. And the earliest live entry, once
 // found, is kept (top) until a set or a pop could change it: a caller
 // asks for it, then pops it.
+//
+// A burst bucket's array leaves its slot with it (advance) and, once the
+// queue is past it, waits among a few spares for the next slot that
+// outgrows smallBucket (fileRing): renewal waves reuse the arrays the
+// first waves made instead of growing each burst bucket anew.
 type timers struct {
 	at   []time.Time // per client: its timer, zero when none
 	gen  []uint32    // per client: the generation of its live entry
@@ -49,7 +54,8 @@ type timers struct {
 	near   farHeap   // entries set for the current bucket or before
 	far    farHeap   // entries beyond the ring
 
-	pending []entry // entries beyond the current bucket, not filed yet (stale ones included)
+	pending []entry   // entries beyond the current bucket, not filed yet (stale ones included)
+	spare   [][]entry // drained burst arrays (emptied), at most maxSpare, for slots that outgrow smallBucket
 
 	top     entry // first's answer while topOK
 	topNear bool
@@ -167,8 +173,7 @@ func (t *timers) push(e entry) {
 	case b <= t.cur:
 		heap.Push(&t.near, e)
 	case b < t.cur+ringSize:
-		t.ring[b&ringMask] = append(t.ring[b&ringMask], e)
-		t.inRing++
+		t.fileRing(e)
 	default:
 		t.farPush(e)
 	}
@@ -234,8 +239,7 @@ func (t *timers) advance() {
 		if e.bucket() <= t.cur {
 			heap.Push(&t.near, e)
 		} else {
-			t.ring[e.bucket()&ringMask] = append(t.ring[e.bucket()&ringMask], e)
-			t.inRing++
+			t.fileRing(e)
 		}
 	}
 	slot := &t.ring[t.cur&ringMask]
@@ -247,6 +251,7 @@ func (t *timers) advance() {
 		// ever had, and renewal waves reach most slots in a day: 1.7
 		// million entries of capacity for 20,000 clients whose timers
 		// are 20,000 entries.
+		t.keepSpare(t.head)
 		t.head, *slot = *slot, nil
 	} else {
 		t.head = append(t.head, *slot...)
@@ -258,6 +263,64 @@ func (t *timers) advance() {
 // smallBucket is the capacity a ring slot keeps when drained; a larger
 // array goes with its entries (advance).
 const smallBucket = 64
+
+// maxSpare bounds the drained burst arrays kept for reuse: a renewal wave
+// fills about one slot while the queue drains another, so a few suffice,
+// and what they hold stays a few buckets' worth.
+const maxSpare = 4
+
+// spareFit bounds how much larger than a full slot the spare it takes may
+// be: a small bucket that took a burst's array would hold it until the
+// queue reaches it, and the ring holds half an hour of buckets.
+const spareFit = 4
+
+// fileRing appends e to its ring slot. A slot full past smallBucket takes
+// a larger spare array if one is kept instead of growing by append: a
+// burst bucket then costs only its first smallBucket entries' growth once
+// the first waves have made the arrays it needs.
+func (t *timers) fileRing(e entry) {
+	s := &t.ring[e.bucket()&ringMask]
+	if n := len(*s); n == cap(*s) && n >= smallBucket {
+		j := -1 // the smallest spare that is larger, and not by much
+		for k, a := range t.spare {
+			if cap(a) > n && cap(a) <= spareFit*n && (j < 0 || cap(a) < cap(t.spare[j])) {
+				j = k
+			}
+		}
+		if j >= 0 {
+			a, last := t.spare[j], len(t.spare)-1
+			t.spare[j] = t.spare[last]
+			t.spare[last] = nil
+			t.spare = t.spare[:last]
+			t.keepSpare(*s)
+			*s = append(a, *s...)
+		}
+	}
+	*s = append(*s, e)
+	t.inRing++
+}
+
+// keepSpare keeps a drained array larger than smallBucket for fileRing,
+// in place of the smallest kept one when maxSpare are.
+func (t *timers) keepSpare(a []entry) {
+	if cap(a) <= smallBucket {
+		return
+	}
+	a = a[:0]
+	if len(t.spare) < maxSpare {
+		t.spare = append(t.spare, a)
+		return
+	}
+	j := 0
+	for k := range t.spare {
+		if cap(t.spare[k]) < cap(t.spare[j]) {
+			j = k
+		}
+	}
+	if cap(a) > cap(t.spare[j]) {
+		t.spare[j] = a
+	}
+}
 
 func (t *timers) min() (time.Time, bool) {
 	e, _, ok := t.first()

@@ -2,8 +2,10 @@ package population
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The calendar queue (heap.go) against the binary heap it replaced
@@ -240,5 +242,50 @@ func TestTimersFileOnce(t *testing.T) {
 	}
 	if _, ok := q.min(); ok {
 		t.Fatal("a timer left after the three")
+	}
+}
+
+// Renewal waves, as clients bound in a ramp renew together every T1:
+// buckets of 400 entries, far past smallBucket, whose arrays go with them
+// when drained and come back as spares (heap.go, fileRing). The order is
+// the reference heap's, and once the first waves made the arrays a wave
+// allocates only each bucket's growth to smallBucket, not to its size.
+func TestTimersBurstsReuseArrays(t *testing.T) {
+	const n, buckets, t1 = 4000, 10, 30 * time.Minute
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q, ref := newTimers(n), newRefTimers(n)
+	for i := range n { // a 10 s ramp: 400 clients a second
+		at := start.Add(buckets * time.Second * time.Duration(i) / n)
+		q.set(i, at)
+		ref.set(i, at)
+	}
+	wave := func() {
+		for range n {
+			qa, _ := q.min()
+			ra, _ := ref.min()
+			qi, ri := q.popMin(), ref.popMin()
+			if qi != ri || !qa.Equal(ra) {
+				t.Fatalf("popped client %d at %v, want %d at %v", qi, qa, ri, ra)
+			}
+			q.set(qi, qa.Add(t1))
+			ref.set(ri, ra.Add(t1))
+		}
+	}
+	for range 3 {
+		wave()
+	}
+	if len(q.spare) == 0 {
+		t.Fatal("no spare array kept after three waves of 400-entry buckets")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	wave()
+	runtime.ReadMemStats(&after)
+	// Appending up to smallBucket entries allocates under 2 x smallBucket
+	// entries (one more for what else runs); growing to 400 by append
+	// alone would be about 1,000.
+	limit := uint64(buckets * 3 * smallBucket * unsafe.Sizeof(entry{}))
+	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+		t.Fatalf("a wave of %d renewals in %d buckets allocated %d bytes, want at most %d (%d over)", n, buckets, got, limit, got-limit)
 	}
 }
