@@ -1298,6 +1298,9 @@ func (c *Client) probe(now time.Time) {
 // a new ID per exchange, kept across its retransmissions) and builds its
 // message.
 func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Time) {
+	if p.MRC > 0 && c.cfg.Deviations.MRCRetransmissions {
+		p.MRC++ // not RFC 9915 §15 (ISC dhclient 4.4, check_timing6)
+	}
 	tmpl := c.ex.tmpl[:0]
 	if tmpl == nil {
 		tmpl = c.scr.takeTmpl()

@@ -153,6 +153,18 @@ type Deviations struct {
 	// is ignored.
 	FailHalts bool
 
+	// MRCRetransmissions: an exchange's MRC counts retransmissions, not
+	// transmissions: a Request (REQ_MAX_RC), a Release or a Decline is
+	// sent MRC + 1 times before it fails, the last one waited out for its
+	// RT as the others.
+	//
+	// Not RFC 9915 (§15: the exchange fails "once the client has
+	// transmitted the message MRC times"): what ISC dhclient 4.4 does
+	// (client/dhc6.c, check_timing6: a transmission is refused only once
+	// txcount, the transmissions made, exceeds MRC; includes/dhcp6.h
+	// calls REQ_MAX_RC "Max Request retry attempts").
+	MRCRetransmissions bool
+
 	// PDRebindConfirm: a client that asks for an IA_PD Rebinds with
 	// Confirm's parameters (CNF_MAX_DELAY, CNF_TIMEOUT, CNF_MAX_RT) and
 	// gives it CNF_MAX_RD from the moment it starts (T2), instead of

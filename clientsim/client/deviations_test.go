@@ -44,7 +44,7 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 				{WholeSecondClock: true}, {NoBinding: client.NoBindingRequestOnce}, {NoBinding: client.NoBindingSolicit},
 				{NoAddrsSolicit: true}, {SolicitDelayEvery: true}, {FixedInitialDelay: true}, {SolMaxRT: time.Second},
 				{InfMaxRT: time.Second}, {IgnoreMaxRTOptions: true}, {FailDrops: true}, {FailHalts: true},
-				{PDRebindConfirm: true}, {IgnoreLinkChange: true},
+				{MRCRetransmissions: true}, {PDRebindConfirm: true}, {IgnoreLinkChange: true},
 			} {
 				Expect(d.IsRFC()).To(BeFalse(), "%+v", d)
 			}
@@ -585,6 +585,23 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 			next := h.nextSend()
 			Expect(next.msg.MessageType).To(BeElementOf(dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind))
 			Expect(next.at).To(BeTemporally("<", bound.Add(2000*sec)))
+		})
+	})
+
+	Describe("MRCRetransmissions (ISC dhclient 4.4, client/dhc6.c check_timing6)", func() {
+		It("the dhclient profile sends a Request nobody answers REQ_MAX_RC + 1 times, then Requests from the next server", func() {
+			h := newHarness(22, withProfile("dhclient"))
+			h.start()
+			sol := h.nextSend()
+			h.deliver(b.advertise(sol.msg, 0, held()))
+			h.deliver(a.advertise(sol.msg, 10, na("2001:db8::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
+			Expect(serverIDHex(h.nextSend().msg)).To(Equal(a.hex()))
+			Expect(h.until(func() bool { return serverIDHex(h.last()) == b.hex() }, 100)).To(BeTrue())
+			reqs := h.sendsOf(dhcpv6.MessageTypeRequest)
+			Expect(reqs).To(HaveLen(client.ReqMaxRC+2), "11 to a (RFC 9915: 10), then b's")
+			gap := reqs[len(reqs)-1].at.Sub(reqs[len(reqs)-2].at)
+			Expect(gap).To(BeNumerically(">=", client.ReqMaxRT*9/10), "the 11th waited out its RT")
+			Expect(gap).To(BeNumerically("<=", client.ReqMaxRT*11/10))
 		})
 	})
 

@@ -136,6 +136,7 @@ type params struct {
 	InfMaxRT       *param `yaml:"inf_max_rt"`
 	MaxRTOption    *param `yaml:"max_rt_option"`
 	FailedExchange *param `yaml:"failed_exchange"`
+	MRC            *param `yaml:"mrc"`
 	PDRebind       *param `yaml:"pd_rebind"`
 	LinkChange     *param `yaml:"link_change"`
 	MinT2          *param `yaml:"min_t2"`
@@ -241,6 +242,10 @@ var rules = []rule{
 		"keep": nil,
 		"drop": func(d *client.Deviations) { d.FailDrops = true },
 		"halt": func(d *client.Deviations) { d.FailHalts = true },
+	})},
+	{"mrc", func(p *params) *param { return p.MRC }, choice(map[string]func(*client.Deviations){
+		"transmissions":   nil,
+		"retransmissions": func(d *client.Deviations) { d.MRCRetransmissions = true },
 	})},
 	{"pd_rebind", func(p *params) *param { return p.PDRebind }, choice(map[string]func(*client.Deviations){
 		"rebind":  nil,

@@ -34,7 +34,7 @@ var _ = Describe("profiles.yaml", func() {
 			Expect(err).NotTo(HaveOccurred(), string(p))
 			Expect(got.Name).To(Equal(string(p)))
 			Expect(got.Client).NotTo(BeEmpty())
-			Expect(got.Params).To(HaveLen(16), "every parameter, in the file's order")
+			Expect(got.Params).To(HaveLen(17), "every parameter, in the file's order")
 			for _, q := range got.Params {
 				Expect(q.Source).NotTo(BeEmpty(), "%s.%s", p, q.Name)
 			}
@@ -64,6 +64,7 @@ var _ = Describe("profiles.yaml", func() {
 			SolMaxRT:             120 * time.Second,
 			InfMaxRT:             120 * time.Second,
 			IgnoreMaxRTOptions:   true,
+			MRCRetransmissions:   true,
 			IgnoreLinkChange:     true,
 		}))
 		q, ok := p.Param("rebind_at")

@@ -761,25 +761,27 @@ func judgeRequestFail(o clientObs) (check.Verdict, string) {
 	last := reqs[len(reqs)-1]
 	detail := fmt.Sprintf("%d Requests to %s over %s, none answered", len(reqs), o.serverName(first.ServerID), fsec(last.At.Sub(first.At)))
 	watched := o.end.Sub(last.At)
+	var then string
+	switch {
+	case next == nil:
+		then = fmt.Sprintf("nothing in the %s that followed", fsec(watched))
+	case next.Type == dhcpv6.MessageTypeRequest:
+		then = fmt.Sprintf("a Request to %s %s after the last: the next server that advertised", o.serverName(next.ServerID), fsec(next.At.Sub(last.At)))
+	case next.Type == dhcpv6.MessageTypeSolicit:
+		then = fmt.Sprintf("a Solicit %s after the last: server discovery again", fsec(next.At.Sub(last.At)))
+	default:
+		then = fmt.Sprintf("a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
+	}
+	detail += "; then " + then
 	switch {
 	case len(reqs) > rfc.ReqMaxRC:
-		return Fail, detail + fmt.Sprintf(": more than REQ_MAX_RC (%d)", rfc.ReqMaxRC) + cite("§15, §7.6")
+		return Fail, detail + fmt.Sprintf("; more than REQ_MAX_RC (%d) Requests", rfc.ReqMaxRC) + cite("§15, §7.6")
 	case next == nil && watched < requestFailAfter:
-		return NA, detail + fmt.Sprintf("; the watch ended %s after the last, too soon to tell what follows (%s wanted)", fsec(watched), fsec(requestFailAfter))
+		return NA, detail + fmt.Sprintf(": too soon to tell what follows (%s wanted)", fsec(requestFailAfter))
 	case len(reqs) < rfc.ReqMaxRC:
-		what := "nothing more in the " + fsec(watched) + " that followed"
-		if next != nil {
-			what = fmt.Sprintf("a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
-		}
-		return Fail, detail + fmt.Sprintf("; then %s: it gave up before REQ_MAX_RC (%d)", what, rfc.ReqMaxRC) + cite("§15, §7.6")
+		return Fail, detail + fmt.Sprintf("; it gave up before REQ_MAX_RC (%d)", rfc.ReqMaxRC) + cite("§15, §7.6")
 	case next == nil:
-		detail += fmt.Sprintf("; then nothing in the %s that followed: it ended the configuration (no other server, no Solicit)", fsec(watched))
-	case next.Type == dhcpv6.MessageTypeRequest:
-		detail += fmt.Sprintf("; then a Request to %s %s after the last: the next server that advertised", o.serverName(next.ServerID), fsec(next.At.Sub(last.At)))
-	case next.Type == dhcpv6.MessageTypeSolicit:
-		detail += fmt.Sprintf("; then a Solicit %s after the last: server discovery again", fsec(next.At.Sub(last.At)))
-	default:
-		detail += fmt.Sprintf("; then a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
+		detail += ": it ended the configuration (no other server, no Solicit)"
 	}
 	return Pass, detail + cite("§18.2.2 leaves the next step to the client's policy")
 }

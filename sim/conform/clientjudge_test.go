@@ -354,11 +354,11 @@ var _ = g.Describe("client verdicts on hand-built messages", func() {
 			v, d := judgeRequestFail(obsOf(msgs...))
 			Expect(v).To(Equal(Fail))
 			Expect(d).To(ContainSubstring("11 Requests to s1"))
-			Expect(d).To(ContainSubstring("more than REQ_MAX_RC (10)"))
+			Expect(d).To(ContainSubstring("; then nothing in the 5.00 s that followed; more than REQ_MAX_RC (10) Requests"))
 			msgs, last = requests(4)
 			v, d = judgeRequestFail(obsOf(with(msgs, out(last+9, dhcpv6.MessageTypeSolicit, 4, nil, 0, ia(0, 0)))...))
 			Expect(v).To(Equal(Fail))
-			Expect(d).To(ContainSubstring("then a SOLICIT 9.00 s after the last: it gave up before REQ_MAX_RC (10)"))
+			Expect(d).To(ContainSubstring("then a Solicit 9.00 s after the last: server discovery again; it gave up before REQ_MAX_RC (10)"))
 		})
 		g.It("fails a client that never Requested", func() {
 			msgs, _ := requests(0)
