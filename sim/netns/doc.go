@@ -17,6 +17,11 @@
 // client link and P-n<i+1> on the server network; nothing routes between
 // them, so clients reach the servers only through a relay agent.
 //
+// A process started in a node (Start) gets a process group of its own;
+// Freeze stops the group with SIGSTOP and returns once /proc shows every
+// thread of it stopped, so nothing the process does follows Freeze's
+// return; Thaw resumes it, Kill ends it with SIGKILL and reaps it.
+//
 // A node with NodeSpec.DAD is a real DHCPv6 client's host (sim/realclient):
 // its interface runs the kernel's duplicate address detection on the
 // addresses a client adds, and takes no Router Advertisement and no SLAAC
