@@ -138,6 +138,21 @@ var _ = g.Describe("reports", func() {
 			Expect(SelectClient(ClientIDs())).To(Succeed())
 		})
 
+		g.It("run the long ones only when asked, saying how long they take", func() {
+			var long []string
+			for _, d := range clientCatalogue {
+				if d.long == "" {
+					Expect(d.skip(ClientOptions{})).To(BeEmpty(), d.id)
+					continue
+				}
+				long = append(long, d.id)
+				Expect(d.skip(ClientOptions{})).To(And(ContainSubstring("takes "+d.long), ContainSubstring("--checks "+d.id)))
+				Expect(d.skip(ClientOptions{Long: true})).To(BeEmpty())
+				Expect(d.skip(ClientOptions{Checks: []string{d.id}})).To(BeEmpty())
+			}
+			Expect(long).To(ConsistOf("info-refresh", "request-fail"))
+		})
+
 		g.It("have IDs distinct from the server side's", func() {
 			for _, id := range ClientIDs() {
 				Expect(IDs()).NotTo(ContainElement(id))
