@@ -13,8 +13,42 @@ import (
 	"time"
 
 	"d6lab/deploy"
+	"d6lab/netaddr6"
 	"d6lab/server/lease"
 )
+
+// dhcpdRange is one range6 statement: a prefix, or first and last.
+type dhcpdRange struct {
+	prefix      netip.Prefix
+	first, last netip.Addr
+}
+
+// dhcpdRanges are the range6 statements for spec's pool. A pool that is
+// exactly a prefix goes as that prefix, one pool inside dhcpd, as an
+// operator would write it for the identical model: dhcpd hashes the client's DUID
+// and IAID into the pool's host bits (server/mdb6.c, create_lease6), the
+// same on every server, and skips the Subnet-Router anycast and RFC 2526
+// identifiers itself there. A range dhcpd splits into CIDR blocks, each a
+// pool of its own, and it starts each allocation in the block it last used,
+// moving on after a collision (server/dhcpv6.c, pick_v6_address): servers
+// whose histories differ (a newcomer after a kill) pick different blocks,
+// and small blocks collide (README: the identical model with dhcpd).
+// Other pools go as poolRanges gives them.
+func dhcpdRanges(spec Spec) ([]dhcpdRange, error) {
+	pool := netaddr6.Pool{First: spec.Config.Pool.First(), Last: spec.Config.Pool.Last()}
+	if p, ok := pool.Prefix(); ok {
+		return []dhcpdRange{{prefix: p}}, nil
+	}
+	rs, err := poolRanges(spec)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dhcpdRange, len(rs))
+	for i, r := range rs {
+		out[i] = dhcpdRange{first: r.first, last: r.last}
+	}
+	return out, nil
+}
 
 // dhcpdAdapter runs ISC dhcpd in DHCPv6 mode (dhcpd -6), in the foreground.
 type dhcpdAdapter struct{}
@@ -33,7 +67,7 @@ func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
 	if err := checkMAC(deploy.Dhcpd, spec); err != nil {
 		return nil, err
 	}
-	ranges, err := poolRanges(spec)
+	ranges, err := dhcpdRanges(spec)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: dhcpd: %w", err)
 	}
@@ -79,7 +113,11 @@ func (dhcpdAdapter) Prepare(spec Spec) (*Instance, error) {
 	}
 	w("subnet6 %s {", declared)
 	for _, r := range ranges {
-		w("\trange6 %s %s;", r.first, r.last)
+		if r.prefix.IsValid() {
+			w("\trange6 %s;", r.prefix)
+		} else {
+			w("\trange6 %s %s;", r.first, r.last)
+		}
 	}
 	if !c.PDPool.IsZero() {
 		base := c.PDPool.Base()

@@ -42,3 +42,38 @@ func TestPoolRangesSkipReservedAddresses(t *testing.T) {
 		t.Error("a pool of only the anycast address: want an error")
 	}
 }
+
+// dhcpd gets a pool that is exactly a prefix as that prefix, one pool it hashes
+// into (and in which it skips the reserved identifiers itself), and any
+// other pool as poolRanges' ranges.
+func TestDhcpdRangesKeepAPrefix(t *testing.T) {
+	for _, tc := range []struct{ pool, want string }{
+		{"2001:db8:1:1::/64", "[2001:db8:1:1::/64]"},
+		{"2001:db8:1:1:8000::/65", "[2001:db8:1:1:8000::/65]"},
+		{"2001:db8:1:1::1000-2001:db8:1:1::1fff", "[2001:db8:1:1::1000/116]"},
+		{"2001:db8:1:1::-2001:db8:1:1::ff", "[2001:db8:1:1::/120]"},
+		{"2001:db8:1:1::-2001:db8:1:1::fe", "[2001:db8:1:1::1-2001:db8:1:1::fe]"},
+	} {
+		p, err := alloc.ParsePool(tc.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s Spec
+		s.Config.Pool = p
+		rs, err := dhcpdRanges(s)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.pool, err)
+		}
+		var got []string
+		for _, r := range rs {
+			if r.prefix.IsValid() {
+				got = append(got, r.prefix.String())
+			} else {
+				got = append(got, r.first.String()+"-"+r.last.String())
+			}
+		}
+		if g := fmt.Sprint(got); g != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.pool, g, tc.want)
+		}
+	}
+}
