@@ -36,6 +36,18 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 	// Valid lifetimes far past T2, so that only the spec's event ends them.
 	held := func() *dhcpv6.OptIANA { return na("2001:db8::a", 100*sec, 160*sec, 1000*sec, 2000*sec) }
 
+	// requestToA starts a client whose Solicit b (Preference 0) and a (10)
+	// answer, and returns once its Request went to a; nobody answers it.
+	requestToA := func(seed uint64, o ...opt) *harness {
+		h := newHarness(seed, o...)
+		h.start()
+		sol := h.nextSend()
+		h.deliver(b.advertise(sol.msg, 0, held()))
+		h.deliver(a.advertise(sol.msg, 10, na("2001:db8::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
+		Expect(serverIDHex(h.nextSend().msg)).To(Equal(a.hex()))
+		return h
+	}
+
 	Describe("the rfc profile", func() {
 		It("is the zero Deviations, and every deviation is off in it", func() {
 			Expect(client.Deviations{}.IsRFC()).To(BeTrue())
@@ -535,15 +547,9 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 
 	Describe("FailHalts (WIDE dhcp6c 20080615, dhcp6c.c client6_timo, dhcp6c_ia.c reestablish_ia)", func() {
 		It("the dhcp6c profile: a Request after a Solicit that nobody answers is the client's last message", func() {
-			// Two Advertises; the Request goes to a (Preference 10) and nobody answers
-			// it. Without the deviation the client Requests from b next (failover_test.go,
+			// Without the deviation the client Requests from b next (failover_test.go,
 			// §18.2.9).
-			h := newHarness(19, withProfile("dhcp6c"))
-			h.start()
-			sol := h.nextSend()
-			h.deliver(b.advertise(sol.msg, 0, held()))
-			h.deliver(a.advertise(sol.msg, 10, na("2001:db8::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
-			Expect(serverIDHex(h.nextSend().msg)).To(Equal(a.hex()))
+			h := requestToA(19, withProfile("dhcp6c"))
 			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
 			Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(client.ReqMaxRC), "REQ_MAX_RC transmissions, all to a")
 			Expect(h.c.State()).To(Equal(client.Halted))
@@ -590,12 +596,7 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 
 	Describe("MRCRetransmissions (ISC dhclient 4.4, client/dhc6.c check_timing6)", func() {
 		It("the dhclient profile sends a Request nobody answers REQ_MAX_RC + 1 times, then Requests from the next server", func() {
-			h := newHarness(22, withProfile("dhclient"))
-			h.start()
-			sol := h.nextSend()
-			h.deliver(b.advertise(sol.msg, 0, held()))
-			h.deliver(a.advertise(sol.msg, 10, na("2001:db8::b", 100*sec, 160*sec, 1000*sec, 2000*sec)))
-			Expect(serverIDHex(h.nextSend().msg)).To(Equal(a.hex()))
+			h := requestToA(22, withProfile("dhclient"))
 			Expect(h.until(func() bool { return serverIDHex(h.last()) == b.hex() }, 100)).To(BeTrue())
 			reqs := h.sendsOf(dhcpv6.MessageTypeRequest)
 			Expect(reqs).To(HaveLen(client.ReqMaxRC+2), "11 to a (RFC 9915: 10), then b's")
