@@ -105,6 +105,19 @@ func badEntries() []TableEntry {
 }
 
 var _ = Describe("Load", func() {
+	Describe("the client-behaviour runs (scenarios/clients, not in the suite)", func() {
+		files, _ := filepath.Glob("clients/*.yaml")
+		It("are there", func() { Expect(files).To(ContainElement("clients/lossy-preferred.yaml")) })
+		for _, f := range files {
+			It("loads "+f+" cleanly, named after its file", func() {
+				s, err := scenarios.Load(f)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(s.Name).To(Equal(strings.TrimSuffix(filepath.Base(f), ".yaml")))
+				Expect(s.Validate()).To(Succeed())
+			})
+		}
+	})
+
 	Describe("the shipped scenarios", func() {
 		files, _ := filepath.Glob("*.yaml")
 
