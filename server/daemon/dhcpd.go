@@ -25,15 +25,15 @@ type dhcpdRange struct {
 
 // dhcpdRanges are the range6 statements for spec's pool. A pool that is
 // exactly a prefix goes as that prefix, one pool inside dhcpd, as an
-// operator would write it for the identical model: dhcpd hashes the client's DUID
-// and IAID into the pool's host bits (server/mdb6.c, create_lease6), the
-// same on every server, and skips the Subnet-Router anycast and RFC 2526
-// identifiers itself there. A range dhcpd splits into CIDR blocks, each a
-// pool of its own, and it starts each allocation in the block it last used,
-// moving on after a collision (server/dhcpv6.c, pick_v6_address): servers
-// whose histories differ (a newcomer after a kill) pick different blocks,
-// and small blocks collide (README: the identical model with dhcpd).
-// Other pools go as poolRanges gives them.
+// operator would write it for the identical model: dhcpd hashes the
+// client's DUID and IAID into the pool's host bits (server/mdb6.c,
+// create_lease6), the same on every server, and skips the Subnet-Router
+// anycast and RFC 2526 identifiers itself there. A range dhcpd splits into
+// CIDR blocks, each a pool of its own, and it starts each allocation in
+// the block it last used, moving on after a collision (server/dhcpv6.c,
+// pick_v6_address): servers whose histories differ (a newcomer after a
+// kill) pick different blocks, and small blocks collide (README: the
+// identical model with dhcpd). Other pools go as poolRanges gives them.
 func dhcpdRanges(spec Spec) ([]dhcpdRange, error) {
 	pool := netaddr6.Pool{First: spec.Config.Pool.First(), Last: spec.Config.Pool.Last()}
 	if p, ok := pool.Prefix(); ok {
