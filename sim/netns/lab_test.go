@@ -435,7 +435,7 @@ var _ = Describe("Lab", Label("netns"), func() {
 				filepath.Join(logs, "busy.log"))
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(func() { Expect(lab.Kill(p)).To(Succeed()) })
-			Eventually(func() int { return len(groupStates(p.PID)) }).Should(Equal(4))
+			Eventually(func() int { return len(groupStates(p.PID)) }).WithTimeout(10*time.Second).Should(Equal(4), "the shell and its three children")
 			for range 20 {
 				Expect(lab.Freeze(p)).To(Succeed())
 				Expect(groupStates(p.PID)).To(HaveEach(HaveSuffix(":T")))
