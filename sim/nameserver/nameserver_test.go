@@ -116,6 +116,9 @@ var _ = Describe("Prepare", func() {
 		requireBIND()
 		dir := GinkgoT().TempDir()
 		cfg := config(dir)
+		// A base64 secret starts with '/' one time in 64 (CI met one): the
+		// scan for paths below must not take it for one.
+		cfg.Key.Secret = "/" + cfg.Key.Secret[1:]
 		in, err := nameserver.Prepare(cfg)
 		Expect(err).NotTo(HaveOccurred())
 		conf := filepath.Join(dir, nameserver.ConfFile)
@@ -147,7 +150,8 @@ var _ = Describe("Prepare", func() {
 			Expect(text).To(ContainSubstring(want))
 		}
 		// Nothing of the host's: every quoted path is in dir.
-		paths := regexp.MustCompile(`"(/[^"]*)"`).FindAllStringSubmatch(text, -1)
+		noSecret := strings.ReplaceAll(text, `"`+cfg.Key.Secret+`"`, `""`)
+		paths := regexp.MustCompile(`"(/[^"]*)"`).FindAllStringSubmatch(noSecret, -1)
 		Expect(paths).To(HaveLen(12)) // directory, managed keys, 8 files of options, 2 logs
 		for _, p := range paths {
 			Expect(p[1]).To(HavePrefix(dir))
