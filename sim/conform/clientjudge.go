@@ -750,13 +750,13 @@ func judgeRequestFail(o clientObs) (check.Verdict, string) {
 		return Fail, "no Request (" + o.story(o.start, 6) + ")"
 	}
 	var reqs []*trace.Message
-	var next *trace.Message
+	var next *trace.Message // the first message that is not one of them
 	for _, m := range o.sentFrom(first.At) {
-		if m.Type == dhcpv6.MessageTypeRequest && bytes.Equal(m.ServerID, first.ServerID) && next == nil {
-			reqs = append(reqs, m)
-		} else if next == nil {
+		if m.Type != dhcpv6.MessageTypeRequest || !bytes.Equal(m.ServerID, first.ServerID) {
 			next = m
+			break
 		}
+		reqs = append(reqs, m)
 	}
 	last := reqs[len(reqs)-1]
 	detail := fmt.Sprintf("%d Requests to %s over %s, none answered", len(reqs), o.serverName(first.ServerID), fsec(last.At.Sub(first.At)))
