@@ -58,6 +58,13 @@ type Config struct {
 	// reads messages (the virtual engine): Outgoing.Payload is then nil.
 	// It applies without a Relay only; a relayed population encodes.
 	InMemory bool
+
+	// Direct: the link names the client each answer is for (DeliverTo,
+	// DeliverMessageTo), as each host's own socket does, so there is no
+	// table of transaction IDs: a client's ID is its own draw, never drawn
+	// again because another client holds it. Without a Relay only (a
+	// relay's Relay-reply names no client but by the ID).
+	Direct bool
 }
 
 // Outgoing is one datagram to send: encoded in Payload, or, with
@@ -187,7 +194,6 @@ func (p *Population) build(i int) error {
 		Timescale:   p.cfg.Timescale,
 		PCG:         rand.NewPCG(rs, uint64(i)), // the client keeps a copy
 		Dst:         p.cfg.Dst,
-		XIDs:        p,
 		Scratch:     p.scratch,
 		DAD:         p.cfg.DAD,
 		DADDelay:    p.cfg.DADDelay,
@@ -196,6 +202,9 @@ func (p *Population) build(i int) error {
 	}
 	if p.cfg.SendFQDN {
 		cfg.FQDN = history.HostName(i)
+	}
+	if !p.cfg.Direct {
+		cfg.XIDs = p
 	}
 	if i > 0 {
 		cfg.Peer = p.clients[0] // one copy of what every client has in common
@@ -532,9 +541,53 @@ func (p *Population) deliver(now time.Time, m *dhcpv6.Message) {
 		p.dropped[dropUnknownXID]++
 		return
 	}
+	p.receive(now, int(i), m)
+}
+
+// DeliverTo is Deliver for a datagram the link says is for client i
+// (Config.Direct).
+func (p *Population) DeliverTo(now time.Time, i int, pkt []byte) {
+	p.recv++
+	m, err := decode(pkt)
+	if err != nil {
+		p.dropped[dropMalformed]++
+		return
+	}
+	p.receive(now, i, m)
+}
+
+// DeliverMessageTo is DeliverMessage for a message the link says is for
+// client i (Config.Direct).
+func (p *Population) DeliverMessageTo(now time.Time, i int, m *dhcpv6.Message) {
+	p.recv++
+	p.receive(now, i, m)
+}
+
+// receive gives m to client i.
+func (p *Population) receive(now time.Time, i int, m *dhcpv6.Message) {
 	c := p.clients[i]
 	prev := c.State()
-	p.handle(int(i), prev, c.Receive(now, m), now)
+	p.handle(i, prev, c.Receive(now, m), now)
+}
+
+// Coast has client i play its steady renewals before until without
+// messages (client.Client.Coast, with g the server's answer) and counts
+// each as a datagram sent and one received; its timer moves to what comes
+// after them. It appends the instants of the renewals to at. A client on
+// an address another host occupies is left alone: its renewals decline.
+func (p *Population) Coast(i int, until time.Time, g client.Grant, at []time.Time) []time.Time {
+	if len(p.occupied) > 0 {
+		return at
+	}
+	n := len(at)
+	c := p.clients[i]
+	if at = c.Coast(until, g, at); len(at) > n {
+		k := uint64(len(at) - n)
+		p.sent += k
+		p.recv += k
+		p.timers.set(i, c.NextTimer())
+	}
+	return at
 }
 
 var (

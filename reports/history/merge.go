@@ -108,14 +108,21 @@ func (l *Log) extends(i int, e *Event) bool {
 	if e.At.Before(last) || p.Valid > 0 && !last.Add(p.Valid).After(e.At) {
 		return false
 	}
+	return l.extend(i, p.Renewals, 1, e.At)
+}
+
+// extend counts n more renewals, the last at last, in event i, which has
+// counted renewals so far; it reports false, counting nothing, when the
+// record cannot hold them.
+func (l *Log) extend(i, renewals, n int, last time.Time) bool {
 	r := &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
 	if r.flags&fOdd != 0 {
 		o := &l.odd[r.extra]
-		o.Renewals++
-		o.Extended = e.At
+		o.Renewals += n
+		o.Extended = last
 		return true
 	}
-	if e.At.Location() != l.loc || e.At != time.Unix(0, e.At.UnixNano()).In(l.loc) || p.Renewals >= 1<<32-1 {
+	if last.Location() != l.loc || last != time.Unix(0, last.UnixNano()).In(l.loc) || renewals+n > 1<<32-1 {
 		return false // a time the record cannot hold: appended instead
 	}
 	k := i >> chunkBits
@@ -126,6 +133,45 @@ func (l *Log) extends(i int, e *Event) bool {
 		l.exts[k] = make([]extension, 1<<chunkBits)
 	}
 	x := &l.exts[k][i&(1<<chunkBits-1)]
-	x.at, x.renewals = e.At.UnixNano(), x.renewals+1
+	x.at, x.renewals = last.UnixNano(), x.renewals+uint32(n)
 	return true
+}
+
+// MergeRenewals counts n renewals of client's lease in IA ia, the last at
+// last, in the client's last grant of that IA, as n Renewed events that
+// only extend it would be (AppendMerging), for a caller that plays steady
+// renewals without their events: the virtual engine's coasting clients.
+// The caller answers for what AppendMerging checks of each event (the
+// same lease, lifetimes and server, each before the lease ran out); the
+// Log checks the rest: that a renewal appended now would merge there, and
+// that the record holds the count and the time. It reports false, and
+// counts nothing, otherwise. Use it on a Log that merges renewals.
+func (l *Log) MergeRenewals(client int, ia string, n int, last time.Time) bool {
+	i, ok := l.mergeTarget(client, ia)
+	if !ok || n <= 0 {
+		return false
+	}
+	return l.extend(i, l.Event(i).Renewals, n, last)
+}
+
+// CanMergeRenewal reports whether a renewal of client's lease in IA ia,
+// were it to come now, would find a grant to merge into (MergeRenewals).
+func (l *Log) CanMergeRenewal(client int, ia string) bool {
+	_, ok := l.mergeTarget(client, ia)
+	return ok
+}
+
+// mergeTarget is the index of client's last grant of IA ia that a renewal
+// appended now may merge into.
+func (l *Log) mergeTarget(client int, ia string) (int, bool) {
+	m := &l.merge
+	slot := iaSlot(ia)
+	if client < 0 || client >= len(m.grants) || slot < 0 {
+		return 0, false
+	}
+	g := m.grants[client][slot]
+	if g <= m.barrier {
+		return 0, false
+	}
+	return g - 1, true
 }

@@ -3,6 +3,7 @@ package virtual
 import (
 	"container/heap"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
+	"d6lab/clientsim/client"
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
@@ -51,6 +53,9 @@ type Server struct {
 	cut   bool     // the link, apart from the process (as in the netns engine)
 	queue []queued // datagrams received while frozen
 	recv  int      // messages its core handled in the current second (load.go)
+	// duidHex is the core's DUID as the clients name the server of a
+	// binding (client.Client.Server).
+	duidHex string
 	// typed: the engine hands this server's core messages, not bytes
 	// (Engine.typed and every lifetime it sends a whole number of
 	// seconds, which is all the wire can say: typed).
@@ -61,7 +66,7 @@ type Server struct {
 type queued struct {
 	pkt       []byte
 	msg       *dhcpv6.Message
-	src       netip.AddrPort
+	client    int // the sender
 	multicast bool
 }
 
@@ -97,6 +102,17 @@ type Engine struct {
 	wire bool
 	// merge: the history merges renewals (SetMergeRenewals).
 	merge bool
+	// direct: the population takes each answer for the client that asked
+	// (population.Config.Direct).
+	direct bool
+	// Coasting (coast.go): noCoast turns it off (SetCoasting); renewed
+	// lists the clients granted a lease at the current instant; coastAt
+	// and leases are room reused.
+	noCoast bool
+	coasted int
+	renewed []int32
+	coastAt []time.Time
+	leases  []client.Lease
 	// delivered, when set, runs on every answer handed over as a value
 	// once the population has taken it (Options.delivered: the specs
 	// overwrite it there).
@@ -132,6 +148,9 @@ func (e *Engine) SetMergeRenewals(on bool) { e.merge = on }
 func (e *Engine) record(ev history.Event) {
 	if e.merge {
 		e.hist.AppendMerging(ev)
+		if ev.Client >= 0 && e.coasting() {
+			e.granted(&ev)
+		}
 	} else {
 		e.hist.Append(ev)
 	}
@@ -190,6 +209,7 @@ func (s *Server) boot(store lease.Store) error {
 	core.SetAnswerReuse(true)
 	s.core, s.store, s.state, s.queue = core, store, Up, nil
 	s.typed = wholeSeconds(s.cfg.T1, s.cfg.T2, s.cfg.Preferred, s.cfg.Valid, s.cfg.InfoRefresh)
+	s.duidHex = hex.EncodeToString(core.DUID())
 	return nil
 }
 
@@ -222,6 +242,10 @@ func (e *Engine) SetPopulation(cfg population.Config) error {
 	// into a domain name and writes it back fully qualified), so those
 	// take the wire too.
 	cfg.InMemory = !e.wire && cfg.Relay == nil && !cfg.SendFQDN
+	// Each answer goes to the client that asked, as to a host's own
+	// socket, unless the population's relay stands between.
+	cfg.Direct = cfg.Relay == nil
+	e.direct = cfg.Direct
 	p, err := population.New(cfg)
 	if err != nil {
 		return err
@@ -286,9 +310,9 @@ func (e *Engine) Thaw(name string) error {
 	e.lab(history.ServerThawed, name, "")
 	for _, d := range q {
 		if d.msg != nil {
-			e.toServerMsg(s, d.msg, d.src, d.multicast)
+			e.toServerMsg(s, d.msg, d.client, d.multicast)
 		} else {
-			e.toServer(s, d.pkt, d.src, d.multicast)
+			e.toServer(s, d.pkt, d.client, d.multicast)
 		}
 	}
 	return nil
@@ -453,7 +477,15 @@ func (e *Engine) RunUntilContext(ctx context.Context, end time.Time) error {
 			e.pop.Advance(e.now)
 		}
 		e.flush()
+		if len(e.renewed) > 0 {
+			until := end
+			if len(e.actions) > 0 && e.actions[0].at.Before(until) {
+				until = e.actions[0].at
+			}
+			e.coast(until)
+		}
 	}
+	e.load.catchUp(e, end)
 	if end.After(e.now) {
 		e.now = end
 	}
@@ -488,9 +520,9 @@ func (e *Engine) flush() {
 			for _, s := range e.servers {
 				if mc && o.Dst.Port() == transport.ServerPort || o.Dst == s.Addr {
 					if o.Msg != nil {
-						e.toServerMsg(s, o.Msg, clientAddr, mc)
+						e.toServerMsg(s, o.Msg, o.Client, mc)
 					} else {
-						e.toServer(s, o.Payload, clientAddr, mc)
+						e.toServer(s, o.Payload, o.Client, mc)
 					}
 				}
 			}
@@ -498,7 +530,10 @@ func (e *Engine) flush() {
 	}
 }
 
-func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
+// toServer hands server s a datagram client from sent (mc: to a multicast
+// address), and its answer back: to the sender when the population is
+// Direct, else to whoever holds the transaction ID.
+func (e *Engine) toServer(s *Server, pkt []byte, from int, mc bool) {
 	if s.cut {
 		return
 	}
@@ -506,12 +541,17 @@ func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
 	case Killed:
 		return
 	case Frozen:
-		s.queue = append(s.queue, queued{pkt: append([]byte(nil), pkt...), src: src, multicast: mc})
+		s.queue = append(s.queue, queued{pkt: append([]byte(nil), pkt...), client: from, multicast: mc})
 		return
 	}
 	s.recv++
-	reply, dst, ok := s.core.Handle(e.now, pkt, src, mc)
-	if ok && dst.Addr() == clientAddr.Addr() {
+	reply, dst, ok := s.core.Handle(e.now, pkt, clientAddr, mc)
+	if !ok || dst.Addr() != clientAddr.Addr() {
+		return
+	}
+	if e.direct {
+		e.pop.DeliverTo(e.now, from, reply)
+	} else {
 		e.pop.Deliver(e.now, reply, s.Addr)
 	}
 }
@@ -519,9 +559,9 @@ func (e *Engine) toServer(s *Server, pkt []byte, src netip.AddrPort, mc bool) {
 // toServerMsg is toServer for a client's message handed over as a value
 // (population.Config.InMemory): a server whose answers the wire would
 // change (typed false) gets it encoded, and its answer goes back decoded.
-func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, src netip.AddrPort, mc bool) {
+func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, from int, mc bool) {
 	if !s.typed {
-		e.toServer(s, m.ToBytes(), src, mc)
+		e.toServer(s, m.ToBytes(), from, mc)
 		return
 	}
 	if s.cut || s.state == Killed {
@@ -530,21 +570,27 @@ func (e *Engine) toServerMsg(s *Server, m *dhcpv6.Message, src netip.AddrPort, m
 	if s.state == Frozen {
 		// Its socket buffer keeps the message past the next Outbox, which
 		// recycles it (population.Outgoing).
-		s.queue = append(s.queue, queued{msg: population.CopyMessage(m), src: src, multicast: mc})
+		s.queue = append(s.queue, queued{msg: population.CopyMessage(m), client: from, multicast: mc})
 		return
 	}
 	s.recv++
 	out, ok := s.core.HandleMessage(e.now, m, mc)
-	if !ok || server.ReplyAddr(src, m).Addr() != clientAddr.Addr() {
+	if !ok || server.ReplyAddr(clientAddr, m).Addr() != clientAddr.Addr() {
 		return
 	}
-	if r, isMsg := out.(*dhcpv6.Message); isMsg {
-		e.pop.DeliverMessage(e.now, r, s.Addr)
-		if e.delivered != nil {
-			e.delivered(r)
-		}
-	} else {
+	r, isMsg := out.(*dhcpv6.Message)
+	switch {
+	case !isMsg && e.direct:
+		e.pop.DeliverTo(e.now, from, out.ToBytes())
+	case !isMsg:
 		e.pop.Deliver(e.now, out.ToBytes(), s.Addr)
+	case e.direct:
+		e.pop.DeliverMessageTo(e.now, from, r)
+	default:
+		e.pop.DeliverMessage(e.now, r, s.Addr)
+	}
+	if isMsg && e.delivered != nil {
+		e.delivered(r)
 	}
 }
 

@@ -15,19 +15,72 @@ import (
 // increment.
 type load struct {
 	sec time.Time // the current second's start
+	// Renewals played ahead by coasting clients (coast.go), counted in the
+	// seconds they would have been received: fut[k][i] for server i in
+	// the k-th second from base. A row is dropped once recorded.
+	fut  [][]int32
+	base time.Time
 }
 
 // tick is called before the clock moves to next: it closes the current
-// second when next lies in a later one. Every event recorded so far is at
-// or before now, so the load events, at the end of now's second (<= next),
-// keep the history in time order.
+// second when next lies in a later one, and each second before next's
+// that only renewals played ahead reached, as the clock would have passed
+// through them. Every event recorded so far is at or before now, so the
+// load events, at the end of a second before next's, keep the history in
+// time order.
 func (l *load) tick(e *Engine, next time.Time) {
 	sec := next.Truncate(time.Second)
 	if sec.Equal(l.sec) {
 		return
 	}
+	l.skipTo(e, sec)
 	l.record(e, l.sec.Add(time.Second))
 	l.sec = sec
+}
+
+// catchUp moves the current second to the last second up to end that
+// renewals played ahead reached, closing those before it: where the clock
+// stands when a run stops at end had the renewals been played there.
+func (l *load) catchUp(e *Engine, end time.Time) {
+	l.skipTo(e, end.Truncate(time.Second).Add(time.Second))
+}
+
+// skipTo closes the current second and moves to each second before limit
+// that renewals played ahead reached, in order.
+func (l *load) skipTo(e *Engine, limit time.Time) {
+	if len(l.fut) == 0 {
+		return
+	}
+	for k := max(l.index(l.sec)+1, 0); k < len(l.fut); k++ {
+		sec := l.base.Add(time.Duration(k) * time.Second)
+		if !sec.Before(limit) {
+			return
+		}
+		if l.fut[k] != nil {
+			l.record(e, l.sec.Add(time.Second))
+			l.sec = sec
+		}
+	}
+}
+
+// index is sec's row in fut (negative before base).
+func (l *load) index(sec time.Time) int {
+	return int(sec.Sub(l.base) / time.Second)
+}
+
+// ahead counts a message server i of n will have received at at.
+func (l *load) ahead(at time.Time, i, n int) {
+	if l.fut == nil {
+		l.base = l.sec
+	}
+	k := l.index(at.Truncate(time.Second))
+	for len(l.fut) <= k {
+		l.fut = append(l.fut, nil)
+	}
+	if l.fut[k] == nil {
+		l.fut[k] = make([]int32, n)
+	}
+	l.fut[k][i]++
 }
 
 // flush records the counts of the second under way at the end of a run,
@@ -40,14 +93,22 @@ func (l *load) flush(e *Engine) {
 	l.record(e, at)
 }
 
-// record writes one event per server that received anything, at at, and
-// clears the counts.
+// record writes one event per server that received anything in the
+// current second, at at, and clears the counts.
 func (l *load) record(e *Engine, at time.Time) {
-	for _, s := range e.servers {
-		if s.recv == 0 {
+	var fut []int32
+	if k := l.index(l.sec); len(l.fut) > 0 && k >= 0 && k < len(l.fut) {
+		fut, l.fut[k] = l.fut[k], nil
+	}
+	for i, s := range e.servers {
+		n := s.recv
+		if i < len(fut) {
+			n += int(fut[i])
+		}
+		if n == 0 {
 			continue
 		}
-		e.hist.Append(history.Event{At: at, Kind: history.ServerLoad, Client: -1, Server: s.Name, Detail: strconv.Itoa(s.recv)})
+		e.hist.Append(history.Event{At: at, Kind: history.ServerLoad, Client: -1, Server: s.Name, Detail: strconv.Itoa(n)})
 		s.recv = 0
 	}
 }

@@ -83,6 +83,9 @@ type Options struct {
 	// MergeRenewals: the history merges renewals (Engine.SetMergeRenewals):
 	// far fewer events, the same report.
 	MergeRenewals bool
+	// PlayRenewals: with MergeRenewals, no client coasts (SetCoasting):
+	// every renewal crosses the link; the same history, slower.
+	PlayRenewals bool
 	// Progress, when set, is called with the virtual time played so far
 	// (from the scenario's start) every few thousand steps of the run, on
 	// the run's goroutine: it must be quick (an atomic store read by
@@ -101,6 +104,7 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 	e := New(Epoch)
 	e.SetWire(opt.Wire)
 	e.SetMergeRenewals(opt.MergeRenewals)
+	e.SetCoasting(!opt.PlayRenewals)
 	e.delivered = opt.delivered
 	if opt.Progress != nil {
 		start := e.now

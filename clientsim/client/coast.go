@@ -1,0 +1,93 @@
+package client
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv6"
+	"github.com/insomniacslk/dhcp/iana"
+
+	"d6lab/transport"
+)
+
+// Grant is what a server answers to a Renew of a binding it extends: the
+// T1 and T2 of the IA as sent (0: left to the client, §14.2) and the
+// lease's lifetimes.
+type Grant struct {
+	T1, T2, Preferred, Valid time.Duration
+}
+
+// Coast plays the renewals a steady client makes before until, each
+// answered at once with g by the server of its binding, without building
+// a message: what the client holds, its random source and its timers end
+// exactly as after the last of them, and no event is emitted. It appends
+// the instant of each renewal to at and returns it.
+//
+// A client is steady when it is Bound with one IA holding one lease that
+// server granted, runs no exchange, waits for no Decline, probe or
+// retry, and draws its transaction IDs alone (Config.XIDs nil: a shared
+// registry would answer differently at each instant). A renewal is
+// played only if the client would Renew then (not Rebind: T2 still ahead)
+// with the lease still valid, and the lease's lifetimes are g's (so that
+// it only extends the grant). Coast appends nothing otherwise.
+//
+// Whoever coasts a client answers for the rest: that the server is up,
+// reachable and extends the binding as of the last instant, and that
+// nothing else could reach the client before until. The virtual engine
+// does (sim/virtual coast.go), and a spec holds Coast to the client that
+// really sends each Renew and reads each Reply.
+func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
+	if c.state != Bound || c.ex.active() || c.x != nil || c.cfg.XIDs != nil || len(c.ias) != 1 {
+		return at
+	}
+	a := &c.ias[0]
+	if len(a.leases) != 1 {
+		return at
+	}
+	l := &a.leases[0]
+	if !l.ProbeAt.IsZero() || l.Server != c.serverHex || l.Preferred != g.Preferred || l.Valid != g.Valid || l.Valid == 0 {
+		return at
+	}
+	p := RenewParams.Scaled(c.cfg.Timescale)
+	info := iaInfo{found: true, t1: g.T1, t2: g.T2, status: iana.StatusSuccess}
+	n := len(at)
+	var xid dhcpv6.TransactionID
+	for {
+		r := c.renewTime()
+		// Timer(r) would end the lease (expire), Rebind (startRenew at
+		// T2) or run later than asked.
+		if r.IsZero() || !r.Before(until) || !r.Before(l.Until) || !r.Before(c.rebindAt()) {
+			break
+		}
+		// startRenew: a new exchange's ID and its first RT (§15), the
+		// draws of newExchange and transmit.
+		xid = c.newXID()
+		x := exchange{kind: dhcpv6.MessageTypeRenew, p: p}
+		x.sent(r, &c.rng)
+		// extendReply with g: the lease extended from r (§18.2.10.1), T1
+		// and T2 as setTimes takes them, Jitter drawn.
+		c.scr.entries = append(c.scr.entries[:0], entry{p: l.Prefix, pref: g.Preferred, valid: g.Valid})
+		c.begin()
+		c.applyIA(r, a, ctxRenew, info, c.serverHex)
+		at = append(at, r)
+	}
+	c.begin() // the Renewed events applyIA wrote: a coasted renewal has none
+	if len(at) > n {
+		c.ex.xid = xid // the last exchange's, as after a Reply
+	}
+	return at
+}
+
+// Dst is where the client sends its messages now: Config.Dst, or
+// All_DHCP_Relay_Agents_and_Servers once a server asked for multicast
+// (§18.2.10).
+func (c *Client) Dst() netip.AddrPort {
+	if c.toAll {
+		return transport.AllServersPort
+	}
+	return c.cfg.Dst
+}
+
+// NextTimer is when the client next has something to do (the Output.Timer
+// of its last call).
+func (c *Client) NextTimer() time.Time { return c.nextTimer() }
