@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
-	"github.com/insomniacslk/dhcp/iana"
 
 	"d6lab/transport"
 )
@@ -45,11 +44,16 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		return at
 	}
 	l := &a.leases[0]
-	if !l.ProbeAt.IsZero() || l.Server != c.serverHex || l.Preferred != g.Preferred || l.Valid != g.Valid || l.Valid == 0 {
+	if !l.ProbeAt.IsZero() || l.Server != c.serverHex || l.Preferred != g.Preferred || l.Valid != g.Valid {
+		return at
+	}
+	// What apply would not take as an extension: a lease the client MUST
+	// discard (§18.2.10.1: valid lifetime 0; §21.6: preferred above
+	// valid), an IA it MUST discard (§21.4: T1 above T2).
+	if g.Valid == 0 || g.Preferred > g.Valid || g.T1 > 0 && g.T2 > 0 && g.T1 > g.T2 {
 		return at
 	}
 	p := RenewParams.Scaled(c.cfg.Timescale)
-	info := iaInfo{found: true, t1: g.T1, t2: g.T2, status: iana.StatusSuccess}
 	n := len(at)
 	var xid dhcpv6.TransactionID
 	for {
@@ -64,14 +68,13 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		xid = c.newXID()
 		x := exchange{kind: dhcpv6.MessageTypeRenew, p: p}
 		x.sent(r, &c.rng)
-		// extendReply with g: the lease extended from r (§18.2.10.1), T1
-		// and T2 as setTimes takes them, Jitter drawn.
-		c.scr.entries = append(c.scr.entries[:0], entry{p: l.Prefix, pref: g.Preferred, valid: g.Valid})
-		c.begin()
-		c.applyIA(r, a, ctxRenew, info, c.serverHex)
+		// extendReply with g, applyIA's path for a lease extended: its
+		// lifetimes count from r (§18.2.10.1), T1 and T2 as setTimes
+		// takes them, Jitter drawn.
+		l.Granted, l.Until = r, r.Add(g.Valid)
+		c.setTimes(r, a, g.T1, g.T2, g.Preferred, g.Valid)
 		at = append(at, r)
 	}
-	c.begin() // the Renewed events applyIA wrote: a coasted renewal has none
 	if len(at) > n {
 		c.ex.xid = xid // the last exchange's, as after a Reply
 	}
@@ -91,3 +94,46 @@ func (c *Client) Dst() netip.AddrPort {
 // NextTimer is when the client next has something to do (the Output.Timer
 // of its last call).
 func (c *Client) NextTimer() time.Time { return c.nextTimer() }
+
+// CoastRenew plays, without messages, the retransmissions of the client's
+// running Renew before until, when no server will answer any of them
+// (the server of the binding is gone; every other server drops a Renew
+// that names another, RFC 9915 §16.6): each draws its RT as transmit
+// does (§15), so that the exchange, the random source and the timers end
+// as after the last. It stops before the exchange would end (MRC, MRD:
+// T2, where the client Rebinds) or anything else falls due: a lease's
+// end, a probe. It appends the instant of each retransmission to at and
+// returns it.
+//
+// Whoever coasts a Renew answers for the rest, as for Coast: that nobody
+// answers, and that nothing else could reach the client before until.
+func (c *Client) CoastRenew(until time.Time, at []time.Time) []time.Time {
+	if c.state != Renewing || c.ex.kind != dhcpv6.MessageTypeRenew || c.ex.count == 0 || c.x != nil {
+		return at
+	}
+	var end time.Time // the first lease's end
+	for i := range c.ias {
+		for j := range c.ias[i].leases {
+			l := &c.ias[i].leases[j]
+			if !l.ProbeAt.IsZero() {
+				return at
+			}
+			if end.IsZero() || l.Until.Before(end) {
+				end = l.Until
+			}
+		}
+	}
+	if end.IsZero() {
+		return at
+	}
+	for {
+		t := c.ex.next
+		// Timer(t) would end a lease (expire) or the exchange
+		// (exchangeTimer: exhausted), or run later than asked.
+		if !t.Before(until) || !t.Before(end) || c.ex.exhausted(t) {
+			return at
+		}
+		c.ex.sent(t, &c.rng) // transmit's retransmission
+		at = append(at, t)
+	}
+}

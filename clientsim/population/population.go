@@ -570,6 +570,20 @@ func (p *Population) receive(now time.Time, i int, m *dhcpv6.Message) {
 	p.handle(i, prev, c.Receive(now, m), now)
 }
 
+// CoastRenew has client i play the retransmissions of its running Renew
+// before until without messages (client.Client.CoastRenew: nobody will
+// answer them) and counts each as a datagram sent; its timer moves to
+// what comes after them. It appends the instants to at.
+func (p *Population) CoastRenew(i int, until time.Time, at []time.Time) []time.Time {
+	n := len(at)
+	c := p.clients[i]
+	if at = c.CoastRenew(until, at); len(at) > n {
+		p.sent += uint64(len(at) - n)
+		p.timers.set(i, c.NextTimer())
+	}
+	return at
+}
+
 // Coast has client i play its steady renewals before until without
 // messages (client.Client.Coast, with g the server's answer) and counts
 // each as a datagram sent and one received; its timer moves to what comes

@@ -108,13 +108,12 @@ func (l *Log) extends(i int, e *Event) bool {
 	if e.At.Before(last) || p.Valid > 0 && !last.Add(p.Valid).After(e.At) {
 		return false
 	}
-	return l.extend(i, p.Renewals, 1, e.At)
+	return l.extend(i, 1, e.At)
 }
 
-// extend counts n more renewals, the last at last, in event i, which has
-// counted renewals so far; it reports false, counting nothing, when the
-// record cannot hold them.
-func (l *Log) extend(i, renewals, n int, last time.Time) bool {
+// extend counts n more renewals, the last at last, in event i; it reports
+// false, counting nothing, when the record cannot hold them.
+func (l *Log) extend(i, n int, last time.Time) bool {
 	r := &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
 	if r.flags&fOdd != 0 {
 		o := &l.odd[r.extra]
@@ -122,7 +121,7 @@ func (l *Log) extend(i, renewals, n int, last time.Time) bool {
 		o.Extended = last
 		return true
 	}
-	if last.Location() != l.loc || last != time.Unix(0, last.UnixNano()).In(l.loc) || renewals+n > 1<<32-1 {
+	if last.Location() != l.loc || last != time.Unix(0, last.UnixNano()).In(l.loc) {
 		return false // a time the record cannot hold: appended instead
 	}
 	k := i >> chunkBits
@@ -133,6 +132,9 @@ func (l *Log) extend(i, renewals, n int, last time.Time) bool {
 		l.exts[k] = make([]extension, 1<<chunkBits)
 	}
 	x := &l.exts[k][i&(1<<chunkBits-1)]
+	if int(x.renewals)+n > 1<<32-1 {
+		return false // a count the record cannot hold
+	}
 	x.at, x.renewals = last.UnixNano(), x.renewals+uint32(n)
 	return true
 }
@@ -151,7 +153,7 @@ func (l *Log) MergeRenewals(client int, ia string, n int, last time.Time) bool {
 	if !ok || n <= 0 {
 		return false
 	}
-	return l.extend(i, l.Event(i).Renewals, n, last)
+	return l.extend(i, n, last)
 }
 
 // CanMergeRenewal reports whether a renewal of client's lease in IA ia,

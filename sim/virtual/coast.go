@@ -1,9 +1,13 @@
 package virtual
 
 import (
+	"net/netip"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv6"
+
 	"d6lab/clientsim/client"
+	"d6lab/clientsim/population"
 	"d6lab/reports/history"
 	"d6lab/server/lease"
 	"d6lab/transport"
@@ -41,8 +45,9 @@ import (
 // merges renewals (SetMergeRenewals).
 func (e *Engine) SetCoasting(on bool) { e.noCoast = !on }
 
-// Coasted is how many renewals clients have played without messages so
-// far (each counted in the history and the servers' load all the same).
+// Coasted is how many Renews clients have played without messages so far
+// (renewals and retransmissions nobody answered; each counted in the
+// history and the servers' load all the same).
 func (e *Engine) Coasted() int { return e.coasted }
 
 // coasting reports whether the engine may let clients coast.
@@ -62,19 +67,58 @@ func (e *Engine) granted(ev *history.Event) {
 	e.renewed = append(e.renewed, int32(ev.Client))
 }
 
-// coast lets the clients granted a lease at this instant coast until
-// until (the next action or the end of the run).
+// sent notes that a client sent o at this instant: one that sent a Renew
+// nobody answered may coast its retransmissions.
+func (e *Engine) sent(o *population.Outgoing) {
+	var t dhcpv6.MessageType
+	switch {
+	case o.Msg != nil:
+		t = o.Msg.MessageType
+	case len(o.Payload) > 0:
+		t = dhcpv6.MessageType(o.Payload[0])
+	}
+	if t == dhcpv6.MessageTypeRenew {
+		e.renewing = append(e.renewing, int32(o.Client))
+	}
+}
+
+// coast lets the clients granted a lease at this instant, and those whose
+// Renew nobody answered, coast until until (the next action or the end
+// of the run).
 func (e *Engine) coast(until time.Time) {
-	ids := e.renewed
-	e.renewed = e.renewed[:0]
+	granted, renewing := e.renewed, e.renewing
+	e.renewed, e.renewing = e.renewed[:0], e.renewing[:0]
 	for _, s := range e.servers {
 		if s.State() == Frozen {
 			return // its socket buffer would keep every Renew
 		}
 	}
-	for _, i := range ids {
+	for _, i := range granted {
 		e.coastClient(int(i), until)
 	}
+	for _, i := range renewing {
+		e.coastRenew(int(i), until)
+	}
+}
+
+// coastRenew lets client i coast the retransmissions of its Renew until
+// until when no server will answer: the server of its binding is killed
+// or cut off, and every other server drops a Renew naming another
+// (RFC 9915 §16.6, checkIDs).
+func (e *Engine) coastRenew(i int, until time.Time) {
+	c := e.pop.Client(i)
+	if c.State() != client.Renewing {
+		return // answered, or ended
+	}
+	for _, s := range e.servers {
+		if s.duidHex == c.Server() && s.State() == Up {
+			return
+		}
+	}
+	at := e.pop.CoastRenew(i, until, e.coastAt[:0])
+	e.coastAt = at
+	e.coasted += len(at)
+	e.loadAhead(c.Dst(), at)
 }
 
 // coastClient lets client i coast until until, if it is steady with a
@@ -120,11 +164,15 @@ func (e *Engine) coastClient(i int, until time.Time) {
 	if !e.hist.MergeRenewals(i, l.IA, len(at), last) {
 		panic("virtual: a coasting client's renewals did not merge")
 	}
-	// Who would have received each Renew (flush).
-	dst := c.Dst()
+	e.loadAhead(c.Dst(), at)
+}
+
+// loadAhead counts a message to dst at each instant of at in the load of
+// each server that would have received it (flush).
+func (e *Engine) loadAhead(dst netip.AddrPort, at []time.Time) {
 	mc := dst.Addr().IsMulticast()
-	for si, t := range e.servers {
-		if t.State() == Up && (mc && dst.Port() == transport.ServerPort || dst == t.Addr) {
+	for si, s := range e.servers {
+		if s.State() == Up && (mc && dst.Port() == transport.ServerPort || dst == s.Addr) {
 			for _, r := range at {
 				e.load.ahead(r, si, len(e.servers))
 			}

@@ -108,11 +108,12 @@ type Engine struct {
 	// Coasting (coast.go): noCoast turns it off (SetCoasting); renewed
 	// lists the clients granted a lease at the current instant; coastAt
 	// and leases are room reused.
-	noCoast bool
-	coasted int
-	renewed []int32
-	coastAt []time.Time
-	leases  []client.Lease
+	noCoast  bool
+	coasted  int
+	renewed  []int32
+	renewing []int32 // the clients that sent a Renew at the current instant
+	coastAt  []time.Time
+	leases   []client.Lease
 	// delivered, when set, runs on every answer handed over as a value
 	// once the population has taken it (Options.delivered: the specs
 	// overwrite it there).
@@ -477,7 +478,7 @@ func (e *Engine) RunUntilContext(ctx context.Context, end time.Time) error {
 			e.pop.Advance(e.now)
 		}
 		e.flush()
-		if len(e.renewed) > 0 {
+		if len(e.renewed) > 0 || len(e.renewing) > 0 {
 			until := end
 			if len(e.actions) > 0 && e.actions[0].at.Before(until) {
 				until = e.actions[0].at
@@ -515,7 +516,11 @@ func (e *Engine) flush() {
 		if len(e.out) == 0 {
 			return
 		}
-		for _, o := range e.out {
+		for k := range e.out {
+			o := &e.out[k]
+			if e.coasting() {
+				e.sent(o)
+			}
 			mc := o.Dst.Addr().IsMulticast()
 			for _, s := range e.servers {
 				if mc && o.Dst.Port() == transport.ServerPort || o.Dst == s.Addr {
