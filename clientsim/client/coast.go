@@ -23,9 +23,9 @@ type Grant struct {
 // the instant of each renewal to at and returns it.
 //
 // A client is steady when it is Bound with one IA holding one lease that
-// server granted, runs no exchange, waits for no Decline, probe or
-// retry, and draws its transaction IDs alone (Config.XIDs nil: a shared
-// registry would answer differently at each instant). A renewal is
+// server granted, runs no exchange, waits for no Decline or probe, and
+// draws its transaction IDs alone (Config.XIDs nil: a shared registry
+// would answer differently at each instant). A renewal is
 // played only if the client would Renew then (not Rebind: T2 still ahead)
 // with the lease still valid, and the lease's lifetimes are g's (so that
 // it only extends the grant). Coast appends nothing otherwise.

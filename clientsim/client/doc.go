@@ -68,4 +68,12 @@
 // and more. Its zero value is RFC 9915 and everything above holds; each
 // field documents what it changes and the client code it models.
 // clientsim/profile fills it from the profile a scenario names.
+//
+// Coasting (coast.go): a caller that knows what the servers will do may
+// have a steady client play its renewals (Coast: each answered at once
+// with the same lease and lifetimes) or the retransmissions of a Renew
+// nobody answers (CoastRenew) up to a given time without messages. The
+// client draws, and ends, exactly as after the last of them; the virtual
+// engine does this between the events of a run, and its specs hold the
+// history to the one every message played gives, byte for byte.
 package client

@@ -4,7 +4,9 @@
 // source (a PCG kept inside the client). Replies are demultiplexed by
 // transaction ID: the population keeps a table from ID to client (open
 // addressing, xids.go) and makes a client draw again when the ID it drew
-// is held by another one. The clients share what they have in common: one
+// is held by another one; unless the link itself says which client each
+// answer is for (Config.Direct, DeliverTo: the virtual engine), as each
+// host's own socket does, and each client keeps its draw. The clients share what they have in common: one
 // copy of their settings (client.Config.Peer) and one scratch for what a
 // call returns (client.Config.Scratch; the population handles each
 // client's Output before it calls the next, and its Sink must not call
@@ -36,6 +38,9 @@
 // seed), Occupy and Decline (an address another host uses, RFC 9915
 // §18.2.8) and LinkChanged (a link flap: Confirm, §18.2.3). Both engines
 // call them; RunControlled executes them as Commands on its goroutine.
+// Coast and CoastRenew let a client play steady renewals, or the
+// retransmissions of a Renew nobody answers, without messages
+// (client.Client.Coast), counting them as sent and received.
 //
 // A Population is not safe for concurrent use; Run owns it while it runs.
 package population
