@@ -174,6 +174,31 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 // valid lifetimes of its leases, counted from the Reply at now, and
 // stamps them on the leases just granted.
 func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.Duration) {
+	t1, t2 = c.iaTimes(t1, t2, minPref, minValid)
+	a.t1, a.t2 = t1, t2
+	at1, at2 := t1, t2
+	if j := c.cfg.Jitter; j > 0 {
+		// Config.Jitter: spread T1 and T2 as real clients do (a client
+		// choice, not an RFC rule; §14.2 leaves only zero values to the
+		// client). T2 stays before the shortest valid lifetime ends
+		// (unless the server's own T2 did not) and T1 at or below T2.
+		at1 = time.Duration(float64(t1) * (1 + j*(2*c.rng.Float64()-1)))
+		at2 = time.Duration(float64(t2) * (1 + j*(2*c.rng.Float64()-1)))
+		at2 = min(at2, max(t2, minValid-1))
+		at1 = min(at1, at2)
+	}
+	a.t1At, a.t2At = now.Add(at1), now.Add(at2)
+	for j := range a.leases {
+		if a.leases[j].Granted.Equal(now) {
+			a.leases[j].T1, a.leases[j].T2 = t1, t2
+		}
+	}
+}
+
+// iaTimes is the T1 and T2 the client takes from a Reply's (t1, t2 as
+// given, 0 when the server left them to the client) and the shortest
+// preferred and valid lifetimes of the IA's leases, before Jitter.
+func (c *Client) iaTimes(t1, t2, minPref, minValid time.Duration) (time.Duration, time.Duration) {
 	// §14.2, §21.4, §21.21: a T1 or T2 of 0 is left to the client: 0.5 and
 	// 0.8 times the shortest preferred lifetime. A non-zero value is the
 	// server's and is used as given: a chosen T1 above a given T2 comes
@@ -193,24 +218,7 @@ func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.D
 	if f := c.cfg.minT2; f > 0 && t2 < f {
 		t1, t2 = c.cfg.minT2T1, f // Deviations.MinT2 (WIDE dhcp6c), not RFC 9915
 	}
-	a.t1, a.t2 = t1, t2
-	at1, at2 := t1, t2
-	if j := c.cfg.Jitter; j > 0 {
-		// Config.Jitter: spread T1 and T2 as real clients do (a client
-		// choice, not an RFC rule; §14.2 leaves only zero values to the
-		// client). T2 stays before the shortest valid lifetime ends
-		// (unless the server's own T2 did not) and T1 at or below T2.
-		at1 = time.Duration(float64(t1) * (1 + j*(2*c.rng.Float64()-1)))
-		at2 = time.Duration(float64(t2) * (1 + j*(2*c.rng.Float64()-1)))
-		at2 = min(at2, max(t2, minValid-1))
-		at1 = min(at1, at2)
-	}
-	a.t1At, a.t2At = now.Add(at1), now.Add(at2)
-	for j := range a.leases {
-		if a.leases[j].Granted.Equal(now) {
-			a.leases[j].T1, a.leases[j].T2 = t1, t2
-		}
-	}
+	return t1, t2
 }
 
 // rearmExpiry moves each lease's expiry to where ISC dhclient 4.4 has it

@@ -28,7 +28,8 @@ type Grant struct {
 // would answer differently at each instant). A renewal is
 // played only if the client would Renew then (not Rebind: T2 still ahead)
 // with the lease still valid, and the lease's lifetimes are g's (so that
-// it only extends the grant). Coast appends nothing otherwise.
+// it only extends the grant: the same lifetimes, T1 and T2). Coast
+// appends nothing otherwise.
 //
 // Whoever coasts a client answers for the rest: that the server is up,
 // reachable and extends the binding as of the last instant, and that
@@ -51,6 +52,11 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 	// discard (§18.2.10.1: valid lifetime 0; §21.6: preferred above
 	// valid), an IA it MUST discard (§21.4: T1 above T2).
 	if g.Valid == 0 || g.Preferred > g.Valid || g.T1 > 0 && g.T2 > 0 && g.T1 > g.T2 {
+		return at
+	}
+	// Nor would g change the IA's T1 and T2: a renewal that does is not
+	// merely an extension (its event says so).
+	if t1, t2 := c.iaTimes(g.T1, g.T2, g.Preferred, g.Valid); t1 != a.t1 || t2 != a.t2 || l.T1 != t1 || l.T2 != t2 {
 		return at
 	}
 	p := RenewParams.Scaled(c.cfg.Timescale)
