@@ -22,6 +22,23 @@
 // last grant is counted in that grant's event, a tenth of the events of a
 // day of renewals and the same report (merge_test.go).
 //
+// Each answer goes to the client that sent the message it answers, as to
+// a host's own socket (population.Config.Direct), unless the
+// population's relay stands between: no client draws its transaction ID
+// again because another client holds one.
+//
+// With the history merging renewals, steady clients coast (coast.go,
+// SetCoasting, Options.PlayRenewals to turn it off): a client just granted
+// or extended a lease plays its renewals up to the next action or the end
+// of the run at once, without messages (client.Client.Coast), and a client
+// whose Renew nobody answers (its server killed or cut off) plays its
+// retransmissions up to T2 the same way (client.Client.CoastRenew); the
+// engine extends the server's binding, counts the renewals in the merged
+// history and each message in its receiving server's load, in the second
+// it would have come. The history is the same, byte for byte
+// (coast_test.go), and a day of a million clients is a few renewals a
+// client on the link instead of 48.
+//
 // A run can be interrupted (RunScenarioContext: its context is looked at
 // every few thousand steps) and reports the virtual time it has played as
 // often (Options.Progress, which `d6lab run` and `compare` draw as a bar).
