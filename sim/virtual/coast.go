@@ -30,11 +30,18 @@ import (
 //   - each server that would have received a Renew counts it in its load
 //     in the second it would have (load.ahead).
 //
+// Likewise a client whose Renew nobody answered (the server of its
+// binding killed or cut off; every other server drops a Renew naming
+// another) plays its retransmissions up to T2 or the next action
+// (client.Client.CoastRenew), each counted in the load of the servers
+// that would have dropped it.
+//
 // Only where that is exactly what the run would have done: a history
 // that merges renewals, clients that draw their transaction IDs alone
 // (population.Config.Direct), no server frozen (its queue would keep each
 // Renew), the binding's server up and reachable and with no DNS to
-// update, and the client steady as Coast defines it. What a coasting
+// update (or, for a Renew nobody answers, no server with its DUID up),
+// and the client steady as Coast or CoastRenew define it. What a coasting
 // client does not do is what nobody can see: a server's sweep of expired
 // bindings at each Renew is left to the next message it handles, which
 // sweeps first. The run's history is the same, event for event and byte
