@@ -151,7 +151,9 @@ func (e *Engine) coastClient(i int, until time.Time) {
 	if l.IA == history.IAPD {
 		typ = lease.PD
 	}
-	b, ok := s.store.Get(lease.KeyOf(c.DUID(), l.IAID, typ))
+	// A view: the client keeps its DUID unchanged, and the store copies a
+	// key it keeps.
+	b, ok := s.store.Get(lease.KeyView(c.DUID(), l.IAID, typ))
 	if !ok || b.Lease != l.Prefix {
 		return
 	}
@@ -178,11 +180,19 @@ func (e *Engine) coastClient(i int, until time.Time) {
 // each server that would have received it (flush).
 func (e *Engine) loadAhead(dst netip.AddrPort, at []time.Time) {
 	mc := dst.Addr().IsMulticast()
+	e.receivers = e.receivers[:0]
 	for si, s := range e.servers {
 		if s.State() == Up && (mc && dst.Port() == transport.ServerPort || dst == s.Addr) {
-			for _, r := range at {
-				e.load.ahead(r, si, len(e.servers))
-			}
+			e.receivers = append(e.receivers, si)
+		}
+	}
+	if len(e.receivers) == 0 {
+		return
+	}
+	for _, r := range at {
+		row := e.load.ahead(r, len(e.servers))
+		for _, si := range e.receivers {
+			row[si]++
 		}
 	}
 }

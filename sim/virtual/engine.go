@@ -108,12 +108,13 @@ type Engine struct {
 	// Coasting (coast.go): noCoast turns it off (SetCoasting); renewed
 	// lists the clients granted a lease at the current instant; coastAt
 	// and leases are room reused.
-	noCoast  bool
-	coasted  int
-	renewed  []int32
-	renewing []int32 // the clients that sent a Renew at the current instant
-	coastAt  []time.Time
-	leases   []client.Lease
+	noCoast   bool
+	coasted   int
+	renewed   []int32
+	renewing  []int32 // the clients that sent a Renew at the current instant
+	coastAt   []time.Time
+	leases    []client.Lease
+	receivers []int // loadAhead's
 	// delivered, when set, runs on every answer handed over as a value
 	// once the population has taken it (Options.delivered: the specs
 	// overwrite it there).

@@ -68,19 +68,20 @@ func (l *load) index(sec time.Time) int {
 	return int(sec.Sub(l.base) / time.Second)
 }
 
-// ahead counts a message server i of n will have received at at.
-func (l *load) ahead(at time.Time, i, n int) {
+// ahead is the row of counts (one per server, n servers) of the second
+// holding at, no earlier than the current one, for messages played ahead.
+func (l *load) ahead(at time.Time, n int) []int32 {
 	if l.fut == nil {
 		l.base = l.sec
 	}
-	k := l.index(at.Truncate(time.Second))
+	k := int(at.Sub(l.base) / time.Second) // base is a whole second, at after it
 	for len(l.fut) <= k {
 		l.fut = append(l.fut, nil)
 	}
 	if l.fut[k] == nil {
 		l.fut[k] = make([]int32, n)
 	}
-	l.fut[k][i]++
+	return l.fut[k]
 }
 
 // flush records the counts of the second under way at the end of a run,
