@@ -38,7 +38,8 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 		usable    int64 // the chosen binding's usable time, ns since start
 		lease     netip.Prefix
 	}
-	clients := map[int]*state{}
+	var clients byClient[state]
+	var states []*state
 	for _, idx := range order {
 		switch events.Kind(int(idx)) {
 		case history.Solicited, history.Bound, history.Declined:
@@ -53,10 +54,11 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 		if e.At.After(a.end) {
 			break
 		}
-		st := clients[e.Client]
+		st := clients.get(e.Client)
 		if st == nil {
 			st = &state{}
-			clients[e.Client] = st
+			clients.put(e.Client, st)
+			states = append(states, st)
 		}
 		at := e.At.Sub(a.start).Nanoseconds()
 		switch e.Kind {
@@ -78,7 +80,7 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 	var ms []int64
 	var last int64
 	end := a.end.Sub(a.start).Nanoseconds()
-	for _, st := range clients {
+	for _, st := range states {
 		switch {
 		case st.solicited && st.bound && st.usable <= end:
 			ms = append(ms, (st.usable-st.first)/1e6)

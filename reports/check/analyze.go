@@ -677,6 +677,41 @@ func (c *clientIDs) get(client int) int32 {
 	return int32(c.n - 1)
 }
 
+// byClient maps a client index to a *T: through a slice for the usual
+// small non-negative indices, a map otherwise (a million clients' map
+// costs a probe and a cache miss or two a lookup).
+type byClient[T any] struct {
+	dense  []*T
+	sparse map[int]*T
+}
+
+// get is client's value, nil when it has none.
+func (b *byClient[T]) get(client int) *T {
+	if client >= 0 && client < denseClients {
+		if client < len(b.dense) {
+			return b.dense[client]
+		}
+		return nil
+	}
+	return b.sparse[client]
+}
+
+// put sets client's value.
+func (b *byClient[T]) put(client int, v *T) {
+	if client >= 0 && client < denseClients {
+		if client >= len(b.dense) {
+			b.dense = append(b.dense, make([]*T, client+1-len(b.dense))...)
+			b.dense = b.dense[:cap(b.dense)]
+		}
+		b.dense[client] = v
+		return
+	}
+	if b.sparse == nil {
+		b.sparse = map[int]*T{}
+	}
+	b.sparse[client] = v
+}
+
 func seconds(d time.Duration) float64 { return d.Seconds() }
 
 // load is loadReport (load.go) for any Source. loadReport reads a slice:

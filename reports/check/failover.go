@@ -73,17 +73,17 @@ func (a *analyzer) failover(r *Report) {
 	slices.Sort(f.Servers)
 	r.Fault = f
 
-	aff := map[int]*affectedClient{}
+	var aff byClient[affectedClient]
 	var order []int // clients in first-seen interval order, for determinism
 	for i := range a.ivs {
 		iv := &a.ivs[i]
 		if !a.validAtFault(iv) || !a.faultServers[a.grantorAtFault(iv)] {
 			continue
 		}
-		c := aff[iv.client]
+		c := aff.get(iv.client)
 		if c == nil {
 			c = &affectedClient{client: iv.client}
-			aff[iv.client] = c
+			aff.put(iv.client, c)
 			order = append(order, iv.client)
 		}
 		c.leases = append(c.leases, iv.lease)
@@ -92,24 +92,24 @@ func (a *analyzer) failover(r *Report) {
 			c.ias = append(c.ias, iv.ia)
 		}
 	}
-	if len(aff) == 0 {
+	if len(order) == 0 {
 		return
 	}
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if c := aff[iv.client]; c != nil && slices.Contains(c.ias, iv.ia) {
+		if c := aff.get(iv.client); c != nil && slices.Contains(c.ias, iv.ia) {
 			c.all = append(c.all, int32(i))
 		}
 	}
 	nobinding := map[int]bool{}
 	for _, nb := range a.nobinding {
-		if c := aff[nb.client]; c != nil && (nb.ia == "" || slices.Contains(c.ias, nb.ia)) {
+		if c := aff.get(nb.client); c != nil && (nb.ia == "" || slices.Contains(c.ias, nb.ia)) {
 			nobinding[nb.client] = true
 		}
 	}
 	r.Rebind.NoBinding = len(nobinding)
 
-	r.Affected = len(aff)
+	r.Affected = len(order)
 	var reacq, outage, tentative []int64
 	kept := 0
 	per := map[string]*iaAcc{}
@@ -117,7 +117,7 @@ func (a *analyzer) failover(r *Report) {
 		per[t] = &iaAcc{}
 	}
 	for _, cl := range order {
-		c := aff[cl]
+		c := aff.get(cl)
 		slices.Sort(c.ias)
 		a.countOutcome(&r.Rebind, c)
 		// every affected IA type must be held again: the client recovers
