@@ -21,43 +21,74 @@ type dupState struct {
 // leases overlap (same address, or one prefix inside the other) and whose
 // usable times overlap: from the end of each lease's tentative time
 // (duplicate address detection) to its end. An address declined while
-// tentative was never used and is no duplicate (it is a conflict). Intervals are grouped per lease and sorted by start once;
-// each group is swept against itself and against the groups of its
-// enclosing prefixes (looked up per prefix length present), so the cost is
+// tentative was never used and is no duplicate (it is a conflict).
+// Intervals are sorted by lease and start once, each lease's a run; each
+// run is swept against itself and against the runs of its enclosing
+// prefixes (looked up per prefix length present), so the cost is
 // O(n log n) plus the number of overlaps found.
 func (a *analyzer) duplicates(r *Report) {
 	r.Duplicates = Duplicates{Verdict: VerdictUnknown, Evidence: []Evidence{}}
-	groups := map[netip.Prefix][]int32{}
+	// The intervals with a usable time, by lease (comparePrefix), then
+	// start: each lease's group is a run.
+	type keyed struct {
+		p netip.Prefix
+		i int32
+	}
 	var lengths [129]bool
+	ks := make([]keyed, 0, len(a.ivs))
 	for i := range a.ivs {
 		iv := &a.ivs[i]
 		if !iv.end.After(iv.usable) {
 			continue
 		}
 		p := iv.lease.Masked()
-		groups[p] = append(groups[p], int32(i))
+		ks = append(ks, keyed{p, int32(i)})
 		lengths[p.Bits()] = true
 	}
-	if len(groups) == 0 {
+	if len(ks) == 0 {
 		return
 	}
-	keys := make([]netip.Prefix, 0, len(groups))
-	for p, g := range groups {
-		keys = append(keys, p)
-		slices.SortFunc(g, a.byStart)
+	slices.SortFunc(ks, func(x, y keyed) int {
+		if c := comparePrefix(x.p, y.p); c != 0 {
+			return c
+		}
+		return a.byStart(x.i, y.i)
+	})
+	type group struct {
+		p netip.Prefix
+		g []int32
 	}
-	slices.SortFunc(keys, comparePrefix)
+	idx := make([]int32, len(ks))
+	var groups []group
+	for lo := 0; lo < len(ks); {
+		hi := lo + 1
+		for hi < len(ks) && ks[hi].p == ks[lo].p {
+			hi++
+		}
+		for k := lo; k < hi; k++ {
+			idx[k] = ks[k].i
+		}
+		groups = append(groups, group{ks[lo].p, idx[lo:hi]})
+		lo = hi
+	}
+	find := func(p netip.Prefix) ([]int32, bool) {
+		k, ok := slices.BinarySearchFunc(groups, p, func(g group, p netip.Prefix) int { return comparePrefix(g.p, p) })
+		if !ok {
+			return nil, false
+		}
+		return groups[k].g, true
+	}
 
 	s := &dupState{a: a, d: &r.Duplicates, addrs: map[netip.Prefix]struct{}{}, pairs: map[clientPair]struct{}{}}
-	for _, p := range keys {
-		g := groups[p]
+	for _, gr := range groups {
+		p, g := gr.p, gr.g
 		s.sweepSame(p, g)
 		for l := p.Bits() - 1; l >= 0; l-- {
 			if !lengths[l] {
 				continue
 			}
 			anc, _ := p.Addr().Prefix(l)
-			if h, ok := groups[anc]; ok {
+			if h, ok := find(anc); ok {
 				s.sweepCross(p, anc, g, h)
 			}
 		}

@@ -58,6 +58,10 @@ type Log struct {
 	causes  strings16
 	duids   strings32
 	details strings32
+	// duidOf[c] is client c's DUID's index in duids as last appended
+	// (0: none yet): a client's events carry the same DUID, and a million
+	// clients' table costs a lookup a cache miss or two.
+	duidOf []uint32
 
 	lives  []lifetimes
 	lifeIx map[lifetimes]uint32
@@ -161,7 +165,7 @@ func (l *Log) compact(e *Event) (record, bool) {
 	r.ia, ok[1] = l.ias.index8(e.IA)
 	r.server, ok[2] = l.servers.index(e.Server)
 	r.cause, ok[3] = l.causes.index(e.Cause)
-	r.duid, ok[4] = l.duids.index(e.DUID)
+	r.duid, ok[4] = l.duidIndex(e.Client, e.DUID)
 	r.detail, ok[5] = l.details.index(e.Detail)
 	for _, b := range ok {
 		if !b {
@@ -298,6 +302,28 @@ type strings32 struct{ interned[uint32] }
 type interned[T uint16 | uint32] struct {
 	s  []string
 	ix map[string]T
+}
+
+// duidIndex is l.duids.index(duid) for an event of client, looked up
+// first where the client's last event left it.
+func (l *Log) duidIndex(client int, duid string) (uint32, bool) {
+	if client < 0 || client >= mergeClients || duid == "" {
+		return l.duids.index(duid)
+	}
+	if client < len(l.duidOf) {
+		if i := l.duidOf[client]; i != 0 && l.duids.s[i] == duid {
+			return i, true
+		}
+	}
+	i, ok := l.duids.index(duid)
+	if ok {
+		if client >= len(l.duidOf) {
+			l.duidOf = append(l.duidOf, make([]uint32, client+1-len(l.duidOf))...)
+			l.duidOf = l.duidOf[:cap(l.duidOf)]
+		}
+		l.duidOf[client] = i
+	}
+	return i, ok
 }
 
 // get returns the string at index i (0: "").
