@@ -59,27 +59,47 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 	if t1, t2 := c.iaTimes(g.T1, g.T2, g.Preferred, g.Valid); t1 != a.t1 || t2 != a.t2 || l.T1 != t1 || l.T2 != t2 {
 		return at
 	}
-	p := RenewParams.Scaled(c.cfg.Timescale)
+	x := exchange{kind: dhcpv6.MessageTypeRenew, p: RenewParams.Scaled(c.cfg.Timescale), count: 1}
 	n := len(at)
 	var xid dhcpv6.TransactionID
-	for {
-		r := c.renewTime()
+	// startRenew's draws: a new exchange's ID and its first RT (§15), as
+	// newExchange and transmit (exchange.sent) draw them.
+	draw := func() {
+		xid = c.newXID()
+		x.nextRT(&c.rng)
+	}
+	if c.cfg.Jitter == 0 && !c.retryAt.After(a.t1At) {
+		// Without Jitter every renewal moves T1, T2 and the lease's end
+		// by the same durations: only the last one's setTimes is needed.
+		t1, t2 := a.t1, a.t2
+		r, t2At, end := a.t1At, a.t2At, l.Until
+		var last time.Time
 		// Timer(r) would end the lease (expire), Rebind (startRenew at
 		// T2) or run later than asked.
-		if r.IsZero() || !r.Before(until) || !r.Before(l.Until) || !r.Before(c.rebindAt()) {
-			break
+		for r.Before(until) && r.Before(end) && r.Before(t2At) {
+			draw()
+			at = append(at, r)
+			last = r
+			r, t2At, end = r.Add(t1), r.Add(t2), r.Add(g.Valid)
 		}
-		// startRenew: a new exchange's ID and its first RT (§15), the
-		// draws of newExchange and transmit.
-		xid = c.newXID()
-		x := exchange{kind: dhcpv6.MessageTypeRenew, p: p}
-		x.sent(r, &c.rng)
-		// extendReply with g, applyIA's path for a lease extended: its
-		// lifetimes count from r (§18.2.10.1), T1 and T2 as setTimes
-		// takes them, Jitter drawn.
-		l.Granted, l.Until = r, r.Add(g.Valid)
-		c.setTimes(r, a, g.T1, g.T2, g.Preferred, g.Valid)
-		at = append(at, r)
+		if !last.IsZero() {
+			l.Granted, l.Until = last, last.Add(g.Valid)
+			c.setTimes(last, a, g.T1, g.T2, g.Preferred, g.Valid)
+		}
+	} else {
+		for {
+			r := c.renewTime()
+			if r.IsZero() || !r.Before(until) || !r.Before(l.Until) || !r.Before(c.rebindAt()) {
+				break
+			}
+			draw()
+			// extendReply with g, applyIA's path for a lease extended:
+			// its lifetimes count from r (§18.2.10.1), T1 and T2 as
+			// setTimes takes them, Jitter drawn.
+			l.Granted, l.Until = r, r.Add(g.Valid)
+			c.setTimes(r, a, g.T1, g.T2, g.Preferred, g.Valid)
+			at = append(at, r)
+		}
 	}
 	if len(at) > n {
 		c.ex.xid = xid // the last exchange's, as after a Reply

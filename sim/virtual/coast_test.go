@@ -32,19 +32,28 @@ var _ = Describe("coasting clients (Engine.SetCoasting)", func() {
 		return b.Bytes(), e.Coasted()
 	}
 
-	It("leaves the server's bindings as every renewal played would, long after", func() {
+	It("leaves the servers and the clients' draws as every renewal played would, long after", func() {
 		// Clients coast for 19 h, then 20 more join and everyone renews on
 		// the link again: a binding not extended by the coasted renewals
-		// would have expired at the server by then.
-		for _, name := range []string{"split-24h.yaml", "unique-24h.yaml", "identical-24h.yaml"} {
-			sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", name))
-			Expect(err).NotTo(HaveOccurred())
-			sc.Clients.Count = 200
-			sc.Timeline = append(sc.Timeline, scenarios.Action{At: 20 * time.Hour, Kind: scenarios.Join, Count: 20, Ramp: time.Minute})
-			want, _ := jsonl(sc, false)
-			got, n := jsonl(sc, true)
-			Expect(differingLine(want, got)).To(BeEmpty(), name)
-			Expect(n).To(BeNumerically(">", sc.Clients.Count*20), name)
+		// would have expired at the server by then. Or s1 comes back and
+		// s2, the server of every binding, dies: every client's Renew
+		// goes unanswered and s1 counts each retransmission, at the
+		// instants the draws its coasted renewals left it give.
+		for _, late := range [][]scenarios.Action{
+			{{At: 20 * time.Hour, Kind: scenarios.Join, Count: 20, Ramp: time.Minute}},
+			{{At: 20 * time.Hour, Kind: scenarios.Restart, Target: "s1", State: scenarios.Wipe},
+				{At: 20*time.Hour + 30*time.Minute, Kind: scenarios.Kill, Target: "s2"}},
+		} {
+			for _, name := range []string{"split-24h.yaml", "unique-24h.yaml", "identical-24h.yaml"} {
+				sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "scale", name))
+				Expect(err).NotTo(HaveOccurred())
+				sc.Clients.Count = 200
+				sc.Timeline = append(sc.Timeline, late...)
+				want, _ := jsonl(sc, false)
+				got, n := jsonl(sc, true)
+				Expect(differingLine(want, got)).To(BeEmpty(), "%s, %s at 20h", name, late[0].Kind)
+				Expect(n).To(BeNumerically(">", sc.Clients.Count*20), name)
+			}
 		}
 	})
 
