@@ -98,11 +98,6 @@ type server struct {
 
 func (s *server) isDown() bool { return s.killed || s.frozen || s.cut }
 
-type leaseKey struct {
-	client int
-	lease  netip.Prefix
-}
-
 type analyzer struct {
 	start, end time.Time
 	events     int
@@ -113,8 +108,7 @@ type analyzer struct {
 	rawDUID map[string]int32 // as spelled in events -> id
 
 	ivs    []interval
-	open   map[leaseKey]int32
-	openBy [][]int32 // per dense client id: its open intervals
+	openBy [][]int32 // per dense client id: its open intervals, one per lease
 	ids    clientIDs
 
 	faultFound   bool
@@ -193,7 +187,6 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 		}
 	}
 	a.ivs = make([]interval, 0, grants)
-	a.open = make(map[leaseKey]int32, grants/4)
 
 	for seq, idx := range order {
 		ev := events.Event(int(idx))
@@ -450,7 +443,7 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 		}
 	case history.Renumbered:
 		if e.Old.IsValid() && e.Old != e.Lease {
-			if i, ok := a.open[leaseKey{e.Client, e.Old}]; ok {
+			if i, ok := a.openLease(e.Client, e.Old); ok {
 				if e.Cause == history.CauseOldKept {
 					// the client keeps Old: its interval goes on; the
 					// event still is a rebind outcome for it
@@ -497,7 +490,7 @@ func (a *analyzer) addConflict(e *history.Event) {
 		c.peer = &p
 	}
 	if e.Lease.IsValid() {
-		if i, ok := a.open[leaseKey{e.Client, e.Lease}]; ok {
+		if i, ok := a.openLease(e.Client, e.Lease); ok {
 			c.iv = i
 			c.srv = a.ivs[i].serverAt(e.At)
 			if c.ia == "" {
@@ -528,8 +521,7 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 			expiry = e.Extended.Add(e.Valid)
 		}
 	}
-	key := leaseKey{e.Client, lease}
-	if i, ok := a.open[key]; ok {
+	if i, ok := a.openLease(e.Client, lease); ok {
 		iv := &a.ivs[i]
 		if iv.expiry.IsZero() || iv.expiry.After(e.At) {
 			if last := iv.grants[len(iv.grants)-1]; last.srv != srv || a.faultFound && last.seq < a.faultSeq {
@@ -552,7 +544,6 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 		endSeq:   noSeq,
 		movedSeq: noSeq,
 	})
-	a.open[key] = i
 	id := a.ids.get(e.Client)
 	a.openBy[id] = append(a.openBy[id], i)
 }
@@ -561,7 +552,7 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 // the event's IA type, if given) when the event names no lease.
 func (a *analyzer) closeLease(e *history.Event, seq int32, why endReason, cause string) {
 	if e.Lease.IsValid() {
-		if i, ok := a.open[leaseKey{e.Client, e.Lease}]; ok {
+		if i, ok := a.openLease(e.Client, e.Lease); ok {
 			a.close(i, e.At, why, cause, seq)
 		}
 		return
@@ -586,7 +577,6 @@ func (a *analyzer) close(i int32, t time.Time, why endReason, cause string, seq 
 		iv.end, iv.endSeq = t, seq
 	}
 	iv.reason, iv.cause = why, cause
-	delete(a.open, leaseKey{iv.client, iv.lease})
 	id := a.ids.get(iv.client)
 	if k := slices.Index(a.openBy[id], i); k >= 0 {
 		a.openBy[id] = slices.Delete(a.openBy[id], k, k+1)
@@ -596,16 +586,18 @@ func (a *analyzer) close(i int32, t time.Time, why endReason, cause string, seq 
 // finish ends the intervals still open: at their expiry if it came by End,
 // else at End (still bound).
 func (a *analyzer) finish() {
-	for _, i := range a.open {
-		iv := &a.ivs[i]
-		if !iv.expiry.IsZero() && !iv.expiry.After(a.end) {
-			iv.end, iv.reason = iv.expiry, endLifetime
-		} else {
-			iv.end, iv.reason = a.end, endOpen
+	for _, open := range a.openBy {
+		for _, i := range open {
+			iv := &a.ivs[i]
+			if !iv.expiry.IsZero() && !iv.expiry.After(a.end) {
+				iv.end, iv.reason = iv.expiry, endLifetime
+			} else {
+				iv.end, iv.reason = a.end, endOpen
+			}
+			iv.endSeq = noSeq
 		}
-		iv.endSeq = noSeq
 	}
-	a.open, a.openBy = nil, nil
+	a.openBy = nil
 	for id := range a.servers {
 		s := &a.servers[id]
 		if s.isDown() {
@@ -656,6 +648,32 @@ type clientIDs struct {
 }
 
 const denseClients = 1 << 24
+
+// openLease is the open interval of client's lease, if any.
+func (a *analyzer) openLease(client int, lease netip.Prefix) (int32, bool) {
+	id, ok := a.ids.lookup(client)
+	if !ok || int(id) >= len(a.openBy) {
+		return 0, false
+	}
+	for _, i := range a.openBy[id] {
+		if a.ivs[i].lease == lease {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// lookup is client's id, if it has one.
+func (c *clientIDs) lookup(client int) (int32, bool) {
+	if client >= 0 && client < denseClients {
+		if client < len(c.dense) && c.dense[client] != 0 {
+			return c.dense[client] - 1, true
+		}
+		return 0, false
+	}
+	v, ok := c.sparse[client]
+	return v, ok
+}
 
 func (c *clientIDs) get(client int) int32 {
 	if client >= 0 && client < denseClients {
