@@ -59,8 +59,7 @@ type Log struct {
 	duids   strings32
 	details strings32
 	// duidOf[c] is client c's DUID's index in duids as last appended
-	// (0: none yet): a client's events carry the same DUID, and a million
-	// clients' table costs a lookup a cache miss or two.
+	// (0: none yet; duidIndex).
 	duidOf []uint32
 
 	lives  []lifetimes
@@ -304,8 +303,12 @@ type interned[T uint16 | uint32] struct {
 	ix map[string]T
 }
 
-// duidIndex is l.duids.index(duid) for an event of client, looked up
-// first where the client's last event left it.
+// duidIndex is l.duids.index(duid) for an event of client: where the
+// client's last event left it, or a new entry for the client (no lookup
+// in the table's map: a million clients' DUIDs are a million entries, and
+// a client's events carry the same DUID). Two clients with one DUID, or a
+// client whose DUID changes, get entries of their own; Event gives the
+// same strings.
 func (l *Log) duidIndex(client int, duid string) (uint32, bool) {
 	if client < 0 || client >= mergeClients || duid == "" {
 		return l.duids.index(duid)
@@ -315,15 +318,21 @@ func (l *Log) duidIndex(client int, duid string) (uint32, bool) {
 			return i, true
 		}
 	}
-	i, ok := l.duids.index(duid)
-	if ok {
-		if client >= len(l.duidOf) {
-			l.duidOf = append(l.duidOf, make([]uint32, client+1-len(l.duidOf))...)
-			l.duidOf = l.duidOf[:cap(l.duidOf)]
-		}
-		l.duidOf[client] = i
+	t := &l.duids.interned
+	if len(t.s) == 0 {
+		t.s = append(t.s, "") // index 0: ""
 	}
-	return i, ok
+	i := uint32(len(t.s))
+	if int(i) != len(t.s) {
+		return 0, false // the table is full
+	}
+	t.s = append(t.s, duid)
+	if client >= len(l.duidOf) {
+		l.duidOf = append(l.duidOf, make([]uint32, client+1-len(l.duidOf))...)
+		l.duidOf = l.duidOf[:cap(l.duidOf)]
+	}
+	l.duidOf[client] = i
+	return i, true
 }
 
 // get returns the string at index i (0: "").
