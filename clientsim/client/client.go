@@ -943,8 +943,7 @@ func (c *Client) setServer(d dhcpv6.DUID, h string) {
 
 func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.state = Soliciting
-	c.clearOffers()
-	c.server, c.serverHex, c.sidOpt = nil, "", nil
+	c.forgetServers()
 	c.retryAt = time.Time{}
 	p := SolicitParams.Scaled(c.cfg.Timescale)
 	p.MRT = c.solMaxRT
@@ -973,6 +972,13 @@ func (c *Client) clearOffers() {
 	c.offerAt = 0
 }
 
+// forgetServers forgets the stored Advertises and the server of the
+// binding: the client starts over (Solicit) or gives up (halt).
+func (c *Client) forgetServers() {
+	c.clearOffers()
+	c.server, c.serverHex, c.sidOpt = nil, "", nil
+}
+
 // endRequest ends a Request exchange that gave the client nothing: with
 // leases still held (a Request after NoBinding) it goes on with them, and
 // with nothing it solicits (§18.2.2, §18.2.10.1).
@@ -997,8 +1003,7 @@ func (c *Client) endRequest(now time.Time) {
 // or Rebind before the last valid lifetime ends, when expire Solicits.
 func (c *Client) halt(now time.Time) {
 	if c.leaseCount() == 0 {
-		c.clearOffers()
-		c.server, c.serverHex, c.sidOpt = nil, "", nil
+		c.forgetServers()
 		c.state = Halted
 		return
 	}
