@@ -8,25 +8,18 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"d6lab/internal/linediff"
 )
 
 // firstDiff describes where two files first differ: the line number and
 // both lines.
 func firstDiff(x, y []byte) string {
-	lx, ly := bytes.Split(x, []byte("\n")), bytes.Split(y, []byte("\n"))
-	for i := 0; i < max(len(lx), len(ly)); i++ {
-		var a, b []byte
-		if i < len(lx) {
-			a = lx[i]
-		}
-		if i < len(ly) {
-			b = ly[i]
-		}
-		if !bytes.Equal(a, b) {
-			return fmt.Sprintf("line %d:\n  first:  %s\n  second: %s", i+1, a, b)
-		}
+	n, a, b := linediff.First(x, y)
+	if n == 0 {
+		return "no line differs"
 	}
-	return "no line differs"
+	return fmt.Sprintf("line %d:\n  first:  %s\n  second: %s", n, a, b)
 }
 
 var _ = Describe("the virtual engine's determinism", func() {

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"d6lab/deploy"
+	"d6lab/internal/linediff"
 	"d6lab/reports/history"
 	"d6lab/scenarios"
 	"d6lab/sim/virtual"
@@ -100,18 +101,9 @@ var _ = Describe("coasting clients (Engine.SetCoasting)", func() {
 // differingLine names the first line where got differs from want, ""
 // when they are the same.
 func differingLine(want, got []byte) string {
-	w, g := bytes.Split(want, []byte("\n")), bytes.Split(got, []byte("\n"))
-	for i := range max(len(w), len(g)) {
-		var a, b []byte
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if !bytes.Equal(a, b) {
-			return fmt.Sprintf("line %d: played %q, coasted %q", i+1, a, b)
-		}
+	n, a, b := linediff.First(want, got)
+	if n == 0 {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf("line %d: played %q, coasted %q", n, a, b)
 }
