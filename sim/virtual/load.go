@@ -78,8 +78,8 @@ func (l *load) ahead(at time.Time, n int) []int32 {
 	for len(l.fut) <= k {
 		l.fut = append(l.fut, nil)
 	}
-	if l.fut[k] == nil {
-		l.fut[k] = make([]int32, n)
+	if len(l.fut[k]) < n { // a new row, or a server added since
+		l.fut[k] = append(l.fut[k], make([]int32, n-len(l.fut[k]))...)
 	}
 	return l.fut[k]
 }
