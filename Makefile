@@ -77,7 +77,8 @@ scale: build
 
 # The three models' 24-hour day on the virtual engine, side by side (one
 # process each, each heap capped at SCALE_LIMIT; no root needed): issue 15's
-# run. A million clients take about 7½ minutes here and 11 GiB.
+# run. A million clients take about 70 s here and 11 GiB (GOGC=off under
+# each cap: scripts/scale-virtual.sh).
 SCALE_CLIENTS ?= 1000000
 SCALE_LIMIT   ?= 3.5GiB
 .PHONY: scale-virtual
