@@ -197,12 +197,17 @@ func (e *Engine) loadAhead(dst netip.AddrPort, at []time.Time) {
 	}
 }
 
-// serverOf is the server whose DUID is h (hex), nil when none is.
+// serverOf is the one server whose DUID is h (hex); nil when none is, or
+// more than one (each would answer a Renew naming it).
 func (e *Engine) serverOf(h string) *Server {
+	var found *Server
 	for _, s := range e.servers {
 		if s.duidHex == h {
-			return s
+			if found != nil {
+				return nil
+			}
+			found = s
 		}
 	}
-	return nil
+	return found
 }
