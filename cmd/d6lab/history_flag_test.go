@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 
@@ -35,6 +36,23 @@ var _ = Describe("run --history (virtual engine)", func() {
 		Expect(read(merged, "report.json")).To(Equal(want))
 	})
 
+	It("merge-renewals writes the same history.jsonl with clients coasting or --play-renewals", func() {
+		coast, play := GinkgoT().TempDir(), GinkgoT().TempDir()
+		sc := "../../scenarios/scale/split-24h.yaml" // a day: renewals to coast
+		code, stdout, stderr := d6("run", "--engine", "virtual", "--sim-clients", "50", "--history", "merge-renewals", "--out", coast, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		Expect(stdout + stderr).To(MatchRegexp(`split-24h: \d+ Renews played without messages`))
+		code, stdout, stderr = d6("run", "--engine", "virtual", "--sim-clients", "50", "--history", "merge-renewals", "--play-renewals", "--out", play, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		Expect(stdout + stderr).NotTo(ContainSubstring("played without messages"))
+		want, err := os.ReadFile(filepath.Join(play, "split-24h", "history.jsonl"))
+		Expect(err).NotTo(HaveOccurred())
+		got, err := os.ReadFile(filepath.Join(coast, "split-24h", "history.jsonl"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(bytes.Equal(got, want)).To(BeTrue(), "history.jsonl differs at %s", firstDiff(want, got))
+		Expect(string(got)).To(ContainSubstring(`"renewals":4`), "a binding's day of renewals, merged")
+	})
+
 	It("compare --engine virtual runs the models side by side, and merge-renewals gives the same compare.json", func() {
 		full, merged := GinkgoT().TempDir(), GinkgoT().TempDir()
 		code, _, stderr := d6("compare", "--engine", "virtual", "--clients", "60", "--out", full)
@@ -57,5 +75,6 @@ var _ = Describe("run --history (virtual engine)", func() {
 		Entry("an unknown value", `--history "samples"`, "run", "--engine", "virtual", "--history", "samples", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 		Entry("the netns engine", "--history merge-renewals: only --engine virtual", "run", "--history", "merge-renewals", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 		Entry("compare, the netns engine", "--history merge-renewals: only --engine virtual", "compare", "--history", "merge-renewals", "--out", "/nonexistent/never"),
+		Entry("--play-renewals with every event kept", "--play-renewals: only with --history merge-renewals", "run", "--engine", "virtual", "--play-renewals", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 	)
 })

@@ -416,6 +416,9 @@ func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir stri
 		if err != nil {
 			return nil, labFailed(fmt.Errorf("%s: %w", sc.Name, err))
 		}
+		if n := e.Coasted(); n > 0 {
+			fmt.Fprintf(progress, "%s: %d Renews played without messages by steady clients (coasting: the same history; --play-renewals sends them)\n", sc.Name, n)
+		}
 		log = e.History()
 	default:
 		return nil, badInput("--engine %q: want netns or virtual", engine)
