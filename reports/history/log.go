@@ -318,15 +318,10 @@ func (l *Log) duidIndex(client int, duid string) (uint32, bool) {
 			return i, true
 		}
 	}
-	t := &l.duids.interned
-	if len(t.s) == 0 {
-		t.s = append(t.s, "") // index 0: ""
+	i, ok := l.duids.add(duid)
+	if !ok {
+		return 0, false
 	}
-	i := uint32(len(t.s))
-	if int(i) != len(t.s) {
-		return 0, false // the table is full
-	}
-	t.s = append(t.s, duid)
 	if client >= len(l.duidOf) {
 		l.duidOf = append(l.duidOf, make([]uint32, client+1-len(l.duidOf))...)
 		l.duidOf = l.duidOf[:cap(l.duidOf)]
@@ -353,14 +348,25 @@ func (t *interned[T]) index(s string) (T, bool) {
 	}
 	if t.ix == nil {
 		t.ix = map[string]T{}
-		t.s = append(t.s, "")
+	}
+	i, ok := t.add(s)
+	if ok {
+		t.ix[s] = i
+	}
+	return i, ok
+}
+
+// add appends s to the table without looking it up (nor listing it for
+// index), and returns its index; false when the table is full.
+func (t *interned[T]) add(s string) (T, bool) {
+	if len(t.s) == 0 {
+		t.s = append(t.s, "") // index 0: ""
 	}
 	i := T(len(t.s))
 	if int(i) != len(t.s) {
 		return 0, false // the table is full
 	}
 	t.s = append(t.s, s)
-	t.ix[s] = i
 	return i, true
 }
 

@@ -517,9 +517,10 @@ func (e *Engine) flush() {
 		if len(e.out) == 0 {
 			return
 		}
+		coast := e.coasting()
 		for k := range e.out {
 			o := &e.out[k]
-			if e.coasting() {
+			if coast {
 				e.sent(o)
 			}
 			mc := o.Dst.Addr().IsMulticast()

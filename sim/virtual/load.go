@@ -74,7 +74,7 @@ func (l *load) ahead(at time.Time, n int) []int32 {
 	if l.fut == nil {
 		l.base = l.sec
 	}
-	k := int(at.Sub(l.base) / time.Second) // base is a whole second, at after it
+	k := l.index(at) // base is a whole second, at after it: at's second's row
 	for len(l.fut) <= k {
 		l.fut = append(l.fut, nil)
 	}
