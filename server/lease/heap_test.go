@@ -6,20 +6,27 @@ import "testing"
 func (m *Memory) check(t *testing.T) {
 	t.Helper()
 	live := 0
-	for i, s := range m.slots {
-		if !m.live(int32(i)) {
-			continue
-		}
-		live++
-		if p, _ := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != int32(i) {
-			t.Fatalf("slot %d: key index says position %d", i, p)
-		}
-		if j, ok := m.byLease[s.Lease]; !ok || j != int32(i) {
-			t.Fatalf("slot %d: lease index says %d, %v", i, j, ok)
+	slots := len(m.gens)
+	for c, ch := range m.chunks {
+		if c < len(m.chunks)-1 && len(ch) != chunkSize || c == len(m.chunks)-1 && len(ch) != slots-c*chunkSize {
+			t.Fatalf("chunk %d of %d holds %d slots, of %d in all", c, len(m.chunks), len(ch), slots)
 		}
 	}
-	if m.byKey.n != live || len(m.byLease) != live || len(m.slots)-len(m.free) != live {
-		t.Fatalf("sizes: %d live, %d keys, %d leases, %d slots, %d free", live, m.byKey.n, len(m.byLease), len(m.slots), len(m.free))
+	for i := range int32(slots) {
+		if !m.live(i) {
+			continue
+		}
+		s := *m.slot(i)
+		live++
+		if p, _ := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != i {
+			t.Fatalf("slot %d: key index says position %d", i, p)
+		}
+		if j := m.leaseSlot(s.Lease); j != i {
+			t.Fatalf("slot %d: lease index says %d", i, j)
+		}
+	}
+	if m.byKey.n != live || m.byLease.n != live || slots-len(m.free) != live {
+		t.Fatalf("sizes: %d live, %d keys, %d leases, %d slots, %d free", live, m.byKey.n, m.byLease.n, slots, len(m.free))
 	}
 	for _, i := range m.free {
 		if m.live(i) {
@@ -35,7 +42,7 @@ func (m *Memory) check(t *testing.T) {
 			continue
 		}
 		items[it.slot]++
-		if prev >= 0 && m.slots[it.slot].Expires.Before(m.slots[prev].Expires) {
+		if prev >= 0 && m.slot(it.slot).Expires.Before(m.slot(int32(prev)).Expires) {
 			t.Fatalf("fifo out of order at slot %d", it.slot)
 		}
 		prev = int(it.slot)
@@ -46,18 +53,18 @@ func (m *Memory) check(t *testing.T) {
 		}
 		if !m.stale(e.item) {
 			items[e.slot]++
-			if !e.exp.Equal(m.slots[e.slot].Expires) {
-				t.Fatalf("slot %d: early item at %v, binding expires %v", e.slot, e.exp, m.slots[e.slot].Expires)
+			if !e.exp.Equal(m.slot(e.slot).Expires) {
+				t.Fatalf("slot %d: early item at %v, binding expires %v", e.slot, e.exp, m.slot(e.slot).Expires)
 			}
 		}
 	}
-	for i := range m.slots {
-		live := m.live(int32(i))
-		if live && items[int32(i)] != 1 {
-			t.Fatalf("slot %d has %d current items", i, items[int32(i)])
+	for i := range int32(slots) {
+		live := m.live(i)
+		if live && items[i] != 1 {
+			t.Fatalf("slot %d has %d current items", i, items[i])
 		}
-		if !live && items[int32(i)] != 0 {
-			t.Fatalf("free slot %d has %d current items", i, items[int32(i)])
+		if !live && items[i] != 0 {
+			t.Fatalf("free slot %d has %d current items", i, items[i])
 		}
 	}
 }

@@ -9,11 +9,15 @@ import (
 	"unsafe"
 )
 
-// Memory is an in-memory Store. It keeps its bindings in slots of one
-// slice, indexes them by key and by lease, and keeps their expiry in a
-// queue: Expire costs O(1) when nothing is due and O(1) amortised per
-// binding it removes, Put O(1) amortised. It is safe for concurrent use
-// (a reporter may iterate while the server runs).
+// Memory is an in-memory Store. It keeps its bindings in numbered slots,
+// indexes them by key and by lease, and keeps their expiry in a queue:
+// Expire costs O(1) when nothing is due and O(1) amortised per binding it
+// removes, Put O(1) amortised. It is safe for concurrent use (a reporter
+// may iterate while the server runs).
+//
+// The slots sit in chunks of chunkSize that never move once full (only
+// the last grows, by append), so a store of a million bindings grows
+// without copying them or holding twice their room while a slice doubles.
 //
 // The expiry queue is lazy: each Put of a binding pushes an item naming
 // its slot and the slot's generation, which every later Put or removal of
@@ -27,11 +31,11 @@ import (
 // slot it found, and Put of the same key then looks nothing up again.
 type Memory struct {
 	mu      sync.Mutex
-	byKey   keyIndex
-	byLease map[netip.Prefix]int32
-	slots   []Binding // a slot in use has a DUID (Validate), the store's copy, which its key shares
-	gens    []uint32  // each slot's generation, beside the slots: what the queue checks
-	free    []int32   // slots not in use
+	byKey   slotIndex   // by the slot's Key: keyFP, confirmed by holds
+	byLease slotIndex   // by the slot's Lease: leaseFP, confirmed by the slot's Lease (same seed)
+	chunks  [][]Binding // slot i is chunks[i/chunkSize][i%chunkSize]; a slot in use has a DUID (Validate), the store's copy, which its key shares
+	gens    []uint32    // each slot's generation (len: the slots made): what the queue checks
+	free    []int32     // slots not in use
 
 	fifo  []item    // items in order of expiry, from head on (stale ones among them)
 	head  int       // fifo's first item not yet popped
@@ -55,9 +59,70 @@ type early struct {
 
 var _ Store = (*Memory)(nil)
 
+// chunkSize is how many slots a chunk holds once full (232 KiB of
+// bindings): small against a million-binding store, large against the
+// few a test or a home server holds (their one chunk grows by append).
+const chunkSize = 1 << chunkBits
+
+const chunkBits = 10
+
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{byKey: keyIndex{seed: maphash.MakeSeed()}, byLease: make(map[netip.Prefix]int32), hint: -1}
+	seed := maphash.MakeSeed()
+	return &Memory{byKey: slotIndex{seed: seed}, byLease: slotIndex{seed: seed}, hint: -1}
+}
+
+// slot is slot i's binding. It stays valid until the store makes a slot
+// (newSlot), which may move the last chunk.
+func (m *Memory) slot(i int32) *Binding {
+	return &m.chunks[i>>chunkBits][i&(chunkSize-1)]
+}
+
+// newSlot makes one more slot, empty, and returns its number.
+func (m *Memory) newSlot() int32 {
+	i := int32(len(m.gens))
+	if i&(chunkSize-1) == 0 { // the last chunk is full (or there is none)
+		size := chunkSize
+		if i == 0 {
+			size = 16 // the first grows as needed
+		}
+		m.chunks = append(m.chunks, make([]Binding, 0, size))
+	}
+	c := &m.chunks[len(m.chunks)-1]
+	if len(*c) == cap(*c) { // the first chunk, not yet chunkSize
+		g := make([]Binding, len(*c), min(chunkSize, 2*cap(*c)))
+		copy(g, *c)
+		*c = g
+	}
+	*c = (*c)[:len(*c)+1]
+	m.gens = append(m.gens, 0)
+	return i
+}
+
+// leaseSlot is the slot holding lease p, -1 none.
+func (m *Memory) leaseSlot(p netip.Prefix) int32 {
+	x := &m.byLease
+	if x.n == 0 {
+		return -1
+	}
+	f := x.leaseFP(p)
+	mask := uint64(len(x.ents) - 1)
+	for q := uint64(f) & mask; ; q = (q + 1) & mask {
+		e := x.ents[q]
+		if e == 0 {
+			return -1
+		}
+		if i := int32(uint32(e)) - 1; uint32(e>>32) == f && m.slot(i).Lease == p {
+			return i
+		}
+	}
+}
+
+// leaseMoves re-indexes slot i from lease old to lease p.
+func (m *Memory) leaseMoves(i int32, old, p netip.Prefix) {
+	x := &m.byLease
+	x.removeAt(x.position(x.leaseFP(old), i))
+	x.insert(x.leaseFP(p), i)
 }
 
 // Get implements Store.
@@ -78,7 +143,7 @@ func (m *Memory) getInto(k Key, b *Binding) bool {
 	}
 	i := m.byKey.slotAt(p)
 	m.hint = i
-	*b = m.slots[i]
+	*b = *m.slot(i)
 	return true
 }
 
@@ -86,11 +151,11 @@ func (m *Memory) getInto(k Key, b *Binding) bool {
 func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.byLease[p]
-	if !ok {
+	i := m.leaseSlot(p)
+	if i < 0 {
 		return Binding{}, false
 	}
-	return m.slots[i], true
+	return *m.slot(i), true
 }
 
 // Put implements Store. It copies b.DUID (and allocates nothing when the
@@ -109,16 +174,15 @@ func (m *Memory) Put(b Binding) error {
 func (m *Memory) putLocked(b *Binding) error {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	i, f, ok := m.find(k)
-	if !ok || m.slots[i].Lease != b.Lease {
-		if other, bound := m.byLease[b.Lease]; bound && (!ok || other != i) {
+	if !ok || m.slot(i).Lease != b.Lease {
+		if other := m.leaseSlot(b.Lease); other >= 0 && (!ok || other != i) {
 			return ErrConflict
 		}
 	}
 	if ok {
-		s := &m.slots[i]
+		s := m.slot(i)
 		if s.Lease != b.Lease {
-			delete(m.byLease, s.Lease)
-			m.byLease[b.Lease] = i
+			m.leaseMoves(i, s.Lease, b.Lease)
 		}
 		b.DUID = s.DUID // same key, same bytes
 		*s = *b
@@ -132,14 +196,12 @@ func (m *Memory) putLocked(b *Binding) error {
 		i = m.free[n-1]
 		m.free = m.free[:n-1]
 	} else {
-		i = int32(len(m.slots))
-		m.slots = append(m.slots, Binding{})
-		m.gens = append(m.gens, 0)
+		i = m.newSlot()
 	}
-	m.slots[i] = *b
+	*m.slot(i) = *b
 	m.gens[i]++
 	m.byKey.insert(f, i)
-	m.byLease[b.Lease] = i
+	m.byLease.insert(m.byLease.leaseFP(b.Lease), i)
 	m.push(i)
 	return nil
 }
@@ -162,7 +224,7 @@ func (m *Memory) find(k Key) (i int32, f uint32, ok bool) {
 // bound) and k's fingerprint.
 func (m *Memory) lookup(k Key) (p int, f uint32) {
 	x := &m.byKey
-	f = x.fp(k)
+	f = x.keyFP(k)
 	if x.n == 0 {
 		return -1, f
 	}
@@ -180,7 +242,7 @@ func (m *Memory) lookup(k Key) (p int, f uint32) {
 
 // holds reports whether slot i holds k's binding.
 func (m *Memory) holds(i int32, k Key) bool {
-	s := &m.slots[i]
+	s := m.slot(i)
 	return s.IAID == k.IAID && s.Type == k.Type && len(s.DUID) > 0 && string(s.DUID) == k.DUID
 }
 
@@ -230,11 +292,11 @@ func (m *Memory) expireLocked(now time.Time, gone *[]Binding) int {
 		if !ok {
 			return n
 		}
+		s := m.slot(i)
 		if gone != nil {
-			*gone = append(*gone, m.slots[i])
+			*gone = append(*gone, *s)
 		}
-		s := &m.slots[i]
-		m.remove(i, m.byKey.position(m.byKey.fp(KeyView(s.DUID, s.IAID, s.Type)), i))
+		m.remove(i, m.byKey.position(m.byKey.keyFP(KeyView(s.DUID, s.IAID, s.Type)), i))
 		n++
 	}
 }
@@ -248,7 +310,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 		m.popEarly()
 	}
 	fromFIFO := m.head < len(m.fifo)
-	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.slots[m.fifo[m.head].slot].Expires)) {
+	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.slot(m.fifo[m.head].slot).Expires)) {
 		if now.Before(m.early[0].exp) {
 			return 0, false
 		}
@@ -258,7 +320,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 		return 0, false
 	}
 	i := m.fifo[m.head].slot
-	if now.Before(m.slots[i].Expires) {
+	if now.Before(m.slot(i).Expires) {
 		return 0, false
 	}
 	m.head++
@@ -278,9 +340,11 @@ func (m *Memory) All() iter.Seq[Binding] {
 	return func(yield func(Binding) bool) {
 		m.mu.Lock()
 		snap := make([]Binding, 0, m.byKey.n)
-		for i := range m.slots {
-			if m.live(int32(i)) {
-				snap = append(snap, m.slots[i])
+		for _, c := range m.chunks {
+			for _, b := range c {
+				if len(b.DUID) > 0 { // live
+					snap = append(snap, b)
+				}
 			}
 		}
 		m.mu.Unlock()
@@ -295,9 +359,9 @@ func (m *Memory) All() iter.Seq[Binding] {
 // remove empties slot i, whose key's entry is at position p of the key
 // index.
 func (m *Memory) remove(i int32, p int) {
-	s := &m.slots[i]
+	s := m.slot(i)
 	m.byKey.removeAt(p)
-	delete(m.byLease, s.Lease)
+	m.byLease.removeAt(m.byLease.position(m.byLease.leaseFP(s.Lease), i))
 	*s = Binding{} // nothing kept alive
 	m.gens[i]++
 	m.free = append(m.free, i)
@@ -309,11 +373,11 @@ func (m *Memory) remove(i int32, p int) {
 func (m *Memory) stale(it item) bool { return m.gens[it.slot] != it.gen }
 
 // live reports whether slot i holds a binding.
-func (m *Memory) live(i int32) bool { return len(m.slots[i].DUID) > 0 }
+func (m *Memory) live(i int32) bool { return len(m.slot(i).DUID) > 0 }
 
 // push queues slot i's expiry (its current generation).
 func (m *Memory) push(i int32) {
-	it, exp := item{i, m.gens[i]}, m.slots[i].Expires
+	it, exp := item{i, m.gens[i]}, m.slot(i).Expires
 	if m.head == len(m.fifo) { // empty: start over at the front
 		m.fifo, m.head = m.fifo[:0], 0
 	} else if exp.Before(m.last) {

@@ -12,15 +12,30 @@ import (
 // the expiry one valid lifetime from now), with deletions, new clients,
 // clocks set back now and then and sweeps between: the store stays equal
 // to a plain map, each sweep removes exactly the due bindings, in order
-// of expiry, and the queue's invariants hold (check).
+// of expiry, and the queue's invariants hold (check). With 300 clients
+// the slots fit the first chunk; with 2,500 clients and longer leases
+// they fill two chunks and part of a third.
 func TestMemoryRenewalsModel(t *testing.T) {
+	for _, c := range []struct {
+		clients int
+		valid   time.Duration
+	}{{300, 10 * time.Minute}, {2500, 20 * time.Hour}} {
+		t.Run(fmt.Sprint(c.clients), func(t *testing.T) {
+			m := renewalsModel(t, c.clients, c.valid)
+			if c.clients > 2*chunkSize && len(m.chunks) < 3 {
+				t.Errorf("%d clients made %d slots: %d chunks, want 3 or more", c.clients, len(m.gens), len(m.chunks))
+			}
+		})
+	}
+}
+
+func renewalsModel(t *testing.T, clients int, valid time.Duration) *Memory {
 	rng := rand.New(rand.NewPCG(3, 4))
 	m := NewMemory()
 	model := map[Key]Binding{}
 	now := t0
-	const valid = 10 * time.Minute
 	for step := range 30000 {
-		k := rng.IntN(300)
+		k := rng.IntN(clients)
 		key := KeyOf([]byte(fmt.Sprint("c", k)), uint32(k), NA)
 		switch op := rng.IntN(20); {
 		case op < 12: // a renewal, or a new binding
@@ -69,6 +84,7 @@ func TestMemoryRenewalsModel(t *testing.T) {
 			t.Fatalf("%v: store %+v %v, model %+v", k, b, ok, mb)
 		}
 	}
+	return m
 }
 
 // The queue keeps a few items a binding, not one per renewal: a day of
