@@ -157,15 +157,13 @@ func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix, old l
 	if fqdn == "" && had {
 		fqdn = old.FQDN // a message without the Client FQDN option keeps the name registered
 	}
-	b := lease.Binding{
+	b := s.Extension(lease.Binding{
 		DUID: x.duid, IAID: k.IAID, Type: sp.typ, Lease: l,
-		T1: s.cfg.T1, T2: s.cfg.T2, Preferred: s.cfg.Preferred, Valid: s.cfg.Valid,
-		Granted: x.now, Expires: x.now.Add(s.cfg.Valid),
 		FQDN: fqdn, LinkAddr: x.linkAddr,
 		// The store keeps these: the binding's own bytes when unchanged,
 		// a copy of the datagram's otherwise.
 		RelayID: kept(old.RelayID, x.relayID), RemoteID: kept(old.RemoteID, x.remoteID),
-	}
+	}, x.now)
 	if err := s.store.Put(b); err != nil {
 		return storeErr("put", err)
 	}
@@ -174,6 +172,16 @@ func (s *Server) bind(x *exchange, sp *space, k lease.Key, l netip.Prefix, old l
 	}
 	s.dnsBound(old, had, b) // fqdn.go
 	return nil
+}
+
+// Extension is b granted at now: the configured T1, T2 and lifetimes,
+// expiring one valid lifetime from now. bind makes every binding it puts
+// so; the virtual engine extends a coasting client's binding with it
+// (sim/virtual), as the Renews it does not play would have.
+func (s *Server) Extension(b lease.Binding, now time.Time) lease.Binding {
+	b.T1, b.T2, b.Preferred, b.Valid = s.cfg.T1, s.cfg.T2, s.cfg.Preferred, s.cfg.Valid
+	b.Granted, b.Expires = now, now.Add(s.cfg.Valid)
+	return b
 }
 
 // kept returns old when it holds the same bytes as b, else a copy of b.

@@ -165,9 +165,8 @@ func (e *Engine) coastClient(i int, until time.Time) {
 	}
 	e.coasted += len(at)
 	last := at[len(at)-1]
-	// bind's extension (server/ia.go), as of the last renewal.
-	b.Granted, b.Expires = last, last.Add(s.cfg.Valid)
-	if err := s.store.Put(b); err != nil {
+	// The server's extension, as of the last renewal.
+	if err := s.store.Put(s.core.Extension(b, last)); err != nil {
 		panic("virtual: a coasting client's binding: " + err.Error())
 	}
 	if !e.hist.MergeRenewals(i, l.IA, len(at), last) {
