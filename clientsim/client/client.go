@@ -1386,15 +1386,21 @@ func (c *Client) transmit(now time.Time) {
 		TransactionID: c.ex.xid,
 		Options:       dhcpv6.MessageOptions{Options: opts},
 	}
-	dst := c.cfg.Dst
-	if c.toAll {
-		dst = transport.AllServersPort
-	}
-	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: dst})
+	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: c.Dst()})
 	c.ex.sent(now, &c.rng)
 	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
 		c.scr.out.Events = append(c.scr.out.Events, c.event(now, history.Solicited))
 	}
+}
+
+// Dst is where the client sends its messages now (transmit): Config.Dst,
+// or All_DHCP_Relay_Agents_and_Servers once a server asked for multicast
+// (§18.2.10).
+func (c *Client) Dst() netip.AddrPort {
+	if c.toAll {
+		return transport.AllServersPort
+	}
+	return c.cfg.Dst
 }
 
 func (c *Client) event(now time.Time, k history.Kind) history.Event {

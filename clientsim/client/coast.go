@@ -1,12 +1,9 @@
 package client
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
-
-	"d6lab/transport"
 )
 
 // Grant is what a server answers to a Renew of a binding it extends: the
@@ -105,16 +102,6 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		c.ex.xid = xid // the last exchange's, as after a Reply
 	}
 	return at
-}
-
-// Dst is where the client sends its messages now: Config.Dst, or
-// All_DHCP_Relay_Agents_and_Servers once a server asked for multicast
-// (§18.2.10).
-func (c *Client) Dst() netip.AddrPort {
-	if c.toAll {
-		return transport.AllServersPort
-	}
-	return c.cfg.Dst
 }
 
 // NextTimer is when the client next has something to do (the Output.Timer

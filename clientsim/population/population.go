@@ -120,8 +120,8 @@ type Population struct {
 	clients []*client.Client
 	timers  *timers
 	scratch *client.Scratch // the clients' (called one at a time)
-	xids    *xidTable       // transaction ID -> client
-	cur     []uint32        // per client: its claimed ID | 1<<24, 0 when none
+	xids    *xidTable       // transaction ID -> client (empty when Direct)
+	cur     []uint32        // per client: its claimed ID | 1<<24, 0 when none (nil when Direct)
 
 	churn    *rand.Rand          // StopSome's choices
 	occupied map[netip.Addr]bool // addresses another host uses (Occupy)
@@ -165,8 +165,11 @@ func New(cfg Config) (*Population, error) {
 		timers:     newTimers(cfg.Count),
 		scratch:    client.NewScratch(),
 		lastSender: -1,
-		xids:       newXIDTable(cfg.Count),
-		cur:        make([]uint32, cfg.Count),
+	}
+	if cfg.Direct { // no transaction IDs to look up (the clients claim none)
+		p.xids = newXIDTable(0)
+	} else {
+		p.xids, p.cur = newXIDTable(cfg.Count), make([]uint32, cfg.Count)
 	}
 	if cfg.DAD > 0 {
 		p.holders = newHolderIndex(cfg.Count)
@@ -229,14 +232,19 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 	}
 	first = len(p.clients)
 	p.clients = append(p.clients, make([]*client.Client, n)...)
-	p.cur = append(p.cur, make([]uint32, n)...)
+	if p.cur != nil {
+		p.cur = append(p.cur, make([]uint32, n)...)
+	}
 	if p.held != nil {
 		p.held = append(p.held, make([][16]byte, n)...)
 	}
 	p.timers.grow(n)
 	for i := first; i < first+n; i++ {
 		if err := p.build(i); err != nil {
-			p.clients, p.cur = p.clients[:first], p.cur[:first]
+			p.clients = p.clients[:first]
+			if p.cur != nil {
+				p.cur = p.cur[:first]
+			}
 			if p.held != nil {
 				p.held = p.held[:first]
 			}
