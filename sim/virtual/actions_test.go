@@ -92,4 +92,25 @@ var _ = Describe("engine actions", func() {
 		Expect(e).NotTo(BeNil())
 		Expect(errors.Is(err, virtual.ErrUnsupported)).To(BeFalse())
 	})
+
+	It("RunScenario drops the bindings of a server killed for good, keeping its counters, and keeps those of one a later action restarts with its state", func() {
+		sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		e, err := virtual.RunScenario(sc)
+		Expect(err).NotTo(HaveOccurred())
+		s1 := e.Server("s1")
+		Expect(s1.State()).To(Equal(virtual.Killed))
+		Expect(s1.Core().Store().Len()).To(BeZero(), "a server killed for good holds no bindings")
+		Expect(s1.Core().Counters().Received).To(BeNumerically(">", 0), "its counters stay")
+
+		// Restarted with its state at the run's last instant: it comes back
+		// with the bindings it had when killed (none expired: nothing
+		// reached it since to sweep them).
+		sc, err = scenarios.Load(filepath.Join("..", "..", "scenarios", "split-kill.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		sc.Timeline = append(sc.Timeline, scenarios.Action{At: sc.Duration, Kind: scenarios.Restart, Target: "s1", State: scenarios.Keep})
+		e, err = virtual.RunScenario(sc)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(e.Server("s1").Core().Store().Len()).To(Equal(sc.Clients.Count), "s1 restarted with its state holds every client's binding")
+	})
 })

@@ -48,7 +48,7 @@ type Server struct {
 	Addr  netip.AddrPort
 	cfg   server.Config
 	core  *server.Server
-	store lease.Store
+	store *heldStore
 	state State    // Up, Frozen or Killed: the process
 	cut   bool     // the link, apart from the process (as in the netns engine)
 	queue []queued // datagrams received while frozen
@@ -61,6 +61,16 @@ type Server struct {
 	// seconds, which is all the wire can say: typed).
 	typed bool
 }
+
+// heldStore is a server's lease store as its core holds it: a killed
+// server that nothing will restart with its leases has its bindings
+// dropped (release), which a million-client run's memory notices, while
+// its core and counters stay.
+type heldStore struct{ lease.Store }
+
+// release drops the bindings of s, killed for good: its core keeps an
+// empty store.
+func (s *Server) release() { s.store.Store = lease.NewMemory() }
 
 // queued is a datagram received while frozen: its bytes, or the message.
 type queued struct {
@@ -191,7 +201,7 @@ func (e *Engine) AddServer(name string, cfg server.Config) (*Server, error) {
 		Addr: netip.AddrPortFrom(netip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 14: 0x5e, 15: byte(len(e.servers) + 1)}), transport.ServerPort),
 		cfg:  cfg,
 	}
-	if err := s.boot(lease.NewMemory()); err != nil {
+	if err := s.boot(&heldStore{lease.NewMemory()}); err != nil {
 		return nil, err
 	}
 	e.servers = append(e.servers, s)
@@ -200,7 +210,7 @@ func (e *Engine) AddServer(name string, cfg server.Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) boot(store lease.Store) error {
+func (s *Server) boot(store *heldStore) error {
 	core, err := server.New(s.cfg, store)
 	if err != nil {
 		return fmt.Errorf("virtual: server %s: %w", s.Name, err)
@@ -374,7 +384,7 @@ func (e *Engine) Restart(name string, keep bool) error {
 	store := s.store
 	detail := "state keep"
 	if !keep {
-		store, detail = lease.NewMemory(), "state wipe"
+		store, detail = &heldStore{lease.NewMemory()}, "state wipe"
 	}
 	if err := s.boot(store); err != nil {
 		return err

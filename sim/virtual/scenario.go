@@ -127,10 +127,15 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 		}
 	}
 	var actErr error
-	for _, a := range sc.Timeline {
+	for j, a := range sc.Timeline {
 		e.At(a.At, func() {
 			if err := sim.Apply(e, a); err != nil && actErr == nil {
 				actErr = fmt.Errorf("t=%s %s %s: %w", a.At, a.Kind, a.Target, err)
+			}
+			if a.Kind == scenarios.Kill && !restartsKeeping(sc.Timeline[j+1:], a.Target) {
+				if s := e.byName[a.Target]; s != nil && s.state == Killed {
+					s.release()
+				}
 			}
 		})
 	}
@@ -147,4 +152,15 @@ func RunScenarioOptions(ctx context.Context, sc *scenarios.Scenario, opt Options
 	e.load.flush(e)
 	e.record(history.Event{At: e.now, Kind: history.RunEnded, Client: -1, Detail: sc.Name})
 	return e, actErr
+}
+
+// restartsKeeping reports whether an action of later (the timeline after
+// a kill of target) restarts target with its leases.
+func restartsKeeping(later []scenarios.Action, target string) bool {
+	for _, a := range later {
+		if a.Kind == scenarios.Restart && a.Target == target && a.State != scenarios.Wipe {
+			return true
+		}
+	}
+	return false
 }
