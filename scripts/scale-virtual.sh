@@ -6,7 +6,8 @@
 # (GOGC=off: a batch run's collector then marks the heap a few times, not
 # at every doubling), and the history merging renewals. Prints each
 # model's verdict, wall time, CPU time and peak resident memory, then the
-# wall time of the three together. Exits 1 when a run fails its
+# wall time of the three together and the sum of their peaks (an upper
+# bound of what they held at once). Exits 1 when a run fails its
 # expectations or errs (README: The virtual engine at scale).
 #
 # Usage: scripts/scale-virtual.sh BIN OUT CLIENTS LIMIT
@@ -27,11 +28,14 @@ for m in split identical unique; do
 done
 rc=0
 i=0
+peak=0
 for m in split identical unique; do
 	wait "${pids[$i]}" || rc=1
 	i=$((i + 1))
 	verdict=$(awk '/^verdict/ {print $2; exit}' "$out/$m.log")
 	echo "$m: ${verdict:-no verdict (see $out/$m.log)}, $(tail -1 "$out/$m.time")"
+	kib=$(tail -1 "$out/$m.time" | awk '{for (f = 1; f < NF; f++) if ($(f + 1) == "KiB") print $f}')
+	peak=$((peak + ${kib:-0}))
 done
-echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit, GOGC=off"
+echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit, GOGC=off; peak resident memory summed: $(awk -v k="$peak" 'BEGIN {printf "%.2f GiB", k / 1048576}')"
 exit $rc
