@@ -47,15 +47,16 @@ var _ = Describe("coasting (Coast, CoastRenew)", func() {
 	}
 	// next is what h sends next when nobody answers: instant, type, ID.
 	type send struct {
-		at  time.Time
-		typ dhcpv6.MessageType
-		xid dhcpv6.TransactionID
+		at   time.Time
+		typ  dhcpv6.MessageType
+		xid  dhcpv6.TransactionID
+		wire string // the whole message: its IA option too
 	}
 	next := func(h *harness, n int) []send {
 		var out []send
 		for range n {
 			s := h.nextSend()
-			out = append(out, send{s.at, s.msg.MessageType, s.msg.TransactionID})
+			out = append(out, send{s.at, s.msg.MessageType, s.msg.TransactionID, string(s.msg.ToBytes())})
 		}
 		return out
 	}
@@ -69,6 +70,8 @@ var _ = Describe("coasting (Coast, CoastRenew)", func() {
 			Expect(coasted.c.Leases()).To(Equal(played.c.Leases()))
 			Expect(coasted.c.NextTimer()).To(Equal(played.timer))
 			Expect(coasted.c.XID()).To(Equal(played.c.XID()))
+			Expect(client.HoldsIAOption(played.c)).To(BeTrue(), "a client that sent its Renews keeps the IA option for the next")
+			Expect(client.HoldsIAOption(coasted.c)).To(BeFalse(), "a coasted client lets its IA option go")
 			// From here nobody answers: the same Renews, then Rebinds,
 			// at the same instants with the same IDs (the same draws).
 			coasted.timer, coasted.now = coasted.c.NextTimer(), want[5]
