@@ -77,10 +77,10 @@ scale: build
 
 # The three models' 24-hour day on the virtual engine, side by side (one
 # process each, each heap capped at SCALE_LIMIT; no root needed): issue 15's
-# run. A million clients take 55-90 s here, as fast as the machine is that
-# hour, and 8.2 GiB (GOGC=off under each cap: scripts/scale-virtual.sh; a
-# model holds up to 1.6 GiB live, and a cap of 2 GiB makes the collector
-# run all the time).
+# run. A million clients took 66 and 89 s here, as fast as the machine was
+# that hour, and 8.1 GiB (GOGC=off under each cap: scripts/scale-virtual.sh;
+# a model holds 1.5 GiB live, and a cap of 2 GiB makes the collector run
+# all the time).
 SCALE_CLIENTS ?= 1000000
 SCALE_LIMIT   ?= 2.5GiB
 .PHONY: scale-virtual

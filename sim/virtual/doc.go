@@ -44,7 +44,10 @@
 // often (Options.Progress, which `d6lab run` and `compare` draw as a bar).
 //
 // Faults act on the in-memory servers the way the netns engine acts on
-// processes: Kill drops the server and its state, Freeze queues what it
-// would receive (its socket buffer) until Thaw, Cut drops everything to and
-// from it until Heal.
+// processes: Kill stops the server, which Restart brings back with its
+// bindings (its durable store) or without, Freeze queues what it would
+// receive (its socket buffer) until Thaw, Cut drops everything to and from
+// it until Heal. RunScenario lets the bindings of a server go when it is
+// killed and no later action restarts it with them: a million of them is
+// memory a large run wants back.
 package virtual
