@@ -11,8 +11,8 @@ import "encoding/binary"
 // address's 16 bytes and the value (20 bytes, no pointer for the
 // collector to scan), at most half full: at a million clients one cache
 // line read a lookup, where the map[[16]byte]int32 it replaced read two
-// (a group's control word, then its slot) and took 80 MB for the table's
-// 40.
+// (a group's control word, then its slot); about as much memory (80 MiB
+// for a split day at a million, whose renumbered addresses double it).
 type holderIndex struct {
 	ents  []holderEnt // len a power of two, or 0
 	n     int         // entries in use
