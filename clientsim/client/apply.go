@@ -187,7 +187,7 @@ func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.D
 		at2 = min(at2, max(t2, minValid-1))
 		at1 = min(at1, at2)
 	}
-	a.t1At, a.t2At = now.Add(at1), now.Add(at2)
+	a.t1At, a.t2At = c.cfg.at(now.Add(at1)), c.cfg.at(now.Add(at2))
 	for j := range a.leases {
 		if a.leases[j].Granted.Equal(now) {
 			a.leases[j].T1, a.leases[j].T2 = t1, t2

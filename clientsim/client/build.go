@@ -62,8 +62,8 @@ func (c *Client) build() {
 		// Identifier of the server it talks to. Solicit, Confirm, Rebind
 		// and Information-request go to all servers without one
 		// (§18.2.1, §18.2.3, §18.2.5, §18.2.6).
-		if c.sidOpt != nil {
-			t = append(t, c.sidOpt)
+		if c.server != nil {
+			t = append(t, c.server.opt)
 		}
 	case dhcpv6.MessageTypeDecline:
 		// §18.2.8: the Server Identifier of the server that granted the

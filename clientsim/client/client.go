@@ -97,6 +97,13 @@ type Config struct {
 	// 9915.
 	Deviations Deviations
 
+	// Epoch is an instant of the clock the client will be given (its
+	// run's start, say). The client keeps its timers as nanoseconds from
+	// 73 years before it, so the times it is given must lie between then
+	// and 219 years after Epoch; the times it returns carry Epoch's
+	// location and monotonic reading. Zero: 2000-01-01 UTC.
+	Epoch time.Time
+
 	// Peer, when set, is a client made from a Config that may differ
 	// from this one in Index, DUID, Rand, PCG, FQDN and Scratch only: the
 	// new client then shares Peer's copy of the rest instead of keeping
@@ -127,11 +134,12 @@ var (
 // Client is one DHCPv6 client. It is not safe for concurrent use.
 //
 // Its fields are ordered and sized for a population of a million: a
-// Client, with its first IA inside and the 8-byte header Go's allocator
-// puts before an object of more than 512 bytes with pointers, fits the
-// 768-byte size class (a spec holds it there), and what all of a
-// population's clients have in common is one settings value they share
-// (Config.Peer).
+// Client, with its first IA inside, fits the 480-byte size class of Go's
+// allocator, under the 512 bytes past which an object with pointers
+// takes an 8-byte header (a spec holds it there); its times are instants
+// (8 bytes, not a time.Time's 24); what all of a population's clients
+// have in common is one settings value they share (Config.Peer), and the
+// servers they heard from are their Scratch's (serverID).
 type Client struct {
 	cfg     *settings
 	rng     source
@@ -151,16 +159,14 @@ type Client struct {
 	ias          []ia  // the IAs asked for: IA_NA first, then IA_PD
 	iaBuf        [1]ia // ias's room for one: no pointer to follow to it
 
-	server    dhcpv6.DUID // the server that granted the binding (Renew goes there, §18.2.4)
-	serverHex string
+	server *serverID // the server that granted the binding (Renew goes there, §18.2.4); nil: none
 
-	x         *aside    // what a client holds only now and then; nil when it holds none of it
-	retryAt   time.Time // no Renew before it (after a NoBinding that a Request did not cure)
-	refreshAt time.Time // stateless: next Information-request (§21.23)
+	x         *aside  // what a client holds only now and then; nil when it holds none of it
+	retryAt   instant // no Renew before it (after a NoBinding that a Request did not cure)
+	refreshAt instant // stateless: next Information-request (§21.23)
 
 	cidOpt  dhcpv6.Option
 	fqdnOpt dhcpv6.Option // the Client FQDN option, nil without Config.FQDN
-	sidOpt  dhcpv6.Option
 
 	drops [NumDropReasons]uint32 // Drops, saturating
 	index int32                  // Config.Index
@@ -222,6 +228,7 @@ type settings struct {
 	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
 	irtMin                  time.Duration // IRT_MINIMUM, scaled
 	minT2, minT2T1          time.Duration // Deviations.MinT2 and the T1 it sets, scaled (0: none)
+	origin                  time.Time     // of the client's instants: 73 years before Config.Epoch
 }
 
 // same reports whether s and t are equal; an XIDClaimer or DADProber
@@ -260,6 +267,8 @@ type Scratch struct {
 	// back). A bound client renewing every T1 holds none between
 	// renewals, where each kept its own (112 bytes, a million times).
 	tmpls [][]dhcpv6.Option
+
+	servers []*serverID // the servers its clients heard from (serverOf)
 }
 
 // maxSpareTmpls bounds the templates a Scratch keeps for reuse: after a
@@ -318,10 +327,50 @@ func (s *Scratch) newSent() *sent {
 
 // offer is one stored Advertise.
 type offer struct {
-	pref      int
-	server    dhcpv6.DUID
-	serverHex string
-	lo, hi    int32
+	pref   int
+	server *serverID
+	lo, hi int32
+}
+
+// serverID is a server the client heard from: its DUID, the DUID in hex
+// (history's form) and the Server Identifier option naming it. The
+// clients sharing a Scratch share one per server (Scratch.serverOf): a
+// million clients of two servers hold two, where each client kept its own
+// copy of the three (40 bytes in the Client, some 50 more on the heap).
+type serverID struct {
+	duid dhcpv6.DUID
+	hex  string
+	opt  dhcpv6.Option
+}
+
+// maxServers bounds the servers a Scratch remembers: past it (a stream
+// of Server Identifiers nobody runs) each new one is its client's alone.
+const maxServers = 64
+
+// serverOf is the server whose DUID is d: the one s knows with an equal
+// DUID (Equal compares every field ToBytes writes), or a new one,
+// remembered while there is room.
+func (s *Scratch) serverOf(d dhcpv6.DUID) *serverID {
+	for _, k := range s.servers {
+		if k.duid.Equal(d) {
+			return k
+		}
+	}
+	k := &serverID{duid: d, hex: hex.EncodeToString(d.ToBytes()), opt: dhcpv6.OptServerID(d)}
+	if len(s.servers) < maxServers {
+		s.servers = append(s.servers, k)
+	}
+	return k
+}
+
+// serverByHex is the server s knows whose DUID is h (hex), or nil.
+func (s *Scratch) serverByHex(h string) *serverID {
+	for _, k := range s.servers {
+		if k.hex == h {
+			return k
+		}
+	}
+	return nil
 }
 
 // hint is one lease an Advertise offered.
@@ -353,6 +402,7 @@ func New(cfg Config) (*Client, error) {
 		Jitter: cfg.Jitter, Deviations: cfg.Deviations,
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
+		origin:     origin(cfg.Epoch),
 	}
 	if m := cfg.Deviations.MinT2; m > 0 {
 		set.minT2 = scale(m, cfg.Timescale)
@@ -436,7 +486,12 @@ func (c *Client) DUIDHex() string { return c.duidHex }
 func (c *Client) State() State { return c.state }
 
 // Server is the DUID (hex) of the server that granted the binding, or "".
-func (c *Client) Server() string { return c.serverHex }
+func (c *Client) Server() string {
+	if c.server == nil {
+		return ""
+	}
+	return c.server.hex
+}
 
 // XID is the transaction ID of the running (or last) exchange.
 func (c *Client) XID() dhcpv6.TransactionID { return c.ex.xid }
@@ -514,7 +569,7 @@ func (c *Client) Start(now time.Time) Output {
 func (c *Client) Timer(now time.Time) Output {
 	c.begin()
 	c.expire(now)
-	if c.ex.active() && !now.Before(c.ex.next) {
+	if c.ex.active() && !now.Before(c.cfg.time(c.ex.next)) {
 		c.exchangeTimer(now)
 	}
 	c.probe(now)
@@ -526,7 +581,7 @@ func (c *Client) Timer(now time.Time) Output {
 		}
 	case Informed:
 		// §21.23: refresh the configuration at the Information Refresh Time.
-		if !c.refreshAt.IsZero() && !now.Before(c.refreshAt) {
+		if c.refreshAt != 0 && !now.Before(c.cfg.time(c.refreshAt)) {
 			c.startInfo(now, false)
 		}
 	}
@@ -670,7 +725,7 @@ func (c *Client) nextTimer() time.Time {
 		}
 	}
 	if c.ex.active() {
-		upd(c.ex.next)
+		upd(c.cfg.time(c.ex.next))
 	}
 	if c.state.HoldsLeases() {
 		for i := range c.ias {
@@ -684,7 +739,7 @@ func (c *Client) nextTimer() time.Time {
 	case Bound:
 		upd(c.renewTime())
 	case Informed:
-		upd(c.refreshAt)
+		upd(c.cfg.time(c.refreshAt))
 	}
 	return t
 }
@@ -693,24 +748,28 @@ func (c *Client) nextTimer() time.Time {
 // before retryAt (after a Request that followed a NoBinding).
 func (c *Client) renewTime() time.Time {
 	t := c.renewAt()
-	if !t.IsZero() && c.retryAt.After(t) {
-		return c.retryAt
+	if r := c.cfg.time(c.retryAt); !t.IsZero() && r.After(t) {
+		return r
 	}
 	return t
 }
 
 // renewAt is the earliest T1 among the IAs that hold leases.
-func (c *Client) renewAt() time.Time { return c.earliest(func(a *ia) time.Time { return a.t1At }) }
+func (c *Client) renewAt() time.Time {
+	return c.cfg.time(c.earliest(func(a *ia) instant { return a.t1At }))
+}
 
 // rebindAt is the earliest T2 among the IAs that hold leases.
-func (c *Client) rebindAt() time.Time { return c.earliest(func(a *ia) time.Time { return a.t2At }) }
+func (c *Client) rebindAt() time.Time {
+	return c.cfg.time(c.earliest(func(a *ia) instant { return a.t2At }))
+}
 
 // earliest is the earliest of at(a) over the IAs that hold leases.
-func (c *Client) earliest(at func(*ia) time.Time) time.Time {
-	var t time.Time
+func (c *Client) earliest(at func(*ia) instant) instant {
+	var t instant
 	for i := range c.ias {
 		a := &c.ias[i]
-		if len(a.leases) > 0 && (t.IsZero() || at(a).Before(t)) {
+		if len(a.leases) > 0 && (t == 0 || at(a) < t) {
 			t = at(a)
 		}
 	}
@@ -785,7 +844,7 @@ func (c *Client) exchangeTimer(now time.Time) {
 			return
 		}
 	}
-	if e.exhausted(now) {
+	if e.exhausted(c.cfg, now) {
 		c.fail(now)
 		return
 	}
@@ -862,7 +921,7 @@ func (c *Client) fail(now time.Time) {
 			// The deadline was behind the leases: Rebind goes on until
 			// the valid lifetimes still held end.
 			c.ex.kind = dhcpv6.MessageTypeRebind
-			c.ex.deadline = c.lastUntil()
+			c.ex.deadline = c.cfg.at(c.lastUntil())
 			c.build()
 			c.transmit(now)
 			return
@@ -934,17 +993,12 @@ func (c *Client) gaveUp(now time.Time, what string) {
 	c.scr.out.Events = append(c.scr.out.Events, e)
 }
 
-func (c *Client) setServer(d dhcpv6.DUID, h string) {
-	if c.serverHex != h || c.server == nil {
-		c.server, c.serverHex = d, h
-		c.sidOpt = dhcpv6.OptServerID(d)
-	}
-}
+func (c *Client) setServer(s *serverID) { c.server = s }
 
 func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.state = Soliciting
 	c.forgetServers()
-	c.retryAt = time.Time{}
+	c.retryAt = 0
 	p := SolicitParams.Scaled(c.cfg.Timescale)
 	p.MRT = c.solMaxRT
 	c.newExchange(dhcpv6.MessageTypeSolicit, p, time.Time{})
@@ -955,7 +1009,7 @@ func (c *Client) startSolicit(now time.Time, delay bool) {
 // with its Server ID and its leases as hints (§18.2.2).
 func (c *Client) startRequest(now time.Time) {
 	o := &c.rd().offers[c.offerAt]
-	c.setServer(o.server, o.serverHex)
+	c.setServer(o.server)
 	c.reqFromOffer = true
 	c.state = Requesting
 	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
@@ -976,7 +1030,7 @@ func (c *Client) clearOffers() {
 // binding: the client starts over (Solicit) or gives up (halt).
 func (c *Client) forgetServers() {
 	c.clearOffers()
-	c.server, c.serverHex, c.sidOpt = nil, "", nil
+	c.server = nil
 }
 
 // endRequest ends a Request exchange that gave the client nothing: with
@@ -1007,7 +1061,7 @@ func (c *Client) halt(now time.Time) {
 		c.state = Halted
 		return
 	}
-	c.retryAt = c.lastUntil()
+	c.retryAt = c.cfg.at(c.lastUntil())
 	c.settle(now)
 }
 
@@ -1021,7 +1075,7 @@ func (c *Client) retryAfterNoBinding(now time.Time) {
 		return
 	}
 	if at := c.renewAt(); !at.IsZero() && !now.Before(at) {
-		c.retryAt = now.Add(scale(RenTimeout, c.cfg.Timescale))
+		c.retryAt = c.cfg.at(now.Add(scale(RenTimeout, c.cfg.Timescale)))
 	}
 }
 
@@ -1039,9 +1093,9 @@ func (c *Client) startRenew(now time.Time) {
 	// lifetime's end before it.
 	c.ex.uncappedFirst = c.cfg.Deviations.UncappedFirstRenewRT
 	c.launch(now, false)
-	if c.ex.uncappedFirst && c.ex.count == 1 && c.ex.next.After(t2) {
-		if w := c.lifetimeEnd(now); !w.IsZero() && w.Before(c.ex.next) {
-			c.ex.next = later(w, t2)
+	if next := c.cfg.time(c.ex.next); c.ex.uncappedFirst && c.ex.count == 1 && next.After(t2) {
+		if w := c.lifetimeEnd(now); !w.IsZero() && w.Before(next) {
+			c.ex.next = c.cfg.at(later(w, t2))
 		}
 	}
 }
@@ -1106,7 +1160,7 @@ func (c *Client) startConfirm(now time.Time) {
 
 func (c *Client) startInfo(now time.Time, delay bool) {
 	c.state = Informing
-	c.refreshAt = time.Time{}
+	c.refreshAt = 0
 	p := InfoParams.Scaled(c.cfg.Timescale)
 	p.MRT = c.infMaxRT
 	c.newExchange(dhcpv6.MessageTypeInformationRequest, p, time.Time{})
@@ -1146,7 +1200,7 @@ func (c *Client) settle(now time.Time) {
 	switch {
 	case len(c.rd().declineQ) > 0:
 		c.startDecline(now)
-	case c.leaseCount() == 0, c.serverHex == "":
+	case c.leaseCount() == 0, c.server == nil:
 		// §18.2.1 delays the first Solicit only; Deviations.SolicitDelayEvery
 		// (ISC dhclient 4.4, dhcpcd 9.4.1) delays every one. Leases with
 		// no server were kept through a Solicit (Deviations.NoBindingSolicit,
@@ -1186,18 +1240,27 @@ func (c *Client) startDecline(now time.Time) {
 	c.launch(now, false)
 }
 
-// sidFor is the Server ID option of the server whose DUID is h (hex).
+// sidFor is the Server ID option of the server whose DUID is h (hex):
+// the binding's server's, or another one the clients heard from, or one
+// made from h; the binding's server's when h is none.
 func (c *Client) sidFor(h string) dhcpv6.Option {
-	if h == c.serverHex && c.sidOpt != nil {
-		return c.sidOpt
+	var own dhcpv6.Option
+	if c.server != nil {
+		if h == c.server.hex {
+			return c.server.opt
+		}
+		own = c.server.opt
+	}
+	if k := c.scr.serverByHex(h); k != nil {
+		return k.opt
 	}
 	b, err := hex.DecodeString(h)
 	if err != nil {
-		return c.sidOpt
+		return own
 	}
 	d, err := dhcpv6.DUIDFromBytes(b)
 	if err != nil {
-		return c.sidOpt
+		return own
 	}
 	return dhcpv6.OptServerID(d)
 }
@@ -1218,7 +1281,7 @@ func (c *Client) outstanding(now time.Time) bool {
 		if c.ex.kind == dhcpv6.MessageTypeRebind {
 			at = a.t2At
 		}
-		if !now.Before(at) {
+		if !now.Before(c.cfg.time(at)) {
 			return true
 		}
 	}
@@ -1242,11 +1305,11 @@ func (c *Client) leasesChanged(now time.Time) {
 	switch {
 	case c.ex.linkChange, c.ex.cnfRebind: // Confirm's MRD (§18.2.12; PDRebindConfirm)
 	case k == dhcpv6.MessageTypeRebind:
-		c.ex.deadline = c.lastUntil()
+		c.ex.deadline = c.cfg.at(c.lastUntil())
 	default:
-		c.ex.deadline = c.rebindAt()
+		c.ex.deadline = c.cfg.at(c.rebindAt())
 	}
-	if c.ex.count > 0 && c.ex.next.After(c.ex.deadline) {
+	if c.ex.count > 0 && c.ex.next > c.ex.deadline {
 		c.ex.next = c.ex.deadline
 	}
 	c.build()
@@ -1313,7 +1376,7 @@ func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Ti
 	c.ex = exchange{
 		kind:          kind,
 		p:             p,
-		deadline:      deadline,
+		deadline:      c.cfg.at(deadline),
 		positiveFirst: kind == dhcpv6.MessageTypeSolicit,
 		tmpl:          tmpl,
 	}
@@ -1334,7 +1397,7 @@ func (c *Client) launch(now time.Time, delay bool) {
 			d = time.Duration(c.rng.Int64N(int64(c.ex.p.MaxDelay) + 1))
 		}
 		if d > 0 {
-			c.ex.next = now.Add(d)
+			c.ex.next = c.cfg.at(now.Add(d))
 			return
 		}
 	}
@@ -1378,7 +1441,7 @@ func (c *Client) transmit(now time.Time) {
 		m, opts = new(dhcpv6.Message), make(dhcpv6.Options, n)
 	}
 	copy(opts, c.ex.tmpl)
-	if el := c.ex.elapsed(now); el != 0 {
+	if el := c.ex.elapsed(c.cfg, now); el != 0 {
 		opts[c.ex.elapsedIdx] = dhcpv6.OptElapsedTime(el)
 	}
 	*m = dhcpv6.Message{
@@ -1387,7 +1450,7 @@ func (c *Client) transmit(now time.Time) {
 		Options:       dhcpv6.MessageOptions{Options: opts},
 	}
 	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: c.Dst()})
-	c.ex.sent(now, &c.rng)
+	c.ex.sent(c.cfg, now, &c.rng)
 	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
 		c.scr.out.Events = append(c.scr.out.Events, c.event(now, history.Solicited))
 	}
@@ -1404,7 +1467,7 @@ func (c *Client) Dst() netip.AddrPort {
 }
 
 func (c *Client) event(now time.Time, k history.Kind) history.Event {
-	return history.Event{At: now, Kind: k, Client: int(c.index), DUID: c.duidHex, Server: c.serverHex}
+	return history.Event{At: now, Kind: k, Client: int(c.index), DUID: c.duidHex, Server: c.Server()}
 }
 
 func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause string) {

@@ -43,7 +43,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		return at
 	}
 	l := &a.leases[0]
-	if !l.ProbeAt.IsZero() || l.Server != c.serverHex || l.Preferred != g.Preferred || l.Valid != g.Valid {
+	if !l.ProbeAt.IsZero() || l.Server != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
 		return at
 	}
 	// What apply would not take as an extension: a lease the client MUST
@@ -66,11 +66,11 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		xid = c.newXID()
 		x.nextRT(&c.rng)
 	}
-	if c.cfg.Jitter == 0 && !c.retryAt.After(a.t1At) {
+	if c.cfg.Jitter == 0 && c.retryAt <= a.t1At {
 		// Without Jitter every renewal moves T1, T2 and the lease's end
 		// by the same durations: only the last one's setTimes is needed.
 		t1, t2 := a.t1, a.t2
-		r, t2At, end := a.t1At, a.t2At, l.Until
+		r, t2At, end := c.cfg.time(a.t1At), c.cfg.time(a.t2At), l.Until
 		var last time.Time
 		// Timer(r) would end the lease (expire), Rebind (startRenew at
 		// T2) or run later than asked.
@@ -146,13 +146,13 @@ func (c *Client) CoastRenew(until time.Time, at []time.Time) []time.Time {
 		return at
 	}
 	for {
-		t := c.ex.next
+		t := c.cfg.time(c.ex.next)
 		// Timer(t) would end a lease (expire) or the exchange
 		// (exchangeTimer: exhausted), or run later than asked.
-		if !t.Before(until) || !t.Before(end) || c.ex.exhausted(t) {
+		if !t.Before(until) || !t.Before(end) || c.ex.exhausted(c.cfg, t) {
 			return at
 		}
-		c.ex.sent(t, &c.rng) // transmit's retransmission
+		c.ex.sent(c.cfg, t, &c.rng) // transmit's retransmission
 		at = append(at, t)
 	}
 }

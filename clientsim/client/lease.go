@@ -42,8 +42,8 @@ func (l *Lease) Tentative(now time.Time) bool { return now.Before(l.UsableAt) }
 type ia struct {
 	iaid   uint32 // IAIDNA or IAIDPD, which tells the kind
 	t1, t2 time.Duration
-	t1At   time.Time // when to Renew (zero: no lease); Config.Jitter applied
-	t2At   time.Time // when to Rebind; Config.Jitter applied
+	t1At   instant // when to Renew (zero: no lease); Config.Jitter applied
+	t2At   instant // when to Rebind; Config.Jitter applied
 	leases []Lease
 
 	opt  dhcpv6.Option // option's last IA option, for no lease (optP zero) or for the lease optP

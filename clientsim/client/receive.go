@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/hex"
 	"net/netip"
 	"strconv"
 	"time"
@@ -60,28 +59,28 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 		c.drop(DropServerID)
 		return
 	}
-	// The server of the binding answers most: its hex is known (Equal
-	// compares every field ToBytes writes).
-	shex := c.serverHex
-	if c.server == nil || !c.server.Equal(sid) {
-		shex = hex.EncodeToString(sid.ToBytes())
+	// The server of the binding answers most (Equal compares every field
+	// ToBytes writes).
+	srv := c.server
+	if srv == nil || !srv.duid.Equal(sid) {
+		srv = c.scr.serverOf(sid)
 	}
 	c.maxRT(m)
 	switch c.ex.kind {
 	case dhcpv6.MessageTypeSolicit:
 		if m.MessageType == dhcpv6.MessageTypeAdvertise {
-			c.advertise(now, m, sid, shex)
+			c.advertise(now, m, srv)
 		} else {
-			c.requestReply(now, m, sid, shex, true)
+			c.requestReply(now, m, srv, true)
 		}
 	case dhcpv6.MessageTypeRequest:
-		c.requestReply(now, m, sid, shex, false)
+		c.requestReply(now, m, srv, false)
 	case dhcpv6.MessageTypeRenew:
-		c.extendReply(now, m, sid, shex, ctxRenew)
+		c.extendReply(now, m, srv, ctxRenew)
 	case dhcpv6.MessageTypeRebind:
-		c.extendReply(now, m, sid, shex, ctxRebind)
+		c.extendReply(now, m, srv, ctxRebind)
 	case dhcpv6.MessageTypeConfirm:
-		c.confirmReply(now, m, shex)
+		c.confirmReply(now, m, srv.hex)
 	case dhcpv6.MessageTypeDecline:
 		// §18.2.10.1: a valid Reply to Decline completes the exchange,
 		// whatever its status.
@@ -90,7 +89,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 		// §18.2.10.1: likewise for Release.
 		c.stop()
 	case dhcpv6.MessageTypeInformationRequest:
-		c.infoReply(now, m, shex)
+		c.infoReply(now, m, srv.hex)
 	}
 }
 
@@ -134,7 +133,7 @@ func (c *Client) maxRT(m *dhcpv6.Message) {
 }
 
 // advertise handles a valid Advertise while soliciting (§18.2.9).
-func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string) {
+func (c *Client) advertise(now time.Time, m *dhcpv6.Message, srv *serverID) {
 	// §18.2.9: the client MUST ignore an Advertise that has no address in
 	// its IA_NAs and no prefix in its IA_PDs. A NoAddrsAvail status alone
 	// does not make it ignored: it may still carry prefixes, or addresses
@@ -156,10 +155,10 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 	}
 	pref := int(m.Options.Preference()) // §21.8: no Preference option means 0
 	ev := c.event(now, history.Advertised)
-	ev.Server = shex
+	ev.Server = srv.hex
 	ev.Detail = "preference=" + strconv.Itoa(pref)
 	c.scr.out.Events = append(c.scr.out.Events, ev)
-	c.keepOffer(pref, sid, shex, lo)
+	c.keepOffer(pref, srv, lo)
 	// §18.2.1, §18.2.9: Preference 255 makes the client Request at once;
 	// after the first RT the first valid Advertise is taken.
 	// Deviations.TakeFirstAdvertise (dhcpcd 9.4.1, not RFC 9915): the
@@ -174,21 +173,21 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, sh
 // (§18.2.1: highest preference, then first received; §18.2.9: the client
 // keeps them in case the chosen server does not answer). Its hints are
 // c.offerHints[lo:]. A second Advertise from the same server is dropped.
-func (c *Client) keepOffer(pref int, sid dhcpv6.DUID, shex string, lo int) {
+func (c *Client) keepOffer(pref int, srv *serverID, lo int) {
 	x := c.wr()
 	at := len(x.offers)
 	for k := range x.offers {
-		if x.offers[k].serverHex == shex {
+		if x.offers[k].server.hex == srv.hex {
 			x.offerHints = x.offerHints[:lo]
 			return
 		}
-		if at == len(x.offers) && c.before(pref, shex, &x.offers[k]) {
+		if at == len(x.offers) && c.before(pref, srv.hex, &x.offers[k]) {
 			at = k
 		}
 	}
 	x.offers = append(x.offers, offer{})
 	copy(x.offers[at+1:], x.offers[at:])
-	x.offers[at] = offer{pref: pref, server: sid, serverHex: shex, lo: int32(lo), hi: int32(len(x.offerHints))}
+	x.offers[at] = offer{pref: pref, server: srv, lo: int32(lo), hi: int32(len(x.offerHints))}
 }
 
 // before reports whether an Advertise of preference pref from the server
@@ -201,15 +200,15 @@ func (c *Client) before(pref int, shex string, o *offer) bool {
 	if pref != o.pref || !c.cfg.Deviations.LowestServerIDFirst {
 		return pref > o.pref
 	}
-	if len(shex) != len(o.serverHex) {
-		return len(shex) < len(o.serverHex)
+	if oh := o.server.hex; len(shex) != len(oh) {
+		return len(shex) < len(oh)
 	}
-	return shex < o.serverHex
+	return shex < o.server.hex
 }
 
 // requestReply handles the Reply to a Request, or a Rapid Commit Reply to
 // a Solicit (§18.2.10, §18.2.10.1).
-func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string, rapid bool) {
+func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, srv *serverID, rapid bool) {
 	switch status(m) {
 	case iana.StatusSuccess:
 	case iana.StatusUseMulticast:
@@ -236,14 +235,14 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID,
 		c.drop(DropNoAddrs)
 		return
 	}
-	c.apply(now, m, ctxRequest, shex)
+	c.apply(now, m, ctxRequest, srv.hex)
 	if c.leaseCount() == 0 {
 		// §18.2.10.1: NoAddrsAvail for every IA: keep soliciting.
 		c.endRequest(now)
 		return
 	}
 	c.clearOffers()
-	c.setServer(sid, shex)
+	c.setServer(srv)
 	c.retryAfterNoBinding(now)
 	c.bound(now)
 }
@@ -261,7 +260,7 @@ func (c *Client) offersLeases(m *dhcpv6.Message) bool {
 }
 
 // extendReply handles the Reply to a Renew or Rebind (§18.2.10.1).
-func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, shex string, ctx replyCtx) {
+func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ctx replyCtx) {
 	switch status(m) {
 	case iana.StatusSuccess:
 	case iana.StatusUseMulticast:
@@ -271,7 +270,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, 
 		c.drop(DropStatus)
 		return
 	}
-	res := c.apply(now, m, ctx, shex)
+	res := c.apply(now, m, ctx, srv.hex)
 	d := &c.cfg.Deviations
 	if res.usable == 0 && (res.noBinding && d.NoBinding == NoBindingSolicit || res.noAddrs && d.NoAddrsSolicit) {
 		// Not RFC 9915: no usable IA in the Reply (NoBinding with
@@ -290,7 +289,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, 
 		var deadline time.Time
 		switch d.NoBinding {
 		case NoBindingRequest:
-			c.setServer(sid, shex)
+			c.setServer(srv)
 		case NoBindingRequestOnce:
 			// Not RFC 9915 (ISC dhclient 4.4): to the server of the
 			// binding, once, and nothing more until the leases expire.
@@ -321,7 +320,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, sid dhcpv6.DUID, 
 		return
 	}
 	// The answering server now holds the binding: Renew goes there.
-	c.setServer(sid, shex)
+	c.setServer(srv)
 	c.bound(now)
 }
 
@@ -393,7 +392,7 @@ func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
 	ev.Server = shex
 	ev.Detail = "refresh=" + refresh.String()
 	c.scr.out.Events = append(c.scr.out.Events, ev)
-	c.refreshAt = now.Add(refresh)
+	c.refreshAt = c.cfg.at(now.Add(refresh))
 	c.ex.kind = dhcpv6.MessageTypeNone
 	c.state = Informed
 }

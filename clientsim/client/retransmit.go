@@ -28,10 +28,10 @@ type exchange struct {
 
 	tmpl []dhcpv6.Option // options of the message
 
-	start    time.Time     // first transmission (zero while waiting out the initial delay)
+	start    instant       // first transmission (zero while waiting out the initial delay)
 	rt       time.Duration // the current retransmission timeout
-	next     time.Time     // when the exchange's timer fires
-	deadline time.Time     // end of MRD (zero: none)
+	next     instant       // when the exchange's timer fires
+	deadline instant       // end of MRD (zero: none)
 }
 
 func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
@@ -77,41 +77,41 @@ func (e *exchange) nextRT(r *source) time.Duration {
 // sent records a transmission at now and sets the timer: the next
 // retransmission, or the end of the exchange when MRC transmissions were
 // made (the last one still gets its RT to be answered) or MRD would pass.
-func (e *exchange) sent(now time.Time, r *source) {
+func (e *exchange) sent(s *settings, now time.Time, r *source) {
 	if e.count == 0 {
-		e.start = now
-		if e.deadline.IsZero() && e.p.MRD > 0 {
-			e.deadline = now.Add(e.p.MRD) // §15: MRD counts from the first transmission
+		e.start = s.at(now)
+		if e.deadline == 0 && e.p.MRD > 0 {
+			e.deadline = s.at(now.Add(e.p.MRD)) // §15: MRD counts from the first transmission
 		}
 	}
 	e.count++
 	e.rt = e.nextRT(r)
-	e.next = now.Add(e.rt)
-	if e.once && !e.deadline.IsZero() {
+	e.next = s.at(now.Add(e.rt))
+	if e.once && e.deadline != 0 {
 		e.next = e.deadline // no retransmission: wait for an answer until the deadline
 	}
-	if !e.deadline.IsZero() && e.next.After(e.deadline) && !(e.uncappedFirst && e.count == 1) {
+	if e.deadline != 0 && e.next > e.deadline && !(e.uncappedFirst && e.count == 1) {
 		e.next = e.deadline
 	}
 }
 
 // exhausted reports whether, at now, the exchange has run out of
 // transmissions (MRC) or time (MRD) and so has failed (§15).
-func (e *exchange) exhausted(now time.Time) bool {
+func (e *exchange) exhausted(s *settings, now time.Time) bool {
 	if e.p.MRC > 0 && int(e.count) >= e.p.MRC {
 		return true
 	}
-	return !e.deadline.IsZero() && !now.Before(e.deadline)
+	return e.deadline != 0 && !now.Before(s.time(e.deadline))
 }
 
 // elapsed is the Elapsed Time option's value for a transmission at now
 // (§21.9): hundredths of a second since the exchange's first
 // transmission, 0 for that one, 0xffff for anything longer than 655.35 s.
-func (e *exchange) elapsed(now time.Time) time.Duration {
-	if e.count == 0 || e.start.IsZero() {
+func (e *exchange) elapsed(s *settings, now time.Time) time.Duration {
+	if e.count == 0 || e.start == 0 {
 		return 0
 	}
-	d := now.Sub(e.start)
+	d := now.Sub(s.time(e.start))
 	if d < 0 {
 		return 0
 	}

@@ -20,6 +20,7 @@ type Config struct {
 	Seed        uint64        // DUIDs, transaction IDs and every random draw derive from it
 	IANA, IAPD  bool          // what each client asks for; neither: stateless clients
 	Ramp        time.Duration // client i starts at Start's time + Ramp*i/Count
+	Epoch       time.Time     // an instant of the clock the population will be given: its clients' timers count from it (client.Config.Epoch)
 	Timescale   float64       // multiplies every RFC constant (see client.Config)
 	RapidCommit bool
 	// DAD, DADDelay and Jitter are each client's duplicate address
@@ -202,6 +203,7 @@ func (p *Population) build(i int) error {
 		DADDelay:    p.cfg.DADDelay,
 		Jitter:      p.cfg.Jitter,
 		Deviations:  p.cfg.Deviations,
+		Epoch:       p.cfg.Epoch,
 	}
 	if p.cfg.SendFQDN {
 		cfg.FQDN = history.HostName(i)

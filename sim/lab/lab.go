@@ -364,6 +364,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (res *Result,
 	if sc.Relay == scenarios.OwnRelay {
 		pcfg.Relay = sim.OwnRelay(sc, lab.IfName(relayNode))
 	}
+	pcfg.Epoch = time.Now() // the clock RunControlled gives the clients
 	pop, err := population.New(pcfg)
 	if err != nil {
 		conn.Close()

@@ -258,6 +258,7 @@ func (e *Engine) SetPopulation(cfg population.Config) error {
 	// socket, unless the population's relay stands between.
 	cfg.Direct = cfg.Relay == nil
 	e.direct = cfg.Direct
+	cfg.Epoch = e.now
 	p, err := population.New(cfg)
 	if err != nil {
 		return err
