@@ -113,7 +113,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 		j := a.find(e.p)
 		if j < 0 {
-			a.leases = append(a.leases, Lease{IA: a.kind(), IAID: a.iaid, Prefix: e.p, UsableAt: now})
+			a.leases = append(a.leases, held{IAID: a.iaid, Prefix: e.p, usableAt: c.cfg.at(now)})
 			j = len(a.leases) - 1
 			if a.kind() == history.IANA {
 				c.tentative(now, &a.leases[j])
@@ -125,7 +125,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		l.Preferred, l.Valid = e.pref, e.valid
 		// §18.2.10.1: lifetimes count from the Reply. So do ISC dhclient
 		// 4.4's timers armed at the Reply (Deviations.WholeSecondClock).
-		l.Granted, l.Until = now, now.Add(e.valid)
+		l.granted, l.until = c.cfg.at(now), c.cfg.at(now.Add(e.valid))
 		l.Server = shex
 	}
 	if minPref >= 0 {
@@ -158,7 +158,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 			u++
 		default:
 			c.leaseEvent(now, history.Bound, a, l, "")
-			c.scr.out.Events[len(c.scr.out.Events)-1].Tentative = tentativeFor(now, &l)
+			c.scr.out.Events[len(c.scr.out.Events)-1].Tentative = c.tentativeFor(now, &l)
 		}
 	}
 	for ; z < len(zeroed); z++ {
@@ -188,8 +188,9 @@ func (c *Client) setTimes(now time.Time, a *ia, t1, t2, minPref, minValid time.D
 		at1 = min(at1, at2)
 	}
 	a.t1At, a.t2At = c.cfg.at(now.Add(at1)), c.cfg.at(now.Add(at2))
+	g := c.cfg.at(now)
 	for j := range a.leases {
-		if a.leases[j].Granted.Equal(now) {
+		if a.leases[j].granted == g {
 			a.leases[j].T1, a.leases[j].T2 = t1, t2
 		}
 	}
@@ -229,7 +230,7 @@ func (c *Client) rearmExpiry(now time.Time) {
 	for i := range c.ias {
 		for j := range c.ias[i].leases {
 			l := &c.ias[i].leases[j]
-			l.Until = wholeSecondTimer(now, l.Granted.Truncate(time.Second).Add(l.Valid))
+			l.until = c.cfg.at(wholeSecondTimer(now, c.cfg.time(l.granted).Truncate(time.Second).Add(l.Valid)))
 		}
 	}
 }
@@ -256,7 +257,7 @@ func wholeSecondTimer(now, target time.Time) time.Time {
 // addrconf_dad_kick), and the address stays tentative until DAD after
 // it. Without a Prober there is nothing to probe: only the tentative
 // time is modelled.
-func (c *Client) tentative(now time.Time, l *Lease) {
+func (c *Client) tentative(now time.Time, l *held) {
 	if c.cfg.DAD <= 0 {
 		return
 	}
@@ -265,14 +266,15 @@ func (c *Client) tentative(now time.Time, l *Lease) {
 		d = time.Duration(c.rng.Int64N(int64(c.cfg.DADDelay)))
 	}
 	if c.cfg.Prober != nil {
-		l.ProbeAt = now.Add(d)
+		l.probeAt = c.cfg.at(now.Add(d))
 	}
-	l.UsableAt = now.Add(d + c.cfg.DAD)
+	l.usableAt = c.cfg.at(now.Add(d + c.cfg.DAD))
 }
 
-func tentativeFor(now time.Time, l *Lease) time.Duration {
-	if l.UsableAt.After(now) {
-		return l.UsableAt.Sub(now)
+// tentativeFor is how long l stays tentative after now.
+func (c *Client) tentativeFor(now time.Time, l *held) time.Duration {
+	if u := c.cfg.time(l.usableAt); u.After(now) {
+		return u.Sub(now)
 	}
 	return 0
 }
@@ -286,9 +288,9 @@ func nextUnextended(isExt []bool, u *int) bool {
 	return false
 }
 
-func (c *Client) renumbered(now time.Time, a *ia, l, old Lease, cause string) {
+func (c *Client) renumbered(now time.Time, a *ia, l, old held, cause string) {
 	c.leaseEvent(now, history.Renumbered, a, l, cause)
 	e := &c.scr.out.Events[len(c.scr.out.Events)-1]
 	e.Old = old.Prefix
-	e.Tentative = tentativeFor(now, &l)
+	e.Tentative = c.tentativeFor(now, &l)
 }

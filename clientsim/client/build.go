@@ -157,12 +157,12 @@ func FQDNOption(name string) (dhcpv6.Option, error) {
 }
 
 // appendIAsFor adds one IA option per IA that has leases in ls.
-func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []Lease) []dhcpv6.Option {
+func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []held) []dhcpv6.Option {
 	for i := range c.ias {
 		a := &c.ias[i]
-		var mine []Lease
+		var mine []held
 		for _, l := range ls {
-			if l.IA == a.kind() && l.IAID == a.iaid {
+			if l.IAID == a.iaid { // and so the same kind (kindOf)
 				mine = append(mine, l)
 			}
 		}
@@ -210,7 +210,7 @@ func prefixHint(p netip.Prefix) *dhcpv6.OptIAPrefix {
 // sends the option of the last one. A built option is never changed
 // (what was sent may still be read: a frozen server queues it), so one
 // value can go out in any number of messages.
-func (a *ia) option(leases []Lease) dhcpv6.Option {
+func (a *ia) option(leases []held) dhcpv6.Option {
 	if len(leases) > 1 {
 		return iaOption(a, leases)
 	}
@@ -227,7 +227,7 @@ func (a *ia) option(leases []Lease) dhcpv6.Option {
 // iaOption builds an IA_NA or IA_PD with the given leases. T1, T2 and the
 // lifetimes are 0: in messages from a client they SHOULD be 0 and servers
 // MUST ignore them (§21.4, §21.6, §21.21, §21.22).
-func iaOption(a *ia, leases []Lease) dhcpv6.Option {
+func iaOption(a *ia, leases []held) dhcpv6.Option {
 	if a.kind() == history.IAPD {
 		o := &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
 		for _, l := range leases {

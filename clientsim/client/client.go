@@ -182,9 +182,9 @@ type aside struct {
 	offers      []offer // valid Advertises of the Solicit, best first (§18.2.1, §18.2.9)
 	offerHints  []hint  // their leases; offers[i] owns offerHints[lo:hi]
 	notOnLinkBy string  // the server that said NotOnLink
-	declining   []Lease
-	declineQ    []Lease // declined, waiting for the running exchange to end (§18.2.8)
-	releasing   []Lease
+	declining   []held
+	declineQ    []held // declined, waiting for the running exchange to end (§18.2.8)
+	releasing   []held
 	declSid     dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
 }
 
@@ -228,7 +228,7 @@ type settings struct {
 	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
 	irtMin                  time.Duration // IRT_MINIMUM, scaled
 	minT2, minT2T1          time.Duration // Deviations.MinT2 and the T1 it sets, scaled (0: none)
-	origin                  time.Time     // of the client's instants: 73 years before Config.Epoch
+	clock                                 // of the client's instants: 73 years before Config.Epoch
 }
 
 // same reports whether s and t are equal; an XIDClaimer or DADProber
@@ -254,8 +254,8 @@ func (s *settings) same(t *settings) (eq bool) {
 type Scratch struct {
 	out     Output
 	entries []entry
-	zeroed  []Lease // of apply
-	isExt   []bool  // of apply
+	zeroed  []held // of apply
+	isExt   []bool // of apply
 
 	recycling bool
 	cur       int        // the generation transmit fills
@@ -402,7 +402,7 @@ func New(cfg Config) (*Client, error) {
 		Jitter: cfg.Jitter, Deviations: cfg.Deviations,
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
-		origin:     origin(cfg.Epoch),
+		clock:      clockFor(cfg.Epoch),
 	}
 	if m := cfg.Deviations.MinT2; m > 0 {
 		set.minT2 = scale(m, cfg.Timescale)
@@ -515,7 +515,9 @@ func (c *Client) Leases() []Lease { return c.AppendLeases(nil) }
 // AppendLeases appends the leases the client holds to dst.
 func (c *Client) AppendLeases(dst []Lease) []Lease {
 	for i := range c.ias {
-		dst = append(dst, c.ias[i].leases...)
+		for j := range c.ias[i].leases {
+			dst = append(dst, c.cfg.lease(&c.ias[i].leases[j]))
+		}
 	}
 	return dst
 }
@@ -533,7 +535,7 @@ func (c *Client) LeaseOf(addr netip.Addr) (Lease, bool) {
 			continue
 		}
 		if j := a.find(p); j >= 0 {
-			return a.leases[j], true
+			return c.cfg.lease(&a.leases[j]), true
 		}
 	}
 	return Lease{}, false
@@ -597,7 +599,10 @@ func (c *Client) Stop(now time.Time) Output {
 		return c.finish()
 	}
 	x := c.wr()
-	x.releasing = c.AppendLeases(x.releasing[:0])
+	x.releasing = x.releasing[:0]
+	for i := range c.ias {
+		x.releasing = append(x.releasing, c.ias[i].leases...)
+	}
 	// Addresses declined but not sent yet are left: the client leaves.
 	clear(x.declineQ)
 	x.declineQ = x.declineQ[:0]
@@ -730,8 +735,8 @@ func (c *Client) nextTimer() time.Time {
 	if c.state.HoldsLeases() {
 		for i := range c.ias {
 			for j := range c.ias[i].leases {
-				upd(c.ias[i].leases[j].Until)
-				upd(c.ias[i].leases[j].ProbeAt)
+				upd(c.cfg.time(c.ias[i].leases[j].until))
+				upd(c.cfg.time(c.ias[i].leases[j].probeAt))
 			}
 		}
 	}
@@ -747,11 +752,11 @@ func (c *Client) nextTimer() time.Time {
 // renewTime is when a bound client starts its next Renew: T1, but not
 // before retryAt (after a Request that followed a NoBinding).
 func (c *Client) renewTime() time.Time {
-	t := c.renewAt()
-	if r := c.cfg.time(c.retryAt); !t.IsZero() && r.After(t) {
-		return r
+	t := c.earliest(func(a *ia) instant { return a.t1At })
+	if t != 0 && c.retryAt > t {
+		t = c.retryAt
 	}
-	return t
+	return c.cfg.time(t)
 }
 
 // renewAt is the earliest T1 among the IAs that hold leases.
@@ -778,15 +783,13 @@ func (c *Client) earliest(at func(*ia) instant) instant {
 
 // lastUntil is the end of the longest valid lifetime held.
 func (c *Client) lastUntil() time.Time {
-	var t time.Time
+	var t instant
 	for i := range c.ias {
-		for _, l := range c.ias[i].leases {
-			if l.Until.After(t) {
-				t = l.Until
-			}
+		for j := range c.ias[i].leases {
+			t = max(t, c.ias[i].leases[j].until)
 		}
 	}
-	return t
+	return c.cfg.time(t)
 }
 
 // expire drops the leases whose valid lifetime ended by now; when none is
@@ -796,11 +799,11 @@ func (c *Client) expire(now time.Time) {
 	if !c.state.HoldsLeases() {
 		return
 	}
-	n := 0
+	n, at := 0, c.cfg.at(now)
 	for i := range c.ias {
 		a := &c.ias[i]
 		for j := 0; j < len(a.leases); {
-			if now.Before(a.leases[j].Until) {
+			if at < a.leases[j].until {
 				j++
 				continue
 			}
@@ -907,10 +910,11 @@ func (c *Client) fail(now time.Time) {
 		// §18.2.5: Rebind ends when the valid lifetimes do (expire
 		// normally got there first). Only the leases whose valid
 		// lifetime has passed end here.
+		at := c.cfg.at(now)
 		for i := range c.ias {
 			a := &c.ias[i]
 			for j := 0; j < len(a.leases); {
-				if now.Before(a.leases[j].Until) {
+				if at < a.leases[j].until {
 					j++
 					continue
 				}
@@ -1109,7 +1113,7 @@ func (c *Client) lifetimeEnd(now time.Time) time.Time {
 	var w time.Time
 	for i := range c.ias {
 		for _, l := range c.ias[i].leases {
-			for _, t := range [2]time.Time{l.Granted.Add(l.Preferred), l.Until} {
+			for _, t := range [2]time.Time{c.cfg.time(l.granted).Add(l.Preferred), c.cfg.time(l.until)} {
 				if t.After(now) && (w.IsZero() || t.Before(w)) {
 					w = t
 				}
@@ -1331,11 +1335,11 @@ func (c *Client) probe(now time.Time) {
 		}
 		for j := 0; j < len(a.leases); {
 			l := &a.leases[j]
-			if l.ProbeAt.IsZero() || now.Before(l.ProbeAt) {
+			if l.probeAt == 0 || now.Before(c.cfg.time(l.probeAt)) {
 				j++
 				continue
 			}
-			l.ProbeAt = time.Time{}
+			l.probeAt = 0
 			holder, inUse := c.cfg.Prober.InUse(int(c.index), l.Prefix.Addr())
 			if !inUse {
 				j++
@@ -1470,7 +1474,7 @@ func (c *Client) event(now time.Time, k history.Kind) history.Event {
 	return history.Event{At: now, Kind: k, Client: int(c.index), DUID: c.duidHex, Server: c.Server()}
 }
 
-func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l Lease, cause string) {
+func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l held, cause string) {
 	c.scr.out.Events = append(c.scr.out.Events, history.Event{
 		At:        now,
 		Kind:      k,

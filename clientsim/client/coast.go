@@ -43,7 +43,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		return at
 	}
 	l := &a.leases[0]
-	if !l.ProbeAt.IsZero() || l.Server != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
+	if l.probeAt != 0 || l.Server != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
 		return at
 	}
 	// What apply would not take as an extension: a lease the client MUST
@@ -70,7 +70,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		// Without Jitter every renewal moves T1, T2 and the lease's end
 		// by the same durations: only the last one's setTimes is needed.
 		t1, t2 := a.t1, a.t2
-		r, t2At, end := c.cfg.time(a.t1At), c.cfg.time(a.t2At), l.Until
+		r, t2At, end := c.cfg.time(a.t1At), c.cfg.time(a.t2At), c.cfg.time(l.until)
 		var last time.Time
 		// Timer(r) would end the lease (expire), Rebind (startRenew at
 		// T2) or run later than asked.
@@ -81,20 +81,20 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 			r, t2At, end = r.Add(t1), r.Add(t2), r.Add(g.Valid)
 		}
 		if !last.IsZero() {
-			l.Granted, l.Until = last, last.Add(g.Valid)
+			l.granted, l.until = c.cfg.at(last), c.cfg.at(last.Add(g.Valid))
 			c.setTimes(last, a, g.T1, g.T2, g.Preferred, g.Valid)
 		}
 	} else {
 		for {
 			r := c.renewTime()
-			if r.IsZero() || !r.Before(until) || !r.Before(l.Until) || !r.Before(c.rebindAt()) {
+			if r.IsZero() || !r.Before(until) || !r.Before(c.cfg.time(l.until)) || !r.Before(c.rebindAt()) {
 				break
 			}
 			draw()
 			// extendReply with g, applyIA's path for a lease extended:
 			// its lifetimes count from r (§18.2.10.1), T1 and T2 as
 			// setTimes takes them, Jitter drawn.
-			l.Granted, l.Until = r, r.Add(g.Valid)
+			l.granted, l.until = c.cfg.at(r), c.cfg.at(r.Add(g.Valid))
 			c.setTimes(r, a, g.T1, g.T2, g.Preferred, g.Valid)
 			at = append(at, r)
 		}
@@ -134,11 +134,11 @@ func (c *Client) CoastRenew(until time.Time, at []time.Time) []time.Time {
 	for i := range c.ias {
 		for j := range c.ias[i].leases {
 			l := &c.ias[i].leases[j]
-			if !l.ProbeAt.IsZero() {
+			if l.probeAt != 0 {
 				return at
 			}
-			if end.IsZero() || l.Until.Before(end) {
-				end = l.Until
+			if u := c.cfg.time(l.until); end.IsZero() || u.Before(end) {
+				end = u
 			}
 		}
 	}

@@ -17,29 +17,42 @@ const originBefore = 1 << 61 // about 73 years
 // defaultEpoch is Config.Epoch when it is zero.
 var defaultEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// origin is the origin of the instants of a client whose Config.Epoch is
-// epoch.
-func origin(epoch time.Time) time.Time {
+// clock is where a client's instants count from.
+type clock struct {
+	origin   time.Time // 73 years before Config.Epoch
+	originNs int64     // origin.UnixNano()
+	mono     bool      // origin has a monotonic reading (a wall clock's Epoch)
+}
+
+// clockFor is the clock of a client whose Config.Epoch is epoch.
+func clockFor(epoch time.Time) clock {
 	if epoch.IsZero() {
 		epoch = defaultEpoch
 	}
-	return epoch.Add(-originBefore)
+	o := epoch.Add(-originBefore)
+	return clock{origin: o, originNs: o.UnixNano(), mono: o != o.Round(0)}
 }
 
-// at is t as an instant.
-func (s *settings) at(t time.Time) instant {
+// at is t as an instant. Without a monotonic reading at the origin (the
+// virtual engine's clock) times differ as their wall clocks do, which
+// UnixNano tells faster than Sub (Sub of two wall times checks its result
+// by adding it back).
+func (k *clock) at(t time.Time) instant {
 	if t.IsZero() {
 		return 0
 	}
-	return instant(t.Sub(s.origin))
+	if !k.mono {
+		return instant(t.UnixNano() - k.originNs)
+	}
+	return instant(t.Sub(k.origin))
 }
 
 // time is the time the instant i stands for, with the location and
 // monotonic reading of Config.Epoch: the time given to at, when that was
 // taken from the same clock as Epoch.
-func (s *settings) time(i instant) time.Time {
+func (k *clock) time(i instant) time.Time {
 	if i == 0 {
 		return time.Time{}
 	}
-	return s.origin.Add(time.Duration(i))
+	return k.origin.Add(time.Duration(i))
 }

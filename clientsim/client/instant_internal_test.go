@@ -7,14 +7,15 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 )
 
-// An instant stands for the time it was taken from: on the virtual
-// engine's clock (UTC, no monotonic reading) the very same time.Time,
+// An instant stands for the time it was taken from, the nanoseconds
+// Sub counts from the origin: on the virtual engine's clock (UTC, no
+// monotonic reading) the very same time.Time,
 // zero included, as far as an infinite lifetime away; on the wall clock
 // an equal time in the same location, with its monotonic reading. And
 // instants order as their times do, the zero one first.
 func TestInstantRoundTrip(t *testing.T) {
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := &settings{origin: origin(epoch)}
+	s := &settings{clock: clockFor(epoch)}
 	times := []time.Time{
 		{},
 		epoch,
@@ -28,6 +29,9 @@ func TestInstantRoundTrip(t *testing.T) {
 		if got := s.time(s.at(tm)); got != tm {
 			t.Errorf("%v came back as %v", tm, got)
 		}
+		if d := tm.Sub(s.origin); !tm.IsZero() && s.at(tm) != instant(d) {
+			t.Errorf("%v is instant %d, %d after the origin", tm, s.at(tm), d)
+		}
 		for _, u := range times[:i] {
 			if (s.at(u) < s.at(tm)) != u.Before(tm) {
 				t.Errorf("instants of %v and %v order otherwise than the times", u, tm)
@@ -36,14 +40,14 @@ func TestInstantRoundTrip(t *testing.T) {
 	}
 
 	now := time.Now()
-	w := &settings{origin: origin(now)}
+	w := &settings{clock: clockFor(now)}
 	for _, tm := range []time.Time{now, time.Now().Add(3 * time.Second), now.Add(-time.Minute)} {
 		got := w.time(w.at(tm))
 		if !got.Equal(tm) || got.Location() != tm.Location() || got.Round(0) == got {
 			t.Errorf("%v came back as %v (monotonic reading kept: %v)", tm, got, got.Round(0) != got)
 		}
 	}
-	if d := (&settings{origin: origin(time.Time{})}).at(epoch); d <= 0 {
+	if d := (&settings{clock: clockFor(time.Time{})}).at(epoch); d <= 0 {
 		t.Errorf("with no Epoch, %v is instant %d", epoch, d)
 	}
 }

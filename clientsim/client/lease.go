@@ -38,21 +38,48 @@ type Lease struct {
 // detection at now (RFC 4862 §5.4): held, but not usable yet.
 func (l *Lease) Tentative(now time.Time) bool { return now.Before(l.UsableAt) }
 
+// held is a Lease as the client keeps it: its times as instants, its IA
+// told by its IAID (kindOf), the fields it shares with Lease under their
+// names. It takes 120 bytes, the 128-byte size class, where a Lease
+// takes 200 and the 208 class: a million clients hold a million.
+type held struct {
+	IAID                     uint32
+	Prefix                   netip.Prefix
+	Preferred, Valid, T1, T2 time.Duration
+	granted, until           instant // Lease.Granted, Lease.Until
+	probeAt, usableAt        instant // Lease.ProbeAt, Lease.UsableAt
+	Server                   string
+}
+
+// lease is l as a Lease.
+func (k *clock) lease(l *held) Lease {
+	return Lease{
+		IA: kindOf(l.IAID), IAID: l.IAID, Prefix: l.Prefix,
+		Preferred: l.Preferred, Valid: l.Valid, T1: l.T1, T2: l.T2,
+		Granted: k.time(l.granted), Until: k.time(l.until), Server: l.Server,
+		ProbeAt: k.time(l.probeAt), UsableAt: k.time(l.usableAt),
+	}
+}
+
 // ia is one identity association the client asks for, with its leases.
 type ia struct {
 	iaid   uint32 // IAIDNA or IAIDPD, which tells the kind
 	t1, t2 time.Duration
 	t1At   instant // when to Renew (zero: no lease); Config.Jitter applied
 	t2At   instant // when to Rebind; Config.Jitter applied
-	leases []Lease
+	leases []held
 
 	opt  dhcpv6.Option // option's last IA option, for no lease (optP zero) or for the lease optP
 	optP netip.Prefix
 }
 
 // kind is history.IANA or history.IAPD.
-func (a *ia) kind() string {
-	if a.iaid == IAIDPD {
+func (a *ia) kind() string { return kindOf(a.iaid) }
+
+// kindOf is the kind of the IA whose IAID is iaid: history.IAPD for
+// IAIDPD, else history.IANA.
+func kindOf(iaid uint32) string {
+	if iaid == IAIDPD {
 		return history.IAPD
 	}
 	return history.IANA
@@ -67,7 +94,7 @@ func (a *ia) find(p netip.Prefix) int {
 	return -1
 }
 
-func (a *ia) remove(i int) Lease {
+func (a *ia) remove(i int) held {
 	l := a.leases[i]
 	a.leases = append(a.leases[:i], a.leases[i+1:]...)
 	return l

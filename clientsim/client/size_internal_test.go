@@ -22,6 +22,15 @@ func TestClientSize(t *testing.T) {
 	}
 }
 
+// Each client holds a lease or two: as held, in the 128-byte size class
+// (a Lease, its times as time.Time and its IA as a string, takes 200
+// bytes and the 208 class).
+func TestHeldSize(t *testing.T) {
+	if n := unsafe.Sizeof(held{}); n > 128 {
+		t.Fatalf("a held lease is %d bytes, more than 128", n)
+	}
+}
+
 // Clients made with Config.Peer share its settings when the rest of
 // their Config is the same, and keep their own when it is not.
 func TestPeerSharesSettings(t *testing.T) {

@@ -127,13 +127,14 @@ func (t *timers) set(i int, at time.Time) {
 		}
 		return
 	}
-	if had && at.Sub(t.base) == t.at[i].Sub(t.base) {
-		t.at[i] = at // the same key: its entry stands (or waits to be filed)
-		return
-	}
 	if t.base.IsZero() {
 		t.base = at
 		t.cur = 0
+	}
+	key := at.Sub(t.base)
+	if had && (at == t.at[i] || key == t.at[i].Sub(t.base)) {
+		t.at[i] = at // the same key: its entry stands (or waits to be filed)
+		return
 	}
 	if !had {
 		t.live++
@@ -143,7 +144,7 @@ func (t *timers) set(i int, at time.Time) {
 	if t.topOK && t.top.i == int32(i) {
 		t.topOK = false // its entry went stale
 	}
-	e := entry{key: at.Sub(t.base), i: int32(i), gen: t.gen[i]}
+	e := entry{key: key, i: int32(i), gen: t.gen[i]}
 	if e.bucket() > t.cur {
 		// Filed when the queue leaves the current bucket (advance),
 		// unless a later set has made it stale by then.
