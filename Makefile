@@ -87,6 +87,18 @@ SCALE_LIMIT   ?= 2.5GiB
 scale-virtual: build
 	./scripts/scale-virtual.sh ./$(BIN) $(OUT)/scale-virtual $(SCALE_CLIENTS) $(SCALE_LIMIT)
 
+# Refresh the profile the compiler optimizes d6lab for (profile-guided
+# optimization: go build reads cmd/d6lab/default.pgo): a CPU profile of a
+# million-client split day on the virtual engine, the hottest job d6lab
+# runs. The profile shapes speed only, never behaviour; commit it with the
+# figures it gave (README: The virtual engine at scale).
+.PHONY: pgo
+pgo: build
+	mkdir -p $(OUT)/pgo
+	GOGC=off ./$(BIN) --memory-limit 3.5GiB run scenarios/scale/split-24h.yaml --engine virtual \
+		--sim-clients 1000000 --history merge-renewals --out $(OUT)/pgo --cpuprofile $(OUT)/pgo/cpu.pprof
+	cp $(OUT)/pgo/cpu.pprof cmd/d6lab/default.pgo
+
 # Remove namespaces, links and processes a crashed run left behind.
 clean-lab: build
 	./$(BIN) clean
