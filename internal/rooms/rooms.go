@@ -146,19 +146,44 @@ func Graph(dir string) (module string, imports map[string][]string, err error) {
 		return "", nil, err
 	}
 	module = strings.TrimSpace(string(out))
-	out, err = run("list", "-deps", "-e", "-f", `{{if not .Standard}}{{.ImportPath}}{{"\t"}}{{join .Imports " "}}{{end}}`, "./...")
+	out, err = run("list", "-deps", "-e", "-f", `{{if not .Standard}}{{.ImportPath}}{{range .Imports}}{{"\t"}}{{.}}{{end}}{{end}}`, "./...")
 	if err != nil {
 		return "", nil, err
 	}
-	imports = map[string][]string{}
+	return module, parseList(out), nil
+}
+
+// parseList reads go list's lines of a package and its imports, a tab
+// before each (a variant's path holds a space). A package built for one
+// main package apart, as with profile-guided optimization
+// ("d6lab/server [d6lab/cmd/d6lab]"), is the package itself: its imports
+// are added to the plain package's.
+func parseList(out []byte) map[string][]string {
+	imports := map[string][]string{}
 	for _, line := range strings.Split(string(out), "\n") {
-		pkg, deps, ok := strings.Cut(line, "\t")
-		if !ok {
+		if line == "" {
 			continue
 		}
-		imports[pkg] = strings.Fields(deps)
+		f := strings.Split(line, "\t")
+		pkg := plain(f[0])
+		if _, seen := imports[pkg]; !seen {
+			imports[pkg] = []string{}
+		}
+		for _, d := range f[1:] {
+			if d = plain(d); !contains(imports[pkg], d) {
+				imports[pkg] = append(imports[pkg], d)
+			}
+		}
 	}
-	return module, imports, nil
+	return imports
+}
+
+// plain is an import path without go list's variant suffix (" [main]").
+func plain(p string) string {
+	if i := strings.Index(p, " ["); i >= 0 {
+		return p[:i]
+	}
+	return p
 }
 
 // Check judges the module at dir by table.

@@ -31,6 +31,14 @@ var _ = Describe("the import rules", func() {
 		Expect(imports).To(HaveKey("d6lab/cmd/d6lab"))
 		Expect(imports["d6lab/cmd/d6lab"]).To(ContainElement("d6lab/sim"))
 		Expect(imports).To(HaveKey("d6lab/reports/history"))
+		// cmd/d6lab is built with a profile (default.pgo): go list names
+		// its dependencies' variants "d6lab/server [d6lab/cmd/d6lab]".
+		for pkg, deps := range imports {
+			Expect(pkg).NotTo(ContainSubstring(" ["), "a variant kept apart")
+			for _, d := range deps {
+				Expect(d).NotTo(ContainSubstring(" ["), "%s imports a variant", pkg)
+			}
+		}
 	})
 
 	It("accept a fixture module whose rooms import downwards", func() {
