@@ -578,7 +578,7 @@ func (c *Client) Timer(now time.Time) Output {
 	switch c.state {
 	case Bound:
 		// §18.2.4: at T1 the client sends Renew (and Rebind at T2).
-		if at := c.renewTime(); !at.IsZero() && !now.Before(at) {
+		if at := c.renewTime(); at != 0 && !now.Before(c.cfg.time(at)) {
 			c.startRenew(now)
 		}
 	case Informed:
@@ -721,22 +721,23 @@ func (c *Client) finish() Output {
 }
 
 // nextTimer is the earliest of the exchange's timer, lease expiry, T1 (when
-// bound) and the information refresh time.
+// bound) and the information refresh time: instants compared, one time
+// made.
 func (c *Client) nextTimer() time.Time {
-	var t time.Time
-	upd := func(x time.Time) {
-		if !x.IsZero() && (t.IsZero() || x.Before(t)) {
+	var t instant
+	upd := func(x instant) {
+		if x != 0 && (t == 0 || x < t) {
 			t = x
 		}
 	}
 	if c.ex.active() {
-		upd(c.cfg.time(c.ex.next))
+		upd(c.ex.next)
 	}
 	if c.state.HoldsLeases() {
 		for i := range c.ias {
 			for j := range c.ias[i].leases {
-				upd(c.cfg.time(c.ias[i].leases[j].until))
-				upd(c.cfg.time(c.ias[i].leases[j].probeAt))
+				upd(c.ias[i].leases[j].until)
+				upd(c.ias[i].leases[j].probeAt)
 			}
 		}
 	}
@@ -744,30 +745,26 @@ func (c *Client) nextTimer() time.Time {
 	case Bound:
 		upd(c.renewTime())
 	case Informed:
-		upd(c.cfg.time(c.refreshAt))
-	}
-	return t
-}
-
-// renewTime is when a bound client starts its next Renew: T1, but not
-// before retryAt (after a Request that followed a NoBinding).
-func (c *Client) renewTime() time.Time {
-	t := c.earliest(func(a *ia) instant { return a.t1At })
-	if t != 0 && c.retryAt > t {
-		t = c.retryAt
+		upd(c.refreshAt)
 	}
 	return c.cfg.time(t)
 }
 
-// renewAt is the earliest T1 among the IAs that hold leases.
-func (c *Client) renewAt() time.Time {
-	return c.cfg.time(c.earliest(func(a *ia) instant { return a.t1At }))
+// renewTime is when a bound client starts its next Renew: T1, but not
+// before retryAt (after a Request that followed a NoBinding).
+func (c *Client) renewTime() instant {
+	t := c.renewAt()
+	if t != 0 && c.retryAt > t {
+		t = c.retryAt
+	}
+	return t
 }
 
+// renewAt is the earliest T1 among the IAs that hold leases.
+func (c *Client) renewAt() instant { return c.earliest(func(a *ia) instant { return a.t1At }) }
+
 // rebindAt is the earliest T2 among the IAs that hold leases.
-func (c *Client) rebindAt() time.Time {
-	return c.cfg.time(c.earliest(func(a *ia) instant { return a.t2At }))
-}
+func (c *Client) rebindAt() instant { return c.earliest(func(a *ia) instant { return a.t2At }) }
 
 // earliest is the earliest of at(a) over the IAs that hold leases.
 func (c *Client) earliest(at func(*ia) instant) instant {
@@ -782,14 +779,14 @@ func (c *Client) earliest(at func(*ia) instant) instant {
 }
 
 // lastUntil is the end of the longest valid lifetime held.
-func (c *Client) lastUntil() time.Time {
+func (c *Client) lastUntil() instant {
 	var t instant
 	for i := range c.ias {
 		for j := range c.ias[i].leases {
 			t = max(t, c.ias[i].leases[j].until)
 		}
 	}
-	return c.cfg.time(t)
+	return t
 }
 
 // expire drops the leases whose valid lifetime ended by now; when none is
@@ -925,7 +922,7 @@ func (c *Client) fail(now time.Time) {
 			// The deadline was behind the leases: Rebind goes on until
 			// the valid lifetimes still held end.
 			c.ex.kind = dhcpv6.MessageTypeRebind
-			c.ex.deadline = c.cfg.at(c.lastUntil())
+			c.ex.deadline = c.lastUntil()
 			c.build()
 			c.transmit(now)
 			return
@@ -997,8 +994,6 @@ func (c *Client) gaveUp(now time.Time, what string) {
 	c.scr.out.Events = append(c.scr.out.Events, e)
 }
 
-func (c *Client) setServer(s *serverID) { c.server = s }
-
 func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.state = Soliciting
 	c.forgetServers()
@@ -1013,7 +1008,7 @@ func (c *Client) startSolicit(now time.Time, delay bool) {
 // with its Server ID and its leases as hints (§18.2.2).
 func (c *Client) startRequest(now time.Time) {
 	o := &c.rd().offers[c.offerAt]
-	c.setServer(o.server)
+	c.server = o.server
 	c.reqFromOffer = true
 	c.state = Requesting
 	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
@@ -1065,7 +1060,7 @@ func (c *Client) halt(now time.Time) {
 		c.state = Halted
 		return
 	}
-	c.retryAt = c.cfg.at(c.lastUntil())
+	c.retryAt = c.lastUntil()
 	c.settle(now)
 }
 
@@ -1078,14 +1073,14 @@ func (c *Client) retryAfterNoBinding(now time.Time) {
 	if c.reqFromOffer {
 		return
 	}
-	if at := c.renewAt(); !at.IsZero() && !now.Before(at) {
+	if at := c.renewAt(); at != 0 && !now.Before(c.cfg.time(at)) {
 		c.retryAt = c.cfg.at(now.Add(scale(RenTimeout, c.cfg.Timescale)))
 	}
 }
 
 func (c *Client) startRenew(now time.Time) {
 	// §18.2.4: Renew's MRD is the time left until T2.
-	t2 := c.rebindAt()
+	t2 := c.cfg.time(c.rebindAt())
 	if !now.Before(t2) {
 		c.startRebind(now, false)
 		return
@@ -1151,7 +1146,7 @@ func (c *Client) startRebind(now time.Time, link bool) {
 		return
 	}
 	// §18.2.5: Rebind's MRD is the time left until the valid lifetimes end.
-	c.newExchange(dhcpv6.MessageTypeRebind, RebindParams.Scaled(c.cfg.Timescale), c.lastUntil())
+	c.newExchange(dhcpv6.MessageTypeRebind, RebindParams.Scaled(c.cfg.Timescale), c.cfg.time(c.lastUntil()))
 	c.launch(now, false)
 }
 
@@ -1309,9 +1304,9 @@ func (c *Client) leasesChanged(now time.Time) {
 	switch {
 	case c.ex.linkChange, c.ex.cnfRebind: // Confirm's MRD (§18.2.12; PDRebindConfirm)
 	case k == dhcpv6.MessageTypeRebind:
-		c.ex.deadline = c.cfg.at(c.lastUntil())
+		c.ex.deadline = c.lastUntil()
 	default:
-		c.ex.deadline = c.cfg.at(c.rebindAt())
+		c.ex.deadline = c.rebindAt()
 	}
 	if c.ex.count > 0 && c.ex.next > c.ex.deadline {
 		c.ex.next = c.ex.deadline

@@ -86,8 +86,8 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		}
 	} else {
 		for {
-			r := c.renewTime()
-			if r.IsZero() || !r.Before(until) || !r.Before(c.cfg.time(l.until)) || !r.Before(c.rebindAt()) {
+			r := c.cfg.time(c.renewTime())
+			if r.IsZero() || !r.Before(until) || !r.Before(c.cfg.time(l.until)) || !r.Before(c.cfg.time(c.rebindAt())) {
 				break
 			}
 			draw()

@@ -242,7 +242,7 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, srv *serverID, r
 		return
 	}
 	c.clearOffers()
-	c.setServer(srv)
+	c.server = srv
 	c.retryAfterNoBinding(now)
 	c.bound(now)
 }
@@ -289,11 +289,11 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 		var deadline time.Time
 		switch d.NoBinding {
 		case NoBindingRequest:
-			c.setServer(srv)
+			c.server = srv
 		case NoBindingRequestOnce:
 			// Not RFC 9915 (ISC dhclient 4.4): to the server of the
 			// binding, once, and nothing more until the leases expire.
-			deadline = c.lastUntil()
+			deadline = c.cfg.time(c.lastUntil())
 		case NoBindingSolicit:
 			// Not RFC 9915 (dhcpcd 9.4.1, another IA was usable): to the
 			// server of the binding.
@@ -320,7 +320,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 		return
 	}
 	// The answering server now holds the binding: Renew goes there.
-	c.setServer(srv)
+	c.server = srv
 	c.bound(now)
 }
 
