@@ -53,7 +53,10 @@ func iaidOf(b [4]byte) uint32 {
 // Client Identifier (§18.2: the client MUST include it, §21.2), the
 // Elapsed Time (§21.9: MUST be included) and an Option Request.
 func (c *Client) build() {
-	t := c.ex.tmpl[:0]
+	r := c.ex.room
+	c.scr.retireNA(r.na) // a message sent may still hold it
+	r.na = nil
+	t := r.opts[:0]
 	t = append(t, c.cidOpt)
 	switch c.ex.kind {
 	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew,
@@ -86,7 +89,7 @@ func (c *Client) build() {
 	case dhcpv6.MessageTypeSolicit:
 		// §18.2.1: an IA option for each IA the client wants.
 		for i := range c.ias {
-			t = append(t, c.ias[i].option(nil))
+			t = append(t, iaOption(&c.ias[i], nil))
 		}
 		if c.cfg.RapidCommit {
 			t = append(t, optRapidCommit) // §18.2.1, §21.14
@@ -100,19 +103,19 @@ func (c *Client) build() {
 				o := &x.offers[c.offerAt]
 				t = append(t, iaOptionHints(&c.ias[i], x.offerHints[o.lo:o.hi]))
 			} else {
-				t = append(t, c.ias[i].option(c.ias[i].leases))
+				t = append(t, c.iaOption(&c.ias[i], c.ias[i].leases))
 			}
 		}
 	case dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 		// §18.2.4, §18.2.5: the IAs with the leases to extend.
 		for i := range c.ias {
-			t = append(t, c.ias[i].option(c.ias[i].leases))
+			t = append(t, c.iaOption(&c.ias[i], c.ias[i].leases))
 		}
 	case dhcpv6.MessageTypeConfirm:
 		// §18.2.3: the IA_NAs with all the addresses to confirm.
 		for i := range c.ias {
 			if c.ias[i].kind() == history.IANA && len(c.ias[i].leases) > 0 {
-				t = append(t, c.ias[i].option(c.ias[i].leases))
+				t = append(t, c.iaOption(&c.ias[i], c.ias[i].leases))
 			}
 		}
 	case dhcpv6.MessageTypeRelease:
@@ -125,7 +128,7 @@ func (c *Client) build() {
 	if c.fqdnOpt != nil && sendsFQDN(c.ex.kind) {
 		t = append(t, c.fqdnOpt)
 	}
-	c.ex.tmpl = t
+	r.opts = t
 }
 
 // fqdnFlagS is the Client FQDN option's S bit (RFC 4704 §4.1): the client
@@ -205,28 +208,14 @@ func prefixHint(p netip.Prefix) *dhcpv6.OptIAPrefix {
 	}}
 }
 
-// option is iaOption(a, leases), built once and kept for as long as the
-// IA is asked for with the same lease (or with none): a Renew every T1
-// sends the option of the last one. A built option is never changed
-// (what was sent may still be read: a frozen server queues it), so one
-// value can go out in any number of messages.
-func (a *ia) option(leases []held) dhcpv6.Option {
-	if len(leases) > 1 {
-		return iaOption(a, leases)
-	}
-	var p netip.Prefix
-	if len(leases) == 1 {
-		p = leases[0].Prefix
-	}
-	if a.opt == nil || a.optP != p {
-		a.opt, a.optP = iaOption(a, leases), p
-	}
-	return a.opt
-}
-
 // iaOption builds an IA_NA or IA_PD with the given leases. T1, T2 and the
 // lifetimes are 0: in messages from a client they SHOULD be 0 and servers
-// MUST ignore them (§21.4, §21.6, §21.21, §21.22).
+// MUST ignore them (§21.4, §21.6, §21.21, §21.22). It is built for each
+// exchange and kept only in its template (its retransmissions send the
+// same value; a built option is never changed, since what was sent may
+// still be read: a frozen server queues it). A client does not keep one
+// between exchanges: a million clients holding one through a failover
+// held 136 MB for it, and a Renew every T1 builds one small object.
 func iaOption(a *ia, leases []held) dhcpv6.Option {
 	if a.kind() == history.IAPD {
 		o := &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
@@ -261,10 +250,38 @@ type oneAddress struct {
 // iaNAOne is iaOption of an IA_NA with the one address addr, as
 // oneAddress.
 func iaNAOne(iaid uint32, addr netip.Addr) *dhcpv6.OptIANA {
-	o := &oneAddress{ip: addr.As16()}
+	return new(oneAddress).fill(iaid, addr)
+}
+
+// fill makes o the IA_NA iaid with the one address addr.
+func (o *oneAddress) fill(iaid uint32, addr netip.Addr) *dhcpv6.OptIANA {
+	*o = oneAddress{ip: addr.As16()}
 	o.addr.IPv6Addr = o.ip[:]
 	o.list[0] = &o.addr
 	o.na.IaId = iaidBytes(iaid)
 	o.na.Options.Options = o.list[:]
 	return &o.na
+}
+
+// iaOption is iaOption(a, leases) for the exchange being built: an IA_NA
+// with one address takes its storage from the scratch (Scratch.takeNA)
+// and the exchange's room keeps it, so that a client renewing every T1
+// keeps no option between its Renews and, once its scratch recycles,
+// allocates none for them either.
+func (c *Client) iaOption(a *ia, leases []held) dhcpv6.Option {
+	r := c.ex.room
+	if r.na != nil || a.kind() != history.IANA || len(leases) != 1 || !leases[0].Prefix.Addr().Is6() {
+		return iaOption(a, leases)
+	}
+	r.na = c.scr.takeNA()
+	return r.na.fill(a.iaid, leases[0].Prefix.Addr())
+}
+
+// room is an exchange's template: the options of its message (the values
+// each transmission sends, the Elapsed Time replaced) and the IA_NA built
+// for it from the scratch's storage, if any. A client holds one only
+// while an exchange runs (finish gives it back to the scratch).
+type room struct {
+	opts []dhcpv6.Option
+	na   *oneAddress
 }

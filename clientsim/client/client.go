@@ -147,8 +147,9 @@ type Client struct {
 	duidHex string
 	raw     []byte // Config.DUID
 
-	solMaxRT time.Duration // SOL_MAX_RT, scaled; a server may change it (§21.24)
-	infMaxRT time.Duration // INF_MAX_RT, scaled (§21.25)
+	// SOL_MAX_RT and INF_MAX_RT as a server set them, in seconds (§21.24,
+	// §21.25); 0: the settings' (solMaxRT, infMaxRT).
+	solMaxRTSecs, infMaxRTSecs uint32
 
 	state        State
 	toAll        bool  // a Reply said UseMulticast: send to transport.AllServersPort from now on (§18.2.10)
@@ -161,14 +162,17 @@ type Client struct {
 
 	server *serverID // the server that granted the binding (Renew goes there, §18.2.4); nil: none
 
-	x         *aside  // what a client holds only now and then; nil when it holds none of it
-	retryAt   instant // no Renew before it (after a NoBinding that a Request did not cure)
-	refreshAt instant // stateless: next Information-request (§21.23)
+	x *aside // what a client holds only now and then; nil when it holds none of it
+	// waitAt is, for a stateful client, no Renew before it (after a
+	// NoBinding that a Request did not cure); for a stateless one (which
+	// never Renews; no stateful client informs), its next
+	// Information-request (§21.23).
+	waitAt instant
 
 	cidOpt  dhcpv6.Option
 	fqdnOpt dhcpv6.Option // the Client FQDN option, nil without Config.FQDN
 
-	drops [NumDropReasons]uint32 // Drops, saturating
+	drops [NumDropReasons]uint16 // Drops, each saturating at 65,535
 	index int32                  // Config.Index
 	scr   *Scratch
 }
@@ -227,6 +231,7 @@ type settings struct {
 	Deviations              Deviations
 	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
 	irtMin                  time.Duration // IRT_MINIMUM, scaled
+	solMaxRT, infMaxRT      time.Duration // SOL_MAX_RT and INF_MAX_RT (or Deviations'), scaled
 	minT2, minT2T1          time.Duration // Deviations.MinT2 and the T1 it sets, scaled (0: none)
 	clock                                 // of the client's instants: 73 years before Config.Epoch
 }
@@ -262,31 +267,73 @@ type Scratch struct {
 	sends     [2][]*sent // the generations' messages
 	used      [2]int     // how many of each generation are in use
 
-	// tmpls: the room of templates (exchange.tmpl) no exchange uses: a
-	// client holds one only while an exchange runs (finish gives it
-	// back). A bound client renewing every T1 holds none between
-	// renewals, where each kept its own (112 bytes, a million times).
-	tmpls [][]dhcpv6.Option
+	// rooms: the templates (exchange.room) no exchange uses: a client
+	// holds one only while an exchange runs (finish gives it back). A
+	// bound client renewing every T1 holds none between renewals, where
+	// each kept its own (112 bytes, a million times).
+	rooms []*room
+
+	// The IA_NA options of exchanges that ended or were built again
+	// (retireNA), by the generation in which they were let go, and those
+	// two Recycle calls older, which no message sent reads any more
+	// (takeNA's). Not kept unless the scratch recycles.
+	retiredNAs [2][]*oneAddress
+	spareNAs   []*oneAddress
 
 	servers []*serverID // the servers its clients heard from (serverOf)
 }
 
-// maxSpareTmpls bounds the templates a Scratch keeps for reuse: after a
-// failover, when every client of the dead server ran its exchange at
-// once, the rest go to the collector.
-const maxSpareTmpls = 1024
+// maxSpare bounds the templates and the IA_NA options a Scratch keeps
+// for reuse: after a failover, when every client of the dead server ran
+// its exchange at once, the rest go to the collector.
+const maxSpare = 1024
 
-// takeTmpl is room for an exchange's template: one given back, or none
-// (build allocates it).
-func (s *Scratch) takeTmpl() []dhcpv6.Option {
-	n := len(s.tmpls)
+// takeRoom is room for an exchange's template: one given back, or a new
+// one.
+func (s *Scratch) takeRoom() *room {
+	n := len(s.rooms)
 	if n == 0 {
-		return nil
+		return new(room)
 	}
-	t := s.tmpls[n-1]
-	s.tmpls[n-1] = nil
-	s.tmpls = s.tmpls[:n-1]
-	return t
+	r := s.rooms[n-1]
+	s.rooms[n-1] = nil
+	s.rooms = s.rooms[:n-1]
+	return r
+}
+
+// giveRoom takes back the room of an exchange that ended. Its IA_NA is
+// retired: a message sent may still hold it.
+func (s *Scratch) giveRoom(r *room) {
+	s.retireNA(r.na)
+	r.na = nil
+	if len(s.rooms) < maxSpare {
+		clear(r.opts[:cap(r.opts)])
+		r.opts = r.opts[:0]
+		s.rooms = append(s.rooms, r)
+	}
+}
+
+// takeNA is storage for an IA_NA option with one address: one that no
+// message sent reads any more, or a new one.
+func (s *Scratch) takeNA() *oneAddress {
+	n := len(s.spareNAs)
+	if n == 0 {
+		return new(oneAddress)
+	}
+	o := s.spareNAs[n-1]
+	s.spareNAs[n-1] = nil
+	s.spareNAs = s.spareNAs[:n-1]
+	return o
+}
+
+// retireNA lets go of an IA_NA option built for an exchange: a scratch
+// that recycles uses it again two Recycle calls from now, when no message
+// sent reads it (the messages' own rule); one that does not leaves it to
+// the collector.
+func (s *Scratch) retireNA(o *oneAddress) {
+	if o != nil && s.recycling && len(s.retiredNAs[s.cur]) < maxSpare {
+		s.retiredNAs[s.cur] = append(s.retiredNAs[s.cur], o)
+	}
 }
 
 // NewScratch returns an empty Scratch for Config.Scratch.
@@ -304,6 +351,15 @@ func (s *Scratch) Recycle() {
 	s.recycling = true
 	s.cur ^= 1
 	s.used[s.cur] = 0
+	// The IA_NA options retired two calls ago: what was sent then is done.
+	g := s.retiredNAs[s.cur]
+	if room := maxSpare - len(s.spareNAs); len(g) > room {
+		clear(g[room:])
+		g = g[:room]
+	}
+	s.spareNAs = append(s.spareNAs, g...)
+	clear(s.retiredNAs[s.cur])
+	s.retiredNAs[s.cur] = s.retiredNAs[s.cur][:0]
 }
 
 // newSent is the storage of a message to send: a recycled one when the
@@ -402,6 +458,8 @@ func New(cfg Config) (*Client, error) {
 		Jitter: cfg.Jitter, Deviations: cfg.Deviations,
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
+		solMaxRT:   scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale),
+		infMaxRT:   scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale),
 		clock:      clockFor(cfg.Epoch),
 	}
 	if m := cfg.Deviations.MinT2; m > 0 {
@@ -415,16 +473,14 @@ func New(cfg Config) (*Client, error) {
 		set = cfg.Peer.cfg
 	}
 	c := &Client{
-		cfg:      set,
-		index:    int32(cfg.Index),
-		raw:      cfg.DUID,
-		rng:      source{ext: cfg.Rand},
-		scr:      cfg.Scratch,
-		duid:     duid,
-		duidHex:  hex.EncodeToString(cfg.DUID),
-		solMaxRT: scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale),
-		infMaxRT: scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale),
-		cidOpt:   dhcpv6.OptClientID(duid),
+		cfg:     set,
+		index:   int32(cfg.Index),
+		raw:     cfg.DUID,
+		rng:     source{ext: cfg.Rand},
+		scr:     cfg.Scratch,
+		duid:    duid,
+		duidHex: hex.EncodeToString(cfg.DUID),
+		cidOpt:  dhcpv6.OptClientID(duid),
 	}
 	if cfg.FQDN != "" {
 		o, err := FQDNOption(cfg.FQDN)
@@ -473,6 +529,24 @@ func compactDUID(d dhcpv6.DUID) dhcpv6.DUID {
 	return &c.DUIDLL
 }
 
+// solMaxRT is the client's SOL_MAX_RT, scaled: the last a server set
+// (§21.24), else the settings'.
+func (c *Client) solMaxRT() time.Duration {
+	if c.solMaxRTSecs == 0 {
+		return c.cfg.solMaxRT
+	}
+	return scale(time.Duration(c.solMaxRTSecs)*time.Second, c.cfg.Timescale)
+}
+
+// infMaxRT is the client's INF_MAX_RT, scaled: the last a server set
+// (§21.25), else the settings'.
+func (c *Client) infMaxRT() time.Duration {
+	if c.infMaxRTSecs == 0 {
+		return c.cfg.infMaxRT
+	}
+	return scale(time.Duration(c.infMaxRTSecs)*time.Second, c.cfg.Timescale)
+}
+
 // Index is the client's index in its population.
 func (c *Client) Index() int { return int(c.index) }
 
@@ -496,7 +570,9 @@ func (c *Client) Server() string {
 // XID is the transaction ID of the running (or last) exchange.
 func (c *Client) XID() dhcpv6.TransactionID { return c.ex.xid }
 
-// Drops counts the messages the client discarded, by reason.
+// Drops counts the messages the client discarded, by reason; each count
+// stops at 65,535 (a client that drops more is broken past counting, and
+// a million clients keep 14 bytes each less for it).
 func (c *Client) Drops() Drops {
 	var d Drops
 	for r, n := range c.drops {
@@ -583,7 +659,7 @@ func (c *Client) Timer(now time.Time) Output {
 		}
 	case Informed:
 		// §21.23: refresh the configuration at the Information Refresh Time.
-		if c.refreshAt != 0 && !now.Before(c.cfg.time(c.refreshAt)) {
+		if c.waitAt != 0 && !now.Before(c.cfg.time(c.waitAt)) {
 			c.startInfo(now, false)
 		}
 	}
@@ -708,14 +784,11 @@ func (c *Client) finish() Output {
 	if c.x != nil && c.x.empty() {
 		c.x = nil
 	}
-	if c.ex.tmpl != nil && !c.ex.active() {
+	if c.ex.room != nil && !c.ex.active() {
 		// No exchange runs: its template's room goes back to the
 		// scratch, for whichever client starts one next.
-		if len(c.scr.tmpls) < maxSpareTmpls {
-			clear(c.ex.tmpl[:cap(c.ex.tmpl)])
-			c.scr.tmpls = append(c.scr.tmpls, c.ex.tmpl[:0])
-		}
-		c.ex.tmpl = nil
+		c.scr.giveRoom(c.ex.room)
+		c.ex.room = nil
 	}
 	return c.scr.out
 }
@@ -745,17 +818,17 @@ func (c *Client) nextTimer() time.Time {
 	case Bound:
 		upd(c.renewTime())
 	case Informed:
-		upd(c.refreshAt)
+		upd(c.waitAt)
 	}
 	return c.cfg.time(t)
 }
 
 // renewTime is when a bound client starts its next Renew: T1, but not
-// before retryAt (after a Request that followed a NoBinding).
+// before waitAt (after a Request that followed a NoBinding).
 func (c *Client) renewTime() instant {
 	t := c.renewAt()
-	if t != 0 && c.retryAt > t {
-		t = c.retryAt
+	if t != 0 && c.waitAt > t {
+		t = c.waitAt
 	}
 	return t
 }
@@ -997,9 +1070,9 @@ func (c *Client) gaveUp(now time.Time, what string) {
 func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.state = Soliciting
 	c.forgetServers()
-	c.retryAt = 0
+	c.waitAt = 0
 	p := SolicitParams.Scaled(c.cfg.Timescale)
-	p.MRT = c.solMaxRT
+	p.MRT = c.solMaxRT()
 	c.newExchange(dhcpv6.MessageTypeSolicit, p, time.Time{})
 	c.launch(now, delay)
 }
@@ -1060,7 +1133,7 @@ func (c *Client) halt(now time.Time) {
 		c.state = Halted
 		return
 	}
-	c.retryAt = c.lastUntil()
+	c.waitAt = c.lastUntil()
 	c.settle(now)
 }
 
@@ -1074,7 +1147,7 @@ func (c *Client) retryAfterNoBinding(now time.Time) {
 		return
 	}
 	if at := c.renewAt(); at != 0 && !now.Before(c.cfg.time(at)) {
-		c.retryAt = c.cfg.at(now.Add(scale(RenTimeout, c.cfg.Timescale)))
+		c.waitAt = c.cfg.at(now.Add(scale(RenTimeout, c.cfg.Timescale)))
 	}
 }
 
@@ -1159,9 +1232,9 @@ func (c *Client) startConfirm(now time.Time) {
 
 func (c *Client) startInfo(now time.Time, delay bool) {
 	c.state = Informing
-	c.refreshAt = 0
+	c.waitAt = 0
 	p := InfoParams.Scaled(c.cfg.Timescale)
-	p.MRT = c.infMaxRT
+	p.MRT = c.infMaxRT()
 	c.newExchange(dhcpv6.MessageTypeInformationRequest, p, time.Time{})
 	c.launch(now, delay)
 }
@@ -1368,17 +1441,17 @@ func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Ti
 	if p.MRC > 0 && c.cfg.Deviations.MRCRetransmissions {
 		p.MRC++ // not RFC 9915 §15 (ISC dhclient 4.4, check_timing6)
 	}
-	tmpl := c.ex.tmpl[:0]
-	if tmpl == nil {
-		tmpl = c.scr.takeTmpl()
+	r := c.ex.room
+	if r == nil {
+		r = c.scr.takeRoom()
 	}
 	c.ex = exchange{
 		kind:          kind,
-		p:             p,
 		deadline:      c.cfg.at(deadline),
 		positiveFirst: kind == dhcpv6.MessageTypeSolicit,
-		tmpl:          tmpl,
+		room:          r,
 	}
+	c.ex.setParams(p)
 	c.ex.xid = c.newXID()
 	c.build()
 }
@@ -1433,13 +1506,14 @@ func (c *Client) transmit(now time.Time) {
 	first := c.ex.count == 0
 	var m *dhcpv6.Message
 	var opts dhcpv6.Options
-	if n := len(c.ex.tmpl); n <= len(sent{}.opts) {
+	tmpl := c.ex.room.opts
+	if n := len(tmpl); n <= len(sent{}.opts) {
 		b := c.scr.newSent() // the message and its options in one allocation, or recycled
 		m, opts = &b.m, b.opts[:n:n]
 	} else {
 		m, opts = new(dhcpv6.Message), make(dhcpv6.Options, n)
 	}
-	copy(opts, c.ex.tmpl)
+	copy(opts, tmpl)
 	if el := c.ex.elapsed(c.cfg, now); el != 0 {
 		opts[c.ex.elapsedIdx] = dhcpv6.OptElapsedTime(el)
 	}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -57,7 +56,8 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 	if t1, t2 := c.iaTimes(g.T1, g.T2, g.Preferred, g.Valid); t1 != a.t1 || t2 != a.t2 || l.T1 != t1 || l.T2 != t2 {
 		return at
 	}
-	x := exchange{kind: dhcpv6.MessageTypeRenew, p: RenewParams.Scaled(c.cfg.Timescale), count: 1}
+	x := exchange{kind: dhcpv6.MessageTypeRenew, count: 1}
+	x.setParams(RenewParams.Scaled(c.cfg.Timescale))
 	n := len(at)
 	var xid dhcpv6.TransactionID
 	// startRenew's draws: a new exchange's ID and its first RT (§15), as
@@ -66,7 +66,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		xid = c.newXID()
 		x.nextRT(&c.rng)
 	}
-	if c.cfg.Jitter == 0 && c.retryAt <= a.t1At {
+	if c.cfg.Jitter == 0 && c.waitAt <= a.t1At {
 		// Without Jitter every renewal moves T1, T2 and the lease's end
 		// by the same durations: only the last one's setTimes is needed.
 		t1, t2 := a.t1, a.t2
@@ -101,11 +101,6 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 	}
 	if len(at) > n {
 		c.ex.xid = xid // the last exchange's, as after a Reply
-		// The IA option kept for the next Renew (ia.option) is let go: a
-		// coasting client sends its next Renew only after the next action,
-		// if ever, and a million clients holding one keep 130 MB for it.
-		// That Renew builds it again, the same.
-		a.opt, a.optP = nil, netip.Prefix{}
 	}
 	return at
 }

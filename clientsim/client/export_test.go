@@ -6,8 +6,4 @@ package client
 func HoldsAside(c *Client) bool { return c.x != nil }
 
 // HoldsTemplate reports whether c keeps room for an exchange's template.
-func HoldsTemplate(c *Client) bool { return c.ex.tmpl != nil }
-
-// HoldsIAOption reports whether c keeps a built option for its first IA
-// (ia.option's cache).
-func HoldsIAOption(c *Client) bool { return len(c.ias) > 0 && c.ias[0].opt != nil }
+func HoldsTemplate(c *Client) bool { return c.ex.room != nil }

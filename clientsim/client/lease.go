@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/insomniacslk/dhcp/dhcpv6"
-
 	"d6lab/reports/history"
 )
 
@@ -68,9 +66,6 @@ type ia struct {
 	t1At   instant // when to Renew (zero: no lease); Config.Jitter applied
 	t2At   instant // when to Rebind; Config.Jitter applied
 	leases []held
-
-	opt  dhcpv6.Option // option's last IA option, for no lease (optP zero) or for the lease optP
-	optP netip.Prefix
 }
 
 // kind is history.IANA or history.IAPD.

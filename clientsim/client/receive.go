@@ -1,6 +1,7 @@
 package client
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -22,7 +23,7 @@ func (c *Client) Receive(now time.Time, m *dhcpv6.Message) Output {
 }
 
 func (c *Client) drop(r DropReason) {
-	if c.drops[r] != 1<<32-1 {
+	if c.drops[r] != math.MaxUint16 {
 		c.drops[r]++
 	}
 }
@@ -113,20 +114,19 @@ func (c *Client) maxRT(m *dhcpv6.Message) {
 			continue
 		}
 		d := o.OptionData
-		v := time.Duration(uint32(d[0])<<24|uint32(d[1])<<16|uint32(d[2])<<8|uint32(d[3])) * time.Second
-		if v < MaxRTOptionMin || v > MaxRTOptionMax {
-			continue
+		secs := uint32(d[0])<<24 | uint32(d[1])<<16 | uint32(d[2])<<8 | uint32(d[3])
+		if v := time.Duration(secs) * time.Second; v < MaxRTOptionMin || v > MaxRTOptionMax {
+			continue // MaxRTOptionMin is above 0: a 0 kept means none set
 		}
-		v = scale(v, c.cfg.Timescale)
 		if code == dhcpv6.OptionSolMaxRT {
-			c.solMaxRT = v
+			c.solMaxRTSecs = secs
 			if c.ex.kind == dhcpv6.MessageTypeSolicit {
-				c.ex.p.MRT = v
+				c.ex.p.MRT = c.solMaxRT()
 			}
 		} else {
-			c.infMaxRT = v
+			c.infMaxRTSecs = secs
 			if c.ex.kind == dhcpv6.MessageTypeInformationRequest {
-				c.ex.p.MRT = v
+				c.ex.p.MRT = c.infMaxRT()
 			}
 		}
 	}
@@ -392,7 +392,7 @@ func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
 	ev.Server = shex
 	ev.Detail = "refresh=" + refresh.String()
 	c.scr.out.Events = append(c.scr.out.Events, ev)
-	c.refreshAt = c.cfg.at(now.Add(refresh))
+	c.waitAt = c.cfg.at(now.Add(refresh))
 	c.ex.kind = dhcpv6.MessageTypeNone
 	c.state = Informed
 }

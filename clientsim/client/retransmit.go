@@ -1,6 +1,7 @@
 package client
 
 import (
+	"math"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -13,7 +14,7 @@ import (
 type exchange struct {
 	kind       dhcpv6.MessageType // MessageTypeNone when no exchange runs
 	xid        dhcpv6.TransactionID
-	elapsedIdx uint8 // tmpl[elapsedIdx] is the Elapsed Time, replaced per transmission
+	elapsedIdx uint8 // room.opts[elapsedIdx] is the Elapsed Time, replaced per transmission
 
 	positiveFirst bool // Solicit: the first RT uses RAND > 0 (§18.2.1)
 	linkChange    bool // Rebind started by LinkChanged (Confirm's parameters, §18.2.12)
@@ -23,10 +24,11 @@ type exchange struct {
 	once          bool // one transmission, then wait for the deadline (NoBindingRequestOnce)
 	cnfRebind     bool // a Rebind with Confirm's parameters and CNF_MAX_RD (PDRebindConfirm)
 
-	count int32 // transmissions so far
-	p     Params
+	mrc   uint16 // the Params' MRC (0: no limit); beside the flags, where a Params would pad it to 8 bytes
+	count int32  // transmissions so far
+	p     timing // the Params but MRC
 
-	tmpl []dhcpv6.Option // options of the message
+	room *room // the message's options and their storage; nil between exchanges
 
 	start    instant       // first transmission (zero while waiting out the initial delay)
 	rt       time.Duration // the current retransmission timeout
@@ -35,6 +37,18 @@ type exchange struct {
 }
 
 func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
+
+// timing is an exchange's Params but MRC (exchange.mrc).
+type timing struct {
+	MaxDelay, IRT, MRT, MRD time.Duration
+}
+
+// setParams takes p as the exchange's parameters. An MRC above 65,535
+// (none of RFC 9915's is above 10) counts as 65,535.
+func (e *exchange) setParams(p Params) {
+	e.p = timing{MaxDelay: p.MaxDelay, IRT: p.IRT, MRT: p.MRT, MRD: p.MRD}
+	e.mrc = uint16(min(max(p.MRC, 0), math.MaxUint16))
+}
 
 // jitter returns RAND uniform in [-0.1, 0.1) (§15).
 func jitter(r *source) float64 { return (r.Float64()*2 - 1) * 0.1 }
@@ -98,7 +112,7 @@ func (e *exchange) sent(s *settings, now time.Time, r *source) {
 // exhausted reports whether, at now, the exchange has run out of
 // transmissions (MRC) or time (MRD) and so has failed (§15).
 func (e *exchange) exhausted(s *settings, now time.Time) bool {
-	if e.p.MRC > 0 && int(e.count) >= e.p.MRC {
+	if e.mrc > 0 && e.count >= int32(e.mrc) {
 		return true
 	}
 	return e.deadline != 0 && !now.Before(s.time(e.deadline))
