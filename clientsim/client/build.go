@@ -278,10 +278,20 @@ func (c *Client) iaOption(a *ia, leases []held) dhcpv6.Option {
 }
 
 // room is an exchange's template: the options of its message (the values
-// each transmission sends, the Elapsed Time replaced) and the IA_NA built
-// for it from the scratch's storage, if any. A client holds one only
-// while an exchange runs (finish gives it back to the scratch).
+// each transmission sends, the Elapsed Time replaced), in buf unless they
+// outgrow it, and the IA_NA built for it from the scratch's storage, if
+// any. A client holds one only while an exchange runs (finish gives it
+// back to the scratch).
 type room struct {
 	opts []dhcpv6.Option
 	na   *oneAddress
+	buf  [7]dhcpv6.Option // as many as a sent holds (a Solicit with both IAs, Rapid Commit and FQDN has 7)
+}
+
+// newRoom is an empty room, its options in its buf: one allocation, where
+// a template grown by append took four.
+func newRoom() *room {
+	r := new(room)
+	r.opts = r.buf[:0]
+	return r
 }

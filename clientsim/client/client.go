@@ -293,7 +293,7 @@ const maxSpare = 1024
 func (s *Scratch) takeRoom() *room {
 	n := len(s.rooms)
 	if n == 0 {
-		return new(room)
+		return newRoom()
 	}
 	r := s.rooms[n-1]
 	s.rooms[n-1] = nil
@@ -451,7 +451,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.Jitter = min(max(cfg.Jitter, 0), 0.5)
 	cfg.DAD, cfg.DADDelay = max(cfg.DAD, 0), max(cfg.DADDelay, 0)
 	cfg.DUID = append([]byte(nil), cfg.DUID...)
-	set := &settings{
+	set := settings{
 		IANA: cfg.IANA, IAPD: cfg.IAPD, RapidCommit: cfg.RapidCommit,
 		Timescale: cfg.Timescale, Dst: cfg.Dst, XIDs: cfg.XIDs,
 		DAD: cfg.DAD, DADDelay: cfg.DADDelay, Prober: cfg.Prober,
@@ -469,11 +469,17 @@ func New(cfg Config) (*Client, error) {
 	if !set.Dst.IsValid() {
 		set.Dst = transport.AllServersPort
 	}
-	if cfg.Peer != nil && cfg.Peer.cfg.same(set) {
-		set = cfg.Peer.cfg
+	// Built on the stack: a population's clients share the first's
+	// (a million settings of 200-odd bytes each were garbage at once).
+	var shared *settings
+	if cfg.Peer != nil && cfg.Peer.cfg.same(&set) {
+		shared = cfg.Peer.cfg
+	} else {
+		shared = new(settings)
+		*shared = set
 	}
 	c := &Client{
-		cfg:     set,
+		cfg:     shared,
 		index:   int32(cfg.Index),
 		raw:     cfg.DUID,
 		rng:     source{ext: cfg.Rand},

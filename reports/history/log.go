@@ -65,7 +65,7 @@ type Log struct {
 	lives  []lifetimes
 	lifeIx map[lifetimes]uint32
 
-	extras []extra         // Tentative, Old and Peer; extras[0] unused
+	extras pages[extra]    // Tentative, Old and Peer; extras[0] unused
 	tents  []time.Duration // Tentative of events with no other extra (fTentative); tents[0] unused
 	odd    []Event         // the events kept whole
 	maps   *mappings       // the chunks' memory, where it is mapped (chunk_unix.go)
@@ -201,7 +201,7 @@ func (l *Log) compact(e *Event) (record, bool) {
 		if e.Old != (netip.Prefix{}) && !e.Old.IsValid() {
 			return r, false
 		}
-		if len(l.extras) >= 1<<32-1 {
+		if l.extras.len() >= 1<<32-1 {
 			return r, false
 		}
 		r.extra = l.addExtra(extra{tentative: e.Tentative, old: e.Old, peer: e.Peer})
@@ -210,11 +210,10 @@ func (l *Log) compact(e *Event) (record, bool) {
 }
 
 func (l *Log) addExtra(x extra) uint32 {
-	if len(l.extras) == 0 {
-		l.extras = append(l.extras, extra{}) // index 0: none
+	if l.extras.len() == 0 {
+		l.extras.add(extra{}) // index 0: none
 	}
-	l.extras = append(l.extras, x)
-	return uint32(len(l.extras) - 1)
+	return uint32(l.extras.add(x))
 }
 
 // Event returns the i-th event appended (0 <= i < Len).
@@ -248,7 +247,7 @@ func (l *Log) Event(i int) Event {
 	if r.flags&fTentative != 0 {
 		e.Tentative = l.tents[r.extra]
 	} else if r.extra != 0 {
-		x := &l.extras[r.extra]
+		x := l.extras.at(int(r.extra))
 		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
 	}
 	if c := l.exts; i>>chunkBits < len(c) && c[i>>chunkBits] != nil {
