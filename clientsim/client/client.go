@@ -143,19 +143,21 @@ var (
 type Client struct {
 	cfg     *settings
 	rng     source
-	duid    dhcpv6.DUID
-	duidHex string
-	raw     []byte // Config.DUID
+	duidHex string // Config.DUID in hex; the DUID itself is in cidOpt (duid)
 
-	// SOL_MAX_RT and INF_MAX_RT as a server set them, in seconds (§21.24,
-	// §21.25); 0: the settings' (solMaxRT, infMaxRT).
-	solMaxRTSecs, infMaxRTSecs uint32
+	// maxRTSecs is the SOL_MAX_RT (§21.24) of a stateful client, the
+	// INF_MAX_RT (§21.25) of a stateless one, as a server last set it, in
+	// seconds; 0: the settings' (solMaxRT, infMaxRT). A stateful client
+	// never sends an Information-request, a stateless one never a
+	// Solicit: each keeps the one it uses.
+	maxRTSecs uint32
 
 	state        State
 	toAll        bool  // a Reply said UseMulticast: send to transport.AllServersPort from now on (§18.2.10)
 	reqFromOffer bool  // the Request carries the offer's leases as hints (else the held ones)
 	notOnLink    bool  // a Confirm was answered NotOnLink; act at the end of the RT (§18.2.10.1)
 	offerAt      int32 // the offer the running Request came from
+	index        int32 // Config.Index
 	ex           exchange
 	ias          []ia  // the IAs asked for: IA_NA first, then IA_PD
 	iaBuf        [1]ia // ias's room for one: no pointer to follow to it
@@ -173,7 +175,6 @@ type Client struct {
 	fqdnOpt dhcpv6.Option // the Client FQDN option, nil without Config.FQDN
 
 	drops [NumDropReasons]uint16 // Drops, each saturating at 65,535
-	index int32                  // Config.Index
 	scr   *Scratch
 }
 
@@ -440,6 +441,7 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.DUID) < 3 {
 		return nil, ErrNoDUID
 	}
+	cfg.DUID = append([]byte(nil), cfg.DUID...) // what the parse keeps must not be the caller's
 	duid, err := dhcpv6.DUIDFromBytes(cfg.DUID)
 	if err != nil {
 		return nil, fmt.Errorf("client %d: DUID %x: %w", cfg.Index, cfg.DUID, err)
@@ -450,7 +452,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Jitter = min(max(cfg.Jitter, 0), 0.5)
 	cfg.DAD, cfg.DADDelay = max(cfg.DAD, 0), max(cfg.DADDelay, 0)
-	cfg.DUID = append([]byte(nil), cfg.DUID...)
 	set := settings{
 		IANA: cfg.IANA, IAPD: cfg.IAPD, RapidCommit: cfg.RapidCommit,
 		Timescale: cfg.Timescale, Dst: cfg.Dst, XIDs: cfg.XIDs,
@@ -481,10 +482,8 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:     shared,
 		index:   int32(cfg.Index),
-		raw:     cfg.DUID,
 		rng:     source{ext: cfg.Rand},
 		scr:     cfg.Scratch,
-		duid:    duid,
 		duidHex: hex.EncodeToString(cfg.DUID),
 		cidOpt:  dhcpv6.OptClientID(duid),
 	}
@@ -538,26 +537,44 @@ func compactDUID(d dhcpv6.DUID) dhcpv6.DUID {
 // solMaxRT is the client's SOL_MAX_RT, scaled: the last a server set
 // (§21.24), else the settings'.
 func (c *Client) solMaxRT() time.Duration {
-	if c.solMaxRTSecs == 0 {
+	if c.maxRTSecs == 0 || c.Stateless() {
 		return c.cfg.solMaxRT
 	}
-	return scale(time.Duration(c.solMaxRTSecs)*time.Second, c.cfg.Timescale)
+	return scale(time.Duration(c.maxRTSecs)*time.Second, c.cfg.Timescale)
 }
 
 // infMaxRT is the client's INF_MAX_RT, scaled: the last a server set
 // (§21.25), else the settings'.
 func (c *Client) infMaxRT() time.Duration {
-	if c.infMaxRTSecs == 0 {
+	if c.maxRTSecs == 0 || !c.Stateless() {
 		return c.cfg.infMaxRT
 	}
-	return scale(time.Duration(c.infMaxRTSecs)*time.Second, c.cfg.Timescale)
+	return scale(time.Duration(c.maxRTSecs)*time.Second, c.cfg.Timescale)
 }
 
 // Index is the client's index in its population.
 func (c *Client) Index() int { return int(c.index) }
 
-// DUID is the client's raw DUID.
-func (c *Client) DUID() []byte { return c.raw }
+// DUID is the client's DUID, as its Client Identifier carries it (a new
+// slice).
+func (c *Client) DUID() []byte { return c.AppendDUID(nil) }
+
+// AppendDUID appends the client's DUID, as its Client Identifier carries
+// it, to b: no allocation for a DUID-LL when b has room (the form
+// population.DUID makes).
+func (c *Client) AppendDUID(b []byte) []byte {
+	d := c.duid()
+	if ll, ok := d.(*dhcpv6.DUIDLL); ok { // RFC 9915 §11.4: type, hardware type, address
+		return append(append(b, 0, byte(dhcpv6.DUID_LL), byte(ll.HWType>>8), byte(ll.HWType)), ll.LinkLayerAddr...)
+	}
+	return append(b, d.ToBytes()...)
+}
+
+// duid is the client's DUID, read from its Client Identifier option (a
+// Client keeps no other copy: a million of them kept 40 bytes each).
+func (c *Client) duid() dhcpv6.DUID {
+	return dhcpv6.MessageOptions{Options: dhcpv6.Options{c.cidOpt}}.ClientID()
+}
 
 // DUIDHex is the client's DUID in hex, as in its history events.
 func (c *Client) DUIDHex() string { return c.duidHex }

@@ -529,6 +529,23 @@ var _ = Describe("Client", func() {
 			Expect(next.msg.TransactionID).NotTo(Equal(ir.msg.TransactionID))
 		})
 
+		It("obeys an INF_MAX_RT option at its next refresh (§21.25)", func() {
+			h.start()
+			ir := h.nextSend()
+			im := &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionInfMaxRT, OptionData: []byte{0, 0, 0, 60}}
+			h.deliver(a.reply(ir.msg, dhcpv6.OptInformationRefreshTime(900*sec), im))
+			Expect(h.c.State()).To(Equal(client.Informed))
+			// The refresh goes unanswered: its RT doubles from INF_TIMEOUT
+			// (1 s) and stops near 60 s, not INF_MAX_RT's 3,600.
+			for i := 0; i < 12; i++ {
+				h.nextSend()
+			}
+			irs := h.sendsOf(dhcpv6.MessageTypeInformationRequest)
+			gap := irs[len(irs)-1].at.Sub(irs[len(irs)-2].at)
+			Expect(gap).To(BeNumerically("<=", 66*sec))
+			Expect(gap).To(BeNumerically(">=", 54*sec))
+		})
+
 		DescribeTable("refresh time",
 			func(opt dhcpv6.Option, ts float64, want time.Duration) {
 				h = newHarness(6, withoutNA, withTimescale(ts))

@@ -51,7 +51,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 	// §16.3, §16.10: the client MUST discard an Advertise or Reply that
 	// has no Client Identifier matching its own, or no Server Identifier.
 	cid := m.Options.ClientID()
-	if cid == nil || !c.duid.Equal(cid) {
+	if cid == nil || !c.duid().Equal(cid) {
 		c.drop(DropClientID)
 		return
 	}
@@ -118,13 +118,14 @@ func (c *Client) maxRT(m *dhcpv6.Message) {
 		if v := time.Duration(secs) * time.Second; v < MaxRTOptionMin || v > MaxRTOptionMax {
 			continue // MaxRTOptionMin is above 0: a 0 kept means none set
 		}
-		if code == dhcpv6.OptionSolMaxRT {
-			c.solMaxRTSecs = secs
+		// Each kind of client keeps the one it uses (Client.maxRTSecs).
+		if code == dhcpv6.OptionSolMaxRT && !c.Stateless() {
+			c.maxRTSecs = secs
 			if c.ex.kind == dhcpv6.MessageTypeSolicit {
 				c.ex.p.MRT = c.solMaxRT()
 			}
-		} else {
-			c.infMaxRTSecs = secs
+		} else if code == dhcpv6.OptionInfMaxRT && c.Stateless() {
+			c.maxRTSecs = secs
 			if c.ex.kind == dhcpv6.MessageTypeInformationRequest {
 				c.ex.p.MRT = c.infMaxRT()
 			}

@@ -11,17 +11,18 @@ import (
 )
 
 // A million clients are a million Clients: the struct, with its first
-// IA inside, stays in the 384-byte size class of Go's allocator (at or
+// IA inside, stays in the 320-byte size class of Go's allocator (at or
 // under 512 bytes an object with pointers needs no header). It was 1,024
 // bytes and its IA another 160; then 768, until what it holds only for a
 // while went aside; then 640, until its times became instants and its
 // servers were shared; then 480, until its IA no longer kept the option
-// of its last Renew, its drop counts became 16-bit, its SOL_MAX_RT and
-// INF_MAX_RT were kept only when a server set them, and its wait for a
-// Renew and a stateless client's for its refresh became one.
+// of its last Renew, its drop counts became 16-bit, its SOL_MAX_RT or
+// INF_MAX_RT was kept only when a server set it, its wait for a Renew and
+// a stateless client's for its refresh became one, and its DUID was kept
+// only in its Client Identifier option.
 func TestClientSize(t *testing.T) {
-	if n := unsafe.Sizeof(Client{}); n > 384 {
-		t.Fatalf("a Client is %d bytes, more than 384", n)
+	if n := unsafe.Sizeof(Client{}); n > 320 {
+		t.Fatalf("a Client is %d bytes, more than 320", n)
 	}
 }
 
@@ -87,6 +88,39 @@ func TestCompactFormsSameBytes(t *testing.T) {
 			}
 		} else if c != d {
 			t.Errorf("compactDUID(% x) made a new DUID", raw)
+		}
+	}
+}
+
+// A Client keeps its DUID only in its Client Identifier option: DUID and
+// AppendDUID give back the bytes it was made with, a DUID-LL's without
+// an allocation when the buffer has room (the virtual engine looks a
+// coasting client's binding up by it).
+func TestAppendDUID(t *testing.T) {
+	for _, raw := range [][]byte{
+		{0, 3, 0, 1, 2, 0, 0, 0, 0, 1},                             // DUID-LL, Ethernet (population.DUID's form)
+		append([]byte{0, 3, 0, 1}, bytes.Repeat([]byte{7}, 20)...), // DUID-LL, 20 bytes of address
+		{0, 1, 0, 1, 0, 0, 0, 9, 2, 0, 0, 0, 0, 1},                 // DUID-LLT
+		{0, 2, 0, 0, 0, 9, 1, 2, 3},                                // DUID-EN
+	} {
+		c, err := New(Config{DUID: raw, IANA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Clone(raw)
+		raw[len(raw)-1] ^= 0xff // the client keeps its own copy
+		if got := c.DUID(); !bytes.Equal(got, want) {
+			t.Errorf("DUID() = % x, want % x", got, want)
+		}
+		raw[len(raw)-1] ^= 0xff
+		buf := make([]byte, 0, 64)
+		if got := c.AppendDUID(buf); !bytes.Equal(got, raw) {
+			t.Errorf("AppendDUID = % x, want % x", got, raw)
+		}
+		if raw[1] == 3 {
+			if n := testing.AllocsPerRun(10, func() { buf = c.AppendDUID(buf[:0]) }); n != 0 {
+				t.Errorf("AppendDUID(% x): %v allocations, want 0", raw, n)
+			}
 		}
 	}
 }

@@ -151,9 +151,9 @@ func (e *Engine) coastClient(i int, until time.Time) {
 	if l.IA == history.IAPD {
 		typ = lease.PD
 	}
-	// A view: the client keeps its DUID unchanged, and the store copies a
-	// key it keeps.
-	b, ok := s.store.Get(lease.KeyView(c.DUID(), l.IAID, typ))
+	// A view of the engine's buffer, read only during Get.
+	e.duidBuf = c.AppendDUID(e.duidBuf[:0])
+	b, ok := s.store.Get(lease.KeyView(e.duidBuf, l.IAID, typ))
 	if !ok || b.Lease != l.Prefix {
 		return
 	}

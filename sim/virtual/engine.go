@@ -123,6 +123,7 @@ type Engine struct {
 	renewed   []int32
 	renewing  []int32 // the clients that sent a Renew at the current instant
 	coastAt   []time.Time
+	duidBuf   []byte // a client's DUID, for a lookup (coast)
 	leases    []client.Lease
 	receivers []int // loadAhead's
 	// delivered, when set, runs on every answer handed over as a value
