@@ -77,11 +77,11 @@ scale: build
 
 # The three models' 24-hour day on the virtual engine, side by side (one
 # process each, each heap capped at SCALE_LIMIT; no root needed): issue 15's
-# run. A million clients took 60 and 64 s here, as fast as the machine was
-# that hour, and 6.7 GiB (GOGC=off under each cap: scripts/scale-virtual.sh;
-# a model holds 1.24 GiB live when its day ends).
+# run. A million clients took 51 and 55 s here in 5.9 GiB (GOGC=off under
+# each cap: scripts/scale-virtual.sh; a model holds at most 1.1 GiB live,
+# in its failover).
 SCALE_CLIENTS ?= 1000000
-SCALE_LIMIT   ?= 2GiB
+SCALE_LIMIT   ?= 1.75GiB
 .PHONY: scale-virtual
 scale-virtual: build
 	./scripts/scale-virtual.sh ./$(BIN) $(OUT)/scale-virtual $(SCALE_CLIENTS) $(SCALE_LIMIT)

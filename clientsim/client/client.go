@@ -134,7 +134,7 @@ var (
 // Client is one DHCPv6 client. It is not safe for concurrent use.
 //
 // Its fields are ordered and sized for a population of a million: a
-// Client, with its first IA inside, fits the 480-byte size class of Go's
+// Client, with its first IA inside, fits the 320-byte size class of Go's
 // allocator, under the 512 bytes past which an object with pointers
 // takes an 8-byte header (a spec holds it there); its times are instants
 // (8 bytes, not a time.Time's 24); what all of a population's clients

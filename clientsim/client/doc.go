@@ -15,13 +15,15 @@
 // them (Scratch.Recycle: a population's, once a message has been read);
 // a Renew and its Reply cost the client nothing else. Between exchanges a
 // bound client keeps little: the room of an exchange's options is the
-// Scratch's, lent while the exchange runs, and what it holds only for a
-// while (a Solicit's Advertises, the leases it declines or releases) is
-// made when needed and dropped when empty. It keeps its times as 8-byte
-// instants counted from Config.Epoch's clock and its leases in a compact
-// form (a Lease is what it shows), and the clients of a Scratch share one
-// record of each server they heard from: a million clients are a million
-// 464-byte Clients and their leases.
+// Scratch's, lent while the exchange runs, with the IA_NA option built
+// for it in storage the Scratch uses again once no message sent reads it,
+// and what it holds only for a while (a Solicit's Advertises, the leases
+// it declines or releases) is made when needed and dropped when empty. It
+// keeps its times as 8-byte instants counted from Config.Epoch's clock,
+// its leases in a compact form (a Lease is what it shows) and its DUID
+// only in its Client Identifier option, and the clients of a Scratch share
+// one record of each server they heard from: a million clients are a
+// million 320-byte Clients and their leases.
 //
 // The client asks for one IA_NA (IAID 1), one IA_PD (IAID 2), both, or
 // neither (stateless: Information-request). It follows RFC 9915 §15 for
