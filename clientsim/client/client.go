@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -1582,4 +1583,34 @@ func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l held, cause 
 		Valid:     l.Valid,
 		Cause:     cause,
 	})
+}
+
+// CopyMessage is a copy of m, a message a client sent, that outlives its
+// Scratch's recycling (Scratch.Recycle): the message, its list of options
+// and its IA_NA options, whose storage a Scratch uses again (room.na).
+// Its other options are values nobody changes: the copy shares them.
+func CopyMessage(m *dhcpv6.Message) *dhcpv6.Message {
+	c := *m
+	c.Options.Options = slices.Clone(m.Options.Options)
+	for i, o := range c.Options.Options {
+		if na, ok := o.(*dhcpv6.OptIANA); ok {
+			c.Options.Options[i] = copyIANA(na)
+		}
+	}
+	return &c
+}
+
+// copyIANA is a copy of na with its list of options and its IA Address
+// options (their addresses too).
+func copyIANA(na *dhcpv6.OptIANA) *dhcpv6.OptIANA {
+	n := *na
+	n.Options.Options = slices.Clone(na.Options.Options)
+	for i, o := range n.Options.Options {
+		if a, ok := o.(*dhcpv6.OptIAAddress); ok {
+			b := *a
+			b.IPv6Addr = slices.Clone(a.IPv6Addr)
+			n.Options.Options[i] = &b
+		}
+	}
+	return &n
 }

@@ -147,7 +147,7 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 		Expect(r.c.State()).To(Equal(client.Bound))
 	})
 
-	It("stay as sent until two Recycle calls later when the scratch recycles them, IA_NA options too", func() {
+	It("stay as sent until two Recycle calls later when the scratch recycles them, IA_NA options too; a CopyMessage for good", func() {
 		scr := client.NewScratch()
 		c, err := client.New(client.Config{
 			Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
@@ -165,7 +165,7 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 		// Each Renew is answered with a new address for the old (valid
 		// lifetime 0 ends it, §18.2.10.1), so that the next Renew's IA_NA
 		// differs: storage used again too early would show it.
-		var sent []kept
+		var sent, copies []kept
 		for i := range 12 {
 			scr.Recycle()
 			r.now = r.timer
@@ -175,6 +175,7 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 			Expect(ren.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
 			Expect(naAddrs(ren)).To(ConsistOf(addr(i)))
 			sent = append(sent, kept{msg: ren, wire: ren.ToBytes()})
+			copies = append(copies, kept{msg: client.CopyMessage(ren), wire: ren.ToBytes()})
 			out = r.c.Receive(r.now, a.reply(ren, ianaOpt(100*sec, 160*sec,
 				addrOpt(addr(i), 0, 0), addrOpt(addr(i+1), 200*sec, 300*sec))))
 			r.timer = out.Timer
@@ -184,6 +185,10 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 				k := sent[i-1]
 				Expect(bytes.Equal(k.msg.ToBytes(), k.wire)).To(BeTrue(), "the Renew sent one Recycle call ago changed")
 			}
+		}
+		// A frozen server's queue keeps copies past any number of calls.
+		for i, k := range copies {
+			Expect(bytes.Equal(k.msg.ToBytes(), k.wire)).To(BeTrue(), "the copy of Renew %d changed", i)
 		}
 	})
 

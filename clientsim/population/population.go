@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -656,14 +655,10 @@ func (p *Population) Outbox(dst []Outgoing) []Outgoing {
 	return dst
 }
 
-// CopyMessage is a copy of m that outlives the next call to Outbox: the
-// message and its list of options (the options themselves are values
-// nobody changes).
-func CopyMessage(m *dhcpv6.Message) *dhcpv6.Message {
-	c := *m
-	c.Options.Options = slices.Clone(m.Options.Options)
-	return &c
-}
+// CopyMessage is a copy of m that outlives the next calls to Outbox
+// (client.CopyMessage: the message, its list of options and its IA_NA
+// options, whose storage the clients' scratch uses again).
+func CopyMessage(m *dhcpv6.Message) *dhcpv6.Message { return client.CopyMessage(m) }
 
 // CountSendError records a write that failed (for adapters).
 func (p *Population) CountSendError() { p.sendErrors++ }
