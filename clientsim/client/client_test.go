@@ -18,6 +18,20 @@ const (
 	sec = time.Second
 )
 
+// expectRTNear60 lets h's client retransmit twelve times and expects the
+// last RT of its messages of type t within 60 s ± 10 % (RAND, §15): a
+// maximum RT of 60 s, not the default 3,600.
+func expectRTNear60(h *harness, t dhcpv6.MessageType) {
+	GinkgoHelper()
+	for range 12 {
+		h.nextSend()
+	}
+	ms := h.sendsOf(t)
+	gap := ms[len(ms)-1].at.Sub(ms[len(ms)-2].at)
+	Expect(gap).To(BeNumerically("<=", 66*sec), "the last RT, %v, is above 60 s + 10 %%", gap)
+	Expect(gap).To(BeNumerically(">=", 54*sec), "the last RT, %v, is below 60 s - 10 %%", gap)
+}
+
 func na(addr string, t1, t2, pref, valid time.Duration) *dhcpv6.OptIANA {
 	return ianaOpt(t1, t2, addrOpt(addr, pref, valid))
 }
@@ -143,13 +157,7 @@ var _ = Describe("Client", func() {
 		It("obeys a SOL_MAX_RT option (§21.24)", func() {
 			sm := &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionSolMaxRT, OptionData: []byte{0, 0, 0, 60}}
 			h.deliver(a.advertise(sol.msg, 0, statusOpt(iana.StatusNoAddrsAvail), sm))
-			for i := 0; i < 12; i++ {
-				h.nextSend()
-			}
-			sols := h.sendsOf(dhcpv6.MessageTypeSolicit)
-			gap := sols[len(sols)-1].at.Sub(sols[len(sols)-2].at)
-			Expect(gap).To(BeNumerically("<=", 66*sec))
-			Expect(gap).To(BeNumerically(">=", 54*sec))
+			expectRTNear60(h, dhcpv6.MessageTypeSolicit)
 		})
 	})
 
@@ -537,13 +545,7 @@ var _ = Describe("Client", func() {
 			Expect(h.c.State()).To(Equal(client.Informed))
 			// The refresh goes unanswered: its RT doubles from INF_TIMEOUT
 			// (1 s) and stops near 60 s, not INF_MAX_RT's 3,600.
-			for i := 0; i < 12; i++ {
-				h.nextSend()
-			}
-			irs := h.sendsOf(dhcpv6.MessageTypeInformationRequest)
-			gap := irs[len(irs)-1].at.Sub(irs[len(irs)-2].at)
-			Expect(gap).To(BeNumerically("<=", 66*sec))
-			Expect(gap).To(BeNumerically(">=", 54*sec))
+			expectRTNear60(h, dhcpv6.MessageTypeInformationRequest)
 		})
 
 		DescribeTable("refresh time",

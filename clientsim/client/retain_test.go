@@ -57,6 +57,19 @@ func (r *retainer) fireUntilSend() *dhcpv6.Message {
 
 func (r *retainer) deliver(m *dhcpv6.Message) { r.take(r.c.Receive(r.now, m)) }
 
+// newRecyclingRetainer is a retainer whose client has a scratch of its
+// own, to Recycle as population.Outbox does once the link has read the
+// messages.
+func newRecyclingRetainer() (*retainer, *client.Scratch) {
+	scr := client.NewScratch()
+	c, err := client.New(client.Config{
+		Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
+		Rand: rand.New(rand.NewPCG(5, 99)),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	return &retainer{c: c, now: t0}, scr
+}
+
 func newRetainer(seed uint64, pd bool) *retainer {
 	c, err := client.New(client.Config{
 		Index: 7, DUID: clientDUID(7), IANA: true, IAPD: pd, Jitter: 0.1,
@@ -148,13 +161,7 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 	})
 
 	It("stay as sent until two Recycle calls later when the scratch recycles them, IA_NA options too; a CopyMessage for good", func() {
-		scr := client.NewScratch()
-		c, err := client.New(client.Config{
-			Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
-			Rand: rand.New(rand.NewPCG(5, 99)),
-		})
-		Expect(err).NotTo(HaveOccurred())
-		r := &retainer{c: c, now: t0}
+		r, scr := newRecyclingRetainer()
 		a := newServer(1)
 		addr := func(i int) string { return fmt.Sprintf("2001:db8::%x", i+1) }
 		r.take(r.c.Start(r.now))
@@ -193,13 +200,7 @@ var _ = Describe("messages already sent (the values link keeps them)", func() {
 	})
 
 	It("cost the client nothing for a Renew and its Reply once its scratch recycles what it sent (Scratch.Recycle)", func() {
-		scr := client.NewScratch()
-		c, err := client.New(client.Config{
-			Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
-			Rand: rand.New(rand.NewPCG(5, 99)),
-		})
-		Expect(err).NotTo(HaveOccurred())
-		r := &retainer{c: c, now: t0}
+		r, scr := newRecyclingRetainer()
 		// as population.Outbox does once the link has read the messages
 		step := renewCycle(r, scr.Recycle)
 		step()
