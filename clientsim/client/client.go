@@ -146,11 +146,8 @@ type Client struct {
 	rng     source
 	duidHex string // Config.DUID in hex; the DUID itself is in cidOpt (duid)
 
-	// maxRTSecs is the SOL_MAX_RT (§21.24) of a stateful client, the
-	// INF_MAX_RT (§21.25) of a stateless one, as a server last set it, in
-	// seconds; 0: the settings' (solMaxRT, infMaxRT). A stateful client
-	// never sends an Information-request, a stateless one never a
-	// Solicit: each keeps the one it uses.
+	// maxRTSecs is the client's maximum RT (maxRT) as a server last set
+	// it, in seconds; 0: the settings'.
 	maxRTSecs uint32
 
 	state        State
@@ -233,7 +230,7 @@ type settings struct {
 	Deviations              Deviations
 	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
 	irtMin                  time.Duration // IRT_MINIMUM, scaled
-	solMaxRT, infMaxRT      time.Duration // SOL_MAX_RT and INF_MAX_RT (or Deviations'), scaled
+	maxRT                   time.Duration // SOL_MAX_RT or INF_MAX_RT (Client.maxRT), or Deviations', scaled
 	minT2, minT2T1          time.Duration // Deviations.MinT2 and the T1 it sets, scaled (0: none)
 	clock                                 // of the client's instants: 73 years before Config.Epoch
 }
@@ -460,9 +457,10 @@ func New(cfg Config) (*Client, error) {
 		Jitter: cfg.Jitter, Deviations: cfg.Deviations,
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
-		solMaxRT:   scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale),
-		infMaxRT:   scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale),
 		clock:      clockFor(cfg.Epoch),
+	}
+	if set.maxRT = scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale); !cfg.IANA && !cfg.IAPD {
+		set.maxRT = scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale) // stateless
 	}
 	if m := cfg.Deviations.MinT2; m > 0 {
 		set.minT2 = scale(m, cfg.Timescale)
@@ -535,20 +533,14 @@ func compactDUID(d dhcpv6.DUID) dhcpv6.DUID {
 	return &c.DUIDLL
 }
 
-// solMaxRT is the client's SOL_MAX_RT, scaled: the last a server set
-// (§21.24), else the settings'.
-func (c *Client) solMaxRT() time.Duration {
-	if c.maxRTSecs == 0 || c.Stateless() {
-		return c.cfg.solMaxRT
-	}
-	return scale(time.Duration(c.maxRTSecs)*time.Second, c.cfg.Timescale)
-}
-
-// infMaxRT is the client's INF_MAX_RT, scaled: the last a server set
-// (§21.25), else the settings'.
-func (c *Client) infMaxRT() time.Duration {
-	if c.maxRTSecs == 0 || !c.Stateless() {
-		return c.cfg.infMaxRT
+// maxRT is the MRT of the exchange a client repeats until a server
+// answers: a stateful client's SOL_MAX_RT (§21.24), a stateless one's
+// INF_MAX_RT (§21.25), scaled; the last a server set, else the
+// settings'. A stateful client never sends an Information-request, a
+// stateless one never a Solicit: each keeps only the one it uses.
+func (c *Client) maxRT() time.Duration {
+	if c.maxRTSecs == 0 {
+		return c.cfg.maxRT
 	}
 	return scale(time.Duration(c.maxRTSecs)*time.Second, c.cfg.Timescale)
 }
@@ -728,7 +720,7 @@ func (c *Client) Stop(now time.Time) Output {
 		return c.finish()
 	}
 	c.state = Releasing
-	c.newExchange(dhcpv6.MessageTypeRelease, ReleaseParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.newExchange(dhcpv6.MessageTypeRelease, ReleaseParams.Scaled(c.cfg.Timescale), 0)
 	c.launch(now, false)
 	return c.finish()
 }
@@ -1096,8 +1088,8 @@ func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.forgetServers()
 	c.waitAt = 0
 	p := SolicitParams.Scaled(c.cfg.Timescale)
-	p.MRT = c.solMaxRT()
-	c.newExchange(dhcpv6.MessageTypeSolicit, p, time.Time{})
+	p.MRT = c.maxRT()
+	c.newExchange(dhcpv6.MessageTypeSolicit, p, 0)
 	c.launch(now, delay)
 }
 
@@ -1108,7 +1100,7 @@ func (c *Client) startRequest(now time.Time) {
 	c.server = o.server
 	c.reqFromOffer = true
 	c.state = Requesting
-	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), 0)
 	c.launch(now, false)
 }
 
@@ -1177,13 +1169,14 @@ func (c *Client) retryAfterNoBinding(now time.Time) {
 
 func (c *Client) startRenew(now time.Time) {
 	// §18.2.4: Renew's MRD is the time left until T2.
-	t2 := c.cfg.time(c.rebindAt())
+	t2At := c.rebindAt()
+	t2 := c.cfg.time(t2At)
 	if !now.Before(t2) {
 		c.startRebind(now, false)
 		return
 	}
 	c.state = Renewing
-	c.newExchange(dhcpv6.MessageTypeRenew, RenewParams.Scaled(c.cfg.Timescale), t2)
+	c.newExchange(dhcpv6.MessageTypeRenew, RenewParams.Scaled(c.cfg.Timescale), t2At)
 	// Deviations.UncappedFirstRenewRT (ISC dhclient 4.4, not RFC 9915):
 	// the first RT may run past T2, and the Rebind waits for it, or for a
 	// lifetime's end before it.
@@ -1230,27 +1223,27 @@ func (c *Client) startRebind(now time.Time, link bool) {
 		// and CNF_MAX_RD counted from now, the start, not from the first
 		// transmission.
 		p := LinkRebindParams.Scaled(c.cfg.Timescale)
-		c.newExchange(dhcpv6.MessageTypeRebind, p, now.Add(p.MRD))
+		c.newExchange(dhcpv6.MessageTypeRebind, p, c.cfg.at(now.Add(p.MRD)))
 		c.ex.linkChange, c.ex.cnfRebind = link, true
 		c.launch(now, true)
 		return
 	}
 	if link {
 		// §18.2.12: after a link change, Rebind with Confirm's parameters.
-		c.newExchange(dhcpv6.MessageTypeRebind, LinkRebindParams.Scaled(c.cfg.Timescale), time.Time{})
+		c.newExchange(dhcpv6.MessageTypeRebind, LinkRebindParams.Scaled(c.cfg.Timescale), 0)
 		c.ex.linkChange = true
 		c.launch(now, true)
 		return
 	}
 	// §18.2.5: Rebind's MRD is the time left until the valid lifetimes end.
-	c.newExchange(dhcpv6.MessageTypeRebind, RebindParams.Scaled(c.cfg.Timescale), c.cfg.time(c.lastUntil()))
+	c.newExchange(dhcpv6.MessageTypeRebind, RebindParams.Scaled(c.cfg.Timescale), c.lastUntil())
 	c.launch(now, false)
 }
 
 func (c *Client) startConfirm(now time.Time) {
 	c.forgetNotOnLink()
 	c.state = Confirming
-	c.newExchange(dhcpv6.MessageTypeConfirm, ConfirmParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.newExchange(dhcpv6.MessageTypeConfirm, ConfirmParams.Scaled(c.cfg.Timescale), 0)
 	c.launch(now, true)
 }
 
@@ -1258,8 +1251,8 @@ func (c *Client) startInfo(now time.Time, delay bool) {
 	c.state = Informing
 	c.waitAt = 0
 	p := InfoParams.Scaled(c.cfg.Timescale)
-	p.MRT = c.infMaxRT()
-	c.newExchange(dhcpv6.MessageTypeInformationRequest, p, time.Time{})
+	p.MRT = c.maxRT()
+	c.newExchange(dhcpv6.MessageTypeInformationRequest, p, 0)
 	c.launch(now, delay)
 }
 
@@ -1332,7 +1325,7 @@ func (c *Client) startDecline(now time.Time) {
 	x.declineQ = x.declineQ[:n]
 	x.declSid = c.sidFor(srv)
 	c.state = Declining
-	c.newExchange(dhcpv6.MessageTypeDecline, DeclineParams.Scaled(c.cfg.Timescale), time.Time{})
+	c.newExchange(dhcpv6.MessageTypeDecline, DeclineParams.Scaled(c.cfg.Timescale), 0)
 	c.launch(now, false)
 }
 
@@ -1461,7 +1454,7 @@ func (c *Client) probe(now time.Time) {
 // newExchange sets up a new exchange with a fresh transaction ID (§15:
 // a new ID per exchange, kept across its retransmissions) and builds its
 // message.
-func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Time) {
+func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline instant) {
 	if p.MRC > 0 && c.cfg.Deviations.MRCRetransmissions {
 		p.MRC++ // not RFC 9915 §15 (ISC dhclient 4.4, check_timing6)
 	}
@@ -1471,7 +1464,7 @@ func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline time.Ti
 	}
 	c.ex = exchange{
 		kind:          kind,
-		deadline:      c.cfg.at(deadline),
+		deadline:      deadline,
 		positiveFirst: kind == dhcpv6.MessageTypeSolicit,
 		room:          r,
 	}

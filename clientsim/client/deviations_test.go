@@ -507,6 +507,31 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 		})
 	})
 
+	Describe("InfMaxRT", func() {
+		It("caps a stateless client's Information-request retransmissions, not a stateful one's Solicits", func() {
+			// A stateless client: its Information-requests, unanswered,
+			// stop near 120 s.
+			h := newHarness(14, withoutNA, withDev(client.Deviations{InfMaxRT: 120 * sec}))
+			h.start()
+			for range 14 {
+				h.nextSend()
+			}
+			irs := h.sendsOf(dhcpv6.MessageTypeInformationRequest)
+			gap := irs[len(irs)-1].at.Sub(irs[len(irs)-2].at)
+			Expect(gap).To(BeNumerically(">=", 108*sec), "the last RT, %v, is below 120 s - 10 %%", gap)
+			Expect(gap).To(BeNumerically("<=", 132*sec), "the last RT, %v, is above 120 s + 10 %%", gap)
+			// A stateful one's Solicits keep SOL_MAX_RT: past 120 s.
+			h = newHarness(14, withDev(client.Deviations{InfMaxRT: 120 * sec}))
+			h.start()
+			for range 14 {
+				h.nextSend()
+			}
+			sols := h.sendsOf(dhcpv6.MessageTypeSolicit)
+			gap = sols[len(sols)-1].at.Sub(sols[len(sols)-2].at)
+			Expect(gap).To(BeNumerically(">", 132*sec), "the last Solicit RT, %v, took INF_MAX_RT", gap)
+		})
+	})
+
 	Describe("FailDrops (dhcpcd 9.4.1, src/dhcp6.c dhcp6_fail)", func() {
 		It("a Confirm nobody answers drops the addresses and Solicits", func() {
 			h := newHarness(15, withDev(client.Deviations{FailDrops: true}))

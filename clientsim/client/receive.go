@@ -66,7 +66,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 	if srv == nil || !srv.duid.Equal(sid) {
 		srv = c.scr.serverOf(sid)
 	}
-	c.maxRT(m)
+	c.takeMaxRT(m)
 	switch c.ex.kind {
 	case dhcpv6.MessageTypeSolicit:
 		if m.MessageType == dhcpv6.MessageTypeAdvertise {
@@ -101,35 +101,30 @@ func status(m *dhcpv6.Message) iana.StatusCode {
 	return iana.StatusSuccess // §21.13: no Status Code option means Success
 }
 
-// maxRT applies SOL_MAX_RT and INF_MAX_RT options (§18.2.9, §18.2.10: the
-// client MUST process them; §21.24, §21.25: values outside [60, 86400]
-// MUST be ignored). They replace RFC constants, so Timescale scales them.
-func (c *Client) maxRT(m *dhcpv6.Message) {
+// takeMaxRT applies a SOL_MAX_RT or INF_MAX_RT option (§18.2.9,
+// §18.2.10: the client MUST process them; §21.24, §21.25: values outside
+// [60, 86400] MUST be ignored): the one the client's kind uses
+// (Client.maxRT). It replaces an RFC constant, so Timescale scales it.
+func (c *Client) takeMaxRT(m *dhcpv6.Message) {
 	if c.cfg.Deviations.IgnoreMaxRTOptions {
 		return // Deviations.IgnoreMaxRTOptions (ISC dhclient 4.4), not RFC 9915
 	}
-	for _, code := range [2]dhcpv6.OptionCode{dhcpv6.OptionSolMaxRT, dhcpv6.OptionInfMaxRT} {
-		o, ok := m.GetOneOption(code).(*dhcpv6.OptionGeneric)
-		if !ok || len(o.OptionData) != 4 {
-			continue
-		}
-		d := o.OptionData
-		secs := uint32(d[0])<<24 | uint32(d[1])<<16 | uint32(d[2])<<8 | uint32(d[3])
-		if v := time.Duration(secs) * time.Second; v < MaxRTOptionMin || v > MaxRTOptionMax {
-			continue // MaxRTOptionMin is above 0: a 0 kept means none set
-		}
-		// Each kind of client keeps the one it uses (Client.maxRTSecs).
-		if code == dhcpv6.OptionSolMaxRT && !c.Stateless() {
-			c.maxRTSecs = secs
-			if c.ex.kind == dhcpv6.MessageTypeSolicit {
-				c.ex.p.MRT = c.solMaxRT()
-			}
-		} else if code == dhcpv6.OptionInfMaxRT && c.Stateless() {
-			c.maxRTSecs = secs
-			if c.ex.kind == dhcpv6.MessageTypeInformationRequest {
-				c.ex.p.MRT = c.infMaxRT()
-			}
-		}
+	code, kind := dhcpv6.OptionSolMaxRT, dhcpv6.MessageTypeSolicit
+	if c.Stateless() {
+		code, kind = dhcpv6.OptionInfMaxRT, dhcpv6.MessageTypeInformationRequest
+	}
+	o, ok := m.GetOneOption(code).(*dhcpv6.OptionGeneric)
+	if !ok || len(o.OptionData) != 4 {
+		return
+	}
+	d := o.OptionData
+	secs := uint32(d[0])<<24 | uint32(d[1])<<16 | uint32(d[2])<<8 | uint32(d[3])
+	if v := time.Duration(secs) * time.Second; v < MaxRTOptionMin || v > MaxRTOptionMax {
+		return // MaxRTOptionMin is above 0: a 0 kept means none set
+	}
+	c.maxRTSecs = secs
+	if c.ex.kind == kind {
+		c.ex.p.MRT = c.maxRT()
 	}
 }
 
@@ -287,14 +282,14 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 		// the client sends a Request, with IA options for all its IAs, to
 		// the server that responded, and goes on using the leases still
 		// valid meanwhile.
-		var deadline time.Time
+		var deadline instant
 		switch d.NoBinding {
 		case NoBindingRequest:
 			c.server = srv
 		case NoBindingRequestOnce:
 			// Not RFC 9915 (ISC dhclient 4.4): to the server of the
 			// binding, once, and nothing more until the leases expire.
-			deadline = c.cfg.time(c.lastUntil())
+			deadline = c.lastUntil()
 		case NoBindingSolicit:
 			// Not RFC 9915 (dhcpcd 9.4.1, another IA was usable): to the
 			// server of the binding.
@@ -302,7 +297,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 		c.reqFromOffer = false
 		c.state = Requesting
 		c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), deadline)
-		c.ex.once = !deadline.IsZero()
+		c.ex.once = deadline != 0
 		c.launch(now, false)
 		return
 	}
