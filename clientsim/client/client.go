@@ -1407,7 +1407,8 @@ func (c *Client) leasesChanged(now time.Time) {
 // probe runs the duplicate address detection probes due at now (RFC 4862
 // §5.4; RFC 9915 §18.2.10.1). An address found in use is declined
 // (§18.2.8): the client stops using it at once, and sends the Decline now
-// when no exchange runs, or when the running one ends.
+// when no exchange runs, or when the running one ends. With
+// Deviations.KeepDADFailed it is kept instead, never usable.
 func (c *Client) probe(now time.Time) {
 	if c.cfg.Prober == nil || !c.state.HoldsLeases() {
 		return
@@ -1430,13 +1431,17 @@ func (c *Client) probe(now time.Time) {
 				j++
 				continue
 			}
+			if c.cfg.Deviations.KeepDADFailed {
+				// Not RFC 9915 §18.2.8: kept, never usable, not declined.
+				l.dadFailed = true
+				c.leaseEvent(now, history.DADFailed, a, *l, history.CauseDAD)
+				c.namePeer(holder)
+				j++
+				continue
+			}
 			d := a.remove(j)
 			c.leaseEvent(now, history.Declined, a, d, history.CauseDAD)
-			if holder >= 0 {
-				peer := new(int)
-				*peer = holder
-				c.scr.out.Events[len(c.scr.out.Events)-1].Peer = peer
-			}
+			c.namePeer(holder)
 			x := c.wr()
 			x.declineQ = append(x.declineQ, d)
 			found = true
@@ -1448,6 +1453,16 @@ func (c *Client) probe(now time.Time) {
 		c.startDecline(now)
 	default:
 		c.leasesChanged(now)
+	}
+}
+
+// namePeer names holder (a client, -1 none) as the Peer of the event
+// just recorded.
+func (c *Client) namePeer(holder int) {
+	if holder >= 0 {
+		peer := new(int)
+		*peer = holder
+		c.scr.out.Events[len(c.scr.out.Events)-1].Peer = peer
 	}
 }
 

@@ -13,6 +13,18 @@ import (
 	"d6lab/reports/history"
 )
 
+// expectCaught checks that evs is one event of an address DAD caught:
+// cause dad, holder as its Peer, granted by server by.
+func expectCaught(evs []history.Event, by *server, holder int, addr string) {
+	GinkgoHelper()
+	Expect(evs).To(HaveLen(1))
+	Expect(evs[0].Cause).To(Equal(history.CauseDAD))
+	Expect(evs[0].Peer).NotTo(BeNil())
+	Expect(*evs[0].Peer).To(Equal(holder))
+	Expect(evs[0].Server).To(Equal(by.hex()))
+	Expect(evs[0].Lease).To(Equal(addr128(addr)))
+}
+
 var _ = Describe("Duplicate address detection (RFC 4862 §5.4; RFC 9915 §18.2.10.1, §18.2.8)", func() {
 	var a, b *server
 	addrA := netip.MustParseAddr("2001:db8::a")
@@ -63,13 +75,7 @@ var _ = Describe("Duplicate address detection (RFC 4862 §5.4; RFC 9915 §18.2.1
 		l, _ := h.c.LeaseOf(addrA)
 		h.fire()
 		Expect(h.now).To(Equal(l.ProbeAt))
-		ev := h.eventsOf(history.Declined)
-		Expect(ev).To(HaveLen(1))
-		Expect(ev[0].Cause).To(Equal(history.CauseDAD))
-		Expect(ev[0].Peer).NotTo(BeNil())
-		Expect(*ev[0].Peer).To(Equal(3))
-		Expect(ev[0].Server).To(Equal(a.hex()))
-		Expect(ev[0].Lease).To(Equal(addr128("2001:db8::a")))
+		expectCaught(h.eventsOf(history.Declined), a, 3, "2001:db8::a")
 		Expect(h.c.Leases()).To(BeEmpty(), "§18.2.8: no longer used")
 		dec := h.last()
 		Expect(dec.MessageType).To(Equal(dhcpv6.MessageTypeDecline))
@@ -79,6 +85,32 @@ var _ = Describe("Duplicate address detection (RFC 4862 §5.4; RFC 9915 §18.2.1
 		h.deliver(a.reply(dec, statusOpt(iana.StatusSuccess)))
 		Expect(h.c.State()).To(Equal(client.Soliciting))
 		Expect(h.last().MessageType).To(Equal(dhcpv6.MessageTypeSolicit))
+	})
+
+	It("KeepDADFailed (not RFC 9915 §18.2.8: the Debian clients): an address found in use is kept, never usable, renewed and not declined", func() {
+		p := newProber(3, "2001:db8::a")
+		h := newHarness(23, withDAD(time.Second, time.Second, p), withDev(client.Deviations{KeepDADFailed: true}))
+		h.bind(a, offerNA())
+		l, _ := h.c.LeaseOf(addrA)
+		n := len(h.sent)
+		h.fire()
+		Expect(h.now).To(Equal(l.ProbeAt))
+		Expect(h.eventsOf(history.Declined)).To(BeEmpty())
+		expectCaught(h.eventsOf(history.DADFailed), a, 3, "2001:db8::a")
+		Expect(h.sent).To(HaveLen(n), "no Decline")
+		Expect(h.c.State()).To(Equal(client.Bound))
+		kept, ok := h.c.LeaseOf(addrA)
+		Expect(ok).To(BeTrue(), "still held")
+		Expect(kept.DADFailed).To(BeTrue())
+		// it renews the address at T1 as any other, and it stays unusable
+		r := h.nextSend()
+		Expect(r.msg.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+		Expect(naAddrs(r.msg)).To(Equal([]string{"2001:db8::a"}))
+		h.deliver(a.reply(r.msg, offerNA()))
+		Expect(h.eventsOf(history.Renewed)).To(HaveLen(1))
+		kept, _ = h.c.LeaseOf(addrA)
+		Expect(kept.DADFailed).To(BeTrue(), "an extension does not make it usable")
+		Expect(p.calls).To(HaveLen(1), "probed once, at the binding")
 	})
 
 	It("§18.2.8: an address held by a host outside the population is declined with no Peer", func() {

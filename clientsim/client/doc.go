@@ -58,7 +58,9 @@
 // Tentative field of its Bound or Renumbered event); delegated prefixes
 // and extensions never are. At the probe time the client asks the Prober;
 // an address in use is declined (§18.2.8) to the server that granted it,
-// with a Declined event of cause dad naming the holder in Peer. A Decline
+// with a Declined event of cause dad naming the holder in Peer (kept,
+// never usable, with a DADFailed event instead, under
+// Deviations.KeepDADFailed). A Decline
 // that arises during another exchange waits for it to end.
 //
 // Every RFC constant is multiplied by Config.Timescale (0.1 runs ten times

@@ -30,6 +30,10 @@ type Lease struct {
 	// tentative; extensions leave both unchanged.
 	ProbeAt  time.Time
 	UsableAt time.Time
+	// DADFailed: the probe found the address in use and the client kept
+	// it without declining it (Deviations.KeepDADFailed): it never
+	// becomes usable, whatever UsableAt says, and defends nothing.
+	DADFailed bool
 }
 
 // Tentative reports whether the address is still in duplicate address
@@ -38,7 +42,7 @@ func (l *Lease) Tentative(now time.Time) bool { return now.Before(l.UsableAt) }
 
 // held is a Lease as the client keeps it: its times as instants, its IA
 // told by its IAID (kindOf), the fields it shares with Lease under their
-// names. It takes 120 bytes, the 128-byte size class, where a Lease
+// names. It takes 128 bytes, the 128-byte size class, where a Lease
 // takes 200 and the 208 class: a million clients hold a million.
 type held struct {
 	IAID                     uint32
@@ -47,6 +51,7 @@ type held struct {
 	granted, until           instant // Lease.Granted, Lease.Until
 	probeAt, usableAt        instant // Lease.ProbeAt, Lease.UsableAt
 	Server                   string
+	dadFailed                bool // Lease.DADFailed
 }
 
 // lease is l as a Lease.
@@ -56,6 +61,7 @@ func (k *clock) lease(l *held) Lease {
 		Preferred: l.Preferred, Valid: l.Valid, T1: l.T1, T2: l.T2,
 		Granted: k.time(l.granted), Until: k.time(l.until), Server: l.Server,
 		ProbeAt: k.time(l.probeAt), UsableAt: k.time(l.usableAt),
+		DADFailed: l.dadFailed,
 	}
 }
 

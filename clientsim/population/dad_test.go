@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"d6lab/clientsim/client"
 	"d6lab/clientsim/population"
 	"d6lab/reports/history"
 )
@@ -56,6 +57,45 @@ var _ = Describe("Duplicate address detection across the population (RFC 4862 §
 			_, ok := s.p.Client(i).LeaseOf(a)
 			Expect(ok).To(BeTrue(), "client %d keeps %s", i, a)
 		}
+	})
+
+	It("with KeepDADFailed (the Debian clients) makes a newcomer keep a held address unusable, declining nothing, and defend nothing", func() {
+		keep := cfg
+		keep.Deviations = client.Deviations{KeepDADFailed: true}
+		s, _ := dadSim(keep)
+		Expect(s.run(func() bool { return s.nbound == 5 }, 10_000)).To(BeTrue())
+		x := netip.MustParseAddr("2001:db8::100")
+		holder := s.p.Holder(x)
+		Expect(holder).To(BeNumerically(">=", 0))
+		s.r.next = x
+		first, _ := s.p.AddClients(s.now, 1, 0)
+		Expect(s.run(func() bool { return s.events[history.DADFailed] == 1 }, 100_000)).To(BeTrue())
+		l, ok := s.p.Client(first).LeaseOf(x)
+		Expect(ok).To(BeTrue(), "kept")
+		Expect(l.DADFailed).To(BeTrue())
+		Expect(s.r.seen[dhcpv6.MessageTypeDecline]).To(BeZero())
+		Expect(s.p.Holder(x)).To(Equal(holder), "the newcomer's copy is not a holder")
+
+		// The holder lets x go: a second newcomer given x finds nobody, the
+		// first one's kept copy does not answer its probe.
+		Expect(s.p.Decline(s.now, holder, x)).To(BeTrue())
+		Expect(s.p.Holder(x)).To(Equal(-1))
+		s.r.next = netip.MustParseAddr("2001:db8::200")
+		Expect(s.run(func() bool { // it takes a free address
+			ls := s.p.Client(holder).Leases()
+			return len(ls) == 1 && !ls[0].Tentative(s.now)
+		}, 100_000)).To(BeTrue())
+		s.r.next = x
+		second, _ := s.p.AddClients(s.now, 1, 0)
+		Expect(s.run(func() bool {
+			ls := s.p.Client(second).Leases()
+			return len(ls) == 1 && !ls[0].Tentative(s.now)
+		}, 100_000)).To(BeTrue())
+		got := s.p.Client(second).Leases()[0]
+		Expect(got.Prefix.Addr()).To(Equal(x))
+		Expect(got.DADFailed).To(BeFalse())
+		Expect(s.events[history.DADFailed]).To(Equal(1))
+		Expect(s.p.Holder(x)).To(Equal(second))
 	})
 
 	It("lets nobody decline with DAD off: the same address is then held twice", func() {

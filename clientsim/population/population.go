@@ -346,8 +346,8 @@ func (p *Population) Occupy(now time.Time, addr netip.Addr) int {
 	return n
 }
 
-// Holder returns the index of a client holding addr as an IA_NA address,
-// or -1.
+// Holder returns the index of a client holding addr as an IA_NA address
+// (one its DAD did not find in use), or -1.
 func (p *Population) Holder(addr netip.Addr) int {
 	if p.holders != nil {
 		return p.holder(addr, -1)
@@ -357,7 +357,7 @@ func (p *Population) Holder(addr netip.Addr) int {
 			continue
 		}
 		for _, l := range c.Leases() {
-			if l.Prefix.Bits() == 128 && l.Prefix.Addr() == addr {
+			if l.Prefix.Bits() == 128 && l.Prefix.Addr() == addr && !l.DADFailed {
 				return i
 			}
 		}
@@ -392,10 +392,13 @@ func (p *Population) holder(addr netip.Addr, not int) int {
 	return found
 }
 
-// holds tells whether client i holds addr as an IA_NA address now.
+// holds tells whether client i holds addr as an IA_NA address now, one
+// its DAD did not find in use: a client that kept such an address
+// (client.Deviations.KeepDADFailed) does not defend it (RFC 4862 §5.4.3:
+// only an address assigned to the interface answers a probe).
 func (p *Population) holds(i int, addr netip.Addr) bool {
-	_, ok := p.clients[i].LeaseOf(addr)
-	return ok
+	l, ok := p.clients[i].LeaseOf(addr)
+	return ok && !l.DADFailed
 }
 
 // InUse implements client.DADProber: client i's duplicate address

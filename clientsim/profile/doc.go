@@ -31,6 +31,7 @@
 //	pd_rebind        rebind | confirm             with an IA_PD, Rebind with Confirm's parameters for CNF_MAX_RD (PDRebindConfirm)
 //	link_change      confirm | ignore             LinkChanged does nothing (IgnoreLinkChange)
 //	min_t2           none | duration (30s)        a T2 under it raised to it, T1 to 5/8 of it in whole seconds (MinT2)
+//	dad_failure      decline | keep               keep: an address DAD finds in use is kept, never usable, not declined (KeepDADFailed)
 //
 // To add a measurement, append a run to the profile's runs (id, date,
 // where, what) and an entry to the parameter's measured list naming it; to

@@ -140,6 +140,7 @@ type params struct {
 	PDRebind       *param `yaml:"pd_rebind"`
 	LinkChange     *param `yaml:"link_change"`
 	MinT2          *param `yaml:"min_t2"`
+	DADFailure     *param `yaml:"dad_failure"`
 }
 
 type param struct {
@@ -266,6 +267,10 @@ var rules = []rule{
 		d.MinT2 = t
 		return nil
 	}},
+	{"dad_failure", func(p *params) *param { return p.DADFailure }, choice(map[string]func(*client.Deviations){
+		"decline": nil,
+		"keep":    func(d *client.Deviations) { d.KeepDADFailed = true },
+	})},
 }
 
 // Parse reads a profiles file: every key known (a typo is an error),

@@ -34,7 +34,7 @@ var _ = Describe("profiles.yaml", func() {
 			Expect(err).NotTo(HaveOccurred(), string(p))
 			Expect(got.Name).To(Equal(string(p)))
 			Expect(got.Client).NotTo(BeEmpty())
-			Expect(got.Params).To(HaveLen(17), "every parameter, in the file's order")
+			Expect(got.Params).To(HaveLen(18), "every parameter, in the file's order")
 			for _, q := range got.Params {
 				Expect(q.Source).NotTo(BeEmpty(), "%s.%s", p, q.Name)
 			}
@@ -66,6 +66,7 @@ var _ = Describe("profiles.yaml", func() {
 			IgnoreMaxRTOptions:   true,
 			MRCRetransmissions:   true,
 			IgnoreLinkChange:     true,
+			KeepDADFailed:        true,
 		}))
 		q, ok := p.Param("rebind_at")
 		Expect(ok).To(BeTrue())
@@ -87,6 +88,7 @@ var _ = Describe("profiles.yaml", func() {
 			FixedInitialDelay:  true,
 			FailDrops:          true,
 			PDRebindConfirm:    true,
+			KeepDADFailed:      true,
 		}))
 		cfg := client.Config{}
 		p.Apply(&cfg)
@@ -104,6 +106,7 @@ var _ = Describe("profiles.yaml", func() {
 			FailHalts:          true,
 			IgnoreLinkChange:   true,
 			MinT2:              30 * time.Second,
+			KeepDADFailed:      true,
 		}))
 		Expect(p.Deviations.MinT2T1()).To(Equal(18 * time.Second))
 		q, ok := p.Param("min_t2")

@@ -21,9 +21,9 @@ import (
 //     before End.
 //
 // A client's first Solicit is its first Solicited event; its first
-// binding is its first Bound event after that that it did not decline
-// through DAD (Renumbered does not count: it replaces a binding the client
-// already had).
+// binding is its first Bound event after that whose address DAD did not
+// find in use (Declined or DADFailed; Renumbered does not count: it
+// replaces a binding the client already had).
 type Acquire struct {
 	BindS Percentiles `json:"bind_s"`
 	LastS float64     `json:"last_s"`
@@ -42,7 +42,7 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 	var states []*state
 	for _, idx := range order {
 		switch events.Kind(int(idx)) {
-		case history.Solicited, history.Bound, history.Declined:
+		case history.Solicited, history.Bound, history.Declined, history.DADFailed:
 		default:
 			continue // no other kind changes a state
 		}
@@ -71,7 +71,7 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 				st.bound, st.lease = true, e.Lease
 				st.usable = at + e.Tentative.Nanoseconds()
 			}
-		case history.Declined:
+		case history.Declined, history.DADFailed:
 			if e.Cause == history.CauseDAD && st.bound && st.lease == e.Lease && at < st.usable {
 				st.bound = false // caught while tentative: not a binding the host could use
 			}

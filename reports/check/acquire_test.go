@@ -45,6 +45,17 @@ var _ = Describe("Acquire", func() {
 		Expect(r.Acquire.Never).To(BeZero())
 	})
 
+	It("does not count a first binding whose address the client kept after DAD failed", func() {
+		one := 1
+		g := tentative(bound(2, 0, addr(7), duidA, 100), 1.5)
+		r := check.Analyze(run(60,
+			solicited(1, 0), g, dadKept(2.5, 0, g, &one), renewed(50, 0, addr(7), duidA, 100), // kept: never usable
+			solicited(1, 1), tentative(bound(2, 1, addr(9), duidA, 100), 1), // usable at 3
+		), lab)
+		Expect(r.Acquire.BindS.Count).To(Equal(1))
+		Expect(r.Acquire.Never).To(Equal(1))
+	})
+
 	It("is bounded by expect paths", func() {
 		r := check.Analyze(run(60, solicited(1, 0), bound(2, 0, addr(0), duidA, 100)), lab)
 		r.Evaluate([]check.Bound{{Path: "acquire.last_s", Op: "<=", Value: 1.5, Raw: "<= 1.5"}})

@@ -120,20 +120,26 @@ type analyzer struct {
 	reacqMs []int64 // re-acquisition time of each recovered affected client
 	lqGapMs []int64 // Leasequery gap of each sampled affected client (leasequery.go)
 
-	conflicts []conflict    // Declined events with Cause dad, in time order
+	conflicts []conflict    // Declined events with Cause dad and DADFailed events, in time order
 	nobinding []nobindingEv // NoBinding events after the fault
 }
 
-// conflict is one Declined event with Cause dad.
+// conflict is one Declined event with Cause dad, or one DADFailed event
+// (kept).
 type conflict struct {
 	client int
 	ia     string
 	lease  netip.Prefix
 	at     time.Time
 	peer   *int
-	iv     int32 // the declined interval, or -1 when none was open
+	iv     int32 // the declined or kept interval, or -1 when none was open
 	srv    int32 // its granting server, or -1 when unknown
+	kept   bool  // DADFailed: the client kept the address, unusable
 }
+
+// neverUsable is the usable time of an interval whose address DAD found
+// in use while the client kept it (DADFailed): after any end.
+var neverUsable = time.Unix(1<<62, 0)
 
 // nobindingEv is one NoBinding event after the fault.
 type nobindingEv struct {
@@ -466,9 +472,16 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 		a.closeLease(e, seq, endReleased, "")
 	case history.Declined:
 		if e.Cause == history.CauseDAD {
-			a.addConflict(e)
+			a.addConflict(e, false)
 		}
 		a.closeLease(e, seq, endDeclined, e.Cause)
+	case history.DADFailed:
+		// a conflict the client kept: the address, caught while tentative,
+		// is never usable; the interval goes on
+		a.addConflict(e, true)
+		if i, ok := a.openLease(e.Client, e.Lease); ok && e.At.Before(a.ivs[i].usable) {
+			a.ivs[i].usable = neverUsable
+		}
 	case history.Confirmed:
 		if e.Cause == history.CauseNotOnLink {
 			a.closeLease(e, seq, endNotOnLink, history.CauseNotOnLink)
@@ -482,9 +495,9 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 }
 
 // addConflict records a Declined event with Cause dad, before it closes
-// the declined interval.
-func (a *analyzer) addConflict(e *history.Event) {
-	c := conflict{client: e.Client, ia: e.IA, lease: e.Lease, at: e.At, iv: -1, srv: -1}
+// the declined interval, or a DADFailed event (kept).
+func (a *analyzer) addConflict(e *history.Event, kept bool) {
+	c := conflict{client: e.Client, ia: e.IA, lease: e.Lease, at: e.At, iv: -1, srv: -1, kept: kept}
 	if e.Peer != nil {
 		p := *e.Peer
 		c.peer = &p

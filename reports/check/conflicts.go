@@ -8,25 +8,27 @@ import (
 // Conflicts are the addresses caught by duplicate address detection: a
 // client was granted an address another host held, its DAD saw the holder
 // and it declined the address (Declined with Cause dad, RFC 4862 §5.4.5,
-// RFC 9915 §18.2.8). DAD working as meant, but each one costs the client
-// time: DelayS.
+// RFC 9915 §18.2.8), or kept it unusable without a Decline (DADFailed:
+// what the Debian clients do, client.Deviations.KeepDADFailed). DAD
+// working as meant, but each one costs the client time: DelayS.
 //
-//   - Count: such Declined events; Addresses: distinct addresses among
-//     them; Pairs: distinct unordered pairs of the declining client and
-//     the holder (a host outside the population counts as one holder per
-//     address).
-//   - DelayS: per conflict, from the grant of the declined address to the
-//     first instant at or after the Decline at which the client holds a
-//     usable (not tentative) lease of the same IA type; Unrecovered
-//     counts the conflicts after which it held none by End (not in
-//     DelayS). A Decline whose lease was never seen granted starts at the
-//     Decline.
+//   - Count: such Declined and DADFailed events; Kept: the DADFailed ones
+//     among them; Addresses: distinct addresses among them; Pairs:
+//     distinct unordered pairs of the client and the holder (a host
+//     outside the population counts as one holder per address).
+//   - DelayS: per conflict, from the grant of the address to the first
+//     instant at or after the event at which the client holds a usable
+//     (not tentative) lease of the same IA type, another than the one in
+//     conflict (a kept one never becomes usable); Unrecovered counts the
+//     conflicts after which it held none by End (not in DelayS). A
+//     conflict whose lease was never seen granted starts at the event.
 //
 // A conflict is not a duplicate: Duplicates counts two clients *using*
-// one address at once, over usable intervals, which a declined tentative
-// address never was.
+// one address at once, over usable intervals, which a tentative address
+// caught by DAD never was.
 type Conflicts struct {
 	Count       int         `json:"count"`
+	Kept        int         `json:"kept"`
 	Addresses   int         `json:"addresses"`
 	Pairs       int         `json:"pairs"`
 	DelayS      Percentiles `json:"delay_s"`
@@ -35,13 +37,14 @@ type Conflicts struct {
 	Truncated   bool        `json:"truncated,omitempty"`
 }
 
-// Conflict is one address declined after DAD found it in use.
+// Conflict is one address DAD found in use.
 type Conflict struct {
-	Address string    `json:"address"` // the declined lease (bare address for a /128)
-	Client  int       `json:"client"`  // the client that declined it
-	Holder  *int      `json:"holder"`  // the population client holding it; null: a host outside the population
-	At      time.Time `json:"at"`      // the Decline
-	Server  string    `json:"server"`  // the server that granted the declined address ("" when unknown)
+	Address string    `json:"address"`        // the lease in conflict (bare address for a /128)
+	Client  int       `json:"client"`         // the client that declined or kept it
+	Holder  *int      `json:"holder"`         // the population client holding it; null: a host outside the population
+	At      time.Time `json:"at"`             // the Decline, or when DAD failed for a kept one
+	Server  string    `json:"server"`         // the server that granted the address ("" when unknown)
+	Kept    bool      `json:"kept,omitempty"` // the client kept it, unusable (DADFailed), instead of declining it
 }
 
 type conflictPair struct {
@@ -65,6 +68,9 @@ func (a *analyzer) conflictsReport(r *Report) {
 	var delays []int64
 	for _, c := range a.conflicts {
 		cf.Count++
+		if c.kept {
+			cf.Kept++
+		}
 		addrs[c.lease] = struct{}{}
 		p := conflictPair{a: c.client, b: -1, foreign: c.lease}
 		if c.peer != nil {
@@ -86,7 +92,7 @@ func (a *analyzer) conflictsReport(r *Report) {
 			cf.Truncated = true
 			continue
 		}
-		ev := Conflict{Client: c.client, At: c.at}
+		ev := Conflict{Client: c.client, At: c.at, Kept: c.kept}
 		if c.lease.IsValid() {
 			ev.Address = leaseString(c.lease)
 		}

@@ -13,6 +13,13 @@ func dadDeclined(s float64, c int, lease history.Event, peer *int) history.Event
 		Lease: lease.Lease, Cause: history.CauseDAD, Peer: peer}
 }
 
+// dadKept is dadDeclined's DADFailed: the client keeps the lease.
+func dadKept(s float64, c int, lease history.Event, peer *int) history.Event {
+	e := dadDeclined(s, c, lease, peer)
+	e.Kind = history.DADFailed
+	return e
+}
+
 var _ = Describe("Duplicate address detection", func() {
 	x := addr(7)
 	one1 := 1
@@ -67,6 +74,38 @@ var _ = Describe("Duplicate address detection", func() {
 			Expect(cf.DelayS).To(Equal(check.Percentiles{Count: 2, P50: 1, P95: 5, P99: 5, Max: 5}))
 			Expect(cf.Unrecovered).To(Equal(1))
 			Expect(cf.Truncated).To(BeFalse())
+		})
+
+		It("count an address kept after its DAD failed (DADFailed) as a conflict, never usable, with no Decline", func() {
+			// client 2 keeps x, renews it and still has nothing usable; client 3
+			// keeps y, then is granted z, usable at 61
+			y, z := addr(8), addr(9)
+			g2 := tentative(bound(40, 2, x, duidB, 100), 1)
+			g3 := tentative(bound(50, 3, y, duidB, 100), 1)
+			r := check.Analyze(run(200, bound(0, 1, x, duidA, 100), bound(0, 4, y, duidA, 100),
+				g2, dadKept(40.5, 2, g2, &one1), renewed(90, 2, x, duidB, 100),
+				g3, dadKept(50.5, 3, g3, nil), tentative(renumbered(60, 3, y, z, duidB, 100), 1),
+			), lab)
+			Expect(r.Duplicates.Verdict).To(Equal(check.VerdictOK), "a kept address is never used: no duplicate")
+			Expect(r.Duplicates.Addresses).To(BeZero())
+			cf := r.Conflicts
+			Expect(cf.Count).To(Equal(2))
+			Expect(cf.Kept).To(Equal(2))
+			Expect(cf.Evidence).To(Equal([]check.Conflict{
+				{Address: "2001:db8::7", Client: 2, Holder: &one1, At: at(40.5), Server: "b", Kept: true},
+				{Address: "2001:db8::8", Client: 3, At: at(50.5), Server: "b", Kept: true},
+			}))
+			// 3: granted y at 50, z usable at 61; 2: never (x, kept, does not count)
+			Expect(cf.DelayS).To(Equal(check.Percentiles{Count: 1, P50: 11, P95: 11, P99: 11, Max: 11}))
+			Expect(cf.Unrecovered).To(Equal(1))
+			Expect(r.Life.Declined).To(BeZero(), "nothing was declined")
+		})
+
+		It("leave an address usable when DADFailed comes after its tentative time", func() {
+			// not what a client emits; the event cannot undo use already made
+			g := tentative(bound(40, 2, x, duidB, 100), 1)
+			r := check.Analyze(run(200, bound(0, 1, x, duidA, 100), g, dadKept(45, 2, g, &one1)), lab)
+			Expect(r.Duplicates.Addresses).To(Equal(1))
 		})
 
 		It("cap the evidence but count every conflict", func() {

@@ -26,17 +26,19 @@
 //     the last of them (Extended), and each counts in the report's events.
 //   - Its usable part starts at the opening event plus its Tentative (the
 //     duplicate address detection time of a new address, RFC 4862 §5.4);
-//     an interval that ends before then was never usable.
+//     an interval that ends before then was never usable, nor is one
+//     whose address a DADFailed event found in use while tentative (the
+//     client kept it without declining it).
 //   - A duplicate is two different clients whose usable intervals for the
 //     same address, or for overlapping prefixes, overlap in time
 //     (half-open: back-to-back intervals do not overlap). An address
 //     declined during its tentative time was never used: it is no
 //     duplicate.
-//   - A conflict is a Declined with Cause dad: DAD saw another holder (a
-//     population client, or a host outside it). Its delay runs from the
-//     grant of the declined address to the first instant, at or after
-//     the Decline, at which the client holds a usable lease of the same
-//     IA type (conflicts.go).
+//   - A conflict is a Declined with Cause dad, or a DADFailed (kept): DAD
+//     saw another holder (a population client, or a host outside it). Its
+//     delay runs from the grant of the address to the first instant, at or
+//     after the event, at which the client holds another usable lease of
+//     the same IA type (conflicts.go).
 //   - The fault is the first ServerKilled, ServerFrozen or LinkCut of the
 //     history, together with any other of those at the same instant. A
 //     LinkCut with no server name cuts every server off.

@@ -30,6 +30,14 @@ const (
 	// Request for the IA to the answering server (RFC 9915 §18.2.10.1);
 	// the event ends nothing.
 	NoBinding Kind = "nobinding"
+	// DADFailed: the client's duplicate address detection found the
+	// address of Lease in use (Cause CauseDAD, Peer the holder when it is
+	// a client) and the client kept the lease without declining it, as
+	// the Debian clients do (client.Deviations.KeepDADFailed; a real
+	// client's address log, sim/realclient/trace): the address never
+	// becomes usable, the client goes on renewing it. The event ends
+	// nothing.
+	DADFailed Kind = "dad_failed"
 )
 
 // Lab event kinds (emitted by engines).
@@ -162,7 +170,7 @@ const (
 	CauseZeroLifetime = "zero"
 	CauseNoAddrsAvail = "noaddrsavail"
 	CauseNotOnLink    = "notonlink"
-	// CauseDAD on Declined: the client's duplicate address detection
+	// CauseDAD on Declined and DADFailed: the client's duplicate address detection
 	// (RFC 4862 §5.4) found the address in use; Peer names the holder.
 	CauseDAD = "dad"
 	// CauseOldKept on Renumbered: the Reply gave a new lease without

@@ -310,17 +310,20 @@ func conflictsOf(name string, r *check.Report) conflictGroup {
 	c := r.Conflicts
 	g := conflictGroup{Name: name, Count: c.Count}
 	if c.Count == 0 {
-		g.Summary = "No address was declined after duplicate address detection."
+		g.Summary = "Duplicate address detection found no address in use."
 		return g
 	}
-	g.Summary = fmt.Sprintf("%d addresses were declined after duplicate address detection found them in use (%d distinct addresses, %d client pairs); from the grant to a usable address again: %s",
+	g.Summary = fmt.Sprintf("Duplicate address detection found %d addresses in use (%d distinct addresses, %d client pairs); from the grant to a usable address again: %s",
 		c.Count, c.Addresses, c.Pairs, percentiles(c.DelayS, false))
 	if c.Unrecovered > 0 {
 		g.Summary += fmt.Sprintf("; %d never had one by the end", c.Unrecovered)
 	}
+	if c.Kept > 0 {
+		g.Summary += fmt.Sprintf("; %d of them were kept, never usable, instead of declined (marked kept), as the Debian clients do", c.Kept)
+	}
 	g.Summary += "."
 	for _, e := range c.Evidence {
-		g.Rows = append(g.Rows, conflictRow{Address: dash(e.Address), Client: e.Client, Holder: holder(e.Holder),
+		g.Rows = append(g.Rows, conflictRow{Address: dash(e.Address) + keptMark(e.Kept), Client: e.Client, Holder: holder(e.Holder),
 			Server: dash(e.Server), At: "+" + sec(e.At.Sub(r.Started).Seconds())})
 	}
 	g.More = c.Count - len(c.Evidence)

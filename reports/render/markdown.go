@@ -165,19 +165,22 @@ func mdConflicts(b *strings.Builder, name string, r *check.Report) {
 	if name != "" {
 		prefix = "**Address conflicts (DAD) in " + mdText(name) + "**"
 	}
-	fmt.Fprintf(b, "%s: %d addresses declined because another host held them (%d distinct, %d client pairs); until usable again p50/p99/max %s",
+	fmt.Fprintf(b, "%s: %d addresses caught by DAD because another host held them (%d distinct, %d client pairs); until usable again p50/p99/max %s",
 		prefix, c.Count, c.Addresses, c.Pairs, mdText(percentiles(c.DelayS, false)))
 	if c.Unrecovered > 0 {
 		fmt.Fprintf(b, "; never: %d", c.Unrecovered)
+	}
+	if c.Kept > 0 {
+		fmt.Fprintf(b, "; %d of them kept, never usable, instead of declined (marked kept)", c.Kept)
 	}
 	b.WriteString(".")
 	n := min(len(c.Evidence), MarkdownEvidence)
 	if n < c.Count {
 		fmt.Fprintf(b, " The first %d:", n)
 	}
-	b.WriteString("\n\n| address | declined by client | held by | granted by | at |\n|---|--:|---|---|--:|\n")
+	b.WriteString("\n\n| address | client | held by | granted by | at |\n|---|--:|---|---|--:|\n")
 	for _, e := range c.Evidence[:n] {
-		fmt.Fprintf(b, "| `%s` | %d | %s | %s | +%s |\n", dash(e.Address), e.Client, mdText(holder(e.Holder)), mdText(dash(e.Server)),
+		fmt.Fprintf(b, "| `%s`%s | %d | %s | %s | +%s |\n", dash(e.Address), keptMark(e.Kept), e.Client, mdText(holder(e.Holder)), mdText(dash(e.Server)),
 			sec(e.At.Sub(r.Started).Seconds()))
 	}
 	b.WriteString("\n")

@@ -154,10 +154,11 @@ var _ = Describe("Terminal tables", func() {
 			"pd": {Affected: 10, Unrecovered: 2, ReacquireS: &check.Percentiles{Count: 8, P50: 1, P95: 2, P99: 3, Max: 4}, OutageS: &check.Percentiles{Count: 8, P50: 1, P99: 1, Max: 1}, Continuity: &pd},
 		}
 		holder := 3
-		r.Conflicts = check.Conflicts{Count: 2, Addresses: 2, Pairs: 2, Unrecovered: 1, DelayS: check.Percentiles{Count: 1, P50: 4, P95: 4, P99: 4, Max: 4},
+		r.Conflicts = check.Conflicts{Count: 3, Kept: 1, Addresses: 3, Pairs: 3, Unrecovered: 2, DelayS: check.Percentiles{Count: 1, P50: 4, P95: 4, P99: 4, Max: 4},
 			Evidence: []check.Conflict{
 				{Address: "2001:db8::7", Client: 11, Holder: &holder, At: t0.Add(53 * time.Second), Server: "b"},
 				{Address: "2001:db8::63", Client: 12, At: t0.Add(61 * time.Second), Server: "b"},
+				{Address: "2001:db8::64", Client: 13, Holder: &holder, At: t0.Add(62 * time.Second), Server: "a", Kept: true},
 			}}
 		var buf bytes.Buffer
 		Expect(render.Table(&buf, r)).To(Succeed())
@@ -168,19 +169,24 @@ var _ = Describe("Terminal tables", func() {
 		Expect(out).To(ContainSubstring("rebind nobinding answers                7\n"))
 		Expect(out).To(ContainSubstring("pd affected / unrecovered / continuity  10 / 2 / 50.0%\n"))
 		Expect(out).To(ContainSubstring("pd re-acquisition p50/p95/p99/max       1s / 2s / 3s / 4s  (n=8)\n"))
-		Expect(out).To(ContainSubstring("conflicts (dad)                         2: 2 addresses, 2 pairs; until usable again p50/p99/max 4s / 4s / 4s  (n=1), never: 1\n"))
+		Expect(out).To(ContainSubstring("conflicts (dad)                         3: 3 addresses, 3 pairs; until usable again p50/p99/max 4s / 4s / 4s  (n=1), never: 2; kept unusable, not declined: 1\n"))
 		Expect(out).To(ContainSubstring("  conflict 2001:db8::7: client 11 declined it at +53s (held by client 3, granted by b)\n"))
+		Expect(out).To(ContainSubstring("  conflict 2001:db8::64: client 13 kept it unusable, its DAD failing at +62s (held by client 3, granted by a)\n"))
 		Expect(out).To(ContainSubstring("(held by a host outside the population, granted by b)"))
 
 		buf.Reset()
 		Expect(render.Markdown(&buf, r)).To(Succeed())
-		Expect(buf.String()).To(ContainSubstring("**Address conflicts (DAD)**: 2 addresses declined"))
+		Expect(buf.String()).To(ContainSubstring("**Address conflicts (DAD)**: 3 addresses caught by DAD"))
+		Expect(buf.String()).To(ContainSubstring("; 1 of them kept, never usable, instead of declined (marked kept)."))
 		Expect(buf.String()).To(ContainSubstring("| `2001:db8::63` | 12 | a host outside the population | b | +61s |"))
+		Expect(buf.String()).To(ContainSubstring("| `2001:db8::64` (kept) | 13 | client 3 | a | +62s |"))
 
 		buf.Reset()
 		Expect(render.HTML(&buf, render.NewRun(r, check.Samples{}, nil))).To(Succeed())
 		Expect(buf.String()).To(ContainSubstring("<h2>Address conflicts (duplicate address detection)</h2>"))
 		Expect(buf.String()).To(ContainSubstring("<td>2001:db8::7</td><td class=\"n\">11</td><td>client 3</td><td>b</td><td class=\"n\">&#43;53s</td>"))
+		Expect(buf.String()).To(ContainSubstring("<td>2001:db8::64 (kept)</td><td class=\"n\">13</td>"))
+		Expect(buf.String()).To(ContainSubstring("1 of them were kept, never usable, instead of declined (marked kept), as the Debian clients do."))
 	})
 
 	It("tells runs of the same model apart", func() {

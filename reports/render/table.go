@@ -146,8 +146,12 @@ func Table(w io.Writer, r *check.Report) error {
 			fmt.Fprintf(&b, "  ... %d more conflicts\n", r.Conflicts.Count-MaxEvidence)
 			break
 		}
-		fmt.Fprintf(&b, "  conflict %s: client %d declined it at +%s (held by %s, granted by %s)\n",
-			dash(c.Address), c.Client, sec(c.At.Sub(r.Started).Seconds()), holder(c.Holder), dash(c.Server))
+		did := "declined it at"
+		if c.Kept {
+			did = "kept it unusable, its DAD failing at" // DADFailed: no Decline
+		}
+		fmt.Fprintf(&b, "  conflict %s: client %d %s +%s (held by %s, granted by %s)\n",
+			dash(c.Address), c.Client, did, sec(c.At.Sub(r.Started).Seconds()), holder(c.Holder), dash(c.Server))
 	}
 	dnsEvidenceText(&b, r)
 	if len(r.Expect) > 0 {
@@ -415,7 +419,18 @@ func conflicts(c check.Conflicts) string {
 	if c.Unrecovered > 0 {
 		s += fmt.Sprintf(", never: %d", c.Unrecovered)
 	}
+	if c.Kept > 0 {
+		s += fmt.Sprintf("; kept unusable, not declined: %d", c.Kept)
+	}
 	return s
+}
+
+// keptMark marks a conflict whose address the client kept (DADFailed).
+func keptMark(kept bool) string {
+	if kept {
+		return " (kept)"
+	}
+	return ""
 }
 
 // holder names the host a DAD conflict found: a client, or a foreign host.

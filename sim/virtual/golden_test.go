@@ -23,9 +23,10 @@ import (
 var _ = Describe("reports as they were before the virtual engine was made faster", func() {
 	// testdata/before holds report.json as `d6lab run --engine virtual`
 	// wrote it at commit 09c76a7, before the values link, the compact
-	// history and the merged grants; with the SHA-256 of the history.jsonl
-	// it wrote. The same run now must give both byte for byte (the
-	// virtual engine has no wall-clock field).
+	// history and the merged grants, but for the metric added since
+	// (conflicts.kept, 0 in all three); with the SHA-256 of the
+	// history.jsonl it wrote. The same run now must give both byte for
+	// byte (the virtual engine has no wall-clock field).
 	for _, c := range []struct {
 		file, golden string
 		clients      int

@@ -80,6 +80,12 @@
 //     the address log shows DAD failed for the address after it was
 //     granted (Peer nil: the lab cannot name the holder), else no Cause
 //     and DeclinedWithoutDAD counts it.
+//   - dad_failed: an IA_NA address the address log shows DAD failed for
+//     after its first grant and that the client never declined, at the
+//     first such change, Cause dad, Peer nil, with the lease as first
+//     granted (DADNotDeclined counts them): what the Debian clients do
+//     (the simulated client's Deviations.KeepDADFailed; dhcpcd 9.4.1 adds
+//     such an address again at every Renew, a new DAD each time).
 //   - released: each held lease in a Release the client sent, at its
 //     time (the client stops using it then, §18.2.7; ISC dhclient -r
 //     removes the address a few milliseconds before it sends, which is
@@ -124,10 +130,8 @@
 //     with no Release, Decline or negative answer to explain it (dhcpcd
 //     removes its addresses on SIGTERM without a Release), has no event:
 //     it ends per the protocol and EarlyRemovals counts it. Likewise a
-//     Decline without DAD evidence has no Cause (DeclinedWithoutDAD), a
-//     DAD failure the client never declines has no event
-//     (DADNotDeclined: dhcpcd 9.4.1 re-adds such an address at every
-//     Renew), and a Release or Decline of a lease the client does not
+//     Decline without DAD evidence has no Cause (DeclinedWithoutDAD),
+//     and a Release or Decline of a lease the client does not
 //     hold per the capture (ISC dhclient releases the address it was
 //     renumbered from) has none (UnknownLeases).
 //   - Tentative is measured at the grant only: an address whose DAD fails

@@ -221,7 +221,7 @@ func FuzzTranslate(f *testing.F) {
 					t.Fatalf("%s with a lease", e.Kind)
 				}
 			case history.Bound, history.Renewed, history.Rebound, history.Renumbered, history.Refused,
-				history.Expired, history.Declined, history.Released, history.Confirmed, history.NoBinding:
+				history.Expired, history.Declined, history.Released, history.Confirmed, history.NoBinding, history.DADFailed:
 				if !e.Lease.IsValid() || (e.IA != history.IANA && e.IA != history.IAPD) {
 					t.Fatalf("%s without a lease: %+v", e.Kind, e)
 				}

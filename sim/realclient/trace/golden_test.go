@@ -263,12 +263,21 @@ var _ = Describe("Translate on recorded real clients (testdata)", func() {
 			{at: 0, kind: history.Solicited},
 			{at: 0.001, kind: history.Advertised, server: "srv1", detail: "preference=255"},
 			{at: 0.001, kind: history.Bound, ia: "na", lease: dup, server: "srv1", tentative: 10 * time.Second},
+			{at: 0.349, kind: history.DADFailed, ia: "na", lease: dup, server: "srv1", cause: history.CauseDAD}, // the kernel's word, no Decline
 			{at: 3.005, kind: history.Renewed, ia: "na", lease: dup, server: "srv1"},
 			{at: 6.007, kind: history.Renewed, ia: "na", lease: dup, server: "srv1"},
 		})
 		leaseTimes(evs, 3*time.Second, 5*time.Second, 8*time.Second, 10*time.Second)
 		Expect(evs[0].DUID).To(HavePrefix("0001"))
 		expectStats(st, 4, 4, func(s *trace.Stats) { s.DADNotDeclined = 1 })
+
+		By("the checkers: a conflict kept, never usable, the client never bound")
+		r := check.Analyze(evs, check.Lab{})
+		Expect(r.Conflicts.Count).To(Equal(1))
+		Expect(r.Conflicts.Kept).To(Equal(1))
+		Expect(r.Conflicts.Unrecovered).To(Equal(1))
+		Expect(r.Life.Declined).To(BeZero())
+		Expect(r.Acquire.Never).To(Equal(1))
 		msgs, _ := trace.Messages(g.client, g.frames)
 		Expect(msgs[0].IAs[0].T1).To(BeZero(), "dhcpcd asks with T1 and T2 0")
 	})

@@ -180,7 +180,7 @@ type Stats struct {
 	// log shows no DAD failure for them: declined without Cause dad.
 	DeclinedWithoutDAD int
 	// DADNotDeclined: addresses whose DAD failed (per the address log)
-	// and that the client never declined.
+	// and that the client never declined (each a dad_failed event).
 	DADNotDeclined int
 	// UnknownLeases: leases in a Release or Decline the client did not
 	// hold per the capture (already ended, or never granted): no event.

@@ -143,15 +143,21 @@ type translator struct {
 	events []history.Event
 	st     Stats
 
-	bound    map[netip.Addr]time.Time // IA_NA addresses bound, first time
+	bound    map[netip.Addr]boundAddr // IA_NA addresses bound, as first granted
 	declined map[netip.Addr]bool      // declined with Cause dad
+}
+
+// boundAddr is an IA_NA address as first granted: when, and the lease.
+type boundAddr struct {
+	first time.Time
+	lease held
 }
 
 func newTranslator(c Client, addrs []AddrChange) *translator {
 	t := &translator{
 		c:        c,
 		addrs:    map[netip.Addr][]AddrChange{},
-		bound:    map[netip.Addr]time.Time{},
+		bound:    map[netip.Addr]boundAddr{},
 		declined: map[netip.Addr]bool{},
 	}
 	if len(c.DUID) > 0 {
@@ -312,23 +318,43 @@ func (t *translator) tentative(a netip.Addr, at time.Time, valid time.Duration) 
 	return 0, false
 }
 
+// dadFailedAt is when the log first shows DAD failing for a at or after
+// since, and whether it does.
+func (t *translator) dadFailedAt(a netip.Addr, since time.Time) (time.Time, bool) {
+	for _, c := range t.addrs[a] {
+		if c.DADFailed && !c.At.Before(since) {
+			return c.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // dadFailed reports whether the log shows DAD failing for a at or after
 // since, and by until when until is not zero.
 func (t *translator) dadFailed(a netip.Addr, since, until time.Time) bool {
-	for _, c := range t.addrs[a] {
-		if c.DADFailed && !c.At.Before(since) && (until.IsZero() || !c.At.After(until)) {
-			return true
-		}
-	}
-	return false
+	at, ok := t.dadFailedAt(a, since)
+	return ok && (until.IsZero() || !at.After(until))
 }
 
 // countDADNotDeclined counts the bound addresses whose DAD failed and
-// that the client never declined.
+// that the client never declined, and emits a DADFailed event (Cause
+// dad, no Peer: the log does not say who held it) for each, when DAD
+// first failed: the simulated client's event for a client that keeps
+// such an address (client.Deviations.KeepDADFailed).
 func (t *translator) countDADNotDeclined() {
-	for a, first := range t.bound {
-		if !t.declined[a] && t.dadFailed(a, first, time.Time{}) {
+	addrs := make([]netip.Addr, 0, len(t.bound))
+	for a := range t.bound {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare) // the same events in the same order every time
+	for _, a := range addrs {
+		b := t.bound[a]
+		if t.declined[a] {
+			continue
+		}
+		if at, ok := t.dadFailedAt(a, b.first); ok {
 			t.st.DADNotDeclined++
+			t.leaseEvent(at, history.DADFailed, &b.lease, b.lease.server, history.CauseDAD)
 		}
 	}
 }
@@ -641,7 +667,7 @@ func (t *translator) newLease(now time.Time, l *held, k history.Kind, old netip.
 	}
 	a := l.p.Addr()
 	if _, ok := t.bound[a]; !ok {
-		t.bound[a] = now
+		t.bound[a] = boundAddr{first: now, lease: *l}
 	}
 	d, ok := t.tentative(a, now, l.valid)
 	if !ok {
