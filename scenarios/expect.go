@@ -52,7 +52,8 @@ var MetricPaths = []string{
 	"duplicates.addresses",  // addresses used by two clients at once
 	"duplicates.pairs",      // client pairs involved
 	"duplicates.overlap_s",  // total seconds of overlap
-	"conflicts.count",       // addresses caught by duplicate address detection and declined
+	"conflicts.count",       // addresses caught by duplicate address detection, declined or kept
+	"conflicts.kept",        // those the client kept, never usable, instead of declining (clients.profile's dad_failure: keep)
 	"conflicts.addresses",   // distinct such addresses
 	"conflicts.pairs",       // distinct (client, holder) pairs
 	"conflicts.delay_s.p50", // per conflict: seconds from the grant to a usable address again
