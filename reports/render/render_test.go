@@ -91,6 +91,7 @@ var _ = Describe("Terminal tables", func() {
 		runs[1].Rebind.Undecided = 3
 		runs[0].Conflicts.Count = 4
 		runs[0].Conflicts.DelayS = check.Percentiles{Count: 4, P50: 1.5, P95: 2.4, P99: 2.5, Max: 2.5}
+		runs[1].Conflicts = check.Conflicts{Count: 3, Kept: 2, Unrecovered: 2, DelayS: check.Percentiles{Count: 1, P50: 1, P95: 1, P99: 1, Max: 1}}
 		var buf bytes.Buffer
 		Expect(render.Compare(&buf, runs)).To(Succeed())
 		golden("compare.golden.txt", buf.Bytes())
@@ -100,8 +101,8 @@ var _ = Describe("Terminal tables", func() {
 		Expect(strings.Fields(lines[1])).To(Equal([]string{"rebind", "failure", "60.0%", "35.0%", "0.0%"}))
 		Expect(strings.Fields(lines[2])).To(Equal([]string{"re-acquisition", "p50", "12.5s", "12.5s", "-"}))
 		Expect(strings.Fields(lines[7])).To(Equal([]string{"duplicates", "0", "0", "2"}))
-		Expect(strings.Fields(lines[8])).To(Equal([]string{"conflicts", "4", "0", "0"}))
-		Expect(strings.Fields(lines[9])).To(Equal([]string{"conflict", "delay", "p99", "2.5s", "-", "-"}))
+		Expect(strings.Fields(lines[8])).To(Equal([]string{"conflicts", "4", "3", "(2", "kept)", "0"}))
+		Expect(strings.Fields(lines[9])).To(Equal([]string{"conflict", "delay", "p99", "2.5s", "1s", "(never:", "2)", "-"}))
 		Expect(strings.Fields(lines[11])).To(Equal([]string{"undecided", "0", "3", "0"}))
 		Expect(strings.Fields(lines[14])).To(Equal([]string{"verdict", "PASS", "PASS", "FAIL"}))
 		for _, l := range lines[1:] {

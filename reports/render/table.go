@@ -207,9 +207,18 @@ func CompareRows(runs []*check.Report) []CompareRow {
 	})
 	line("continuity", func(r *check.Report) string { return pctOf(r.Continuity) })
 	line("duplicates", func(r *check.Report) string { return strconv.Itoa(r.Duplicates.Addresses) })
-	line("conflicts", func(r *check.Report) string { return strconv.Itoa(r.Conflicts.Count) })
+	line("conflicts", func(r *check.Report) string {
+		if c := r.Conflicts; c.Kept > 0 {
+			return fmt.Sprintf("%d (%d kept)", c.Count, c.Kept)
+		}
+		return strconv.Itoa(r.Conflicts.Count)
+	})
 	line("conflict delay p99", func(r *check.Report) string {
-		return opt(&r.Conflicts.DelayS, func(p check.Percentiles) float64 { return p.P99 })
+		s := opt(&r.Conflicts.DelayS, func(p check.Percentiles) float64 { return p.P99 })
+		if n := r.Conflicts.Unrecovered; n > 0 {
+			s += fmt.Sprintf(" (never: %d)", n)
+		}
+		return s
 	})
 	line("unrecovered", func(r *check.Report) string { return strconv.Itoa(r.Unrecovered) })
 	line("undecided", func(r *check.Report) string { return strconv.Itoa(r.Rebind.Undecided) })
