@@ -209,8 +209,8 @@ type Deviations struct {
 	// becomes usable (a DADFailed event, Cause dad, the holder in Peer,
 	// instead of Declined), and goes on renewing and rebinding it as any
 	// other until a Reply or its valid lifetime ends it; it gets another
-	// address only then. Its probe defends nothing: a later client's DAD
-	// for the address does not see it.
+	// address only then. The kept address defends nothing: a later
+	// client's DAD for it does not see it.
 	//
 	// Not RFC 9915 (§18.2.8, §18.2.10.1: the client declines an address
 	// DAD finds in use): what the Debian clients do. Debian's
@@ -221,12 +221,13 @@ type Deviations struct {
 	// duplicate (src/dhcp6.c, dhcp6_dadcallback), but Linux deletes a
 	// duplicate address that has finite lifetimes, as dhcpcd's have
 	// (net/ipv6/addrconf.c, addrconf_dad_stop keeps only a permanent
-	// one, flagged IFA_F_DADFAILED), so no flag ever reaches it. WIDE dhcp6c 20080615 watches no DAD at all
-	// (addrconf.c adds the address; nothing reads its flags). dhclient and
-	// dhcpcd add the address again at each Renew, a new DAD that passes
-	// once the other host has let the address go; this keeps it unusable
-	// until the lease ends, as dhcp6c does (its address stays on the
-	// interface flagged dadfailed).
+	// one, flagged IFA_F_DADFAILED), so no flag ever reaches it. WIDE
+	// dhcp6c 20080615 watches no DAD at all (addrconf.c adds the
+	// address; nothing reads its flags). dhclient and dhcpcd add the
+	// address again at each Renew, a new DAD that passes once the other
+	// host has let the address go; this keeps it unusable until the
+	// lease ends, as dhcp6c does (its address stays on the interface
+	// flagged dadfailed).
 	KeepDADFailed bool
 }
 

@@ -43,7 +43,7 @@ func (l *Lease) Tentative(now time.Time) bool { return now.Before(l.UsableAt) }
 // held is a Lease as the client keeps it: its times as instants, its IA
 // told by its IAID (kindOf), the fields it shares with Lease under their
 // names. It takes 128 bytes, the 128-byte size class, where a Lease
-// takes 200 and the 208 class: a million clients hold a million.
+// takes 208: a million clients hold a million.
 type held struct {
 	IAID                     uint32
 	Prefix                   netip.Prefix
