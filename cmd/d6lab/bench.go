@@ -162,6 +162,8 @@ anything is created), 130 when interrupted (the lab is torn down).`,
 	f.StringVarP(&out, "out", "o", "", "write DIR/bench.json and keep the server's files in DIR/server")
 	f.StringVar(&opt.Prefix, "prefix", "", "run prefix of the lab's namespaces and links (default: a random d6l....)")
 	_ = f.MarkHidden("prefix") // for tests that check the teardown
+	f.StringVar(&opt.ServerCPUProfile, "server-cpuprofile", "", "builtin: the server writes a CPU profile of its run to this file (go tool pprof; make pgo)")
+	_ = f.MarkHidden("server-cpuprofile")
 	return c
 }
 

@@ -90,8 +90,13 @@ var _ = Describe("d6lab bench", Label("bench", "netns", "perfdhcp"), func() {
 	run := func(server string) {
 		dir := GinkgoT().TempDir()
 		prefix := benchPrefix()
-		cmd := exec.Command(d6labBin, "bench", "--server", server, "--rate", "500", "--duration", "3s",
-			"--vs", "perfdhcp", "--out", dir, "--prefix", prefix)
+		args := []string{"bench", "--server", server, "--rate", "500", "--duration", "3s",
+			"--vs", "perfdhcp", "--out", dir, "--prefix", prefix}
+		profile := filepath.Join(dir, "serve.pprof")
+		if server == "builtin" {
+			args = append(args, "--server-cpuprofile", profile)
+		}
+		cmd := exec.Command(d6labBin, args...)
 		cmd.Env = append(os.Environ(), "CI=true")
 		out, err := cmd.CombinedOutput()
 		fmt.Fprintf(GinkgoWriter, "--- d6lab bench --server %s:\n%s", server, out)
@@ -100,6 +105,13 @@ var _ = Describe("d6lab bench", Label("bench", "netns", "perfdhcp"), func() {
 		Expect(string(out)).To(MatchRegexp(`d6lab\s+step\s+1: offered\s+500/s`))
 		checkBenchJSON(dir, server)
 		noNamespaces(prefix)
+		if server == "builtin" {
+			// stopped gracefully, the server wrote its profile (gzip: go tool pprof's format)
+			b, err := os.ReadFile(profile)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(len(b)).To(BeNumerically(">", 2))
+			Expect(b[:2]).To(Equal([]byte{0x1f, 0x8b}), "a CPU profile (pprof's gzipped protobuf)")
+		}
 	}
 
 	It("measures the builtin server and perfdhcp against it, and writes bench.json", func() {
@@ -189,6 +201,7 @@ var _ = Describe("d6lab bench flags", func() {
 		Entry("--max-p99 not a duration", "--server", "builtin", "--search", "--max-p99", "10"),
 		Entry("--leases-sync of another kind", "--server", "kea", "--rate", "10", "--leases-sync", "write"),
 		Entry("--leases-sync not a durability", "--server", "builtin", "--rate", "10", "--leases-sync", "fsync"),
+		Entry("--server-cpuprofile of another kind", "--server", "kea", "--rate", "10", "--server-cpuprofile", "/tmp/x.pprof"),
 		Entry("--summary of a directory without reports", "--summary", "/nonexistent-d6lab-bench"),
 		Entry("--summary with --server", "--summary", "/tmp", "--server", "builtin"),
 	)

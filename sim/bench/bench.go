@@ -186,6 +186,13 @@ func Run(ctx context.Context, opt Options) (rep *Report, err error) {
 		}
 	}
 	b.noteMaxRSS()
+	if opt.ServerCPUProfile != "" {
+		// The server writes its profile as it exits: stop it gracefully
+		// here, not with the lab's kill.
+		if err := b.stopServer(); err != nil {
+			return nil, fmt.Errorf("bench: stop %s for its profile: %w", opt.Server, err)
+		}
+	}
 	b.summarize()
 	return b.rep, nil
 }
@@ -259,6 +266,9 @@ func (b *bench) prepare() error {
 		// Its clients share the generator's socket, as clients behind one
 		// relay share its address: runs of answers go to one destination.
 		b.argv = append(b.argv, "--offload")
+	}
+	if b.opt.ServerCPUProfile != "" {
+		b.argv = append(b.argv, "--cpuprofile", b.opt.ServerCPUProfile)
 	}
 	return nil
 }

@@ -84,6 +84,13 @@ type Options struct {
 	Binary, Perfdhcp string
 	// Prefix is the lab's run prefix (default: netns.NewPrefix()).
 	Prefix string
+	// ServerCPUProfile, for the builtin server only, is where the server
+	// writes a CPU profile of its run (`d6lab serve --cpuprofile`; "":
+	// none), stopped gracefully at the end to write it; with Vs the
+	// restarted server's profile replaces the first one's. It is the
+	// socket path's half of the profile the binary is optimized for
+	// (make pgo).
+	ServerCPUProfile string
 	// Log receives a line per phase and per step; nil: silent. Terminal
 	// also draws a progress bar redrawn in place.
 	Log      io.Writer
@@ -171,6 +178,9 @@ func (o Options) Validate() error {
 		return optErr("rate", "%g: want 1..2000000 exchanges/s", o.Rate)
 	case o.Rate > 0 && o.Rate < 1:
 		return optErr("rate", "%g: want at least 1 exchange/s", o.Rate)
+	}
+	if o.ServerCPUProfile != "" && o.Server != deploy.Builtin {
+		return optErr("server-cpuprofile", "only the builtin server writes one, not %s", o.Server)
 	}
 	if o.Duration < time.Second || o.Duration > time.Hour {
 		return optErr("duration", "%v: want 1s..1h", o.Duration)

@@ -116,6 +116,7 @@ var _ = Describe("Options", func() {
 		Entry(nil, "rate", func(o *bench.Options) { o.Rate = -5; o.Search = true }),
 		Entry(nil, "duration", func(o *bench.Options) { o.Duration = time.Millisecond }),
 		Entry(nil, "clients", func(o *bench.Options) { o.Clients = -1 }),
+		Entry(nil, "server-cpuprofile", func(o *bench.Options) { o.Server = "echo"; o.ServerCPUProfile = "x.pprof" }),
 		Entry(nil, "renew", func(o *bench.Options) { o.Renew = 1.5 }),
 		Entry(nil, "release", func(o *bench.Options) { o.Release = 0.5; o.Exchange = 0 /* sa */ }),
 		Entry(nil, "vs", func(o *bench.Options) { o.Vs = "dhcperf" }),
