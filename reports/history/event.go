@@ -170,8 +170,9 @@ const (
 	CauseZeroLifetime = "zero"
 	CauseNoAddrsAvail = "noaddrsavail"
 	CauseNotOnLink    = "notonlink"
-	// CauseDAD on Declined and DADFailed: the client's duplicate address detection
-	// (RFC 4862 §5.4) found the address in use; Peer names the holder.
+	// CauseDAD on Declined and DADFailed: the client's duplicate address
+	// detection (RFC 4862 §5.4) found the address in use; Peer names the
+	// holder.
 	CauseDAD = "dad"
 	// CauseOldKept on Renumbered: the Reply gave a new lease without
 	// mentioning Old, so the client keeps Old until its own valid

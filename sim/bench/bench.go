@@ -268,7 +268,12 @@ func (b *bench) prepare() error {
 		b.argv = append(b.argv, "--offload")
 	}
 	if b.opt.ServerCPUProfile != "" {
-		b.argv = append(b.argv, "--cpuprofile", b.opt.ServerCPUProfile)
+		// the server's working directory is not necessarily ours
+		abs, err := filepath.Abs(b.opt.ServerCPUProfile)
+		if err != nil {
+			return fmt.Errorf("bench: --server-cpuprofile: %w", err)
+		}
+		b.argv = append(b.argv, "--cpuprofile", abs)
 	}
 	return nil
 }
