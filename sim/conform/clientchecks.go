@@ -130,6 +130,9 @@ var clientCatalogue = []clientDef{
 		drive: driveInfoRefresh, judge: judgeInfoRefresh},
 	{id: "release-on-stop", name: "Release on a clean stop (RFC 9915 §18.2.7)", ia: na,
 		drive: driveRelease, judge: judgeRelease},
+	{id: "release-unanswered", name: "A Release nobody answers: REL_MAX_RC transmissions, then the client gives up (RFC 9915 §18.2.7, §15)", ia: na,
+		long:  "up to a minute and a half (REL_TIMEOUT 1 s doubling until the client gives up)",
+		drive: driveReleaseUnanswered, judge: judgeReleaseUnanswered},
 	{id: "elapsed-time", name: "Elapsed Time in every message, 0 first, growing across retransmissions (RFC 9915 §21.9)", ia: na,
 		drive: driveElapsed, judge: judgeElapsed},
 	{id: "retransmission", name: "Solicit retransmission within RFC 9915 §15's bounds (RT1 in (IRT, 1.1 IRT], then 2 RT ± 10 %)", ia: na,
@@ -443,17 +446,9 @@ const flapDown = time.Second
 func (k *ckRun) afterFlap() time.Duration { return 3*time.Second + k.grace() }
 
 func driveLinkConfirm(k *ckRun) error {
-	if err := k.serve(plan{pref: 255}, plan{script: silent}); err != nil {
+	if ok, err := k.settled(plan{pref: 255}); !ok {
 		return err
 	}
-	if err := k.startClient(na...); err != nil {
-		return err
-	}
-	if _, ok := k.waitBound(); !ok {
-		return nil
-	}
-	k.usable(3*time.Second + k.grace())
-	k.sleep(500 * time.Millisecond)
 	if err := k.flap(flapDown); err != nil {
 		return err
 	}
@@ -513,22 +508,70 @@ func driveInfoRefresh(k *ckRun) error {
 	return nil
 }
 
-func driveRelease(k *ckRun) error {
-	if err := k.serve(plan{pref: 255}, plan{script: silent}); err != nil {
-		return err
+// settled serves s1 (s2 silent), starts a client asking for an address
+// and waits until it is bound, the address usable, and half a second
+// more; false (and the error, if any) when that did not happen.
+func (k *ckRun) settled(s1 plan) (bool, error) {
+	if err := k.serve(s1, plan{script: silent}); err != nil {
+		return false, err
 	}
 	if err := k.startClient(na...); err != nil {
-		return err
+		return false, err
 	}
 	if _, ok := k.waitBound(); !ok {
-		return nil
+		return false, nil
 	}
 	k.usable(3*time.Second + k.grace())
 	k.sleep(500 * time.Millisecond)
+	return true, nil
+}
+
+func driveRelease(k *ckRun) error {
+	if ok, err := k.settled(plan{pref: 255}); !ok {
+		return err
+	}
 	k.stopClean()
 	k.sleep(tail)
 	return nil
 }
+
+// releaseIgnored answers everything but a Release.
+func releaseIgnored(q *query) (*dhcpv6.Message, time.Duration) {
+	if q.In.MessageType == dhcpv6.MessageTypeRelease {
+		return nil, 0
+	}
+	return q.Out, 0
+}
+
+// releaseWait bounds release-unanswered's clean stop: REL_TIMEOUT (1 s)
+// doubling, six transmissions (ISC dhclient's REL_MAX_RC 5 with its
+// retransmissions counted) go out within 35 s and the last RT ends
+// within 70 s.
+const releaseWait = 90 * time.Second
+
+func driveReleaseUnanswered(k *ckRun) error {
+	if ok, err := k.settled(plan{pref: 255, script: releaseIgnored}); !ok {
+		return err
+	}
+	// One stop signal, then the wait: realclient's Stop sends its signal
+	// again each second until the client exits, which could cut the
+	// retransmissions short. A stop command (dhclient -r) is run once as
+	// it is.
+	if st := &k.inst.Stop; len(st.Argv) == 0 {
+		st.Argv = []string{"/bin/sh", "-c", fmt.Sprintf("kill -%d %d", int(st.Signal), k.cl.Proc.PID)}
+	}
+	k.inst.Stop.Wait = releaseWait
+	k.stopClean()
+	// The client has exited (or been killed at releaseWait): watch on past
+	// the RT after a fourth transmission (8.8 s), so that the judge can
+	// tell one that gave up early from one cut short.
+	k.sleep(releaseWatch)
+	return nil
+}
+
+// releaseWatch is how long release-unanswered watches after the clean
+// stop returned.
+const releaseWatch = 10 * time.Second
 
 // elapsedScript makes the client retransmit: s1 ignores the first two
 // Solicits and the first Request.

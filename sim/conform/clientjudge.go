@@ -773,17 +773,85 @@ func judgeRequestFail(o clientObs) (check.Verdict, string) {
 		then = fmt.Sprintf("a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
 	}
 	detail += "; then " + then
-	switch {
-	case len(reqs) > rfc.ReqMaxRC:
-		return Fail, detail + fmt.Sprintf("; more than REQ_MAX_RC (%d) Requests", rfc.ReqMaxRC) + cite("§15, §7.6")
-	case next == nil && watched < requestFailAfter:
-		return NA, detail + fmt.Sprintf(": too soon to tell what follows (%s wanted)", fsec(requestFailAfter))
-	case len(reqs) < rfc.ReqMaxRC:
-		return Fail, detail + fmt.Sprintf("; it gave up before REQ_MAX_RC (%d)", rfc.ReqMaxRC) + cite("§15, §7.6")
-	case next == nil:
+	soon := ""
+	if next == nil && watched < requestFailAfter {
+		soon = fmt.Sprintf("what follows (%s wanted)", fsec(requestFailAfter))
+	}
+	if v, d, done := mrcVerdict(detail, len(reqs), rfc.ReqMaxRC, "REQ_MAX_RC", " Requests", "§15, §7.6", soon); done {
+		return v, d
+	}
+	if next == nil {
 		detail += ": it ended the configuration (no other server, no Solicit)"
 	}
 	return Pass, detail + cite("§18.2.2 leaves the next step to the client's policy")
+}
+
+// judgeReleaseUnanswered: a Release nobody answers goes out REL_MAX_RC
+// times in all (RFC 9915 §18.2.7: IRT REL_TIMEOUT, MRT 0, MRC
+// REL_MAX_RC; §15), one exchange, then the client gives up.
+func judgeReleaseUnanswered(o clientObs) (check.Verdict, string) {
+	if o.mark.IsZero() {
+		return NA, "the client was never stopped (" + o.story(o.start, 6) + ")"
+	}
+	first := o.first(trace.Sent, dhcpv6.MessageTypeRelease, o.mark.Add(-schedSlack))
+	if first == nil {
+		return Fail, "no Release after the clean stop" + cite("§18.2.7")
+	}
+	var rels []*trace.Message
+	for _, m := range o.all(trace.Sent, dhcpv6.MessageTypeRelease, first.At) {
+		if m.XID == first.XID {
+			rels = append(rels, m)
+		}
+	}
+	last := rels[len(rels)-1]
+	gaps := make([]string, 0, len(rels)-1)
+	for i := 1; i < len(rels); i++ {
+		gaps = append(gaps, fsec(rels[i].At.Sub(rels[i-1].At)))
+	}
+	detail := fmt.Sprintf("one Release to %s %s after the stop, not answered", o.serverName(first.ServerID), fsec(first.At.Sub(o.mark)))
+	if len(rels) > 1 {
+		detail = fmt.Sprintf("%d Releases to %s over %s after the stop (intervals %s), none answered", len(rels), o.serverName(first.ServerID),
+			fsec(last.At.Sub(o.mark)), strings.Join(gaps, ", "))
+	}
+	var next *trace.Message // the first message sent after them
+	for _, m := range o.sentFrom(last.At) {
+		if m.Type != dhcpv6.MessageTypeRelease || m.XID != first.XID {
+			next = m
+			break
+		}
+	}
+	watched := o.end.Sub(last.At)
+	if next != nil {
+		detail += fmt.Sprintf("; then a %s %s after the last", next.Type, fsec(next.At.Sub(last.At)))
+	} else {
+		detail += fmt.Sprintf("; nothing more in the %s watched after the last", fsec(watched))
+	}
+	// the RT after the nth transmission: REL_TIMEOUT doubled n-1 times, +10 %
+	rt := time.Duration(float64(rfc.RelTimeout<<(len(rels)-1)) * 1.1)
+	soon := ""
+	if next == nil && watched < rt {
+		soon = fmt.Sprintf("whether it gave up (its next RT ends up to %s after the last)", fsec(rt))
+	}
+	if v, d, done := mrcVerdict(detail, len(rels), rfc.RelMaxRC, "REL_MAX_RC", "", "§18.2.7, §7.6", soon); done {
+		return v, d
+	}
+	return Pass, detail + cite("§18.2.7")
+}
+
+// mrcVerdict judges n transmissions of an exchange that must make mrc
+// (named name, ref the RFC 9915 sections) before it fails: more fail;
+// soon, when not "", says what the observation ended too soon to tell
+// (n/a); fewer fail. done is false when none of these holds.
+func mrcVerdict(detail string, n, mrc int, name, unit, ref, soon string) (v check.Verdict, d string, done bool) {
+	switch {
+	case n > mrc:
+		return Fail, detail + fmt.Sprintf("; more than %s (%d)%s", name, mrc, unit) + cite(ref), true
+	case soon != "":
+		return NA, detail + ": too soon to tell " + soon, true
+	case n < mrc:
+		return Fail, detail + fmt.Sprintf("; it gave up before %s (%d)", name, mrc) + cite(ref), true
+	}
+	return v, d, false
 }
 
 // judgeNoBinding: a Reply to Renew with NoBinding for the IA makes the

@@ -450,6 +450,49 @@ var _ = g.Describe("client verdicts on hand-built messages", func() {
 		})
 	})
 
+	g.Describe("release-unanswered", func() {
+		// releases at the given seconds, one exchange (XID 6), to s1; the
+		// stop at 2 s; the observation ends at end
+		rels := func(end float64, at ...float64) clientObs {
+			ms := bound(100, 160, 300)
+			for _, s := range at {
+				ms = append(ms, out(s, dhcpv6.MessageTypeRelease, 6, sid1, s-at[0], ia(0, 0, ls(addr1, 0, 0))))
+			}
+			o := obsOf(ms...)
+			o.mark, o.end = jat(2), jat(end)
+			return o
+		}
+		g.It("passes REL_MAX_RC (4) transmissions, then nothing", func() {
+			v, d := judgeReleaseUnanswered(rels(40, 2.01, 3.06, 5.12, 9.2))
+			Expect(v).To(Equal(Pass), d)
+			Expect(d).To(ContainSubstring("4 Releases to s1 over 7.20 s after the stop (intervals 1.05 s, 2.06 s, 4.08 s), none answered; nothing more in the 30.80 s watched after the last"))
+		})
+		g.It("fails more (ISC dhclient's six: RFC 3315's REL_MAX_RC 5, retransmissions counted)", func() {
+			v, d := judgeReleaseUnanswered(rels(90, 2.01, 3.06, 5.12, 9.2, 17.3, 33.5))
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("6 Releases"))
+			Expect(d).To(ContainSubstring("more than REL_MAX_RC (4)"))
+		})
+		g.It("fails one Release and no retransmission", func() {
+			v, d := judgeReleaseUnanswered(rels(20, 2.01))
+			Expect(v).To(Equal(Fail))
+			Expect(d).To(ContainSubstring("one Release to s1 0.010 s after the stop, not answered; nothing more in the"))
+			Expect(d).To(ContainSubstring("gave up before REL_MAX_RC (4)"))
+		})
+		g.It("cannot tell when the observation ends within the next RT", func() {
+			v, d := judgeReleaseUnanswered(rels(12, 2.01, 3.06, 5.12, 9.2))
+			Expect(v).To(Equal(NA), d)
+			Expect(d).To(ContainSubstring("too soon to tell"))
+		})
+		g.It("fails no Release, and says when the client was never stopped", func() {
+			v, _ := judgeReleaseUnanswered(rels(20))
+			Expect(v).To(Equal(Fail))
+			o := obsOf(bound(100, 160, 300)...)
+			v, _ = judgeReleaseUnanswered(o)
+			Expect(v).To(Equal(NA))
+		})
+	})
+
 	g.Describe("elapsed-time and retransmission", func() {
 		sols := func(elapsed ...float64) []trace.Message {
 			ts := []float64{0.3, 1.35, 3.45, 7.65}

@@ -150,7 +150,7 @@ var _ = g.Describe("reports", func() {
 				Expect(d.skip(ClientOptions{Long: true})).To(BeEmpty())
 				Expect(d.skip(ClientOptions{Checks: []string{d.id}})).To(BeEmpty())
 			}
-			Expect(long).To(ConsistOf("info-refresh", "request-fail"))
+			Expect(long).To(ConsistOf("info-refresh", "request-fail", "release-unanswered"))
 		})
 
 		g.It("have IDs distinct from the server side's", func() {
