@@ -16,7 +16,7 @@ func (m *Memory) check(t *testing.T) {
 		if !m.live(i) {
 			continue
 		}
-		s := *m.slot(i)
+		s := m.binding(i)
 		live++
 		if p, _ := m.lookup(s.Key()); p < 0 || m.byKey.slotAt(p) != i {
 			t.Fatalf("slot %d: key index says position %d", i, p)
@@ -24,6 +24,17 @@ func (m *Memory) check(t *testing.T) {
 		if j := m.leaseSlot(s.Lease); j != i {
 			t.Fatalf("slot %d: lease index says %d", i, j)
 		}
+	}
+	withExtra := 0
+	for i := range int32(slots) {
+		if m.live(i) && m.slot(i).extra != 0 {
+			withExtra++
+		} else if !m.live(i) && m.slot(i).extra != 0 {
+			t.Fatalf("free slot %d keeps extra %d", i, m.slot(i).extra)
+		}
+	}
+	if inUse := max(len(m.extras)-1, 0) - len(m.freeX); inUse != withExtra {
+		t.Fatalf("%d extras in use, %d slots have one", inUse, withExtra)
 	}
 	if m.byKey.n != live || m.byLease.n != live || slots-len(m.free) != live {
 		t.Fatalf("sizes: %d live, %d keys, %d leases, %d slots, %d free", live, m.byKey.n, m.byLease.n, slots, len(m.free))
@@ -42,7 +53,7 @@ func (m *Memory) check(t *testing.T) {
 			continue
 		}
 		items[it.slot]++
-		if prev >= 0 && m.slot(it.slot).Expires.Before(m.slot(int32(prev)).Expires) {
+		if prev >= 0 && m.expires(it.slot).Before(m.expires(int32(prev))) {
 			t.Fatalf("fifo out of order at slot %d", it.slot)
 		}
 		prev = int(it.slot)
@@ -53,8 +64,8 @@ func (m *Memory) check(t *testing.T) {
 		}
 		if !m.stale(e.item) {
 			items[e.slot]++
-			if !e.exp.Equal(m.slot(e.slot).Expires) {
-				t.Fatalf("slot %d: early item at %v, binding expires %v", e.slot, e.exp, m.slot(e.slot).Expires)
+			if !e.exp.Equal(m.expires(e.slot)) {
+				t.Fatalf("slot %d: early item at %v, binding expires %v", e.slot, e.exp, m.expires(e.slot))
 			}
 		}
 	}

@@ -3,10 +3,10 @@ package lease
 import (
 	"hash/maphash"
 	"iter"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
-	"unsafe"
 )
 
 // Memory is an in-memory Store. It keeps its bindings in numbered slots,
@@ -18,6 +18,12 @@ import (
 // The slots sit in chunks of chunkSize that never move once full (only
 // the last grows, by append), so a store of a million bindings grows
 // without copying them or holding twice their room while a slice doubles.
+// A slot is a binding packed without pointers (slot, 88 bytes where a
+// Binding takes 232): its DUID in the store's DUID arena, its times as
+// nanoseconds, and what few bindings have (an FQDN, relay data, a time
+// the slot cannot hold) beside it, in extras. The collector has nothing
+// to scan in a million of them. A binding's times come back without
+// their monotonic clock reading, as from Bolt's file.
 //
 // The expiry queue is lazy: each Put of a binding pushes an item naming
 // its slot and the slot's generation, which every later Put or removal of
@@ -31,11 +37,19 @@ import (
 // slot it found, and Put of the same key then looks nothing up again.
 type Memory struct {
 	mu      sync.Mutex
-	byKey   slotIndex   // by the slot's Key: keyFP, confirmed by holds
-	byLease slotIndex   // by the slot's Lease: leaseFP, confirmed by the slot's Lease (same seed)
-	chunks  [][]Binding // slot i is chunks[i/chunkSize][i%chunkSize]; a slot in use has a DUID (Validate), the store's copy, which its key shares
-	gens    []uint32    // each slot's generation (len: the slots made): what the queue checks
-	free    []int32     // slots not in use
+	byKey   slotIndex // by the slot's Key: keyFP, confirmed by holds
+	byLease slotIndex // by the slot's Lease: leaseFP, confirmed by the slot's Lease (same seed)
+	chunks  [][]slot  // slot i is chunks[i/chunkSize][i%chunkSize]; a slot in use has a type (Validate)
+	gens    []uint32  // each slot's generation (len: the slots made): what the queue checks
+	free    []int32   // slots not in use
+	duids   arena     // the slots' DUIDs
+	extras  []extra   // what a slot keeps beside it (slot.extra); extras[0] unused
+	freeX   []uint32  // extras not in use
+
+	// loc is the location of the times the slots hold (the first Put's);
+	// locSet says it is set.
+	loc    *time.Location
+	locSet bool
 
 	fifo  []item    // items in order of expiry, from head on (stale ones among them)
 	head  int       // fifo's first item not yet popped
@@ -59,7 +73,7 @@ type early struct {
 
 var _ Store = (*Memory)(nil)
 
-// chunkSize is how many slots a chunk holds once full (232 KiB of
+// chunkSize is how many slots a chunk holds once full (88 KiB of
 // bindings): small against a million-binding store, large against the
 // few a test or a home server holds (their one chunk grows by append).
 const chunkSize = 1 << chunkBits
@@ -72,10 +86,147 @@ func NewMemory() *Memory {
 	return &Memory{byKey: slotIndex{seed: seed}, byLease: slotIndex{seed: seed}, hint: -1}
 }
 
-// slot is slot i's binding. It stays valid until the store makes a slot
-// (newSlot), which may move the last chunk.
-func (m *Memory) slot(i int32) *Binding {
+// slot is a binding as a Memory keeps it. typ is 0 in a free slot.
+type slot struct {
+	lease                    [16]byte
+	granted, expires         int64 // nanoseconds since 1970 (in Memory.loc); in extras with sOddTimes
+	t1, t2, preferred, valid time.Duration
+	duid                     duidRef
+	iaid                     uint32
+	extra                    uint32 // index in Memory.extras; 0 none
+	bits                     uint8  // the lease's prefix length
+	typ                      IAType
+	flags                    uint8
+}
+
+// slot flags
+const (
+	sNoGranted = 1 << iota // Granted is the zero time
+	sOddTimes              // Granted and Expires are in extras
+)
+
+// extra is what a slot keeps beside it: what most bindings do not have.
+type extra struct {
+	fqdn              string
+	linkAddr          netip.Addr
+	relayID, remoteID []byte
+	granted, expires  time.Time // with sOddTimes
+}
+
+// slot is slot i. It stays valid until the store makes a slot (newSlot),
+// which may move the last chunk.
+func (m *Memory) slot(i int32) *slot {
 	return &m.chunks[i>>chunkBits][i&(chunkSize-1)]
+}
+
+// binding is slot i's binding, its DUID the store's copy.
+func (m *Memory) binding(i int32) Binding {
+	s := m.slot(i)
+	b := Binding{
+		DUID:      m.duids.get(s.duid),
+		IAID:      s.iaid,
+		Type:      s.typ,
+		Lease:     netip.PrefixFrom(netip.AddrFrom16(s.lease), int(s.bits)),
+		T1:        s.t1,
+		T2:        s.t2,
+		Preferred: s.preferred,
+		Valid:     s.valid,
+	}
+	if s.flags&sOddTimes != 0 {
+		x := &m.extras[s.extra]
+		b.Granted, b.Expires = x.granted, x.expires
+	} else {
+		b.Expires = time.Unix(0, s.expires).In(m.loc)
+		if s.flags&sNoGranted == 0 {
+			b.Granted = time.Unix(0, s.granted).In(m.loc)
+		}
+	}
+	if s.extra != 0 {
+		x := &m.extras[s.extra]
+		b.FQDN, b.LinkAddr, b.RelayID, b.RemoteID = x.fqdn, x.linkAddr, x.relayID, x.remoteID
+	}
+	return b
+}
+
+// expires is slot i's Expires.
+func (m *Memory) expires(i int32) time.Time {
+	s := m.slot(i)
+	if s.flags&sOddTimes != 0 {
+		return m.extras[s.extra].expires
+	}
+	return time.Unix(0, s.expires).In(m.loc)
+}
+
+// set stores *b in slot i, whose DUID is set already. The times lose
+// their monotonic clock reading (as in Bolt's file); a time in another
+// location than the store's first, or beyond int64 nanoseconds, is kept
+// whole in extras.
+func (m *Memory) set(i int32, b *Binding) {
+	s := m.slot(i)
+	s.lease, s.bits, s.typ, s.iaid = b.Lease.Addr().As16(), uint8(b.Lease.Bits()), b.Type, b.IAID
+	s.t1, s.t2, s.preferred, s.valid = b.T1, b.T2, b.Preferred, b.Valid
+	if !m.locSet {
+		m.loc, m.locSet = b.Expires.Location(), true
+	}
+	s.flags = 0
+	odd := !m.fits(b.Expires)
+	if b.Granted.IsZero() {
+		s.flags |= sNoGranted
+	} else if !m.fits(b.Granted) {
+		odd = true
+	}
+	if odd {
+		s.flags |= sOddTimes
+	}
+	s.granted, s.expires = b.Granted.UnixNano(), b.Expires.UnixNano()
+	if !odd && b.FQDN == "" && !b.LinkAddr.IsValid() && b.RelayID == nil && b.RemoteID == nil {
+		m.dropExtra(s)
+		return
+	}
+	if s.extra == 0 {
+		if n := len(m.freeX); n > 0 {
+			s.extra, m.freeX = m.freeX[n-1], m.freeX[:n-1]
+		} else {
+			if len(m.extras) == 0 {
+				m.extras = append(m.extras, extra{}) // index 0: none
+			}
+			s.extra = uint32(len(m.extras))
+			m.extras = append(m.extras, extra{})
+		}
+	}
+	x := &m.extras[s.extra]
+	*x = extra{fqdn: b.FQDN, linkAddr: b.LinkAddr, relayID: b.RelayID, remoteID: b.RemoteID}
+	if odd {
+		x.granted, x.expires = b.Granted.Round(0), b.Expires.Round(0) // no monotonic reading
+	}
+}
+
+// fits reports whether a slot's nanoseconds give t back (but for a
+// monotonic reading): t is in the store's location and within int64
+// nanoseconds of 1970 (the years 1678 to 2262).
+func (m *Memory) fits(t time.Time) bool {
+	const lim = math.MaxInt64 / int64(time.Second)
+	sec := t.Unix()
+	return sec > -lim && sec < lim && t.Location() == m.loc
+}
+
+// dropExtra frees s's extra, if it has one.
+func (m *Memory) dropExtra(s *slot) {
+	if s.extra != 0 {
+		m.extras[s.extra] = extra{}
+		m.freeX = append(m.freeX, s.extra)
+		s.extra = 0
+	}
+}
+
+// sameLease reports whether slot s holds lease p.
+func (s *slot) sameLease(p netip.Prefix) bool {
+	return s.lease == p.Addr().As16() && int(s.bits) == p.Bits()
+}
+
+// leaseOf is s's lease.
+func (s *slot) leaseOf() netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom16(s.lease), int(s.bits))
 }
 
 // newSlot makes one more slot, empty, and returns its number.
@@ -86,11 +237,11 @@ func (m *Memory) newSlot() int32 {
 		if i == 0 {
 			size = 16 // the first grows as needed
 		}
-		m.chunks = append(m.chunks, make([]Binding, 0, size))
+		m.chunks = append(m.chunks, make([]slot, 0, size))
 	}
 	c := &m.chunks[len(m.chunks)-1]
 	if len(*c) == cap(*c) { // the first chunk, not yet chunkSize
-		g := make([]Binding, len(*c), min(chunkSize, 2*cap(*c)))
+		g := make([]slot, len(*c), min(chunkSize, 2*cap(*c)))
 		copy(g, *c)
 		*c = g
 	}
@@ -112,7 +263,7 @@ func (m *Memory) leaseSlot(p netip.Prefix) int32 {
 		if e == 0 {
 			return -1
 		}
-		if i := int32(uint32(e)) - 1; uint32(e>>32) == f && m.slot(i).Lease == p {
+		if i := int32(uint32(e)) - 1; uint32(e>>32) == f && m.slot(i).sameLease(p) {
 			return i
 		}
 	}
@@ -143,7 +294,7 @@ func (m *Memory) getInto(k Key, b *Binding) bool {
 	}
 	i := m.byKey.slotAt(p)
 	m.hint = i
-	*b = *m.slot(i)
+	*b = m.binding(i)
 	return true
 }
 
@@ -155,7 +306,7 @@ func (m *Memory) GetByLease(p netip.Prefix) (Binding, bool) {
 	if i < 0 {
 		return Binding{}, false
 	}
-	return *m.slot(i), true
+	return m.binding(i), true
 }
 
 // Put implements Store. It copies b.DUID (and allocates nothing when the
@@ -174,35 +325,35 @@ func (m *Memory) Put(b Binding) error {
 func (m *Memory) putLocked(b *Binding) error {
 	k := KeyView(b.DUID, b.IAID, b.Type)
 	i, f, ok := m.find(k)
-	if !ok || m.slot(i).Lease != b.Lease {
+	if !ok || !m.slot(i).sameLease(b.Lease) {
 		if other := m.leaseSlot(b.Lease); other >= 0 && (!ok || other != i) {
 			return ErrConflict
 		}
 	}
 	if ok {
 		s := m.slot(i)
-		if s.Lease != b.Lease {
-			m.leaseMoves(i, s.Lease, b.Lease)
+		if !s.sameLease(b.Lease) {
+			m.leaseMoves(i, s.leaseOf(), b.Lease)
 		}
-		b.DUID = s.DUID // same key, same bytes
-		*s = *b
+		b.DUID = m.duids.get(s.duid) // same key, same bytes
+		m.set(i, b)
 		m.gens[i]++
-		m.push(i)
+		m.push(i, b.Expires)
 		return nil
 	}
-	k.DUID = string(b.DUID) // the store's own copy, which b.DUID shares
-	b.DUID = unsafe.Slice(unsafe.StringData(k.DUID), len(k.DUID))
 	if n := len(m.free); n > 0 {
 		i = m.free[n-1]
 		m.free = m.free[:n-1]
 	} else {
 		i = m.newSlot()
 	}
-	*m.slot(i) = *b
+	m.slot(i).duid = m.duids.add(b.DUID)
+	b.DUID = m.duids.get(m.slot(i).duid) // the store's own copy
+	m.set(i, b)
 	m.gens[i]++
 	m.byKey.insert(f, i)
 	m.byLease.insert(m.byLease.leaseFP(b.Lease), i)
-	m.push(i)
+	m.push(i, b.Expires)
 	return nil
 }
 
@@ -243,7 +394,7 @@ func (m *Memory) lookup(k Key) (p int, f uint32) {
 // holds reports whether slot i holds k's binding.
 func (m *Memory) holds(i int32, k Key) bool {
 	s := m.slot(i)
-	return s.IAID == k.IAID && s.Type == k.Type && len(s.DUID) > 0 && string(s.DUID) == k.DUID
+	return s.iaid == k.IAID && s.typ == k.Type && s.typ != 0 && string(m.duids.get(s.duid)) == k.DUID
 }
 
 // Delete implements Store.
@@ -292,11 +443,11 @@ func (m *Memory) expireLocked(now time.Time, gone *[]Binding) int {
 		if !ok {
 			return n
 		}
-		s := m.slot(i)
 		if gone != nil {
-			*gone = append(*gone, *s)
+			*gone = append(*gone, m.binding(i))
 		}
-		m.remove(i, m.byKey.position(m.byKey.keyFP(KeyView(s.DUID, s.IAID, s.Type)), i))
+		s := m.slot(i)
+		m.remove(i, m.byKey.position(m.byKey.keyFP(KeyView(m.duids.get(s.duid), s.iaid, s.typ)), i))
 		n++
 	}
 }
@@ -310,7 +461,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 		m.popEarly()
 	}
 	fromFIFO := m.head < len(m.fifo)
-	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.slot(m.fifo[m.head].slot).Expires)) {
+	if len(m.early) > 0 && (!fromFIFO || m.early[0].exp.Before(m.expires(m.fifo[m.head].slot))) {
 		if now.Before(m.early[0].exp) {
 			return 0, false
 		}
@@ -320,7 +471,7 @@ func (m *Memory) due(now time.Time) (int32, bool) {
 		return 0, false
 	}
 	i := m.fifo[m.head].slot
-	if now.Before(m.slot(i).Expires) {
+	if now.Before(m.expires(i)) {
 		return 0, false
 	}
 	m.head++
@@ -340,11 +491,9 @@ func (m *Memory) All() iter.Seq[Binding] {
 	return func(yield func(Binding) bool) {
 		m.mu.Lock()
 		snap := make([]Binding, 0, m.byKey.n)
-		for _, c := range m.chunks {
-			for _, b := range c {
-				if len(b.DUID) > 0 { // live
-					snap = append(snap, b)
-				}
+		for i := range int32(len(m.gens)) {
+			if m.live(i) {
+				snap = append(snap, m.binding(i))
 			}
 		}
 		m.mu.Unlock()
@@ -361,9 +510,14 @@ func (m *Memory) All() iter.Seq[Binding] {
 func (m *Memory) remove(i int32, p int) {
 	s := m.slot(i)
 	m.byKey.removeAt(p)
-	m.byLease.removeAt(m.byLease.position(m.byLease.leaseFP(s.Lease), i))
-	*s = Binding{} // nothing kept alive
+	m.byLease.removeAt(m.byLease.position(m.byLease.leaseFP(s.leaseOf()), i))
+	m.dropExtra(s) // nothing kept alive
+	m.duids.drop(s.duid)
+	*s = slot{}
 	m.gens[i]++
+	if m.duids.wasteful() {
+		m.compactDUIDs()
+	}
 	m.free = append(m.free, i)
 	if m.hint == i {
 		m.hint = -1
@@ -373,11 +527,11 @@ func (m *Memory) remove(i int32, p int) {
 func (m *Memory) stale(it item) bool { return m.gens[it.slot] != it.gen }
 
 // live reports whether slot i holds a binding.
-func (m *Memory) live(i int32) bool { return len(m.slot(i).DUID) > 0 }
+func (m *Memory) live(i int32) bool { return m.slot(i).typ != 0 }
 
-// push queues slot i's expiry (its current generation).
-func (m *Memory) push(i int32) {
-	it, exp := item{i, m.gens[i]}, m.slot(i).Expires
+// push queues slot i's expiry, exp (its current generation).
+func (m *Memory) push(i int32, exp time.Time) {
+	it := item{i, m.gens[i]}
 	if m.head == len(m.fifo) { // empty: start over at the front
 		m.fifo, m.head = m.fifo[:0], 0
 	} else if exp.Before(m.last) {
