@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"sort"
 	"time"
 
 	"d6lab/reports/history"
@@ -29,62 +30,112 @@ const noSeq = math.MaxInt32
 
 // grant is one event that gave or extended a lease.
 type grant struct {
-	at  time.Time
+	at  stamp
 	seq int32 // position of the event in time order
 	srv int32 // server id
 }
 
+// stamp is an instant of an interval or a grant as nanoseconds since
+// 1970: a million-client day has two million intervals, each with five
+// instants and a grant, where a time.Time takes 24 bytes. noStamp stands
+// for the zero time, neverStamp for neverUsable; a time before 1678 or
+// after 2262 is taken as the nearest instant a stamp holds.
+type stamp int64
+
+const (
+	noStamp    stamp = math.MinInt64
+	neverStamp stamp = math.MaxInt64
+)
+
+// stampOf is t as a stamp.
+func stampOf(t time.Time) stamp {
+	switch {
+	case t.IsZero():
+		return noStamp
+	case t.Equal(neverUsable):
+		return neverStamp
+	case t.Before(minStamp):
+		return noStamp + 1
+	case t.After(maxStamp):
+		return neverStamp - 1
+	}
+	return stamp(t.UnixNano())
+}
+
+var (
+	minStamp = time.Unix(0, math.MinInt64+1)
+	maxStamp = time.Unix(0, math.MaxInt64-1)
+)
+
+// time is s as a time.Time (UTC).
+func (s stamp) time() time.Time {
+	switch s {
+	case noStamp:
+		return time.Time{}
+	case neverStamp:
+		return neverUsable
+	}
+	return time.Unix(0, int64(s)).UTC()
+}
+
 // interval is one binding interval (see the package doc).
 type interval struct {
-	client     int
-	ia         string
-	lease      netip.Prefix
-	start, end time.Time // end is clipped to the run's End
-	// usable is start plus the Tentative of the event that opened the
-	// interval: the address is in duplicate address detection before it.
-	// usable >= end: the lease was never usable (declined during DAD).
-	usable time.Time
-	expiry time.Time // last grant + Valid; zero when unknown
-	// grants, in time order (grants[0].at == start): one per run of
+	client int
+	ia     string
+	lease  netip.Prefix
+	// first is the grant that opened the interval (first.at is its
+	// start); more are the grants after it, in time order: one per run of
 	// grants from one server on one side of the fault event, the run's
 	// first. What reads them asks which server covers an instant, which
 	// server granted last before the fault, and the first grant after it;
 	// a run answers each as its grants would, and a client renewing with
-	// one server all day keeps one grant, not one per renewal.
-	grants []grant
+	// one server all day keeps one grant, not one per renewal (and no
+	// slice: more is nil).
+	first grant
+	more  []grant
+	end   stamp // clipped to the run's End
+	// usable is start plus the Tentative of the event that opened the
+	// interval: the address is in duplicate address detection before it.
+	// usable >= end: the lease was never usable (declined during DAD).
+	usable stamp
+	expiry stamp // last grant + Valid; noStamp when unknown
 	reason endReason
 	cause  string // Refused or Declined cause
 	endSeq int32  // seq of the closing event, or noSeq
 	// movedAt/movedSeq: the first Renumbered with Cause kept naming this
 	// lease as Old after the fault (the client got a new lease and kept
 	// this one); movedSeq is noSeq when there was none.
-	movedAt  time.Time
 	movedSeq int32
+	movedAt  stamp
+}
+
+// start is when the interval began: its first grant.
+func (iv *interval) start() time.Time { return iv.first.at.time() }
+
+// nGrants is the number of grants of iv; grantAt(k) is the k-th.
+func (iv *interval) nGrants() int { return 1 + len(iv.more) }
+
+func (iv *interval) grantAt(k int) grant {
+	if k == 0 {
+		return iv.first
+	}
+	return iv.more[k-1]
 }
 
 // segEnd is the end of the k-th grant segment: the next grant, or the end.
 func (iv *interval) segEnd(k int) time.Time {
-	if k+1 < len(iv.grants) {
-		return iv.grants[k+1].at
+	if k+1 < iv.nGrants() {
+		return iv.grantAt(k + 1).at.time()
 	}
-	return iv.end
+	return iv.end.time()
 }
 
 // serverAt returns the server id whose grant covers t (the latest grant at
 // or before t), or the first grant's server when t precedes them all.
 func (iv *interval) serverAt(t time.Time) int32 {
-	k, found := slices.BinarySearchFunc(iv.grants, t, func(g grant, t time.Time) int { return g.at.Compare(t) })
-	if !found {
-		k--
-	}
-	if k < 0 {
-		k = 0
-	}
-	// several grants may share an instant: take the last of them
-	for k+1 < len(iv.grants) && !iv.grants[k+1].at.After(t) {
-		k++
-	}
-	return iv.grants[k].srv
+	at := stampOf(t)
+	k := sort.Search(iv.nGrants(), func(k int) bool { return iv.grantAt(k).at > at }) - 1
+	return iv.grantAt(max(k, 0)).srv
 }
 
 type window struct{ from, to time.Time } // [from, to); zero to: never came back
@@ -100,6 +151,7 @@ func (s *server) isDown() bool { return s.killed || s.frozen || s.cut }
 
 type analyzer struct {
 	start, end time.Time
+	loc        *time.Location // the location of the history's times (timeOf)
 	events     int
 
 	servers []server
@@ -185,6 +237,9 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 		}
 	}
 	a.bounds(events, order, lab)
+	if len(order) > 0 {
+		a.loc = events.At(int(order[0])).Location()
+	}
 	grants := 0
 	for i := range events.Len() {
 		switch events.Kind(i) {
@@ -334,6 +389,14 @@ func (a *analyzer) bounds(events history.Source, order []int32, lab Lab) {
 	}
 }
 
+// timeOf is s as a time in the history's location, for the report.
+func (a *analyzer) timeOf(s stamp) time.Time {
+	if a.loc == nil {
+		return s.time()
+	}
+	return s.time().In(a.loc)
+}
+
 func isLab(k history.Kind) bool {
 	switch k {
 	case history.ServerStarted, history.ServerKilled, history.ServerFrozen, history.ServerThawed,
@@ -454,7 +517,7 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 					// the client keeps Old: its interval goes on; the
 					// event still is a rebind outcome for it
 					if iv := &a.ivs[i]; a.faultFound && iv.movedSeq == noSeq {
-						iv.movedAt, iv.movedSeq = e.At, seq
+						iv.movedAt, iv.movedSeq = stampOf(e.At), seq
 					}
 				} else {
 					a.close(i, e.At, endRenumbered, "", seq)
@@ -479,8 +542,8 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 		// a conflict the client kept: the address, caught while tentative,
 		// is never usable; the interval goes on
 		a.addConflict(e, true)
-		if i, ok := a.openLease(e.Client, e.Lease); ok && e.At.Before(a.ivs[i].usable) {
-			a.ivs[i].usable = neverUsable
+		if i, ok := a.openLease(e.Client, e.Lease); ok && stampOf(e.At) < a.ivs[i].usable {
+			a.ivs[i].usable = neverStamp
 		}
 	case history.Confirmed:
 		if e.Cause == history.CauseNotOnLink {
@@ -527,18 +590,18 @@ func (a *analyzer) addConflict(e *history.Event, kept bool) {
 // (Extended).
 func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 	srv := a.serverByDUID(e.Server)
-	var expiry time.Time
+	expiry, at := noStamp, stampOf(e.At)
 	if e.Valid > 0 {
-		expiry = e.At.Add(e.Valid)
+		expiry = stampOf(e.At.Add(e.Valid))
 		if e.Renewals > 0 && e.Extended.After(e.At) {
-			expiry = e.Extended.Add(e.Valid)
+			expiry = stampOf(e.Extended.Add(e.Valid))
 		}
 	}
 	if i, ok := a.openLease(e.Client, lease); ok {
 		iv := &a.ivs[i]
-		if iv.expiry.IsZero() || iv.expiry.After(e.At) {
-			if last := iv.grants[len(iv.grants)-1]; last.srv != srv || a.faultFound && last.seq < a.faultSeq {
-				iv.grants = append(iv.grants, grant{at: e.At, seq: seq, srv: srv})
+		if iv.expiry == noStamp || iv.expiry > at {
+			if last := iv.grantAt(iv.nGrants() - 1); last.srv != srv || a.faultFound && last.seq < a.faultSeq {
+				iv.more = append(iv.more, grant{at: at, seq: seq, srv: srv})
 			}
 			iv.expiry = expiry
 			return
@@ -550,12 +613,13 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 		client:   e.Client,
 		ia:       e.IA,
 		lease:    lease,
-		start:    e.At,
-		usable:   e.At.Add(max(e.Tentative, 0)),
+		first:    grant{at: at, seq: seq, srv: srv},
+		end:      noStamp,
+		usable:   stampOf(e.At.Add(max(e.Tentative, 0))),
 		expiry:   expiry,
-		grants:   []grant{{at: e.At, seq: seq, srv: srv}},
 		endSeq:   noSeq,
 		movedSeq: noSeq,
+		movedAt:  noStamp,
 	})
 	id := a.ids.get(e.Client)
 	a.openBy[id] = append(a.openBy[id], i)
@@ -581,13 +645,13 @@ func (a *analyzer) closeLease(e *history.Event, seq int32, why endReason, cause 
 // close ends interval i at t, or at its expiry if that came first.
 func (a *analyzer) close(i int32, t time.Time, why endReason, cause string, seq int32) {
 	iv := &a.ivs[i]
-	if !iv.expiry.IsZero() && !iv.expiry.After(t) {
+	if iv.expiry != noStamp && iv.expiry <= stampOf(t) {
 		iv.end, iv.endSeq = iv.expiry, noSeq
 		if why != endExpired {
 			why, cause = endLifetime, ""
 		}
 	} else {
-		iv.end, iv.endSeq = t, seq
+		iv.end, iv.endSeq = stampOf(t), seq
 	}
 	iv.reason, iv.cause = why, cause
 	id := a.ids.get(iv.client)
@@ -602,10 +666,10 @@ func (a *analyzer) finish() {
 	for _, open := range a.openBy {
 		for _, i := range open {
 			iv := &a.ivs[i]
-			if !iv.expiry.IsZero() && !iv.expiry.After(a.end) {
+			if end := stampOf(a.end); iv.expiry != noStamp && iv.expiry <= end {
 				iv.end, iv.reason = iv.expiry, endLifetime
 			} else {
-				iv.end, iv.reason = a.end, endOpen
+				iv.end, iv.reason = end, endOpen
 			}
 			iv.endSeq = noSeq
 		}

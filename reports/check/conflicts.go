@@ -80,7 +80,7 @@ func (a *analyzer) conflictsReport(r *Report) {
 
 		granted := c.at
 		if c.iv >= 0 {
-			granted = a.ivs[c.iv].start
+			granted = a.ivs[c.iv].start()
 		}
 		if t, ok := a.nextUsable(byClient[c.client], c); ok {
 			delays = append(delays, millis(t.Sub(granted)))
@@ -125,11 +125,11 @@ func (a *analyzer) nextUsable(ivs []int32, c conflict) (time.Time, bool) {
 		if iv.ia != c.ia {
 			continue
 		}
-		t := iv.usable
+		t := iv.usable.time()
 		if t.Before(c.at) {
 			t = c.at
 		}
-		if iv.end.After(t) && (!found || t.Before(best)) {
+		if iv.end.time().After(t) && (!found || t.Before(best)) {
 			best, found = t, true
 		}
 	}

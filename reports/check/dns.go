@@ -148,7 +148,7 @@ func (a *analyzer) holdings() *holdings {
 		h.byClient[iv.client] = append(h.byClient[iv.client], int32(i))
 		if iv.ia == history.IANA && iv.lease.Bits() == 128 {
 			h.byAddr[iv.lease.Addr()] = append(h.byAddr[iv.lease.Addr()], int32(i))
-			h.edges = append(h.edges, iv.start.UnixNano(), iv.end.UnixNano())
+			h.edges = append(h.edges, int64(iv.first.at), int64(iv.end))
 		}
 	}
 	slices.Sort(h.edges)
@@ -170,13 +170,13 @@ func (a *analyzer) lazyHoldings() func() *holdings {
 // validAt tells whether the interval is valid at t; at or after End, only
 // the intervals still open at End are.
 func (h *holdings) validAt(iv *interval, t time.Time) bool {
-	if iv.start.After(t) {
+	if iv.start().After(t) {
 		return false
 	}
 	if !t.Before(h.a.end) {
 		return iv.reason == endOpen
 	}
-	return iv.end.After(t)
+	return iv.end.time().After(t)
 }
 
 // addrHeld tells whether any client holds address x at t.

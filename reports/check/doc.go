@@ -93,7 +93,8 @@
 // every later step works on per-lease intervals. An interval keeps one
 // grant per run of grants from one server on one side of the fault, so a
 // client that renews with the same server all day costs one, not one per
-// renewal. AnalyzeSource reads any history.Source: a slice, or the
+// renewal, and keeps its instants as nanoseconds and its first grant
+// inside it (160 bytes). AnalyzeSource reads any history.Source: a slice, or the
 // history.Log the virtual engine keeps (56 bytes an event instead of
 // 280); the passes that want a few kinds read Source.Kind first and build
 // only those events. A log gives the report a slice of the same events

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"time"
@@ -38,7 +39,7 @@ func (a *analyzer) duplicates(r *Report) {
 	ks := make([]keyed, 0, len(a.ivs))
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if !iv.end.After(iv.usable) {
+		if iv.end <= iv.usable {
 			continue
 		}
 		p := iv.lease.Masked()
@@ -104,7 +105,7 @@ func (a *analyzer) duplicates(r *Report) {
 
 // byStart orders intervals by the start of their usable time.
 func (a *analyzer) byStart(x, y int32) int {
-	if c := a.ivs[x].usable.Compare(a.ivs[y].usable); c != 0 {
+	if c := cmp.Compare(a.ivs[x].usable, a.ivs[y].usable); c != 0 {
 		return c
 	}
 	return a.ivs[x].client - a.ivs[y].client
@@ -138,7 +139,7 @@ func (s *dupState) sweepCross(p, anc netip.Prefix, g, h []int32) {
 	actG, actH := s.active[:0], s.other[:0]
 	x, y := 0, 0
 	for x < len(g) || y < len(h) {
-		if y >= len(h) || (x < len(g) && !s.a.ivs[g[x]].usable.After(s.a.ivs[h[y]].usable)) {
+		if y >= len(h) || (x < len(g) && s.a.ivs[g[x]].usable <= s.a.ivs[h[y]].usable) {
 			i := g[x]
 			x++
 			actH = s.prune(actH, s.a.ivs[i].usable)
@@ -164,22 +165,16 @@ func (s *dupState) sweepCross(p, anc netip.Prefix, g, h []int32) {
 }
 
 // prune drops the intervals that ended at or before t.
-func (s *dupState) prune(act []int32, t time.Time) []int32 {
-	return slices.DeleteFunc(act, func(j int32) bool { return !s.a.ivs[j].end.After(t) })
+func (s *dupState) prune(act []int32, t stamp) []int32 {
+	return slices.DeleteFunc(act, func(j int32) bool { return s.a.ivs[j].end <= t })
 }
 
 // record counts the overlap of intervals i (holding p) and j (holding p, or
 // anc when anc is valid).
 func (s *dupState) record(p, anc netip.Prefix, i, j int32) {
 	a, b := &s.a.ivs[i], &s.a.ivs[j]
-	from, to := a.usable, a.end
-	if b.usable.After(from) {
-		from = b.usable
-	}
-	if b.end.Before(to) {
-		to = b.end
-	}
-	if !to.After(from) {
+	from, to := max(a.usable, b.usable), min(a.end, b.end)
+	if to <= from {
 		return
 	}
 	s.addrs[p] = struct{}{}
@@ -188,7 +183,7 @@ func (s *dupState) record(p, anc netip.Prefix, i, j int32) {
 		pair[0], pair[1] = pair[1], pair[0]
 	}
 	s.pairs[pair] = struct{}{}
-	overlap := to.Sub(from).Seconds()
+	overlap := time.Duration(to - from).Seconds()
 	s.d.OverlapS += overlap
 	if len(s.d.Evidence) >= EvidenceCap {
 		s.d.Truncated = true
@@ -198,11 +193,11 @@ func (s *dupState) record(p, anc netip.Prefix, i, j int32) {
 		Address:  leaseString(p),
 		ClientA:  a.client,
 		ClientB:  b.client,
-		From:     from,
-		To:       to,
+		From:     s.a.timeOf(from),
+		To:       s.a.timeOf(to),
 		OverlapS: overlap,
-		ServerA:  s.a.servers[a.serverAt(from)].name,
-		ServerB:  s.a.servers[b.serverAt(from)].name,
+		ServerA:  s.a.servers[a.serverAt(from.time())].name,
+		ServerB:  s.a.servers[b.serverAt(from.time())].name,
 	}
 	if anc.IsValid() {
 		ev.Within = leaseString(anc)

@@ -35,19 +35,19 @@ type affectedClient struct {
 // validAtFault tells whether the interval was granted before the fault
 // event and had not ended by it.
 func (a *analyzer) validAtFault(iv *interval) bool {
-	if iv.grants[0].seq >= a.faultSeq {
+	if iv.first.seq >= a.faultSeq {
 		return false
 	}
 	if iv.endSeq != noSeq {
 		return iv.endSeq > a.faultSeq
 	}
-	return iv.reason == endOpen || iv.end.After(a.faultAt)
+	return iv.reason == endOpen || iv.end.time().After(a.faultAt)
 }
 
 // grantorAtFault is the server of the last grant before the fault event.
 func (a *analyzer) grantorAtFault(iv *interval) int32 {
-	k := sort.Search(len(iv.grants), func(k int) bool { return iv.grants[k].seq > a.faultSeq }) - 1
-	return iv.grants[k].srv
+	k := sort.Search(iv.nGrants(), func(k int) bool { return iv.grantAt(k).seq > a.faultSeq }) - 1
+	return iv.grantAt(k).srv
 }
 
 // iaAcc accumulates one IA type's per-client failover figures.
@@ -221,14 +221,14 @@ func (a *analyzer) leaseOutcome(iv *interval) candidate {
 			best = c
 		}
 	}
-	if k := sort.Search(len(iv.grants), func(k int) bool { return iv.grants[k].seq > a.faultSeq }); k < len(iv.grants) {
-		g := iv.grants[k]
-		consider(candidate{o: outExtended, at: g.at, seq: g.seq, srv: g.srv})
+	if k := sort.Search(iv.nGrants(), func(k int) bool { return iv.grantAt(k).seq > a.faultSeq }); k < iv.nGrants() {
+		g := iv.grantAt(k)
+		consider(candidate{o: outExtended, at: g.at.time(), seq: g.seq, srv: g.srv})
 	}
 	if iv.movedSeq != noSeq && iv.movedSeq > a.faultSeq {
-		consider(candidate{o: outRenumbered, at: iv.movedAt, seq: iv.movedSeq})
+		consider(candidate{o: outRenumbered, at: iv.movedAt.time(), seq: iv.movedSeq})
 	}
-	end := candidate{at: iv.end, seq: iv.endSeq}
+	end := candidate{at: iv.end.time(), seq: iv.endSeq}
 	switch iv.reason {
 	case endRenumbered:
 		end.o = outRenumbered
@@ -294,10 +294,11 @@ func (a *analyzer) recovery(c *affectedClient, ia string) (time.Time, bool) {
 		if iv.ia != ia {
 			continue
 		}
-		for k, g := range iv.grants {
-			from, to := g.at, iv.segEnd(k)
-			if iv.usable.After(from) {
-				from = iv.usable
+		for k := range iv.nGrants() {
+			g := iv.grantAt(k)
+			from, to := g.at.time(), iv.segEnd(k)
+			if u := iv.usable.time(); u.After(from) {
+				from = u
 			}
 			if from.Before(a.faultAt) {
 				from = a.faultAt
@@ -334,9 +335,9 @@ func (a *analyzer) held(c *affectedClient, ia string, until time.Time, usableOnl
 		if iv.ia != ia {
 			continue
 		}
-		from, to := iv.start, iv.end
+		from, to := iv.start(), iv.end.time()
 		if usableOnly {
-			from = iv.usable
+			from = iv.usable.time()
 		}
 		if from.Before(a.faultAt) {
 			from = a.faultAt
@@ -400,7 +401,7 @@ func measure(ws []window) time.Duration {
 func (a *analyzer) keptAt(c *affectedClient, ia string, t time.Time) bool {
 	for _, i := range c.all {
 		iv := &a.ivs[i]
-		if iv.ia != ia || !slices.Contains(c.leases, iv.lease) || iv.usable.After(t) || !iv.end.After(t) {
+		if iv.ia != ia || !slices.Contains(c.leases, iv.lease) || iv.usable > stampOf(t) || iv.end <= stampOf(t) {
 			continue
 		}
 		if a.upAt(iv.serverAt(t), t) {

@@ -94,10 +94,10 @@ func (a *analyzer) pd(r *Report, lab Lab, events history.Source) {
 	var edges []edge
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if iv.ia != history.IAPD || !iv.end.After(iv.start) {
+		if iv.ia != history.IAPD || iv.end <= iv.first.at {
 			continue
 		}
-		edges = append(edges, edge{iv.start.UnixNano(), 1}, edge{iv.end.UnixNano(), -1})
+		edges = append(edges, edge{int64(iv.first.at), 1}, edge{int64(iv.end), -1})
 	}
 	// ends before starts at the same instant: a hand-over is not a peak
 	slices.SortFunc(edges, func(x, y edge) int {

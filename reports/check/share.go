@@ -26,7 +26,7 @@ func (a *analyzer) share(r *Report, step time.Duration) {
 	for i := range a.ivs {
 		iv := &a.ivs[i]
 		if iv.reason == endOpen {
-			bs.Last[a.servers[iv.grants[len(iv.grants)-1].srv].name]++
+			bs.Last[a.servers[iv.grantAt(iv.nGrants()-1).srv].name]++
 		}
 	}
 	dur := a.end.Sub(a.start)
@@ -45,8 +45,9 @@ func (a *analyzer) share(r *Report, step time.Duration) {
 	n := 0
 	for i := range a.ivs {
 		n += 2
-		for k := 1; k < len(a.ivs[i].grants); k++ {
-			if a.ivs[i].grants[k].srv != a.ivs[i].grants[k-1].srv {
+		iv := &a.ivs[i]
+		for k := 1; k < iv.nGrants(); k++ {
+			if iv.grantAt(k).srv != iv.grantAt(k-1).srv {
 				n += 2
 			}
 		}
@@ -54,13 +55,13 @@ func (a *analyzer) share(r *Report, step time.Duration) {
 	deltas := make([]delta, 0, n)
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		for k := 0; k < len(iv.grants); {
-			g := iv.grants[k]
-			for k++; k < len(iv.grants) && iv.grants[k].srv == g.srv; k++ {
+		for k := 0; k < iv.nGrants(); {
+			g := iv.grantAt(k)
+			for k++; k < iv.nGrants() && iv.grantAt(k).srv == g.srv; k++ {
 			}
 			to := iv.segEnd(k - 1)
-			if to.After(g.at) {
-				deltas = append(deltas, delta{g.at.UnixNano(), g.srv, 1}, delta{to.UnixNano(), g.srv, -1})
+			if to.After(g.at.time()) {
+				deltas = append(deltas, delta{int64(g.at), g.srv, 1}, delta{to.UnixNano(), g.srv, -1})
 			}
 		}
 	}
