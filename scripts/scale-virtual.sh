@@ -5,10 +5,12 @@
 # its Go heap capped at LIMIT and collected only as it nears the cap
 # (GOGC=off: a batch run's collector then marks the heap a few times, not
 # at every doubling), and the history merging renewals. Prints each
-# model's verdict, wall time, CPU time and peak resident memory, then the
-# wall time of the three together and the sum of their peaks (an upper
-# bound of what they held at once). Exits 1 when a run fails its
-# expectations or errs (README: The virtual engine at scale).
+# model's verdict, wall time, CPU time, peak resident memory and largest
+# live heap (the most a collection left, from the runtime's gctrace in
+# OUT/MODEL.err), then the wall time of the three together and the sum of
+# their peaks (an upper bound of what they held at once). Exits 1 when a
+# run fails its expectations or errs (README: The virtual engine at
+# scale).
 #
 # Usage: scripts/scale-virtual.sh BIN OUT CLIENTS LIMIT
 set -uo pipefail
@@ -21,9 +23,9 @@ mkdir -p "$out"
 SECONDS=0
 pids=()
 for m in split identical unique; do
-	GOGC=off /usr/bin/time -o "$out/$m.time" -f "%e s wall, %U s user + %S s system, %M KiB peak" \
+	GOGC=off GODEBUG=gctrace=1 /usr/bin/time -o "$out/$m.time" -f "%e s wall, %U s user + %S s system, %M KiB peak" \
 		"$bin" --memory-limit "$limit" run "scenarios/scale/$m-24h.yaml" --engine virtual \
-		--sim-clients "$clients" --history merge-renewals --out "$out" >"$out/$m.log" 2>&1 &
+		--sim-clients "$clients" --history merge-renewals --out "$out" >"$out/$m.log" 2>"$out/$m.err" &
 	pids+=($!)
 done
 rc=0
@@ -33,7 +35,11 @@ for m in split identical unique; do
 	wait "${pids[$i]}" || rc=1
 	i=$((i + 1))
 	verdict=$(awk '/^verdict/ {print $2; exit}' "$out/$m.log")
-	echo "$m: ${verdict:-no verdict (see $out/$m.log)}, $(tail -1 "$out/$m.time")"
+	# gctrace: "gc N @T s P%: ..., A->B->C MB, ..."; C is the heap left
+	# live by that collection, in MiB (the runtime's MB is 1<<20 bytes)
+	live=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "$out/$m.err" |
+		awk -F'->' '{split($3, c, " "); if (c[1] + 0 > m) m = c[1] + 0; n++} END {print n ? m " MiB" : "unknown (no collection ran)"}')
+	echo "$m: ${verdict:-no verdict (see $out/$m.log, $out/$m.err)}, $(tail -1 "$out/$m.time"), largest live heap $live"
 	kib=$(tail -1 "$out/$m.time" | awk '{for (f = 1; f < NF; f++) if ($(f + 1) == "KiB") print $f}')
 	peak=$((peak + ${kib:-0}))
 done
