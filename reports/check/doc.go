@@ -90,13 +90,13 @@
 //     Counts (affected, unrecovered, rebind.*) stay 0.
 //
 // Analyze is O(n log n) in the number of events: events are sorted once and
-// every later step works on per-lease intervals. An interval keeps one
-// grant per run of grants from one server on one side of the fault, so a
-// client that renews with the same server all day costs one, not one per
-// renewal, and keeps its instants as nanoseconds and its first grant
-// inside it (160 bytes). AnalyzeSource reads any history.Source: a slice, or the
-// history.Log the virtual engine keeps (56 bytes an event instead of
-// 280); the passes that want a few kinds read Source.Kind first and build
-// only those events. A log gives the report a slice of the same events
-// gives, byte for byte (sim/virtual's specs).
+// every later step works on per-lease intervals. An interval keeps one grant
+// per run of grants from one server on one side of the fault, so a client
+// that renews with the same server all day costs one, not one per renewal,
+// and keeps its instants as nanoseconds and its first grant inside it (160
+// bytes). AnalyzeSource reads any history.Source: a slice, or the
+// history.Log the virtual engine keeps (48 bytes an event instead of 280);
+// the passes that want a few kinds read Source.Kind first and build only
+// those events. A log gives the report a slice of the same events gives,
+// byte for byte (sim/virtual's specs).
 package check

@@ -7,7 +7,7 @@
 // all import it, and it imports nothing of d6lab. A history is append-only;
 // checkers decide afterwards (the Jepsen/porcupine shape).
 //
-// A history is a []Event, or a Log for a large run: fixed 56-byte records
+// A history is a []Event, or a Log for a large run: fixed 48-byte records
 // with interned strings and lifetimes, which gives back exactly the events
 // appended. Both are a Source, what the checkers read. A Log may merge
 // renewals (AppendMerging, merge.go): a Renewed that only extends the

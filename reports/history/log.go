@@ -34,9 +34,12 @@ func (s Events) Kind(i int) Kind { return s[i].Kind }
 func (s Events) At(i int) time.Time { return s[i].At }
 
 // Log is a history kept compact in memory, for runs too large to hold as
-// []Event (280 bytes an event): each event is a fixed 56-byte record
-// whose strings (DUIDs, server names and DUIDs, kinds, causes, details)
-// and lifetimes are interned, with time as nanoseconds. Event(i) gives
+// []Event (280 bytes an event): each event is a fixed 48-byte record
+// whose strings (server names and DUIDs, kinds, causes) and lifetimes are
+// interned, with time as nanoseconds; a client event's DUID is the
+// client's first (kept once per client) unless it says otherwise, and
+// what few events have (a Tentative, an Old, a Peer, a Detail, another
+// DUID) is kept beside the record. Event(i) gives
 // back exactly the event appended (== for every field, Peer the same
 // pointer); an event the record cannot hold (another time zone than the
 // log's first event, a monotonic clock reading, an index beyond 32 bits,
@@ -58,26 +61,29 @@ type Log struct {
 	causes  strings16
 	duids   strings32
 	details strings32
-	// duidOf[c] is client c's DUID's index in duids as last appended
-	// (0: none yet; duidIndex).
+	// duidOf[c] is the index in duids of client c's first DUID (0: none
+	// yet): the DUID of each of its records without fNoDUID or fXDUID.
 	duidOf []uint32
 
 	lives  []lifetimes
 	lifeIx map[lifetimes]uint32
 
-	extras pages[extra]    // Tentative, Old and Peer; extras[0] unused
+	extras pages[extra]    // Tentative, Old, Peer, Detail, another DUID; extras[0] unused
+	peers  []*int          // extras' Peers; peers[0] unused (nil)
 	tents  []time.Duration // Tentative of events with no other extra (fTentative); tents[0] unused
 	odd    []Event         // the events kept whole
 	maps   *mappings       // the chunks' memory, where it is mapped (chunk_unix.go)
 
-	// exts: the Renewals and Extended of compact records (merge.go), in
-	// chunks beside the records' chunks; nil for a chunk none has.
-	exts [][]extension
+	// extAt, extN: the Extended (nanoseconds) and Renewals of compact
+	// records (merge.go), in chunks beside the records' chunks; nil for a
+	// chunk none has.
+	extAt [][]int64
+	extN  [][]uint32
 	// merge: AppendMerging's state (merge.go).
 	merge merging
 }
 
-// chunkBits sets the chunk size: 1<<16 records, 3.5 MiB.
+// chunkBits sets the chunk size: 1<<16 records, 3 MiB.
 const chunkBits = 16
 
 type record struct {
@@ -85,8 +91,6 @@ type record struct {
 	lease  [16]byte
 	client int32
 	iaid   uint32
-	duid   uint32
-	detail uint32
 	life   uint32 // index in lives
 	extra  uint32 // index in extras (in tents with fTentative, in odd with fOdd); 0 none
 	server uint16
@@ -103,6 +107,8 @@ const (
 	fLease4                // Lease is an IPv4 prefix
 	fOdd                   // the whole event is odd[extra]
 	fTentative             // extra indexes tents, not extras
+	fNoDUID                // the DUID is ""
+	fXDUID                 // the DUID is extras[extra].duid, not the client's first
 )
 
 type lifetimes struct {
@@ -110,13 +116,20 @@ type lifetimes struct {
 }
 
 // extra holds what few events have: Tentative (a new address in DAD,
-// drawn per event, so not interned with the lifetimes), Old, Peer. An
-// event with a Tentative and neither of the others (a binding with DAD
-// on, one a client at least) keeps it in tents instead: 8 bytes, not 48.
+// drawn per event, so not interned with the lifetimes), Old, Peer (an
+// index in peers), Detail (in details), a DUID other than the client's
+// first (in duids). It holds no pointer: a million of them are nothing
+// for the collector to scan. An event with a Tentative and none of the
+// others (a binding with DAD on, one a client at least) keeps it in
+// tents instead: 8 bytes, not 40.
 type extra struct {
 	tentative time.Duration
-	old       netip.Prefix
-	peer      *int
+	old       [16]byte
+	oldBits   uint8
+	oldFlags  uint8 // fLease: Old is valid; fLease4: an IPv4 prefix
+	peer      uint32
+	duid      uint32
+	detail    uint32
 }
 
 // Len is the number of events appended.
@@ -160,16 +173,24 @@ func (l *Log) compact(e *Event) (record, bool) {
 		}
 	}
 	var ok [6]bool
+	var duid, detail uint32
+	var own bool
 	r.kind, ok[0] = l.kinds.index8(string(e.Kind))
 	r.ia, ok[1] = l.ias.index8(e.IA)
 	r.server, ok[2] = l.servers.index(e.Server)
 	r.cause, ok[3] = l.causes.index(e.Cause)
-	r.duid, ok[4] = l.duidIndex(e.Client, e.DUID)
-	r.detail, ok[5] = l.details.index(e.Detail)
+	duid, own, ok[4] = l.duidIndex(e.Client, e.DUID)
+	detail, ok[5] = l.details.index(e.Detail)
 	for _, b := range ok {
 		if !b {
 			return r, false
 		}
+	}
+	switch {
+	case e.DUID == "":
+		r.flags |= fNoDUID
+	case !own:
+		r.flags |= fXDUID
 	}
 	lt := lifetimes{e.T1, e.T2, e.Preferred, e.Valid}
 	if lt != (lifetimes{}) {
@@ -188,7 +209,7 @@ func (l *Log) compact(e *Event) (record, bool) {
 		}
 		r.life = i
 	}
-	if e.Old == (netip.Prefix{}) && e.Peer == nil && e.Tentative != 0 {
+	if e.Old == (netip.Prefix{}) && e.Peer == nil && r.flags&fXDUID == 0 && detail == 0 && e.Tentative != 0 {
 		if len(l.tents) >= 1<<32-1 {
 			return r, false
 		}
@@ -197,14 +218,31 @@ func (l *Log) compact(e *Event) (record, bool) {
 		}
 		l.tents = append(l.tents, e.Tentative)
 		r.extra, r.flags = uint32(len(l.tents)-1), r.flags|fTentative
-	} else if e.Old != (netip.Prefix{}) || e.Peer != nil || e.Tentative != 0 {
-		if e.Old != (netip.Prefix{}) && !e.Old.IsValid() {
+	} else if e.Old != (netip.Prefix{}) || e.Peer != nil || r.flags&fXDUID != 0 || detail != 0 || e.Tentative != 0 {
+		x := extra{tentative: e.Tentative, detail: detail}
+		if r.flags&fXDUID != 0 {
+			x.duid = duid
+		}
+		if e.Old != (netip.Prefix{}) {
+			if !e.Old.IsValid() {
+				return r, false
+			}
+			x.old, x.oldBits, x.oldFlags = e.Old.Addr().As16(), uint8(e.Old.Bits()), fLease
+			if e.Old.Addr().Is4() {
+				x.oldFlags |= fLease4
+			}
+		}
+		if l.extras.len() >= 1<<32-1 || len(l.peers) >= 1<<32-1 {
 			return r, false
 		}
-		if l.extras.len() >= 1<<32-1 {
-			return r, false
+		if e.Peer != nil {
+			if len(l.peers) == 0 {
+				l.peers = append(l.peers, nil) // index 0: none
+			}
+			x.peer = uint32(len(l.peers))
+			l.peers = append(l.peers, e.Peer)
 		}
-		r.extra = l.addExtra(extra{tentative: e.Tentative, old: e.Old, peer: e.Peer})
+		r.extra = l.addExtra(x)
 	}
 	return r, true
 }
@@ -226,37 +264,53 @@ func (l *Log) Event(i int) Event {
 		At:     time.Unix(0, r.at).In(l.loc),
 		Kind:   Kind(l.kinds.get(uint16(r.kind))),
 		Client: int(r.client),
-		DUID:   l.duids.get(r.duid),
 		Server: l.servers.get(r.server),
 		IA:     l.ias.get(uint16(r.ia)),
 		IAID:   r.iaid,
 		Cause:  l.causes.get(r.cause),
-		Detail: l.details.get(r.detail),
 	}
 	if r.flags&fLease != 0 {
-		a := netip.AddrFrom16(r.lease)
-		if r.flags&fLease4 != 0 {
-			a = a.Unmap()
-		}
-		e.Lease = netip.PrefixFrom(a, int(r.bits))
+		e.Lease = prefixOf(r.lease, r.bits, r.flags)
 	}
 	if r.life != 0 {
 		lt := l.lives[r.life]
 		e.T1, e.T2, e.Preferred, e.Valid = lt.t1, lt.t2, lt.preferred, lt.valid
 	}
+	if r.flags&(fNoDUID|fXDUID) == 0 {
+		e.DUID = l.duids.get(l.duidOf[r.client])
+	}
 	if r.flags&fTentative != 0 {
 		e.Tentative = l.tents[r.extra]
 	} else if r.extra != 0 {
 		x := l.extras.at(int(r.extra))
-		e.Tentative, e.Old, e.Peer = x.tentative, x.old, x.peer
+		e.Tentative, e.Detail = x.tentative, l.details.get(x.detail)
+		if r.flags&fXDUID != 0 {
+			e.DUID = l.duids.get(x.duid)
+		}
+		if x.oldFlags&fLease != 0 {
+			e.Old = prefixOf(x.old, x.oldBits, x.oldFlags)
+		}
+		if x.peer != 0 {
+			e.Peer = l.peers[x.peer]
+		}
 	}
-	if c := l.exts; i>>chunkBits < len(c) && c[i>>chunkBits] != nil {
-		if x := c[i>>chunkBits][i&(1<<chunkBits-1)]; x.renewals != 0 {
-			e.Renewals, e.Extended = int(x.renewals), time.Unix(0, x.at).In(l.loc)
+	if k := i >> chunkBits; k < len(l.extN) && l.extN[k] != nil {
+		if n := l.extN[k][i&(1<<chunkBits-1)]; n != 0 {
+			e.Renewals, e.Extended = int(n), time.Unix(0, l.extAt[k][i&(1<<chunkBits-1)]).In(l.loc)
 		}
 	}
 	runtime.KeepAlive(l) // r may point into l's mapped memory
 	return e
+}
+
+// prefixOf is the prefix a record keeps as 16 bytes, a length and flags
+// (fLease4: an IPv4 prefix).
+func prefixOf(a16 [16]byte, bits, flags uint8) netip.Prefix {
+	a := netip.AddrFrom16(a16)
+	if flags&fLease4 != 0 {
+		a = a.Unmap()
+	}
+	return netip.PrefixFrom(a, int(bits))
 }
 
 // Kind returns Event(i).Kind.
@@ -302,31 +356,37 @@ type interned[T uint16 | uint32] struct {
 	ix map[string]T
 }
 
-// duidIndex is l.duids.index(duid) for an event of client: where the
-// client's last event left it, or a new entry for the client (no lookup
-// in the table's map: a million clients' DUIDs are a million entries, and
-// a client's events carry the same DUID). Two clients with one DUID, or a
-// client whose DUID changes, get entries of their own; Event gives the
-// same strings.
-func (l *Log) duidIndex(client int, duid string) (uint32, bool) {
+// duidIndex is duid's index in duids for an event of client, and whether
+// it is the client's first DUID (the record then keeps none: duidOf). A
+// client's events carry the same DUID, so its first is found without a
+// lookup in the table's map (a million clients' DUIDs are a million
+// entries); a client's first DUID is added without one. A client whose
+// DUID changes, one beyond mergeClients or a lab event's DUID is looked
+// up in the map. Event gives the same strings.
+func (l *Log) duidIndex(client int, duid string) (uint32, bool, bool) {
 	if client < 0 || client >= mergeClients || duid == "" {
-		return l.duids.index(duid)
+		i, ok := l.duids.index(duid)
+		return i, false, ok
 	}
 	if client < len(l.duidOf) {
-		if i := l.duidOf[client]; i != 0 && l.duids.s[i] == duid {
-			return i, true
+		if i := l.duidOf[client]; i != 0 {
+			if l.duids.s[i] == duid {
+				return i, true, true
+			}
+			i, ok := l.duids.index(duid)
+			return i, false, ok
 		}
 	}
 	i, ok := l.duids.add(duid)
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
 	if client >= len(l.duidOf) {
 		l.duidOf = append(l.duidOf, make([]uint32, client+1-len(l.duidOf))...)
 		l.duidOf = l.duidOf[:cap(l.duidOf)]
 	}
 	l.duidOf[client] = i
-	return i, true
+	return i, true, true
 }
 
 // get returns the string at index i (0: "").

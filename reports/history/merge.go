@@ -18,12 +18,6 @@ import (
 // lease's valid lifetime runs from. What is lost is the time of each
 // renewal but the last.
 
-// extension is a compact record's Renewals and Extended.
-type extension struct {
-	at       int64 // Extended, nanoseconds
-	renewals uint32
-}
-
 // merging is AppendMerging's state.
 type merging struct {
 	// grants[c]: for client c, the index+1 of its last grant event per IA
@@ -124,18 +118,17 @@ func (l *Log) extend(i, n int, last time.Time) bool {
 	if last.Location() != l.loc || last != time.Unix(0, last.UnixNano()).In(l.loc) {
 		return false // a time the record cannot hold: appended instead
 	}
-	k := i >> chunkBits
-	for len(l.exts) <= k {
-		l.exts = append(l.exts, nil)
+	k, j := i>>chunkBits, i&(1<<chunkBits-1)
+	for len(l.extN) <= k {
+		l.extN, l.extAt = append(l.extN, nil), append(l.extAt, nil)
 	}
-	if l.exts[k] == nil {
-		l.exts[k] = make([]extension, 1<<chunkBits)
+	if l.extN[k] == nil {
+		l.extN[k], l.extAt[k] = make([]uint32, 1<<chunkBits), make([]int64, 1<<chunkBits)
 	}
-	x := &l.exts[k][i&(1<<chunkBits-1)]
-	if int(x.renewals)+n > 1<<32-1 {
+	if int(l.extN[k][j])+n > 1<<32-1 {
 		return false // a count the record cannot hold
 	}
-	x.at, x.renewals = last.UnixNano(), x.renewals+uint32(n)
+	l.extAt[k][j], l.extN[k][j] = last.UnixNano(), l.extN[k][j]+uint32(n)
 	return true
 }
 

@@ -4,7 +4,7 @@ package history
 // grows to it by doubling, so that a short log holds little; a full page
 // never moves). Growing it copies the first page at most and leaves no
 // more garbage, where a slice doubled to a million items left as much
-// again for the collector at each step (an extra is 48 bytes: a
+// again for the collector at each step (an extra was 48 bytes then: a
 // million-client day's renumbered leases allocated 256 MB for 52 MB
 // kept).
 type pages[T any] struct {

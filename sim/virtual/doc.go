@@ -15,7 +15,7 @@
 // (server.Server.SetAnswerReuse): a client keeps nothing of an answer once
 // it is delivered, which link_test.go checks by overwriting every answer
 // after delivery.
-// The history is kept as a history.Log (Engine.History), 56 bytes an
+// The history is kept as a history.Log (Engine.History), 48 bytes an
 // event; Events builds the []history.Event for small runs and specs.
 // Asked to (SetMergeRenewals, Options.MergeRenewals), it merges renewals
 // (history.Log.AppendMerging): a renewal that only extends the client's

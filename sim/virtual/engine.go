@@ -178,7 +178,7 @@ func (e *Engine) Now() time.Time { return e.now }
 func (e *Engine) Events() []history.Event { return e.hist.Slice() }
 
 // History is the history so far as the engine keeps it: a history.Log,
-// about 56 bytes an event, that check.AnalyzeSource reads.
+// about 48 bytes an event, that check.AnalyzeSource reads.
 // The log holds nothing else of the engine: once the engine is dropped,
 // its population and servers can be collected while the log is analysed.
 func (e *Engine) History() *history.Log { return e.hist }

@@ -55,8 +55,8 @@ var _ = Describe("the history kept compact (Engine.History)", func() {
 		Expect(loaded).To(Equal(played), "every run sampled the servers' load")
 	})
 
-	It("keeps a renewal in 56 bytes, against about 250 as an Event", func() {
-		Expect(history.RecordSize).To(Equal(56))
+	It("keeps a renewal in 48 bytes, against about 250 as an Event", func() {
+		Expect(history.RecordSize).To(Equal(48))
 	})
 })
 
