@@ -21,8 +21,9 @@ import (
 // merging is AppendMerging's state.
 type merging struct {
 	// grants[c]: for client c, the index+1 of its last grant event per IA
-	// type ([0] na, [1] pd) a renewal may merge into, 0 none.
-	grants [][2]int
+	// type ([0] na, [1] pd) a renewal may merge into, 0 none (an event
+	// beyond 32 bits of index is not merged into).
+	grants [][2]uint32
 	// barrier: the number of events when the last lab event (but a load
 	// sample) was appended; no renewal merges into an event before it.
 	barrier int
@@ -52,23 +53,23 @@ func (l *Log) AppendMerging(e Event) {
 		return
 	}
 	if e.Client >= len(m.grants) {
-		m.grants = append(m.grants, make([][2]int, e.Client+1-len(m.grants))...)
+		m.grants = append(m.grants, make([][2]uint32, e.Client+1-len(m.grants))...)
 		m.grants = m.grants[:cap(m.grants)]
 	}
 	g := &m.grants[e.Client]
 	ia := iaSlot(e.IA)
-	if e.Kind == Renewed && ia >= 0 && g[ia] > m.barrier && l.extends(g[ia]-1, &e) {
+	if e.Kind == Renewed && ia >= 0 && int(g[ia]) > m.barrier && l.extends(int(g[ia])-1, &e) {
 		return
 	}
 	l.Append(e)
 	switch e.Kind {
 	case Bound, Renewed, Rebound, Renumbered:
-		if ia >= 0 && e.Lease.IsValid() && e.Renewals == 0 {
-			g[ia] = l.n
+		if ia >= 0 && e.Lease.IsValid() && e.Renewals == 0 && l.n <= 1<<32-1 {
+			g[ia] = uint32(l.n)
 			return
 		}
 	}
-	*g = [2]int{} // anything else of the client: nothing merges across it
+	*g = [2]uint32{} // anything else of the client: nothing merges across it
 }
 
 // iaSlot is AppendMerging's index for an IA type, -1 for another.
@@ -164,7 +165,7 @@ func (l *Log) mergeTarget(client int, ia string) (int, bool) {
 	if client < 0 || client >= len(m.grants) || slot < 0 {
 		return 0, false
 	}
-	g := m.grants[client][slot]
+	g := int(m.grants[client][slot])
 	if g <= m.barrier {
 		return 0, false
 	}
