@@ -428,7 +428,7 @@ func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir stri
 	}
 	rep, samples := check.AnalyzeSamples(events, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
-	run := render.NewRun(rep, samples, events)
+	run := render.NewRun(rep, samples, history.Events(events))
 	if err := saveRun(dir, run, events); err != nil {
 		return nil, err
 	}
@@ -436,9 +436,9 @@ func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir stri
 }
 
 // saveLog is the end of runOne for a history kept as a history.Log (the
-// virtual engine's): the analysis reads the log, the pages get its lab
-// events, and history.jsonl is written from it one event at a time (the
-// same file a slice of the same events gives), beside the analysis.
+// virtual engine's): the analysis and the pages read the log, and
+// history.jsonl is written from it one event at a time (the same file a
+// slice of the same events gives), beside the analysis.
 func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) (*render.Run, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, outputFailed(err)
@@ -449,19 +449,7 @@ func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) 
 	go func() { written <- writeHistory(filepath.Join(dir, render.HistoryFile), log) }()
 	rep, samples := check.AnalyzeSource(log, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
-	lab := []history.Event{} // what the pages mark on their charts
-	for i := range log.Len() {
-		switch log.Kind(i) {
-		case history.Solicited, history.Advertised, history.Bound, history.Renewed, history.Rebound,
-			history.Renumbered, history.Refused, history.Expired, history.Declined, history.Released,
-			history.Confirmed, history.Informed, history.GaveUp, history.NoBinding, history.ServerLoad:
-			continue // client events and load samples (most of a history): never marked
-		}
-		if e := log.Event(i); e.Client < 0 {
-			lab = append(lab, e)
-		}
-	}
-	run := render.NewRun(rep, samples, lab)
+	run := render.NewRun(rep, samples, log)
 	err := saveRun(dir, run, nil)
 	if werr := <-written; werr != nil && err == nil {
 		err = outputFailed(werr)

@@ -78,9 +78,28 @@ func (e *LineError) Error() string { return fmt.Sprintf("history: line %d: %v", 
 func (e *LineError) Unwrap() error { return e.Err }
 
 // ReadJSONL reads a JSON-lines history. Blank lines are skipped; a line
-// that is not an event fails with a *LineError naming it.
+// that is not an event fails with a *LineError naming it (with the events
+// before it).
 func ReadJSONL(r io.Reader) ([]Event, error) {
 	var events []Event
+	err := ScanJSONL(r, func(e Event) { events = append(events, e) })
+	return events, err
+}
+
+// ReadJSONLLog is ReadJSONL into a Log, for a history too large to hold
+// as a []Event: a million-client day's four million events in a few
+// hundred MB, not several GB. A merged grant (Renewals, Extended) keeps
+// its record (Log.Append).
+func ReadJSONLLog(r io.Reader) (*Log, error) {
+	l := &Log{}
+	err := ScanJSONL(r, l.Append)
+	return l, err
+}
+
+// ScanJSONL reads a JSON-lines history, calling fn with each event in
+// order. Blank lines are skipped; a line that is not an event stops it
+// with a *LineError naming the line.
+func ScanJSONL(r io.Reader, fn func(Event)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	line := 0
@@ -92,14 +111,14 @@ func ReadJSONL(r io.Reader) ([]Event, error) {
 		}
 		var e Event
 		if err := json.Unmarshal(b, &e); err != nil {
-			return events, &LineError{Line: line, Err: err}
+			return &LineError{Line: line, Err: err}
 		}
-		events = append(events, e)
+		fn(e)
 	}
 	if err := sc.Err(); err != nil {
-		return events, &LineError{Line: line + 1, Err: err}
+		return &LineError{Line: line + 1, Err: err}
 	}
-	return events, nil
+	return nil
 }
 
 func trimSpace(b []byte) []byte {

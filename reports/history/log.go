@@ -135,13 +135,32 @@ type extra struct {
 // Len is the number of events appended.
 func (l *Log) Len() int { return l.n }
 
-// Append adds e at the end.
+// Append adds e at the end. An event that merged renewals (Renewals,
+// Extended: AppendMerging's, or one read back from a history file) keeps
+// a record too, its renewals beside it as merged ones are.
 func (l *Log) Append(e Event) {
+	if e.Renewals != 0 || !e.Extended.IsZero() {
+		g := e
+		g.Renewals, g.Extended = 0, time.Time{}
+		if r, ok := l.compact(&g); ok && l.extendable(e.Renewals, e.Extended) {
+			l.push(r)
+			l.extend(l.n-1, e.Renewals, e.Extended)
+			return
+		}
+		l.push(record{flags: fOdd, extra: uint32(len(l.odd))})
+		l.odd = append(l.odd, e)
+		return
+	}
 	r, ok := l.compact(&e)
 	if !ok {
 		r = record{flags: fOdd, extra: uint32(len(l.odd))}
 		l.odd = append(l.odd, e)
 	}
+	l.push(r)
+}
+
+// push adds record r at the end.
+func (l *Log) push(r record) {
 	if l.n>>chunkBits == len(l.chunks) {
 		l.chunks = append(l.chunks, l.newChunk())
 	}

@@ -2,9 +2,11 @@ package history_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +48,10 @@ var _ = Describe("Log", func() {
 		{At: t0.Add(13 * time.Second), Kind: history.Bound, Client: 17, Tentative: time.Second, Detail: "tentative and detail"},             // no first DUID yet
 		{At: t0.Add(14 * time.Second), Kind: history.Bound, Client: 17, DUID: "0003000117", Tentative: time.Second},                         // its first, after
 		{At: t0.Add(15 * time.Second), Kind: history.Renumbered, Client: -1, DUID: "00030001ff", Old: netip.MustParsePrefix("10.0.0.1/32")}, // a lab event's DUID, an IPv4 Old
+		{At: t0.Add(16 * time.Second), Kind: history.Bound, Client: 18, DUID: "0003000118", IA: history.IANA, IAID: 1,
+			Lease: netip.MustParsePrefix("2001:db8::20/128"), Valid: time.Hour, Renewals: 5, Extended: t0.Add(3 * time.Hour)}, // a merged grant, read back
+		{At: t0.Add(17 * time.Second), Kind: history.Bound, Client: 19, Renewals: 2, Extended: t0.Add(time.Hour).In(time.FixedZone("y", 7200))}, // Extended in another zone
+		{At: t0.Add(18 * time.Second), Kind: history.Bound, Client: 19, Renewals: -1},                                                           // a count no log makes
 		{},
 	}
 
@@ -65,6 +71,26 @@ var _ = Describe("Log", func() {
 			Expect(l.Kind(i)).To(Equal(e.Kind))
 			Expect(l.At(i)).To(Equal(e.At))
 		}
+	})
+
+	It("reads a history file into the same events as a slice, merged grants kept as records", func() {
+		var file []history.Event // those JSON gives back: no invalid prefix
+		for _, e := range events {
+			if (e.Lease.IsValid() || e.Lease == netip.Prefix{}) && (e.Old.IsValid() || e.Old == netip.Prefix{}) {
+				file = append(file, e)
+			}
+		}
+		var buf bytes.Buffer
+		Expect(history.WriteJSONL(&buf, file)).To(Succeed())
+		want, err := history.ReadJSONL(bytes.NewReader(buf.Bytes()))
+		Expect(err).NotTo(HaveOccurred())
+		l, err := history.ReadJSONLLog(bytes.NewReader(buf.Bytes()))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(l.Slice()).To(Equal(want))
+		_, err = history.ReadJSONLLog(strings.NewReader(buf.String() + "{not json\n"))
+		var le *history.LineError
+		Expect(errors.As(err, &le)).To(BeTrue())
+		Expect(le.Line).To(Equal(len(file) + 1))
 	})
 
 	It("holds more events than one chunk, in order", func() {

@@ -106,6 +106,12 @@ func (l *Log) extends(i int, e *Event) bool {
 	return l.extend(i, 1, e.At)
 }
 
+// extendable reports whether a record extended n times, the last at
+// last, gives both back (extend then succeeds on a fresh record).
+func (l *Log) extendable(n int, last time.Time) bool {
+	return n > 0 && n <= 1<<32-1 && last.Location() == l.loc && last == time.Unix(0, last.UnixNano()).In(l.loc)
+}
+
 // extend counts n more renewals, the last at last, in event i; it reports
 // false, counting nothing, when the record cannot hold them.
 func (l *Log) extend(i, n int, last time.Time) bool {

@@ -118,7 +118,7 @@ var _ = Describe("DNS and Leasequery outputs", func() {
 		events := []history.Event{
 			{At: r.Started.Add(70 * time.Second), Kind: history.DNSServerDied, Client: -1, Detail: "signal: killed"},
 		}
-		run := render.NewRun(r, check.Samples{ReacquireS: []float64{10, 12}, LeasequeryGapS: []float64{0, 10, 10, 20, 40}}, events)
+		run := render.NewRun(r, check.Samples{ReacquireS: []float64{10, 12}, LeasequeryGapS: []float64{0, 10, 10, 20, 40}}, history.Events(events))
 		Expect(render.HTML(&buf, run)).To(Succeed())
 		page := buf.String()
 		Expect(charts(page)).To(HaveLen(6), "the four charts, DNS records, Leasequery gap")

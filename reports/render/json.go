@@ -97,11 +97,11 @@ func Rebuild(dir string) (*check.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	events, err := loadFile(filepath.Join(dir, HistoryFile), history.ReadJSONL)
+	events, err := loadFile(filepath.Join(dir, HistoryFile), history.ReadJSONLLog)
 	if err != nil {
 		return nil, err
 	}
-	r := check.Analyze(events, old.Lab())
+	r, _ := check.AnalyzeSource(events, old.Lab())
 	// The servers' lease files are not in the history: keep what the run
 	// found in them.
 	r.LeaseFiles, r.ServerState = old.LeaseFiles, old.ServerState

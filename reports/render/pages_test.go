@@ -103,7 +103,7 @@ var _ = Describe("report.html", func() {
 			{At: t0.Add(50 * time.Second), Kind: history.ServerRestarted, Server: "a", Detail: "state wipe"},
 			{At: t0.Add(30 * time.Second), Kind: history.Bound, Client: 1},
 		}
-		run := render.NewRun(r, check.Samples{}, events)
+		run := render.NewRun(r, check.Samples{}, history.Events(events))
 		Expect(run.Events).To(HaveLen(2))
 		Expect(run.Events[0].Label()).To(Equal("kill a"))
 		Expect(run.Events[1].Label()).To(Equal("restart a (state wipe)"))

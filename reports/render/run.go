@@ -69,8 +69,10 @@ func (e LabEvent) Label() string {
 
 // NewRun gathers a run's pages' inputs from its report, the samples
 // check.AnalyzeSamples returned with it, and its history (nil when not
-// kept: the fault of the report is then the only event marked).
-func NewRun(r *check.Report, s check.Samples, events []history.Event) *Run {
+// kept: the fault of the report is then the only event marked). Of a
+// history, only the lab's events are built (Source.Kind first): a
+// million-client day's log is read, not copied.
+func NewRun(r *check.Report, s check.Samples, events history.Source) *Run {
 	run := &Run{Report: r, Reacquire: s.ReacquireS, LeasequeryGap: s.LeasequeryGapS}
 	if events == nil {
 		if f := r.Fault; f != nil {
@@ -84,19 +86,20 @@ func NewRun(r *check.Report, s check.Samples, events []history.Event) *Run {
 		}
 		return run
 	}
-	for _, e := range events {
-		switch e.Kind {
+	for i := range events.Len() {
+		switch events.Kind(i) {
 		case history.ServerKilled, history.ServerFrozen, history.ServerThawed, history.ServerRestarted,
 			history.LinkCut, history.LinkHealed, history.LinkImpaired,
 			history.ClientsJoined, history.ClientsLeft, history.LinkFlapped, history.AddressOccupied,
 			history.DNSServerDied:
 		case history.ServerStarted:
-			if !e.At.After(r.Started) {
+			if !events.At(i).After(r.Started) {
 				continue // the lab's own start
 			}
 		default:
 			continue
 		}
+		e := events.Event(i)
 		if e.At.Before(r.Started) || e.At.After(r.Ended) {
 			continue
 		}
