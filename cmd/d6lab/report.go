@@ -150,7 +150,7 @@ func rebuildRun(dir string) (*render.Run, error) {
 		return nil, badDir(dir, err)
 	}
 	// Read into a compact log: a million-client day's history as
-	// []history.Event took 4.7 GB.
+	// []history.Event took 4.5 GiB.
 	events, err := load(filepath.Join(dir, render.HistoryFile), history.ReadJSONLLog)
 	if err != nil {
 		return nil, badDir(dir, err)
