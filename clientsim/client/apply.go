@@ -26,12 +26,12 @@ type applyResult struct {
 
 // apply takes the IAs of a Reply into the client's binding (§18.2.10.1)
 // and emits one event per lease that changed.
-func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex string) applyResult {
+func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, srv *serverID) applyResult {
 	var res applyResult
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		var info iaInfo
-		c.scr.entries = iaEntries(m, a, c.scr.entries[:0], &info)
+		c.cfg.scr.entries = iaEntries(m, a, c.cfg.scr.entries[:0], &info)
 		if !info.found {
 			if len(a.leases) > 0 {
 				res.missing = true
@@ -56,7 +56,7 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 				// meanwhile. Nothing ends here.
 				res.noBinding = true
 				for _, l := range a.leases {
-					l.Server = shex // the answering server
+					l.server = srv // the answering server
 					c.leaseEvent(now, history.NoBinding, a, l, "")
 				}
 			}
@@ -72,21 +72,21 @@ func (c *Client) apply(now time.Time, m *dhcpv6.Message, ctx replyCtx, shex stri
 			}
 			continue
 		}
-		if len(c.scr.entries) > 0 {
+		if len(c.cfg.scr.entries) > 0 {
 			res.usable++
 		}
-		c.applyIA(now, a, ctx, info, shex)
+		c.applyIA(now, a, ctx, info, srv)
 	}
 	return res
 }
 
-// applyIA applies the entries in c.scr.entries to a (§18.2.10.1): leases with
+// applyIA applies the entries in c.cfg.scr.entries to a (§18.2.10.1): leases with
 // valid lifetime 0 are discarded, known ones get new lifetimes, new ones
 // are added, and the ones not mentioned are left unchanged.
-func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex string) {
+func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *serverID) {
 	had := len(a.leases)
-	zeroed := c.scr.zeroed[:0]
-	for _, e := range c.scr.entries {
+	zeroed := c.cfg.scr.zeroed[:0]
+	for _, e := range c.cfg.scr.entries {
 		if e.valid != 0 {
 			continue
 		}
@@ -96,12 +96,12 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 	}
 	old := len(a.leases) // leases [0, old) were held before; appended ones are new
-	isExt := c.scr.isExt[:0]
+	isExt := c.cfg.scr.isExt[:0]
 	for range old {
 		isExt = append(isExt, false)
 	}
 	minPref, minValid := time.Duration(-1), time.Duration(-1)
-	for _, e := range c.scr.entries {
+	for _, e := range c.cfg.scr.entries {
 		if e.valid == 0 {
 			continue
 		}
@@ -113,7 +113,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		}
 		j := a.find(e.p)
 		if j < 0 {
-			a.leases = append(a.leases, held{IAID: a.iaid, Prefix: e.p, usableAt: c.cfg.at(now)})
+			a.leases = append(a.leases, newHeld(a.iaid, e.p, c.cfg.at(now)))
 			j = len(a.leases) - 1
 			if a.kind() == history.IANA {
 				c.tentative(now, &a.leases[j])
@@ -126,7 +126,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 		// §18.2.10.1: lifetimes count from the Reply. So do ISC dhclient
 		// 4.4's timers armed at the Reply (Deviations.WholeSecondClock).
 		l.granted, l.until = c.cfg.at(now), c.cfg.at(now.Add(e.valid))
-		l.Server = shex
+		l.server = srv
 	}
 	if minPref >= 0 {
 		c.setTimes(now, a, info.t1, info.t2, minPref, minValid)
@@ -158,15 +158,15 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, shex s
 			u++
 		default:
 			c.leaseEvent(now, history.Bound, a, l, "")
-			c.scr.out.Events[len(c.scr.out.Events)-1].Tentative = c.tentativeFor(now, &l)
+			c.cfg.scr.out.Events[len(c.cfg.scr.out.Events)-1].Tentative = c.tentativeFor(now, &l)
 		}
 	}
 	for ; z < len(zeroed); z++ {
-		zeroed[z].Server = shex // the refusing server
+		zeroed[z].server = srv // the refusing server
 		c.leaseEvent(now, history.Refused, a, zeroed[z], history.CauseZeroLifetime)
 	}
 	clear(zeroed) // drop the strings they hold; keep the room
-	c.scr.zeroed, c.scr.isExt = zeroed[:0], isExt[:0]
+	c.cfg.scr.zeroed, c.cfg.scr.isExt = zeroed[:0], isExt[:0]
 }
 
 // setTimes sets the IA's T1 and T2 from a Reply (t1, t2 as given, 0 when
@@ -227,9 +227,9 @@ func (c *Client) iaTimes(t1, t2, minPref, minValid time.Duration) (time.Duration
 // the lease's whole start second plus its valid lifetime, counted in
 // whole seconds from now.
 func (c *Client) rearmExpiry(now time.Time) {
-	for i := range c.ias {
-		for j := range c.ias[i].leases {
-			l := &c.ias[i].leases[j]
+	for i := range c.ias() {
+		for j := range c.ias()[i].leases {
+			l := &c.ias()[i].leases[j]
 			l.until = c.cfg.at(wholeSecondTimer(now, c.cfg.time(l.granted).Truncate(time.Second).Add(l.Valid)))
 		}
 	}
@@ -290,7 +290,7 @@ func nextUnextended(isExt []bool, u *int) bool {
 
 func (c *Client) renumbered(now time.Time, a *ia, l, old held, cause string) {
 	c.leaseEvent(now, history.Renumbered, a, l, cause)
-	e := &c.scr.out.Events[len(c.scr.out.Events)-1]
-	e.Old = old.Prefix
+	e := &c.cfg.scr.out.Events[len(c.cfg.scr.out.Events)-1]
+	e.Old = old.prefix()
 	e.Tentative = c.tentativeFor(now, &l)
 }

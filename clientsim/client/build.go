@@ -54,7 +54,7 @@ func iaidOf(b [4]byte) uint32 {
 // Elapsed Time (§21.9: MUST be included) and an Option Request.
 func (c *Client) build() {
 	r := c.ex.room
-	c.scr.retireNA(r.na) // a message sent may still hold it
+	c.cfg.scr.retireNA(r.na) // a message sent may still hold it
 	r.na = nil
 	t := r.opts[:0]
 	t = append(t, c.cidOpt)
@@ -88,8 +88,8 @@ func (c *Client) build() {
 	switch c.ex.kind {
 	case dhcpv6.MessageTypeSolicit:
 		// §18.2.1: an IA option for each IA the client wants.
-		for i := range c.ias {
-			t = append(t, iaOption(&c.ias[i], nil))
+		for i := range c.ias() {
+			t = append(t, iaOption(&c.ias()[i], nil))
 		}
 		if c.cfg.RapidCommit {
 			t = append(t, optRapidCommit) // §18.2.1, §21.14
@@ -98,24 +98,24 @@ func (c *Client) build() {
 		// §18.2.2: the IAs, with the advertised leases as hints (or the
 		// held ones, for all IAs, when a Renew or Rebind was answered
 		// NoBinding, §18.2.10.1).
-		for i := range c.ias {
+		for i := range c.ias() {
 			if x := c.rd(); c.reqFromOffer && int(c.offerAt) < len(x.offers) {
 				o := &x.offers[c.offerAt]
-				t = append(t, iaOptionHints(&c.ias[i], x.offerHints[o.lo:o.hi]))
+				t = append(t, iaOptionHints(&c.ias()[i], x.offerHints[o.lo:o.hi]))
 			} else {
-				t = append(t, c.iaOption(&c.ias[i], c.ias[i].leases))
+				t = append(t, c.iaOption(&c.ias()[i], c.ias()[i].leases))
 			}
 		}
 	case dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 		// §18.2.4, §18.2.5: the IAs with the leases to extend.
-		for i := range c.ias {
-			t = append(t, c.iaOption(&c.ias[i], c.ias[i].leases))
+		for i := range c.ias() {
+			t = append(t, c.iaOption(&c.ias()[i], c.ias()[i].leases))
 		}
 	case dhcpv6.MessageTypeConfirm:
 		// §18.2.3: the IA_NAs with all the addresses to confirm.
-		for i := range c.ias {
-			if c.ias[i].kind() == history.IANA && len(c.ias[i].leases) > 0 {
-				t = append(t, c.iaOption(&c.ias[i], c.ias[i].leases))
+		for i := range c.ias() {
+			if c.ias()[i].kind() == history.IANA && len(c.ias()[i].leases) > 0 {
+				t = append(t, c.iaOption(&c.ias()[i], c.ias()[i].leases))
 			}
 		}
 	case dhcpv6.MessageTypeRelease:
@@ -161,8 +161,8 @@ func FQDNOption(name string) (dhcpv6.Option, error) {
 
 // appendIAsFor adds one IA option per IA that has leases in ls.
 func (c *Client) appendIAsFor(t []dhcpv6.Option, ls []held) []dhcpv6.Option {
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		var mine []held
 		for _, l := range ls {
 			if l.IAID == a.iaid { // and so the same kind (kindOf)
@@ -220,16 +220,16 @@ func iaOption(a *ia, leases []held) dhcpv6.Option {
 	if a.kind() == history.IAPD {
 		o := &dhcpv6.OptIAPD{IaId: iaidBytes(a.iaid)}
 		for _, l := range leases {
-			o.Options.Add(prefixHint(l.Prefix))
+			o.Options.Add(prefixHint(l.prefix()))
 		}
 		return o
 	}
-	if len(leases) == 1 && leases[0].Prefix.Addr().Is6() {
-		return iaNAOne(a.iaid, leases[0].Prefix.Addr())
+	if len(leases) == 1 && leases[0].addr().Is6() {
+		return iaNAOne(a.iaid, leases[0].addr())
 	}
 	o := &dhcpv6.OptIANA{IaId: iaidBytes(a.iaid)}
 	for _, l := range leases {
-		o.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.IP(l.Prefix.Addr().AsSlice())})
+		o.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: net.IP(l.addr().AsSlice())})
 	}
 	return o
 }
@@ -270,11 +270,11 @@ func (o *oneAddress) fill(iaid uint32, addr netip.Addr) *dhcpv6.OptIANA {
 // allocates none for them either.
 func (c *Client) iaOption(a *ia, leases []held) dhcpv6.Option {
 	r := c.ex.room
-	if r.na != nil || a.kind() != history.IANA || len(leases) != 1 || !leases[0].Prefix.Addr().Is6() {
+	if r.na != nil || a.kind() != history.IANA || len(leases) != 1 || !leases[0].addr().Is6() {
 		return iaOption(a, leases)
 	}
-	r.na = c.scr.takeNA()
-	return r.na.fill(a.iaid, leases[0].Prefix.Addr())
+	r.na = c.cfg.scr.takeNA()
+	return r.na.fill(a.iaid, leases[0].addr())
 }
 
 // room is an exchange's template: the options of its message (the values

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -106,16 +107,17 @@ type Config struct {
 	Epoch time.Time
 
 	// Peer, when set, is a client made from a Config that may differ
-	// from this one in Index, DUID, Rand, PCG, FQDN and Scratch only: the
-	// new client then shares Peer's copy of the rest instead of keeping
-	// its own (a population's clients; if the rest differs after all,
-	// the client keeps its own).
+	// from this one in Index, DUID, Rand, PCG and FQDN only: the new
+	// client then shares Peer's copy of the rest instead of keeping its
+	// own (a population's clients; if the rest differs after all, the
+	// client keeps its own, as it does without a Scratch).
 	Peer *Client
 
 	// Scratch, when set, is the room the client works in during a call,
 	// shared with other clients that are never called at the same time
 	// (NewScratch; a population's clients share one): an Output is then
-	// valid until the next call on any of them. nil: the client's own.
+	// valid until the next call on any of them. nil: the client's own
+	// (and so its own settings: see Peer).
 	Scratch *Scratch
 
 	// FQDN, when set, is the name the client sends in a Client FQDN
@@ -125,6 +127,13 @@ type Config struct {
 	// fully qualified one when it ends with a dot. The flags ask the
 	// server to do the AAAA update (S=1, N=0, O=0: §4.1, §5.2).
 	FQDN string
+
+	// Names, when set, gives the client's DUID in hex for its history
+	// events, so that the Client keeps no string of its own (a
+	// population's names are a few long strings, sliced). It must name
+	// the DUID this Config gives (New checks). nil: the client writes it
+	// from its Client Identifier at each event, an allocation.
+	Names Namer
 }
 
 // Errors of New.
@@ -135,16 +144,15 @@ var (
 // Client is one DHCPv6 client. It is not safe for concurrent use.
 //
 // Its fields are ordered and sized for a population of a million: a
-// Client, with its first IA inside, fits the 320-byte size class of Go's
+// Client, with its first IA inside, fits the 256-byte size class of Go's
 // allocator, under the 512 bytes past which an object with pointers
 // takes an 8-byte header (a spec holds it there); its times are instants
 // (8 bytes, not a time.Time's 24); what all of a population's clients
 // have in common is one settings value they share (Config.Peer), and the
 // servers they heard from are their Scratch's (serverID).
 type Client struct {
-	cfg     *settings
-	rng     source
-	duidHex string // Config.DUID in hex; the DUID itself is in cidOpt (duid)
+	cfg *settings
+	rng source
 
 	// maxRTSecs is the client's maximum RT (maxRT) as a server last set
 	// it, in seconds; 0: the settings'.
@@ -157,8 +165,8 @@ type Client struct {
 	offerAt      int32 // the offer the running Request came from
 	index        int32 // Config.Index
 	ex           exchange
-	ias          []ia  // the IAs asked for: IA_NA first, then IA_PD
-	iaBuf        [1]ia // ias's room for one: no pointer to follow to it
+	ia1          [1]ia  // the IA of a client that asks for one (ias): no pointer to follow to it
+	ia2          *[2]ia // the IAs of one that asks for both (ias)
 
 	server *serverID // the server that granted the binding (Renew goes there, §18.2.4); nil: none
 
@@ -173,7 +181,7 @@ type Client struct {
 	fqdnOpt dhcpv6.Option // the Client FQDN option, nil without Config.FQDN
 
 	drops [NumDropReasons]uint16 // Drops, each saturating at 65,535
-	scr   *Scratch
+	nIA   uint8                  // IAs in ia1 (ias): 0 or 1
 }
 
 // aside is what a client holds only for a while: the Advertises of a
@@ -182,9 +190,9 @@ type Client struct {
 // for it (Client.x is nil): a Client is 128 bytes smaller, which a
 // million clients notice. finish lets it go once it is empty.
 type aside struct {
-	offers      []offer // valid Advertises of the Solicit, best first (§18.2.1, §18.2.9)
-	offerHints  []hint  // their leases; offers[i] owns offerHints[lo:hi]
-	notOnLinkBy string  // the server that said NotOnLink
+	offers      []offer   // valid Advertises of the Solicit, best first (§18.2.1, §18.2.9)
+	offerHints  []hint    // their leases; offers[i] owns offerHints[lo:hi]
+	notOnLinkBy *serverID // the server that said NotOnLink
 	declining   []held
 	declineQ    []held // declined, waiting for the running exchange to end (§18.2.8)
 	releasing   []held
@@ -212,13 +220,35 @@ func (c *Client) wr() *aside {
 
 // empty reports whether x holds nothing a client still needs.
 func (x *aside) empty() bool {
-	return len(x.offers) == 0 && len(x.offerHints) == 0 && x.notOnLinkBy == "" &&
+	return len(x.offers) == 0 && len(x.offerHints) == 0 && x.notOnLinkBy == nil &&
 		len(x.declining) == 0 && len(x.declineQ) == 0 && len(x.releasing) == 0 && x.declSid == nil
 }
 
-// settings are what a Config says but Index, DUID, Rand, PCG, FQDN,
-// Scratch and Peer: the same for every client of a population, which
-// share one (Config.Peer).
+// Namer names clients' DUIDs (Config.Names).
+type Namer interface {
+	// DUIDHex is the DUID of the client with Config.Index i, in lower-case
+	// hex.
+	DUIDHex(i int) string
+}
+
+// namesDUID reports whether name is duid in lower-case hex (what
+// hex.EncodeToString writes), without writing it.
+func namesDUID(name string, duid []byte) bool {
+	const digits = "0123456789abcdef"
+	if len(name) != 2*len(duid) {
+		return false
+	}
+	for i, b := range duid {
+		if name[2*i] != digits[b>>4] || name[2*i+1] != digits[b&15] {
+			return false
+		}
+	}
+	return true
+}
+
+// settings are what a Config says but Index, DUID, Rand, PCG, FQDN and
+// Peer: the same for every client of a population, which share one
+// (Config.Peer), with the Scratch they share.
 type settings struct {
 	IANA, IAPD, RapidCommit bool
 	Timescale               float64
@@ -228,11 +258,48 @@ type settings struct {
 	Prober                  DADProber
 	Jitter                  float64
 	Deviations              Deviations
-	irtDefault              time.Duration // IRT_DEFAULT, scaled (§21.23)
-	irtMin                  time.Duration // IRT_MINIMUM, scaled
-	maxRT                   time.Duration // SOL_MAX_RT or INF_MAX_RT (Client.maxRT), or Deviations', scaled
-	minT2, minT2T1          time.Duration // Deviations.MinT2 and the T1 it sets, scaled (0: none)
-	clock                                 // of the client's instants: 73 years before Config.Epoch
+	irtDefault              time.Duration     // IRT_DEFAULT, scaled (§21.23)
+	irtMin                  time.Duration     // IRT_MINIMUM, scaled
+	maxRT                   time.Duration     // SOL_MAX_RT or INF_MAX_RT (Client.maxRT), or Deviations', scaled
+	minT2, minT2T1          time.Duration     // Deviations.MinT2 and the T1 it sets, scaled (0: none)
+	clock                                     // of the client's instants: 73 years before Config.Epoch
+	params                  [numParams]Params // each exchange's, scaled; Solicit's and Information-request's MRT is maxRT
+	scr                     *Scratch          // Config.Scratch, or the client's own
+	names                   Namer             // Config.Names
+}
+
+// paramKind names an exchange's parameters in settings.params.
+type paramKind uint8
+
+const (
+	pSolicit paramKind = iota
+	pRequest
+	pConfirm
+	pRenew
+	pRebind
+	pInfo
+	pRelease
+	pDecline
+	pLinkRebind
+	numParams
+)
+
+// baseParams are RFC 9915's, by paramKind, before scaling.
+var baseParams = [numParams]*Params{
+	pSolicit: &SolicitParams, pRequest: &RequestParams, pConfirm: &ConfirmParams,
+	pRenew: &RenewParams, pRebind: &RebindParams, pInfo: &InfoParams,
+	pRelease: &ReleaseParams, pDecline: &DeclineParams, pLinkRebind: &LinkRebindParams,
+}
+
+// retryParams are the parameters of k, an exchange the client repeats
+// until a server answers (Solicit, Information-request): the settings',
+// with the MRT a server set (maxRT, §21.24, §21.25) when one did.
+func (c *Client) retryParams(k paramKind) *Params {
+	p := &c.cfg.params[k]
+	if c.maxRTSecs == 0 {
+		return p
+	}
+	return c.cfg.scr.withMRT(p, c.maxRT())
 }
 
 // same reports whether s and t are equal; an XIDClaimer or DADProber
@@ -280,6 +347,7 @@ type Scratch struct {
 	spareNAs   []*oneAddress
 
 	servers []*serverID // the servers its clients heard from (serverOf)
+	mrts    []*Params   // exchanges' parameters with a server's MRT (withMRT)
 }
 
 // maxSpare bounds the templates and the IA_NA options a Scratch keeps
@@ -398,6 +466,26 @@ type serverID struct {
 	opt  dhcpv6.Option
 }
 
+// withMRT is p with MRT mrt, shared: a Scratch keeps up to maxServers of
+// them (servers set a handful of SOL_MAX_RT and INF_MAX_RT values), past
+// that each is new.
+func (s *Scratch) withMRT(p *Params, mrt time.Duration) *Params {
+	if p.MRT == mrt {
+		return p
+	}
+	q := *p
+	q.MRT = mrt
+	for _, k := range s.mrts {
+		if *k == q {
+			return k
+		}
+	}
+	if len(s.mrts) < maxServers {
+		s.mrts = append(s.mrts, &q)
+	}
+	return &q
+}
+
 // maxServers bounds the servers a Scratch remembers: past it (a stream
 // of Server Identifiers nobody runs) each new one is its client's alone.
 const maxServers = 64
@@ -458,10 +546,22 @@ func New(cfg Config) (*Client, error) {
 		irtDefault: scale(IRTDefault, cfg.Timescale),
 		irtMin:     scale(IRTMinimum, cfg.Timescale),
 		clock:      clockFor(cfg.Epoch),
+		scr:        cfg.Scratch,
+		names:      cfg.Names,
+	}
+	if set.names != nil && !namesDUID(set.names.DUIDHex(cfg.Index), cfg.DUID) {
+		return nil, fmt.Errorf("client %d: Names gives %q for DUID %x", cfg.Index, set.names.DUIDHex(cfg.Index), cfg.DUID)
+	}
+	if set.scr == nil {
+		set.scr = new(Scratch) // the client's own: it shares no settings
 	}
 	if set.maxRT = scale(orDefault(cfg.Deviations.SolMaxRT, SolMaxRT), cfg.Timescale); !cfg.IANA && !cfg.IAPD {
 		set.maxRT = scale(orDefault(cfg.Deviations.InfMaxRT, InfMaxRT), cfg.Timescale) // stateless
 	}
+	for k, b := range baseParams {
+		set.params[k] = b.Scaled(cfg.Timescale)
+	}
+	set.params[pSolicit].MRT, set.params[pInfo].MRT = set.maxRT, set.maxRT
 	if m := cfg.Deviations.MinT2; m > 0 {
 		set.minT2 = scale(m, cfg.Timescale)
 		set.minT2T1 = scale(cfg.Deviations.MinT2T1(), cfg.Timescale)
@@ -479,12 +579,10 @@ func New(cfg Config) (*Client, error) {
 		*shared = set
 	}
 	c := &Client{
-		cfg:     shared,
-		index:   int32(cfg.Index),
-		rng:     source{ext: cfg.Rand},
-		scr:     cfg.Scratch,
-		duidHex: hex.EncodeToString(cfg.DUID),
-		cidOpt:  dhcpv6.OptClientID(duid),
+		cfg:    shared,
+		index:  int32(cfg.Index),
+		rng:    source{ext: cfg.Rand},
+		cidOpt: dhcpv6.OptClientID(duid),
 	}
 	if cfg.FQDN != "" {
 		o, err := FQDNOption(cfg.FQDN)
@@ -492,9 +590,6 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("client %d: %w", cfg.Index, err)
 		}
 		c.fqdnOpt = o
-	}
-	if c.scr == nil {
-		c.scr = new(Scratch)
 	}
 	switch {
 	case cfg.Rand != nil:
@@ -505,14 +600,24 @@ func New(cfg Config) (*Client, error) {
 		h.Write(cfg.DUID)
 		c.rng.pcg = *rand.NewPCG(h.Sum64(), uint64(cfg.Index))
 	}
-	c.ias = c.iaBuf[:0] // a second IA moves them to the heap
-	if cfg.IANA {
-		c.ias = append(c.ias, ia{iaid: IAIDNA})
-	}
-	if cfg.IAPD {
-		c.ias = append(c.ias, ia{iaid: IAIDPD})
+	switch {
+	case cfg.IANA && cfg.IAPD:
+		c.ia2 = &[2]ia{{iaid: IAIDNA}, {iaid: IAIDPD}}
+	case cfg.IANA:
+		c.ia1[0], c.nIA = ia{iaid: IAIDNA}, 1
+	case cfg.IAPD:
+		c.ia1[0], c.nIA = ia{iaid: IAIDPD}, 1
 	}
 	return c, nil
+}
+
+// ias are the IAs the client asks for: IA_NA first, then IA_PD; none for
+// a stateless client.
+func (c *Client) ias() []ia {
+	if c.ia2 != nil {
+		return c.ia2[:]
+	}
+	return c.ia1[:c.nIA]
 }
 
 // compactDUID returns d, a DUID-LL of at most 16 bytes of address in one
@@ -570,7 +675,13 @@ func (c *Client) duid() dhcpv6.DUID {
 }
 
 // DUIDHex is the client's DUID in hex, as in its history events.
-func (c *Client) DUIDHex() string { return c.duidHex }
+func (c *Client) DUIDHex() string {
+	if c.cfg.names != nil {
+		return c.cfg.names.DUIDHex(int(c.index))
+	}
+	var b [64]byte
+	return hex.EncodeToString(c.AppendDUID(b[:0]))
+}
 
 // State is where the client stands.
 func (c *Client) State() State { return c.state }
@@ -599,16 +710,16 @@ func (c *Client) Drops() Drops {
 
 // Stateless reports whether the client only asks for configuration
 // (Information-request), no addresses or prefixes.
-func (c *Client) Stateless() bool { return len(c.ias) == 0 }
+func (c *Client) Stateless() bool { return len(c.ias()) == 0 }
 
 // Leases returns a copy of the leases the client holds.
 func (c *Client) Leases() []Lease { return c.AppendLeases(nil) }
 
 // AppendLeases appends the leases the client holds to dst.
 func (c *Client) AppendLeases(dst []Lease) []Lease {
-	for i := range c.ias {
-		for j := range c.ias[i].leases {
-			dst = append(dst, c.cfg.lease(&c.ias[i].leases[j]))
+	for i := range c.ias() {
+		for j := range c.ias()[i].leases {
+			dst = append(dst, c.cfg.lease(&c.ias()[i].leases[j]))
 		}
 	}
 	return dst
@@ -621,8 +732,8 @@ func (c *Client) LeaseOf(addr netip.Addr) (Lease, bool) {
 		return Lease{}, false
 	}
 	p := netip.PrefixFrom(addr, 128)
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		if a.kind() != history.IANA {
 			continue
 		}
@@ -635,8 +746,8 @@ func (c *Client) LeaseOf(addr netip.Addr) (Lease, bool) {
 
 func (c *Client) leaseCount() int {
 	n := 0
-	for i := range c.ias {
-		n += len(c.ias[i].leases)
+	for i := range c.ias() {
+		n += len(c.ias()[i].leases)
 	}
 	return n
 }
@@ -692,8 +803,8 @@ func (c *Client) Stop(now time.Time) Output {
 	}
 	x := c.wr()
 	x.releasing = x.releasing[:0]
-	for i := range c.ias {
-		x.releasing = append(x.releasing, c.ias[i].leases...)
+	for i := range c.ias() {
+		x.releasing = append(x.releasing, c.ias()[i].leases...)
 	}
 	// Addresses declined but not sent yet are left: the client leaves.
 	clear(x.declineQ)
@@ -704,8 +815,8 @@ func (c *Client) Stop(now time.Time) Output {
 	}
 	// §18.2.7: the client MUST stop using all of the leases being
 	// released before it begins the Release message exchange.
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		for _, l := range a.leases {
 			c.leaseEvent(now, history.Released, a, l, "")
 		}
@@ -720,7 +831,7 @@ func (c *Client) Stop(now time.Time) Output {
 		return c.finish()
 	}
 	c.state = Releasing
-	c.newExchange(dhcpv6.MessageTypeRelease, ReleaseParams.Scaled(c.cfg.Timescale), 0)
+	c.newExchange(dhcpv6.MessageTypeRelease, &c.cfg.params[pRelease], 0)
 	c.launch(now, false)
 	return c.finish()
 }
@@ -734,8 +845,8 @@ func (c *Client) Decline(now time.Time, addr netip.Addr) Output {
 		return c.finish()
 	}
 	p := netip.PrefixFrom(addr, 128)
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		if a.kind() != history.IANA {
 			continue
 		}
@@ -769,11 +880,11 @@ func (c *Client) LinkChanged(now time.Time) Output {
 		c.startInfo(now, true)
 	case Bound, Renewing, Rebinding, Confirming:
 		pd, na := false, false
-		for i := range c.ias {
-			if len(c.ias[i].leases) == 0 {
+		for i := range c.ias() {
+			if len(c.ias()[i].leases) == 0 {
 				continue
 			}
-			if c.ias[i].kind() == history.IAPD {
+			if c.ias()[i].kind() == history.IAPD {
 				pd = true
 			} else {
 				na = true
@@ -790,23 +901,23 @@ func (c *Client) LinkChanged(now time.Time) Output {
 }
 
 func (c *Client) begin() {
-	c.scr.out.Send = c.scr.out.Send[:0]
-	c.scr.out.Events = c.scr.out.Events[:0]
-	c.scr.out.Timer = time.Time{}
+	c.cfg.scr.out.Send = c.cfg.scr.out.Send[:0]
+	c.cfg.scr.out.Events = c.cfg.scr.out.Events[:0]
+	c.cfg.scr.out.Timer = time.Time{}
 }
 
 func (c *Client) finish() Output {
-	c.scr.out.Timer = c.nextTimer()
+	c.cfg.scr.out.Timer = c.nextTimer()
 	if c.x != nil && c.x.empty() {
 		c.x = nil
 	}
 	if c.ex.room != nil && !c.ex.active() {
 		// No exchange runs: its template's room goes back to the
 		// scratch, for whichever client starts one next.
-		c.scr.giveRoom(c.ex.room)
+		c.cfg.scr.giveRoom(c.ex.room)
 		c.ex.room = nil
 	}
-	return c.scr.out
+	return c.cfg.scr.out
 }
 
 // nextTimer is the earliest of the exchange's timer, lease expiry, T1 (when
@@ -823,10 +934,10 @@ func (c *Client) nextTimer() time.Time {
 		upd(c.ex.next)
 	}
 	if c.state.HoldsLeases() {
-		for i := range c.ias {
-			for j := range c.ias[i].leases {
-				upd(c.ias[i].leases[j].until)
-				upd(c.ias[i].leases[j].probeAt)
+		for i := range c.ias() {
+			for j := range c.ias()[i].leases {
+				upd(c.ias()[i].leases[j].until)
+				upd(c.ias()[i].leases[j].probeAt)
 			}
 		}
 	}
@@ -858,8 +969,8 @@ func (c *Client) rebindAt() instant { return c.earliest(func(a *ia) instant { re
 // earliest is the earliest of at(a) over the IAs that hold leases.
 func (c *Client) earliest(at func(*ia) instant) instant {
 	var t instant
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		if len(a.leases) > 0 && (t == 0 || at(a) < t) {
 			t = at(a)
 		}
@@ -870,9 +981,9 @@ func (c *Client) earliest(at func(*ia) instant) instant {
 // lastUntil is the end of the longest valid lifetime held.
 func (c *Client) lastUntil() instant {
 	var t instant
-	for i := range c.ias {
-		for j := range c.ias[i].leases {
-			t = max(t, c.ias[i].leases[j].until)
+	for i := range c.ias() {
+		for j := range c.ias()[i].leases {
+			t = max(t, c.ias()[i].leases[j].until)
 		}
 	}
 	return t
@@ -886,8 +997,8 @@ func (c *Client) expire(now time.Time) {
 		return
 	}
 	n, at := 0, c.cfg.at(now)
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		for j := 0; j < len(a.leases); {
 			if at < a.leases[j].until {
 				j++
@@ -997,8 +1108,8 @@ func (c *Client) fail(now time.Time) {
 		// normally got there first). Only the leases whose valid
 		// lifetime has passed end here.
 		at := c.cfg.at(now)
-		for i := range c.ias {
-			a := &c.ias[i]
+		for i := range c.ias() {
+			a := &c.ias()[i]
 			for j := 0; j < len(a.leases); {
 				if at < a.leases[j].until {
 					j++
@@ -1043,7 +1154,7 @@ func (c *Client) fail(now time.Time) {
 func (c *Client) forgetNotOnLink() {
 	c.notOnLink = false
 	if x := c.x; x != nil {
-		x.notOnLinkBy = ""
+		x.notOnLinkBy = nil
 	}
 }
 
@@ -1066,11 +1177,11 @@ func (c *Client) failDrops(now time.Time, what string) {
 	if !c.cfg.Deviations.FailDrops {
 		return
 	}
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		for _, l := range a.leases {
 			c.leaseEvent(now, history.Expired, a, l, "")
-			c.scr.out.Events[len(c.scr.out.Events)-1].Detail = "dropped: " + what
+			c.cfg.scr.out.Events[len(c.cfg.scr.out.Events)-1].Detail = "dropped: " + what
 		}
 		clear(a.leases)
 		a.leases = a.leases[:0]
@@ -1080,16 +1191,14 @@ func (c *Client) failDrops(now time.Time, what string) {
 func (c *Client) gaveUp(now time.Time, what string) {
 	e := c.event(now, history.GaveUp)
 	e.Detail = what
-	c.scr.out.Events = append(c.scr.out.Events, e)
+	c.cfg.scr.out.Events = append(c.cfg.scr.out.Events, e)
 }
 
 func (c *Client) startSolicit(now time.Time, delay bool) {
 	c.state = Soliciting
 	c.forgetServers()
 	c.waitAt = 0
-	p := SolicitParams.Scaled(c.cfg.Timescale)
-	p.MRT = c.maxRT()
-	c.newExchange(dhcpv6.MessageTypeSolicit, p, 0)
+	c.newExchange(dhcpv6.MessageTypeSolicit, c.retryParams(pSolicit), 0)
 	c.launch(now, delay)
 }
 
@@ -1100,7 +1209,7 @@ func (c *Client) startRequest(now time.Time) {
 	c.server = o.server
 	c.reqFromOffer = true
 	c.state = Requesting
-	c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), 0)
+	c.newExchange(dhcpv6.MessageTypeRequest, &c.cfg.params[pRequest], 0)
 	c.launch(now, false)
 }
 
@@ -1176,7 +1285,7 @@ func (c *Client) startRenew(now time.Time) {
 		return
 	}
 	c.state = Renewing
-	c.newExchange(dhcpv6.MessageTypeRenew, RenewParams.Scaled(c.cfg.Timescale), t2At)
+	c.newExchange(dhcpv6.MessageTypeRenew, &c.cfg.params[pRenew], t2At)
 	// Deviations.UncappedFirstRenewRT (ISC dhclient 4.4, not RFC 9915):
 	// the first RT may run past T2, and the Rebind waits for it, or for a
 	// lifetime's end before it.
@@ -1196,8 +1305,8 @@ func (c *Client) startRenew(now time.Time) {
 // (UncappedFirstRenewRT).
 func (c *Client) lifetimeEnd(now time.Time) time.Time {
 	var w time.Time
-	for i := range c.ias {
-		for _, l := range c.ias[i].leases {
+	for i := range c.ias() {
+		for _, l := range c.ias()[i].leases {
 			for _, t := range [2]time.Time{c.cfg.time(l.granted).Add(l.Preferred), c.cfg.time(l.until)} {
 				if t.After(now) && (w.IsZero() || t.Before(w)) {
 					w = t
@@ -1222,7 +1331,7 @@ func (c *Client) startRebind(now time.Time, link bool) {
 		// §12.1): with an IA_PD every Rebind takes Confirm's parameters
 		// and CNF_MAX_RD counted from now, the start, not from the first
 		// transmission.
-		p := LinkRebindParams.Scaled(c.cfg.Timescale)
+		p := &c.cfg.params[pLinkRebind]
 		c.newExchange(dhcpv6.MessageTypeRebind, p, c.cfg.at(now.Add(p.MRD)))
 		c.ex.linkChange, c.ex.cnfRebind = link, true
 		c.launch(now, true)
@@ -1230,29 +1339,27 @@ func (c *Client) startRebind(now time.Time, link bool) {
 	}
 	if link {
 		// §18.2.12: after a link change, Rebind with Confirm's parameters.
-		c.newExchange(dhcpv6.MessageTypeRebind, LinkRebindParams.Scaled(c.cfg.Timescale), 0)
+		c.newExchange(dhcpv6.MessageTypeRebind, &c.cfg.params[pLinkRebind], 0)
 		c.ex.linkChange = true
 		c.launch(now, true)
 		return
 	}
 	// §18.2.5: Rebind's MRD is the time left until the valid lifetimes end.
-	c.newExchange(dhcpv6.MessageTypeRebind, RebindParams.Scaled(c.cfg.Timescale), c.lastUntil())
+	c.newExchange(dhcpv6.MessageTypeRebind, &c.cfg.params[pRebind], c.lastUntil())
 	c.launch(now, false)
 }
 
 func (c *Client) startConfirm(now time.Time) {
 	c.forgetNotOnLink()
 	c.state = Confirming
-	c.newExchange(dhcpv6.MessageTypeConfirm, ConfirmParams.Scaled(c.cfg.Timescale), 0)
+	c.newExchange(dhcpv6.MessageTypeConfirm, &c.cfg.params[pConfirm], 0)
 	c.launch(now, true)
 }
 
 func (c *Client) startInfo(now time.Time, delay bool) {
 	c.state = Informing
 	c.waitAt = 0
-	p := InfoParams.Scaled(c.cfg.Timescale)
-	p.MRT = c.maxRT()
-	c.newExchange(dhcpv6.MessageTypeInformationRequest, p, 0)
+	c.newExchange(dhcpv6.MessageTypeInformationRequest, c.retryParams(pInfo), 0)
 	c.launch(now, delay)
 }
 
@@ -1311,10 +1418,10 @@ func (c *Client) startDecline(now time.Time) {
 	}
 	clear(x.declining)
 	x.declining = x.declining[:0]
-	srv := x.declineQ[0].Server
+	srv := x.declineQ[0].serverHex()
 	n := 0
 	for _, l := range x.declineQ {
-		if l.Server == srv {
+		if l.serverHex() == srv {
 			x.declining = append(x.declining, l)
 		} else {
 			x.declineQ[n] = l
@@ -1325,7 +1432,7 @@ func (c *Client) startDecline(now time.Time) {
 	x.declineQ = x.declineQ[:n]
 	x.declSid = c.sidFor(srv)
 	c.state = Declining
-	c.newExchange(dhcpv6.MessageTypeDecline, DeclineParams.Scaled(c.cfg.Timescale), 0)
+	c.newExchange(dhcpv6.MessageTypeDecline, &c.cfg.params[pDecline], 0)
 	c.launch(now, false)
 }
 
@@ -1340,7 +1447,7 @@ func (c *Client) sidFor(h string) dhcpv6.Option {
 		}
 		own = c.server.opt
 	}
-	if k := c.scr.serverByHex(h); k != nil {
+	if k := c.cfg.scr.serverByHex(h); k != nil {
 		return k.opt
 	}
 	b, err := hex.DecodeString(h)
@@ -1361,8 +1468,8 @@ func (c *Client) outstanding(now time.Time) bool {
 	if c.ex.linkChange {
 		return true
 	}
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		if len(a.leases) == 0 {
 			continue
 		}
@@ -1414,8 +1521,8 @@ func (c *Client) probe(now time.Time) {
 		return
 	}
 	found := false
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		if a.kind() != history.IANA {
 			continue
 		}
@@ -1426,7 +1533,7 @@ func (c *Client) probe(now time.Time) {
 				continue
 			}
 			l.probeAt = 0
-			holder, inUse := c.cfg.Prober.InUse(int(c.index), l.Prefix.Addr())
+			holder, inUse := c.cfg.Prober.InUse(int(c.index), l.addr())
 			if !inUse {
 				j++
 				continue
@@ -1462,20 +1569,17 @@ func (c *Client) namePeer(holder int) {
 	if holder >= 0 {
 		peer := new(int)
 		*peer = holder
-		c.scr.out.Events[len(c.scr.out.Events)-1].Peer = peer
+		c.cfg.scr.out.Events[len(c.cfg.scr.out.Events)-1].Peer = peer
 	}
 }
 
 // newExchange sets up a new exchange with a fresh transaction ID (§15:
 // a new ID per exchange, kept across its retransmissions) and builds its
 // message.
-func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline instant) {
-	if p.MRC > 0 && c.cfg.Deviations.MRCRetransmissions {
-		p.MRC++ // not RFC 9915 §15 (ISC dhclient 4.4, check_timing6)
-	}
+func (c *Client) newExchange(kind dhcpv6.MessageType, p *Params, deadline instant) {
 	r := c.ex.room
 	if r == nil {
-		r = c.scr.takeRoom()
+		r = c.cfg.scr.takeRoom()
 	}
 	c.ex = exchange{
 		kind:          kind,
@@ -1484,6 +1588,9 @@ func (c *Client) newExchange(kind dhcpv6.MessageType, p Params, deadline instant
 		room:          r,
 	}
 	c.ex.setParams(p)
+	if p.MRC > 0 && c.cfg.Deviations.MRCRetransmissions && c.ex.mrc < math.MaxUint16 {
+		c.ex.mrc++ // not RFC 9915 §15 (ISC dhclient 4.4, check_timing6)
+	}
 	c.ex.xid = c.newXID()
 	c.build()
 }
@@ -1540,7 +1647,7 @@ func (c *Client) transmit(now time.Time) {
 	var opts dhcpv6.Options
 	tmpl := c.ex.room.opts
 	if n := len(tmpl); n <= len(sent{}.opts) {
-		b := c.scr.newSent() // the message and its options in one allocation, or recycled
+		b := c.cfg.scr.newSent() // the message and its options in one allocation, or recycled
 		m, opts = &b.m, b.opts[:n:n]
 	} else {
 		m, opts = new(dhcpv6.Message), make(dhcpv6.Options, n)
@@ -1554,10 +1661,10 @@ func (c *Client) transmit(now time.Time) {
 		TransactionID: c.ex.xid,
 		Options:       dhcpv6.MessageOptions{Options: opts},
 	}
-	c.scr.out.Send = append(c.scr.out.Send, Datagram{Msg: m, Dst: c.Dst()})
+	c.cfg.scr.out.Send = append(c.cfg.scr.out.Send, Datagram{Msg: m, Dst: c.Dst()})
 	c.ex.sent(c.cfg, now, &c.rng)
 	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
-		c.scr.out.Events = append(c.scr.out.Events, c.event(now, history.Solicited))
+		c.cfg.scr.out.Events = append(c.cfg.scr.out.Events, c.event(now, history.Solicited))
 	}
 }
 
@@ -1572,19 +1679,19 @@ func (c *Client) Dst() netip.AddrPort {
 }
 
 func (c *Client) event(now time.Time, k history.Kind) history.Event {
-	return history.Event{At: now, Kind: k, Client: int(c.index), DUID: c.duidHex, Server: c.Server()}
+	return history.Event{At: now, Kind: k, Client: int(c.index), DUID: c.DUIDHex(), Server: c.Server()}
 }
 
 func (c *Client) leaseEvent(now time.Time, k history.Kind, a *ia, l held, cause string) {
-	c.scr.out.Events = append(c.scr.out.Events, history.Event{
+	c.cfg.scr.out.Events = append(c.cfg.scr.out.Events, history.Event{
 		At:        now,
 		Kind:      k,
 		Client:    int(c.index),
-		DUID:      c.duidHex,
-		Server:    l.Server,
+		DUID:      c.DUIDHex(),
+		Server:    l.serverHex(),
 		IA:        a.kind(),
 		IAID:      a.iaid,
-		Lease:     l.Prefix,
+		Lease:     l.prefix(),
 		T1:        l.T1,
 		T2:        l.T2,
 		Preferred: l.Preferred,

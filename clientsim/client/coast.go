@@ -34,15 +34,15 @@ type Grant struct {
 // does (sim/virtual coast.go), and a spec holds Coast to the client that
 // really sends each Renew and reads each Reply.
 func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
-	if c.state != Bound || c.ex.active() || c.x != nil || c.cfg.XIDs != nil || len(c.ias) != 1 {
+	if c.state != Bound || c.ex.active() || c.x != nil || c.cfg.XIDs != nil || len(c.ias()) != 1 {
 		return at
 	}
-	a := &c.ias[0]
+	a := &c.ias()[0]
 	if len(a.leases) != 1 {
 		return at
 	}
 	l := &a.leases[0]
-	if l.probeAt != 0 || l.Server != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
+	if l.probeAt != 0 || l.serverHex() != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
 		return at
 	}
 	// What apply would not take as an extension: a lease the client MUST
@@ -57,7 +57,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		return at
 	}
 	x := exchange{kind: dhcpv6.MessageTypeRenew, count: 1}
-	x.setParams(RenewParams.Scaled(c.cfg.Timescale))
+	x.setParams(&c.cfg.params[pRenew])
 	n := len(at)
 	var xid dhcpv6.TransactionID
 	// startRenew's draws: a new exchange's ID and its first RT (§15), as
@@ -126,9 +126,9 @@ func (c *Client) CoastRenew(until time.Time, at []time.Time) []time.Time {
 		return at
 	}
 	var end time.Time // the first lease's end
-	for i := range c.ias {
-		for j := range c.ias[i].leases {
-			l := &c.ias[i].leases[j]
+	for i := range c.ias() {
+		for j := range c.ias()[i].leases {
+			l := &c.ias()[i].leases[j]
 			if l.probeAt != 0 {
 				return at
 			}

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"encoding/hex"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -18,6 +19,20 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func clientDUID(i byte) []byte {
 	return (&dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: net.HardwareAddr{2, 0, 0, 0, 0, i}}).ToBytes()
 }
+
+// testNames is a client.Namer for the clients clientDUID names: each name
+// written once, so that a history event costs no allocation (as with a
+// population's names).
+type testNames struct{}
+
+var testNamesOf = func() (n [256]string) {
+	for i := range n {
+		n[i] = hex.EncodeToString(clientDUID(byte(i)))
+	}
+	return n
+}()
+
+func (testNames) DUIDHex(i int) string { return testNamesOf[byte(i)] }
 
 // sent is one datagram the client emitted, decoded back from its bytes.
 type sent struct {

@@ -64,7 +64,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 	// ToBytes writes).
 	srv := c.server
 	if srv == nil || !srv.duid.Equal(sid) {
-		srv = c.scr.serverOf(sid)
+		srv = c.cfg.scr.serverOf(sid)
 	}
 	c.takeMaxRT(m)
 	switch c.ex.kind {
@@ -81,7 +81,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 	case dhcpv6.MessageTypeRebind:
 		c.extendReply(now, m, srv, ctxRebind)
 	case dhcpv6.MessageTypeConfirm:
-		c.confirmReply(now, m, srv.hex)
+		c.confirmReply(now, m, srv)
 	case dhcpv6.MessageTypeDecline:
 		// §18.2.10.1: a valid Reply to Decline completes the exchange,
 		// whatever its status.
@@ -90,7 +90,7 @@ func (c *Client) receive(now time.Time, m *dhcpv6.Message) {
 		// §18.2.10.1: likewise for Release.
 		c.stop()
 	case dhcpv6.MessageTypeInformationRequest:
-		c.infoReply(now, m, srv.hex)
+		c.infoReply(now, m, srv)
 	}
 }
 
@@ -124,7 +124,7 @@ func (c *Client) takeMaxRT(m *dhcpv6.Message) {
 	}
 	c.maxRTSecs = secs
 	if c.ex.kind == kind {
-		c.ex.p.MRT = c.maxRT()
+		c.ex.p = c.cfg.scr.withMRT(c.ex.p, c.maxRT())
 	}
 }
 
@@ -136,10 +136,10 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, srv *serverID) {
 	// in another IA, that the client asked for.
 	x := c.wr()
 	lo := len(x.offerHints)
-	for i := range c.ias {
-		a := &c.ias[i]
-		c.scr.entries = iaEntries(m, a, c.scr.entries[:0], nil)
-		for _, e := range c.scr.entries {
+	for i := range c.ias() {
+		a := &c.ias()[i]
+		c.cfg.scr.entries = iaEntries(m, a, c.cfg.scr.entries[:0], nil)
+		for _, e := range c.cfg.scr.entries {
 			if e.valid > 0 {
 				x.offerHints = append(x.offerHints, hint{iaid: a.iaid, p: e.p})
 			}
@@ -153,7 +153,7 @@ func (c *Client) advertise(now time.Time, m *dhcpv6.Message, srv *serverID) {
 	ev := c.event(now, history.Advertised)
 	ev.Server = srv.hex
 	ev.Detail = "preference=" + strconv.Itoa(pref)
-	c.scr.out.Events = append(c.scr.out.Events, ev)
+	c.cfg.scr.out.Events = append(c.cfg.scr.out.Events, ev)
 	c.keepOffer(pref, srv, lo)
 	// §18.2.1, §18.2.9: Preference 255 makes the client Request at once;
 	// after the first RT the first valid Advertise is taken.
@@ -231,7 +231,7 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, srv *serverID, r
 		c.drop(DropNoAddrs)
 		return
 	}
-	c.apply(now, m, ctxRequest, srv.hex)
+	c.apply(now, m, ctxRequest, srv)
 	if c.leaseCount() == 0 {
 		// §18.2.10.1: NoAddrsAvail for every IA: keep soliciting.
 		c.endRequest(now)
@@ -244,9 +244,9 @@ func (c *Client) requestReply(now time.Time, m *dhcpv6.Message, srv *serverID, r
 }
 
 func (c *Client) offersLeases(m *dhcpv6.Message) bool {
-	for i := range c.ias {
-		c.scr.entries = iaEntries(m, &c.ias[i], c.scr.entries[:0], nil)
-		for _, e := range c.scr.entries {
+	for i := range c.ias() {
+		c.cfg.scr.entries = iaEntries(m, &c.ias()[i], c.cfg.scr.entries[:0], nil)
+		for _, e := range c.cfg.scr.entries {
 			if e.valid > 0 {
 				return true
 			}
@@ -266,7 +266,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 		c.drop(DropStatus)
 		return
 	}
-	res := c.apply(now, m, ctx, srv.hex)
+	res := c.apply(now, m, ctx, srv)
 	d := &c.cfg.Deviations
 	if res.usable == 0 && (res.noBinding && d.NoBinding == NoBindingSolicit || res.noAddrs && d.NoAddrsSolicit) {
 		// Not RFC 9915: no usable IA in the Reply (NoBinding with
@@ -296,7 +296,7 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 		}
 		c.reqFromOffer = false
 		c.state = Requesting
-		c.newExchange(dhcpv6.MessageTypeRequest, RequestParams.Scaled(c.cfg.Timescale), deadline)
+		c.newExchange(dhcpv6.MessageTypeRequest, &c.cfg.params[pRequest], deadline)
 		c.ex.once = deadline != 0
 		c.launch(now, false)
 		return
@@ -321,18 +321,18 @@ func (c *Client) extendReply(now time.Time, m *dhcpv6.Message, srv *serverID, ct
 }
 
 // confirmReply handles the Reply to a Confirm (§18.2.10.1).
-func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
+func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, srv *serverID) {
 	switch status(m) {
 	case iana.StatusSuccess:
 		// §18.2.10.1: any Success lets the client keep its addresses,
 		// ignoring NotOnLink answers.
-		for i := range c.ias {
-			a := &c.ias[i]
+		for i := range c.ias() {
+			a := &c.ias()[i]
 			if a.kind() != history.IANA {
 				continue
 			}
 			for _, l := range a.leases {
-				l.Server = shex
+				l.server = srv
 				c.leaseEvent(now, history.Confirmed, a, l, "")
 			}
 		}
@@ -342,7 +342,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 		// Wait for the end of the current RT in case another server
 		// answers Success.
 		if !c.notOnLink {
-			c.notOnLink, c.wr().notOnLinkBy = true, shex
+			c.notOnLink, c.wr().notOnLinkBy = true, srv
 		}
 	default:
 		c.drop(DropStatus)
@@ -352,13 +352,13 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, shex string) {
 // confirmNotOnLink acts on a NotOnLink answer (§18.2.10.1): the addresses
 // are not for this link; the client drops them and solicits.
 func (c *Client) confirmNotOnLink(now time.Time) {
-	for i := range c.ias {
-		a := &c.ias[i]
+	for i := range c.ias() {
+		a := &c.ias()[i]
 		if a.kind() != history.IANA {
 			continue
 		}
 		for _, l := range a.leases {
-			l.Server = c.rd().notOnLinkBy
+			l.server = c.rd().notOnLinkBy
 			c.leaseEvent(now, history.Confirmed, a, l, history.CauseNotOnLink)
 		}
 		a.leases = a.leases[:0]
@@ -370,7 +370,7 @@ func (c *Client) confirmNotOnLink(now time.Time) {
 
 // infoReply handles the Reply to an Information-request (§18.2.10.1,
 // §21.23).
-func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
+func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, srv *serverID) {
 	if status(m) != iana.StatusSuccess {
 		c.drop(DropStatus)
 		return
@@ -385,9 +385,9 @@ func (c *Client) infoReply(now time.Time, m *dhcpv6.Message, shex string) {
 		refresh = c.cfg.irtMin
 	}
 	ev := c.event(now, history.Informed)
-	ev.Server = shex
+	ev.Server = srv.hex
 	ev.Detail = "refresh=" + refresh.String()
-	c.scr.out.Events = append(c.scr.out.Events, ev)
+	c.cfg.scr.out.Events = append(c.cfg.scr.out.Events, ev)
 	c.waitAt = c.cfg.at(now.Add(refresh))
 	c.ex.kind = dhcpv6.MessageTypeNone
 	c.state = Informed

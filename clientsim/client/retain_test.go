@@ -63,7 +63,7 @@ func (r *retainer) deliver(m *dhcpv6.Message) { r.take(r.c.Receive(r.now, m)) }
 func newRecyclingRetainer() (*retainer, *client.Scratch) {
 	scr := client.NewScratch()
 	c, err := client.New(client.Config{
-		Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr,
+		Index: 7, DUID: clientDUID(7), IANA: true, Scratch: scr, Names: testNames{},
 		Rand: rand.New(rand.NewPCG(5, 99)),
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -72,7 +72,7 @@ func newRecyclingRetainer() (*retainer, *client.Scratch) {
 
 func newRetainer(seed uint64, pd bool) *retainer {
 	c, err := client.New(client.Config{
-		Index: 7, DUID: clientDUID(7), IANA: true, IAPD: pd, Jitter: 0.1,
+		Index: 7, DUID: clientDUID(7), IANA: true, IAPD: pd, Jitter: 0.1, Names: testNames{},
 		Rand: rand.New(rand.NewPCG(seed, 99)),
 	})
 	Expect(err).NotTo(HaveOccurred())

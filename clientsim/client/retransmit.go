@@ -24,9 +24,9 @@ type exchange struct {
 	once          bool // one transmission, then wait for the deadline (NoBindingRequestOnce)
 	cnfRebind     bool // a Rebind with Confirm's parameters and CNF_MAX_RD (PDRebindConfirm)
 
-	mrc   uint16 // the Params' MRC (0: no limit); beside the flags, where a Params would pad it to 8 bytes
-	count int32  // transmissions so far
-	p     timing // the Params but MRC
+	mrc   uint16  // the Params' MRC (0: no limit), with a deviation's one more
+	count int32   // transmissions so far
+	p     *Params // shared (settings.params, Scratch.withMRT): nobody writes through it
 
 	room *room // the message's options and their storage; nil between exchanges
 
@@ -38,15 +38,10 @@ type exchange struct {
 
 func (e *exchange) active() bool { return e.kind != dhcpv6.MessageTypeNone }
 
-// timing is an exchange's Params but MRC (exchange.mrc).
-type timing struct {
-	MaxDelay, IRT, MRT, MRD time.Duration
-}
-
-// setParams takes p as the exchange's parameters. An MRC above 65,535
-// (none of RFC 9915's is above 10) counts as 65,535.
-func (e *exchange) setParams(p Params) {
-	e.p = timing{MaxDelay: p.MaxDelay, IRT: p.IRT, MRT: p.MRT, MRD: p.MRD}
+// setParams takes p, which nobody changes, as the exchange's parameters.
+// An MRC above 65,535 (none of RFC 9915's is above 10) counts as 65,535.
+func (e *exchange) setParams(p *Params) {
+	e.p = p
 	e.mrc = uint16(min(max(p.MRC, 0), math.MaxUint16))
 }
 

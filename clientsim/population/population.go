@@ -120,6 +120,7 @@ type Population struct {
 	clients []*client.Client
 	timers  *timers
 	scratch *client.Scratch // the clients' (called one at a time)
+	names   *names          // the clients' DUIDs in hex (client.Config.Names)
 	xids    *xidTable       // transaction ID -> client (empty when Direct)
 	cur     []uint32        // per client: its claimed ID | 1<<24, 0 when none (nil when Direct)
 
@@ -164,6 +165,7 @@ func New(cfg Config) (*Population, error) {
 		clients:    make([]*client.Client, cfg.Count),
 		timers:     newTimers(cfg.Count),
 		scratch:    client.NewScratch(),
+		names:      &names{seed: cfg.Seed},
 		lastSender: -1,
 	}
 	if cfg.Direct { // no transaction IDs to look up (the clients claim none)
@@ -198,6 +200,7 @@ func (p *Population) build(i int) error {
 		PCG:         rand.NewPCG(rs, uint64(i)), // the client keeps a copy
 		Dst:         p.cfg.Dst,
 		Scratch:     p.scratch,
+		Names:       p.names,
 		DAD:         p.cfg.DAD,
 		DADDelay:    p.cfg.DADDelay,
 		Jitter:      p.cfg.Jitter,
