@@ -33,10 +33,32 @@ var _ = Describe("What a client holds only for a while (its aside, its template)
 		Expect(client.HoldsAside(h.c)).To(BeFalse(), "renewed")
 		Expect(client.HoldsTemplate(h.c)).To(BeFalse(), "no exchange runs: the template's room went back to the scratch")
 		h.until(func() bool { return len(h.sendsOf(dhcpv6.MessageTypeRenew)) > 1 }, 10)
-		Expect(client.HoldsTemplate(h.c)).To(BeTrue(), "a Renew runs")
+		Expect(client.HoldsTemplate(h.c)).To(BeFalse(), "a Renew waiting for its answer lends its room back (lendsRoom)")
+		Expect(h.fire()).To(BeTrue())
 		ren := h.sendsOf(dhcpv6.MessageTypeRenew)
+		Expect(ren).To(HaveLen(3), "the Renew retransmitted")
+		Expect(client.HoldsTemplate(h.c)).To(BeFalse())
 		Expect(ren[1].msg.Options.Options).To(HaveLen(len(ren[0].msg.Options.Options)), "the same options in room used again")
 		Expect(ren[1].msg.Options.ServerID()).NotTo(BeNil())
+		Expect(ren[2].msg.TransactionID).To(Equal(ren[1].msg.TransactionID))
+		Expect(ren[2].msg.Options.Options).To(HaveLen(len(ren[1].msg.Options.Options)))
+		for i, o := range ren[1].msg.Options.Options {
+			if o.Code() == dhcpv6.OptionElapsedTime {
+				continue
+			}
+			Expect(ren[2].msg.Options.Options[i].ToBytes()).To(Equal(o.ToBytes()), "option %d (%v) of the retransmission, built again", i, o.Code())
+		}
+	})
+
+	It("keeps a Request's template while it waits for the Reply", func() {
+		a := newServer(1)
+		h := newHarness(37)
+		h.start()
+		h.until(func() bool { return len(h.sendsOf(dhcpv6.MessageTypeSolicit)) > 0 }, 10)
+		Expect(client.HoldsTemplate(h.c)).To(BeFalse(), "a Solicit waiting lends its room back")
+		h.deliver(a.advertise(h.last(), 255, offerNA()))
+		Expect(h.sendsOf(dhcpv6.MessageTypeRequest)).To(HaveLen(1), "Preference 255: Request at once (§18.2.9)")
+		Expect(client.HoldsTemplate(h.c)).To(BeTrue(), "a Request keeps its template")
 	})
 
 	It("keeps a Decline's addresses and server until its Reply, then lets them go", func() {

@@ -54,6 +54,9 @@ func iaidOf(b [4]byte) uint32 {
 // Elapsed Time (§21.9: MUST be included) and an Option Request.
 func (c *Client) build() {
 	r := c.ex.room
+	if r == nil {
+		return // lent back (lendsRoom): built at the next transmission
+	}
 	c.cfg.scr.retireNA(r.na) // a message sent may still hold it
 	r.na = nil
 	t := r.opts[:0]

@@ -1643,6 +1643,12 @@ type sent struct {
 // message sent (a server's queue) reads it as it was sent.
 func (c *Client) transmit(now time.Time) {
 	first := c.ex.count == 0
+	if c.ex.room == nil {
+		// Its room went back after the last transmission (lendsRoom):
+		// built again from the state it was built from.
+		c.ex.room = c.cfg.scr.takeRoom()
+		c.build()
+	}
 	var m *dhcpv6.Message
 	var opts dhcpv6.Options
 	tmpl := c.ex.room.opts
@@ -1663,9 +1669,33 @@ func (c *Client) transmit(now time.Time) {
 	}
 	c.cfg.scr.out.Send = append(c.cfg.scr.out.Send, Datagram{Msg: m, Dst: c.Dst()})
 	c.ex.sent(c.cfg, now, &c.rng)
+	if lendsRoom(c.ex.kind) {
+		c.cfg.scr.giveRoom(c.ex.room) // the message holds the values, not the room
+		c.ex.room = nil
+	}
 	if first && c.ex.kind == dhcpv6.MessageTypeSolicit {
 		c.cfg.scr.out.Events = append(c.cfg.scr.out.Events, c.event(now, history.Solicited))
 	}
+}
+
+// lendsRoom reports whether an exchange of kind k gives its template's
+// room back to the scratch after each transmission, to be built again for
+// the next: the exchanges that may wait minutes between transmissions
+// (Solicit and Information-request up to their MRT, Renew until T2,
+// Rebind until the leases end: a million clients renewing with their
+// server gone held a million rooms and IA_NA options, a quarter of the
+// heap), whose template is what build makes of the client's state
+// whenever it is built (Renew's and Rebind's follow the leases,
+// leasesChanged; Solicit's and Information-request's do not read them).
+// A Request, Confirm, Decline or Release keeps its room: a few seconds,
+// and a template that must not follow the leases.
+func lendsRoom(k dhcpv6.MessageType) bool {
+	switch k {
+	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeRenew,
+		dhcpv6.MessageTypeRebind, dhcpv6.MessageTypeInformationRequest:
+		return true
+	}
+	return false
 }
 
 // Dst is where the client sends its messages now (transmit): Config.Dst,
