@@ -20,10 +20,11 @@
 // and what it holds only for a while (a Solicit's Advertises, the leases
 // it declines or releases) is made when needed and dropped when empty. It
 // keeps its times as 8-byte instants counted from Config.Epoch's clock,
-// its leases in a compact form (a Lease is what it shows) and its DUID
-// only in its Client Identifier option, and the clients of a Scratch share
-// one record of each server they heard from: a million clients are a
-// million 320-byte Clients and their leases.
+// its leases in a compact form (a Lease is what it shows), its DUID only
+// in its Client Identifier option and its DUID's name in its Namer's
+// (Config.Names), and the clients of a Scratch share one record of each
+// server they heard from and of each exchange's parameters: a million
+// clients are a million 256-byte Clients and their 96-byte leases.
 //
 // The client asks for one IA_NA (IAID 1), one IA_PD (IAID 2), both, or
 // neither (stateless: Information-request). It follows RFC 9915 §15 for

@@ -7,10 +7,11 @@
 // is held by another one; unless the link itself says which client each
 // answer is for (Config.Direct, DeliverTo: the virtual engine), as each
 // host's own socket does, and each client keeps its draw. The clients share what they have in common: one
-// copy of their settings (client.Config.Peer) and one scratch for what a
+// copy of their settings (client.Config.Peer), one scratch for what a
 // call returns (client.Config.Scratch; the population handles each
 // client's Output before it calls the next, and its Sink must not call
-// the population back).
+// the population back) and their DUIDs' names in hex, a few long strings
+// sliced (client.Config.Names, names.go).
 //
 // Like the client, the core is sans-IO: Deliver hands it a datagram,
 // Advance runs every timer due by a given time (a calendar queue with one
