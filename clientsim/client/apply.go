@@ -165,7 +165,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *s
 		zeroed[z].server = srv // the refusing server
 		c.leaseEvent(now, history.Refused, a, zeroed[z], history.CauseZeroLifetime)
 	}
-	clear(zeroed) // drop the strings they hold; keep the room
+	clear(zeroed) // drop the servers they point to; keep the room
 	c.cfg.scr.zeroed, c.cfg.scr.isExt = zeroed[:0], isExt[:0]
 }
 
