@@ -77,11 +77,11 @@ scale: build
 
 # The three models' 24-hour day on the virtual engine, side by side (one
 # process each, each heap capped at SCALE_LIMIT; no root needed): issue 15's
-# run. A million clients took 51 and 55 s here in 5.9 GiB (GOGC=off under
-# each cap: scripts/scale-virtual.sh; a model holds at most 1.1 GiB live,
-# in its failover).
+# run. A million clients took 53 s here in a fast minute and 106-142 s in
+# slow ones, in 3.88 GiB (GOGC=off under each cap: scripts/scale-virtual.sh;
+# a model holds at most 0.9 GiB live, at the end of its day).
 SCALE_CLIENTS ?= 1000000
-SCALE_LIMIT   ?= 1.75GiB
+SCALE_LIMIT   ?= 1.1GiB
 .PHONY: scale-virtual
 scale-virtual: build
 	./scripts/scale-virtual.sh ./$(BIN) $(OUT)/scale-virtual $(SCALE_CLIENTS) $(SCALE_LIMIT)

@@ -8,15 +8,18 @@
 // same seed gives the same run.
 //
 // A message the client hands over is never changed afterwards, nor are
-// its option values, which later messages may share (a Renew sends the IA
-// option of the one before while the lease is the same): whoever holds
-// one (a frozen server's queue, the virtual link) reads what was sent.
+// its option values, which later messages may share (a Request's
+// retransmission sends the options of the one before): whoever holds one
+// (a frozen server's queue, the virtual link) reads what was sent.
 // One message is one allocation, unless the clients' Scratch recycles
 // them (Scratch.Recycle: a population's, once a message has been read);
 // a Renew and its Reply cost the client nothing else. Between exchanges a
 // bound client keeps little: the room of an exchange's options is the
-// Scratch's, lent while the exchange runs, with the IA_NA option built
-// for it in storage the Scratch uses again once no message sent reads it,
+// Scratch's, lent while the exchange runs (a Solicit, Renew, Rebind or
+// Information-request gives it back after each transmission and builds
+// its options again for the next, so that a client waiting minutes for an
+// answer holds none), with the IA_NA option built for it in storage the
+// Scratch uses again once no message sent reads it,
 // and what it holds only for a while (a Solicit's Advertises, the leases
 // it declines or releases) is made when needed and dropped when empty. It
 // keeps its times as 8-byte instants counted from Config.Epoch's clock,
