@@ -156,7 +156,6 @@ func (k *dupKey) compare(l *dupKey) int {
 	return int(k.bits) - int(l.bits)
 }
 
-
 // sweepSame reports overlaps within one lease's intervals (sorted by start).
 func (s *dupState) sweepSame(p netip.Prefix, g []int32) {
 	s.active = s.active[:0]
