@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test ./clientsim/population -run '^$$' -fuzz '^FuzzDeliver$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzDecodeDifferential$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./reports/history -run '^$$' -fuzz '^FuzzParseMatchesJSON$$' -fuzztime $(FUZZTIME)
 
 # The crash test at full count: the builtin server under load SIGKILLed
 # CRASH_KILLS times and restarted on its lease file (needs root); the CI

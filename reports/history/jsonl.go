@@ -98,10 +98,13 @@ func ReadJSONLLog(r io.Reader) (*Log, error) {
 
 // ScanJSONL reads a JSON-lines history, calling fn with each event in
 // order. Blank lines are skipped; a line that is not an event stops it
-// with a *LineError naming the line.
+// with a *LineError naming the line. A line as the Writer writes an
+// ordinary event is read by hand (parseEvent), any other by
+// encoding/json: the same events either way.
 func ScanJSONL(r io.Reader, fn func(Event)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	var st strTable
 	line := 0
 	for sc.Scan() {
 		line++
@@ -110,8 +113,11 @@ func ScanJSONL(r io.Reader, fn func(Event)) error {
 			continue
 		}
 		var e Event
-		if err := json.Unmarshal(b, &e); err != nil {
-			return &LineError{Line: line, Err: err}
+		if !parseEvent(b, &e, &st) {
+			e = Event{}
+			if err := json.Unmarshal(b, &e); err != nil {
+				return &LineError{Line: line, Err: err}
+			}
 		}
 		fn(e)
 	}
