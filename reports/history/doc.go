@@ -15,5 +15,8 @@
 // Extended) instead of being appended, which the checkers read as the
 // renewals themselves. The Writer writes
 // JSON lines (history.jsonl), ordinary events by hand and the rest through
-// encoding/json: the same bytes either way.
+// encoding/json: the same bytes either way. ScanJSONL reads them back the
+// same way: a line as the Writer's own encoder writes it by hand
+// (decode.go), any other through encoding/json, the same events either
+// way.
 package history
