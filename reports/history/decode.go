@@ -44,58 +44,41 @@ func parseEvent(line []byte, e *Event, st *strTable) bool {
 		next = k + 1
 		ok := false
 		switch k {
-		case kAt:
-			e.At, ok = p.time()
+		case kAt, kExtended:
+			t := &e.At
+			if k == kExtended {
+				t = &e.Extended
+			}
+			*t, ok = p.time()
 		case kKind:
 			var s string
 			s, ok = p.str(st)
 			e.Kind = Kind(s)
-		case kClient:
+		case kDUID: // a client's own: seldom seen twice
+			e.DUID, ok = p.str(nil)
+		case kServer, kIA, kCause, kDetail:
+			*e.text(k), ok = p.str(st)
+		case kClient, kPeer, kRenewals:
 			var v int64
-			v, ok = p.int()
-			e.Client = int(v)
-		case kDUID:
-			e.DUID, ok = p.str(nil) // a client's own: seldom seen twice
-		case kServer:
-			e.Server, ok = p.str(st)
-		case kIA:
-			e.IA, ok = p.str(st)
+			if v, ok = p.int(); ok {
+				*e.count(k) = int(v)
+			}
 		case kIAID:
 			var v int64
 			neg := p.i < len(p.b) && p.b[p.i] == '-' // even "-0": strconv.ParseUint's to refuse
 			v, ok = p.int()
 			ok = ok && !neg && v <= 1<<32-1
 			e.IAID = uint32(v)
-		case kLease:
-			e.Lease, ok = p.prefix()
-		case kOld:
-			e.Old, ok = p.prefix()
-		case kT1:
-			ok = p.duration(&e.T1)
-		case kT2:
-			ok = p.duration(&e.T2)
-		case kPreferred:
-			ok = p.duration(&e.Preferred)
-		case kValid:
-			ok = p.duration(&e.Valid)
-		case kTentative:
-			ok = p.duration(&e.Tentative)
-		case kPeer:
-			var v int64
-			if v, ok = p.int(); ok {
-				n := int(v)
-				e.Peer = &n
+		case kLease, kOld:
+			pf := &e.Lease
+			if k == kOld {
+				pf = &e.Old
 			}
-		case kCause:
-			e.Cause, ok = p.str(st)
-		case kDetail:
-			e.Detail, ok = p.str(st)
-		case kRenewals:
+			*pf, ok = p.prefix()
+		default: // the lifetimes
 			var v int64
 			v, ok = p.int()
-			e.Renewals = int(v)
-		case kExtended:
-			e.Extended, ok = p.time()
+			*e.lifetime(k) = time.Duration(v)
 		}
 		if !ok {
 			return false
@@ -137,6 +120,35 @@ var eventKeys = [...]string{
 	kLease: "lease", kOld: "old", kT1: "t1", kT2: "t2", kPreferred: "preferred", kValid: "valid",
 	kTentative: "tentative", kPeer: "peer", kCause: "cause", kDetail: "detail", kRenewals: "renewals",
 	kExtended: "extended",
+}
+
+// text, count and lifetime are the fields of e that key k names, among
+// its strings, its integers and its lifetimes.
+func (e *Event) text(k int) *string {
+	switch k {
+	case kServer:
+		return &e.Server
+	case kIA:
+		return &e.IA
+	case kCause:
+		return &e.Cause
+	}
+	return &e.Detail
+}
+
+func (e *Event) count(k int) *int {
+	switch k {
+	case kClient:
+		return &e.Client
+	case kPeer:
+		e.Peer = new(int)
+		return e.Peer
+	}
+	return &e.Renewals
+}
+
+func (e *Event) lifetime(k int) *time.Duration {
+	return [...]*time.Duration{kT1: &e.T1, kT2: &e.T2, kPreferred: &e.Preferred, kValid: &e.Valid, kTentative: &e.Tentative}[k]
 }
 
 // strTable keeps the strings a reader has made, so that a value seen
@@ -254,12 +266,6 @@ func (p *parser) int() (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
-}
-
-func (p *parser) duration(d *time.Duration) bool {
-	v, ok := p.int()
-	*d = time.Duration(v)
-	return ok
 }
 
 // prefix reads a quoted prefix (netip.Prefix's text).
