@@ -772,6 +772,40 @@ func (c *clientIDs) get(client int) int32 {
 	return int32(c.n - 1)
 }
 
+// clientID is the id of a client that has an interval.
+func (a *analyzer) clientID(client int) int32 {
+	id, _ := a.ids.lookup(client)
+	return id
+}
+
+// clientIntervals indexes the intervals by client: of(id) is the client's,
+// in the order of a.ivs. Two arrays, where a slice per client took a
+// million allocations in a million-client day.
+type clientIntervals struct {
+	start []int32 // per client id, where its intervals begin in ix; one more at the end
+	ix    []int32
+}
+
+func (x *clientIntervals) of(id int32) []int32 { return x.ix[x.start[id]:x.start[id+1]] }
+
+// intervalsByClient indexes a.ivs by client (a counting sort: stable).
+func (a *analyzer) intervalsByClient() *clientIntervals {
+	x := &clientIntervals{start: make([]int32, a.ids.n+1), ix: make([]int32, len(a.ivs))}
+	for i := range a.ivs {
+		x.start[a.clientID(a.ivs[i].client)+1]++
+	}
+	for id := range a.ids.n {
+		x.start[id+1] += x.start[id]
+	}
+	next := slices.Clone(x.start[:a.ids.n])
+	for i := range a.ivs {
+		id := a.clientID(a.ivs[i].client)
+		x.ix[next[id]] = int32(i)
+		next[id]++
+	}
+	return x
+}
+
 // byClient maps a client index to a *T: through a slice for the usual
 // small non-negative indices, a map otherwise (a million clients' map
 // costs a probe and a cache miss or two a lookup).

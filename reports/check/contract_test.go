@@ -254,6 +254,17 @@ var _ = Describe("NoBinding", func() {
 		Expect(r.Rebind).To(Equal(check.Rebind{Refused: 1, RefusedNoBinding: 1, NoBinding: 1, FailureRate: f64(1)}))
 	})
 
+	It("counts one that names no IA type, not one for an IA type the client lost nothing of", func() {
+		b1, b2 := bound(0, 1, a1, duidA, 100), bound(0, 2, addr(2), duidA, 100)
+		none := noBinding(20, 1, b1, duidB)
+		none.IA = ""
+		pd := noBinding(20, 2, b2, duidB)
+		pd.IA = history.IAPD
+		r := check.Analyze(run(200, b1, b2, kill, none, pd), lab)
+		Expect(r.Affected).To(Equal(2))
+		Expect(r.Rebind.NoBinding).To(Equal(1), "client 1's (no IA type), not client 2's (IA_PD; it lost an IA_NA)")
+	})
+
 	It("before the fault, or to an unaffected client, is not counted", func() {
 		b1, b2 := bound(0, 1, a1, duidA, 100), bound(0, 2, addr(2), duidB, 100)
 		r := check.Analyze(run(200, b1, b2, noBinding(5, 1, b1, duidA), kill, noBinding(20, 2, b2, duidB)), lab)

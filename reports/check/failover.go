@@ -25,11 +25,61 @@ var iaTypes = []string{history.IANA, history.IAPD}
 
 // affectedClient gathers what the failover metrics need about one client.
 type affectedClient struct {
-	client int
 	leases []netip.Prefix // leases held at the fault from a faulted server
 	hit    []int32        // their intervals
 	ias    []string       // IA types of those leases, sorted
 	all    []int32        // every interval of the client of those IA types
+}
+
+// gather fills c from ivs, the client's intervals in order, of which
+// those with hit set were affected, reusing c's slices.
+func (c *affectedClient) gather(a *analyzer, ivs []int32, hit []bool) {
+	c.leases, c.hit, c.ias, c.all = c.leases[:0], c.hit[:0], c.ias[:0], c.all[:0]
+	for _, i := range ivs {
+		if iv := &a.ivs[i]; hit[i] {
+			c.leases = append(c.leases, iv.lease)
+			c.hit = append(c.hit, i)
+			if !slices.Contains(c.ias, iv.ia) {
+				c.ias = append(c.ias, iv.ia)
+			}
+		}
+	}
+	slices.Sort(c.ias)
+	for _, i := range ivs {
+		if slices.Contains(c.ias, a.ivs[i].ia) {
+			c.all = append(c.all, i)
+		}
+	}
+}
+
+// nobindings lists the NoBinding events after the fault by client: a
+// chain per client id through the events' indexes, -1 ending it.
+type nobindings struct {
+	head, next []int32
+}
+
+func (a *analyzer) nobindingByClient() *nobindings {
+	nb := &nobindings{head: make([]int32, a.ids.n), next: make([]int32, len(a.nobinding))}
+	for id := range nb.head {
+		nb.head[id] = -1
+	}
+	for k, e := range a.nobinding {
+		if id, ok := a.ids.lookup(e.client); ok { // (one with no lease is not affected)
+			nb.next[k], nb.head[id] = nb.head[id], int32(k)
+		}
+	}
+	return nb
+}
+
+// named tells whether a NoBinding event of client id named one of the IA
+// types ias, or no IA type.
+func (nb *nobindings) named(a *analyzer, id int32, ias []string) bool {
+	for k := nb.head[id]; k >= 0; k = nb.next[k] {
+		if ia := a.nobinding[k].ia; ia == "" || slices.Contains(ias, ia) {
+			return true
+		}
+	}
+	return false
 }
 
 // validAtFault tells whether the interval was granted before the fault
@@ -73,42 +123,28 @@ func (a *analyzer) failover(r *Report) {
 	slices.Sort(f.Servers)
 	r.Fault = f
 
-	var aff byClient[affectedClient]
-	var order []int // clients in first-seen interval order, for determinism
+	// The affected intervals (valid at the fault, last granted by a
+	// faulted server), and their clients in the order of their first
+	// such interval, for determinism.
+	hit := make([]bool, len(a.ivs))
+	seen := make([]bool, a.ids.n)
+	var order []int32 // client ids
 	for i := range a.ivs {
 		iv := &a.ivs[i]
 		if !a.validAtFault(iv) || !a.faultServers[a.grantorAtFault(iv)] {
 			continue
 		}
-		c := aff.get(iv.client)
-		if c == nil {
-			c = &affectedClient{client: iv.client}
-			aff.put(iv.client, c)
-			order = append(order, iv.client)
-		}
-		c.leases = append(c.leases, iv.lease)
-		c.hit = append(c.hit, int32(i))
-		if !slices.Contains(c.ias, iv.ia) {
-			c.ias = append(c.ias, iv.ia)
+		hit[i] = true
+		if id := a.clientID(iv.client); !seen[id] {
+			seen[id] = true
+			order = append(order, id)
 		}
 	}
 	if len(order) == 0 {
 		return
 	}
-	for i := range a.ivs {
-		iv := &a.ivs[i]
-		if c := aff.get(iv.client); c != nil && slices.Contains(c.ias, iv.ia) {
-			c.all = append(c.all, int32(i))
-		}
-	}
-	nobinding := map[int]bool{}
-	for _, nb := range a.nobinding {
-		if c := aff.get(nb.client); c != nil && (nb.ia == "" || slices.Contains(c.ias, nb.ia)) {
-			nobinding[nb.client] = true
-		}
-	}
-	r.Rebind.NoBinding = len(nobinding)
-
+	byClient := a.intervalsByClient()
+	nb := a.nobindingByClient()
 	r.Affected = len(order)
 	var reacq, outage, tentative []int64
 	kept := 0
@@ -116,17 +152,20 @@ func (a *analyzer) failover(r *Report) {
 	for _, t := range iaTypes {
 		per[t] = &iaAcc{}
 	}
-	for _, cl := range order {
-		c := aff.get(cl)
-		slices.Sort(c.ias)
-		a.countOutcome(&r.Rebind, c)
+	var c affectedClient // one client's at a time, its slices reused
+	for _, id := range order {
+		c.gather(a, byClient.of(id), hit)
+		if nb.named(a, id, c.ias) {
+			r.Rebind.NoBinding++
+		}
+		a.countOutcome(&r.Rebind, &c)
 		// every affected IA type must be held again: the client recovers
 		// at the latest of its per-type recovery instants
 		var at time.Time
 		var lastOut time.Duration // the outage of the last IA type looked at
 		recovered, keptAll := true, true
 		for _, ia := range c.ias {
-			t, ok := a.recovery(c, ia)
+			t, ok := a.recovery(&c, ia)
 			acc := per[ia]
 			if acc != nil {
 				acc.affected++
@@ -138,9 +177,9 @@ func (a *analyzer) failover(r *Report) {
 				}
 				continue
 			}
-			k := a.keptAt(c, ia, t)
+			k := a.keptAt(&c, ia, t)
 			keptAll = keptAll && k
-			lastOut = a.outage(c, []string{ia}, t, true)
+			lastOut = a.outage(&c, []string{ia}, t, true)
 			if acc != nil {
 				acc.reacq = append(acc.reacq, millis(t.Sub(a.faultAt)))
 				acc.outage = append(acc.outage, millis(lastOut))
@@ -159,10 +198,10 @@ func (a *analyzer) failover(r *Report) {
 		reacq = append(reacq, millis(at.Sub(a.faultAt)))
 		out := lastOut // one IA type: its own outage is the client's
 		if len(c.ias) > 1 {
-			out = a.outage(c, c.ias, at, true)
+			out = a.outage(&c, c.ias, at, true)
 		}
 		outage = append(outage, millis(out))
-		tentative = append(tentative, millis(out-a.outage(c, c.ias, at, false)))
+		tentative = append(tentative, millis(out-a.outage(&c, c.ias, at, false)))
 		if keptAll {
 			kept++
 		}
