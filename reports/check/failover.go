@@ -29,6 +29,8 @@ type affectedClient struct {
 	hit    []int32        // their intervals
 	ias    []string       // IA types of those leases, sorted
 	all    []int32        // every interval of the client of those IA types
+
+	spans, gaps []window // outage's room, reused
 }
 
 // gather fills c from ivs, the client's intervals in order, of which
@@ -358,17 +360,19 @@ func (a *analyzer) recovery(c *affectedClient, ia string) (time.Time, bool) {
 // usableOnly false a tentative lease counts as held (the difference is
 // the tentative part of the outage).
 func (a *analyzer) outage(c *affectedClient, ias []string, until time.Time, usableOnly bool) time.Duration {
-	var gaps []window
+	gaps := c.gaps[:0]
 	for _, ia := range ias {
-		gaps = append(gaps, complement(a.held(c, ia, until, usableOnly), a.faultAt, until)...)
+		c.spans = a.held(c.spans[:0], c, ia, until, usableOnly)
+		gaps = appendComplement(gaps, c.spans, a.faultAt, until)
 	}
+	c.gaps = gaps
 	return measure(gaps)
 }
 
-// held returns the merged windows of [fault, until) in which the client
-// held a lease of type ia (usable, or merely valid when !usableOnly).
-func (a *analyzer) held(c *affectedClient, ia string, until time.Time, usableOnly bool) []window {
-	spans := make([]window, 0, len(c.all))
+// held appends to spans, and returns merged, the windows of [fault,
+// until) in which the client held a lease of type ia (usable, or merely
+// valid when !usableOnly).
+func (a *analyzer) held(spans []window, c *affectedClient, ia string, until time.Time, usableOnly bool) []window {
 	for _, i := range c.all {
 		iv := &a.ivs[i]
 		if iv.ia != ia {
@@ -407,10 +411,9 @@ func merge(ws []window) []window {
 	return out
 }
 
-// complement returns the parts of [from, to) not covered by the merged
-// windows ws.
-func complement(ws []window, from, to time.Time) []window {
-	var out []window
+// appendComplement appends to out the parts of [from, to) not covered by
+// the merged windows ws.
+func appendComplement(out, ws []window, from, to time.Time) []window {
 	cur := from
 	for _, w := range ws {
 		if w.from.After(cur) {
