@@ -38,8 +38,8 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 		usable    int64 // the chosen binding's usable time, ns since start
 		lease     netip.Prefix
 	}
-	var clients byClient[state]
-	var states []*state
+	clients := clientIDs{sparse: map[int]int32{}} // a client's index in states
+	var states []state
 	for _, idx := range order {
 		switch events.Kind(int(idx)) {
 		case history.Solicited, history.Bound, history.Declined, history.DADFailed:
@@ -54,12 +54,11 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 		if e.At.After(a.end) {
 			break
 		}
-		st := clients.get(e.Client)
-		if st == nil {
-			st = &state{}
-			clients.put(e.Client, st)
-			states = append(states, st)
+		id := clients.get(e.Client)
+		if int(id) == len(states) { // first seen
+			states = append(states, state{})
 		}
+		st := &states[id]
 		at := e.At.Sub(a.start).Nanoseconds()
 		switch e.Kind {
 		case history.Solicited:

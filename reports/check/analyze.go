@@ -159,9 +159,10 @@ type analyzer struct {
 	byDUID  map[string]int32 // normalized DUID -> id
 	rawDUID map[string]int32 // as spelled in events -> id
 
-	ivs    []interval
-	openBy [][]int32 // per dense client id: its open intervals, one per lease
-	ids    clientIDs
+	ivs      []interval
+	openBy   [][]int32 // per dense client id: its open intervals, one per lease
+	ids      clientIDs
+	byClient *clientIntervals // every interval by client (intervalsByClient)
 
 	faultFound   bool
 	faultAt      time.Time
@@ -788,8 +789,23 @@ type clientIntervals struct {
 
 func (x *clientIntervals) of(id int32) []int32 { return x.ix[x.start[id]:x.start[id+1]] }
 
-// intervalsByClient indexes a.ivs by client (a counting sort: stable).
+// intervalsOf returns client's intervals, in the order of a.ivs (none for
+// a client with none).
+func (a *analyzer) intervalsOf(client int) []int32 {
+	id, ok := a.ids.lookup(client)
+	if !ok {
+		return nil
+	}
+	return a.intervalsByClient().of(id)
+}
+
+// intervalsByClient indexes a.ivs by client (a counting sort: stable),
+// once the intervals are all there: built at the first call, again only
+// if intervals were added since.
 func (a *analyzer) intervalsByClient() *clientIntervals {
+	if x := a.byClient; x != nil && len(x.ix) == len(a.ivs) && len(x.start) == a.ids.n+1 {
+		return x
+	}
 	x := &clientIntervals{start: make([]int32, a.ids.n+1), ix: make([]int32, len(a.ivs))}
 	for i := range a.ivs {
 		x.start[a.clientID(a.ivs[i].client)+1]++
@@ -803,42 +819,8 @@ func (a *analyzer) intervalsByClient() *clientIntervals {
 		x.ix[next[id]] = int32(i)
 		next[id]++
 	}
+	a.byClient = x
 	return x
-}
-
-// byClient maps a client index to a *T: through a slice for the usual
-// small non-negative indices, a map otherwise (a million clients' map
-// costs a probe and a cache miss or two a lookup).
-type byClient[T any] struct {
-	dense  []*T
-	sparse map[int]*T
-}
-
-// get is client's value, nil when it has none.
-func (b *byClient[T]) get(client int) *T {
-	if client >= 0 && client < denseClients {
-		if client < len(b.dense) {
-			return b.dense[client]
-		}
-		return nil
-	}
-	return b.sparse[client]
-}
-
-// put sets client's value.
-func (b *byClient[T]) put(client int, v *T) {
-	if client >= 0 && client < denseClients {
-		if client >= len(b.dense) {
-			b.dense = append(b.dense, make([]*T, client+1-len(b.dense))...)
-			b.dense = b.dense[:cap(b.dense)]
-		}
-		b.dense[client] = v
-		return
-	}
-	if b.sparse == nil {
-		b.sparse = map[int]*T{}
-	}
-	b.sparse[client] = v
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }

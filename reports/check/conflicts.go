@@ -56,15 +56,6 @@ func (a *analyzer) conflictsReport(r *Report) {
 	cf := Conflicts{Evidence: []Conflict{}}
 	addrs := map[netip.Prefix]struct{}{}
 	pairs := map[conflictPair]struct{}{}
-	byClient := map[int][]int32{}
-	for _, c := range a.conflicts {
-		byClient[c.client] = nil
-	}
-	for i := range a.ivs {
-		if _, ok := byClient[a.ivs[i].client]; ok {
-			byClient[a.ivs[i].client] = append(byClient[a.ivs[i].client], int32(i))
-		}
-	}
 	var delays []int64
 	for _, c := range a.conflicts {
 		cf.Count++
@@ -82,7 +73,7 @@ func (a *analyzer) conflictsReport(r *Report) {
 		if c.iv >= 0 {
 			granted = a.ivs[c.iv].start()
 		}
-		if t, ok := a.nextUsable(byClient[c.client], c); ok {
+		if t, ok := a.nextUsable(a.intervalsOf(c.client), c); ok {
 			delays = append(delays, millis(t.Sub(granted)))
 		} else {
 			cf.Unrecovered++

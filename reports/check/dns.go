@@ -123,10 +123,9 @@ type rrKey struct {
 
 // holdings answers "who holds what when" from the analyzer's intervals.
 type holdings struct {
-	a        *analyzer
-	byAddr   map[netip.Addr][]int32 // IA_NA intervals by address
-	byClient map[int][]int32        // every interval by client
-	edges    []int64                // starts and ends of the IA_NA intervals, unix ns, sorted
+	a      *analyzer
+	byAddr map[netip.Addr][]int32 // IA_NA intervals by address (by client: a.intervalsOf)
+	edges  []int64                // starts and ends of the IA_NA intervals, unix ns, sorted
 }
 
 // changed tells whether an IA_NA interval started or ended in (from, to],
@@ -142,10 +141,9 @@ func (h *holdings) changed(from, to time.Time) bool {
 }
 
 func (a *analyzer) holdings() *holdings {
-	h := &holdings{a: a, byAddr: map[netip.Addr][]int32{}, byClient: map[int][]int32{}}
+	h := &holdings{a: a, byAddr: map[netip.Addr][]int32{}}
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		h.byClient[iv.client] = append(h.byClient[iv.client], int32(i))
 		if iv.ia == history.IANA && iv.lease.Bits() == 128 {
 			h.byAddr[iv.lease.Addr()] = append(h.byAddr[iv.lease.Addr()], int32(i))
 			h.edges = append(h.edges, int64(iv.first.at), int64(iv.end))
@@ -192,7 +190,7 @@ func (h *holdings) addrHeld(x netip.Addr, t time.Time) bool {
 // naHeld returns the IA_NA addresses client c holds at t, sorted.
 func (h *holdings) naHeld(c int, t time.Time) []netip.Addr {
 	var out []netip.Addr
-	for _, i := range h.byClient[c] {
+	for _, i := range h.a.intervalsOf(c) {
 		iv := &h.a.ivs[i]
 		if iv.ia == history.IANA && iv.lease.Bits() == 128 && h.validAt(iv, t) && !slices.Contains(out, iv.lease.Addr()) {
 			out = append(out, iv.lease.Addr())
@@ -204,7 +202,7 @@ func (h *holdings) naHeld(c int, t time.Time) []netip.Addr {
 
 // holds tells whether client c holds lease p at t (any IA type).
 func (h *holdings) holds(c int, p netip.Prefix, t time.Time) bool {
-	for _, i := range h.byClient[c] {
+	for _, i := range h.a.intervalsOf(c) {
 		if iv := &h.a.ivs[i]; iv.lease == p && h.validAt(iv, t) {
 			return true
 		}
@@ -214,7 +212,7 @@ func (h *holdings) holds(c int, p netip.Prefix, t time.Time) bool {
 
 // holdsAny tells whether client c holds any lease at t.
 func (h *holdings) holdsAny(c int, t time.Time) bool {
-	for _, i := range h.byClient[c] {
+	for _, i := range h.a.intervalsOf(c) {
 		if h.validAt(&h.a.ivs[i], t) {
 			return true
 		}
@@ -508,7 +506,13 @@ func (a *analyzer) dns(r *Report, events history.Source, order []int32, hold fun
 // (real[c]) whose name was ever in the zones.
 func (h *holdings) namedClients(nameOf map[int]string, real map[int]bool) []int {
 	var out []int
-	for c, ivs := range h.byClient {
+	x := h.a.intervalsByClient()
+	for id := range int32(h.a.ids.n) {
+		ivs := x.of(id)
+		if len(ivs) == 0 {
+			continue
+		}
+		c := h.a.ivs[ivs[0]].client
 		if real[c] {
 			if _, ok := nameOf[c]; !ok {
 				continue
