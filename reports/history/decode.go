@@ -58,10 +58,14 @@ func parseEvent(line []byte, e *Event, st *strTable) bool {
 			e.DUID, ok = p.str(nil)
 		case kServer, kIA, kCause, kDetail:
 			*e.text(k), ok = p.str(st)
-		case kClient, kPeer, kRenewals:
+		case kClient, kRenewals:
+			var v int64
+			v, ok = p.int()
+			*e.count(k) = int(v)
+		case kPeer:
 			var v int64
 			if v, ok = p.int(); ok {
-				*e.count(k) = int(v)
+				e.Peer = new(int(v))
 			}
 		case kIAID:
 			var v int64
@@ -137,12 +141,8 @@ func (e *Event) text(k int) *string {
 }
 
 func (e *Event) count(k int) *int {
-	switch k {
-	case kClient:
+	if k == kClient {
 		return &e.Client
-	case kPeer:
-		e.Peer = new(int)
-		return e.Peer
 	}
 	return &e.Renewals
 }
