@@ -78,64 +78,92 @@ func (s stamp) time() time.Time {
 	return time.Unix(0, int64(s)).UTC()
 }
 
-// interval is one binding interval (see the package doc).
+// interval is one binding interval (see the package doc). It holds no
+// pointer (its strings are names, its lease a packedPrefix, its later
+// grants an index into the analyzer's table): a million-client day has
+// two million intervals, and a slice of them without pointers is memory
+// the collector never reads. Read before written, a slice with pointers
+// had its untouched pages mapped to the zero page by the collector's
+// scan and faulted again, with a TLB shootdown each, when the analysis
+// wrote them (perf, docs/measurements.md).
 type interval struct {
 	client int
-	ia     string
-	lease  netip.Prefix
 	// first is the grant that opened the interval (first.at is its
-	// start); more are the grants after it, in time order: one per run of
-	// grants from one server on one side of the fault event, the run's
-	// first. What reads them asks which server covers an instant, which
-	// server granted last before the fault, and the first grant after it;
-	// a run answers each as its grants would, and a client renewing with
-	// one server all day keeps one grant, not one per renewal (and no
-	// slice: more is nil).
+	// start); more (grants) are the grants after it, in time order: one
+	// per run of grants from one server on one side of the fault event,
+	// the run's first. What reads them asks which server covers an
+	// instant, which server granted last before the fault, and the first
+	// grant after it; a run answers each as its grants would, and a
+	// client renewing with one server all day keeps one grant, not one
+	// per renewal (and no entry in the table: more is 0).
 	first grant
-	more  []grant
 	end   stamp // clipped to the run's End
 	// usable is start plus the Tentative of the event that opened the
 	// interval: the address is in duplicate address detection before it.
 	// usable >= end: the lease was never usable (declined during DAD).
 	usable stamp
 	expiry stamp // last grant + Valid; noStamp when unknown
-	reason endReason
-	cause  string // Refused or Declined cause
-	endSeq int32  // seq of the closing event, or noSeq
 	// movedAt/movedSeq: the first Renumbered with Cause kept naming this
 	// lease as Old after the fault (the client got a new lease and kept
 	// this one); movedSeq is noSeq when there was none.
-	movedSeq int32
 	movedAt  stamp
+	movedSeq int32
+	endSeq   int32 // seq of the closing event, or noSeq
+	more     int32 // the later grants: a.more[more]; 0 when none
+	nextOpen int32 // the client's next open interval (openLease), -1 ending the list
+	ia       name
+	cause    name // Refused or Declined cause
+	lease    packedPrefix
+	reason   endReason
 }
+
+// name is a string the intervals hold many times over (an IA type, a
+// cause) as its index in the analyzer's table (analyzer.name, str); 0 is
+// "".
+type name int32
+
+// name is s's index in the table, added when new.
+func (a *analyzer) name(s string) name {
+	if n, ok := a.names[s]; ok {
+		return n
+	}
+	n := name(len(a.strs))
+	a.strs = append(a.strs, s)
+	a.names[s] = n
+	return n
+}
+
+// str is the string of n.
+func (a *analyzer) str(n name) string { return a.strs[n] }
 
 // start is when the interval began: its first grant.
 func (iv *interval) start() time.Time { return iv.first.at.time() }
 
 // nGrants is the number of grants of iv; grantAt(k) is the k-th.
-func (iv *interval) nGrants() int { return 1 + len(iv.more) }
+func (a *analyzer) nGrants(iv *interval) int { return 1 + len(a.more[iv.more]) }
 
-func (iv *interval) grantAt(k int) grant {
+func (a *analyzer) grantAt(iv *interval, k int) grant {
 	if k == 0 {
 		return iv.first
 	}
-	return iv.more[k-1]
+	return a.more[iv.more][k-1]
 }
 
-// segEnd is the end of the k-th grant segment: the next grant, or the end.
-func (iv *interval) segEnd(k int) time.Time {
-	if k+1 < iv.nGrants() {
-		return iv.grantAt(k + 1).at.time()
+// segEnd is the end of iv's k-th grant segment: the next grant, or the end.
+func (a *analyzer) segEnd(iv *interval, k int) time.Time {
+	if k+1 < a.nGrants(iv) {
+		return a.grantAt(iv, k+1).at.time()
 	}
 	return iv.end.time()
 }
 
-// serverAt returns the server id whose grant covers t (the latest grant at
-// or before t), or the first grant's server when t precedes them all.
-func (iv *interval) serverAt(t time.Time) int32 {
+// serverAt returns the server id whose grant of iv covers t (the latest
+// grant at or before t), or the first grant's server when t precedes them
+// all.
+func (a *analyzer) serverAt(iv *interval, t time.Time) int32 {
 	at := stampOf(t)
-	k := sort.Search(iv.nGrants(), func(k int) bool { return iv.grantAt(k).at > at }) - 1
-	return iv.grantAt(max(k, 0)).srv
+	k := sort.Search(a.nGrants(iv), func(k int) bool { return a.grantAt(iv, k).at > at }) - 1
+	return a.grantAt(iv, max(k, 0)).srv
 }
 
 type window struct{ from, to time.Time } // [from, to); zero to: never came back
@@ -160,7 +188,10 @@ type analyzer struct {
 	rawDUID map[string]int32 // as spelled in events -> id
 
 	ivs      []interval
-	openBy   [][]int32 // per dense client id: its open intervals, one per lease
+	more     [][]grant // intervals' later grants (interval.more); more[0] is none
+	strs     []string  // the names' strings (name); strs[0] is ""
+	names    map[string]name
+	openHead []int32 // per dense client id: its first open interval (one per lease), -1 when none; nextOpen links the rest
 	ids      clientIDs
 	byClient *clientIntervals // every interval by client (intervalsByClient)
 
@@ -230,6 +261,9 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 		rawDUID:      map[string]int32{},
 		ids:          clientIDs{sparse: map[int]int32{}},
 		faultServers: map[int32]bool{},
+		more:         [][]grant{nil},
+		strs:         []string{""},
+		names:        map[string]name{"": 0},
 	}
 	for _, s := range lab.Servers {
 		id := a.addServer(s.Name)
@@ -503,8 +537,8 @@ func (a *analyzer) labEvent(e *history.Event, seq int32) {
 }
 
 func (a *analyzer) clientEvent(e *history.Event, seq int32) {
-	if id := a.ids.get(e.Client); int(id) == len(a.openBy) {
-		a.openBy = append(a.openBy, nil)
+	if id := a.ids.get(e.Client); int(id) == len(a.openHead) {
+		a.openHead = append(a.openHead, -1)
 	}
 	switch e.Kind {
 	case history.Bound, history.Renewed, history.Rebound:
@@ -569,9 +603,9 @@ func (a *analyzer) addConflict(e *history.Event, kept bool) {
 	if e.Lease.IsValid() {
 		if i, ok := a.openLease(e.Client, e.Lease); ok {
 			c.iv = i
-			c.srv = a.ivs[i].serverAt(e.At)
+			c.srv = a.serverAt(&a.ivs[i], e.At)
 			if c.ia == "" {
-				c.ia = a.ivs[i].ia
+				c.ia = a.str(a.ivs[i].ia)
 			}
 		}
 	}
@@ -601,8 +635,12 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 	if i, ok := a.openLease(e.Client, lease); ok {
 		iv := &a.ivs[i]
 		if iv.expiry == noStamp || iv.expiry > at {
-			if last := iv.grantAt(iv.nGrants() - 1); last.srv != srv || a.faultFound && last.seq < a.faultSeq {
-				iv.more = append(iv.more, grant{at: at, seq: seq, srv: srv})
+			if last := a.grantAt(iv, a.nGrants(iv)-1); last.srv != srv || a.faultFound && last.seq < a.faultSeq {
+				if iv.more == 0 {
+					iv.more = int32(len(a.more))
+					a.more = append(a.more, nil)
+				}
+				a.more[iv.more] = append(a.more[iv.more], grant{at: at, seq: seq, srv: srv})
 			}
 			iv.expiry = expiry
 			return
@@ -612,8 +650,8 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 	i := int32(len(a.ivs))
 	a.ivs = append(a.ivs, interval{
 		client:   e.Client,
-		ia:       e.IA,
-		lease:    lease,
+		ia:       a.name(e.IA),
+		lease:    packPrefix(lease),
 		first:    grant{at: at, seq: seq, srv: srv},
 		end:      noStamp,
 		usable:   stampOf(e.At.Add(max(e.Tentative, 0))),
@@ -621,9 +659,15 @@ func (a *analyzer) grant(e *history.Event, seq int32, lease netip.Prefix) {
 		endSeq:   noSeq,
 		movedSeq: noSeq,
 		movedAt:  noStamp,
+		nextOpen: -1,
 	})
-	id := a.ids.get(e.Client)
-	a.openBy[id] = append(a.openBy[id], i)
+	// at the list's tail: the client's open intervals in the order they
+	// opened
+	next := &a.openHead[a.ids.get(e.Client)]
+	for *next >= 0 {
+		next = &a.ivs[*next].nextOpen
+	}
+	*next = i
 }
 
 // closeLease ends the event's lease, or every open lease of the client (of
@@ -635,11 +679,12 @@ func (a *analyzer) closeLease(e *history.Event, seq int32, why endReason, cause 
 		}
 		return
 	}
-	open := slices.Clone(a.openBy[a.ids.get(e.Client)])
-	for _, i := range open {
-		if e.IA == "" || a.ivs[i].ia == e.IA {
+	for i := a.openHead[a.ids.get(e.Client)]; i >= 0; {
+		next := a.ivs[i].nextOpen // close unlinks i
+		if e.IA == "" || a.str(a.ivs[i].ia) == e.IA {
 			a.close(i, e.At, why, cause, seq)
 		}
+		i = next
 	}
 }
 
@@ -654,18 +699,20 @@ func (a *analyzer) close(i int32, t time.Time, why endReason, cause string, seq 
 	} else {
 		iv.end, iv.endSeq = stampOf(t), seq
 	}
-	iv.reason, iv.cause = why, cause
-	id := a.ids.get(iv.client)
-	if k := slices.Index(a.openBy[id], i); k >= 0 {
-		a.openBy[id] = slices.Delete(a.openBy[id], k, k+1)
+	iv.reason, iv.cause = why, a.name(cause)
+	for next := &a.openHead[a.ids.get(iv.client)]; *next >= 0; next = &a.ivs[*next].nextOpen {
+		if *next == i {
+			*next, iv.nextOpen = iv.nextOpen, -1
+			break
+		}
 	}
 }
 
 // finish ends the intervals still open: at their expiry if it came by End,
 // else at End (still bound).
 func (a *analyzer) finish() {
-	for _, open := range a.openBy {
-		for _, i := range open {
+	for _, head := range a.openHead {
+		for i := head; i >= 0; i = a.ivs[i].nextOpen {
 			iv := &a.ivs[i]
 			if end := stampOf(a.end); iv.expiry != noStamp && iv.expiry <= end {
 				iv.end, iv.reason = iv.expiry, endLifetime
@@ -675,7 +722,7 @@ func (a *analyzer) finish() {
 			iv.endSeq = noSeq
 		}
 	}
-	a.openBy = nil
+	a.openHead = nil
 	for id := range a.servers {
 		s := &a.servers[id]
 		if s.isDown() {
@@ -730,11 +777,12 @@ const denseClients = 1 << 24
 // openLease is the open interval of client's lease, if any.
 func (a *analyzer) openLease(client int, lease netip.Prefix) (int32, bool) {
 	id, ok := a.ids.lookup(client)
-	if !ok || int(id) >= len(a.openBy) {
+	if !ok || int(id) >= len(a.openHead) {
 		return 0, false
 	}
-	for _, i := range a.openBy[id] {
-		if a.ivs[i].lease == lease {
+	pl := packPrefix(lease)
+	for i := a.openHead[id]; i >= 0; i = a.ivs[i].nextOpen {
+		if a.ivs[i].lease == pl {
 			return i, true
 		}
 	}

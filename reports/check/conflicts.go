@@ -113,7 +113,7 @@ func (a *analyzer) nextUsable(ivs []int32, c conflict) (time.Time, bool) {
 			continue
 		}
 		iv := &a.ivs[i]
-		if iv.ia != c.ia {
+		if a.str(iv.ia) != c.ia {
 			continue
 		}
 		t := iv.usable.time()

@@ -144,8 +144,9 @@ func (a *analyzer) holdings() *holdings {
 	h := &holdings{a: a, byAddr: map[netip.Addr][]int32{}}
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if iv.ia == history.IANA && iv.lease.Bits() == 128 {
-			h.byAddr[iv.lease.Addr()] = append(h.byAddr[iv.lease.Addr()], int32(i))
+		if a.str(iv.ia) == history.IANA && iv.lease.nbits() == 128 {
+			x := iv.lease.prefix().Addr()
+			h.byAddr[x] = append(h.byAddr[x], int32(i))
 			h.edges = append(h.edges, int64(iv.first.at), int64(iv.end))
 		}
 	}
@@ -192,8 +193,11 @@ func (h *holdings) naHeld(c int, t time.Time) []netip.Addr {
 	var out []netip.Addr
 	for _, i := range h.a.intervalsOf(c) {
 		iv := &h.a.ivs[i]
-		if iv.ia == history.IANA && iv.lease.Bits() == 128 && h.validAt(iv, t) && !slices.Contains(out, iv.lease.Addr()) {
-			out = append(out, iv.lease.Addr())
+		if h.a.str(iv.ia) != history.IANA || iv.lease.nbits() != 128 || !h.validAt(iv, t) {
+			continue
+		}
+		if x := iv.lease.prefix().Addr(); !slices.Contains(out, x) {
+			out = append(out, x)
 		}
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
@@ -202,8 +206,9 @@ func (h *holdings) naHeld(c int, t time.Time) []netip.Addr {
 
 // holds tells whether client c holds lease p at t (any IA type).
 func (h *holdings) holds(c int, p netip.Prefix, t time.Time) bool {
+	pp := packPrefix(p)
 	for _, i := range h.a.intervalsOf(c) {
-		if iv := &h.a.ivs[i]; iv.lease == p && h.validAt(iv, t) {
+		if iv := &h.a.ivs[i]; iv.lease == pp && h.validAt(iv, t) {
 			return true
 		}
 	}
@@ -231,7 +236,7 @@ func (a *analyzer) affectedClients(ia string) []int {
 	var out []int
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if seen[iv.client] || (ia != "" && iv.ia != ia) {
+		if seen[iv.client] || (ia != "" && a.str(iv.ia) != ia) {
 			continue
 		}
 		if a.validAtFault(iv) && a.faultServers[a.grantorAtFault(iv)] {
@@ -518,7 +523,7 @@ func (h *holdings) namedClients(nameOf map[int]string, real map[int]bool) []int 
 				continue
 			}
 		}
-		if slices.ContainsFunc(ivs, func(i int32) bool { return h.a.ivs[i].ia == history.IANA }) {
+		if slices.ContainsFunc(ivs, func(i int32) bool { return h.a.str(h.a.ivs[i].ia) == history.IANA }) {
 			out = append(out, c)
 		}
 	}

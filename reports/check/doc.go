@@ -93,8 +93,11 @@
 // every later step works on per-lease intervals. An interval keeps one grant
 // per run of grants from one server on one side of the fault, so a client
 // that renews with the same server all day costs one, not one per renewal,
-// and keeps its instants as nanoseconds and its first grant inside it (160
-// bytes). AnalyzeSource reads any history.Source: a slice, or the
+// and keeps its instants as nanoseconds and its first grant inside it, in
+// 104 bytes and no pointer (its IA type and cause index a table of names,
+// its lease is packed, its later grants index a table of their own): the
+// collector never reads the two million of a million-client day.
+// AnalyzeSource reads any history.Source: a slice, or the
 // history.Log the virtual engine keeps (48 bytes an event instead of 280);
 // the passes that want a few kinds read Source.Kind first and build only
 // those events. A log gives the report a slice of the same events gives,

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bytes"
 	"cmp"
 	"net/netip"
 	"slices"
@@ -39,7 +38,7 @@ func (a *analyzer) duplicates(r *Report) {
 		if iv.end <= iv.usable {
 			continue
 		}
-		p := iv.lease.Masked()
+		p := iv.lease.prefix().Masked()
 		ks = append(ks, keyOf(p, int32(i)))
 		lengths[p.Bits()] = true
 	}
@@ -47,7 +46,7 @@ func (a *analyzer) duplicates(r *Report) {
 		return
 	}
 	slices.SortFunc(ks, func(x, y dupKey) int {
-		if c := x.compare(&y); c != 0 {
+		if c := x.compare(&y.packedPrefix); c != 0 {
 			return c
 		}
 		return a.byStart(x.i, y.i)
@@ -57,7 +56,7 @@ func (a *analyzer) duplicates(r *Report) {
 	var starts []int32
 	for lo := 0; lo < len(ks); {
 		hi := lo + 1
-		for hi < len(ks) && ks[hi].compare(&ks[lo]) == 0 {
+		for hi < len(ks) && ks[hi].compare(&ks[lo].packedPrefix) == 0 {
 			hi++
 		}
 		for k := lo; k < hi; k++ {
@@ -71,7 +70,7 @@ func (a *analyzer) duplicates(r *Report) {
 	group := func(k int) []int32 { return idx[starts[k]:starts[k+1]] }
 	find := func(p netip.Prefix) ([]int32, bool) {
 		want := keyOf(p, 0)
-		k, ok := slices.BinarySearchFunc(starts[:groups], &want, func(lo int32, w *dupKey) int { return ks[lo].compare(w) })
+		k, ok := slices.BinarySearchFunc(starts[:groups], &want, func(lo int32, w *dupKey) int { return ks[lo].compare(&w.packedPrefix) })
 		if !ok {
 			return nil, false
 		}
@@ -111,50 +110,14 @@ func (a *analyzer) byStart(x, y int32) int {
 
 // dupKey is an interval's lease as duplicates sorts it, in 24 bytes
 // where a netip.Prefix and the index took 40 (a million-client day has
-// two million intervals): the address family (Addr.Compare's order:
-// none, IPv4, IPv6), then the address, then the length.
+// two million intervals).
 type dupKey struct {
-	a    [16]byte // the address, as As16 gives it
-	fam  uint8    // 0: none, 1: IPv4, 2: IPv6
-	bits uint8    // the length (Bits)
-	i    int32    // the interval
+	packedPrefix
+	i int32 // the interval
 }
 
-// keyOf is p's key, for interval i. p has a length (Bits >= 0).
-func keyOf(p netip.Prefix, i int32) dupKey {
-	a := p.Addr()
-	k := dupKey{a: a.As16(), bits: uint8(p.Bits()), i: i}
-	switch {
-	case a.Is4():
-		k.fam = 1
-	case a.Is6():
-		k.fam = 2
-	}
-	return k
-}
-
-// prefix is the prefix k keys.
-func (k *dupKey) prefix() netip.Prefix {
-	switch k.fam {
-	case 1:
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte(k.a[12:])), int(k.bits))
-	case 2:
-		return netip.PrefixFrom(netip.AddrFrom16(k.a), int(k.bits))
-	}
-	return netip.Prefix{}
-}
-
-// compare orders k and l: netip.Addr.Compare's order of their addresses,
-// then their lengths.
-func (k *dupKey) compare(l *dupKey) int {
-	if c := cmp.Compare(k.fam, l.fam); c != 0 {
-		return c
-	}
-	if c := bytes.Compare(k.a[:], l.a[:]); c != 0 {
-		return c
-	}
-	return int(k.bits) - int(l.bits)
-}
+// keyOf is p's key, for interval i.
+func keyOf(p netip.Prefix, i int32) dupKey { return dupKey{packPrefix(p), i} }
 
 // sweepSame reports overlaps within one lease's intervals (sorted by start).
 func (s *dupState) sweepSame(p netip.Prefix, g []int32) {
@@ -234,8 +197,8 @@ func (s *dupState) record(p, anc netip.Prefix, i, j int32) {
 		From:     s.a.timeOf(from),
 		To:       s.a.timeOf(to),
 		OverlapS: overlap,
-		ServerA:  s.a.servers[a.serverAt(from.time())].name,
-		ServerB:  s.a.servers[b.serverAt(from.time())].name,
+		ServerA:  s.a.servers[s.a.serverAt(a, from.time())].name,
+		ServerB:  s.a.servers[s.a.serverAt(b, from.time())].name,
 	}
 	if anc.IsValid() {
 		ev.Within = leaseString(anc)

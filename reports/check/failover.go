@@ -1,7 +1,6 @@
 package check
 
 import (
-	"net/netip"
 	"slices"
 	"sort"
 	"time"
@@ -25,7 +24,7 @@ var iaTypes = []string{history.IANA, history.IAPD}
 
 // affectedClient gathers what the failover metrics need about one client.
 type affectedClient struct {
-	leases []netip.Prefix // leases held at the fault from a faulted server
+	leases []packedPrefix // leases held at the fault from a faulted server
 	hit    []int32        // their intervals
 	ias    []string       // IA types of those leases, sorted
 	all    []int32        // every interval of the client of those IA types
@@ -41,14 +40,14 @@ func (c *affectedClient) gather(a *analyzer, ivs []int32, hit []bool) {
 		if iv := &a.ivs[i]; hit[i] {
 			c.leases = append(c.leases, iv.lease)
 			c.hit = append(c.hit, i)
-			if !slices.Contains(c.ias, iv.ia) {
-				c.ias = append(c.ias, iv.ia)
+			if ia := a.str(iv.ia); !slices.Contains(c.ias, ia) {
+				c.ias = append(c.ias, ia)
 			}
 		}
 	}
 	slices.Sort(c.ias)
 	for _, i := range ivs {
-		if slices.Contains(c.ias, a.ivs[i].ia) {
+		if slices.Contains(c.ias, a.str(a.ivs[i].ia)) {
 			c.all = append(c.all, i)
 		}
 	}
@@ -98,8 +97,8 @@ func (a *analyzer) validAtFault(iv *interval) bool {
 
 // grantorAtFault is the server of the last grant before the fault event.
 func (a *analyzer) grantorAtFault(iv *interval) int32 {
-	k := sort.Search(iv.nGrants(), func(k int) bool { return iv.grantAt(k).seq > a.faultSeq }) - 1
-	return iv.grantAt(k).srv
+	k := sort.Search(a.nGrants(iv), func(k int) bool { return a.grantAt(iv, k).seq > a.faultSeq }) - 1
+	return a.grantAt(iv, k).srv
 }
 
 // iaAcc accumulates one IA type's per-client failover figures.
@@ -262,8 +261,8 @@ func (a *analyzer) leaseOutcome(iv *interval) candidate {
 			best = c
 		}
 	}
-	if k := sort.Search(iv.nGrants(), func(k int) bool { return iv.grantAt(k).seq > a.faultSeq }); k < iv.nGrants() {
-		g := iv.grantAt(k)
+	if k := sort.Search(a.nGrants(iv), func(k int) bool { return a.grantAt(iv, k).seq > a.faultSeq }); k < a.nGrants(iv) {
+		g := a.grantAt(iv, k)
 		consider(candidate{o: outExtended, at: g.at.time(), seq: g.seq, srv: g.srv})
 	}
 	if iv.movedSeq != noSeq && iv.movedSeq > a.faultSeq {
@@ -274,7 +273,7 @@ func (a *analyzer) leaseOutcome(iv *interval) candidate {
 	case endRenumbered:
 		end.o = outRenumbered
 	case endRefused:
-		end.o, end.cause = outRefused, iv.cause
+		end.o, end.cause = outRefused, a.str(iv.cause)
 	case endNotOnLink:
 		end.o, end.cause = outRefused, history.CauseNotOnLink
 	case endExpired, endLifetime:
@@ -332,12 +331,12 @@ func (a *analyzer) recovery(c *affectedClient, ia string) (time.Time, bool) {
 	found := false
 	for _, i := range c.all {
 		iv := &a.ivs[i]
-		if iv.ia != ia {
+		if a.str(iv.ia) != ia {
 			continue
 		}
-		for k := range iv.nGrants() {
-			g := iv.grantAt(k)
-			from, to := g.at.time(), iv.segEnd(k)
+		for k := range a.nGrants(iv) {
+			g := a.grantAt(iv, k)
+			from, to := g.at.time(), a.segEnd(iv, k)
 			if u := iv.usable.time(); u.After(from) {
 				from = u
 			}
@@ -375,7 +374,7 @@ func (a *analyzer) outage(c *affectedClient, ias []string, until time.Time, usab
 func (a *analyzer) held(spans []window, c *affectedClient, ia string, until time.Time, usableOnly bool) []window {
 	for _, i := range c.all {
 		iv := &a.ivs[i]
-		if iv.ia != ia {
+		if a.str(iv.ia) != ia {
 			continue
 		}
 		from, to := iv.start(), iv.end.time()
@@ -443,10 +442,10 @@ func measure(ws []window) time.Duration {
 func (a *analyzer) keptAt(c *affectedClient, ia string, t time.Time) bool {
 	for _, i := range c.all {
 		iv := &a.ivs[i]
-		if iv.ia != ia || !slices.Contains(c.leases, iv.lease) || iv.usable > stampOf(t) || iv.end <= stampOf(t) {
+		if a.str(iv.ia) != ia || !slices.Contains(c.leases, iv.lease) || iv.usable > stampOf(t) || iv.end <= stampOf(t) {
 			continue
 		}
-		if a.upAt(iv.serverAt(t), t) {
+		if a.upAt(a.serverAt(iv, t), t) {
 			return true
 		}
 	}

@@ -94,7 +94,7 @@ func (a *analyzer) pd(r *Report, lab Lab, events history.Source) {
 	var edges []edge
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		if iv.ia != history.IAPD || iv.end <= iv.first.at {
+		if a.str(iv.ia) != history.IAPD || iv.end <= iv.first.at {
 			continue
 		}
 		edges = append(edges, edge{int64(iv.first.at), 1}, edge{int64(iv.end), -1})

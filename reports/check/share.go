@@ -26,7 +26,7 @@ func (a *analyzer) share(r *Report, step time.Duration) {
 	for i := range a.ivs {
 		iv := &a.ivs[i]
 		if iv.reason == endOpen {
-			bs.Last[a.servers[iv.grantAt(iv.nGrants()-1).srv].name]++
+			bs.Last[a.servers[a.grantAt(iv, a.nGrants(iv)-1).srv].name]++
 		}
 	}
 	dur := a.end.Sub(a.start)
@@ -46,8 +46,8 @@ func (a *analyzer) share(r *Report, step time.Duration) {
 	for i := range a.ivs {
 		n += 2
 		iv := &a.ivs[i]
-		for k := 1; k < iv.nGrants(); k++ {
-			if iv.grantAt(k).srv != iv.grantAt(k-1).srv {
+		for k := 1; k < a.nGrants(iv); k++ {
+			if a.grantAt(iv, k).srv != a.grantAt(iv, k-1).srv {
 				n += 2
 			}
 		}
@@ -55,11 +55,11 @@ func (a *analyzer) share(r *Report, step time.Duration) {
 	deltas := make([]delta, 0, n)
 	for i := range a.ivs {
 		iv := &a.ivs[i]
-		for k := 0; k < iv.nGrants(); {
-			g := iv.grantAt(k)
-			for k++; k < iv.nGrants() && iv.grantAt(k).srv == g.srv; k++ {
+		for k, n := 0, a.nGrants(iv); k < n; {
+			g := a.grantAt(iv, k)
+			for k++; k < n && a.grantAt(iv, k).srv == g.srv; k++ {
 			}
-			to := iv.segEnd(k - 1)
+			to := a.segEnd(iv, k-1)
 			if to.After(g.at.time()) {
 				deltas = append(deltas, delta{int64(g.at), g.srv, 1}, delta{to.UnixNano(), g.srv, -1})
 			}

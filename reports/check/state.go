@@ -75,11 +75,11 @@ func (a *analyzer) serverState(r *Report, lab Lab, duids map[int]string) {
 		if iv.reason != endOpen {
 			continue
 		}
-		srv := iv.serverAt(a.end)
+		srv := a.serverAt(iv, a.end)
 		if srv < 0 || int(srv) >= len(held) {
 			continue
 		}
-		held[srv][heldLease{duid: NormalizeDUID(duids[iv.client]), ia: iv.ia, lease: iv.lease}] = true
+		held[srv][heldLease{duid: NormalizeDUID(duids[iv.client]), ia: a.str(iv.ia), lease: iv.lease.prefix()}] = true
 	}
 	for _, s := range lab.Servers {
 		f, ok := lab.Files[s.Name]
