@@ -18,8 +18,9 @@ type load struct {
 	// Renewals played ahead by coasting clients (coast.go), counted in the
 	// seconds they would have been received: fut[k][i] for server i in
 	// the k-th second from base. A row is dropped once recorded.
-	fut  [][]int32
-	base time.Time
+	fut   [][]int32
+	base  time.Time
+	baseS int64 // base.Unix()
 }
 
 // tick is called before the clock moves to next: it closes the current
@@ -63,16 +64,20 @@ func (l *load) skipTo(e *Engine, limit time.Time) {
 	}
 }
 
-// index is sec's row in fut (negative before base).
+// index is sec's row in fut (negative before base). sec is a second's
+// start, or an instant at or after base (a whole second): the difference
+// of their Unix seconds is the row, as sec.Sub(base)/time.Second, without
+// the Add and Equal with which Sub checks for overflow (once per renewal
+// played ahead: 0.8 s of the CPU profile of a split day at a million).
 func (l *load) index(sec time.Time) int {
-	return int(sec.Sub(l.base) / time.Second)
+	return int(sec.Unix() - l.baseS)
 }
 
 // ahead is the row of counts (one per server, n servers) of the second
 // holding at, no earlier than the current one, for messages played ahead.
 func (l *load) ahead(at time.Time, n int) []int32 {
 	if l.fut == nil {
-		l.base = l.sec
+		l.base, l.baseS = l.sec, l.sec.Unix()
 	}
 	k := l.index(at) // base is a whole second, at after it: at's second's row
 	for len(l.fut) <= k {
@@ -98,8 +103,10 @@ func (l *load) flush(e *Engine) {
 // current second, at at, and clears the counts.
 func (l *load) record(e *Engine, at time.Time) {
 	var fut []int32
-	if k := l.index(l.sec); len(l.fut) > 0 && k >= 0 && k < len(l.fut) {
-		fut, l.fut[k] = l.fut[k], nil
+	if len(l.fut) > 0 {
+		if k := l.index(l.sec); k >= 0 && k < len(l.fut) {
+			fut, l.fut[k] = l.fut[k], nil
+		}
 	}
 	for i, s := range e.servers {
 		n := s.recv
