@@ -7,8 +7,10 @@
 # at every doubling), and the history merging renewals. Prints each
 # model's verdict, wall time, CPU time, peak resident memory and largest
 # live heap (the most a collection left, from the runtime's gctrace in
-# OUT/MODEL.err), then the wall time of the three together and the sum of
-# their peaks (an upper bound of what they held at once). Exits 1 when a
+# OUT/MODEL.err), then the wall time of the three together, the sum of
+# their peaks (an upper bound of what they held at once) and of their CPU
+# time (user + system: with every core busy the whole run, the wall time
+# is about that over the cores). Exits 1 when a
 # run fails its expectations or errs (README: The virtual engine at
 # scale).
 #
@@ -42,6 +44,7 @@ for m in split identical unique; do
 	echo "$m: ${verdict:-no verdict (see $out/$m.log, $out/$m.err)}, $(tail -1 "$out/$m.time"), largest live heap $live"
 	kib=$(tail -1 "$out/$m.time" | awk '{for (f = 1; f < NF; f++) if ($(f + 1) == "KiB") print $f}')
 	peak=$((peak + ${kib:-0}))
+	cpu=$(tail -1 "$out/$m.time" | awk -v c="${cpu:-0}" '{for (f = 1; f < NF; f++) if ($(f + 1) == "s" && $(f + 2) ~ /^(user|system)/) c += $f} END {print c}')
 done
-echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit, GOGC=off; peak resident memory summed: $(awk -v k="$peak" 'BEGIN {printf "%.2f GiB", k / 1048576}')"
+echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit, GOGC=off; peak resident memory summed: $(awk -v k="$peak" 'BEGIN {printf "%.2f GiB", k / 1048576}'); CPU summed: ${cpu:-0} s on $(nproc) cores"
 exit $rc
