@@ -43,6 +43,8 @@ fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzDecodeDifferential$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reports/history -run '^$$' -fuzz '^FuzzParseMatchesJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./reports/history -run '^$$' -fuzz '^FuzzWriterMatchesJSON$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x
+	$(GO) test ./sim/realclient/trace -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x
 
 # The crash test at full count: the builtin server under load SIGKILLed
 # CRASH_KILLS times and restarted on its lease file (needs root); the CI

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -87,7 +88,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *s
 	had := len(a.leases)
 	zeroed := c.cfg.scr.zeroed[:0]
 	for _, e := range c.cfg.scr.entries {
-		if e.valid != 0 {
+		if e.valid != 0 || regranted(c.cfg.scr.entries, e.p) {
 			continue
 		}
 		// §18.2.10.1: discard leases whose valid lifetime is 0.
@@ -167,6 +168,21 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *s
 	}
 	clear(zeroed) // drop the servers they point to; keep the room
 	c.cfg.scr.zeroed, c.cfg.scr.isExt = zeroed[:0], isExt[:0]
+}
+
+// regranted tells whether entries also give p a valid lifetime: a lease
+// a Reply lists twice, once with valid lifetime 0 and once without, is
+// taken as granted, not discarded and added again as a new one (which
+// would pair it with itself as a renumbering). §18.2.10.1 says nothing
+// of a lease given twice; the translation of real clients' captures
+// (sim/realclient/trace) takes the same rule.
+func regranted(entries []entry, p netip.Prefix) bool {
+	for _, e := range entries {
+		if e.p == p && e.valid != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // setTimes sets the IA's T1 and T2 from a Reply (t1, t2 as given, 0 when

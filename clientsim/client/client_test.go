@@ -386,6 +386,24 @@ var _ = Describe("Client", func() {
 				Expect(h.c.State()).To(Equal(client.Soliciting))
 			})
 
+			It("takes a lease a Reply lists twice, once at lifetime 0, as extended: no renumbering from itself", func() {
+				for _, dup := range [][]dhcpv6.Option{
+					{addrOpt("2001:db8::a", 0, 0), addrOpt("2001:db8::a", 200*sec, 300*sec)},
+					{addrOpt("2001:db8::a", 200*sec, 300*sec), addrOpt("2001:db8::a", 0, 0)},
+				} {
+					h.deliver(b.reply(rb, ianaOpt(100*sec, 160*sec, dup...)))
+					Expect(h.eventsOf(history.Renumbered)).To(BeEmpty())
+					Expect(h.eventsOf(history.Refused)).To(BeEmpty())
+					ev := h.eventsOf(history.Rebound)
+					Expect(ev).NotTo(BeEmpty())
+					Expect(ev[len(ev)-1].Lease).To(Equal(lease("2001:db8::a")))
+					Expect(h.c.Leases()).To(HaveLen(1))
+					Expect(h.c.State()).To(Equal(client.Bound))
+					h.until(func() bool { return h.c.State() == client.Rebinding }, 100)
+					rb = h.last()
+				}
+			})
+
 			It("expires when no server answers, then solicits", func() {
 				h.until(func() bool { return h.c.State() == client.Soliciting }, 100)
 				ev := h.eventsOf(history.Expired)

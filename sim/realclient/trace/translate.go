@@ -593,7 +593,7 @@ func (t *translator) applyIA(now time.Time, s *iaState, ia *IA, shex string, ext
 	had := len(s.leases)
 	var zeroed []*held
 	for _, e := range entries {
-		if e.Valid != 0 {
+		if e.Valid != 0 || regranted(entries, e.Prefix) {
 			continue
 		}
 		if j := s.find(e.Prefix); j >= 0 {
@@ -655,6 +655,19 @@ func (t *translator) applyIA(now time.Time, s *iaState, ia *IA, shex string, ext
 	for ; z < len(zeroed); z++ {
 		t.leaseEvent(now, history.Refused, zeroed[z], shex, history.CauseZeroLifetime)
 	}
+}
+
+// regranted tells whether entries also give p a valid lifetime: a lease
+// listed twice, once with valid lifetime 0, is taken as granted, as the
+// simulated client takes it (clientsim/client's regranted), not
+// discarded and added again as a renumbering from itself.
+func regranted(entries []Lease, p netip.Prefix) bool {
+	for _, e := range entries {
+		if e.Prefix == p && e.Valid != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // newLease emits Bound or Renumbered for l, new in its IA, with its
