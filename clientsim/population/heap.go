@@ -1,7 +1,6 @@
 package population
 
 import (
-	"container/heap"
 	"slices"
 	"time"
 )
@@ -51,8 +50,8 @@ type timers struct {
 	hd     int       // next entry of head
 	ring   [][]entry // bucket b in (cur, cur+ringSize) at ring[b&ringMask]
 	inRing int       // entries in ring, stale ones included
-	near   farHeap   // entries set for the current bucket or before
-	far    farHeap   // entries beyond the ring
+	near   entryHeap // entries set for the current bucket or before
+	far    entryHeap // entries beyond the ring
 
 	pending []entry   // entries beyond the current bucket, not filed yet (stale ones included)
 	spare   [][]entry // drained burst arrays (emptied), at most maxSpare, for slots that outgrow smallBucket
@@ -172,11 +171,11 @@ func (t *timers) filePending() {
 func (t *timers) push(e entry) {
 	switch b := e.bucket(); {
 	case b <= t.cur:
-		heap.Push(&t.near, e)
+		t.near.push(e)
 	case b < t.cur+ringSize:
 		t.fileRing(e)
 	default:
-		t.farPush(e)
+		t.far.push(e)
 	}
 }
 
@@ -199,7 +198,7 @@ func (t *timers) first() (e entry, fromNear, ok bool) {
 func (t *timers) find() (e entry, fromNear bool) {
 	for {
 		for len(t.near) > 0 && t.stale(t.near[0]) {
-			heap.Pop(&t.near)
+			t.near.pop()
 		}
 		for t.hd < len(t.head) {
 			if h := t.head[t.hd]; !t.stale(h) {
@@ -236,9 +235,9 @@ func (t *timers) advance() {
 	// for it, and take bucket next out of the ring
 	t.cur = next
 	for len(t.far) > 0 && t.far[0].bucket() < t.cur+ringSize {
-		e := t.farPop()
+		e := t.far.pop()
 		if e.bucket() <= t.cur {
-			heap.Push(&t.near, e)
+			t.near.push(e)
 		} else {
 			t.fileRing(e)
 		}
@@ -337,7 +336,7 @@ func (t *timers) popMin() int {
 	e, fromNear, _ := t.first()
 	t.topOK = false
 	if fromNear {
-		heap.Pop(&t.near)
+		t.near.pop()
 	} else {
 		t.hd++
 	}
@@ -347,21 +346,54 @@ func (t *timers) popMin() int {
 	return int(e.i)
 }
 
-// farHeap is a min-heap of entries (container/heap): near and far, the
-// few timers outside the ring.
-type farHeap []entry
+// entryHeap is a binary min-heap of entries in queue order (before):
+// near and far, the few timers outside the ring. It is container/heap's
+// algorithm on the concrete type: through heap.Interface each push and
+// pop boxed its entry and compared through an interface call, which a
+// join wave, whose timers fall in the current bucket, paid per client.
+type entryHeap []entry
 
-func (h farHeap) Len() int           { return len(h) }
-func (h farHeap) Less(a, b int) bool { return h[a].before(h[b]) }
-func (h farHeap) Swap(a, b int)      { h[a], h[b] = h[b], h[a] }
-func (h *farHeap) Push(x any)        { *h = append(*h, x.(entry)) }
-func (h *farHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+// push adds e.
+func (h *entryHeap) push(e entry) {
+	*h = append(*h, e)
+	s := *h
+	j := len(s) - 1
+	for j > 0 {
+		parent := (j - 1) / 2
+		if !e.before(s[parent]) {
+			break
+		}
+		s[j] = s[parent]
+		j = parent
+	}
+	s[j] = e
 }
 
-func (t *timers) farPush(e entry) { heap.Push(&t.far, e) }
-
-func (t *timers) farPop() entry { return heap.Pop(&t.far).(entry) }
+// pop removes and returns the earliest entry; there must be one.
+func (h *entryHeap) pop() entry {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	e := s[last]
+	s = s[:last]
+	*h = s
+	j := 0
+	for {
+		c := 2*j + 1
+		if c >= last {
+			break
+		}
+		if r := c + 1; r < last && s[r].before(s[c]) {
+			c = r
+		}
+		if !s[c].before(e) {
+			break
+		}
+		s[j] = s[c]
+		j = c
+	}
+	if last > 0 {
+		s[j] = e
+	}
+	return top
+}

@@ -3,6 +3,7 @@ package population
 import (
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -287,5 +288,48 @@ func TestTimersBurstsReuseArrays(t *testing.T) {
 	limit := uint64(buckets * 3 * smallBucket * unsafe.Sizeof(entry{}))
 	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
 		t.Fatalf("a wave of %d renewals in %d buckets allocated %d bytes, want at most %d (%d over)", n, buckets, got, limit, got-limit)
+	}
+}
+
+// The timers' binary heap (entryHeap) gives its entries back in queue
+// order, whatever order they came in (equal keys and equal entries
+// included), and pushes and pops without allocating once it has grown.
+func TestEntryHeap(t *testing.T) {
+	for seed := range uint64(50) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		var h entryHeap
+		var want []entry
+		for range 1 + r.IntN(500) {
+			e := entry{key: time.Duration(r.IntN(40)), i: int32(r.IntN(8)), gen: r.Uint32()}
+			h.push(e)
+			want = append(want, e)
+			if r.IntN(4) == 0 { // pop the least so far
+				slices.SortStableFunc(want, compareEntries)
+				if got := h.pop(); compareEntries(got, want[0]) != 0 {
+					t.Fatalf("seed %d: pop gave %+v, want key %v client %d", seed, got, want[0].key, want[0].i)
+				}
+				want = want[1:]
+			}
+		}
+		slices.SortStableFunc(want, compareEntries)
+		for k, w := range want {
+			if got := h.pop(); compareEntries(got, w) != 0 {
+				t.Fatalf("seed %d: pop %d of %d gave %+v, want key %v client %d", seed, k, len(want), got, w.key, w.i)
+			}
+		}
+		if len(h) != 0 {
+			t.Fatalf("seed %d: %d entries left after popping every one", seed, len(h))
+		}
+	}
+	h := make(entryHeap, 0, 64)
+	if a := testing.AllocsPerRun(100, func() {
+		for k := range 32 {
+			h.push(entry{key: time.Duration(31 - k), i: int32(k)})
+		}
+		for range 32 {
+			h.pop()
+		}
+	}); a != 0 {
+		t.Fatalf("push and pop allocated %v times a run, want 0", a)
 	}
 }
