@@ -106,6 +106,11 @@ func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
 	if sc.Clients.Profile != deploy.ProfileRFC {
 		l.Profile = string(sc.Clients.Profile)
 	}
+	if prof, err := profile.Lookup(l.Profile); err == nil && l.Profile != "" && sc.Clients.Count > 0 {
+		for _, g := range prof.Gaps {
+			l.Gaps = append(l.Gaps, check.Gap{Param: g.Param, When: g.When, Real: g.Real, Simulated: g.Simulated})
+		}
+	}
 	for i, s := range sc.Servers {
 		l.Servers = append(l.Servers, check.ServerInfo{
 			Name: s.Name, DUID: server.FormatDUID(ServerDUID(i)), Prefix: s.Prefix,

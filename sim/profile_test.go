@@ -8,6 +8,7 @@ import (
 	"d6lab/clientsim/client"
 	"d6lab/clientsim/profile"
 	"d6lab/deploy"
+	"d6lab/reports/check"
 	"d6lab/scenarios"
 	"d6lab/sim"
 )
@@ -64,5 +65,30 @@ func TestCheckLabNamesTheProfile(t *testing.T) {
 	}
 	if got := sim.CheckLab(withProfile(t, deploy.ProfileDhclient), "virtual").Profile; got != "dhclient" {
 		t.Errorf("dhclient: Profile %q", got)
+	}
+}
+
+// TestCheckLabCarriesTheProfileGaps: the report is given what the
+// scenario's profile does not model (clientsim/profile, gaps), to size
+// where the run meets it; rfc has none.
+func TestCheckLabCarriesTheProfileGaps(t *testing.T) {
+	for _, p := range deploy.Profiles {
+		prof, err := profile.Lookup(string(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sim.CheckLab(withProfile(t, p), "virtual").Gaps
+		if len(got) != len(prof.Gaps) {
+			t.Fatalf("profile %s: %d gaps in the lab, want the profile's %d", p, len(got), len(prof.Gaps))
+		}
+		for i, g := range prof.Gaps {
+			want := check.Gap{Param: g.Param, When: g.When, Real: g.Real, Simulated: g.Simulated}
+			if got[i] != want {
+				t.Errorf("profile %s gap %d: %+v, want %+v", p, i, got[i], want)
+			}
+		}
+	}
+	if g := sim.CheckLab(withProfile(t, deploy.ProfileDhcpcd), "virtual").Gaps; len(g) == 0 {
+		t.Error("dhcpcd: no gaps in the lab; profiles.yaml lists four")
 	}
 }

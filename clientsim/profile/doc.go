@@ -33,12 +33,19 @@
 //	min_t2           none | duration (30s)        a T2 under it raised to it, T1 to 5/8 of it in whole seconds (MinT2)
 //	dad_failure      decline | keep               keep: an address DAD finds in use is kept, never usable, not declined (KeepDADFailed)
 //
+// A profile's gaps list what the real client does that no parameter
+// models: what it does (with the source or the run that showed it), what
+// the simulated client does instead, and the trigger (Trigger: a history
+// event) at which a run meets it. sim gives them to the reports, which
+// list the gaps a run met and size them (reports/check, gaps.go): the
+// report says what differs and by how much where the model stops.
+//
 // To add a measurement, append a run to the profile's runs (id, date,
 // where, what) and an entry to the parameter's measured list naming it; to
 // change what a profile does, change a value and its source. The spec in
 // this folder fails on a typo in any key or value, a parameter missing from
-// a profile, a measurement naming no run of its profile, and a
-// deploy.Profile with no entry.
+// a profile, a measurement naming no run of its profile, a gap naming
+// no parameter or an unknown trigger, and a deploy.Profile with no entry.
 //
 // Lookup takes the profile's name as a string: clientsim may not import
 // deploy (ARCHITECTURE.md, import rules); sim converts deploy.Profile.

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"d6lab/clientsim/client"
+	"d6lab/reports/history"
 )
 
 //go:embed profiles.yaml
@@ -28,6 +29,9 @@ type Profile struct {
 	Code   string // the source tree read
 	Runs   []Run
 	Params []Param // in profiles.yaml's order
+	// Gaps are where the real client departs from the simulated one and
+	// no parameter models it, in profiles.yaml's order.
+	Gaps []Gap
 	// Deviations is what Apply sets: the client configuration the
 	// parameters make. The zero value is RFC 9915.
 	Deviations client.Deviations
@@ -54,6 +58,18 @@ type Param struct {
 type Measurement struct {
 	Run      string `yaml:"run"` // a Run.ID of the same profile
 	Observed string `yaml:"observed"`
+}
+
+// Gap is one way the real client behaves that the profile does not
+// model: what the real client does (with the source or measurement behind
+// it), what the simulated client does instead, and the trigger that tells
+// a report where a run met it, so that the report can say how many
+// clients it touched and by how much (reports/check, Report.Gaps).
+type Gap struct {
+	Param     string          `yaml:"param"`     // the parameter it concerns; "" for none
+	When      history.Trigger `yaml:"when"`      // where a run meets it
+	Real      string          `yaml:"real"`      // what the real client does
+	Simulated string          `yaml:"simulated"` // what the simulated client does instead
 }
 
 // Apply makes cfg behave as the profile: it sets cfg.Deviations.
@@ -120,6 +136,7 @@ type entry struct {
 	Code       string  `yaml:"code"`
 	Runs       []Run   `yaml:"runs"`
 	Parameters *params `yaml:"parameters"`
+	Gaps       []Gap   `yaml:"gaps"`
 }
 
 type params struct {
@@ -273,6 +290,14 @@ var rules = []rule{
 	})},
 }
 
+func triggerList() string {
+	s := make([]string, len(history.Triggers))
+	for i, t := range history.Triggers {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
 // Parse reads a profiles file: every key known (a typo is an error),
 // every profile with a client, a code note and every parameter, each with
 // a valid value, a source, and measurements that name runs of the
@@ -351,6 +376,19 @@ func Parse(b []byte) (map[string]Profile, error) {
 			}
 			p.Params = append(p.Params, Param{Name: r.name, Value: q.Value, Source: q.Source, Measured: q.Measured})
 		}
+		for i, g := range e.Gaps {
+			at := fmt.Sprintf("%s.gaps[%d]", name, i)
+			if g.Param != "" && !slices.ContainsFunc(rules, func(r rule) bool { return r.name == g.Param }) {
+				bad("%s.param: %q is no parameter", at, g.Param)
+			}
+			if !slices.Contains(history.Triggers, g.When) {
+				bad("%s.when: unknown trigger %q (valid: %s)", at, g.When, triggerList())
+			}
+			if g.Real == "" || g.Simulated == "" {
+				bad("%s: real and simulated are required", at)
+			}
+		}
+		p.Gaps = e.Gaps
 		out[name] = p
 	}
 	if len(errs) > 0 {

@@ -150,7 +150,34 @@ var _ = Describe("profiles.yaml", func() {
 		Entry("a measurement naming no run of its profile",
 			edit("          - run: issue-13-readme\n            observed: took", "          - run: issue-14\n            observed: took"),
 			`dhcpcd.parameters.preference.measured[0].run: "issue-14" is not in dhcpcd.runs`),
+		Entry("a gap with an unknown trigger",
+			edit("        when: link_flapped\n", "        when: link_flopped\n"),
+			`dhcpcd.gaps[0].when: unknown trigger "link_flopped" (valid: link_flapped, dad_failed, release_gave_up, decline_gave_up, refreshed, run)`),
+		Entry("a gap naming no parameter",
+			edit("      - param: noaddrs\n        when: run", "      - param: no_addrs\n        when: run"),
+			`dhcp6c.gaps[1].param: "no_addrs" is no parameter`),
+		Entry("a gap without what the real client does",
+			edit("        simulated: keeps its addresses usable through the flap, then Confirms them\n", ""),
+			"dhcpcd.gaps[0]: real and simulated are required"),
 	)
+
+	It("every gap the Debian clients' profiles know, and none for rfc (what the reports size: reports/check gaps.go)", func() {
+		want := map[string][]string{
+			"rfc":      nil,
+			"dhclient": {"mrc release_gave_up", "mrc decline_gave_up", "dad_failure dad_failed"},
+			"dhcpcd":   {"link_change link_flapped", "dad_failure dad_failed", " run", " refreshed"},
+			"dhcp6c":   {"mrc release_gave_up", "noaddrs run"},
+		}
+		for name, gaps := range want {
+			p, err := profile.Lookup(name)
+			Expect(err).NotTo(HaveOccurred())
+			var got []string
+			for _, g := range p.Gaps {
+				got = append(got, g.Param+" "+string(g.When))
+			}
+			Expect(got).To(Equal(gaps), name)
+		}
+	})
 
 	It("a profile that leaves a parameter out fails", func() {
 		b := edit("      link_change:\n        value: confirm\n        source: RFC 9915 §18.2.3, §18.2.12 (Confirm the addresses, Rebind with an IA_PD)\n        measured: []\n", "")

@@ -335,6 +335,7 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 	a.dns(r, events, order, hold, lab.Servers)
 	a.leasequery(r, events, order, hold)
 	r.Usage = lab.Usage
+	a.gaps(r, events, order, lab)
 	a.share(r, lab.Step)
 	return r, a.samples()
 }

@@ -3,7 +3,9 @@
 // assignments, DAD conflicts, affected clients, rebind outcomes,
 // re-acquisition and outage times, continuity and binding share, and,
 // when the lab had them, its DNS zones against the bindings (dns.go) and
-// what its Leasequery prober heard (leasequery.go). It decides after the
+// what its Leasequery prober heard (leasequery.go), and where the run met
+// what the simulated clients' profile does not model, sized (gaps.go,
+// Report.Gaps). It decides after the
 // fact, the Jepsen/porcupine way: engines only record, Analyze judges.
 //
 // One definition is used everywhere:

@@ -16,6 +16,10 @@ type Lab struct {
 	// Profile is the simulated clients' profile (clients.profile: rfc,
 	// dhclient, ...), copied to the report; "" for rfc.
 	Profile string
+	// Gaps are the profile's gaps: what the real client kind does that the
+	// profile does not model, each sized in Report.Gaps where the run met
+	// it (gaps.go).
+	Gaps []Gap
 
 	// Servers maps the lab's server names (used by lab events) to their
 	// DUIDs (used by client events).

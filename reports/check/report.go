@@ -71,6 +71,11 @@ type Report struct {
 	// ("clients" and each server), as the engine measured them.
 	Usage map[string]Usage `json:"usage,omitempty"`
 
+	// Gaps are the ways the real client kind the simulated clients' profile
+	// models behaves that the profile does not model, which this run met,
+	// each sized (gaps.go); none for the rfc profile.
+	Gaps []GapReport `json:"gaps,omitempty"`
+
 	// ByKind breaks the client metrics down by client kind when the run
 	// had real clients (history.ClientKind events): the simulated
 	// population first, then each real kind by name; nil otherwise.
@@ -93,7 +98,17 @@ func (r *Report) Lab() Lab {
 		End:       r.Ended,
 		Step:      time.Duration(r.BindingShare.StepS * float64(time.Second)),
 		Usage:     r.Usage,
+		Gaps:      r.gapDecls(),
 	}
+}
+
+// gapDecls are the gaps the report sized, as a Lab declares them.
+func (r *Report) gapDecls() []Gap {
+	var out []Gap
+	for _, g := range r.Gaps {
+		out = append(out, g.Gap)
+	}
+	return out
 }
 
 // Fault is the event the failover metrics are measured from.

@@ -5,5 +5,7 @@
 // re-running), and the readable outputs: report.html (one self-contained
 // page, charts from package chart inlined as SVG, no script, no network),
 // report.md (a summary for a pull-request comment) and junit.xml (one test
-// case per expectation, for CI).
+// case per expectation, for CI). Every readable output says what the
+// simulated clients' profile does not model where the run met it
+// (gaps.go).
 package render

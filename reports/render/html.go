@@ -32,6 +32,7 @@ type page struct {
 	Duplicates []dupGroup
 	Conflicts  []conflictGroup // shown when one run has a conflict
 	Kinds      []kindGroup     // per run with real clients: the breakdown by client kind
+	Gaps       []gapGroup      // per run whose profile has gaps it met (gaps.go)
 	DNS        []dnsGroup      // per run with DNS: the names behind dns.multi and dns.stale_at_end
 	Files      []string        // relative links to the other outputs
 }
@@ -159,6 +160,7 @@ func htmlRun(w io.Writer, run *Run, extra []string) error {
 	p.Duplicates = []dupGroup{dups(r.Scenario, r)}
 	p.Conflicts = []conflictGroup{conflictsOf(r.Scenario, r)}
 	p.Kinds = kindsOf(r.Scenario, r)
+	p.Gaps = gapsOf(r.Scenario, r)
 	return execute(w, p)
 }
 
@@ -191,6 +193,7 @@ func HTMLCompare(w io.Writer, runs []*Run) error {
 		p.Duplicates = append(p.Duplicates, dups(names[i], r))
 		p.Conflicts = append(p.Conflicts, conflictsOf(names[i], r))
 		p.Kinds = append(p.Kinds, kindsOf(names[i], r)...)
+		p.Gaps = append(p.Gaps, gapsOf(names[i], r)...)
 		p.DNS = append(p.DNS, dnsGroups(names[i], r)...)
 		dir := r.Model
 		if dir == "" {

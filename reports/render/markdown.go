@@ -32,6 +32,7 @@ func markdownRun(w io.Writer, r *check.Report, extra []string) error {
 	mdExpect(&b, []string{""}, []*check.Report{r})
 	mdDuplicates(&b, "", r)
 	mdConflicts(&b, "", r)
+	mdGaps(&b, "", r)
 	mdDNS(&b, "", r)
 	if len(extra) > 0 {
 		links := make([]string, len(extra))
@@ -81,6 +82,9 @@ func MarkdownCompare(w io.Writer, runs []*check.Report) error {
 	}
 	for i, r := range runs {
 		mdConflicts(&b, names[i], r)
+	}
+	for i, r := range runs {
+		mdGaps(&b, names[i], r)
 	}
 	for i, r := range runs {
 		mdDNS(&b, names[i], r)

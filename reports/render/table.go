@@ -154,6 +154,7 @@ func Table(w io.Writer, r *check.Report) error {
 			dash(c.Address), c.Client, did, sec(c.At.Sub(r.Started).Seconds()), holder(c.Holder), dash(c.Server))
 	}
 	dnsEvidenceText(&b, r)
+	gapsText(&b, r)
 	if len(r.Expect) > 0 {
 		b.WriteString("expect\n")
 		for _, x := range r.Expect {
