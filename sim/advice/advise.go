@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"d6lab/clientsim/profile"
 	"d6lab/scenarios"
 	"d6lab/sim/sweep"
 )
@@ -335,6 +336,14 @@ func (q *Question) caveats(rec *Candidate) []string {
 	}
 	if q.Profile == "rfc" {
 		out = append(out, "the simulated clients follow RFC 9915; real kinds depart from it where it matters here (dhclient Rebinds at its first Renew retransmission, up to 11 s after T1, or when the preferred lifetime ends if that is sooner, when T2 - T1 is shorter than that; README \"The simulated client and real hosts\"): ask again with --profile dhclient or dhcpcd")
+	}
+	if prof, err := profile.Lookup(string(q.Profile)); err == nil && len(prof.Gaps) > 0 {
+		names := make([]string, len(prof.Gaps))
+		for i, g := range prof.Gaps {
+			names[i] = strings.TrimPrefix(g.Param+" · "+string(g.When), " · ")
+		}
+		out = append(out, fmt.Sprintf("profile %s does not model %d things %s does (%s; README \"What a profile does not model\"): the replayed recommendation's report lists and sizes those its run meets",
+			q.Profile, len(prof.Gaps), prof.Client, strings.Join(names, ", ")))
 	}
 	out = append(out, fmt.Sprintf("measured on %d simulated clients per point (virtual engine, seed %d) and scaled to %d: per-client times do not depend on the population there, load is linear in it; replay the recommendation in netns with the written scenario", q.Sample, q.Seed, q.Clients))
 	return out
