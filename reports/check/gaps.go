@@ -19,8 +19,9 @@ type Gap struct {
 	Simulated string          `json:"simulated"`
 }
 
-// The triggers (history.Triggers) and what Gaps sizes for each, over the simulated clients only (a client a ClientKind
-// event names as a real one is left out):
+// GapReport is one gap the run met, sized. The triggers (history.Triggers)
+// and what each sizes, over the simulated clients only (a client a
+// ClientKind event names as a real one is left out):
 //
 //   - link_flapped: each client holding a usable IA_NA address at a link
 //     flap (LinkFlapped). Its estimate is the time a client that drops
@@ -83,9 +84,8 @@ func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab
 			gr.Effect = fmt.Sprintf("%d refresh(es) of %d client(s)", gr.Count, gr.Clients)
 		case history.TriggerRun:
 			gr.Effect = "applies to every run"
-		default:
-			gr.Effect = "unknown trigger: not sized"
 		}
+		// (an unknown trigger never fires: its gap is not listed)
 		if gr.Count > 0 || g.When == history.TriggerRun {
 			r.Gaps = append(r.Gaps, gr)
 		}
@@ -124,8 +124,9 @@ func (a *analyzer) gapCount(gr *GapReport, events history.Source, real map[int]b
 	gr.Clients = len(clients)
 }
 
-// answers are the client events that end a Confirm or a Rebind after a
-// link flap: the client has heard from a server again.
+// isAnswer tells whether k ends a client's wait after a link flap: it
+// has heard from a server again (its Confirm's or Rebind's answer, or any
+// grant or refusal).
 func isAnswer(k history.Kind) bool {
 	switch k {
 	case history.Confirmed, history.Bound, history.Renewed, history.Rebound, history.Renumbered, history.Refused:

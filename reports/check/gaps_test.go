@@ -129,7 +129,7 @@ var _ = Describe("Profile gaps", func() {
 		r := check.Analyze(evs, withGaps(gaps...))
 		Expect(r.Gaps).To(HaveLen(len(history.Triggers)), "each one met and listed")
 		for _, g := range r.Gaps {
-			Expect(g.Effect).NotTo(ContainSubstring("unknown trigger"), string(g.When))
+			Expect(g.Effect).NotTo(BeEmpty(), string(g.When))
 			if g.When != history.TriggerRun {
 				Expect(g.Count).To(BeNumerically(">", 0), string(g.When))
 			}
