@@ -108,7 +108,7 @@ func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
 	}
 	if prof, err := profile.Lookup(l.Profile); err == nil && l.Profile != "" && sc.Clients.Count > 0 {
 		for _, g := range prof.Gaps {
-			l.Gaps = append(l.Gaps, check.Gap{Param: g.Param, When: g.When, Real: g.Real, Simulated: g.Simulated})
+			l.Gaps = append(l.Gaps, check.Gap{Param: g.Param, When: string(g.When), Real: g.Real, Simulated: g.Simulated})
 		}
 	}
 	for i, s := range sc.Servers {

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestCheckLabCarriesTheProfileGaps(t *testing.T) {
 			t.Fatalf("profile %s: %d gaps in the lab, want the profile's %d", p, len(got), len(prof.Gaps))
 		}
 		for i, g := range prof.Gaps {
-			want := check.Gap{Param: g.Param, When: g.When, Real: g.Real, Simulated: g.Simulated}
+			want := check.Gap{Param: g.Param, When: string(g.When), Real: g.Real, Simulated: g.Simulated}
 			if got[i] != want {
 				t.Errorf("profile %s gap %d: %+v, want %+v", p, i, got[i], want)
 			}
@@ -90,5 +91,19 @@ func TestCheckLabCarriesTheProfileGaps(t *testing.T) {
 	}
 	if g := sim.CheckLab(withProfile(t, deploy.ProfileDhcpcd), "virtual").Gaps; len(g) == 0 {
 		t.Error("dhcpcd: no gaps in the lab; profiles.yaml lists four")
+	}
+}
+
+// TestGapTriggersSized: every trigger a profile's gap may name is one the
+// report sizes (reports/check, gaps.go), and none more: the one
+// vocabulary, named in both rooms because reports may not import
+// clientsim.
+func TestGapTriggersSized(t *testing.T) {
+	var names []string
+	for _, tr := range profile.Triggers {
+		names = append(names, string(tr))
+	}
+	if !slices.Equal(names, check.GapTriggers) {
+		t.Errorf("clientsim/profile.Triggers %v, reports/check.GapTriggers %v: want the same", names, check.GapTriggers)
 	}
 }

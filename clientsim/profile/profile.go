@@ -15,7 +15,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"d6lab/clientsim/client"
-	"d6lab/reports/history"
 )
 
 //go:embed profiles.yaml
@@ -66,11 +65,39 @@ type Measurement struct {
 // a report where a run met it, so that the report can say how many
 // clients it touched and by how much (reports/check, Report.Gaps).
 type Gap struct {
-	Param     string          `yaml:"param"`     // the parameter it concerns; "" for none
-	When      history.Trigger `yaml:"when"`      // where a run meets it
-	Real      string          `yaml:"real"`      // what the real client does
-	Simulated string          `yaml:"simulated"` // what the simulated client does instead
+	Param     string  `yaml:"param"`     // the parameter it concerns; "" for none
+	When      Trigger `yaml:"when"`      // where a run meets it
+	Real      string  `yaml:"real"`      // what the real client does
+	Simulated string  `yaml:"simulated"` // what the simulated client does instead
 }
+
+// Trigger names the history events at which a run meets a gap. The
+// reports size each (reports/check, gaps.go), which may not import this
+// package (ARCHITECTURE.md, import rules): check.GapTriggers names the
+// same ones, and a spec in sim holds the two lists equal.
+type Trigger string
+
+const (
+	// TriggerLinkFlapped: a client held a usable address at a link flap
+	// (a LinkFlapped event).
+	TriggerLinkFlapped Trigger = "link_flapped"
+	// TriggerDADFailed: a client kept an address its DAD found in use
+	// (DADFailed).
+	TriggerDADFailed Trigger = "dad_failed"
+	// TriggerReleaseGaveUp, TriggerDeclineGaveUp: a Release or a Decline
+	// ran out of transmissions, unanswered (GaveUp "release",
+	// "decline").
+	TriggerReleaseGaveUp Trigger = "release_gave_up"
+	TriggerDeclineGaveUp Trigger = "decline_gave_up"
+	// TriggerRefreshed: a stateless client refreshed its configuration
+	// (an Informed event after the client's first).
+	TriggerRefreshed Trigger = "refreshed"
+	// TriggerRun: every run of the profile.
+	TriggerRun Trigger = "run"
+)
+
+// Triggers lists every Trigger.
+var Triggers = []Trigger{TriggerLinkFlapped, TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
 
 // Apply makes cfg behave as the profile: it sets cfg.Deviations.
 func (p Profile) Apply(cfg *client.Config) { cfg.Deviations = p.Deviations }
@@ -291,8 +318,8 @@ var rules = []rule{
 }
 
 func triggerList() string {
-	s := make([]string, len(history.Triggers))
-	for i, t := range history.Triggers {
+	s := make([]string, len(Triggers))
+	for i, t := range Triggers {
 		s[i] = string(t)
 	}
 	return strings.Join(s, ", ")
@@ -381,7 +408,7 @@ func Parse(b []byte) (map[string]Profile, error) {
 			if g.Param != "" && !slices.ContainsFunc(rules, func(r rule) bool { return r.name == g.Param }) {
 				bad("%s.param: %q is no parameter", at, g.Param)
 			}
-			if !slices.Contains(history.Triggers, g.When) {
+			if !slices.Contains(Triggers, g.When) {
 				bad("%s.when: unknown trigger %q (valid: %s)", at, g.When, triggerList())
 			}
 			if g.Real == "" || g.Simulated == "" {

@@ -13,13 +13,13 @@ import (
 // trigger at which a run meets it. sim fills Lab.Gaps from the run's
 // profile.
 type Gap struct {
-	Param     string          `json:"param,omitempty"` // the profile parameter it concerns; "" for none
-	When      history.Trigger `json:"when"`            // a trigger (below)
-	Real      string          `json:"real"`
-	Simulated string          `json:"simulated"`
+	Param     string `json:"param,omitempty"` // the profile parameter it concerns; "" for none
+	When      string `json:"when"`            // a trigger (GapTriggers)
+	Real      string `json:"real"`
+	Simulated string `json:"simulated"`
 }
 
-// GapReport is one gap the run met, sized. The triggers (history.Triggers)
+// GapReport is one gap the run met, sized. The triggers (GapTriggers)
 // and what each sizes, over the simulated clients only (a client a
 // ClientKind event names as a real one is left out):
 //
@@ -51,6 +51,21 @@ type GapReport struct {
 	Effect      string       `json:"effect"`                // the sizes in a sentence
 }
 
+// The triggers: clientsim/profile's Trigger values, named again here
+// because reports may not import clientsim (ARCHITECTURE.md, import
+// rules); a spec in sim holds GapTriggers and profile.Triggers equal.
+const (
+	TriggerLinkFlapped   = "link_flapped"
+	TriggerDADFailed     = "dad_failed"
+	TriggerReleaseGaveUp = "release_gave_up"
+	TriggerDeclineGaveUp = "decline_gave_up"
+	TriggerRefreshed     = "refreshed"
+	TriggerRun           = "run"
+)
+
+// GapTriggers lists every trigger Gaps sizes.
+var GapTriggers = []string{TriggerLinkFlapped, TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
+
 // gaps sizes each of lab.Gaps this run met (GapReport); a gap whose
 // trigger never fired is left out, a "run" one always listed.
 func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab) {
@@ -61,20 +76,20 @@ func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab
 	for _, g := range lab.Gaps {
 		gr := GapReport{Gap: g}
 		switch g.When {
-		case history.TriggerLinkFlapped:
+		case TriggerLinkFlapped:
 			a.gapFlapped(&gr, events, order, real)
-		case history.TriggerDADFailed:
+		case TriggerDADFailed:
 			a.gapKept(&gr, events, order, real)
-		case history.TriggerReleaseGaveUp, history.TriggerDeclineGaveUp:
+		case TriggerReleaseGaveUp, TriggerDeclineGaveUp:
 			detail := "release"
-			if g.When == history.TriggerDeclineGaveUp {
+			if g.When == TriggerDeclineGaveUp {
 				detail = "decline"
 			}
 			a.gapCount(&gr, events, real, func(e *history.Event) bool {
 				return e.Kind == history.GaveUp && e.Detail == detail
 			}, history.GaveUp)
 			gr.Effect = fmt.Sprintf("%d %s exchange(s) of %d client(s) went unanswered", gr.Count, detail, gr.Clients)
-		case history.TriggerRefreshed:
+		case TriggerRefreshed:
 			seen := map[int]bool{}
 			a.gapCount(&gr, events, real, func(e *history.Event) bool {
 				first := !seen[e.Client]
@@ -82,11 +97,11 @@ func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab
 				return !first
 			}, history.Informed)
 			gr.Effect = fmt.Sprintf("%d refresh(es) of %d client(s)", gr.Count, gr.Clients)
-		case history.TriggerRun:
+		case TriggerRun:
 			gr.Effect = "applies to every run"
 		}
 		// (an unknown trigger never fires: its gap is not listed)
-		if gr.Count > 0 || g.When == history.TriggerRun {
+		if gr.Count > 0 || g.When == TriggerRun {
 			r.Gaps = append(r.Gaps, gr)
 		}
 	}

@@ -16,7 +16,7 @@ func withGaps(gaps ...check.Gap) check.Lab {
 	return l
 }
 
-func gapOf(r *check.Report, when history.Trigger) *check.GapReport {
+func gapOf(r *check.Report, when string) *check.GapReport {
 	for i := range r.Gaps {
 		if r.Gaps[i].When == when {
 			return &r.Gaps[i]
@@ -111,7 +111,7 @@ var _ = Describe("Profile gaps", func() {
 		Expect(r.Gaps).To(HaveLen(3))
 	})
 
-	It("size every trigger a profile's gap may name (history.Triggers)", func() {
+	It("size every trigger a profile's gap may name (GapTriggers)", func() {
 		// a run that meets them all: a flap, a kept address, an unanswered
 		// Release and Decline, a refresh
 		one := 1
@@ -123,15 +123,15 @@ var _ = Describe("Profile gaps", func() {
 			history.Event{At: at(30), Kind: history.GaveUp, Client: 3, Detail: "decline"},
 			history.Event{At: at(1), Kind: history.Informed, Client: 4}, history.Event{At: at(31), Kind: history.Informed, Client: 4})
 		var gaps []check.Gap
-		for _, tr := range history.Triggers {
+		for _, tr := range check.GapTriggers {
 			gaps = append(gaps, check.Gap{When: tr, Real: "r", Simulated: "s"})
 		}
 		r := check.Analyze(evs, withGaps(gaps...))
-		Expect(r.Gaps).To(HaveLen(len(history.Triggers)), "each one met and listed")
+		Expect(r.Gaps).To(HaveLen(len(check.GapTriggers)), "each one met and listed")
 		for _, g := range r.Gaps {
-			Expect(g.Effect).NotTo(BeEmpty(), string(g.When))
-			if g.When != history.TriggerRun {
-				Expect(g.Count).To(BeNumerically(">", 0), string(g.When))
+			Expect(g.Effect).NotTo(BeEmpty(), g.When)
+			if g.When != check.TriggerRun {
+				Expect(g.Count).To(BeNumerically(">", 0), g.When)
 			}
 		}
 		r = check.Analyze(run(60), withGaps(check.Gap{When: "link_flopped", Real: "r", Simulated: "s"}))

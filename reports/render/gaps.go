@@ -24,7 +24,7 @@ func Gaps(r *check.Report) []GapRow {
 		if concerns == "" {
 			concerns = "(no parameter)"
 		}
-		out = append(out, GapRow{Concerns: concerns + " · " + string(g.When), Real: g.Real, Simulated: g.Simulated, Here: g.Effect})
+		out = append(out, GapRow{Concerns: concerns + " · " + g.When, Real: g.Real, Simulated: g.Simulated, Here: g.Effect})
 	}
 	return out
 }
