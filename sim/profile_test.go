@@ -90,7 +90,7 @@ func TestCheckLabCarriesTheProfileGaps(t *testing.T) {
 		}
 	}
 	if g := sim.CheckLab(withProfile(t, deploy.ProfileDhcpcd), "virtual").Gaps; len(g) == 0 {
-		t.Error("dhcpcd: no gaps in the lab; profiles.yaml lists four")
+		t.Error("dhcpcd: no gaps in the lab; profiles.yaml lists five")
 	}
 }
 

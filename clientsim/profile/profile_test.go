@@ -165,7 +165,7 @@ var _ = Describe("profiles.yaml", func() {
 		want := map[string][]string{
 			"rfc":      nil,
 			"dhclient": {"mrc release_gave_up", "mrc decline_gave_up", "dad_failure dad_failed"},
-			"dhcpcd":   {"link_change link_flapped", "dad_failure dad_failed", " run", " refreshed"},
+			"dhcpcd":   {"link_change link_flapped", "mrc release_gave_up", "dad_failure dad_failed", " run", " refreshed"},
 			"dhcp6c":   {"mrc release_gave_up", "noaddrs run"},
 		}
 		for name, gaps := range want {
