@@ -20,11 +20,11 @@ type GapRow struct {
 func Gaps(r *check.Report) []GapRow {
 	var out []GapRow
 	for _, g := range r.Gaps {
-		concerns := g.Param
-		if concerns == "" {
-			concerns = "(no parameter)"
+		concerns := g.When // a gap no parameter concerns: its trigger alone
+		if g.Param != "" {
+			concerns = g.Param + " · " + g.When
 		}
-		out = append(out, GapRow{Concerns: concerns + " · " + g.When, Real: g.Real, Simulated: g.Simulated, Here: g.Effect})
+		out = append(out, GapRow{Concerns: concerns, Real: g.Real, Simulated: g.Simulated, Here: g.Effect})
 	}
 	return out
 }
@@ -55,7 +55,7 @@ func mdGaps(b *strings.Builder, name string, r *check.Report) {
 // gapsText writes the run's profile gaps for the terminal: one line each.
 func gapsText(b *strings.Builder, r *check.Report) {
 	for _, g := range Gaps(r) {
-		fmt.Fprintf(b, "  not modelled (profile %s, %s): %s; the real client %s\n", r.Profile, g.Concerns, g.Here, g.Real)
+		fmt.Fprintf(b, "  not modelled (profile %s, %s): %s; real client: %s\n", r.Profile, g.Concerns, g.Here, g.Real)
 	}
 }
 

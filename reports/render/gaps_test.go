@@ -33,6 +33,13 @@ var _ = Describe("Profile gaps", func() {
 		Expect(html.String()).To(ContainSubstring("<h3>What profile dhcpcd does not model</h3>"))
 		Expect(html.String()).To(ContainSubstring("<td>removes its addresses at carrier loss</td><td>keeps them</td>"))
 		Expect(table.String()).To(ContainSubstring("  not modelled (profile dhcpcd, link_change · link_flapped): 200 client(s) held an address"))
+		Expect(table.String()).To(ContainSubstring("; real client: removes its addresses at carrier loss\n"))
+	})
+
+	It("name a gap no parameter concerns by its trigger alone", func() {
+		r := withGap()
+		r.Gaps[0].Param, r.Gaps[0].When = "", "run"
+		Expect(render.Gaps(r)[0].Concerns).To(Equal("run"))
 	})
 
 	It("are not mentioned when the run met none", func() {
