@@ -106,7 +106,8 @@ func CheckLab(sc *scenarios.Scenario, engine string) check.Lab {
 	if sc.Clients.Profile != deploy.ProfileRFC {
 		l.Profile = string(sc.Clients.Profile)
 	}
-	if prof, err := profile.Lookup(l.Profile); err == nil && l.Profile != "" && sc.Clients.Count > 0 {
+	if l.Profile != "" && sc.Clients.Count > 0 {
+		prof, _ := profile.Lookup(l.Profile) // a validated scenario names a profile that exists
 		for _, g := range prof.Gaps {
 			l.Gaps = append(l.Gaps, check.Gap{Param: g.Param, When: string(g.When), Real: g.Real, Simulated: g.Simulated})
 		}

@@ -72,7 +72,8 @@ func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab
 	if len(lab.Gaps) == 0 {
 		return
 	}
-	real := realClients(events)
+	kinds, _ := realKinds(events)
+	real := func(c int) bool { _, ok := kinds[c]; return ok }
 	for _, g := range lab.Gaps {
 		gr := GapReport{Gap: g}
 		switch g.When {
@@ -107,30 +108,16 @@ func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab
 	}
 }
 
-// realClients is the set of clients a ClientKind event names: real
-// clients, which no profile models.
-func realClients(events history.Source) map[int]bool {
-	m := map[int]bool{}
-	for i := range events.Len() {
-		if events.Kind(i) == history.ClientKind {
-			if e := events.Event(i); e.Client >= 0 {
-				m[e.Client] = true
-			}
-		}
-	}
-	return m
-}
-
 // gapCount counts the simulated clients' events of kind within the run
 // that match.
-func (a *analyzer) gapCount(gr *GapReport, events history.Source, real map[int]bool, match func(*history.Event) bool, kind history.Kind) {
+func (a *analyzer) gapCount(gr *GapReport, events history.Source, real func(int) bool, match func(*history.Event) bool, kind history.Kind) {
 	clients := map[int]bool{}
 	for i := range events.Len() {
 		if events.Kind(i) != kind {
 			continue
 		}
 		e := events.Event(i)
-		if e.Client < 0 || real[e.Client] || e.At.Before(a.start) || e.At.After(a.end) || !match(&e) {
+		if e.Client < 0 || real(e.Client) || e.At.Before(a.start) || e.At.After(a.end) || !match(&e) {
 			continue
 		}
 		gr.Count++
@@ -150,7 +137,7 @@ func isAnswer(k history.Kind) bool {
 	return false
 }
 
-func (a *analyzer) gapFlapped(gr *GapReport, events history.Source, order []int32, real map[int]bool) {
+func (a *analyzer) gapFlapped(gr *GapReport, events history.Source, order []int32, real func(int) bool) {
 	type waiting struct {
 		flap time.Time
 		dad  time.Duration
@@ -175,7 +162,7 @@ func (a *analyzer) gapFlapped(gr *GapReport, events history.Source, order []int3
 			st := stampOf(e.At)
 			for i := range a.ivs {
 				iv := &a.ivs[i]
-				if iv.ia != na || real[iv.client] || iv.usable > st || iv.end <= st {
+				if iv.ia != na || real(iv.client) || iv.usable > st || iv.end <= st {
 					continue
 				}
 				if w, ok := wait[iv.client]; ok {
@@ -208,11 +195,11 @@ func (a *analyzer) gapFlapped(gr *GapReport, events history.Source, order []int3
 	}
 }
 
-func (a *analyzer) gapKept(gr *GapReport, events history.Source, order []int32, real map[int]bool) {
+func (a *analyzer) gapKept(gr *GapReport, events history.Source, order []int32, real func(int) bool) {
 	clients := map[int]bool{}
 	var est []int64
 	for _, c := range a.conflicts {
-		if !c.kept || real[c.client] {
+		if !c.kept || real(c.client) {
 			continue
 		}
 		gr.Count++

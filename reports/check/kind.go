@@ -42,19 +42,7 @@ type KindReport struct {
 // byKind analyses each client kind's events apart; nil when the history
 // names no real client.
 func byKind(events history.Source, lab Lab) []KindReport {
-	kindOf := map[int]string{}
-	version := map[string]string{}
-	for i := range events.Len() {
-		if events.Kind(i) != history.ClientKind {
-			continue
-		}
-		if e := events.Event(i); e.Client >= 0 {
-			kindOf[e.Client] = e.Detail
-			if e.Cause != "" {
-				version[e.Detail] = e.Cause
-			}
-		}
-	}
+	kindOf, version := realKinds(events)
 	if len(kindOf) == 0 {
 		return nil
 	}
@@ -78,8 +66,10 @@ func byKind(events history.Source, lab Lab) []KindReport {
 		groups[k] = append(groups[k], e)
 	}
 	var out []KindReport
+	kl := lab
+	kl.Gaps = nil // a KindReport has none: the whole run's report sizes them once
 	for k, evs := range groups {
-		r, _ := analyze(history.Events(evs), lab)
+		r, _ := analyze(history.Events(evs), kl)
 		if r.Clients == 0 {
 			continue
 		}
@@ -106,6 +96,25 @@ func byKind(events history.Source, lab Lab) []KindReport {
 		return cmp.Compare(a.Kind, b.Kind)
 	})
 	return out
+}
+
+// realKinds maps each real client (one a ClientKind event names) to its
+// kind, and each kind to its version; a client no event names is
+// simulated.
+func realKinds(events history.Source) (kindOf map[int]string, version map[string]string) {
+	kindOf, version = map[int]string{}, map[string]string{}
+	for i := range events.Len() {
+		if events.Kind(i) != history.ClientKind {
+			continue
+		}
+		if e := events.Event(i); e.Client >= 0 {
+			kindOf[e.Client] = e.Detail
+			if e.Cause != "" {
+				version[e.Detail] = e.Cause
+			}
+		}
+	}
+	return kindOf, version
 }
 
 // kindNames lists the kinds present: Simulated and each real kind.
