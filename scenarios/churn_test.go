@@ -42,6 +42,18 @@ var _ = Describe("client actions and info_refresh", func() {
 		Expect(1 << (many.Servers[0].PDLen - many.Servers[0].PDPool.Bits())).To(BeNumerically(">=", many.TotalClients()))
 	})
 
+	It("reads a flap's down, 500ms by default", func() {
+		s := mustParse("split", `timeline:
+  - {at: 5s, action: flap}
+  - {at: 9s, action: flap, down: 2s}
+  - {at: 12s, action: flap, down: 0s}
+`)
+		Expect(s.Timeline[0]).To(Equal(scenarios.Action{At: 5 * time.Second, Kind: scenarios.Flap, Down: scenarios.DefaultFlapDown, Line: 7}))
+		Expect(scenarios.DefaultFlapDown).To(Equal(500 * time.Millisecond))
+		Expect(s.Timeline[1].Down).To(Equal(2 * time.Second))
+		Expect(s.Timeline[2].Down).To(BeZero(), "down and up at once")
+	})
+
 	It("reads lifetimes.info_refresh and leaves it zero by default", func() {
 		Expect(mustParse("split", "").Lifetimes.InfoRefresh).To(BeZero())
 		Expect(mustParse("split", "lifetimes: {info_refresh: 6s}\n").Lifetimes.InfoRefresh).To(Equal(6 * time.Second))
@@ -58,6 +70,8 @@ var _ = Describe("client actions built in code", func() {
 			{At: 4 * time.Second, Kind: scenarios.Occupy},
 			{At: 5 * time.Second, Kind: scenarios.Occupy, Address: netip.MustParseAddr("2001:db8:9::1")},
 			{At: 6 * time.Second, Kind: scenarios.Flap, State: scenarios.Wipe},
+			{At: 7 * time.Second, Kind: scenarios.Join, Count: 1, Down: time.Second},
+			{At: 8 * time.Second, Kind: scenarios.Kill, Target: "s1", Down: time.Second},
 		}
 		var fields []string
 		for _, e := range asErrors(s.Validate()) {
@@ -66,6 +80,7 @@ var _ = Describe("client actions built in code", func() {
 		Expect(fields).To(Equal([]string{
 			"timeline[0].count", "timeline[1].ramp", "timeline[2].target",
 			"timeline[3].address", "timeline[4].address", "timeline[5].state",
+			"timeline[6].down", "timeline[7].down",
 		}))
 	})
 })

@@ -107,6 +107,7 @@ type rawAction struct {
 	count  opt[int]
 	ramp   opt[time.Duration]
 	addr   opt[netip.Addr]
+	down   opt[time.Duration]
 	line   int
 }
 
@@ -117,7 +118,7 @@ var (
 	serverKeys   = []string{"name", "kind", "preference", "allocator", "rebind", "rapid_commit", "prefix", "pool", "pd_pool", "pd_len"}
 	clientKeys   = []string{"count", "ramp", "ia", "timescale", "seed", "rapid_commit", "dad", "dad_delay", "jitter", "profile", "real"}
 	realKeys     = []string{"kind", "count", "ia"}
-	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay", "count", "ramp", "address"}
+	actionKeys   = []string{"at", "action", "target", "state", "loss", "delay", "count", "ramp", "address", "down"}
 	dnsKeys      = []string{"zone", "ttl", "sample"}
 	lqKeys       = []string{"interval", "clients"}
 )
@@ -786,7 +787,7 @@ func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {
 		if ok {
 			d.required(item, f, es, "at", "action")
 		}
-		var state, loss, delay, target, count, ramp, address *entry
+		var state, loss, delay, target, count, ramp, address, down *entry
 		for j, e := range es {
 			switch e.key {
 			case "at":
@@ -805,6 +806,9 @@ func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {
 			case "address":
 				address = &es[j]
 				a.addr = d.address(e.v, e.field)
+			case "down":
+				down = &es[j]
+				a.down = d.duration(e.v, e.field)
 			case "state":
 				state = &es[j]
 				a.state = enum(d, e.v, e.field, RestartStates)
@@ -855,6 +859,9 @@ func (d decoder) timeline(n *yaml.Node, field string, r *rawScenario) {
 			}
 			if address != nil && a.kind.V != Occupy {
 				d.errAt(address.k, address.field, nil, "only with action occupy, not %s", a.kind.V)
+			}
+			if down != nil && a.kind.V != Flap {
+				d.errAt(down.k, down.field, nil, "only with action flap, not %s", a.kind.V)
 			}
 		}
 		r.timeline = append(r.timeline, a)

@@ -24,6 +24,10 @@ const (
 	// RetransTimer 1 s during which the address stays tentative.
 	DefaultDAD      = time.Second
 	DefaultDADDelay = time.Second
+	// DefaultFlapDown is how long a flap keeps the clients' link down:
+	// long enough for a real client's kernel (and dhcpcd, which watches
+	// the carrier) to see it go down and up.
+	DefaultFlapDown = 500 * time.Millisecond
 	DefaultPDLen    = 56 // delegated prefix length, unless more clients need longer ones
 	pdPoolBits      = 40 // length of the default PD space
 
@@ -134,6 +138,9 @@ func resolve(r *rawScenario, c *collector) *Scenario {
 		act := Action{At: a.at.V, Kind: a.kind.V, Target: a.target.V, State: a.state.V, Loss: a.loss.V, Delay: a.delay.V, Count: a.count.V, Ramp: a.ramp.V, Address: a.addr.V, Line: a.line}
 		if act.Kind == Restart && act.State == "" {
 			act.State = Keep
+		}
+		if act.Kind == Flap {
+			act.Down = a.down.or(DefaultFlapDown)
 		}
 		s.Timeline = append(s.Timeline, act)
 	}

@@ -226,9 +226,9 @@ const (
 	// Client actions: they take no target.
 	Join  ActionKind = "join"  // Count new clients start, spread over Ramp
 	Leave ActionKind = "leave" // Count running clients (bound ones first) release (RFC 9915 §18.2.7) and stop
-	// Flap takes the clients' link down and up: every client Confirms its
-	// addresses (§18.2.3), Rebinds its prefixes (§18.2.12) or asks for its
-	// configuration again.
+	// Flap takes the clients' link down for Down and up again: every
+	// client Confirms its addresses (§18.2.3), Rebinds its prefixes
+	// (§18.2.12) or asks for its configuration again once it is back.
 	Flap ActionKind = "flap"
 	// Occupy puts a host using Address on the link, from At to the end of
 	// the run: a client holding it, or given it later, detects the
@@ -271,6 +271,9 @@ type Action struct {
 	Delay  time.Duration // Impair only: added one-way delay
 	Count  int           // Join, Leave: how many clients
 	Ramp   time.Duration // Join only: the new clients' starts spread over [At, At+Ramp)
+	// Down is Flap's: how long the clients' link stays down (default
+	// DefaultFlapDown); 0 otherwise.
+	Down time.Duration
 	// Address is Occupy's address; zero otherwise.
 	Address netip.Addr
 	Line    int // line in the scenario file; 0 when built in code

@@ -456,6 +456,13 @@ func validateTimeline(s *Scenario, c *collector) {
 			if a.Loss != 0 || a.Delay != 0 {
 				pos(f+".loss", nil, "loss and delay only with action impair, not %s", a.Kind)
 			}
+			if a.Down < 0 {
+				pos(f+".down", nil, "must not be negative, got %s", a.Down)
+			} else if a.Kind != Flap && a.Down != 0 {
+				pos(f+".down", nil, "only with action flap, not %s", a.Kind)
+			} else if s.Duration > 0 && a.At+a.Down > s.Duration {
+				pos(f+".down", nil, "flap at %s with down %s ends after the run (duration %s)", a.At, a.Down, s.Duration)
+			}
 			if a.Ramp < 0 {
 				pos(f+".ramp", nil, "must not be negative, got %s", a.Ramp)
 			} else if a.Kind != Join && a.Ramp != 0 {
@@ -470,6 +477,9 @@ func validateTimeline(s *Scenario, c *collector) {
 		}
 		if a.Ramp != 0 {
 			pos(f+".ramp", nil, "only with action join, not %s", a.Kind)
+		}
+		if a.Down != 0 {
+			pos(f+".down", nil, "only with action flap, not %s", a.Kind)
 		}
 		if _, ok := srv[a.Target]; !ok {
 			pos(f+".target", serverNames, "no server named %q", a.Target)

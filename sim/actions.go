@@ -37,10 +37,10 @@ type Actions interface {
 	Impair(name string, loss float64, delay time.Duration) error
 	// Join adds count clients, their starts spread over ramp; Leave makes
 	// count clients release and stop; Flap takes the clients' link down
-	// and up; Occupy puts a host using addr on the link.
+	// for down and up again; Occupy puts a host using addr on the link.
 	Join(count int, ramp time.Duration) error
 	Leave(count int) error
-	Flap() error
+	Flap(down time.Duration) error
 	Occupy(addr netip.Addr) error
 }
 
@@ -75,7 +75,7 @@ func Apply(e Actions, a scenarios.Action) error {
 	case scenarios.Leave:
 		return e.Leave(a.Count)
 	case scenarios.Flap:
-		return e.Flap()
+		return e.Flap(a.Down)
 	case scenarios.Occupy:
 		return e.Occupy(a.Address)
 	}

@@ -139,6 +139,8 @@ func ClientActionDetail(a scenarios.Action) string {
 		return fmt.Sprintf("%d clients", a.Count)
 	case scenarios.Occupy:
 		return a.Address.String()
+	case scenarios.Flap:
+		return "every client, down " + a.Down.String()
 	}
 	return "every client"
 }

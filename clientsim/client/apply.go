@@ -140,6 +140,9 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *s
 	for j := range old {
 		if isExt[j] {
 			c.leaseEvent(now, extKind, a, a.leases[j], "")
+			if a.leases[j].dropped && !c.linkDown() {
+				c.restore(now, a, &a.leases[j]) // Deviations.DropOnLinkChange
+			}
 		}
 	}
 	// New leases: paired with a zeroed one they are a renumbering that

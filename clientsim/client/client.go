@@ -197,6 +197,7 @@ type aside struct {
 	declineQ    []held // declined, waiting for the running exchange to end (§18.2.8)
 	releasing   []held
 	declSid     dhcpv6.Option // the Decline's Server ID: the server that granted the addresses
+	linkUpAt    instant       // LinkDown: when the link comes back (LinkChanged then); 0 when up
 }
 
 // noAside is what rd gives a client without an aside: read, never written.
@@ -221,7 +222,8 @@ func (c *Client) wr() *aside {
 // empty reports whether x holds nothing a client still needs.
 func (x *aside) empty() bool {
 	return len(x.offers) == 0 && len(x.offerHints) == 0 && x.notOnLinkBy == nil &&
-		len(x.declining) == 0 && len(x.declineQ) == 0 && len(x.releasing) == 0 && x.declSid == nil
+		len(x.declining) == 0 && len(x.declineQ) == 0 && len(x.releasing) == 0 && x.declSid == nil &&
+		x.linkUpAt == 0
 }
 
 // Namer names clients' DUIDs (Config.Names).
@@ -778,6 +780,10 @@ func (c *Client) Timer(now time.Time) Output {
 		c.exchangeTimer(now)
 	}
 	c.probe(now)
+	if c.x != nil && c.x.linkUpAt != 0 && !now.Before(c.cfg.time(c.x.linkUpAt)) {
+		c.x.linkUpAt = 0
+		c.linkUp(now) // the link is back (LinkDown)
+	}
 	switch c.state {
 	case Bound:
 		// §18.2.4: at T1 the client sends Renew (and Rebind at T2).
@@ -865,20 +871,58 @@ func (c *Client) Decline(now time.Time, addr netip.Addr) Output {
 	return c.finish()
 }
 
-// LinkChanged tells the client it may have moved to another link. With a
-// delegated prefix it Rebinds with Confirm's parameters (§18.2.12); with
-// addresses only it Confirms them (§18.2.3); a stateless client asks for
-// its configuration again. Other states are left alone.
+// LinkChanged tells the client its link came back after going down (it
+// may have moved to another link). With a delegated prefix it Rebinds
+// with Confirm's parameters (§18.2.12); with addresses only it Confirms
+// them (§18.2.3); a stateless client asks for its configuration again.
+// Other states are left alone. A LinkDown's pending return is cancelled:
+// the link is up now.
 func (c *Client) LinkChanged(now time.Time) Output {
 	c.begin()
+	if c.x != nil {
+		c.x.linkUpAt = 0
+	}
+	c.linkUp(now)
+	return c.finish()
+}
+
+// LinkDown tells the client its link went down now and comes back at up
+// (its timer then does what LinkChanged does). RFC 9915 asks nothing of a
+// client while its link is down; with Deviations.DropOnLinkChange it takes
+// its addresses off now, as dhcpcd does at carrier loss. The lab does not
+// cut the client's traffic meanwhile: what it sends still goes out. An up
+// not after now is LinkChanged at once.
+func (c *Client) LinkDown(now, up time.Time) Output {
+	if !up.After(now) {
+		return c.LinkChanged(now)
+	}
+	c.begin()
+	if c.cfg.Deviations.IgnoreLinkChange {
+		return c.finish() // not RFC 9915 (ISC dhclient 4.4 does not watch the link)
+	}
+	c.wr().linkUpAt = c.cfg.at(up)
+	if c.cfg.Deviations.DropOnLinkChange && c.state.HoldsLeases() {
+		c.dropAddresses(now) // not RFC 9915 (dhcpcd 9.4.1)
+	}
+	return c.finish()
+}
+
+// linkDown reports whether the link is down (LinkDown, until its up).
+func (c *Client) linkDown() bool { return c.x != nil && c.x.linkUpAt != 0 }
+
+// linkUp is LinkChanged's work.
+func (c *Client) linkUp(now time.Time) {
 	if c.cfg.Deviations.IgnoreLinkChange {
 		// Not RFC 9915 (ISC dhclient 4.4 does not watch the link).
-		return c.finish()
+		return
 	}
 	switch c.state {
 	case Informing, Informed:
 		c.startInfo(now, true)
 	case Bound, Renewing, Rebinding, Confirming:
+		if c.cfg.Deviations.DropOnLinkChange {
+			c.dropAddresses(now) // not RFC 9915 (dhcpcd 9.4.1)
+		}
 		pd, na := false, false
 		for i := range c.ias() {
 			if len(c.ias()[i].leases) == 0 {
@@ -897,7 +941,42 @@ func (c *Client) LinkChanged(now time.Time) Output {
 			c.startConfirm(now)
 		}
 	}
-	return c.finish()
+}
+
+// dropAddresses takes the client's IA_NA addresses off its interface and
+// keeps their leases (Deviations.DropOnLinkChange; not RFC 9915, whose
+// §18.2.3 has the client go on using them while it Confirms them).
+func (c *Client) dropAddresses(now time.Time) {
+	for i := range c.ias() {
+		a := &c.ias()[i]
+		if a.kind() != history.IANA {
+			continue
+		}
+		for j := range a.leases {
+			l := &a.leases[j]
+			if l.dropped {
+				continue
+			}
+			l.dropped, l.probeAt = true, 0 // a probe due is moot: nothing to probe for
+			c.leaseEvent(now, history.Dropped, a, *l, "")
+		}
+	}
+}
+
+// restore puts the dropped address l back on the interface, an answer
+// having kept it while the link is up (Deviations.DropOnLinkChange; a
+// Reply the lab lets through while the link is down puts nothing back):
+// a new duplicate address
+// detection (RFC 4862 §5.4: an address added to an interface is
+// tentative), unless DAD already found it in use (it stays unusable),
+// and a Restored event with its tentative time.
+func (c *Client) restore(now time.Time, a *ia, l *held) {
+	l.dropped = false
+	if !l.dadFailed {
+		c.tentative(now, l)
+	}
+	c.leaseEvent(now, history.Restored, a, *l, "")
+	c.cfg.scr.out.Events[len(c.cfg.scr.out.Events)-1].Tentative = c.tentativeFor(now, l)
 }
 
 func (c *Client) begin() {
@@ -932,6 +1011,9 @@ func (c *Client) nextTimer() time.Time {
 	}
 	if c.ex.active() {
 		upd(c.ex.next)
+	}
+	if c.x != nil {
+		upd(c.x.linkUpAt)
 	}
 	if c.state.HoldsLeases() {
 		for i := range c.ias() {

@@ -20,7 +20,9 @@ type Grant struct {
 // the instant of each renewal to at and returns it.
 //
 // A client is steady when it is Bound with one IA holding one lease that
-// server granted, runs no exchange, waits for no Decline or probe, and
+// server granted and that is on its interface (not Lease.Dropped: the
+// renewal would put it back), runs no exchange, waits for no Decline or
+// probe, and
 // draws its transaction IDs alone (Config.XIDs nil: a shared registry
 // would answer differently at each instant). A renewal is
 // played only if the client would Renew then (not Rebind: T2 still ahead)
@@ -42,7 +44,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 		return at
 	}
 	l := &a.leases[0]
-	if l.probeAt != 0 || l.serverHex() != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
+	if l.probeAt != 0 || l.dropped || l.serverHex() != c.Server() || l.Preferred != g.Preferred || l.Valid != g.Valid {
 		return at
 	}
 	// What apply would not take as an extension: a lease the client MUST

@@ -102,6 +102,15 @@ var _ = Describe("coasting (Coast, CoastRenew)", func() {
 		Expect(h.c.CoastRenew(t0.Add(time.Hour), nil)).To(BeEmpty(), "soliciting")
 		_, b := pair()
 		Expect(b.c.CoastRenew(t0.Add(time.Hour), nil)).To(BeEmpty(), "bound: no Renew runs")
+
+		// its address off the interface after a Confirm nobody answered
+		// (DropOnLinkChange): the next renewal puts it back, an event
+		d := newHarness(42, withDev(client.Deviations{DropOnLinkChange: true}))
+		d.bind(srv, ia())
+		d.take(d.c.LinkChanged(d.now))
+		Expect(d.until(func() bool { return d.c.State() == client.Bound }, 100)).To(BeTrue())
+		Expect(d.c.Leases()[0].Dropped).To(BeTrue())
+		Expect(d.c.Coast(t0.Add(time.Hour), g, nil)).To(BeEmpty(), "a dropped address")
 	})
 
 	It("plays a Renew's retransmissions nobody answers as the client sends them, up to T2", func() {

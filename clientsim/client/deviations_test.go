@@ -532,6 +532,92 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 		})
 	})
 
+	Describe("DropOnLinkChange (dhcpcd 9.4.1, src/dhcpcd.c dhcpcd_handlecarrier)", func() {
+		addrA := netip.MustParseAddr("2001:db8::a")
+		dev := withDev(client.Deviations{DropOnLinkChange: true})
+
+		It("takes the address off at the change, Confirms, and puts it back, probed and tentative again, once the Confirm is answered", func() {
+			p := newProber(3)
+			h := newHarness(17, withDAD(time.Second, time.Second, p), dev)
+			h.bind(a, offerNA())
+			h.advance(3 * sec) // probed, usable
+			Expect(p.calls).To(HaveLen(1))
+			changed := h.now
+			h.take(h.c.LinkChanged(h.now))
+			dr := h.eventsOf(history.Dropped)
+			Expect(dr).To(HaveLen(1))
+			Expect(dr[0].At).To(Equal(changed))
+			Expect(dr[0].Lease).To(Equal(addr128("2001:db8::a")))
+			Expect(dr[0].Server).To(Equal(a.hex()), "the granting server")
+			l, ok := h.c.LeaseOf(addrA)
+			Expect(ok).To(BeTrue(), "the lease is kept")
+			Expect(l.Dropped).To(BeTrue())
+
+			c := h.nextSend()
+			Expect(c.msg.MessageType).To(Equal(dhcpv6.MessageTypeConfirm))
+			Expect(naAddrs(c.msg)).To(Equal([]string{"2001:db8::a"}))
+			Expect(h.eventsOf(history.Restored)).To(BeEmpty(), "not back before an answer")
+			h.deliver(b.reply(c.msg, statusOpt(iana.StatusSuccess)))
+			back := h.eventsOf(history.Restored)
+			Expect(back).To(HaveLen(1))
+			Expect(back[0].At).To(Equal(h.now))
+			Expect(back[0].Tentative).To(BeNumerically(">=", time.Second), "DAD again")
+			Expect(back[0].Tentative).To(BeNumerically("<", 2*time.Second))
+			l, _ = h.c.LeaseOf(addrA)
+			Expect(l.Dropped).To(BeFalse())
+			Expect(l.UsableAt).To(Equal(h.now.Add(back[0].Tentative)))
+			h.fire()
+			Expect(p.calls).To(HaveLen(2), "probed again")
+		})
+
+		It("with the link down a while: off at the loss, the Confirm once the link is back, nothing put back by a Reply while it is down", func() {
+			h := newHarness(19, withDAD(time.Second, 0, nil), dev)
+			h.bind(a, offerNA())
+			h.advance(100*sec - 1) // just before T1
+			down := h.now
+			up := down.Add(2 * sec)
+			h.take(h.c.LinkDown(down, up))
+			Expect(h.eventsOf(history.Dropped)).To(HaveLen(1))
+			Expect(h.eventsOf(history.Dropped)[0].At).To(Equal(down), "at the loss")
+			// T1 falls in the down time; the lab lets the Renew through
+			r := h.nextSend()
+			Expect(r.msg.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+			Expect(r.at).To(BeTemporally("<", up))
+			h.deliver(a.reply(r.msg, offerNA()))
+			Expect(h.eventsOf(history.Renewed)).To(HaveLen(1))
+			Expect(h.eventsOf(history.Restored)).To(BeEmpty(), "the link is down")
+			c := h.nextSend()
+			Expect(c.msg.MessageType).To(Equal(dhcpv6.MessageTypeConfirm))
+			Expect(c.at).To(BeTemporally(">=", up), "after the link is back")
+			h.deliver(b.reply(c.msg, statusOpt(iana.StatusSuccess)))
+			Expect(h.eventsOf(history.Restored)).To(HaveLen(1))
+			Expect(h.eventsOf(history.Restored)[0].Tentative).To(Equal(time.Second))
+		})
+
+		It("puts it back at a Reply that extends it when the Confirm went unanswered", func() {
+			h := newHarness(18, withDAD(time.Second, 0, nil), dev)
+			h.bind(a, offerNA())
+			h.take(h.c.LinkChanged(h.now))
+			Expect(h.until(func() bool { return len(h.eventsOf(history.GaveUp)) > 0 }, 100)).To(BeTrue())
+			l, _ := h.c.LeaseOf(addrA)
+			Expect(l.Dropped).To(BeTrue(), "still off")
+			r := h.nextSend()
+			Expect(r.msg.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+			h.deliver(a.reply(r.msg, offerNA()))
+			Expect(kindsOf(h.events)[len(h.events)-2:]).To(Equal([]history.Kind{history.Renewed, history.Restored}))
+			Expect(h.events[len(h.events)-1].Tentative).To(Equal(time.Second), "DAD, no delay")
+		})
+
+		It("RFC 9915 §18.2.3 keeps the address on while it Confirms", func() {
+			h := newHarness(17)
+			h.bind(a, offerNA())
+			h.take(h.c.LinkChanged(h.now))
+			Expect(h.eventsOf(history.Dropped)).To(BeEmpty())
+			l, _ := h.c.LeaseOf(addrA)
+			Expect(l.Dropped).To(BeFalse())
+		})
+	})
+
 	Describe("FailDrops (dhcpcd 9.4.1, src/dhcp6.c dhcp6_fail)", func() {
 		It("a Confirm nobody answers drops the addresses and Solicits", func() {
 			h := newHarness(15, withDev(client.Deviations{FailDrops: true}))

@@ -67,6 +67,13 @@
 // Deviations.KeepDADFailed). A Decline
 // that arises during another exchange waits for it to end.
 //
+// A link flap (LinkDown, then LinkChanged at the link's return; RFC 9915
+// §18.2.3, §18.2.12): once the link is back the client Confirms its
+// addresses or Rebinds its prefixes. Under Deviations.DropOnLinkChange it
+// takes its addresses off at the loss (Dropped events) and puts each back,
+// through DAD again, when an answer keeps it (Restored, with its
+// Tentative).
+//
 // Every RFC constant is multiplied by Config.Timescale (0.1 runs ten times
 // faster than real DHCPv6) so that a lab fits in seconds; lifetimes granted by
 // servers are never scaled (the lab configures short ones instead), nor are

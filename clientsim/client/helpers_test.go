@@ -323,3 +323,12 @@ func (h *harness) leaseOf(p netip.Prefix) (client.Lease, bool) {
 	}
 	return client.Lease{}, false
 }
+
+// kindsOf lists the events' kinds.
+func kindsOf(evs []history.Event) []history.Kind {
+	out := make([]history.Kind, len(evs))
+	for i, e := range evs {
+		out[i] = e.Kind
+	}
+	return out
+}

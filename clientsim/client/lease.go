@@ -34,6 +34,10 @@ type Lease struct {
 	// it without declining it (Deviations.KeepDADFailed): it never
 	// becomes usable, whatever UsableAt says, and defends nothing.
 	DADFailed bool
+	// Dropped: the client took the address off its interface and keeps
+	// the lease (Deviations.DropOnLinkChange): it carries no traffic and
+	// defends nothing until the client puts it back.
+	Dropped bool
 }
 
 // Tentative reports whether the address is still in duplicate address
@@ -50,6 +54,7 @@ type held struct {
 	form                     uint8 // the prefix's address: 0 none, 4 IPv4, 6 IPv6 (prefix)
 	bits                     uint8 // the prefix's Bits()+1: 0 an invalid length
 	dadFailed                bool  // Lease.DADFailed
+	dropped                  bool  // Lease.Dropped
 	addr16                   [16]byte
 	Preferred, Valid, T1, T2 time.Duration
 	granted, until           instant   // Lease.Granted, Lease.Until
@@ -106,7 +111,7 @@ func (k *clock) lease(l *held) Lease {
 		Preferred: l.Preferred, Valid: l.Valid, T1: l.T1, T2: l.T2,
 		Granted: k.time(l.granted), Until: k.time(l.until), Server: l.serverHex(),
 		ProbeAt: k.time(l.probeAt), UsableAt: k.time(l.usableAt),
-		DADFailed: l.dadFailed,
+		DADFailed: l.dadFailed, Dropped: l.dropped,
 	}
 }
 

@@ -335,6 +335,11 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, srv *serverID) {
 				l.server = srv
 				c.leaseEvent(now, history.Confirmed, a, l, "")
 			}
+			for j := range a.leases {
+				if a.leases[j].dropped && !c.linkDown() {
+					c.restore(now, a, &a.leases[j]) // Deviations.DropOnLinkChange
+				}
+			}
 		}
 		c.forgetNotOnLink()
 		c.bound(now)

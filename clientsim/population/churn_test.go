@@ -109,8 +109,22 @@ var _ = Describe("Churn", func() {
 	It("makes every bound client Confirm after a link flap", func() {
 		s := newSim(population.Config{Count: 20, Seed: 7, IANA: true, Timescale: 0.1})
 		Expect(s.run(func() bool { return s.nbound == 20 }, 10_000)).To(BeTrue())
-		s.p.LinkChanged(s.now)
+		s.p.Flap(s.now, 0)
 		Expect(s.p.Stats().States).To(HaveKeyWithValue("confirming", 20))
+	})
+
+	It("makes them Confirm only once the link is back after a flap that keeps it down a while", func() {
+		s := newSim(population.Config{Count: 20, Seed: 7, IANA: true, Timescale: 0.1})
+		Expect(s.run(func() bool { return s.nbound == 20 }, 10_000)).To(BeTrue())
+		flapped := s.now
+		s.p.Flap(s.now, 2*time.Second)
+		Expect(s.p.Stats().States).To(HaveKeyWithValue("bound", 20), "nothing before the link is back")
+		Expect(s.run(func() bool { return s.events[history.Confirmed] == 20 }, 10_000)).To(BeTrue())
+		for _, e := range s.log {
+			if e.Kind == history.Confirmed {
+				Expect(e.At).To(BeTemporally(">=", flapped.Add(2*time.Second)))
+			}
+		}
 	})
 })
 

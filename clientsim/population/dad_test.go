@@ -98,6 +98,23 @@ var _ = Describe("Duplicate address detection across the population (RFC 4862 §
 		Expect(s.p.Holder(x)).To(Equal(second))
 	})
 
+	It("with DropOnLinkChange (dhcpcd) lets an address off its holder's interface defend nothing until it is back", func() {
+		drop := cfg
+		drop.Deviations = client.Deviations{DropOnLinkChange: true}
+		s, _ := dadSim(drop)
+		Expect(s.run(func() bool { return s.nbound == 5 }, 10_000)).To(BeTrue())
+		x := netip.MustParseAddr("2001:db8::100")
+		holder := s.p.Holder(x)
+		Expect(holder).To(BeNumerically(">=", 0))
+		s.p.Flap(s.now, 0)
+		Expect(s.events[history.Dropped]).To(Equal(5))
+		Expect(s.p.Holder(x)).To(Equal(-1), "off the interface: no answer to a probe")
+		_, inUse := s.p.InUse(holder+1, x)
+		Expect(inUse).To(BeFalse())
+		Expect(s.run(func() bool { return s.events[history.Restored] == 5 }, 100_000)).To(BeTrue(), "each Confirm answered")
+		Expect(s.p.Holder(x)).To(Equal(holder), "back: it defends the address again")
+	})
+
 	It("lets nobody decline with DAD off: the same address is then held twice", func() {
 		off := cfg
 		off.DAD, off.DADDelay = 0, 0

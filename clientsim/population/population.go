@@ -350,7 +350,7 @@ func (p *Population) Occupy(now time.Time, addr netip.Addr) int {
 }
 
 // Holder returns the index of a client holding addr as an IA_NA address
-// (one its DAD did not find in use), or -1.
+// (one its DAD did not find in use, on its interface), or -1.
 func (p *Population) Holder(addr netip.Addr) int {
 	if p.holders != nil {
 		return p.holder(addr, -1)
@@ -360,7 +360,7 @@ func (p *Population) Holder(addr netip.Addr) int {
 			continue
 		}
 		for _, l := range c.Leases() {
-			if l.Prefix.Bits() == 128 && l.Prefix.Addr() == addr && !l.DADFailed {
+			if l.Prefix.Bits() == 128 && l.Prefix.Addr() == addr && !l.DADFailed && !l.Dropped {
 				return i
 			}
 		}
@@ -396,12 +396,13 @@ func (p *Population) holder(addr netip.Addr, not int) int {
 }
 
 // holds tells whether client i holds addr as an IA_NA address now, one
-// its DAD did not find in use: a client that kept such an address
-// (client.Deviations.KeepDADFailed) does not defend it (RFC 4862 §5.4.3:
-// only an address assigned to the interface answers a probe).
+// its DAD did not find in use and on its interface: a client that kept
+// such an address (client.Deviations.KeepDADFailed) or took it off its
+// interface (Deviations.DropOnLinkChange) does not defend it (RFC 4862
+// §5.4.3: only an address assigned to the interface answers a probe).
 func (p *Population) holds(i int, addr netip.Addr) bool {
 	l, ok := p.clients[i].LeaseOf(addr)
-	return ok && !l.DADFailed
+	return ok && !l.DADFailed && !l.Dropped
 }
 
 // InUse implements client.DADProber: client i's duplicate address
@@ -420,16 +421,18 @@ func (p *Population) InUse(i int, addr netip.Addr) (holder int, inUse bool) {
 	return 0, false
 }
 
-// LinkChanged tells every started client that the link went down and up
-// (a link flap): each confirms its addresses, rebinds its prefixes or asks
-// for its configuration again (RFC 9915 §18.2.3, §18.2.12).
-func (p *Population) LinkChanged(now time.Time) {
+// Flap tells every started client that the link goes down now and comes
+// back down later (a link flap; 0: at once): each does what it does at
+// carrier loss (client.Client.LinkDown), and once the link is back
+// confirms its addresses, rebinds its prefixes or asks for its
+// configuration again (RFC 9915 §18.2.3, §18.2.12).
+func (p *Population) Flap(now time.Time, down time.Duration) {
 	for i, c := range p.clients {
 		if c.State() == client.Idle { // not started
 			continue
 		}
 		prev := c.State()
-		p.handle(i, prev, c.LinkChanged(now), now)
+		p.handle(i, prev, c.LinkDown(now, now.Add(down)), now)
 	}
 }
 
@@ -695,7 +698,7 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 	if p.holders != nil {
 		for _, e := range out.Events {
 			switch e.Kind {
-			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
+			case history.Bound, history.Renewed, history.Rebound, history.Renumbered, history.Restored:
 				if e.Lease.Bits() == 128 {
 					p.addHolder(e.Lease.Addr(), i)
 				}

@@ -87,6 +87,9 @@ func (r *responder) answer(pkt []byte) []byte {
 		out.AddOption(&dhcpv6.OptStatusCode{StatusCode: iana.StatusSuccess})
 	case dhcpv6.MessageTypeRelease:
 		out.AddOption(&dhcpv6.OptStatusCode{StatusCode: iana.StatusSuccess})
+	case dhcpv6.MessageTypeConfirm:
+		// §18.3.3: every address is on this link
+		out.AddOption(&dhcpv6.OptStatusCode{StatusCode: iana.StatusSuccess})
 	default:
 		return nil
 	}

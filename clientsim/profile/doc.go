@@ -29,7 +29,7 @@
 //	failed_exchange  keep | drop | halt           a failed Request/Confirm/PD Rebind or a Decline drops every lease (FailDrops); a failed Request is the last word (FailHalts)
 //	mrc              transmissions | retransmissions   an exchange with an MRC sends it MRC + 1 times (MRCRetransmissions)
 //	pd_rebind        rebind | confirm             with an IA_PD, Rebind with Confirm's parameters for CNF_MAX_RD (PDRebindConfirm)
-//	link_change      confirm | ignore             LinkChanged does nothing (IgnoreLinkChange)
+//	link_change      confirm | drop | ignore      drop: the addresses leave the interface at the change, back once an answer keeps them (DropOnLinkChange); ignore: LinkChanged does nothing (IgnoreLinkChange)
 //	min_t2           none | duration (30s)        a T2 under it raised to it, T1 to 5/8 of it in whole seconds (MinT2)
 //	dad_failure      decline | keep               keep: an address DAD finds in use is kept, never usable, not declined (KeepDADFailed)
 //

@@ -78,9 +78,6 @@ type Gap struct {
 type Trigger string
 
 const (
-	// TriggerLinkFlapped: a client held a usable address at a link flap
-	// (a LinkFlapped event).
-	TriggerLinkFlapped Trigger = "link_flapped"
 	// TriggerDADFailed: a client kept an address its DAD found in use
 	// (DADFailed).
 	TriggerDADFailed Trigger = "dad_failed"
@@ -97,7 +94,7 @@ const (
 )
 
 // Triggers lists every Trigger.
-var Triggers = []Trigger{TriggerLinkFlapped, TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
+var Triggers = []Trigger{TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
 
 // Apply makes cfg behave as the profile: it sets cfg.Deviations.
 func (p Profile) Apply(cfg *client.Config) { cfg.Deviations = p.Deviations }
@@ -298,6 +295,7 @@ var rules = []rule{
 	})},
 	{"link_change", func(p *params) *param { return p.LinkChange }, choice(map[string]func(*client.Deviations){
 		"confirm": nil,
+		"drop":    func(d *client.Deviations) { d.DropOnLinkChange = true },
 		"ignore":  func(d *client.Deviations) { d.IgnoreLinkChange = true },
 	})},
 	{"min_t2", func(p *params) *param { return p.MinT2 }, func(d *client.Deviations, v string) error {

@@ -88,6 +88,7 @@ var _ = Describe("profiles.yaml", func() {
 			FixedInitialDelay:  true,
 			FailDrops:          true,
 			PDRebindConfirm:    true,
+			DropOnLinkChange:   true,
 			KeepDADFailed:      true,
 		}))
 		cfg := client.Config{}
@@ -151,13 +152,13 @@ var _ = Describe("profiles.yaml", func() {
 			edit("          - run: issue-13-readme\n            observed: took", "          - run: issue-14\n            observed: took"),
 			`dhcpcd.parameters.preference.measured[0].run: "issue-14" is not in dhcpcd.runs`),
 		Entry("a gap with an unknown trigger",
-			edit("        when: link_flapped\n", "        when: link_flopped\n"),
-			`dhcpcd.gaps[0].when: unknown trigger "link_flopped" (valid: link_flapped, dad_failed, release_gave_up, decline_gave_up, refreshed, run)`),
+			edit("        when: release_gave_up\n", "        when: release_gave_upp\n"),
+			`dhclient.gaps[0].when: unknown trigger "release_gave_upp" (valid: dad_failed, release_gave_up, decline_gave_up, refreshed, run)`),
 		Entry("a gap naming no parameter",
 			edit("      - param: noaddrs\n        when: run", "      - param: no_addrs\n        when: run"),
 			`dhcp6c.gaps[1].param: "no_addrs" is no parameter`),
 		Entry("a gap without what the real client does",
-			edit("        simulated: keeps its addresses usable through the flap, then Confirms them\n", ""),
+			edit("        simulated: retransmits it up to 4 times in all (RFC 9915 §7.6 REL_MAX_RC)\n", ""),
 			"dhcpcd.gaps[0]: real and simulated are required"),
 	)
 
@@ -165,7 +166,7 @@ var _ = Describe("profiles.yaml", func() {
 		want := map[string][]string{
 			"rfc":      nil,
 			"dhclient": {"mrc release_gave_up", "mrc decline_gave_up", "dad_failure dad_failed"},
-			"dhcpcd":   {"link_change link_flapped", "mrc release_gave_up", "dad_failure dad_failed", " run", " refreshed"},
+			"dhcpcd":   {"mrc release_gave_up", "dad_failure dad_failed", " run", " refreshed"},
 			"dhcp6c":   {"mrc release_gave_up", "noaddrs run"},
 		}
 		for name, gaps := range want {

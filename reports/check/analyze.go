@@ -188,8 +188,9 @@ type analyzer struct {
 	rawDUID map[string]int32 // as spelled in events -> id
 
 	ivs      []interval
-	more     [][]grant // intervals' later grants (interval.more); more[0] is none
-	strs     []string  // the names' strings (name); strs[0] is ""
+	more     [][]grant              // intervals' later grants (interval.more); more[0] is none
+	drops    map[int32][]dropWindow // by interval: spans its address was off the interface (drops.go)
+	strs     []string               // the names' strings (name); strs[0] is ""
 	names    map[string]name
 	openHead []int32 // per dense client id: its first open interval (one per lease), -1 when none; nextOpen links the rest
 	ids      clientIDs
@@ -326,6 +327,7 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 	a.pd(r, lab, events)
 	a.stateless(r, events, order)
 	a.life(r, events)
+	a.dropsReport(r)
 	a.acquire(r, events, order)
 	r.Load = a.load(r, events, order)
 	if len(lab.Files) > 0 {
@@ -581,6 +583,10 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 		if i, ok := a.openLease(e.Client, e.Lease); ok && stampOf(e.At) < a.ivs[i].usable {
 			a.ivs[i].usable = neverStamp
 		}
+	case history.Dropped:
+		a.dropped(e)
+	case history.Restored:
+		a.restored(e)
 	case history.Confirmed:
 		if e.Cause == history.CauseNotOnLink {
 			a.closeLease(e, seq, endNotOnLink, history.CauseNotOnLink)

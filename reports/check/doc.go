@@ -30,7 +30,11 @@
 //     duplicate address detection time of a new address, RFC 4862 §5.4);
 //     an interval that ends before then was never usable, nor is one
 //     whose address a DADFailed event found in use while tentative (the
-//     client kept it without declining it).
+//     client kept it without declining it). A Dropped event takes the
+//     address off (dhcpcd at carrier loss): the interval goes on, but is
+//     not usable from it until the Restored event that puts it back plus
+//     that event's Tentative (drops.go); the outage, the recovery and
+//     continuity read it so, and Life times each drop.
 //   - A duplicate is two different clients whose usable intervals for the
 //     same address, or for overlapping prefixes, overlap in time
 //     (half-open: back-to-back intervals do not overlap). An address

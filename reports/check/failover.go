@@ -30,6 +30,7 @@ type affectedClient struct {
 	all    []int32        // every interval of the client of those IA types
 
 	spans, gaps []window // outage's room, reused
+	on          []window // recovery's room, reused
 }
 
 // gather fills c from ivs, the client's intervals in order, of which
@@ -346,8 +347,13 @@ func (a *analyzer) recovery(c *affectedClient, ia string) (time.Time, bool) {
 			if !to.After(from) || (found && !from.Before(best)) {
 				continue
 			}
-			if t, ok := a.upFrom(g.srv, from, to); ok && (!found || t.Before(best)) {
-				best, found = t, true
+			// the parts of the segment with the address on the interface
+			c.on = a.onSpans(c.on[:0], i, from, to, true)
+			for _, w := range c.on {
+				if t, ok := a.upFrom(g.srv, w.from, w.to); ok && (!found || t.Before(best)) {
+					best, found = t, true
+					break
+				}
 			}
 		}
 	}
@@ -387,9 +393,7 @@ func (a *analyzer) held(spans []window, c *affectedClient, ia string, until time
 		if to.After(until) {
 			to = until
 		}
-		if to.After(from) {
-			spans = append(spans, window{from, to})
-		}
+		spans = a.onSpans(spans, i, from, to, usableOnly)
 	}
 	return merge(spans)
 }
@@ -442,7 +446,7 @@ func measure(ws []window) time.Duration {
 func (a *analyzer) keptAt(c *affectedClient, ia string, t time.Time) bool {
 	for _, i := range c.all {
 		iv := &a.ivs[i]
-		if a.str(iv.ia) != ia || !slices.Contains(c.leases, iv.lease) || iv.usable > stampOf(t) || iv.end <= stampOf(t) {
+		if a.str(iv.ia) != ia || !slices.Contains(c.leases, iv.lease) || iv.usable > stampOf(t) || iv.end <= stampOf(t) || a.offAt(i, stampOf(t)) {
 			continue
 		}
 		if a.upAt(a.serverAt(iv, t), t) {

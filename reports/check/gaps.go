@@ -23,13 +23,6 @@ type Gap struct {
 // and what each sizes, over the simulated clients only (a client a
 // ClientKind event names as a real one is left out):
 //
-//   - link_flapped: each client holding a usable IA_NA address at a link
-//     flap (LinkFlapped). Its estimate is the time a client that drops
-//     its addresses at carrier loss would have had none: from the flap to
-//     the client's first answer after it (Confirmed, or any grant or
-//     refusal), plus its address's DAD time again (the tentative time of
-//     the grant that opened it). A client with no answer by End has no
-//     estimate and counts in Unanswered.
 //   - dad_failed: each address a client kept after its DAD found it in
 //     use (DADFailed). Its estimate is how long it stayed kept, unusable:
 //     to the lease's end or End. Recoverable counts those whose holder, a
@@ -45,8 +38,7 @@ type GapReport struct {
 	Gap
 	Count       int          `json:"count"`                 // trigger occurrences (0 for run)
 	Clients     int          `json:"clients"`               // distinct clients among them
-	EstimateS   *Percentiles `json:"estimate_s,omitempty"`  // link_flapped, dad_failed: per occurrence (above)
-	Unanswered  int          `json:"unanswered,omitempty"`  // link_flapped: clients with no answer by End
+	EstimateS   *Percentiles `json:"estimate_s,omitempty"`  // dad_failed: per occurrence (above)
 	Recoverable int          `json:"recoverable,omitempty"` // dad_failed: holder gone before the lease's end
 	Effect      string       `json:"effect"`                // the sizes in a sentence
 }
@@ -55,7 +47,6 @@ type GapReport struct {
 // because reports may not import clientsim (ARCHITECTURE.md, import
 // rules); a spec in sim holds GapTriggers and profile.Triggers equal.
 const (
-	TriggerLinkFlapped   = "link_flapped"
 	TriggerDADFailed     = "dad_failed"
 	TriggerReleaseGaveUp = "release_gave_up"
 	TriggerDeclineGaveUp = "decline_gave_up"
@@ -64,7 +55,7 @@ const (
 )
 
 // GapTriggers lists every trigger Gaps sizes.
-var GapTriggers = []string{TriggerLinkFlapped, TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
+var GapTriggers = []string{TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
 
 // gaps sizes each of lab.Gaps this run met (GapReport); a gap whose
 // trigger never fired is left out, a "run" one always listed.
@@ -77,8 +68,6 @@ func (a *analyzer) gaps(r *Report, events history.Source, order []int32, lab Lab
 	for _, g := range lab.Gaps {
 		gr := GapReport{Gap: g}
 		switch g.When {
-		case TriggerLinkFlapped:
-			a.gapFlapped(&gr, events, order, real)
 		case TriggerDADFailed:
 			a.gapKept(&gr, events, order, real)
 		case TriggerReleaseGaveUp, TriggerDeclineGaveUp:
@@ -124,75 +113,6 @@ func (a *analyzer) gapCount(gr *GapReport, events history.Source, real func(int)
 		clients[e.Client] = true
 	}
 	gr.Clients = len(clients)
-}
-
-// isAnswer tells whether k ends a client's wait after a link flap: it
-// has heard from a server again (its Confirm's or Rebind's answer, or any
-// grant or refusal).
-func isAnswer(k history.Kind) bool {
-	switch k {
-	case history.Confirmed, history.Bound, history.Renewed, history.Rebound, history.Renumbered, history.Refused:
-		return true
-	}
-	return false
-}
-
-func (a *analyzer) gapFlapped(gr *GapReport, events history.Source, order []int32, real func(int) bool) {
-	type waiting struct {
-		flap time.Time
-		dad  time.Duration
-	}
-	wait := map[int]waiting{} // clients holding an address at the last flap, until their answer
-	clients := map[int]bool{}
-	var est []int64
-	na, ok := a.names[history.IANA]
-	if !ok {
-		return // no address granted: nobody held one at a flap
-	}
-	for _, idx := range order {
-		k := events.Kind(int(idx))
-		if k != history.LinkFlapped && !isAnswer(k) {
-			continue
-		}
-		e := events.Event(int(idx))
-		if e.At.Before(a.start) || e.At.After(a.end) {
-			continue
-		}
-		if k == history.LinkFlapped {
-			st := stampOf(e.At)
-			for i := range a.ivs {
-				iv := &a.ivs[i]
-				if iv.ia != na || real(iv.client) || iv.usable > st || iv.end <= st {
-					continue
-				}
-				if w, ok := wait[iv.client]; ok {
-					if w.flap.Equal(e.At) {
-						continue // another address of the same client
-					}
-					gr.Unanswered++ // flapped again before any answer
-				}
-				wait[iv.client] = waiting{flap: e.At, dad: time.Duration(iv.usable - iv.first.at)}
-				gr.Count++
-				clients[iv.client] = true
-			}
-			continue
-		}
-		w, ok := wait[e.Client]
-		if !ok {
-			continue
-		}
-		delete(wait, e.Client)
-		est = append(est, millis(e.At.Sub(w.flap)+w.dad))
-	}
-	gr.Unanswered += len(wait)
-	gr.Clients = len(clients)
-	p := summarize(est)
-	gr.EstimateS = &p
-	gr.Effect = fmt.Sprintf("%d client(s) held an address at a link flap and kept it here; the real client would have had none for p50 %s, max %s (to its first answer after the flap, then DAD again)",
-		gr.Clients, fmtS(p.P50), fmtS(p.Max))
-	if gr.Unanswered > 0 {
-		gr.Effect += fmt.Sprintf("; %d had no answer by the end (no estimate)", gr.Unanswered)
-	}
 }
 
 func (a *analyzer) gapKept(gr *GapReport, events history.Source, order []int32, real func(int) bool) {

@@ -37,6 +37,10 @@ type KindReport struct {
 	Conflicts    int            `json:"conflicts"` // addresses of this kind's clients caught by DAD
 	Declined     int            `json:"declined"`
 	Released     int            `json:"released"`
+	// Dropped and DroppedS: Life's, for this kind (addresses taken off
+	// the interface while held, and the seconds until usable again).
+	Dropped  int          `json:"dropped,omitempty"`
+	DroppedS *Percentiles `json:"dropped_s,omitempty"`
 }
 
 // byKind analyses each client kind's events apart; nil when the history
@@ -79,6 +83,7 @@ func byKind(events history.Source, lab Lab) []KindReport {
 			Affected: r.Affected, Rebind: r.Rebind, ReacquireS: r.ReacquireS,
 			OutageS: r.OutageS, Continuity: r.Continuity, Unrecovered: r.Unrecovered,
 			Conflicts: r.Conflicts.Count, Declined: r.Life.Declined, Released: r.Life.Released,
+			Dropped: r.Life.Dropped, DroppedS: r.Life.DroppedS,
 		}
 		kr.FirstBoundBy = firstBoundBy(evs, lab)
 		if k == Simulated {

@@ -10,11 +10,22 @@ import "d6lab/reports/history"
 //   - Declined: leases declined because another host uses the address.
 //   - Confirmed: Confirms answered Success (the addresses are on-link).
 //   - NotOnLink: Confirms answered NotOnLink.
+//   - Dropped: addresses a client took off its interface while it held
+//     their leases (a Dropped event: dhcpcd at carrier loss, the dhcpcd
+//     profile's link_change: drop, or a real client's address log).
+//     DroppedS is, per drop, the seconds until the address was usable
+//     again (back on the interface, then its DAD), over the drops put back
+//     before the lease ended; Unrestored counts the others (the lease, or
+//     the run, ended first). Without a drop all three are left out of
+//     the JSON.
 type Life struct {
-	Released  int `json:"released"`
-	Declined  int `json:"declined"`
-	Confirmed int `json:"confirmed"`
-	NotOnLink int `json:"notonlink"`
+	Released   int          `json:"released"`
+	Declined   int          `json:"declined"`
+	Confirmed  int          `json:"confirmed"`
+	NotOnLink  int          `json:"notonlink"`
+	Dropped    int          `json:"dropped,omitempty"`
+	DroppedS   *Percentiles `json:"dropped_s,omitempty"`
+	Unrestored int          `json:"unrestored,omitempty"`
 }
 
 func (a *analyzer) life(r *Report, events history.Source) {

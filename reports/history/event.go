@@ -38,6 +38,17 @@ const (
 	// becomes usable, the client goes on renewing it. The event ends
 	// nothing.
 	DADFailed Kind = "dad_failed"
+	// Dropped: the client took the address of Lease off its interface
+	// while it still holds the lease, as dhcpcd does at carrier loss
+	// (client.Deviations.DropOnLinkChange; a real client's address log,
+	// sim/realclient/trace). The address carries no traffic from At; the
+	// lease goes on (the client may renew it) until a Restored puts the
+	// address back or an event or its valid lifetime ends the lease.
+	Dropped Kind = "dropped"
+	// Restored: the client put the address of a Dropped lease back on its
+	// interface (dhcpcd once its Confirm, or a later Reply, is answered);
+	// Tentative is how long it then stays in duplicate address detection.
+	Restored Kind = "restored"
 )
 
 // Lab event kinds (emitted by engines).
@@ -202,9 +213,10 @@ type Event struct {
 	Preferred time.Duration `json:"preferred,omitempty"`
 	Valid     time.Duration `json:"valid,omitempty"`
 	// Tentative, on Bound and Renumbered of an IA_NA address the client
-	// did not hold before: how long after At the address stays tentative
-	// while duplicate address detection runs (RFC 4862 §5.4), unusable
-	// for traffic. 0: usable at once (DAD off, or a delegated prefix).
+	// did not hold before, and on Restored: how long after At the address
+	// stays tentative while duplicate address detection runs (RFC 4862
+	// §5.4), unusable for traffic. 0: usable at once (DAD off, or a
+	// delegated prefix).
 	Tentative time.Duration `json:"tentative,omitempty"`
 	// Peer, on Declined with Cause dad: the index of the population
 	// client whose address DAD found; nil when the holder is a host

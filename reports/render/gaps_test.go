@@ -15,9 +15,9 @@ var _ = Describe("Profile gaps", func() {
 		r := sample("identical", 0.2, 0)
 		r.Profile = "dhcpcd"
 		r.Gaps = []check.GapReport{{
-			Gap:   check.Gap{Param: "link_change", When: "link_flapped", Real: "removes its addresses at carrier loss", Simulated: "keeps them"},
-			Count: 200, Clients: 200, EstimateS: &check.Percentiles{Count: 200, P50: 2.6, Max: 3.07},
-			Effect: "200 client(s) held an address at a link flap and kept it here; the real client would have had none for p50 2.60 s, max 3.07 s",
+			Gap:   check.Gap{Param: "dad_failure", When: "dad_failed", Real: "adds the address again at each Renew", Simulated: "keeps it unusable"},
+			Count: 150, Clients: 150, EstimateS: &check.Percentiles{Count: 150, P50: 31, Max: 39.5}, Recoverable: 150,
+			Effect: "150 address(es) of 150 client(s) kept unusable after DAD found them in use, for p50 31.00 s, max 39.50 s",
 		}}
 		return r
 	}
@@ -29,11 +29,11 @@ var _ = Describe("Profile gaps", func() {
 		Expect(render.HTML(&html, &render.Run{Report: r})).To(Succeed())
 		Expect(render.Table(&table, r)).To(Succeed())
 		Expect(md.String()).To(ContainSubstring("**What profile dhcpcd does not model**"))
-		Expect(md.String()).To(ContainSubstring(`| link\_change · link\_flapped | removes its addresses at carrier loss | keeps them | 200 client(s) held an address at a link flap`))
+		Expect(md.String()).To(ContainSubstring(`| dad\_failure · dad\_failed | adds the address again at each Renew | keeps it unusable | 150 address(es) of 150 client(s) kept unusable`))
 		Expect(html.String()).To(ContainSubstring("<h3>What profile dhcpcd does not model</h3>"))
-		Expect(html.String()).To(ContainSubstring("<td>removes its addresses at carrier loss</td><td>keeps them</td>"))
-		Expect(table.String()).To(ContainSubstring("  not modelled (profile dhcpcd, link_change · link_flapped): 200 client(s) held an address"))
-		Expect(table.String()).To(ContainSubstring("; real client: removes its addresses at carrier loss\n"))
+		Expect(html.String()).To(ContainSubstring("<td>adds the address again at each Renew</td><td>keeps it unusable</td>"))
+		Expect(table.String()).To(ContainSubstring("  not modelled (profile dhcpcd, dad_failure · dad_failed): 150 address(es) of 150 client(s) kept unusable"))
+		Expect(table.String()).To(ContainSubstring("; real client: adds the address again at each Renew\n"))
 	})
 
 	It("name a gap no parameter concerns by its trigger alone", func() {

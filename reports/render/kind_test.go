@@ -40,6 +40,23 @@ var _ = Describe("The breakdown by client kind", func() {
 		Expect(out).NotTo(ContainSubstring("dhcpcd 0s"), "no agreement line for a kind with no affected client")
 	})
 
+	It("compares how long dropped addresses stayed unusable when both the simulated clients and a real kind dropped some, and the summary counts them", func() {
+		r := sample("identical", 0, 0)
+		r.Profile = "dhcpcd"
+		r.Life = check.Life{Confirmed: 205, Dropped: 205, Unrestored: 1, DroppedS: &check.Percentiles{Count: 204, P50: 2.6, P99: 3.1, Max: 3.2}}
+		r.ByKind = []check.KindReport{
+			{Kind: check.Simulated, Profile: "dhcpcd", Clients: 200, Dropped: 200, DroppedS: &check.Percentiles{Count: 200, P50: 2.6}},
+			{Kind: "dhcpcd", Version: "dhcpcd 9.4.1", Clients: 5, Dropped: 5, DroppedS: &check.Percentiles{Count: 4, P50: 3.2}},
+			{Kind: "dhclient", Clients: 1},
+		}
+		var buf bytes.Buffer
+		Expect(render.Table(&buf, r)).To(Succeed())
+		out := buf.String()
+		Expect(out).To(MatchRegexp(`dropped addresses / unusable p50/p99/max\s+205 \(1 not back\) / 2.6s / 3.1s / 3.2s`))
+		Expect(out).To(ContainSubstring("dropped address unusable p50: simulated (profile dhcpcd) 2.6s, dhcpcd 3.2s: -18.8 %"))
+		Expect(out).NotTo(ContainSubstring("dhclient 0s"), "no line for a kind that dropped nothing")
+	})
+
 	It("is absent from a run without real clients", func() {
 		var buf bytes.Buffer
 		Expect(render.Table(&buf, sample("split", 0.5, 0))).To(Succeed())

@@ -98,6 +98,9 @@ func Summary(r *check.Report) []Row {
 	if l := r.Life; l != (check.Life{}) {
 		row("released / declined", fmt.Sprintf("%d / %d", l.Released, l.Declined))
 		row("confirmed / notonlink", fmt.Sprintf("%d / %d", l.Confirmed, l.NotOnLink))
+		if l.Dropped > 0 {
+			row("dropped addresses / unusable p50/p99/max", fmt.Sprintf("%d (%d not back) / %s", l.Dropped, l.Unrestored, percentilesOf(l.DroppedS, false)))
+		}
 	}
 	// the lab's DNS server and Leasequery prober, when the run had them
 	rows = append(rows, dnsRows(r)...)

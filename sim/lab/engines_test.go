@@ -133,7 +133,7 @@ var _ = Describe("one timeline through both engines", func() {
 		{Kind: history.ClientsJoined, Detail: "10 clients"},
 		{Kind: history.ClientsLeft, Detail: "5 clients"},
 		{Kind: history.AddressOccupied, Detail: "2001:db8:1:1::10"},
-		{Kind: history.LinkFlapped, Detail: "every client"},
+		{Kind: history.LinkFlapped, Detail: "every client, down 500ms"},
 		{Kind: history.ServerRestarted, Server: "s1", Detail: "state wipe"},
 		{Kind: history.LinkCut, Server: "s2"},
 		{Kind: history.LinkHealed, Server: "s2"},

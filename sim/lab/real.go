@@ -22,11 +22,6 @@ import (
 // realPcapMax caps each real client's capture.
 const realPcapMax = 16 << 20
 
-// realFlapDown is how long a flap keeps a real client's cable pulled:
-// long enough for its kernel (and a client that watches the carrier,
-// as dhcpcd does) to see the link go down and up.
-const realFlapDown = 500 * time.Millisecond
-
 // realHost is one real client of the run (scenario clients.real): its
 // node, the client process, the capture on its interface and its
 // address log.
@@ -217,23 +212,23 @@ func wrapReal(name string, errs []error) error {
 	return nil
 }
 
-// flap pulls h's cable and plugs it back (netns.Lab.Cut, Heal): the
-// carrier goes down and up under the real client, as a flap does to the
-// simulated ones.
-func (h *realHost) flap(lab *netns.Lab) error {
+// flap pulls h's cable for down and plugs it back (netns.Lab.Cut,
+// Heal): the carrier goes down and up under the real client, as a flap
+// does to the simulated ones.
+func (h *realHost) flap(lab *netns.Lab, down time.Duration) error {
 	if err := lab.Cut(h.node); err != nil {
 		return err
 	}
-	time.Sleep(realFlapDown)
+	time.Sleep(down)
 	return lab.Heal(h.node)
 }
 
-// flapAll flaps every real client at once.
-func flapAll(lab *netns.Lab, hosts []*realHost) error {
+// flapAll flaps every real client at once, each for down.
+func flapAll(lab *netns.Lab, hosts []*realHost, down time.Duration) error {
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
-		wg.Go(func() { errs[i] = h.flap(lab) })
+		wg.Go(func() { errs[i] = h.flap(lab, down) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

@@ -236,13 +236,13 @@ func (t *timeline) Leave(count int) error {
 	})
 }
 
-func (t *timeline) Flap() error {
-	if err := t.clients(scenarios.Action{Kind: scenarios.Flap}, func(p *population.Population, now time.Time) {
-		p.LinkChanged(now)
+func (t *timeline) Flap(down time.Duration) error {
+	if err := t.clients(scenarios.Action{Kind: scenarios.Flap, Down: down}, func(p *population.Population, now time.Time) {
+		p.Flap(now, down)
 	}); err != nil {
 		return err
 	}
-	return flapAll(t.lab, t.real)
+	return flapAll(t.lab, t.real, down)
 }
 
 // Occupy takes addr for the simulated clients' DAD (the population's

@@ -55,7 +55,7 @@ var _ = Describe("engine actions", func() {
 	It("refuses client actions before the population is set", func() {
 		Expect(e.Join(1, 0)).To(HaveOccurred())
 		Expect(e.Leave(1)).To(HaveOccurred())
-		Expect(e.Flap()).To(HaveOccurred())
+		Expect(e.Flap(0)).To(HaveOccurred())
 		Expect(e.Occupy(netip.MustParseAddr("2001:db8::1"))).To(HaveOccurred())
 	})
 

@@ -417,14 +417,15 @@ func (e *Engine) Leave(n int) error {
 	return nil
 }
 
-// Flap takes the clients' link down and up: each client confirms,
-// rebinds or asks for its configuration again (population.LinkChanged).
-func (e *Engine) Flap() error {
+// Flap takes the clients' link down for down and up again: once it is
+// back each client confirms, rebinds or asks for its configuration again
+// (population.Flap).
+func (e *Engine) Flap(down time.Duration) error {
 	if e.pop == nil {
 		return fmt.Errorf("virtual: flap before the population is set")
 	}
-	e.pop.LinkChanged(e.now)
-	e.clientAction(scenarios.Action{Kind: scenarios.Flap})
+	e.pop.Flap(e.now, down)
+	e.clientAction(scenarios.Action{Kind: scenarios.Flap, Down: down})
 	return nil
 }
 

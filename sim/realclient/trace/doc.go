@@ -95,6 +95,17 @@
 //     from another server until the client's next exchange, then ends
 //     every held address with Cause notonlink at the NotOnLink Reply's
 //     time.
+//   - dropped: an IA_NA address the address log shows removed before its
+//     valid lifetime ends, with nothing to explain it (no negative answer
+//     before it, no DAD failure, no Release or Decline within a second
+//     after it), at the removal (EarlyRemovals counts it too): the lease
+//     is still held (dhcpcd at carrier loss keeps it and Confirms it once
+//     the carrier is back; dhcpcd also removes its addresses on SIGTERM
+//     without a Release).
+//   - restored: the next addition of a dropped address to the interface
+//     before its lease ends, at the addition, Tentative how long it then
+//     stayed tentative (below); the log is then read for a removal after
+//     it (another drop, or the expiry).
 //   - informed: a Success Reply to Information-request; Detail
 //     "refresh=D", the refresh time §21.23 asks the client to adopt (the
 //     server's Information Refresh Time, at least IRT_MINIMUM, or
@@ -126,15 +137,15 @@
 //     removal).
 //   - gave_up (a client running out of retransmissions) is not emitted:
 //     silence on the wire does not say whether the client gave up.
-//   - A lease the client's address log shows removed before it expires,
-//     with no Release, Decline or negative answer to explain it (dhcpcd
-//     removes its addresses on SIGTERM without a Release), has no event:
-//     it ends per the protocol and EarlyRemovals counts it. Likewise a
-//     Decline without DAD evidence has no Cause (DeclinedWithoutDAD),
+//   - A lease whose address the log shows removed before it expires, with
+//     no Release, Decline or negative answer to explain it, is not ended
+//     by the removal: the client may put the address back (dropped,
+//     restored above), and the lease ends per the protocol. A Decline
+//     without DAD evidence has no Cause (DeclinedWithoutDAD),
 //     and a Release or Decline of a lease the client does not
 //     hold per the capture (ISC dhclient releases the address it was
 //     renumbered from) has none (UnknownLeases).
-//   - Tentative is measured at the grant only: an address whose DAD fails
+//   - Tentative is measured at the grant and at a restore only: an address whose DAD fails
 //     again after an extension shows in the log, not in the events.
 //
 // The golden captures in testdata were recorded with ISC dhclient 4.4.3,

@@ -232,11 +232,63 @@ var _ = Describe("Translate on hand-built frames", func() {
 		Expect(evs[4].Server).To(Equal(serverHex["a"]))
 		Expect(st.EarlyRemovals).To(BeZero())
 
-		By("the same removal without a negative answer: no event, counted")
+		By("the same removal without a negative answer: a drop, counted")
 		frames = append(bindFrames(), sent(at(2.5), cmsg(dhcpv6.MessageTypeSolicit, xidSolicit2, "", ianaOpt(0, 0, nil))))
 		evs, st = trace.Translate(client0, frames, log)
 		Expect(only(evs, history.Refused)).To(BeEmpty())
+		Expect(only(evs, history.Dropped)).To(HaveLen(1))
+		Expect(only(evs, history.Dropped)[0].At).To(Equal(at(2.04)))
 		Expect(st.EarlyRemovals).To(Equal(1))
+	})
+
+	It("takes a removal nothing explains for a drop, and the address's return for a restore with its DAD time", func() {
+		// dhcpcd at a carrier loss: the address leaves the interface, the
+		// Confirm after the carrier returns is answered, the address comes
+		// back tentative; a second loss leaves it off until the end.
+		frames := append(bindFrames(),
+			sent(at(3), cmsg(dhcpv6.MessageTypeConfirm, xidConfirm, "", ianaOpt(0, 0, nil, lease(addrA, 0, 0)))),
+			recv(at(3.01), "a", smsg(dhcpv6.MessageTypeReply, xidConfirm, "a", status(iana.StatusSuccess))),
+		)
+		log := []trace.AddrChange{
+			change(0.02, addrA), change(2.5, addrA, "deleted"),
+			change(3.02, addrA, "tentative"), change(4.2, addrA),
+			change(6, addrA, "deleted"),
+		}
+		c := client0
+		c.End = at(7.5)
+		evs, st := trace.Translate(c, frames, log)
+		Expect(kinds(evs)).To(Equal([]history.Kind{history.Solicited, history.Advertised, history.Bound,
+			history.Dropped, history.Confirmed, history.Restored, history.Dropped}))
+		Expect(evs[3].At).To(Equal(at(2.5)))
+		Expect(evs[3].Lease).To(Equal(addrA))
+		Expect(evs[3].Server).To(Equal(serverHex["a"]))
+		Expect(evs[5].At).To(Equal(at(3.02)))
+		Expect(evs[5].Lease).To(Equal(addrA))
+		Expect(evs[5].Tentative).To(Equal(at(4.2).Sub(at(3.02))))
+		Expect(evs[6].At).To(Equal(at(6)))
+		Expect(st.EarlyRemovals).To(Equal(2))
+
+		By("the lease's expiry is read after the return: the deletion at its end is taken")
+		log = []trace.AddrChange{
+			change(0.02, addrA), change(2.5, addrA, "deleted"),
+			change(3.02, addrA, "tentative"), change(4.2, addrA),
+			change(8.3, addrA, "deleted"),
+		}
+		c.End = at(9)
+		evs, st = trace.Translate(c, frames, log)
+		Expect(kinds(evs)[3:]).To(Equal([]history.Kind{history.Dropped, history.Confirmed, history.Restored, history.Expired}))
+		Expect(evs[6].At).To(Equal(at(8.3)))
+		Expect(st.EarlyRemovals).To(Equal(1))
+		Expect(st.LateRemovals).To(BeZero())
+
+		By("a removal a Release follows within a second is the Release's, not a drop")
+		frames = append(bindFrames(),
+			sent(at(2.6), cmsg(dhcpv6.MessageTypeRelease, xidRelease, "a", ianaOpt(0, 0, nil, lease(addrA, 0, 0)))),
+		)
+		log = []trace.AddrChange{change(0.02, addrA), change(2.5, addrA, "deleted")}
+		evs, st = trace.Translate(c, frames, log)
+		Expect(kinds(evs)[3:]).To(Equal([]history.Kind{history.Released}))
+		Expect(st.EarlyRemovals).To(BeZero())
 	})
 
 	It("refuses Cause zero a held lease the Reply zeroes with nothing new", func() {

@@ -187,7 +187,7 @@ type Stats struct {
 	UnknownLeases int
 	// EarlyRemovals: held addresses removed from the interface before
 	// their valid lifetime ended with no Release, Decline or negative
-	// answer to explain it: no event (the lease ends per the protocol).
+	// answer to explain it: a Dropped event each (the lease goes on).
 	EarlyRemovals int
 	// LateRemovals: addresses still on the interface more than
 	// ExpirySlack after their valid lifetime ended.

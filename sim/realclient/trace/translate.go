@@ -94,7 +94,20 @@ type held struct {
 	// the address before it expires is then a refusal.
 	neg, negServer string
 	negAt          time.Time
-	early          bool // an unexplained early removal was counted
+	// off is when the address log shows an unexplained removal of the
+	// address (a Dropped event; zero while it is on the interface); back
+	// when it was last added again after one (a Restored event). The log
+	// is searched for the next removal after both granted and back.
+	off, back time.Time
+}
+
+// since is where the address log is read from for l's next removal: its
+// last grant, or its last addition after a drop when that came later.
+func (l *held) since() time.Time {
+	if l.back.After(l.granted) {
+		return l.back
+	}
+	return l.granted
 }
 
 type iaState struct {
@@ -212,25 +225,17 @@ func (t *translator) leaseEvent(at time.Time, k history.Kind, l *held, server, c
 
 // step ends, up to now, the leases the address log or the clock ends: an
 // address removed early after a negative answer (refused), and leases
-// whose valid lifetime ran out (expired). final: now is the end of the
+// whose valid lifetime ran out (expired); and it follows, up to now, the
+// addresses the log shows removed early with nothing to explain it
+// (dropped) and added again (restored). final: now is the end of the
 // observation.
 func (t *translator) step(now time.Time, final bool) {
 	for _, s := range t.ias {
 		for j := 0; j < len(s.leases); {
 			l := s.leases[j]
-			if l.key.typ == history.IANA {
-				d, ok, dad := t.deletion(l.p.Addr(), l.granted)
-				if ok && !dad && !d.After(now) && d.Before(l.until.Add(-ExpirySlack)) {
-					if l.neg != "" && !d.Before(l.negAt) {
-						t.leaseEvent(d, history.Refused, l, l.negServer, l.neg)
-						s.remove(j)
-						continue
-					}
-					if !l.early && (final || now.Sub(d) > releaseSlack) {
-						l.early = true
-						t.st.EarlyRemovals++
-					}
-				}
+			if l.key.typ == history.IANA && t.removals(l, now, final) {
+				s.remove(j)
+				continue
 			}
 			if now.Before(l.until) {
 				j++
@@ -246,12 +251,59 @@ func (t *translator) step(now time.Time, final bool) {
 	}
 }
 
+// removals follows the address log of l, an IA_NA address, up to now:
+// a removal before its valid lifetime ends (and not by DAD) after a
+// negative answer is a refusal, and removals reports true (l is ended);
+// one with nothing to explain it, once no Release or Decline can (it is
+// releaseSlack old, or the observation ends), is a Dropped event, and
+// the address's next addition a Restored one, with its tentative time.
+func (t *translator) removals(l *held, now time.Time, final bool) bool {
+	a := l.p.Addr()
+	for {
+		if l.off.IsZero() {
+			d, ok, dad := t.deletion(a, l.since())
+			if !ok || dad || d.After(now) || !d.Before(l.until.Add(-ExpirySlack)) {
+				return false
+			}
+			if l.neg != "" && !d.Before(l.negAt) {
+				t.leaseEvent(d, history.Refused, l, l.negServer, l.neg)
+				return true
+			}
+			if !final && now.Sub(d) <= releaseSlack {
+				return false // a Release or Decline may yet explain it
+			}
+			t.st.EarlyRemovals++
+			t.leaseEvent(d, history.Dropped, l, l.server, "")
+			l.off = d
+		}
+		r, ok := t.addition(a, l.off)
+		if !ok || r.After(now) || !r.Before(l.until) {
+			return false
+		}
+		e := t.leaseEvent(r, history.Restored, l, l.server, "")
+		e.Tentative, _ = t.tentative(a, r, l.valid)
+		l.off, l.back = time.Time{}, r
+	}
+}
+
+// addition is the first change of a after since that puts it on the
+// interface (not a deletion).
+func (t *translator) addition(a netip.Addr, since time.Time) (time.Time, bool) {
+	cs := t.addrs[a]
+	for i := sort.Search(len(cs), func(i int) bool { return cs[i].At.After(since) }); i < len(cs); i++ {
+		if !cs[i].Deleted {
+			return cs[i].At, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // expiry is when l, an address whose valid lifetime ended by now, expired:
 // its deletion from the interface when that lies within ExpirySlack of
 // the end of its valid lifetime (and by now), else that end. A deletion
 // later than that, or none while the log shows the address, is counted.
 func (t *translator) expiry(l *held, now time.Time) time.Time {
-	d, ok, _ := t.deletion(l.p.Addr(), l.granted)
+	d, ok, _ := t.deletion(l.p.Addr(), l.since())
 	switch {
 	case ok && d.Sub(l.until).Abs() <= ExpirySlack:
 		if !d.After(now) {
@@ -624,7 +676,7 @@ func (t *translator) applyIA(now time.Time, s *iaState, ia *IA, shex string, ext
 		l := s.leases[j]
 		l.pref, l.valid = e.Preferred, e.Valid
 		l.granted, l.until, l.server = now, now.Add(e.Valid), shex
-		l.neg, l.negServer, l.negAt, l.early = "", "", time.Time{}, false
+		l.neg, l.negServer, l.negAt = "", "", time.Time{}
 		granted = append(granted, l)
 	}
 	if minPref >= 0 {

@@ -1,0 +1,71 @@
+package check_test
+
+import (
+	"net/netip"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"d6lab/reports/check"
+	"d6lab/reports/history"
+)
+
+var _ = Describe("Dropped addresses", func() {
+	dropped := func(s float64, c int, lease netip.Prefix) history.Event {
+		return history.Event{At: at(s), Kind: history.Dropped, Client: c, Server: duidA, IA: history.IANA, IAID: 1, Lease: lease}
+	}
+	restored := func(s float64, c int, lease netip.Prefix, tentative float64) history.Event {
+		e := dropped(s, c, lease)
+		e.Kind, e.Tentative = history.Restored, secs(tentative)
+		return e
+	}
+
+	It("are counted, each timed until its address is usable again", func() {
+		// client 1 drops at 30, is back at 31 and usable at 32.5, drops
+		// again at 40, back at 40.2, usable at 41.2; client 2 drops at 30
+		// (and again at 35, while off: one drop) and never comes back;
+		// client 3's lease ends at 45 while off, and the address is back
+		// only at 50
+		r := check.Analyze(run(60,
+			bound(10, 1, addr(1), duidA, 100), bound(10, 2, addr(2), duidA, 100), bound(10, 3, addr(3), duidA, 35),
+			dropped(30, 1, addr(1)), restored(31, 1, addr(1), 1.5), dropped(40, 1, addr(1)), restored(40.2, 1, addr(1), 1),
+			dropped(30, 2, addr(2)), dropped(35, 2, addr(2)),
+			dropped(30, 3, addr(3)), restored(50, 3, addr(3), 1),
+		), lab)
+		Expect(r.Life.Dropped).To(Equal(4))
+		Expect(r.Life.Unrestored).To(Equal(2), "client 2's, and client 3's (its lease ended first)")
+		Expect(r.Life.DroppedS).NotTo(BeNil())
+		Expect(r.Life.DroppedS.Count).To(Equal(2))
+		Expect(r.Life.DroppedS.Max).To(Equal(2.5), "client 1's first: 30 to 32.5")
+		Expect(r.Bound).To(Equal(2), "a dropped lease is still held: clients 1 and 2")
+	})
+
+	It("are none, and left out, without a Dropped event", func() {
+		r := check.Analyze(run(60, bound(10, 1, addr(1), duidA, 100)), lab)
+		Expect(r.Life).To(Equal(check.Life{}))
+	})
+
+	It("count in the outage and the recovery after a fault", func() {
+		// client 1 bound by a at 5, a killed at 20; the client takes its
+		// address off at 25, b rebinds it at 30, when it is back, usable
+		// at 31
+		r := check.Analyze(run(60,
+			bound(5, 1, addr(1), duidA, 100), labEv(history.ServerKilled, 20, "a"),
+			dropped(25, 1, addr(1)), rebound(30, 1, addr(1), duidB, 100), restored(30, 1, addr(1), 1),
+		), lab)
+		Expect(r.Affected).To(Equal(1))
+		Expect(r.OutageS).NotTo(BeNil())
+		Expect(r.OutageS.Max).To(Equal(6.0), "no usable address from 25 to 31")
+		Expect(r.OutageTentativeS.Max).To(Equal(1.0), "of which DAD, 30 to 31")
+		Expect(r.ReacquireS.Max).To(Equal(11.0), "usable from an up server at 31, 11 s after the fault")
+		Expect(*r.Continuity).To(Equal(1.0), "the same address")
+
+		By("a lease extended while its address is off is not kept: the client recovered with another")
+		r = check.Analyze(run(60,
+			bound(5, 1, addr(1), duidA, 100), labEv(history.ServerKilled, 20, "a"),
+			dropped(25, 1, addr(1)), rebound(28, 1, addr(1), duidB, 100), bound(30, 1, addr(2), duidB, 100),
+		), lab)
+		Expect(r.ReacquireS.Max).To(Equal(10.0), "usable again at 30, with addr(2)")
+		Expect(*r.Continuity).To(Equal(0.0), "addr(1) was still off at 30")
+	})
+})
