@@ -202,6 +202,7 @@ func FuzzTranslate(f *testing.F) {
 			t.Fatalf("%d frames, %d accounted for: %+v", len(frames), n, st)
 		}
 		duid := ""
+		off := map[netip.Prefix]bool{} // leases whose address is off (dropped, not restored)
 		for i, e := range evs {
 			if i > 0 && e.At.Before(evs[i-1].At) {
 				t.Fatalf("event %d (%s) before the one ahead of it", i, e.Kind)
@@ -221,7 +222,8 @@ func FuzzTranslate(f *testing.F) {
 					t.Fatalf("%s with a lease", e.Kind)
 				}
 			case history.Bound, history.Renewed, history.Rebound, history.Renumbered, history.Refused,
-				history.Expired, history.Declined, history.Released, history.Confirmed, history.NoBinding, history.DADFailed:
+				history.Expired, history.Declined, history.Released, history.Confirmed, history.NoBinding, history.DADFailed,
+				history.Dropped, history.Restored:
 				if !e.Lease.IsValid() || (e.IA != history.IANA && e.IA != history.IAPD) {
 					t.Fatalf("%s without a lease: %+v", e.Kind, e)
 				}
@@ -233,6 +235,16 @@ func FuzzTranslate(f *testing.F) {
 				}
 				if e.Tentative < 0 || (e.Tentative > 0 && e.IA != history.IANA) {
 					t.Fatalf("tentative %v on %s %s", e.Tentative, e.IA, e.Lease)
+				}
+				switch e.Kind {
+				case history.Dropped, history.Restored:
+					// an address leaves and comes back in turn
+					if e.IA != history.IANA || off[e.Lease] != (e.Kind == history.Restored) {
+						t.Fatalf("%s of %s %s, off %v", e.Kind, e.IA, e.Lease, off[e.Lease])
+					}
+					off[e.Lease] = e.Kind == history.Dropped
+				case history.Bound, history.Renumbered:
+					off[e.Lease] = false
 				}
 			default:
 				t.Fatalf("unexpected kind %s", e.Kind)
