@@ -966,10 +966,9 @@ func (c *Client) dropAddresses(now time.Time) {
 // restore puts the dropped address l back on the interface, an answer
 // having kept it while the link is up (Deviations.DropOnLinkChange; a
 // Reply the lab lets through while the link is down puts nothing back):
-// a new duplicate address
-// detection (RFC 4862 §5.4: an address added to an interface is
-// tentative), unless DAD already found it in use (it stays unusable),
-// and a Restored event with its tentative time.
+// a new duplicate address detection (RFC 4862 §5.4: an address added to
+// an interface is tentative), unless DAD already found it in use (it
+// stays unusable), and a Restored event with its tentative time.
 func (c *Client) restore(now time.Time, a *ia, l *held) {
 	l.dropped = false
 	if !l.dadFailed {

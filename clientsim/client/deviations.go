@@ -204,22 +204,25 @@ type Deviations struct {
 	// read from its lease file (client/dhclient.c, main: start_confirm6).
 	IgnoreLinkChange bool
 
-	// DropOnLinkChange: at a link change the client takes its IA_NA
+	// DropOnLinkChange: when its link goes down (LinkDown; LinkChanged
+	// alone is a loss and a return at once) the client takes its IA_NA
 	// addresses off the interface (a Dropped event each) and keeps the
-	// leases; it then Confirms them (or Rebinds, with an IA_PD) as RFC
-	// 9915 has it, and puts each back, with a new duplicate address
-	// detection, when an answer keeps it: a Confirm answered Success, or
-	// a Reply that extends it (a Restored event with its tentative time).
-	// Until then the addresses carry no traffic and defend nothing.
+	// leases; once the link is back it Confirms them (or Rebinds, with an
+	// IA_PD) as RFC 9915 has it, and puts each back, with a new duplicate
+	// address detection, when an answer keeps it: a Confirm answered
+	// Success, or a Reply that extends it (a Restored event with its
+	// tentative time). Until then the addresses carry no traffic and
+	// defend nothing.
 	//
 	// Not RFC 9915 (§18.2.3, §18.2.12: the client keeps using its
 	// addresses while it Confirms them): what dhcpcd 9.4.1 does
 	// (src/dhcpcd.c dhcpcd_handlecarrier: carrier lost -> dhcpcd_drop,
 	// which removes the addresses and keeps the lease file; carrier back
 	// -> dhcp6_start, whose dhcp6_startinit reads the lease back and
-	// Confirms it, and dhcp6_bind adds the addresses again). The lab's
-	// flap is instantaneous where a real carrier stays down a while: the
-	// drop and the Confirm's start come at the same instant here.
+	// Confirms it, and dhcp6_bind adds the addresses again). Measured
+	// against 5 real dhcpcd hosts, the link down 0.5 s: the time without a
+	// usable address p50 3.06 s simulated, 3.16 s real (profiles.yaml,
+	// run flap-drop-netns).
 	DropOnLinkChange bool
 
 	// KeepDADFailed: an address whose duplicate address detection finds

@@ -34,7 +34,9 @@
 //     address off (dhcpcd at carrier loss): the interval goes on, but is
 //     not usable from it until the Restored event that puts it back plus
 //     that event's Tentative (drops.go); the outage, the recovery and
-//     continuity read it so, and Life times each drop.
+//     continuity read it so, and Life times each drop. Duplicates still
+//     read the whole interval: the lease is held, and a server that gives
+//     its address to another client meanwhile is what they exist to catch.
 //   - A duplicate is two different clients whose usable intervals for the
 //     same address, or for overlapping prefixes, overlap in time
 //     (half-open: back-to-back intervals do not overlap). An address
