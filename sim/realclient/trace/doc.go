@@ -102,6 +102,11 @@
 //     is still held (dhcpcd at carrier loss keeps it and Confirms it once
 //     the carrier is back; dhcpcd also removes its addresses on SIGTERM
 //     without a Release).
+//     A client that gives a lease up without a word (dhcpcd's dhcp6_fail
+//     after a failed Request or Confirm, which the simulated client
+//     models as an Expired "dropped: ..." under Deviations.FailDrops)
+//     shows here as a drop never restored: the address is unusable from
+//     the same instant, so outages agree; the lease ends at its expiry.
 //   - restored: the next addition of a dropped address to the interface
 //     before its lease ends, at the addition, Tentative how long it then
 //     stayed tentative (below); the log is then read for a removal after
