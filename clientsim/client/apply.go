@@ -140,8 +140,11 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *s
 	for j := range old {
 		if isExt[j] {
 			c.leaseEvent(now, extKind, a, a.leases[j], "")
-			if a.leases[j].dropped && !c.linkDown() {
-				c.restore(now, a, &a.leases[j]) // Deviations.DropOnLinkChange
+			switch l := &a.leases[j]; {
+			case l.dropped && !c.linkDown():
+				c.restore(now, a, l) // Deviations.DropOnLinkChange
+			case l.dadFailed && !l.dropped && c.cfg.Deviations.ReaddKept:
+				c.restore(now, a, l) // added again: a new DAD
 			}
 		}
 	}

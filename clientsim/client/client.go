@@ -963,15 +963,19 @@ func (c *Client) dropAddresses(now time.Time) {
 	}
 }
 
-// restore puts the dropped address l back on the interface, an answer
-// having kept it while the link is up (Deviations.DropOnLinkChange; a
-// Reply the lab lets through while the link is down puts nothing back):
-// a new duplicate address detection (RFC 4862 §5.4: an address added to
-// an interface is tentative), unless DAD already found it in use (it
-// stays unusable), and a Restored event with its tentative time.
+// restore puts the address l back on the interface, an answer having kept
+// it: one the client dropped, while the link is up
+// (Deviations.DropOnLinkChange; a Reply the lab lets through while the
+// link is down puts nothing back), or one it kept after DAD found it in
+// use (Deviations.ReaddKept). It goes through duplicate address detection
+// again (RFC 4862 §5.4: an address added to an interface is tentative),
+// unless DAD found it in use and the client does not add such an address
+// again (it stays unusable), and a Restored event carries its tentative
+// time.
 func (c *Client) restore(now time.Time, a *ia, l *held) {
 	l.dropped = false
-	if !l.dadFailed {
+	if !l.dadFailed || c.cfg.Deviations.ReaddKept {
+		l.dadFailed = false
 		c.tentative(now, l)
 	}
 	c.leaseEvent(now, history.Restored, a, *l, "")

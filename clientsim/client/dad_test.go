@@ -113,6 +113,42 @@ var _ = Describe("Duplicate address detection (RFC 4862 §5.4; RFC 9915 §18.2.1
 		Expect(p.calls).To(HaveLen(1), "probed once, at the binding")
 	})
 
+	It("ReaddKept (dhclient with Debian's script, dhcpcd): a kept address is added again at each Renew, probed again, and used once its holder has gone", func() {
+		p := newProber(3, "2001:db8::a")
+		h := newHarness(23, withDAD(time.Second, time.Second, p), withDev(client.Deviations{KeepDADFailed: true, ReaddKept: true}))
+		h.bind(a, offerNA())
+		h.fire()
+		Expect(h.eventsOf(history.DADFailed)).To(HaveLen(1))
+		renew := func() {
+			GinkgoHelper()
+			r := h.nextSend()
+			Expect(r.msg.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+			h.deliver(a.reply(r.msg, offerNA()))
+		}
+		renew()
+		back := h.eventsOf(history.Restored)
+		Expect(back).To(HaveLen(1), "added again at the Renew's Reply")
+		Expect(back[0].At).To(Equal(h.now))
+		Expect(back[0].Tentative).To(BeNumerically(">=", time.Second), "a new DAD")
+		l, _ := h.c.LeaseOf(addrA)
+		Expect(l.DADFailed).To(BeFalse(), "tentative again")
+		h.fire()
+		Expect(p.calls).To(HaveLen(2))
+		Expect(h.eventsOf(history.DADFailed)).To(HaveLen(2), "the holder is still there")
+		l, _ = h.c.LeaseOf(addrA)
+		Expect(l.DADFailed).To(BeTrue())
+
+		delete(p.inUse, addrA) // the holder lets it go
+		renew()
+		Expect(h.eventsOf(history.Restored)).To(HaveLen(2))
+		h.fire()
+		Expect(p.calls).To(HaveLen(3))
+		Expect(h.eventsOf(history.DADFailed)).To(HaveLen(2), "passed")
+		l, _ = h.c.LeaseOf(addrA)
+		Expect(l.DADFailed).To(BeFalse())
+		Expect(l.Tentative(h.now.Add(time.Second))).To(BeFalse(), "usable")
+	})
+
 	It("§18.2.8: an address held by a host outside the population is declined with no Peer", func() {
 		h := newHarness(24, withDAD(time.Second, 0, newProber(-1, "2001:db8::a")))
 		h.bind(a, offerNA())

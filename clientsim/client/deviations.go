@@ -226,11 +226,11 @@ type Deviations struct {
 	DropOnLinkChange bool
 
 	// KeepDADFailed: an address whose duplicate address detection finds
-	// it in use is not declined. The client keeps the lease, which never
-	// becomes usable (a DADFailed event, Cause dad, the holder in Peer,
-	// instead of Declined), and goes on renewing and rebinding it as any
-	// other until a Reply or its valid lifetime ends it; it gets another
-	// address only then. The kept address defends nothing: a later
+	// it in use is not declined. The client keeps the lease, which is not
+	// usable (a DADFailed event, Cause dad, the holder in Peer, instead of
+	// Declined), and goes on renewing and rebinding it as any other until
+	// a Reply or its valid lifetime ends it; it gets another address only
+	// then (or, with ReaddKept, a later DAD of it passes). The kept address defends nothing: a later
 	// client's DAD for it does not see it.
 	//
 	// Not RFC 9915 (§18.2.8, §18.2.10.1: the client declines an address
@@ -246,10 +246,26 @@ type Deviations struct {
 	// dhcp6c 20080615 watches no DAD at all (addrconf.c adds the
 	// address; nothing reads its flags). dhclient and dhcpcd add the
 	// address again at each Renew, a new DAD that passes once the other
-	// host has let the address go; this keeps it unusable until the
-	// lease ends, as dhcp6c does (its address stays on the interface
-	// flagged dadfailed).
+	// host has let the address go (ReaddKept); without it the address
+	// stays unusable until the lease ends, as dhcp6c's does (it stays on
+	// the interface flagged dadfailed).
 	KeepDADFailed bool
+
+	// ReaddKept: with KeepDADFailed, a kept address is added to the
+	// interface again at each Reply that extends it, so that it goes
+	// through duplicate address detection again (a Restored event with
+	// its tentative time, then a probe): once its other holder has let
+	// it go, the probe passes and the address is used from then on; while
+	// the holder stays, the probe fails again (another DADFailed).
+	//
+	// Not RFC 9915 (§18.2.8: the client declines it): what ISC dhclient
+	// 4.4 with Debian's dhclient-script (RENEW6 and REBIND6 add the
+	// address with its lifetimes) and dhcpcd 9.4.1 (dhcp6_bind adds the
+	// addresses at every Reply, ipv6_addaddrs) do: Linux had deleted the
+	// address when DAD failed, and adding it again starts a new DAD. WIDE
+	// dhcp6c leaves the address on the interface flagged dadfailed, which
+	// the kernel never probes again.
+	ReaddKept bool
 }
 
 // NoBindingRule is what a client does with NoBinding for an IA in a Reply

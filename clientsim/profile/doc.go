@@ -31,7 +31,7 @@
 //	pd_rebind        rebind | confirm             with an IA_PD, Rebind with Confirm's parameters for CNF_MAX_RD (PDRebindConfirm)
 //	link_change      confirm | drop | ignore      drop: the addresses leave the interface at the change, back once an answer keeps them (DropOnLinkChange); ignore: LinkChanged does nothing (IgnoreLinkChange)
 //	min_t2           none | duration (30s)        a T2 under it raised to it, T1 to 5/8 of it in whole seconds (MinT2)
-//	dad_failure      decline | keep               keep: an address DAD finds in use is kept, never usable, not declined (KeepDADFailed)
+//	dad_failure      decline | keep | readd       keep: an address DAD finds in use is kept, unusable, not declined (KeepDADFailed); readd: and added again at each Renew, a new DAD (ReaddKept)
 //
 // A profile's gaps list what the real client does that no parameter
 // models: what it does (with the source or the run that showed it), what

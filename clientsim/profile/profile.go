@@ -78,9 +78,6 @@ type Gap struct {
 type Trigger string
 
 const (
-	// TriggerDADFailed: a client kept an address its DAD found in use
-	// (DADFailed).
-	TriggerDADFailed Trigger = "dad_failed"
 	// TriggerReleaseGaveUp, TriggerDeclineGaveUp: a Release or a Decline
 	// ran out of transmissions, unanswered (GaveUp "release",
 	// "decline").
@@ -94,7 +91,7 @@ const (
 )
 
 // Triggers lists every Trigger.
-var Triggers = []Trigger{TriggerDADFailed, TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
+var Triggers = []Trigger{TriggerReleaseGaveUp, TriggerDeclineGaveUp, TriggerRefreshed, TriggerRun}
 
 // Apply makes cfg behave as the profile: it sets cfg.Deviations.
 func (p Profile) Apply(cfg *client.Config) { cfg.Deviations = p.Deviations }
@@ -312,6 +309,7 @@ var rules = []rule{
 	{"dad_failure", func(p *params) *param { return p.DADFailure }, choice(map[string]func(*client.Deviations){
 		"decline": nil,
 		"keep":    func(d *client.Deviations) { d.KeepDADFailed = true },
+		"readd":   func(d *client.Deviations) { d.KeepDADFailed, d.ReaddKept = true, true },
 	})},
 }
 

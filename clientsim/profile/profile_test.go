@@ -67,6 +67,7 @@ var _ = Describe("profiles.yaml", func() {
 			MRCRetransmissions:   true,
 			IgnoreLinkChange:     true,
 			KeepDADFailed:        true,
+			ReaddKept:            true,
 		}))
 		q, ok := p.Param("rebind_at")
 		Expect(ok).To(BeTrue())
@@ -90,6 +91,7 @@ var _ = Describe("profiles.yaml", func() {
 			PDRebindConfirm:    true,
 			DropOnLinkChange:   true,
 			KeepDADFailed:      true,
+			ReaddKept:          true,
 		}))
 		cfg := client.Config{}
 		p.Apply(&cfg)
@@ -153,7 +155,7 @@ var _ = Describe("profiles.yaml", func() {
 			`dhcpcd.parameters.preference.measured[0].run: "issue-14" is not in dhcpcd.runs`),
 		Entry("a gap with an unknown trigger",
 			edit("        when: release_gave_up\n", "        when: release_gave_upp\n"),
-			`dhclient.gaps[0].when: unknown trigger "release_gave_upp" (valid: dad_failed, release_gave_up, decline_gave_up, refreshed, run)`),
+			`dhclient.gaps[0].when: unknown trigger "release_gave_upp" (valid: release_gave_up, decline_gave_up, refreshed, run)`),
 		Entry("a gap naming no parameter",
 			edit("      - param: noaddrs\n        when: run", "      - param: no_addrs\n        when: run"),
 			`dhcp6c.gaps[1].param: "no_addrs" is no parameter`),
@@ -165,8 +167,8 @@ var _ = Describe("profiles.yaml", func() {
 	It("every gap the Debian clients' profiles know, and none for rfc (what the reports size: reports/check gaps.go)", func() {
 		want := map[string][]string{
 			"rfc":      nil,
-			"dhclient": {"mrc release_gave_up", "mrc decline_gave_up", "dad_failure dad_failed"},
-			"dhcpcd":   {"mrc release_gave_up", "dad_failure dad_failed", " run", " refreshed"},
+			"dhclient": {"mrc release_gave_up", "mrc decline_gave_up"},
+			"dhcpcd":   {"mrc release_gave_up", " run", " refreshed"},
 			"dhcp6c":   {"mrc release_gave_up", "noaddrs run"},
 		}
 		for name, gaps := range want {

@@ -14,7 +14,9 @@ import (
 //     binding is usable, in seconds: the Bound event's time plus its
 //     tentative (DAD) time. A binding the client declined because DAD found
 //     the address in use does not count; the client's next one does, so a
-//     conflict's delay shows here too.
+//     conflict's delay shows here too. One it kept counts from the
+//     Restored event (plus its tentative time) of a later DAD that passed
+//     (client.Deviations.ReaddKept).
 //   - LastS: when the last of those first bindings became usable, in
 //     seconds since the run started; compare it with the clients' ramp.
 //   - Never: clients that sent a Solicit and never got a usable binding
@@ -42,7 +44,7 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 	var states []state
 	for _, idx := range order {
 		switch events.Kind(int(idx)) {
-		case history.Solicited, history.Bound, history.Declined, history.DADFailed:
+		case history.Solicited, history.Bound, history.Declined, history.DADFailed, history.Restored:
 		default:
 			continue // no other kind changes a state
 		}
@@ -73,6 +75,12 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 		case history.Declined, history.DADFailed:
 			if e.Cause == history.CauseDAD && st.bound && st.lease == e.Lease && at < st.usable {
 				st.bound = false // caught while tentative: not a binding the host could use
+			}
+		case history.Restored:
+			// a kept address added again (client.Deviations.ReaddKept):
+			// usable once this DAD passes, unless a DADFailed says otherwise
+			if st.solicited && !st.bound && st.lease == e.Lease {
+				st.bound, st.usable = true, at+e.Tentative.Nanoseconds()
 			}
 		}
 	}

@@ -190,6 +190,7 @@ type analyzer struct {
 	ivs      []interval
 	more     [][]grant              // intervals' later grants (interval.more); more[0] is none
 	drops    map[int32][]dropWindow // by interval: spans its address was off the interface (drops.go)
+	kept     map[int32]bool         // intervals a DADFailed event named: one conflict each
 	strs     []string               // the names' strings (name); strs[0] is ""
 	names    map[string]name
 	openHead []int32 // per dense client id: its first open interval (one per lease), -1 when none; nextOpen links the rest
@@ -337,7 +338,7 @@ func analyze(events history.Source, lab Lab) (*Report, Samples) {
 	a.dns(r, events, order, hold, lab.Servers)
 	a.leasequery(r, events, order, hold)
 	r.Usage = lab.Usage
-	a.gaps(r, events, order, lab)
+	a.gaps(r, events, lab)
 	a.share(r, lab.Step)
 	return r, a.samples()
 }
@@ -578,10 +579,21 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 		a.closeLease(e, seq, endDeclined, e.Cause)
 	case history.DADFailed:
 		// a conflict the client kept: the address, caught while tentative,
-		// is never usable; the interval goes on
-		a.addConflict(e, true)
-		if i, ok := a.openLease(e.Client, e.Lease); ok && stampOf(e.At) < a.ivs[i].usable {
-			a.ivs[i].usable = neverStamp
+		// is not usable (until a Restored whose DAD passes: drops.go); the
+		// interval goes on. DAD failing again for it, after the client
+		// added it again, is the same conflict.
+		i, ok := a.openLease(e.Client, e.Lease)
+		if !ok || !a.kept[i] {
+			a.addConflict(e, true)
+		}
+		if ok {
+			if a.kept == nil {
+				a.kept = map[int32]bool{}
+			}
+			a.kept[i] = true
+			if stampOf(e.At) < a.ivs[i].usable {
+				a.ivs[i].usable = neverStamp
+			}
 		}
 	case history.Dropped:
 		a.dropped(e)

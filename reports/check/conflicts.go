@@ -12,14 +12,16 @@ import (
 // what the Debian clients do, client.Deviations.KeepDADFailed). DAD
 // working as meant, but each one costs the client time: DelayS.
 //
-//   - Count: such Declined and DADFailed events; Kept: the DADFailed ones
-//     among them; Addresses: distinct addresses among them; Pairs:
+//   - Count: such Declined and DADFailed events, DAD failing again for a
+//     kept address the client added again counting once; Kept: the
+//     DADFailed ones among them; Addresses: distinct addresses among them; Pairs:
 //     distinct unordered pairs of the client and the holder (a host
 //     outside the population counts as one holder per address).
 //   - DelayS: per conflict, from the grant of the address to the first
 //     instant at or after the event at which the client holds a usable
 //     (not tentative) lease of the same IA type, another than the one in
-//     conflict (a kept one never becomes usable); Unrecovered counts the
+//     conflict, or a kept one once a later DAD of it passed (a Restored
+//     event, client.Deviations.ReaddKept); Unrecovered counts the
 //     conflicts after which it held none by End (not in DelayS). A
 //     conflict whose lease was never seen granted starts at the event.
 //
@@ -104,12 +106,13 @@ func (a *analyzer) conflictsReport(r *Report) {
 
 // nextUsable is the first instant at or after the conflict's Decline at
 // which the client holds a usable lease of the conflict's IA type, other
-// than the declined one.
+// than the declined one; a kept one counts once a later DAD of it passed
+// (client.Deviations.ReaddKept: its interval usable at last).
 func (a *analyzer) nextUsable(ivs []int32, c conflict) (time.Time, bool) {
 	var best time.Time
 	found := false
 	for _, i := range ivs {
-		if i == c.iv {
+		if i == c.iv && !c.kept {
 			continue
 		}
 		iv := &a.ivs[i]

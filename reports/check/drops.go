@@ -39,15 +39,23 @@ func (a *analyzer) dropped(e *history.Event) {
 	a.drops[i] = append(a.drops[i], dropWindow{from: stampOf(e.At), back: neverStamp, usable: neverStamp})
 }
 
-// restored closes the lease's open drop window: the address is back at
-// the event, usable after its Tentative.
+// restored puts the lease's address back at the event, usable after its
+// Tentative: it closes the open drop window, and an address kept after
+// DAD found it in use (its interval never usable) is usable from then,
+// its DAD having passed (a DADFailed before then takes that back).
 func (a *analyzer) restored(e *history.Event) {
 	i, off, ok := a.offNow(e)
-	if !ok || !off {
+	if !ok {
 		return
 	}
-	w := &a.drops[i][len(a.drops[i])-1]
-	w.back, w.usable = stampOf(e.At), stampOf(e.At.Add(max(e.Tentative, 0)))
+	usable := stampOf(e.At.Add(max(e.Tentative, 0)))
+	if off {
+		w := &a.drops[i][len(a.drops[i])-1]
+		w.back, w.usable = stampOf(e.At), usable
+	}
+	if iv := &a.ivs[i]; iv.usable == neverStamp {
+		iv.usable = usable
+	}
 }
 
 // onSpans appends to spans the parts of [from, to) in which interval i's

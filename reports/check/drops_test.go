@@ -45,6 +45,34 @@ var _ = Describe("Dropped addresses", func() {
 		Expect(r.Life).To(Equal(check.Life{}))
 	})
 
+	It("make a kept address usable once a later DAD of it passes, DAD failing again in between being the same conflict", func() {
+		// client 2 is granted x, held by client 1, at 10; DAD fails at 10.5;
+		// added again at its Renew at 60, DAD fails again at 60.5; client 1
+		// releases x at 80; added again at 110, usable at 111
+		one := 1
+		x := addr(7)
+		g := tentative(bound(10, 2, x, duidB, 200), 1)
+		restoredB := restored(110, 2, x, 1)
+		restoredB.Server = duidB
+		r := check.Analyze(run(150, bound(0, 1, x, duidA, 300), g, dadKept(10.5, 2, g, &one),
+			renewed(60, 2, x, duidB, 200), restored(60, 2, x, 1), dadKept(60.5, 2, g, &one),
+			ended(history.Released, 80, 1, x, ""),
+			renewed(110, 2, x, duidB, 200), restoredB,
+		), lab)
+		Expect(r.Conflicts.Count).To(Equal(1), "one address caught")
+		Expect(r.Conflicts.Kept).To(Equal(1))
+		Expect(r.Conflicts.Unrecovered).To(BeZero())
+		Expect(r.Conflicts.DelayS.Max).To(Equal(101.0), "from the grant at 10 to usable at 111")
+		Expect(r.Duplicates.Addresses).To(BeZero(), "usable only after client 1 let it go")
+		Expect(r.Life).To(Equal(check.Life{Released: 1}), "a re-added address is no drop")
+
+		By("the same without the holder leaving: never usable")
+		r = check.Analyze(run(150, bound(0, 1, x, duidA, 300), g, dadKept(10.5, 2, g, &one),
+			renewed(60, 2, x, duidB, 200), restored(60, 2, x, 1), dadKept(60.5, 2, g, &one),
+		), lab)
+		Expect(r.Conflicts.Unrecovered).To(Equal(1))
+	})
+
 	It("count in the outage and the recovery after a fault", func() {
 		// client 1 bound by a at 5, a killed at 20; the client takes its
 		// address off at 25, b rebinds it at 30, when it is back, usable

@@ -15,9 +15,9 @@ var _ = Describe("Profile gaps", func() {
 		r := sample("identical", 0.2, 0)
 		r.Profile = "dhcpcd"
 		r.Gaps = []check.GapReport{{
-			Gap:   check.Gap{Param: "dad_failure", When: "dad_failed", Real: "adds the address again at each Renew", Simulated: "keeps it unusable"},
-			Count: 150, Clients: 150, EstimateS: &check.Percentiles{Count: 150, P50: 31, Max: 39.5}, Recoverable: 150,
-			Effect: "150 address(es) of 150 client(s) kept unusable after DAD found them in use, for p50 31.00 s, max 39.50 s",
+			Gap:   check.Gap{Param: "mrc", When: "release_gave_up", Real: "sends one Release and never retransmits it", Simulated: "retransmits it up to 4 times"},
+			Count: 200, Clients: 200,
+			Effect: "200 release exchange(s) of 200 client(s) went unanswered",
 		}}
 		return r
 	}
@@ -29,11 +29,11 @@ var _ = Describe("Profile gaps", func() {
 		Expect(render.HTML(&html, &render.Run{Report: r})).To(Succeed())
 		Expect(render.Table(&table, r)).To(Succeed())
 		Expect(md.String()).To(ContainSubstring("**What profile dhcpcd does not model**"))
-		Expect(md.String()).To(ContainSubstring(`| dad\_failure · dad\_failed | adds the address again at each Renew | keeps it unusable | 150 address(es) of 150 client(s) kept unusable`))
+		Expect(md.String()).To(ContainSubstring(`| mrc · release\_gave\_up | sends one Release and never retransmits it | retransmits it up to 4 times | 200 release exchange(s) of 200 client(s) went unanswered`))
 		Expect(html.String()).To(ContainSubstring("<h3>What profile dhcpcd does not model</h3>"))
-		Expect(html.String()).To(ContainSubstring("<td>adds the address again at each Renew</td><td>keeps it unusable</td>"))
-		Expect(table.String()).To(ContainSubstring("  not modelled (profile dhcpcd, dad_failure · dad_failed): 150 address(es) of 150 client(s) kept unusable"))
-		Expect(table.String()).To(ContainSubstring("; real client: adds the address again at each Renew\n"))
+		Expect(html.String()).To(ContainSubstring("<td>sends one Release and never retransmits it</td><td>retransmits it up to 4 times</td>"))
+		Expect(table.String()).To(ContainSubstring("  not modelled (profile dhcpcd, mrc · release_gave_up): 200 release exchange(s) of 200 client(s) went unanswered"))
+		Expect(table.String()).To(ContainSubstring("; real client: sends one Release and never retransmits it\n"))
 	})
 
 	It("name a gap no parameter concerns by its trigger alone", func() {

@@ -84,8 +84,10 @@
 //     after its first grant and that the client never declined, at the
 //     first such change, Cause dad, Peer nil, with the lease as first
 //     granted (DADNotDeclined counts them): what the Debian clients do
-//     (the simulated client's Deviations.KeepDADFailed; dhcpcd 9.4.1 adds
-//     such an address again at every Renew, a new DAD each time).
+//     (the simulated client's Deviations.KeepDADFailed; dhclient and dhcpcd
+//     add such an address again at every Renew, a new DAD each time:
+//     restored, below, which the analysis takes as usable once a DAD
+//     passes).
 //   - released: each held lease in a Release the client sent, at its
 //     time (the client stops using it then, §18.2.7; ISC dhclient -r
 //     removes the address a few milliseconds before it sends, which is
@@ -107,10 +109,12 @@
 //     models as an Expired "dropped: ..." under Deviations.FailDrops)
 //     shows here as a drop never restored: the address is unusable from
 //     the same instant, so outages agree; the lease ends at its expiry.
-//   - restored: the next addition of a dropped address to the interface
-//     before its lease ends, at the addition, Tentative how long it then
-//     stayed tentative (below); the log is then read for a removal after
-//     it (another drop, or the expiry).
+//   - restored: the next addition of an address the log showed removed
+//     (dropped, or deleted by the kernel when its DAD failed) to the
+//     interface before its lease ends, at the addition, Tentative how long
+//     it then stayed tentative (below; its valid lifetime or more when DAD
+//     failed again); the log is then read for a removal after it (another
+//     drop or DAD failure, or the expiry).
 //   - informed: a Success Reply to Information-request; Detail
 //     "refresh=D", the refresh time §21.23 asks the client to adopt (the
 //     server's Information Refresh Time, at least IRT_MINIMUM, or
@@ -150,8 +154,9 @@
 //     and a Release or Decline of a lease the client does not
 //     hold per the capture (ISC dhclient releases the address it was
 //     renumbered from) has none (UnknownLeases).
-//   - Tentative is measured at the grant and at a restore only: an address whose DAD fails
-//     again after an extension shows in the log, not in the events.
+//   - Tentative is measured at the grant and at a restore only; the
+//     dad_failed event is the first failure's, and a later one shows as a
+//     restore that never became usable.
 //
 // The golden captures in testdata were recorded with ISC dhclient 4.4.3,
 // dhcpcd 9.4.1 and WIDE dhcp6c against d6lab serve in a lab of network

@@ -202,7 +202,8 @@ func FuzzTranslate(f *testing.F) {
 			t.Fatalf("%d frames, %d accounted for: %+v", len(frames), n, st)
 		}
 		duid := ""
-		off := map[netip.Prefix]bool{} // leases whose address is off (dropped, not restored)
+		off := map[netip.Prefix]bool{}  // leases whose address is off (dropped, not restored)
+		kept := map[netip.Prefix]bool{} // leases DAD found in use, which the client may add again
 		for i, e := range evs {
 			if i > 0 && e.At.Before(evs[i-1].At) {
 				t.Fatalf("event %d (%s) before the one ahead of it", i, e.Kind)
@@ -237,14 +238,22 @@ func FuzzTranslate(f *testing.F) {
 					t.Fatalf("tentative %v on %s %s", e.Tentative, e.IA, e.Lease)
 				}
 				switch e.Kind {
-				case history.Dropped, history.Restored:
-					// an address leaves and comes back in turn
-					if e.IA != history.IANA || off[e.Lease] != (e.Kind == history.Restored) {
-						t.Fatalf("%s of %s %s, off %v", e.Kind, e.IA, e.Lease, off[e.Lease])
+				case history.Dropped:
+					// an address leaves and comes back in turn, or comes
+					// back again after DAD found it in use
+					if e.IA != history.IANA || off[e.Lease] {
+						t.Fatalf("dropped %s %s, off already", e.IA, e.Lease)
 					}
-					off[e.Lease] = e.Kind == history.Dropped
-				case history.Bound, history.Renumbered:
+					off[e.Lease] = true
+				case history.Restored:
+					if e.IA != history.IANA || !off[e.Lease] && !kept[e.Lease] {
+						t.Fatalf("restored %s %s, neither off nor kept", e.IA, e.Lease)
+					}
 					off[e.Lease] = false
+				case history.DADFailed:
+					kept[e.Lease] = true
+				case history.Bound, history.Renumbered:
+					off[e.Lease], kept[e.Lease] = false, false
 				}
 			default:
 				t.Fatalf("unexpected kind %s", e.Kind)

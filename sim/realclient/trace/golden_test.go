@@ -265,7 +265,10 @@ var _ = Describe("Translate on recorded real clients (testdata)", func() {
 			{at: 0.001, kind: history.Bound, ia: "na", lease: dup, server: "srv1", tentative: 10 * time.Second},
 			{at: 0.349, kind: history.DADFailed, ia: "na", lease: dup, server: "srv1", cause: history.CauseDAD}, // the kernel's word, no Decline
 			{at: 3.005, kind: history.Renewed, ia: "na", lease: dup, server: "srv1"},
+			// added again at each Renew's Reply, DAD failing each time: never usable
+			{at: 3.005, kind: history.Restored, ia: "na", lease: dup, server: "srv1", tentative: 10 * time.Second},
 			{at: 6.007, kind: history.Renewed, ia: "na", lease: dup, server: "srv1"},
+			{at: 6.007, kind: history.Restored, ia: "na", lease: dup, server: "srv1", tentative: 10 * time.Second},
 		})
 		leaseTimes(evs, 3*time.Second, 5*time.Second, 8*time.Second, 10*time.Second)
 		Expect(evs[0].DUID).To(HavePrefix("0001"))
@@ -277,6 +280,7 @@ var _ = Describe("Translate on recorded real clients (testdata)", func() {
 		Expect(r.Conflicts.Kept).To(Equal(1))
 		Expect(r.Conflicts.Unrecovered).To(Equal(1))
 		Expect(r.Life.Declined).To(BeZero())
+		Expect(r.Life.Dropped).To(BeZero(), "a DAD failure is no drop")
 		Expect(r.Acquire.Never).To(Equal(1))
 		msgs, _ := trace.Messages(g.client, g.frames)
 		Expect(msgs[0].IAs[0].T1).To(BeZero(), "dhcpcd asks with T1 and T2 0")

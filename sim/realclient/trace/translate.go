@@ -252,28 +252,33 @@ func (t *translator) step(now time.Time, final bool) {
 }
 
 // removals follows the address log of l, an IA_NA address, up to now:
-// a removal before its valid lifetime ends (and not by DAD) after a
-// negative answer is a refusal, and removals reports true (l is ended);
-// one with nothing to explain it, once no Release or Decline can (it is
-// releaseSlack old, or the observation ends), is a Dropped event, and
-// the address's next addition a Restored one, with its tentative time.
+// a removal before its valid lifetime ends after a negative answer is a
+// refusal, and removals reports true (l is ended); one by DAD (the
+// kernel deletes an address whose DAD failed; its dad_failed event is
+// countDADNotDeclined's) or one with nothing to explain it, once no
+// Release or Decline can (it is releaseSlack old, or the observation
+// ends), takes the address off, the latter with a Dropped event; the
+// address's next addition is a Restored event with its tentative time
+// (the Debian clients add a kept address again at each Renew).
 func (t *translator) removals(l *held, now time.Time, final bool) bool {
 	a := l.p.Addr()
 	for {
 		if l.off.IsZero() {
 			d, ok, dad := t.deletion(a, l.since())
-			if !ok || dad || d.After(now) || !d.Before(l.until.Add(-ExpirySlack)) {
+			if !ok || d.After(now) || !d.Before(l.until.Add(-ExpirySlack)) {
 				return false
 			}
-			if l.neg != "" && !d.Before(l.negAt) {
+			switch {
+			case dad:
+			case l.neg != "" && !d.Before(l.negAt):
 				t.leaseEvent(d, history.Refused, l, l.negServer, l.neg)
 				return true
-			}
-			if !final && now.Sub(d) <= releaseSlack {
+			case !final && now.Sub(d) <= releaseSlack:
 				return false // a Release or Decline may yet explain it
+			default:
+				t.st.EarlyRemovals++
+				t.leaseEvent(d, history.Dropped, l, l.server, "")
 			}
-			t.st.EarlyRemovals++
-			t.leaseEvent(d, history.Dropped, l, l.server, "")
 			l.off = d
 		}
 		r, ok := t.addition(a, l.off)
