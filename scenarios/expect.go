@@ -53,7 +53,7 @@ var MetricPaths = []string{
 	"duplicates.pairs",      // client pairs involved
 	"duplicates.overlap_s",  // total seconds of overlap
 	"conflicts.count",       // addresses caught by duplicate address detection, declined or kept
-	"conflicts.kept",        // those the client kept, never usable, instead of declining (clients.profile's dad_failure: keep)
+	"conflicts.kept",        // those the client kept, unusable, instead of declining (clients.profile's dad_failure: keep, readd)
 	"conflicts.addresses",   // distinct such addresses
 	"conflicts.pairs",       // distinct (client, holder) pairs
 	"conflicts.delay_s.p50", // per conflict: seconds from the grant to a usable address again
@@ -81,6 +81,11 @@ var MetricPaths = []string{
 	"life.declined",              // leases declined: another host uses the address
 	"life.confirmed",             // Confirms answered Success
 	"life.notonlink",             // Confirms answered NotOnLink
+	"life.dropped",               // addresses a client took off its interface while holding the lease (dhcpcd at carrier loss)
+	"life.dropped_s.p50",         // per drop: seconds until the address was usable again
+	"life.dropped_s.p99",         //
+	"life.dropped_s.max",         //
+	"life.unrestored",            // drops not usable again before the lease or the run ended
 	"acquire.bind_s.p50",         // first Solicit to first binding, per client
 	"acquire.bind_s.p95",
 	"acquire.bind_s.p99",
@@ -136,7 +141,7 @@ var KindMetrics = []string{
 	"clients", "bound", "affected", "rebind.extended", "rebind.renumbered", "rebind.silent",
 	"rebind.failure_rate", "reacquire_s.p50", "reacquire_s.p99", "reacquire_s.max",
 	"outage_s.p50", "outage_s.p99", "outage_s.max", "continuity", "unrecovered", "conflicts",
-	"acquire.bind_s.p50", "acquire.bind_s.p99", "acquire.never",
+	"acquire.bind_s.p50", "acquire.bind_s.p99", "acquire.never", "dropped", "dropped_s.p50",
 }
 
 func init() {

@@ -48,6 +48,17 @@ func TestMetricPathsAreInTheReport(t *testing.T) {
 		events = append(events, history.Event{At: at, Kind: history.LeasequeryAnswer, Client: c,
 			Server: sc.Servers[0].Name, Cause: history.LQNone, Detail: history.LQByUDP})
 	}
+	// one client drops its address and gets it back, so that the
+	// life.dropped_s.* paths exist (the dhcpcd profile at a flap)
+	for _, b := range events {
+		if b.Kind == history.Bound && b.IA == history.IANA {
+			off, back := b, b
+			off.Kind, off.At, off.Tentative = history.Dropped, b.At.Add(2*time.Second), 0
+			back.Kind, back.At, back.Tentative = history.Restored, b.At.Add(3*time.Second), time.Second
+			events = append(events, off, back)
+			break
+		}
+	}
 	rep := check.Analyze(events, sim.CheckLab(sc, "virtual"))
 	var bounds []check.Bound
 	for _, p := range scenarios.MetricPaths {

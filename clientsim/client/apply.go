@@ -140,12 +140,7 @@ func (c *Client) applyIA(now time.Time, a *ia, ctx replyCtx, info iaInfo, srv *s
 	for j := range old {
 		if isExt[j] {
 			c.leaseEvent(now, extKind, a, a.leases[j], "")
-			switch l := &a.leases[j]; {
-			case l.dropped && !c.linkDown():
-				c.restore(now, a, l) // Deviations.DropOnLinkChange
-			case l.dadFailed && !l.dropped && c.cfg.Deviations.ReaddKept:
-				c.restore(now, a, l) // added again: a new DAD
-			}
+			c.readd(now, a, &a.leases[j]) // DropOnLinkChange, ReaddKept
 		}
 	}
 	// New leases: paired with a zeroed one they are a renumbering that

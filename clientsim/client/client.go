@@ -882,6 +882,7 @@ func (c *Client) LinkChanged(now time.Time) Output {
 	if c.x != nil {
 		c.x.linkUpAt = 0
 	}
+	c.linkLost(now)
 	c.linkUp(now)
 	return c.finish()
 }
@@ -901,16 +902,32 @@ func (c *Client) LinkDown(now, up time.Time) Output {
 		return c.finish() // not RFC 9915 (ISC dhclient 4.4 does not watch the link)
 	}
 	c.wr().linkUpAt = c.cfg.at(up)
-	if c.cfg.Deviations.DropOnLinkChange && c.state.HoldsLeases() {
-		c.dropAddresses(now) // not RFC 9915 (dhcpcd 9.4.1)
-	}
+	c.linkLost(now)
 	return c.finish()
 }
 
-// linkDown reports whether the link is down (LinkDown, until its up).
-func (c *Client) linkDown() bool { return c.x != nil && c.x.linkUpAt != 0 }
+// linkDown reports whether the link is down at now (LinkDown, until its
+// up).
+func (c *Client) linkDown(now time.Time) bool {
+	return c.x != nil && c.x.linkUpAt != 0 && now.Before(c.cfg.time(c.x.linkUpAt))
+}
 
-// linkUp is LinkChanged's work.
+// linkLost is what the client does when its link goes: with
+// Deviations.DropOnLinkChange, in the states from which it Confirms once
+// the link is back, it takes its addresses off (not RFC 9915: dhcpcd
+// 9.4.1).
+func (c *Client) linkLost(now time.Time) {
+	if !c.cfg.Deviations.DropOnLinkChange || c.cfg.Deviations.IgnoreLinkChange {
+		return
+	}
+	switch c.state {
+	case Bound, Renewing, Rebinding, Confirming:
+		c.dropAddresses(now)
+	}
+}
+
+// linkUp is what the client does once its link is back (LinkChanged, or
+// LinkDown's up).
 func (c *Client) linkUp(now time.Time) {
 	if c.cfg.Deviations.IgnoreLinkChange {
 		// Not RFC 9915 (ISC dhclient 4.4 does not watch the link).
@@ -920,9 +937,6 @@ func (c *Client) linkUp(now time.Time) {
 	case Informing, Informed:
 		c.startInfo(now, true)
 	case Bound, Renewing, Rebinding, Confirming:
-		if c.cfg.Deviations.DropOnLinkChange {
-			c.dropAddresses(now) // not RFC 9915 (dhcpcd 9.4.1)
-		}
 		pd, na := false, false
 		for i := range c.ias() {
 			if len(c.ias()[i].leases) == 0 {
@@ -945,7 +959,8 @@ func (c *Client) linkUp(now time.Time) {
 
 // dropAddresses takes the client's IA_NA addresses off its interface and
 // keeps their leases (Deviations.DropOnLinkChange; not RFC 9915, whose
-// §18.2.3 has the client go on using them while it Confirms them).
+// §18.2.3 has the client go on using them while it Confirms them). One
+// kept after DAD found it in use is off already (the kernel deleted it).
 func (c *Client) dropAddresses(now time.Time) {
 	for i := range c.ias() {
 		a := &c.ias()[i]
@@ -954,7 +969,7 @@ func (c *Client) dropAddresses(now time.Time) {
 		}
 		for j := range a.leases {
 			l := &a.leases[j]
-			if l.dropped {
+			if l.dropped || l.dadFailed {
 				continue
 			}
 			l.dropped, l.probeAt = true, 0 // a probe due is moot: nothing to probe for
@@ -963,21 +978,23 @@ func (c *Client) dropAddresses(now time.Time) {
 	}
 }
 
-// restore puts the address l back on the interface, an answer having kept
-// it: one the client dropped, while the link is up
+// readd puts the address l back on the interface, an answer having kept
+// it, when it is off: dropped, and the link is up
 // (Deviations.DropOnLinkChange; a Reply the lab lets through while the
-// link is down puts nothing back), or one it kept after DAD found it in
-// use (Deviations.ReaddKept). It goes through duplicate address detection
+// link is down puts nothing back), or kept after DAD found it in use
+// (Deviations.ReaddKept). It goes through duplicate address detection
 // again (RFC 4862 §5.4: an address added to an interface is tentative),
-// unless DAD found it in use and the client does not add such an address
-// again (it stays unusable), and a Restored event carries its tentative
-// time.
-func (c *Client) restore(now time.Time, a *ia, l *held) {
-	l.dropped = false
-	if !l.dadFailed || c.cfg.Deviations.ReaddKept {
-		l.dadFailed = false
-		c.tentative(now, l)
+// and a Restored event carries its tentative time.
+func (c *Client) readd(now time.Time, a *ia, l *held) {
+	switch {
+	case l.dropped && !c.linkDown(now):
+		l.dropped = false
+	case l.dadFailed && c.cfg.Deviations.ReaddKept && !c.linkDown(now):
+	default:
+		return
 	}
+	l.dadFailed = false
+	c.tentative(now, l)
 	c.leaseEvent(now, history.Restored, a, *l, "")
 	c.cfg.scr.out.Events[len(c.cfg.scr.out.Events)-1].Tentative = c.tentativeFor(now, l)
 }
@@ -1600,7 +1617,8 @@ func (c *Client) leasesChanged(now time.Time) {
 // §5.4; RFC 9915 §18.2.10.1). An address found in use is declined
 // (§18.2.8): the client stops using it at once, and sends the Decline now
 // when no exchange runs, or when the running one ends. With
-// Deviations.KeepDADFailed it is kept instead, never usable.
+// Deviations.KeepDADFailed it is kept instead, unusable (until a later DAD
+// of it passes, Deviations.ReaddKept).
 func (c *Client) probe(now time.Time) {
 	if c.cfg.Prober == nil || !c.state.HoldsLeases() {
 		return
@@ -1624,7 +1642,7 @@ func (c *Client) probe(now time.Time) {
 				continue
 			}
 			if c.cfg.Deviations.KeepDADFailed {
-				// Not RFC 9915 §18.2.8: kept, never usable, not declined.
+				// Not RFC 9915 §18.2.8: kept, unusable, not declined.
 				l.dadFailed = true
 				c.leaseEvent(now, history.DADFailed, a, *l, history.CauseDAD)
 				c.namePeer(holder)

@@ -214,8 +214,9 @@ type Deviations struct {
 	// tentative time). Until then the addresses carry no traffic and
 	// defend nothing.
 	//
-	// Not RFC 9915 (§18.2.3, §18.2.12: the client keeps using its
-	// addresses while it Confirms them): what dhcpcd 9.4.1 does
+	// Not RFC 9915 (§18.2.3: the client keeps its addresses while it
+	// Confirms them, and goes on using them when no server answers): what
+	// dhcpcd 9.4.1 does
 	// (src/dhcpcd.c dhcpcd_handlecarrier: carrier lost -> dhcpcd_drop,
 	// which removes the addresses and keeps the lease file; carrier back
 	// -> dhcp6_start, whose dhcp6_startinit reads the lease back and

@@ -608,6 +608,25 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 			Expect(h.events[len(h.events)-1].Tentative).To(Equal(time.Second), "DAD, no delay")
 		})
 
+		It("with ReaddKept too (the dhcpcd profile): a kept address, off already, is not dropped again, and the Confirm's Success adds it again", func() {
+			p := newProber(3, "2001:db8::a")
+			h := newHarness(20, withDAD(time.Second, time.Second, p),
+				withDev(client.Deviations{DropOnLinkChange: true, KeepDADFailed: true, ReaddKept: true}))
+			h.bind(a, offerNA())
+			h.fire()
+			Expect(h.eventsOf(history.DADFailed)).To(HaveLen(1))
+			h.take(h.c.LinkDown(h.now, h.now.Add(sec)))
+			Expect(h.eventsOf(history.Dropped)).To(BeEmpty(), "the kernel took it off already")
+			c := h.nextSend()
+			Expect(c.msg.MessageType).To(Equal(dhcpv6.MessageTypeConfirm))
+			delete(p.inUse, addrA)
+			h.deliver(b.reply(c.msg, statusOpt(iana.StatusSuccess)))
+			Expect(h.eventsOf(history.Restored)).To(HaveLen(1), "added again: a new DAD")
+			h.fire()
+			l, _ := h.c.LeaseOf(addrA)
+			Expect(l.DADFailed).To(BeFalse(), "passed")
+		})
+
 		It("RFC 9915 §18.2.3 keeps the address on while it Confirms", func() {
 			h := newHarness(17)
 			h.bind(a, offerNA())

@@ -63,13 +63,15 @@
 // and extensions never are. At the probe time the client asks the Prober;
 // an address in use is declined (§18.2.8) to the server that granted it,
 // with a Declined event of cause dad naming the holder in Peer (kept,
-// never usable, with a DADFailed event instead, under
-// Deviations.KeepDADFailed). A Decline
+// unusable, with a DADFailed event instead, under
+// Deviations.KeepDADFailed, and added again at each Renew under
+// Deviations.ReaddKept). A Decline
 // that arises during another exchange waits for it to end.
 //
-// A link flap (LinkDown, then LinkChanged at the link's return; RFC 9915
-// §18.2.3, §18.2.12): once the link is back the client Confirms its
-// addresses or Rebinds its prefixes. Under Deviations.DropOnLinkChange it
+// A link flap (LinkDown: the link goes now and comes back at a given
+// instant, which the client's own timer keeps; LinkChanged: gone and back
+// at once; RFC 9915 §18.2.3, §18.2.12): once the link is back the client
+// Confirms its addresses or Rebinds its prefixes. Under Deviations.DropOnLinkChange it
 // takes its addresses off at the loss (Dropped events) and puts each back,
 // through DAD again, when an answer keeps it (Restored, with its
 // Tentative).

@@ -336,9 +336,7 @@ func (c *Client) confirmReply(now time.Time, m *dhcpv6.Message, srv *serverID) {
 				c.leaseEvent(now, history.Confirmed, a, l, "")
 			}
 			for j := range a.leases {
-				if a.leases[j].dropped && !c.linkDown() {
-					c.restore(now, a, &a.leases[j]) // Deviations.DropOnLinkChange
-				}
+				c.readd(now, a, &a.leases[j]) // DropOnLinkChange, ReaddKept
 			}
 		}
 		c.forgetNotOnLink()

@@ -422,7 +422,7 @@ func (p *Population) InUse(i int, addr netip.Addr) (holder int, inUse bool) {
 }
 
 // Flap tells every started client that the link goes down now and comes
-// back down later (a link flap; 0: at once): each does what it does at
+// back up after down (a link flap; 0: at once): each does what it does at
 // carrier loss (client.Client.LinkDown), and once the link is back
 // confirms its addresses, rebinds its prefixes or asks for its
 // configuration again (RFC 9915 §18.2.3, §18.2.12).
@@ -708,7 +708,7 @@ func (p *Population) handle(i int, prev client.State, out client.Output, now tim
 	if len(p.occupied) > 0 && p.holders == nil {
 		for _, e := range out.Events {
 			switch e.Kind {
-			case history.Bound, history.Renewed, history.Rebound, history.Renumbered:
+			case history.Bound, history.Renewed, history.Rebound, history.Renumbered, history.Restored:
 				if e.Lease.Bits() == 128 && p.occupied[e.Lease.Addr()] {
 					p.declines = append(p.declines, pendingDecline{i, e.Lease.Addr()})
 				}

@@ -79,7 +79,7 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 		case history.Restored:
 			// a kept address added again (client.Deviations.ReaddKept):
 			// usable once this DAD passes, unless a DADFailed says otherwise
-			if st.solicited && !st.bound && st.lease == e.Lease {
+			if st.solicited && st.lease == e.Lease && (!st.bound || st.usable > at) {
 				st.bound, st.usable = true, at+e.Tentative.Nanoseconds()
 			}
 		}

@@ -594,6 +594,7 @@ func (a *analyzer) clientEvent(e *history.Event, seq int32) {
 			if stampOf(e.At) < a.ivs[i].usable {
 				a.ivs[i].usable = neverStamp
 			}
+			a.dadFailedAgain(i, stampOf(e.At))
 		}
 	case history.Dropped:
 		a.dropped(e)

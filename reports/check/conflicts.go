@@ -119,12 +119,16 @@ func (a *analyzer) nextUsable(ivs []int32, c conflict) (time.Time, bool) {
 		if a.str(iv.ia) != c.ia {
 			continue
 		}
-		t := iv.usable.time()
-		if t.Before(c.at) {
-			t = c.at
+		from := iv.usable.time()
+		if from.Before(c.at) {
+			from = c.at
 		}
-		if iv.end.time().After(t) && (!found || t.Before(best)) {
-			best, found = t, true
+		// the first instant from then with the address on the interface
+		for _, w := range a.onSpans(nil, i, from, iv.end.time(), true) {
+			if !found || w.from.Before(best) {
+				best, found = w.from, true
+			}
+			break
 		}
 	}
 	return best, found

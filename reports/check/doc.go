@@ -30,7 +30,10 @@
 //     duplicate address detection time of a new address, RFC 4862 §5.4);
 //     an interval that ends before then was never usable, nor is one
 //     whose address a DADFailed event found in use while tentative (the
-//     client kept it without declining it). A Dropped event takes the
+//     client kept it without declining it) until a Restored event adds it
+//     again and that DAD passes (usable from the Restored plus its
+//     Tentative; a DADFailed within it takes that back; DAD failing again
+//     is the same conflict). A Dropped event takes the
 //     address off (dhcpcd at carrier loss): the interval goes on, but is
 //     not usable from it until the Restored event that puts it back plus
 //     that event's Tentative (drops.go); the outage, the recovery and
@@ -46,7 +49,7 @@
 //     saw another holder (a population client, or a host outside it). Its
 //     delay runs from the grant of the address to the first instant, at or
 //     after the event, at which the client holds another usable lease of
-//     the same IA type (conflicts.go).
+//     the same IA type, or the kept one usable again (conflicts.go).
 //   - The fault is the first ServerKilled, ServerFrozen or LinkCut of the
 //     history, together with any other of those at the same instant. A
 //     LinkCut with no server name cuts every server off.

@@ -40,21 +40,37 @@ func (a *analyzer) dropped(e *history.Event) {
 }
 
 // restored puts the lease's address back at the event, usable after its
-// Tentative: it closes the open drop window, and an address kept after
-// DAD found it in use (its interval never usable) is usable from then,
-// its DAD having passed (a DADFailed before then takes that back).
+// Tentative (a DADFailed before then takes that back): it closes the open
+// drop window, or the last one if its address is not usable yet (added
+// again after its DAD failed), and an interval not usable yet (an address
+// kept after DAD found it in use) is usable from then.
 func (a *analyzer) restored(e *history.Event) {
 	i, off, ok := a.offNow(e)
 	if !ok {
 		return
 	}
+	at := stampOf(e.At)
 	usable := stampOf(e.At.Add(max(e.Tentative, 0)))
-	if off {
-		w := &a.drops[i][len(a.drops[i])-1]
-		w.back, w.usable = stampOf(e.At), usable
+	if ws := a.drops[i]; len(ws) > 0 {
+		if w := &ws[len(ws)-1]; off || w.usable > at {
+			w.back, w.usable = at, usable
+		}
 	}
-	if iv := &a.ivs[i]; iv.usable == neverStamp {
+	if iv := &a.ivs[i]; iv.usable > at {
 		iv.usable = usable
+	}
+}
+
+// dadFailedAgain takes back the usability a Restored promised the lease's
+// address: its new DAD failed at the event (the interval's last drop
+// window, if the event falls in its tentative tail, never ends).
+func (a *analyzer) dadFailedAgain(i int32, at stamp) {
+	ws := a.drops[i]
+	if len(ws) == 0 {
+		return
+	}
+	if w := &ws[len(ws)-1]; w.back <= at && at < w.usable {
+		w.usable = neverStamp
 	}
 }
 
@@ -103,8 +119,8 @@ func (a *analyzer) dropsReport(r *Report) {
 		end := a.ivs[i].end
 		for _, w := range ws {
 			r.Life.Dropped++
-			if w.back >= end {
-				r.Life.Unrestored++ // the lease, or the run, ended first
+			if w.usable >= end {
+				r.Life.Unrestored++ // not usable again before the lease, or the run, ended
 				continue
 			}
 			ms = append(ms, millis(time.Duration(min(w.usable, end)-w.from)))

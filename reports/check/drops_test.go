@@ -66,11 +66,40 @@ var _ = Describe("Dropped addresses", func() {
 		Expect(r.Duplicates.Addresses).To(BeZero(), "usable only after client 1 let it go")
 		Expect(r.Life).To(Equal(check.Life{Released: 1}), "a re-added address is no drop")
 
+		By("a real host's history: one dad_failed, then re-additions whose DAD failed read as never usable, the last one passing")
+		r = check.Analyze(run(150, bound(0, 1, x, duidA, 300), history.Event{At: at(9), Kind: history.Solicited, Client: 2},
+			g, dadKept(10.5, 2, g, &one), renewed(60, 2, x, duidB, 200), restored(60, 2, x, 200),
+			ended(history.Released, 80, 1, x, ""),
+			renewed(110, 2, x, duidB, 200), restoredB,
+		), lab)
+		Expect(r.Conflicts.Unrecovered).To(BeZero())
+		Expect(r.Conflicts.DelayS.Max).To(Equal(101.0))
+		Expect(r.Acquire.Never).To(BeZero())
+		Expect(r.Acquire.BindS.Max).To(Equal(102.0), "from its Solicit at 9 to usable at 111")
+
 		By("the same without the holder leaving: never usable")
 		r = check.Analyze(run(150, bound(0, 1, x, duidA, 300), g, dadKept(10.5, 2, g, &one),
 			renewed(60, 2, x, duidB, 200), restored(60, 2, x, 1), dadKept(60.5, 2, g, &one),
 		), lab)
 		Expect(r.Conflicts.Unrecovered).To(Equal(1))
+	})
+
+	It("take a dropped address's DAD failing after its return as never usable again, and count it unrestored", func() {
+		// client 1 usable from 11; off at 30, back at 31, its new DAD
+		// failing at 31.5 (another host took it meanwhile); client 2 off
+		// at 30, back at 31 with a DAD that never ends (a real host's
+		// re-addition whose DAD failed), added again at 45 and usable at 46
+		g1 := tentative(bound(10, 1, addr(1), duidA, 100), 1)
+		r := check.Analyze(run(60, g1, bound(10, 2, addr(2), duidA, 100),
+			dropped(30, 1, addr(1)), restored(31, 1, addr(1), 1), dadKept(31.5, 1, g1, nil),
+			dropped(30, 2, addr(2)), restored(31, 2, addr(2), 100), restored(45, 2, addr(2), 1),
+		), lab)
+		Expect(r.Life.Dropped).To(Equal(2))
+		Expect(r.Life.Unrestored).To(Equal(1), "client 1's")
+		Expect(r.Life.DroppedS).NotTo(BeNil())
+		Expect(r.Life.DroppedS.Max).To(Equal(16.0), "client 2's: 30 to 46")
+		Expect(r.Conflicts.Count).To(Equal(1))
+		Expect(r.Conflicts.Unrecovered).To(Equal(1), "never usable again after the conflict")
 	})
 
 	It("count in the outage and the recovery after a fault", func() {

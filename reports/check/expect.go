@@ -48,6 +48,9 @@ func (r *Report) Evaluate(bounds []Bound) {
 			continue
 		}
 		v, lerr := lookup(doc, bd.Path)
+		if lerr != nil && zeroWhenAbsent(bd.Path) {
+			v, lerr = 0, nil // a count the JSON leaves out when zero
+		}
 		if lerr != nil && r.optionalMissing(bd.Path) {
 			lerr = &UnknownError{Path: bd.Path} // dns.*, leasequery.* of a run without them
 		}
@@ -120,12 +123,20 @@ func (e *UnknownError) Error() string {
 	return e.Path + ": unknown: " + reason
 }
 
+// zeroWhenAbsent tells whether path is a count the JSON leaves out when
+// it is zero (Life's drops, a kind's).
+func zeroWhenAbsent(path string) bool {
+	return path == "life.dropped" || path == "life.unrestored" ||
+		strings.HasPrefix(path, "by_kind.") && strings.HasSuffix(path, ".dropped")
+}
+
 // optionalMissing tells whether path lies in a group of the report that
 // only some runs have and this one lacks (dns, leasequery: omitted from
-// the JSON then).
+// the JSON then), or is a distribution of drops the run did not have.
 func (r *Report) optionalMissing(path string) bool {
 	group, _, _ := strings.Cut(path, ".")
-	return (group == "dns" && r.DNS == nil) || (group == "leasequery" && r.Leasequery == nil) || (group == "load" && r.Load == nil)
+	return (group == "dns" && r.DNS == nil) || (group == "leasequery" && r.Leasequery == nil) || (group == "load" && r.Load == nil) ||
+		strings.Contains(path, "dropped_s.")
 }
 
 // unknownReason says why the metric at path is null in r.
@@ -143,6 +154,8 @@ func (r *Report) unknownReason(path string) string {
 		return "the steady window is empty: no time between the last binding before the fault and the fault"
 	case path == "dns.server_died":
 		return "the DNS server did not die"
+	case strings.Contains(path, "dropped_s."):
+		return "no address a client dropped was usable again in this run"
 	case group == "leasequery" && r.Fault != nil && r.Affected > 0:
 		return "no affected client was among the sampled clients"
 	case group == "dns" && r.Fault != nil && r.Affected > 0:

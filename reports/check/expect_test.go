@@ -40,6 +40,23 @@ var _ = Describe("Expect evaluation", func() {
 		Expect(r.OK()).To(BeTrue())
 	})
 
+	It("reads drops as 0 when a run had none, and their times as unknown", func() {
+		r := report()
+		r.Evaluate([]check.Bound{
+			{Path: "life.dropped", Op: "==", Value: 0},
+			{Path: "life.unrestored", Op: "==", Value: 0},
+			{Path: "life.dropped_s.p50", Op: "<", Value: 4},
+		})
+		Expect(r.Expect[0]).To(Equal(check.ExpectResult{Name: "life.dropped", Bound: "== 0", Value: 0, OK: true}))
+		Expect(r.Expect[1].OK).To(BeTrue())
+		Expect(r.Expect[2].Unknown).To(BeTrue())
+		Expect(r.Expect[2].Error).To(ContainSubstring("no address a client dropped was usable again"))
+
+		r.Life = check.Life{Dropped: 3, Unrestored: 1, DroppedS: &check.Percentiles{Count: 2, P50: 3.1}}
+		r.Evaluate([]check.Bound{{Path: "life.dropped", Op: "==", Value: 3}, {Path: "life.dropped_s.p50", Op: "<", Value: 4}})
+		Expect(r.OK()).To(BeTrue(), "%+v", r.Expect)
+	})
+
 	It("fails a bound whose metric does not exist, naming the valid ones", func() {
 		r := report()
 		r.Evaluate([]check.Bound{

@@ -14,9 +14,10 @@ import "d6lab/reports/history"
 //     their leases (a Dropped event: dhcpcd at carrier loss, the dhcpcd
 //     profile's link_change: drop, or a real client's address log).
 //     DroppedS is, per drop, the seconds until the address was usable
-//     again (back on the interface, then its DAD), over the drops put back
-//     before the lease ended; Unrestored counts the others (the lease, or
-//     the run, ended first). Without a drop all three are left out of
+//     again (back on the interface, then its DAD), over the drops usable
+//     again before the lease ended; Unrestored counts the others (the
+//     lease, or the run, ended first, or each DAD after the return
+//     failed). Without a drop all three are left out of
 //     the JSON.
 type Life struct {
 	Released   int          `json:"released"`

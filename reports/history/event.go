@@ -34,9 +34,10 @@ const (
 	// address of Lease in use (Cause CauseDAD, Peer the holder when it is
 	// a client) and the client kept the lease without declining it, as
 	// the Debian clients do (client.Deviations.KeepDADFailed; a real
-	// client's address log, sim/realclient/trace): the address never
-	// becomes usable, the client goes on renewing it. The event ends
-	// nothing.
+	// client's address log, sim/realclient/trace): the address is not
+	// usable, the client goes on renewing it, and it becomes usable only
+	// if the client adds it again and that DAD passes (a Restored event;
+	// dhclient and dhcpcd do at each Renew). The event ends nothing.
 	DADFailed Kind = "dad_failed"
 	// Dropped: the client took the address of Lease off its interface
 	// while it still holds the lease, as dhcpcd does at carrier loss
@@ -45,9 +46,12 @@ const (
 	// lease goes on (the client may renew it) until a Restored puts the
 	// address back or an event or its valid lifetime ends the lease.
 	Dropped Kind = "dropped"
-	// Restored: the client put the address of a Dropped lease back on its
-	// interface (dhcpcd once its Confirm, or a later Reply, is answered);
-	// Tentative is how long it then stays in duplicate address detection.
+	// Restored: the client put the address of Lease back on its
+	// interface: one it had Dropped (dhcpcd once its Confirm, or a later
+	// Reply, is answered), or one whose DAD had failed (DADFailed; dhclient
+	// and dhcpcd at each Renew). Tentative is how long it then stays in
+	// duplicate address detection; a DADFailed within it means that DAD
+	// failed too.
 	Restored Kind = "restored"
 )
 

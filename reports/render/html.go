@@ -322,7 +322,7 @@ func conflictsOf(name string, r *check.Report) conflictGroup {
 		g.Summary += fmt.Sprintf("; %d never had one by the end", c.Unrecovered)
 	}
 	if c.Kept > 0 {
-		g.Summary += fmt.Sprintf("; %d of them were kept, never usable, instead of declined (marked kept), as the Debian clients do", c.Kept)
+		g.Summary += fmt.Sprintf("; %d of them were kept, unusable, instead of declined (marked kept), as the Debian clients do", c.Kept)
 	}
 	g.Summary += "."
 	for _, e := range c.Evidence {

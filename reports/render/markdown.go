@@ -175,7 +175,7 @@ func mdConflicts(b *strings.Builder, name string, r *check.Report) {
 		fmt.Fprintf(b, "; never: %d", c.Unrecovered)
 	}
 	if c.Kept > 0 {
-		fmt.Fprintf(b, "; %d of them kept, never usable, instead of declined (marked kept)", c.Kept)
+		fmt.Fprintf(b, "; %d of them kept, unusable, instead of declined (marked kept)", c.Kept)
 	}
 	b.WriteString(".")
 	n := min(len(c.Evidence), MarkdownEvidence)

@@ -178,7 +178,7 @@ var _ = Describe("Terminal tables", func() {
 		buf.Reset()
 		Expect(render.Markdown(&buf, r)).To(Succeed())
 		Expect(buf.String()).To(ContainSubstring("**Address conflicts (DAD)**: 3 addresses caught by DAD"))
-		Expect(buf.String()).To(ContainSubstring("; 1 of them kept, never usable, instead of declined (marked kept)."))
+		Expect(buf.String()).To(ContainSubstring("; 1 of them kept, unusable, instead of declined (marked kept)."))
 		Expect(buf.String()).To(ContainSubstring("| `2001:db8::63` | 12 | a host outside the population | b | +61s |"))
 		Expect(buf.String()).To(ContainSubstring("| `2001:db8::64` (kept) | 13 | client 3 | a | +62s |"))
 
@@ -187,7 +187,7 @@ var _ = Describe("Terminal tables", func() {
 		Expect(buf.String()).To(ContainSubstring("<h2>Address conflicts (duplicate address detection)</h2>"))
 		Expect(buf.String()).To(ContainSubstring("<td>2001:db8::7</td><td class=\"n\">11</td><td>client 3</td><td>b</td><td class=\"n\">&#43;53s</td>"))
 		Expect(buf.String()).To(ContainSubstring("<td>2001:db8::64 (kept)</td><td class=\"n\">13</td>"))
-		Expect(buf.String()).To(ContainSubstring("1 of them were kept, never usable, instead of declined (marked kept), as the Debian clients do."))
+		Expect(buf.String()).To(ContainSubstring("1 of them were kept, unusable, instead of declined (marked kept), as the Debian clients do."))
 	})
 
 	It("tells runs of the same model apart", func() {

@@ -100,7 +100,8 @@
 //   - dropped: an IA_NA address the address log shows removed before its
 //     valid lifetime ends, with nothing to explain it (no negative answer
 //     before it, no DAD failure, no Release or Decline within a second
-//     after it), at the removal (EarlyRemovals counts it too): the lease
+//     after it; a Reply in between does not explain it), at the removal
+//     (EarlyRemovals counts it too): the lease
 //     is still held (dhcpcd at carrier loss keeps it and Confirms it once
 //     the carrier is back; dhcpcd also removes its addresses on SIGTERM
 //     without a Release).

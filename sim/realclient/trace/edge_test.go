@@ -281,6 +281,18 @@ var _ = Describe("Translate on hand-built frames", func() {
 		Expect(st.EarlyRemovals).To(Equal(1))
 		Expect(st.LateRemovals).To(BeZero())
 
+		By("a removal an extending Reply follows within a second is still a drop")
+		frames = append(bindFrames(),
+			sent(at(2.55), cmsg(dhcpv6.MessageTypeRenew, xidRenew, "a", ianaOpt(0, 0, nil, lease(addrA, 0, 0)))),
+			recv(at(2.61), "a", smsg(dhcpv6.MessageTypeReply, xidRenew, "a", ianaOpt(2, 3, nil, lease(addrA, 5, 8)))),
+		)
+		log = []trace.AddrChange{change(0.02, addrA), change(2.5, addrA, "deleted"), change(3.02, addrA)}
+		c.End = at(6)
+		evs, _ = trace.Translate(c, frames, log)
+		Expect(kinds(evs)[3:]).To(Equal([]history.Kind{history.Dropped, history.Renewed, history.Restored}))
+		Expect(evs[3].At).To(Equal(at(2.5)))
+		Expect(evs[5].At).To(Equal(at(3.02)))
+
 		By("a removal a Release follows within a second is the Release's, not a drop")
 		frames = append(bindFrames(),
 			sent(at(2.6), cmsg(dhcpv6.MessageTypeRelease, xidRelease, "a", ianaOpt(0, 0, nil, lease(addrA, 0, 0)))),

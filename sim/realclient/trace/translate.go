@@ -95,19 +95,21 @@ type held struct {
 	neg, negServer string
 	negAt          time.Time
 	// off is when the address log shows an unexplained removal of the
-	// address (a Dropped event; zero while it is on the interface); back
-	// when it was last added again after one (a Restored event). The log
-	// is searched for the next removal after both granted and back.
+	// address (a Dropped event), or its deletion by DAD; zero while it is
+	// on the interface. back is when it was last added again after one (a
+	// Restored event). The log is searched for the next removal after both
+	// first and back: a removal a later Reply follows is still the one
+	// the client made.
 	off, back time.Time
 }
 
 // since is where the address log is read from for l's next removal: its
-// last grant, or its last addition after a drop when that came later.
+// first grant, or its last addition after a removal when there was one.
 func (l *held) since() time.Time {
-	if l.back.After(l.granted) {
+	if l.back.After(l.first) {
 		return l.back
 	}
-	return l.granted
+	return l.first
 }
 
 type iaState struct {
