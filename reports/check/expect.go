@@ -48,7 +48,7 @@ func (r *Report) Evaluate(bounds []Bound) {
 			continue
 		}
 		v, lerr := lookup(doc, bd.Path)
-		if lerr != nil && zeroWhenAbsent(bd.Path) {
+		if lerr != nil && r.zeroWhenAbsent(bd.Path) {
 			v, lerr = 0, nil // a count the JSON leaves out when zero
 		}
 		if lerr != nil && r.optionalMissing(bd.Path) {
@@ -124,10 +124,14 @@ func (e *UnknownError) Error() string {
 }
 
 // zeroWhenAbsent tells whether path is a count the JSON leaves out when
-// it is zero (Life's drops, a kind's).
-func zeroWhenAbsent(path string) bool {
-	return path == "life.dropped" || path == "life.unrestored" ||
-		strings.HasPrefix(path, "by_kind.") && strings.HasSuffix(path, ".dropped")
+// it is zero (Life's drops, those of a kind the run has).
+func (r *Report) zeroWhenAbsent(path string) bool {
+	if path == "life.dropped" || path == "life.unrestored" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "by_kind.")
+	kind, m, _ := strings.Cut(rest, ".")
+	return ok && m == "dropped" && slices.ContainsFunc(r.ByKind, func(k KindReport) bool { return k.Kind == kind })
 }
 
 // optionalMissing tells whether path lies in a group of the report that

@@ -55,6 +55,12 @@ var _ = Describe("Expect evaluation", func() {
 		r.Life = check.Life{Dropped: 3, Unrestored: 1, DroppedS: &check.Percentiles{Count: 2, P50: 3.1}}
 		r.Evaluate([]check.Bound{{Path: "life.dropped", Op: "==", Value: 3}, {Path: "life.dropped_s.p50", Op: "<", Value: 4}})
 		Expect(r.OK()).To(BeTrue(), "%+v", r.Expect)
+
+		By("a kind's drops: 0 for a kind the run has, unknown for one it has not")
+		r.ByKind = []check.KindReport{{Kind: check.Simulated, Clients: 3}}
+		r.Evaluate([]check.Bound{{Path: "by_kind.simulated.dropped", Op: "==", Value: 0}, {Path: "by_kind.dhcpcd.dropped", Op: "==", Value: 0}})
+		Expect(r.Expect[0].OK).To(BeTrue(), "%+v", r.Expect[0])
+		Expect(r.Expect[1].OK).To(BeFalse())
 	})
 
 	It("fails a bound whose metric does not exist, naming the valid ones", func() {
