@@ -83,11 +83,14 @@ scale: build
 # run. A million clients took 53 s here in a fast minute and 106-142 s in
 # slow ones, in 3.88 GiB (GOGC=off under each cap: scripts/scale-virtual.sh;
 # a model holds at most 0.9 GiB live, at the end of its day).
+# SCALE_FLAGS are passed to each run (--no-history-file: no 1 GB
+# history.jsonl each).
 SCALE_CLIENTS ?= 1000000
 SCALE_LIMIT   ?= 1.1GiB
+SCALE_FLAGS   ?=
 .PHONY: scale-virtual
 scale-virtual: build
-	./scripts/scale-virtual.sh ./$(BIN) $(OUT)/scale-virtual $(SCALE_CLIENTS) $(SCALE_LIMIT)
+	./scripts/scale-virtual.sh ./$(BIN) $(OUT)/scale-virtual $(SCALE_CLIENTS) $(SCALE_LIMIT) $(SCALE_FLAGS)
 
 # Refresh the profile the compiler optimizes d6lab for (profile-guided
 # optimization: go build reads cmd/d6lab/default.pgo): d6lab's two hot

@@ -14,9 +14,13 @@
 # run fails its expectations or errs (README: The virtual engine at
 # scale).
 #
-# Usage: scripts/scale-virtual.sh BIN OUT CLIENTS LIMIT
+# Any further arguments are passed to each run (--no-history-file: the
+# reports without the three 1 GB history.jsonl files).
+#
+# Usage: scripts/scale-virtual.sh BIN OUT CLIENTS LIMIT [RUN FLAGS...]
 set -uo pipefail
 bin=$1 out=$2 clients=$3 limit=$4
+shift 4
 if [[ ! -x /usr/bin/time ]]; then
 	echo "scale-virtual: /usr/bin/time is missing (Debian package time): apt-get install time" >&2
 	exit 2
@@ -27,7 +31,7 @@ pids=()
 for m in split identical unique; do
 	GOGC=off GODEBUG=gctrace=1 /usr/bin/time -o "$out/$m.time" -f "%e s wall, %U s user + %S s system, %M KiB peak" \
 		"$bin" --memory-limit "$limit" run "scenarios/scale/$m-24h.yaml" --engine virtual \
-		--sim-clients "$clients" --history merge-renewals --out "$out" >"$out/$m.log" 2>"$out/$m.err" &
+		--sim-clients "$clients" --history merge-renewals "$@" --out "$out" >"$out/$m.log" 2>"$out/$m.err" &
 	pids+=($!)
 done
 rc=0
@@ -46,5 +50,5 @@ for m in split identical unique; do
 	peak=$((peak + ${kib:-0}))
 	cpu=$(tail -1 "$out/$m.time" | awk -v c="${cpu:-0}" '{for (f = 1; f < NF; f++) if ($(f + 1) == "s" && $(f + 2) ~ /^(user|system)/) c += $f} END {print c}')
 done
-echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit, GOGC=off; peak resident memory summed: $(awk -v k="$peak" 'BEGIN {printf "%.2f GiB", k / 1048576}'); CPU summed: ${cpu:-0} s on $(nproc) cores"
+echo "the three side by side: ${SECONDS} s wall, $clients clients each, --memory-limit $limit, GOGC=off${*:+, $*}; peak resident memory summed: $(awk -v k="$peak" 'BEGIN {printf "%.2f GiB", k / 1048576}'); CPU summed: ${cpu:-0} s on $(nproc) cores"
 exit $rc

@@ -17,12 +17,7 @@ var _ = Describe("run --history (virtual engine)", func() {
 		Expect(code).To(Equal(0), "stderr: %s", stderr)
 		code, _, stderr = d6("run", "--engine", "virtual", "--history", "merge-renewals", "--out", merged, sc)
 		Expect(code).To(Equal(0), "stderr: %s", stderr)
-		read := func(dir, file string) string {
-			GinkgoHelper()
-			b, err := os.ReadFile(filepath.Join(dir, "split-kill", file))
-			Expect(err).NotTo(HaveOccurred())
-			return string(b)
-		}
+		read := func(dir, file string) string { GinkgoHelper(); return mustRead(filepath.Join(dir, "split-kill", file)) }
 		for _, f := range []string{"report.json", "report.md", "junit.xml"} {
 			Expect(read(merged, f)).To(Equal(read(full, f)), f)
 		}
@@ -66,6 +61,52 @@ var _ = Describe("run --history (virtual engine)", func() {
 		Expect(string(got)).To(Equal(string(want)))
 	})
 
+	It("--no-history-file writes the same report and pages without history.jsonl, removes an earlier run's, and report says why it cannot rebuild", func() {
+		with, without := GinkgoT().TempDir(), GinkgoT().TempDir()
+		sc := "../../scenarios/split-kill.yaml"
+		code, _, stderr := d6("run", "--engine", "virtual", "--history", "merge-renewals", "--out", with, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		// an earlier run's history in the directory, which must not stay
+		code, _, stderr = d6("run", "--engine", "virtual", "--out", without, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		Expect(filepath.Join(without, "split-kill", "history.jsonl")).To(BeARegularFile())
+		code, stdout, stderr := d6("run", "--engine", "virtual", "--history", "merge-renewals", "--no-history-file", "--out", without, sc)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		dir := filepath.Join(without, "split-kill")
+		Expect(stdout).To(ContainSubstring("wrote " + dir + "/{report.json,report.html,report.md,junit.xml}\n"))
+		Expect(filepath.Join(dir, "history.jsonl")).NotTo(BeAnExistingFile())
+		read := func(dir, file string) string { GinkgoHelper(); return mustRead(filepath.Join(dir, "split-kill", file)) }
+		for _, f := range []string{"report.json", "report.md", "junit.xml"} {
+			Expect(read(without, f)).To(Equal(read(with, f)), f)
+		}
+		Expect(read(with, "report.html")).To(ContainSubstring(`<a href="history.jsonl">`))
+		Expect(read(without, "report.html")).NotTo(ContainSubstring("history.jsonl"))
+
+		code, _, stderr = d6("report", dir)
+		Expect(code).To(Equal(2), "stderr: %s", stderr)
+		Expect(stderr).To(ContainSubstring("no history.jsonl: a run made with --no-history-file keeps none"))
+		Expect(read(without, "report.json")).To(Equal(read(with, "report.json")), "report.json left as it was")
+	})
+
+	It("compare --no-history-file gives the same compare.json and no history.jsonl", func() {
+		with, without := GinkgoT().TempDir(), GinkgoT().TempDir()
+		code, _, stderr := d6("compare", "--engine", "virtual", "--clients", "60", "--out", with)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		code, _, stderr = d6("compare", "--engine", "virtual", "--clients", "60", "--no-history-file", "--out", without)
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		want, err := os.ReadFile(filepath.Join(with, "compare.json"))
+		Expect(err).NotTo(HaveOccurred())
+		got, err := os.ReadFile(filepath.Join(without, "compare.json"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal(string(want)))
+		histories, err := filepath.Glob(filepath.Join(without, "*", "history.jsonl"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(histories).To(BeEmpty())
+		histories, err = filepath.Glob(filepath.Join(with, "*", "history.jsonl"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(histories).NotTo(BeEmpty())
+	})
+
 	DescribeTable("exits 2 on a value it does not know, or with the netns engine",
 		func(want string, args ...string) {
 			code, _, stderr := d6(args...)
@@ -75,6 +116,17 @@ var _ = Describe("run --history (virtual engine)", func() {
 		Entry("an unknown value", `--history "samples"`, "run", "--engine", "virtual", "--history", "samples", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 		Entry("the netns engine", "--history merge-renewals: only --engine virtual", "run", "--history", "merge-renewals", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 		Entry("compare, the netns engine", "--history merge-renewals: only --engine virtual", "compare", "--history", "merge-renewals", "--out", "/nonexistent/never"),
+		Entry("--no-history-file with the netns engine", "--no-history-file: only --engine virtual; the netns engine always writes history.jsonl", "run", "--no-history-file", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
+		Entry("compare --no-history-file with the netns engine", "--no-history-file: only --engine virtual", "compare", "--no-history-file", "--out", "/nonexistent/never"),
 		Entry("--play-renewals with every event kept", "--play-renewals: only with --history merge-renewals", "run", "--engine", "virtual", "--play-renewals", "--out", "/nonexistent/never", "testdata/impossible.yaml"),
 	)
 })
+
+// mustRead is the content of path, which must exist (readFile takes a
+// missing file as empty).
+func mustRead(path string) string {
+	GinkgoHelper()
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	return string(b)
+}

@@ -152,6 +152,10 @@ func rebuildRun(dir string) (*render.Run, error) {
 	// Read into a compact log: a million-client day's history as
 	// []history.Event took 4.5 GiB.
 	events, err := load(filepath.Join(dir, render.HistoryFile), history.ReadJSONLLog)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, badDir(dir, fmt.Errorf("no %s: a run made with --no-history-file keeps none, and its %s and pages cannot be rebuilt without it (run the scenario again)",
+			render.HistoryFile, render.ReportFile))
+	}
 	if err != nil {
 		return nil, badDir(dir, err)
 	}

@@ -43,8 +43,9 @@ func runCmd() *cobra.Command {
 		Long: `run loads each scenario (exit 2 naming file, line and field if one is malformed, before
 anything is created), plays it in a fresh lab of network namespaces with real server
 processes, prints the report table and writes DIR/<scenario>/: report.json,
-history.jsonl, report.html (charts, works offline), report.md and junit.xml, and
-with the netns engine clients.pcap, the clients' DHCPv6 traffic (--pcap-max).
+history.jsonl (unless --no-history-file), report.html (charts, works offline),
+report.md and junit.xml, and with the netns engine clients.pcap, the clients'
+DHCPv6 traffic (--pcap-max).
 It exits 0 when every expect: bound of every scenario holds, 1 when one is
 broken (junit.xml and the table say which), 2 on bad input or a lab that
 could not be set up or run.`,
@@ -83,6 +84,7 @@ could not be set up or run.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var broken []string
+			saved := outputs{pcapMax: pcapMax, noHistory: hist.noFile}
 			for _, sc := range scs {
 				dir := filepath.Join(out, sc.Name)
 				o := vopt
@@ -91,7 +93,7 @@ could not be set up or run.`,
 					prog = startVirtualProgress(cmd.ErrOrStderr(), []*scenarios.Scenario{sc})
 					o = prog.options(0, vopt)
 				}
-				run, err := runOneOptions(ctx, sc, engine, dir, pcapMax, cmd.ErrOrStderr(), o)
+				run, err := runOneOptions(ctx, sc, engine, dir, saved, cmd.ErrOrStderr(), o)
 				if prog != nil {
 					prog.end()
 				}
@@ -101,8 +103,7 @@ could not be set up or run.`,
 				if err := render.Table(cmd.OutOrStdout(), run.Report); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/{%s,%s,%s,%s,%s}\n\n", dir,
-					render.ReportFile, render.HTMLFile, render.MarkdownFile, render.JUnitFile, render.HistoryFile)
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/{%s}\n\n", dir, strings.Join(saved.files(), ","))
 				broken = append(broken, brokenBounds(run.Report, filepath.Join(dir, render.JUnitFile))...)
 			}
 			return brokenError(broken)
@@ -118,18 +119,21 @@ could not be set up or run.`,
 	return c
 }
 
-// historyFlags are --history and --play-renewals (historyFlag reads them).
+// historyFlags are --history, --play-renewals and --no-history-file
+// (historyFlag checks them).
 type historyFlags struct {
-	mode string
-	play bool
+	mode   string
+	play   bool
+	noFile bool
 }
 
-// historyFlagAdd adds --history and --play-renewals.
+// historyFlagAdd adds --history, --play-renewals and --no-history-file.
 func historyFlagAdd(c *cobra.Command, hist *historyFlags) {
 	c.Flags().StringVar(&hist.mode, "history", historyFull, "with --engine virtual: "+historyFull+" (every event) or "+historyMerge+
 		" (a renewal that only extends the client's last grant is counted in that grant's event, not appended: a tenth of the events of a day of renewals, the same report;"+
 		" and a bound client's steady renewals up to the next action are played at once, without messages: the same history, many times faster)")
 	c.Flags().BoolVar(&hist.play, "play-renewals", false, "with --history "+historyMerge+": play every renewal on the virtual link, as --history "+historyFull+" does (the same history, slower: to check)")
+	c.Flags().BoolVar(&hist.noFile, "no-history-file", false, "with --engine virtual: write no "+render.HistoryFile+" (and remove an earlier run's); the report and pages are the same, read from the history in memory, but d6lab report cannot rebuild them (a million-client day's history.jsonl is 1 GB)")
 }
 
 // --history's values.
@@ -138,9 +142,12 @@ const (
 	historyMerge = "merge-renewals"
 )
 
-// historyFlag checks --history against the engine and returns the virtual
-// engine's options for it.
+// historyFlag checks the history flags against the engine and returns the
+// virtual engine's options for them.
 func historyFlag(hist historyFlags, engine string) (virtual.Options, error) {
+	if hist.noFile && engine != "virtual" {
+		return virtual.Options{}, badInput("--no-history-file: only --engine virtual; the %s engine always writes %s", engine, render.HistoryFile)
+	}
 	switch hist.mode {
 	case historyFull:
 		if hist.play {
@@ -318,7 +325,7 @@ RFC 6853 predicts for it, 1 when one did not, 2 on bad input or a lab failure.`,
 					if prog != nil {
 						o = prog.options(i, vopt)
 					}
-					runs[i], errs[i] = runOneOptions(ctx, col.sc, engine, col.dir, pcapMax, cmd.ErrOrStderr(), o)
+					runs[i], errs[i] = runOneOptions(ctx, col.sc, engine, col.dir, outputs{pcapMax: pcapMax, noHistory: hist.noFile}, cmd.ErrOrStderr(), o)
 				}()
 				if workers == 1 {
 					wg.Wait()
@@ -360,11 +367,30 @@ func pcapFlag(c *cobra.Command, max *int64) {
 // history.jsonl, report.html, report.md, junit.xml; with the netns engine
 // also clients.pcap, capped at pcapMax bytes, none when 0).
 func runOne(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pcapMax int64, progress io.Writer) (*render.Run, error) {
-	return runOneOptions(ctx, sc, engine, dir, pcapMax, progress, virtual.Options{})
+	return runOneOptions(ctx, sc, engine, dir, outputs{pcapMax: pcapMax}, progress, virtual.Options{})
 }
 
-// runOneOptions is runOne with the virtual engine's options (vopt).
-func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir string, pcapMax int64, progress io.Writer, vopt virtual.Options) (*render.Run, error) {
+// outputs are what a run saves beside its report and pages.
+type outputs struct {
+	pcapMax   int64 // clients.pcap's cap in bytes (netns engine); 0: no capture
+	noHistory bool  // no history.jsonl, and an earlier run's removed (--no-history-file; virtual engine)
+}
+
+// files are the names of the files a run saves in its directory, as the
+// line that ends its table lists them (clients.pcap, when there is one, is
+// announced by the lab).
+func (o outputs) files() []string {
+	files := []string{render.ReportFile, render.HTMLFile, render.MarkdownFile, render.JUnitFile}
+	if !o.noHistory {
+		files = append(files, render.HistoryFile)
+	}
+	return files
+}
+
+// runOneOptions is runOne with what it saves (saved) and the virtual
+// engine's options (vopt).
+func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir string, saved outputs, progress io.Writer, vopt virtual.Options) (*render.Run, error) {
+	pcapMax := saved.pcapMax
 	l := sim.CheckLab(sc, engine)
 	var events []history.Event
 	var log *history.Log // the virtual engine's history, kept compact
@@ -424,7 +450,7 @@ func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir stri
 		return nil, badInput("--engine %q: want netns or virtual", engine)
 	}
 	if log != nil {
-		return saveLog(dir, sc, l, log)
+		return saveLog(dir, sc, l, log, !saved.noHistory)
 	}
 	rep, samples := check.AnalyzeSamples(events, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
@@ -436,17 +462,33 @@ func runOneOptions(ctx context.Context, sc *scenarios.Scenario, engine, dir stri
 }
 
 // saveLog is the end of runOne for a history kept as a history.Log (the
-// virtual engine's): the analysis and the pages read the log, and
-// history.jsonl is written from it one event at a time (the same file a
-// slice of the same events gives), beside the analysis.
-func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) (*render.Run, error) {
+// virtual engine's): the analysis and the pages read the log, and, when
+// withFile, history.jsonl is written from it one event at a time (the same
+// file a slice of the same events gives), beside the analysis.
+func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log, withFile bool) (*render.Run, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, outputFailed(err)
 	}
-	// history.jsonl is written on the other core while the analysis runs:
-	// both only read the log.
 	written := make(chan error, 1)
-	go func() { written <- writeHistory(filepath.Join(dir, render.HistoryFile), log) }()
+	path := filepath.Join(dir, render.HistoryFile)
+	if withFile {
+		// Created here, so that the pages, saved before it is written,
+		// link it.
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, outputFailed(fmt.Errorf("save: %w", err))
+		}
+		// history.jsonl is written on the other core while the analysis
+		// runs: both only read the log.
+		go func() { written <- writeHistory(f, path, log) }()
+	} else {
+		// An earlier run's history.jsonl would be rebuilt by d6lab report
+		// as this run's.
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, outputFailed(err)
+		}
+		written <- nil
+	}
 	rep, samples := check.AnalyzeSource(log, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
 	run := render.NewRun(rep, samples, log)
@@ -460,12 +502,9 @@ func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log) 
 	return run, nil
 }
 
-// writeHistory writes src to path as JSON lines.
-func writeHistory(path string, src history.Source) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("save: %w", err)
-	}
+// writeHistory writes src as JSON lines to f, the file at path, and closes
+// it.
+func writeHistory(f *os.File, path string, src history.Source) (err error) {
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("save %s: %w", path, cerr)

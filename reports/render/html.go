@@ -100,11 +100,13 @@ const shownEvidence = 15
 // HTML writes the self-contained report.html of one run: summary,
 // expectations, figures (inline SVG) and duplicate evidence. It needs no
 // network and no script.
-func HTML(w io.Writer, run *Run) error { return htmlRun(w, run, nil) }
+func HTML(w io.Writer, run *Run) error {
+	return htmlRun(w, run, []string{ReportFile, MarkdownFile, JUnitFile, HistoryFile})
+}
 
-// htmlRun is HTML with extra files of the run directory (clients.pcap)
-// added to the footer's links.
-func htmlRun(w io.Writer, run *Run, extra []string) error {
+// htmlRun is HTML with the footer linking files, the others of the run
+// directory (SaveRunPages lists those it holds).
+func htmlRun(w io.Writer, run *Run, files []string) error {
 	r := run.Report
 	p := page{
 		Title:    "d6lab · " + dash(r.Scenario),
@@ -112,7 +114,7 @@ func htmlRun(w io.Writer, run *Run, extra []string) error {
 		Verdict:  Verdict(r),
 		Summary:  Summary(r),
 		Expect:   []expectGroup{group(r.Scenario, r)},
-		Files:    append([]string{ReportFile, MarkdownFile, JUnitFile, HistoryFile}, extra...),
+		Files:    files,
 	}
 	names := []string{dash(r.Model)}
 	figs := []struct {

@@ -18,21 +18,31 @@ const PcapFile = history.PcapFile
 
 // SaveRunPages writes the readable outputs of one run into dir (created if
 // needed): report.html, report.md and junit.xml. SaveRun writes the JSON.
-// The pages link clients.pcap when dir holds one.
+// The pages link history.jsonl and clients.pcap when dir holds them (a run
+// made with --no-history-file keeps no history.jsonl).
 func SaveRunPages(dir string, run *Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save pages: %w", err)
 	}
 	r := run.Report
+	held := func(name string) bool {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		return err == nil && fi.Mode().IsRegular()
+	}
+	files := []string{ReportFile, MarkdownFile, JUnitFile}
+	if held(HistoryFile) {
+		files = append(files, HistoryFile)
+	}
 	var extra []string
-	if fi, err := os.Stat(filepath.Join(dir, PcapFile)); err == nil && fi.Mode().IsRegular() {
+	if held(PcapFile) {
 		extra = append(extra, PcapFile)
 	}
+	files = append(files, extra...)
 	for _, f := range []struct {
 		name  string
 		write func(io.Writer) error
 	}{
-		{HTMLFile, func(w io.Writer) error { return htmlRun(w, run, extra) }},
+		{HTMLFile, func(w io.Writer) error { return htmlRun(w, run, files) }},
 		{MarkdownFile, func(w io.Writer) error { return markdownRun(w, r, extra) }},
 		{JUnitFile, func(w io.Writer) error { return JUnit(w, r) }},
 	} {

@@ -263,12 +263,13 @@ var _ = Describe("Saving the pages", func() {
 	})
 })
 
-var _ = Describe("Linking the packet capture", func() {
-	It("links clients.pcap from report.html and report.md only when the run directory holds one", func() {
+var _ = Describe("Linking the packet capture and the history", func() {
+	It("links clients.pcap and history.jsonl from the pages only when the run directory holds them", func() {
 		dir := GinkgoT().TempDir()
 		with, without := filepath.Join(dir, "with"), filepath.Join(dir, "without")
 		Expect(os.MkdirAll(with, 0o755)).To(Succeed())
 		Expect(os.WriteFile(filepath.Join(with, render.PcapFile), []byte("pcap"), 0o644)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(with, render.HistoryFile), nil, 0o644)).To(Succeed())
 		Expect(render.SaveRunPages(with, failing())).To(Succeed())
 		Expect(render.SaveRunPages(without, failing())).To(Succeed())
 
@@ -281,6 +282,8 @@ var _ = Describe("Linking the packet capture", func() {
 		Expect(read(with, render.MarkdownFile)).To(ContainSubstring("[clients.pcap](clients.pcap)"))
 		Expect(read(without, render.HTMLFile)).NotTo(ContainSubstring("clients.pcap"))
 		Expect(read(without, render.MarkdownFile)).NotTo(ContainSubstring("clients.pcap"))
-		Expect(read(without, render.HTMLFile)).To(ContainSubstring(`<a href="history.jsonl">history.jsonl</a>`))
+		Expect(read(with, render.HTMLFile)).To(ContainSubstring(`<a href="history.jsonl">history.jsonl</a>`))
+		Expect(read(without, render.HTMLFile)).NotTo(ContainSubstring("history.jsonl"), "a run made with --no-history-file keeps none")
+		Expect(read(without, render.HTMLFile)).To(ContainSubstring(`<a href="junit.xml">junit.xml</a>`))
 	})
 })
