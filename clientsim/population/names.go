@@ -13,28 +13,35 @@ const (
 )
 
 // names gives the population's clients' DUIDs in hex (client.Namer): a
-// client's name is a slice of a string that holds namesPerChunk of them,
-// written the first time one of them is asked for. A million names take
-// 20 MB and a few hundred strings, where a string each took 40 MB (its
-// header in the Client, its 24 bytes on the heap).
+// client's name is a slice of a string that holds up to namesPerChunk of
+// them, written the first time one of them is asked for. A million names
+// take 20 MB and a few hundred strings, where a string each took 40 MB
+// (its header in the Client, its 24 bytes on the heap). A chunk is written
+// as far as the population's clients reach into it (count), and rewritten
+// longer (twice, at least) when a client added later asks past its end: a
+// population of four writes four names, not 4,096.
 type names struct {
 	seed   uint64
+	count  int // the population's clients when it was made
 	chunks []string
 }
 
 // DUIDHex is the DUID of client i in hex (DUID).
 func (n *names) DUIDHex(i int) string {
-	k := i / namesPerChunk
+	k, o := i/namesPerChunk, i%namesPerChunk
 	for len(n.chunks) <= k {
 		n.chunks = append(n.chunks, "")
 	}
-	if n.chunks[k] == "" {
-		b := make([]byte, 0, namesPerChunk*nameLen)
-		for j := k * namesPerChunk; j < (k+1)*namesPerChunk; j++ {
+	if have := len(n.chunks[k]) / nameLen; o >= have {
+		// Names handed out keep the shorter string, whose bytes are the
+		// same.
+		want := min(namesPerChunk, max(o+1, 2*have, n.count-k*namesPerChunk))
+		b := make([]byte, 0, want*nameLen)
+		b = append(b, n.chunks[k]...)
+		for j := k*namesPerChunk + have; j < k*namesPerChunk+want; j++ {
 			b = hex.AppendEncode(b, DUID(n.seed, j))
 		}
 		n.chunks[k] = string(b)
 	}
-	o := i % namesPerChunk * nameLen
-	return n.chunks[k][o : o+nameLen]
+	return n.chunks[k][o*nameLen : (o+1)*nameLen]
 }

@@ -9,16 +9,40 @@ import (
 // whichever chunk it asks for first, and a name costs no allocation once
 // its chunk is written.
 func TestNames(t *testing.T) {
-	n := &names{seed: 42}
-	for _, i := range []int{10000, 0, 4095, 4096, 8191, 1, 10000} {
-		if got, want := n.DUIDHex(i), hex.EncodeToString(DUID(42, i)); got != want {
-			t.Errorf("DUIDHex(%d) = %q, want %q", i, got, want)
+	for _, count := range []int{0, 3, 5000, 10001} {
+		n := &names{seed: 42, count: count}
+		got := map[int]string{}
+		for _, i := range []int{10000, 0, 4095, 4096, 8191, 1, 2, 3, 17, 4097, 10000} {
+			got[i] = n.DUIDHex(i)
+			if want := hex.EncodeToString(DUID(42, i)); got[i] != want {
+				t.Errorf("count %d: DUIDHex(%d) = %q, want %q", count, i, got[i], want)
+			}
+		}
+		for i, name := range got { // a name handed out before a chunk grew
+			if want := hex.EncodeToString(DUID(42, i)); name != want {
+				t.Errorf("count %d: client %d's name became %q, want %q", count, i, name, want)
+			}
+		}
+		if len(n.chunks) != 3 {
+			t.Errorf("count %d: %d chunks for clients up to 10,000, want 3", count, len(n.chunks))
+		}
+		if a := testing.AllocsPerRun(100, func() { _ = n.DUIDHex(4097) }); a != 0 {
+			t.Errorf("count %d: DUIDHex: %v allocations, want 0", count, a)
 		}
 	}
-	if len(n.chunks) != 3 {
-		t.Errorf("%d chunks for clients up to 10,000, want 3", len(n.chunks))
+	// a chunk is written as far as the population reaches into it
+	n := &names{seed: 42, count: 3}
+	n.DUIDHex(0)
+	if got := len(n.chunks[0]) / nameLen; got != 3 {
+		t.Errorf("a population of 3 wrote %d names, want 3", got)
 	}
-	if a := testing.AllocsPerRun(100, func() { _ = n.DUIDHex(4097) }); a != 0 {
-		t.Errorf("DUIDHex: %v allocations, want 0", a)
+	n.DUIDHex(3) // a client added later: the chunk grows twice
+	if got := len(n.chunks[0]) / nameLen; got != 6 {
+		t.Errorf("client 3 of a population of 3 grew the chunk to %d names, want 6", got)
+	}
+	n = &names{seed: 42, count: 1_000_000}
+	n.DUIDHex(5)
+	if got := len(n.chunks[0]) / nameLen; got != namesPerChunk {
+		t.Errorf("a population of a million wrote %d names in its first chunk, want %d", got, namesPerChunk)
 	}
 }

@@ -165,7 +165,7 @@ func New(cfg Config) (*Population, error) {
 		clients:    make([]*client.Client, cfg.Count),
 		timers:     newTimers(cfg.Count),
 		scratch:    client.NewScratch(),
-		names:      &names{seed: cfg.Seed},
+		names:      &names{seed: cfg.Seed, count: cfg.Count},
 		lastSender: -1,
 	}
 	if cfg.Direct { // no transaction IDs to look up (the clients claim none)
