@@ -17,12 +17,12 @@ const (
 // them, written the first time one of them is asked for. A million names
 // take 20 MB and a few hundred strings, where a string each took 40 MB
 // (its header in the Client, its 24 bytes on the heap). A chunk is written
-// as far as the population's clients reach into it (count), and rewritten
-// longer (twice, at least) when a client added later asks past its end: a
-// population of four writes four names, not 4,096.
+// as far as the population's clients reach into it (count, which
+// AddClients raises), and rewritten longer (twice, at least) when a client
+// asks past its end: a population of four writes four names, not 4,096.
 type names struct {
 	seed   uint64
-	count  int // the population's clients when it was made
+	count  int // the population's clients, as far as New and AddClients made them
 	chunks []string
 }
 
@@ -32,9 +32,11 @@ func (n *names) DUIDHex(i int) string {
 	for len(n.chunks) <= k {
 		n.chunks = append(n.chunks, "")
 	}
-	if have := len(n.chunks[k]) / nameLen; o >= have {
+	end := (o + 1) * nameLen
+	if end > len(n.chunks[k]) {
 		// Names handed out keep the shorter string, whose bytes are the
 		// same.
+		have := len(n.chunks[k]) / nameLen
 		want := min(namesPerChunk, max(o+1, 2*have, n.count-k*namesPerChunk))
 		b := make([]byte, 0, want*nameLen)
 		b = append(b, n.chunks[k]...)
@@ -43,5 +45,5 @@ func (n *names) DUIDHex(i int) string {
 		}
 		n.chunks[k] = string(b)
 	}
-	return n.chunks[k][o*nameLen : (o+1)*nameLen]
+	return n.chunks[k][end-nameLen : end]
 }

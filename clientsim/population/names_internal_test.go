@@ -3,6 +3,7 @@ package population
 import (
 	"encoding/hex"
 	"testing"
+	"time"
 )
 
 // A population names each client's DUID as hex.EncodeToString writes it,
@@ -11,16 +12,9 @@ import (
 func TestNames(t *testing.T) {
 	for _, count := range []int{0, 3, 5000, 10001} {
 		n := &names{seed: 42, count: count}
-		got := map[int]string{}
 		for _, i := range []int{10000, 0, 4095, 4096, 8191, 1, 2, 3, 17, 4097, 10000} {
-			got[i] = n.DUIDHex(i)
-			if want := hex.EncodeToString(DUID(42, i)); got[i] != want {
-				t.Errorf("count %d: DUIDHex(%d) = %q, want %q", count, i, got[i], want)
-			}
-		}
-		for i, name := range got { // a name handed out before a chunk grew
-			if want := hex.EncodeToString(DUID(42, i)); name != want {
-				t.Errorf("count %d: client %d's name became %q, want %q", count, i, name, want)
+			if got, want := n.DUIDHex(i), hex.EncodeToString(DUID(42, i)); got != want {
+				t.Errorf("count %d: DUIDHex(%d) = %q, want %q", count, i, got, want)
 			}
 		}
 		if len(n.chunks) != 3 {
@@ -44,5 +38,28 @@ func TestNames(t *testing.T) {
 	n.DUIDHex(5)
 	if got := len(n.chunks[0]) / nameLen; got != namesPerChunk {
 		t.Errorf("a population of a million wrote %d names in its first chunk, want %d", got, namesPerChunk)
+	}
+}
+
+// Clients added in a wave have their chunk of names written once for the
+// wave, not grown name by name.
+func TestNamesAddClients(t *testing.T) {
+	p, err := New(Config{Count: 3, Seed: 42, IANA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.names.chunks[0]) / nameLen; got != 3 {
+		t.Fatalf("a population of 3 wrote %d names, want 3", got)
+	}
+	if _, err := p.AddClients(time.Time{}, 100, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.names.chunks[0]) / nameLen; got != 103 {
+		t.Errorf("after 100 more clients the chunk holds %d names, want 103", got)
+	}
+	for i := range 103 {
+		if got, want := p.names.DUIDHex(i), hex.EncodeToString(DUID(42, i)); got != want {
+			t.Errorf("client %d: %q, want %q", i, got, want)
+		}
 	}
 }

@@ -243,6 +243,7 @@ func (p *Population) AddClients(now time.Time, n int, ramp time.Duration) (first
 		p.held = append(p.held, make([][16]byte, n)...)
 	}
 	p.timers.grow(n)
+	p.names.count = first + n // each chunk of names written once for the wave
 	for i := first; i < first+n; i++ {
 		if err := p.build(i); err != nil {
 			p.clients = p.clients[:first]
