@@ -84,8 +84,19 @@ var _ = Describe("run --history (virtual engine)", func() {
 
 		code, _, stderr = d6("report", dir)
 		Expect(code).To(Equal(2), "stderr: %s", stderr)
-		Expect(stderr).To(ContainSubstring("no history.jsonl: a run made with --no-history-file keeps none"))
+		Expect(stderr).To(ContainSubstring("no history.jsonl (a run made with --no-history-file keeps none)"))
 		Expect(read(without, "report.json")).To(Equal(read(with, "report.json")), "report.json left as it was")
+
+		// run --out holding a run with its history and one without:
+		// report rewrites neither
+		code, _, stderr = d6("run", "--engine", "virtual", "--out", without, "../../scenarios/identical-kill.yaml") // before split-kill in the directory
+		Expect(code).To(Equal(0), "stderr: %s", stderr)
+		page := filepath.Join(without, "identical-kill", "report.html")
+		Expect(os.WriteFile(page, []byte("not rewritten"), 0o644)).To(Succeed())
+		code, _, stderr = d6("report", without)
+		Expect(code).To(Equal(2), "stderr: %s", stderr)
+		Expect(stderr).To(ContainSubstring(dir + ": no history.jsonl"))
+		Expect(mustRead(page)).To(Equal("not rewritten"))
 	})
 
 	It("compare --no-history-file gives the same compare.json and no history.jsonl", func() {
@@ -105,6 +116,23 @@ var _ = Describe("run --history (virtual engine)", func() {
 		histories, err = filepath.Glob(filepath.Join(with, "*", "history.jsonl"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(histories).NotTo(BeEmpty())
+
+		code, _, stderr = d6("report", without)
+		Expect(code).To(Equal(2), "stderr: %s", stderr)
+		Expect(stderr).To(ContainSubstring("no history.jsonl (a run made with --no-history-file keeps none)"))
+
+		// one model's history gone: report rewrites no model's pages
+		gone := histories[len(histories)-1]
+		Expect(os.Remove(gone)).To(Succeed())
+		for _, h := range histories {
+			Expect(os.WriteFile(filepath.Join(filepath.Dir(h), "report.html"), []byte("not rewritten"), 0o644)).To(Succeed())
+		}
+		code, _, stderr = d6("report", with)
+		Expect(code).To(Equal(2), "stderr: %s", stderr)
+		Expect(stderr).To(ContainSubstring(filepath.Dir(gone) + ": no history.jsonl"))
+		for _, h := range histories {
+			Expect(mustRead(filepath.Join(filepath.Dir(h), "report.html"))).To(Equal("not rewritten"), h)
+		}
 	})
 
 	DescribeTable("exits 2 on a value it does not know, or with the netns engine",

@@ -31,6 +31,9 @@ them), report.json, report.html, report.md and junit.xml. DIR may be
     compare.json, report.html, report.md and junit.xml are rebuilt too;
   the --out directory of run, holding one run directory per scenario.
 
+A run made with --no-history-file keeps no history.jsonl and cannot be rebuilt;
+report then rewrites nothing and says so.
+
 It exits 0 when every expectation holds, 1 when one is broken, 2 when DIR is
 not such a directory or its files cannot be read.`,
 		Args: cobra.ExactArgs(1),
@@ -64,14 +67,25 @@ func report(w io.Writer, dir string) error {
 	if err != nil {
 		return badDir(dir, err)
 	}
-	var broken []string
-	found := 0
+	var subs []string
 	for _, e := range entries {
 		sub := filepath.Join(dir, e.Name())
-		if !e.IsDir() || !exists(filepath.Join(sub, render.ReportFile)) {
-			continue
+		if e.IsDir() && exists(filepath.Join(sub, render.ReportFile)) {
+			subs = append(subs, sub)
 		}
-		found++
+	}
+	if len(subs) == 0 {
+		return badDir(dir, fmt.Errorf("no %s, no %s, and no run directory holding a %s: not a d6lab run or compare directory",
+			render.ReportFile, render.CompareFile, render.ReportFile))
+	}
+	// Every run directory holds its history, or none is rewritten.
+	for _, sub := range subs {
+		if err := historyMissing(sub); err != nil {
+			return err
+		}
+	}
+	var broken []string
+	for _, sub := range subs {
 		run, err := rebuildRun(sub)
 		if err != nil {
 			return err
@@ -83,10 +97,6 @@ func report(w io.Writer, dir string) error {
 			}
 			broken = append(broken, brokenBounds(run.Report, filepath.Join(sub, render.JUnitFile))...)
 		}
-	}
-	if found == 0 {
-		return badDir(dir, fmt.Errorf("no %s, no %s, and no run directory holding a %s: not a d6lab run or compare directory",
-			render.ReportFile, render.CompareFile, render.ReportFile))
 	}
 	return brokenError(broken)
 }
@@ -114,7 +124,7 @@ func reportCompare(w io.Writer, dir string) error {
 	if len(old) == 0 {
 		return badDir(dir, fmt.Errorf("%s lists no runs", render.CompareFile))
 	}
-	var runs []*render.Run
+	var subs []string
 	for _, r := range old {
 		sub := ""
 		// compare writes each run under its variant's name (split, ...,
@@ -131,6 +141,14 @@ func reportCompare(w io.Writer, dir string) error {
 			return badDir(dir, fmt.Errorf("the run of model %q (scenario %q) has no directory with a %s under %s; the comparison cannot be rebuilt without its histories",
 				r.Model, r.Scenario, render.ReportFile, dir))
 		}
+		// Every run directory holds its history, or none is rewritten.
+		if err := historyMissing(sub); err != nil {
+			return err
+		}
+		subs = append(subs, sub)
+	}
+	var runs []*render.Run
+	for _, sub := range subs {
 		run, err := rebuildRun(sub)
 		if err != nil {
 			return err
@@ -149,13 +167,12 @@ func rebuildRun(dir string) (*render.Run, error) {
 	if err != nil {
 		return nil, badDir(dir, err)
 	}
+	if err := historyMissing(dir); err != nil {
+		return nil, err
+	}
 	// Read into a compact log: a million-client day's history as
 	// []history.Event took 4.5 GiB.
 	events, err := load(filepath.Join(dir, render.HistoryFile), history.ReadJSONLLog)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, badDir(dir, fmt.Errorf("no %s: a run made with --no-history-file keeps none, and its %s and pages cannot be rebuilt without it (run the scenario again)",
-			render.HistoryFile, render.ReportFile))
-	}
 	if err != nil {
 		return nil, badDir(dir, err)
 	}
@@ -170,6 +187,16 @@ func rebuildRun(dir string) (*render.Run, error) {
 		return nil, err
 	}
 	return run, nil
+}
+
+// historyMissing is the error for a run directory that holds no
+// history.jsonl, nil for one that does.
+func historyMissing(dir string) error {
+	if exists(filepath.Join(dir, render.HistoryFile)) {
+		return nil
+	}
+	return badDir(dir, fmt.Errorf("no %s (a run made with --no-history-file keeps none): its %s and pages cannot be rebuilt without it; run the scenario again",
+		render.HistoryFile, render.ReportFile))
 }
 
 // storedBounds turns the expect results a report.json recorded back into
