@@ -80,7 +80,8 @@ var _ = Describe("run --history (virtual engine)", func() {
 			Expect(read(without, f)).To(Equal(read(with, f)), f)
 		}
 		Expect(read(with, "report.html")).To(ContainSubstring(`<a href="history.jsonl">`))
-		Expect(read(without, "report.html")).NotTo(ContainSubstring("history.jsonl"))
+		Expect(read(without, "report.html")).NotTo(ContainSubstring(`href="history.jsonl"`))
+		Expect(read(without, "report.html")).To(ContainSubstring("kept in memory only"))
 
 		code, _, stderr = d6("report", dir)
 		Expect(code).To(Equal(2), "stderr: %s", stderr)
@@ -113,6 +114,8 @@ var _ = Describe("run --history (virtual engine)", func() {
 		histories, err := filepath.Glob(filepath.Join(without, "*", "history.jsonl"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(histories).To(BeEmpty())
+		Expect(mustRead(filepath.Join(without, "report.html"))).To(ContainSubstring("runs' histories, kept in memory only"))
+		Expect(mustRead(filepath.Join(with, "report.html"))).To(ContainSubstring("runs' histories (rebuild it with"))
 		histories, err = filepath.Glob(filepath.Join(with, "*", "history.jsonl"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(histories).NotTo(BeEmpty())

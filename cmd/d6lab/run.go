@@ -492,6 +492,7 @@ func saveLog(dir string, sc *scenarios.Scenario, l check.Lab, log *history.Log, 
 	rep, samples := check.AnalyzeSource(log, l)
 	rep.Evaluate(sim.Bounds(sc.Expect))
 	run := render.NewRun(rep, samples, log)
+	run.NoHistoryFile = !withFile
 	err := saveRun(dir, run, nil)
 	if werr := <-written; werr != nil && err == nil {
 		err = outputFailed(werr)

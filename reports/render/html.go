@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,7 @@ type page struct {
 	Gaps       []gapGroup      // per run whose profile has gaps it met (gaps.go)
 	DNS        []dnsGroup      // per run with DNS: the names behind dns.multi and dns.stale_at_end
 	Files      []string        // relative links to the other outputs
+	NoHistory  bool            // a run's history.jsonl not written (--no-history-file): nothing to rebuild from
 }
 
 // AnyConflict tells whether a run of the page had a DAD conflict.
@@ -115,6 +117,9 @@ func htmlRun(w io.Writer, run *Run, files []string) error {
 		Summary:  Summary(r),
 		Expect:   []expectGroup{group(r.Scenario, r)},
 		Files:    files,
+		// HTML (no directory) lists history.jsonl; SaveRunPages, when
+		// the directory holds it.
+		NoHistory: !slices.Contains(files, HistoryFile),
 	}
 	names := []string{dash(r.Model)}
 	figs := []struct {
@@ -173,11 +178,13 @@ func htmlRun(w io.Writer, run *Run, files []string) error {
 func HTMLCompare(w io.Writer, runs []*Run) error {
 	reps := make([]*check.Report, len(runs))
 	verdict := "PASS"
+	noHistory := false
 	for i, run := range runs {
 		reps[i] = run.Report
 		if !run.Report.OK() {
 			verdict = "FAIL"
 		}
+		noHistory = noHistory || run.NoHistoryFile
 	}
 	rows := CompareRows(reps)
 	names := rows[0].Values
@@ -189,6 +196,7 @@ func HTMLCompare(w io.Writer, runs []*Run) error {
 		CompareHead: names,
 		CompareRows: rows[1:],
 		Files:       []string{CompareFile, MarkdownFile, JUnitFile},
+		NoHistory:   noHistory,
 	}
 	for i, r := range reps {
 		p.Expect = append(p.Expect, group(names[i], r))

@@ -24,6 +24,10 @@ type Run struct {
 	// Events are the lab events after the start (kills, freezes, thaws,
 	// restarts, cuts, heals, impairments), in time order.
 	Events []LabEvent
+	// NoHistoryFile: the run's history.jsonl was not written
+	// (--no-history-file), so a comparison's page cannot promise a
+	// rebuild.
+	NoHistoryFile bool
 }
 
 // LabEvent is one lab event of a run, for the time axis.
