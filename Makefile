@@ -82,7 +82,7 @@ scale: build
 # process each, each heap capped at SCALE_LIMIT; no root needed): issue 15's
 # run. A million clients took 53 s here in a fast minute and 106-142 s in
 # slow ones, in 3.88 GiB (GOGC=off under each cap: scripts/scale-virtual.sh;
-# a model holds at most 0.9 GiB live, at the end of its day); 59-72 s with
+# a model holds at most 0.9 GiB live, at the end of its day); 53-72 s with
 # SCALE_FLAGS=--no-history-file beside 65-94 s without it (README).
 # SCALE_FLAGS are passed to each run (--no-history-file: no 1 GB
 # history.jsonl each).
