@@ -66,7 +66,7 @@ func (c *Client) Coast(until time.Time, g Grant, at []time.Time) []time.Time {
 	// newExchange and transmit (exchange.sent) draw them.
 	draw := func() {
 		xid = c.newXID()
-		x.nextRT(&c.rng)
+		x.nextRT(&c.rng, c.cfg.Deviations.DoubledRT)
 	}
 	if c.cfg.Jitter == 0 && c.waitAt <= a.t1At {
 		// Without Jitter every renewal moves T1, T2 and the lease's end

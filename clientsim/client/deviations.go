@@ -109,6 +109,21 @@ type Deviations struct {
 	// positive first-transmission RAND, then the message goes out).
 	FixedInitialDelay bool
 
+	// DoubledRT: each retransmission timeout is twice the last one, capped
+	// at MRT, times 1 + RAND, RAND uniform in [-0.1, 0.1): 1.8 to 2.2
+	// times the last, where RFC 9915 gives 1.9 to 2.1; and the first RT
+	// of every exchange is IRT times 1 + RAND with RAND in [0, 0.1),
+	// never below IRT, where RFC 9915 takes RAND in [-0.1, 0.1] but for a
+	// Solicit.
+	//
+	// Not RFC 9915 (§15: RT = 2*RTprev + RAND*RTprev, capped as MRT +
+	// RAND*MRT; RT = IRT + RAND*IRT first): what dhcpcd 9.4.1 does
+	// (src/dhcp6.c, dhcp6_sendmessage: RT = state->RT + state->RT *
+	// lr / 1000, lr in [0, 100) for the first transmission and in [-100,
+	// 100) after; then state->RT = RT * 2, cut to MRT before the next
+	// draw). dhcpcd counts in milliseconds; the model in nanoseconds.
+	DoubledRT bool
+
 	// SolMaxRT and InfMaxRT replace SOL_MAX_RT and INF_MAX_RT (0: the
 	// RFC 9915 values, 3600 s each); Timescale scales them like the
 	// constants they replace. IgnoreMaxRTOptions makes the client ignore

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -57,6 +58,7 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 				{NoAddrsSolicit: true}, {SolicitDelayEvery: true}, {FixedInitialDelay: true}, {SolMaxRT: time.Second},
 				{InfMaxRT: time.Second}, {IgnoreMaxRTOptions: true}, {FailDrops: true}, {FailHalts: true},
 				{MRCRetransmissions: true}, {PDRebindConfirm: true}, {IgnoreLinkChange: true},
+				{DoubledRT: true},
 			} {
 				Expect(d.IsRFC()).To(BeFalse(), "%+v", d)
 			}
@@ -481,6 +483,73 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 				Expect(d).To(BeNumerically(">=", client.SolMaxDelay))
 				Expect(d).To(BeNumerically("<", 1100*time.Millisecond))
 			}
+		})
+	})
+
+	Describe("DoubledRT (dhcpcd 9.4.1, src/dhcp6.c dhcp6_sendmessage)", func() {
+		// ratios returns, over 200 clients, each Solicit RT after the
+		// first over the one before it (below SOL_MAX_RT: 16 Solicits
+		// reach about 1,000 s of RT), and each first RT over IRT.
+		ratios := func(o ...opt) (next, first []float64) {
+			for seed := uint64(1); seed <= 200; seed++ {
+				h := newHarness(seed, o...)
+				h.start()
+				for range 10 {
+					h.nextSend()
+				}
+				sols := h.sendsOf(dhcpv6.MessageTypeSolicit)
+				Expect(len(sols)).To(BeNumerically(">=", 10))
+				first = append(first, float64(sols[1].at.Sub(sols[0].at))/float64(client.SolTimeout))
+				for i := 2; i < len(sols); i++ {
+					next = append(next, float64(sols[i].at.Sub(sols[i-1].at))/float64(sols[i-1].at.Sub(sols[i-2].at)))
+				}
+			}
+			return next, first
+		}
+		// outside is the share of xs outside [lo, hi].
+		outside := func(xs []float64, lo, hi float64) float64 {
+			n := 0
+			for _, x := range xs {
+				if x < lo || x > hi {
+					n++
+				}
+			}
+			return float64(n) / float64(len(xs))
+		}
+
+		It("draws each RT as 1.8 to 2.2 times the last, half of them outside RFC 9915's 1.9 to 2.1", func() {
+			next, first := ratios(withDev(client.Deviations{DoubledRT: true}))
+			Expect(slices.Min(next)).To(BeNumerically(">=", 1.8-1e-6), "RAND of -0.1 at most, on twice the last RT")
+			Expect(slices.Max(next)).To(BeNumerically("<", 2.2+1e-6))
+			Expect(outside(next, 1.9, 2.1)).To(BeNumerically("~", 0.5, 0.1), "RAND uniform on twice the last RT")
+			Expect(slices.Min(first)).To(BeNumerically(">=", 1), "the first RT never below IRT")
+			Expect(slices.Max(first)).To(BeNumerically("<", 1.1+1e-6))
+		})
+
+		It("RFC 9915 §15 keeps each RT within 1.9 to 2.1 times the last", func() {
+			next, _ := ratios()
+			Expect(outside(next, 1.9-1e-6, 2.1+1e-6)).To(BeZero())
+			Expect(outside(next, 1.95, 2.05)).To(BeNumerically("~", 0.5, 0.1), "RAND uniform on the last RT")
+		})
+
+		It("starts a Renew's retransmissions at IRT to 1.1 IRT (RFC 9915 §15: 0.9 to 1.1 IRT)", func() {
+			firstRenewRT := func(o ...opt) (lo, hi time.Duration) {
+				lo = time.Hour
+				for seed := uint64(1); seed <= 100; seed++ {
+					h := newHarness(seed, o...)
+					h.bind(a, held())
+					r := h.nextSend()
+					Expect(r.msg.MessageType).To(Equal(dhcpv6.MessageTypeRenew))
+					rt := h.nextSend().at.Sub(r.at)
+					lo, hi = min(lo, rt), max(hi, rt)
+				}
+				return lo, hi
+			}
+			lo, hi := firstRenewRT(withDev(client.Deviations{DoubledRT: true}))
+			Expect(lo).To(BeNumerically(">=", client.RenTimeout))
+			Expect(hi).To(BeNumerically("<", client.RenTimeout*11/10))
+			lo, _ = firstRenewRT()
+			Expect(lo).To(BeNumerically("<", client.RenTimeout*97/100), "RFC 9915: RAND down to -0.1")
 		})
 	})
 

@@ -60,7 +60,12 @@ func frac(d time.Duration, f float64) time.Duration { return time.Duration(float
 //	RT = IRT + RAND*IRT            for the first transmission
 //	RT = 2*RTprev + RAND*RTprev    for the following ones
 //	RT = MRT + RAND*MRT            if MRT is set and RT > MRT
-func (e *exchange) nextRT(r *source) time.Duration {
+//
+// With doubled (Deviations.DoubledRT), doubledNextRT's rule instead.
+func (e *exchange) nextRT(r *source, doubled bool) time.Duration {
+	if doubled {
+		return e.doubledNextRT(r)
+	}
 	var rt time.Duration
 	if e.count <= 1 {
 		if e.positiveFirst {
@@ -83,6 +88,22 @@ func (e *exchange) nextRT(r *source) time.Duration {
 	return rt
 }
 
+// doubledNextRT is nextRT for a client with Deviations.DoubledRT (not RFC
+// 9915 §15; dhcpcd 9.4.1, src/dhcp6.c dhcp6_sendmessage):
+//
+//	RT = IRT * (1 + RAND), RAND in [0, 0.1)                for the first transmission
+//	RT = min(2*RTprev, MRT) * (1 + RAND), RAND in [-0.1, 0.1)   for the following ones
+func (e *exchange) doubledNextRT(r *source) time.Duration {
+	base, rand := e.p.IRT, r.Float64()*0.1
+	if e.count > 1 {
+		base, rand = 2*e.rt, (r.Float64()*2-1)*0.1
+	}
+	if e.p.MRT > 0 && base > e.p.MRT {
+		base = e.p.MRT
+	}
+	return max(base+frac(base, rand), 1)
+}
+
 // sent records a transmission at now and sets the timer: the next
 // retransmission, or the end of the exchange when MRC transmissions were
 // made (the last one still gets its RT to be answered) or MRD would pass.
@@ -94,7 +115,7 @@ func (e *exchange) sent(s *settings, now time.Time, r *source) {
 		}
 	}
 	e.count++
-	e.rt = e.nextRT(r)
+	e.rt = e.nextRT(r, s.Deviations.DoubledRT)
 	e.next = s.at(now.Add(e.rt))
 	if e.once && e.deadline != 0 {
 		e.next = e.deadline // no retransmission: wait for an answer until the deadline

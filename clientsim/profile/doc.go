@@ -26,6 +26,7 @@
 //	sol_max_rt       duration (3600s)             SOL_MAX_RT (SolMaxRT)
 //	inf_max_rt       duration (3600s)             INF_MAX_RT (InfMaxRT)
 //	max_rt_option    honour | ignore              the SOL_MAX_RT/INF_MAX_RT options (IgnoreMaxRTOptions)
+//	retransmission   rand-of-last | rand-of-doubled   each RT min(2 RTprev, MRT) x (1 + [-0.1, 0.1)), the first IRT x (1 + [0, 0.1)) (DoubledRT)
 //	failed_exchange  keep | drop | halt           a failed Request/Confirm/PD Rebind or a Decline drops every lease (FailDrops); a failed Request is the last word (FailHalts)
 //	mrc              transmissions | retransmissions   an exchange with an MRC sends it MRC + 1 times (MRCRetransmissions)
 //	pd_rebind        rebind | confirm             with an IA_PD, Rebind with Confirm's parameters for CNF_MAX_RD (PDRebindConfirm)

@@ -173,6 +173,7 @@ type params struct {
 	SolMaxRT       *param `yaml:"sol_max_rt"`
 	InfMaxRT       *param `yaml:"inf_max_rt"`
 	MaxRTOption    *param `yaml:"max_rt_option"`
+	Retransmission *param `yaml:"retransmission"`
 	FailedExchange *param `yaml:"failed_exchange"`
 	MRC            *param `yaml:"mrc"`
 	PDRebind       *param `yaml:"pd_rebind"`
@@ -276,6 +277,10 @@ var rules = []rule{
 	{"max_rt_option", func(p *params) *param { return p.MaxRTOption }, choice(map[string]func(*client.Deviations){
 		"honour": nil,
 		"ignore": func(d *client.Deviations) { d.IgnoreMaxRTOptions = true },
+	})},
+	{"retransmission", func(p *params) *param { return p.Retransmission }, choice(map[string]func(*client.Deviations){
+		"rand-of-last":    nil,
+		"rand-of-doubled": func(d *client.Deviations) { d.DoubledRT = true },
 	})},
 	{"failed_exchange", func(p *params) *param { return p.FailedExchange }, choice(map[string]func(*client.Deviations){
 		"keep": nil,

@@ -34,7 +34,7 @@ var _ = Describe("profiles.yaml", func() {
 			Expect(err).NotTo(HaveOccurred(), string(p))
 			Expect(got.Name).To(Equal(string(p)))
 			Expect(got.Client).NotTo(BeEmpty())
-			Expect(got.Params).To(HaveLen(18), "every parameter, in the file's order")
+			Expect(got.Params).To(HaveLen(19), "every parameter, in the file's order")
 			for _, q := range got.Params {
 				Expect(q.Source).NotTo(BeEmpty(), "%s.%s", p, q.Name)
 			}
@@ -87,6 +87,7 @@ var _ = Describe("profiles.yaml", func() {
 			NoAddrsSolicit:     true,
 			SolicitDelayEvery:  true,
 			FixedInitialDelay:  true,
+			DoubledRT:          true,
 			FailDrops:          true,
 			PDRebindConfirm:    true,
 			DropOnLinkChange:   true,
@@ -168,7 +169,7 @@ var _ = Describe("profiles.yaml", func() {
 		want := map[string][]string{
 			"rfc":      nil,
 			"dhclient": {"mrc release_gave_up", "mrc decline_gave_up"},
-			"dhcpcd":   {"mrc release_gave_up", " run", " refreshed"},
+			"dhcpcd":   {"mrc release_gave_up", " refreshed"},
 			"dhcp6c":   {"mrc release_gave_up", "noaddrs run"},
 		}
 		for name, gaps := range want {
