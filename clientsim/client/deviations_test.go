@@ -532,6 +532,31 @@ var _ = Describe("Deviations from RFC 9915 (client profiles)", func() {
 			Expect(outside(next, 1.95, 2.05)).To(BeNumerically("~", 0.5, 0.1), "RAND uniform on the last RT")
 		})
 
+		It("cuts twice the last RT to MRT before RAND: MRT times 1 + [-0.1, 0.1) once capped", func() {
+			// SOL_MAX_RT 8 s: RTs of about 1, 2, 4, then 8 s x (1 + RAND);
+			// RFC 9915 §15 gives the same range there, so the spec also
+			// holds the cap to twice the last RT, not the RT with RAND.
+			capped := 0
+			for seed := uint64(1); seed <= 200; seed++ {
+				h := newHarness(seed, withDev(client.Deviations{DoubledRT: true, SolMaxRT: 8 * sec}))
+				h.start()
+				for range 9 {
+					h.nextSend()
+				}
+				sols := h.sendsOf(dhcpv6.MessageTypeSolicit)
+				for i := 2; i < len(sols); i++ {
+					rt, prev := sols[i].at.Sub(sols[i-1].at), sols[i-1].at.Sub(sols[i-2].at)
+					base := min(2*prev, 8*sec)
+					Expect(rt).To(BeNumerically(">=", base*9/10-1), "seed %d RT %d: %v after %v", seed, i, rt, prev)
+					Expect(rt).To(BeNumerically("<", base*11/10+1), "seed %d RT %d: %v after %v", seed, i, rt, prev)
+					if 2*prev > 8*sec {
+						capped++
+					}
+				}
+			}
+			Expect(capped).To(BeNumerically(">", 500), "most RTs past the fourth capped")
+		})
+
 		It("starts a Renew's retransmissions at IRT to 1.1 IRT (RFC 9915 §15: 0.9 to 1.1 IRT)", func() {
 			firstRenewRT := func(o ...opt) (lo, hi time.Duration) {
 				lo = time.Hour
