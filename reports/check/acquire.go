@@ -16,7 +16,9 @@ import (
 //     the address in use does not count; the client's next one does, so a
 //     conflict's delay shows here too. One it kept counts from the
 //     Restored event (plus its tentative time) of a later DAD that passed
-//     (client.Deviations.ReaddKept).
+//     (client.Deviations.ReaddKept); so does one it took off its
+//     interface before its DAD ended (a Dropped event: dhcpcd at a carrier
+//     loss, or a real host), from the Restored event that put it back.
 //   - LastS: when the last of those first bindings became usable, in
 //     seconds since the run started; compare it with the clients' ramp.
 //   - Never: clients that sent a Solicit and never got a usable binding
@@ -44,7 +46,7 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 	var states []state
 	for _, idx := range order {
 		switch events.Kind(int(idx)) {
-		case history.Solicited, history.Bound, history.Declined, history.DADFailed, history.Restored:
+		case history.Solicited, history.Bound, history.Declined, history.DADFailed, history.Dropped, history.Restored:
 		default:
 			continue // no other kind changes a state
 		}
@@ -76,9 +78,14 @@ func (a *analyzer) acquire(r *Report, events history.Source, order []int32) {
 			if e.Cause == history.CauseDAD && st.bound && st.lease == e.Lease && at < st.usable {
 				st.bound = false // caught while tentative: not a binding the host could use
 			}
+		case history.Dropped:
+			if st.bound && st.lease == e.Lease && at < st.usable {
+				st.bound = false // off the interface before it was ever usable
+			}
 		case history.Restored:
-			// a kept address added again (client.Deviations.ReaddKept):
-			// usable once this DAD passes, unless a DADFailed says otherwise
+			// a kept address added again (client.Deviations.ReaddKept), or
+			// a dropped one back: usable once this DAD passes, unless a
+			// DADFailed says otherwise
 			if st.solicited && st.lease == e.Lease && (!st.bound || st.usable > at) {
 				st.bound, st.usable = true, at+e.Tentative.Nanoseconds()
 			}

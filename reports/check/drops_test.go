@@ -40,6 +40,27 @@ var _ = Describe("Dropped addresses", func() {
 		Expect(r.Bound).To(Equal(2), "a dropped lease is still held: clients 1 and 2")
 	})
 
+	It("make a first binding dropped before its DAD ended count from the return's DAD", func() {
+		// client 1: Solicit at 9, bound at 10 with DAD until 11.5, off at
+		// 11 (a carrier loss while tentative), back at 13, usable at
+		// 14.5; client 2 is dropped at 20, after it was usable at 11,
+		// which acquire leaves alone; client 3, off at 11 while
+		// tentative, never comes back
+		solicit := func(s float64, c int) history.Event {
+			return history.Event{At: at(s), Kind: history.Solicited, Client: c}
+		}
+		r := check.Analyze(run(60,
+			solicit(9, 1), tentative(bound(10, 1, addr(1), duidA, 100), 1.5), dropped(11, 1, addr(1)), restored(13, 1, addr(1), 1.5),
+			solicit(9, 2), tentative(bound(10, 2, addr(2), duidA, 100), 1), dropped(20, 2, addr(2)), restored(21, 2, addr(2), 1),
+			solicit(9, 3), tentative(bound(10, 3, addr(3), duidA, 100), 1.5), dropped(11, 3, addr(3)),
+		), lab)
+		Expect(r.Acquire.BindS.Count).To(Equal(2))
+		Expect(r.Acquire.BindS.Max).To(Equal(5.5), "client 1: from its Solicit at 9 to usable at 14.5, not 11.5")
+		Expect(r.Acquire.BindS.P50).To(BeNumerically("~", 2, 0.01), "client 2: usable at 11, its later drop no part of acquiring")
+		Expect(r.Acquire.LastS).To(BeNumerically("~", 14.5, 0.001))
+		Expect(r.Acquire.Never).To(Equal(1), "client 3")
+	})
+
 	It("are none, and left out, without a Dropped event", func() {
 		r := check.Analyze(run(60, bound(10, 1, addr(1), duidA, 100)), lab)
 		Expect(r.Life).To(Equal(check.Life{}))
